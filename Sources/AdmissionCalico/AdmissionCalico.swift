@@ -1,0 +1,1 @@
+// Module AdmissionCalico. See DEVELOPERS.md for its role.

@@ -1,0 +1,1 @@
+// Module CalicoAPI. See DEVELOPERS.md for its role.

@@ -1,0 +1,1 @@
+// Module CalicoManifests. See DEVELOPERS.md for its role.

@@ -1,0 +1,1 @@
+// Module EmbeddedAPIServer. See DEVELOPERS.md for its role.

@@ -1,0 +1,1 @@
+// Module GardenerExtensions. See DEVELOPERS.md for its role.

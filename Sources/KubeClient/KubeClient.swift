@@ -1,0 +1,1 @@
+// Module KubeClient. See DEVELOPERS.md for its role.

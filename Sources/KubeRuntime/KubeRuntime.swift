@@ -1,0 +1,1 @@
+// Module KubeRuntime. See DEVELOPERS.md for its role.

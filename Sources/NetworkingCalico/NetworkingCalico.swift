@@ -1,0 +1,1 @@
+// Module NetworkingCalico. See DEVELOPERS.md for its role.

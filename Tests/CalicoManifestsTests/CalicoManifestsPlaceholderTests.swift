@@ -1,0 +1,5 @@
+import Testing
+@testable import CalicoManifests
+
+// Replace with real tests of CalicoManifests.
+@Test func CalicoManifestsModuleLinks() {}

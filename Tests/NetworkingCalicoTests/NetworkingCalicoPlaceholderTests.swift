@@ -1,0 +1,5 @@
+import Testing
+@testable import NetworkingCalico
+
+// Replace with real tests of NetworkingCalico.
+@Test func NetworkingCalicoModuleLinks() {}
