@@ -37,6 +37,7 @@ let package = Package(
             "KubeJSON",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
@@ -65,6 +66,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -105,7 +107,11 @@ let package = Package(
         .testTarget(name: "CalicoAPITests", dependencies: ["CalicoAPI", "TestSupport"]),
         .testTarget(name: "CalicoManifestsTests", dependencies: ["CalicoManifests", "CalicoAPI", "TestSupport"]),
         .testTarget(name: "NetworkingCalicoTests", dependencies: ["NetworkingCalico", "TestSupport"]),
-        .testTarget(name: "AdmissionCalicoTests", dependencies: ["AdmissionCalico", "TestSupport"]),
+        .testTarget(name: "AdmissionCalicoTests", dependencies: [
+            "AdmissionCalico", "TestSupport", "KubeClient", "CalicoAPI",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .testTarget(name: "EmbeddedAPIServerTests", dependencies: ["EmbeddedAPIServer", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,1 +1,206 @@
-// Module EmbeddedAPIServer. See DEVELOPERS.md for its role.
+// Module EmbeddedAPIServer: an in-process Kubernetes API server that kubectl and the official
+// Python client accept (spec: ../shared/spec/apiserver-semantics.md).
+import Crypto
+import Foundation
+import KubeJSON
+import NIOSSL
+import Synchronization
+
+/// Configuration of an ``EmbeddedAPIServer``.
+public struct EmbeddedAPIServerConfiguration: Sendable {
+    /// Bind address; loopback by default.
+    public var host: String = "127.0.0.1"
+    /// TCP port; 0 picks a free one (read it back from ``EmbeddedAPIServer/port``).
+    public var port: Int = 0
+    /// When set, state persists here (snapshot + change log) and survives restarts.
+    public var dataDirectory: String? = nil
+    /// Bearer token; random when nil.
+    public var token: String? = nil
+    /// Events kept for resuming watches; older resourceVersions get 410 Expired.
+    public var historySize: Int = 10_000
+    /// Per-watcher buffer; a watcher that falls further behind gets an ERROR event and is closed.
+    public var watchBufferSize: Int = 1_000
+    /// Event-loop threads.
+    public var threads: Int = 2
+
+    public init(host: String = "127.0.0.1", port: Int = 0, dataDirectory: String? = nil, token: String? = nil,
+                historySize: Int = 10_000, watchBufferSize: Int = 1_000, threads: Int = 2) {
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.token = token
+        self.historySize = historySize
+        self.watchBufferSize = watchBufferSize
+        self.threads = threads
+    }
+}
+
+/// An embedded Kubernetes API server over HTTPS (bearer token or client-certificate auth).
+public final class EmbeddedAPIServer: Sendable {
+    /// Seconds between BOOKMARK events on watches that allow them.
+    static let bookmarkInterval: Int = 10
+
+    let http: HTTPServer
+    let router: Router
+    let authority: CertificateAuthority
+    let persistence: Persistence?
+    let configuration: EmbeddedAPIServerConfiguration
+    let stopped = Mutex(false)
+
+    /// The bound TCP port.
+    public var port: Int { http.port }
+    /// `https://HOST:PORT`.
+    public var baseURL: String { "https://\(Self.urlHost(configuration.host)):\(port)" }
+    /// The bearer token clients must send.
+    public let token: String
+    /// PEM of the CA that signed the serving certificate (and issued client certificates).
+    public var caCertificatePEM: String { authority.caCertificatePEM }
+
+    static func urlHost(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
+
+    /// Starts a server; returns once it accepts connections.
+    public static func start(_ configuration: EmbeddedAPIServerConfiguration = .init()) async throws -> EmbeddedAPIServer {
+        try await EmbeddedAPIServer(configuration)
+    }
+
+    private init(_ configuration: EmbeddedAPIServerConfiguration) async throws {
+        self.configuration = configuration
+        token = configuration.token ?? Self.randomToken()
+        authority = try CertificateAuthority(host: configuration.host)
+        // A time-derived start keeps resourceVersions increasing across restarts even without persistence.
+        var startRV = Int64(Date().timeIntervalSince1970 * 1000)
+        var loaded: Persistence.Loaded?
+        if let dir = configuration.dataDirectory {
+            let p = try Persistence(directory: dir)
+            let l = try p.load()
+            startRV = max(startRV, l.rv + 1)
+            loaded = l
+            persistence = p
+        } else {
+            persistence = nil
+        }
+        var state = StoreState(startRV: startRV, historySize: configuration.historySize, watchBufferSize: configuration.watchBufferSize)
+        for r in BuiltinResources.all { state.resources["\(r.group)/\(r.version)/\(r.plural)"] = r }
+        if let loaded {
+            state.collections = loaded.collections
+            for crd in (loaded.collections["apiextensions.k8s.io/customresourcedefinitions"] ?? [:]).values { state.registerCRD(crd) }
+        }
+        Self.ensureDefaultNamespaces(&state)
+        if let p = persistence {
+            try p.compact(rv: state.rv, collections: state.collections)
+            state.persistence = p
+        }
+        let store = Store(state)
+        router = Router(store: store, token: token)
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(authority.serverCertificatePEM.utf8), format: .pem))],
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(authority.serverKeyPEM.utf8), format: .pem)))
+        tls.certificateVerification = .optionalVerification
+        tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(authority.caCertificatePEM.utf8), format: .pem)])
+        tls.applicationProtocols = ["http/1.1"]
+        http = try await HTTPServer(host: configuration.host, port: configuration.port, tls: tls, router: router, threads: configuration.threads)
+        router.hostPort.withLock { $0 = "\(Self.urlHost(configuration.host)):\(http.port)" }
+        http.start()
+    }
+
+    static func ensureDefaultNamespaces(_ state: inout StoreState) {
+        guard let info = state.resource(group: "", version: "v1", plural: "namespaces") else { return }
+        for name in ["default", "kube-system", "kube-public", "kube-node-lease"] where state.namespaceObject(name) == nil {
+            let req = ResourceRequest(info: info, namespace: "", name: nil, subresource: nil, query: [:], dryRun: false)
+            _ = try? state.create(req, body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]])
+        }
+    }
+
+    static func randomToken() -> String {
+        var g = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &g)) }.joined()
+    }
+
+    /// A kubeconfig (YAML) for this server: CA data, bearer token, optional default namespace.
+    public func kubeconfig(namespace: String? = nil) -> String {
+        let ca = Data(caCertificatePEM.utf8).base64EncodedString()
+        var context: JSON = ["cluster": "embedded", "user": "embedded-admin"]
+        if let namespace { context["namespace"] = .string(namespace) }
+        let doc: JSON = [
+            "apiVersion": "v1", "kind": "Config",
+            "clusters": [["name": "embedded", "cluster": ["server": .string(baseURL), "certificate-authority-data": .string(ca)]]],
+            "users": [["name": "embedded-admin", "user": ["token": .string(token)]]],
+            "contexts": [["name": "embedded", "context": context]],
+            "current-context": "embedded",
+            "preferences": .emptyObject,
+        ]
+        return doc.yamlString()
+    }
+
+    /// Writes ``kubeconfig(namespace:)`` to a file (mode 0600: it holds the token).
+    public func writeKubeconfig(to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(kubeconfig().utf8).write(to: url)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+    }
+
+    /// A client certificate signed by the server CA, accepted for authentication (user = CN, groups = O).
+    public func issueClientCertificate(commonName: String, groups: [String]) throws -> (certificatePEM: String, privateKeyPEM: String) {
+        try authority.issueClientCertificate(commonName: commonName, groups: groups)
+    }
+
+    /// Stops listening, closes connections and watches, flushes persistence.
+    public func shutdown() async throws {
+        let already = stopped.withLock { s -> Bool in defer { s = true }; return s }
+        if already { return }
+        router.store.read { s in
+            for key in Array(s.watchers.keys) { s.finishWatchers(storageKey: key) }
+        }
+        await http.shutdown()
+        if let p = persistence {
+            let (rv, collections) = router.store.read { s in (s.rv, s.collections) }
+            try? p.compact(rv: rv, collections: collections)
+            p.close()
+        }
+    }
+
+    // MARK: - Test hooks (seed of fault injection)
+
+    /// Every request seen so far (method, path, query, verb), oldest first.
+    public var requestLog: [RecordedRequest] { router.log.withLock { $0 } }
+
+    /// Number of recorded requests with this verb (nil = any) whose path equals `path` (nil = any).
+    public func requestCount(verb: String? = nil, path: String? = nil) -> Int {
+        router.log.withLock { log in log.filter { (verb == nil || $0.verb == verb) && (path == nil || $0.path == path) }.count }
+    }
+
+    /// Clears the request log.
+    public func resetRequestLog() { router.log.withLock { $0.removeAll() } }
+
+    /// Answers the next `count` requests (optionally only those whose path starts with
+    /// `pathPrefix`) with `status` (e.g. 429, 500, 503) and a matching Status body; 429/503 carry
+    /// `Retry-After` when `retryAfterSeconds` is set.
+    public func failNextRequests(_ count: Int, status: Int, retryAfterSeconds: Int? = nil, pathPrefix: String? = nil) {
+        router.faults.withLock { f in
+            for _ in 0..<max(0, count) { f.append(InjectedFault(status: status, retryAfterSeconds: retryAfterSeconds, pathPrefix: pathPrefix)) }
+        }
+    }
+
+    /// Closes every open client connection (in-flight watches end abruptly, without a final chunk).
+    public func dropAllConnections() { http.dropConnections() }
+
+    /// Forgets the whole event history: any watch resuming from an older resourceVersion gets a
+    /// 410 Expired ERROR event (and continue tokens issued before expire).
+    public func compactHistory() {
+        router.store.read { s in
+            s.history.removeAll()
+            s.compactedRV = s.rv
+        }
+    }
+
+    /// Ends every open watch stream cleanly (clients see the stream end and re-watch).
+    public func closeAllWatches() {
+        router.store.read { s in
+            for key in Array(s.watchers.keys) { s.finishWatchers(storageKey: key) }
+        }
+    }
+
+    /// The current global resourceVersion.
+    public var currentResourceVersion: Int64 { router.store.read { $0.rv } }
+}

@@ -1,10 +1,108 @@
 import ArgumentParser
+import CalicoAPI
+import CalicoManifests
+import Foundation
+import KubeJSON
 
-/// `render` subcommand.
+/// `render` subcommand: the shoot manifests (or the seed monitoring objects) for a Network and
+/// its Cluster, per the contract in `shared/golden/README.md`. Invalid input: message on stderr,
+/// nothing on stdout, exit code 1.
 struct RenderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "render", abstract: "Render the shoot manifests for a Network and Cluster.")
 
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case yaml, json }
+
+    @Option(name: .long, help: "Network object (YAML or JSON file).")
+    var network: String
+
+    @Option(name: .long, help: "Cluster object (YAML or JSON file).")
+    var cluster: String
+
+    @Option(name: .customLong("feature-gates"), help: "Feature gates, e.g. NonPrivilegedCalicoNode=true,SeamlessOverlaySwitch=false.")
+    var featureGates: String = ""
+
+    @Option(name: .long, help: "Output format: yaml (multi-document) or json (a v1 List).")
+    var output: OutputFormat = .yaml
+
+    @Flag(name: .customLong("seed-objects"), help: "Print the seed-side monitoring objects instead of the shoot manifests.")
+    var seedObjects = false
+
+    @Option(name: .long, help: "Render N times and print the median and p99 of render + serialize on stderr.")
+    var `repeat`: Int = 1
+
     func run() async throws {
-        throw ValidationError("render is not implemented yet")
+        do {
+            let bytes = try render()
+            FileHandle.standardOutput.write(Data(bytes))
+        } catch let error as CommandFailure {
+            FileHandle.standardError.write(Data("render: \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    struct CommandFailure: Error { var message: String }
+
+    private func read(_ path: String, what: String) throws -> JSON {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw CommandFailure(message: "cannot read --\(what) \(path): \(error.localizedDescription)")
+        }
+        do { return try JSON.parseJSONOrYAML(text) } catch {
+            throw CommandFailure(message: "cannot parse --\(what) \(path): \(error)")
+        }
+    }
+
+    func render() throws -> [UInt8] {
+        guard `repeat` >= 1 else { throw CommandFailure(message: "--repeat must be at least 1") }
+        let networkJSON = try read(network, what: "network")
+        let clusterJSON = try read(cluster, what: "cluster")
+        var gates = FeatureGates()
+        do { try gates.set(featureGates) } catch { throw CommandFailure(message: "invalid --feature-gates: \(error.description)") }
+        let images: ImageVector
+        do { images = try ImageVector.fromEnvironment() } catch { throw CommandFailure(message: "\(error)") }
+
+        if seedObjects {
+            let namespace = networkJSON[path: "metadata", "namespace"]?.stringValue ?? ""
+            guard !namespace.isEmpty else { throw CommandFailure(message: "metadata.namespace: Required value: the Network has no namespace") }
+            let objects = SeedMonitoring.objects(namespace: namespace)
+            return serialize(objects: objects)
+        }
+
+        var samples: [Double] = []
+        samples.reserveCapacity(`repeat`)
+        var result: [UInt8] = []
+        for _ in 0..<`repeat` {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let manifests: RenderedManifests
+            do {
+                manifests = try renderShootManifests(network: networkJSON, cluster: clusterJSON, featureGates: gates, imageVector: images)
+            } catch let error as RenderError {
+                throw CommandFailure(message: error.field.map { "\(error.message) (field \($0))" } ?? error.message)
+            } catch {
+                throw CommandFailure(message: "\(error)")
+            }
+            result = output == .yaml ? manifests.yamlBytes() : manifests.jsonList().serialized(JSONWriteOptions(pretty: true))
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        if `repeat` > 1 {
+            samples.sort()
+            func pct(_ p: Double) -> Double { samples[min(samples.count - 1, Int((p / 100 * Double(samples.count - 1)).rounded()))] }
+            let line = String(format: "render: median=%.3fms p99=%.3fms (n=%d)\n", pct(50) * 1e3, pct(99) * 1e3, samples.count)
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+        if output == .json, result.last != UInt8(ascii: "\n") { result.append(UInt8(ascii: "\n")) }
+        return result
+    }
+
+    private func serialize(objects: [JSON]) -> [UInt8] {
+        switch output {
+        case .yaml:
+            return Array(YAMLWriter().stream(objects).utf8)
+        case .json:
+            let list: JSON = ["apiVersion": "v1", "kind": "List", "items": .array(objects)]
+            var bytes = list.serialized(JSONWriteOptions(pretty: true))
+            bytes.append(UInt8(ascii: "\n"))
+            return bytes
+        }
     }
 }

@@ -1,0 +1,68 @@
+# syntax=docker/dockerfile:1
+#
+# Container images of the extension (docs/deployment.md):
+#   docker build --target gardener-extension-networking-calico -t <registry>/networking-calico:<tag> .
+#   docker build --target gardener-extension-admission-calico  -t <registry>/admission-calico:<tag> .
+# Both runtime images carry both executables (shared layers) and differ only in the entrypoint.
+# Build for another platform with `docker buildx build --platform linux/arm64 ...`.
+
+# Builder and runtime must agree on the C library: swift:*-bookworm and distroless/cc-debian12 are
+# both Debian 12 (glibc 2.36). --static-swift-stdlib links the Swift runtime and Foundation into the
+# binaries, so the runtime image only needs glibc, libstdc++ and libgcc_s — exactly distroless/cc.
+ARG SWIFT_IMAGE=swift:6.3-bookworm
+ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
+ARG CNI_PLUGINS_VERSION=v1.9.0
+
+############################################################ builder
+FROM ${SWIFT_IMAGE} AS builder
+WORKDIR /src
+
+# Resolve dependencies in their own layer, so source changes do not refetch them.
+COPY Package.swift Package.resolve[d] ./
+RUN swift package resolve
+
+# The manifest names every target, so all target directories must be present.
+COPY Sources ./Sources
+COPY Tests ./Tests
+
+# Resource bundles (e.g. CalicoManifests' image vector) are looked up next to the executable,
+# so they are copied beside the binaries.
+RUN set -eu; \
+    swift build -c release --static-swift-stdlib --product gardener-extension-networking-calico; \
+    swift build -c release --static-swift-stdlib --product gardener-extension-admission-calico; \
+    bin="$(swift build -c release --show-bin-path)"; \
+    mkdir -p /out; \
+    cp "${bin}/gardener-extension-networking-calico" "${bin}/gardener-extension-admission-calico" /out/; \
+    for bundle in "${bin}"/*.resources; do \
+        if [ -e "${bundle}" ]; then cp -R "${bundle}" /out/; fi; \
+    done; \
+    strip /out/gardener-extension-networking-calico /out/gardener-extension-admission-calico; \
+    /out/gardener-extension-networking-calico --help >/dev/null; \
+    /out/gardener-extension-admission-calico --help >/dev/null
+
+############################################################ cni-plugins (used by Multus' install-cni-plugins)
+FROM debian:bookworm-slim AS cni-plugins-builder
+ARG CNI_PLUGINS_VERSION
+ARG TARGETARCH
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+ && mkdir -p /usr/src/cni/bin \
+ && curl -fsSL "https://github.com/containernetworking/plugins/releases/download/${CNI_PLUGINS_VERSION}/cni-plugins-linux-${TARGETARCH:-amd64}-${CNI_PLUGINS_VERSION}.tgz" \
+    | tar -xz -C /usr/src/cni/bin
+
+FROM alpine:3.24.1 AS cni-plugins
+LABEL io.k8s.display-name="Container Network Plugins"
+COPY --from=cni-plugins-builder /usr/src/cni/bin/ /usr/src/cni/bin/
+
+############################################################ runtime
+FROM ${RUNTIME_IMAGE} AS runtime
+WORKDIR /
+COPY --from=builder /out/ /
+# distroless "nonroot" (uid/gid 65532); numeric so that `runAsNonRoot: true` can be verified.
+USER 65532:65532
+
+FROM runtime AS gardener-extension-admission-calico
+ENTRYPOINT ["/gardener-extension-admission-calico"]
+
+# Last stage = default target: the controller (its default subcommand runs the controller manager).
+FROM runtime AS gardener-extension-networking-calico
+ENTRYPOINT ["/gardener-extension-networking-calico"]

@@ -1,1 +1,0 @@
-// Module AdmissionCalico. See DEVELOPERS.md for its role.

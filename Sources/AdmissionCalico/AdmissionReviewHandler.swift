@@ -1,0 +1,118 @@
+import CalicoAPI
+import KubeJSON
+
+/// How a webhook request ended; the label of the request metrics.
+public enum AdmissionOutcome: String, Sendable, CaseIterable {
+    /// Validated and allowed.
+    case allowed
+    /// Validated and denied (403).
+    case denied
+    /// Not validated (other networking type, workerless shoot, other kind or operation).
+    case skipped
+    /// A well-formed AdmissionReview whose object could not be decoded (denied with code 400).
+    case errored
+    /// Not an AdmissionReview at all (HTTP 4xx).
+    case malformed
+}
+
+/// The answer to one webhook HTTP request.
+public struct AdmissionResult: Sendable {
+    /// HTTP status of the reply (200 for every AdmissionReview answer).
+    public var httpStatus: Int
+    /// The JSON body (an AdmissionReview, or for malformed input an explanation in the same shape).
+    public var body: JSON
+    public var outcome: AdmissionOutcome
+    /// The denial / error message, if any (also inside `body`).
+    public var message: String?
+}
+
+/// Pure AdmissionReview handling of the validating webhook (reconcile.md §7.4): no I/O, so it can
+/// be tested and benchmarked directly and the HTTPS server just moves bytes.
+public enum AdmissionReviewHandler {
+    /// The webhook's HTTP path.
+    public static let path = "/webhooks/validate"
+    static let supportedVersions = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"]
+
+    /// Handles a raw request body.
+    public static func handle(body: [UInt8]) -> AdmissionResult {
+        if body.isEmpty { return malformed("request body is empty") }
+        let json: JSON
+        do {
+            json = try JSON.parse(body, maxDepth: 256)
+        } catch {
+            return malformed("could not decode admission review: \(error)")
+        }
+        return handle(review: json)
+    }
+
+    /// Handles a parsed AdmissionReview.
+    public static func handle(review json: JSON) -> AdmissionResult {
+        guard case let .object(review) = json else {
+            return malformed("could not decode admission review: expected a JSON object, got \(json.typeName)")
+        }
+        let apiVersion = review["apiVersion"]?.stringValue ?? ""
+        let kind = review["kind"]?.stringValue ?? ""
+        guard kind == "AdmissionReview", supportedVersions.contains(apiVersion) else {
+            return malformed("unsupported admission review: apiVersion \(goQuote(apiVersion)) kind \(goQuote(kind)), expected kind \"AdmissionReview\" of admission.k8s.io/v1 or admission.k8s.io/v1beta1")
+        }
+        guard let requestValue = review["request"], case let .object(request) = requestValue else {
+            return malformed("admission review has no request")
+        }
+        guard let uid = request["uid"]?.stringValue, !uid.isEmpty else {
+            return malformed("admission review request has no uid")
+        }
+        func reply(_ allowed: Bool, _ outcome: AdmissionOutcome, code: Int, reason: String? = nil, message: String? = nil) -> AdmissionResult {
+            var status: JSONObject = ["metadata": .object([:])]
+            if !allowed { status["status"] = "Failure" }
+            if let message { status["message"] = .string(message) }
+            if let reason { status["reason"] = .string(reason) }
+            status["code"] = .int(Int64(code))
+            let response: JSON = ["uid": .string(uid), "allowed": .bool(allowed), "status": .object(status)]
+            let body: JSON = ["apiVersion": .string(apiVersion), "kind": "AdmissionReview", "response": response]
+            return AdmissionResult(httpStatus: 200, body: body, outcome: outcome, message: message)
+        }
+        // Only Shoots of core.gardener.cloud are validated; the webhook is registered for them only.
+        if let k = request["kind"]?.objectValue {
+            let group = k["group"]?.stringValue ?? ""
+            let kindName = k["kind"]?.stringValue ?? ""
+            if group != "core.gardener.cloud" || kindName != "Shoot" {
+                return reply(true, .skipped, code: 200, message: "only core.gardener.cloud Shoots are validated")
+            }
+        }
+        let operation = request["operation"]?.stringValue ?? ""
+        if operation != "CREATE" && operation != "UPDATE" {
+            return reply(true, .skipped, code: 200, message: "operation \(operation) is not validated")
+        }
+        guard let object = request["object"], !object.isNull else {
+            return reply(false, .errored, code: 400, message: "could not decode request object: there is no content to decode")
+        }
+        let shoot: ShootView
+        do {
+            shoot = try ShootView.decode(object)
+        } catch {
+            return reply(false, .errored, code: 400, message: "could not decode request object: \(error)")
+        }
+        if let old = request["oldObject"], !old.isNull {
+            do { _ = try ShootView.decode(old) } catch {
+                return reply(false, .errored, code: 400, message: "could not decode old object: \(error)")
+            }
+        }
+        switch CalicoValidation.validateShoot(shoot) {
+        case let .skipped(reason):
+            return reply(true, .skipped, code: 200, message: reason)
+        case .valid:
+            return reply(true, .allowed, code: 200)
+        case let .invalid(errors):
+            return reply(false, .denied, code: 403, reason: "Forbidden", message: errors.description)
+        }
+    }
+
+    /// A reply to input that is not an AdmissionReview: HTTP 400 with an AdmissionReview-shaped
+    /// body explaining the problem (there is no uid to echo).
+    public static func malformed(_ message: String, httpStatus: Int = 400) -> AdmissionResult {
+        let status: JSON = ["metadata": .object([:]), "status": "Failure", "message": .string(message), "reason": "BadRequest", "code": .int(Int64(httpStatus))]
+        let body: JSON = ["apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                          "response": ["uid": "", "allowed": false, "status": status]]
+        return AdmissionResult(httpStatus: httpStatus, body: body, outcome: .malformed, message: message)
+    }
+}

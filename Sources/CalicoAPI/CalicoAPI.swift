@@ -1,1 +1,0 @@
-// Module CalicoAPI. See DEVELOPERS.md for its role.

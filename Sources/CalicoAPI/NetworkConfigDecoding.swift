@@ -1,0 +1,285 @@
+import KubeJSON
+
+/// Strict decoding of JSON objects into typed values with Go-like error messages: unknown
+/// fields and wrong JSON types are collected as `FieldError`s of type `.decode` naming the field.
+/// `null` is accepted everywhere and means "absent" (as Go's encoding/json treats it).
+struct StrictDecoder {
+    /// Go type name prefix for type errors (`NetworkConfig`).
+    let rootTypeName: String
+    var errors: [FieldError] = []
+    var unknown: [String] = []
+
+    init(rootTypeName: String) { self.rootTypeName = rootTypeName }
+
+    static func goJSONType(_ v: JSON) -> String {
+        switch v {
+        case .null: return "null"
+        case .bool: return "bool"
+        case .int, .double: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+
+    mutating func typeError(_ path: FieldPath, _ value: JSON, goType: String) {
+        let field = path.string.isEmpty ? rootTypeName : "\(rootTypeName).\(path.string)"
+        let message = "json: cannot unmarshal \(Self.goJSONType(value)) into Go struct field \(field) of type \(goType)"
+        errors.append(.decode(path, message))
+    }
+
+    /// Checks the keys of an object against the known ones, recording unknown ones.
+    mutating func checkKeys(_ object: JSONObject, _ path: FieldPath, known: Set<String>) {
+        for key in object.keys where !known.contains(key) {
+            unknown.append(path.child(key).string)
+        }
+    }
+
+    mutating func object(_ value: JSON?, _ path: FieldPath, goType: String) -> JSONObject? {
+        guard let value, !value.isNull else { return nil }
+        guard case let .object(o) = value else { typeError(path, value, goType: goType); return nil }
+        return o
+    }
+
+    mutating func string(_ value: JSON?, _ path: FieldPath) -> String? {
+        guard let value, !value.isNull else { return nil }
+        guard case let .string(s) = value else { typeError(path, value, goType: "string"); return nil }
+        return s
+    }
+
+    mutating func bool(_ value: JSON?, _ path: FieldPath) -> Bool? {
+        guard let value, !value.isNull else { return nil }
+        guard case let .bool(b) = value else { typeError(path, value, goType: "bool"); return nil }
+        return b
+    }
+
+    mutating func enumValue<E: StringEnum>(_ value: JSON?, _ path: FieldPath, _: E.Type) -> E? {
+        string(value, path).map { E(rawValue: $0) }
+    }
+
+    /// A simple `{enabled: bool}` object.
+    mutating func enabledOnly(_ value: JSON?, _ path: FieldPath, goType: String) -> Bool? {
+        guard let o = object(value, path, goType: goType) else { return nil }
+        checkKeys(o, path, known: ["enabled"])
+        return bool(o["enabled"], path.child("enabled")) ?? false
+    }
+
+    mutating func resourceList(_ value: JSON?, _ path: FieldPath) -> ResourceList? {
+        guard let o = object(value, path, goType: "v1.ResourceList") else { return nil }
+        var list = ResourceList()
+        for (name, q) in o {
+            if q.isNull { continue }
+            switch q {
+            case .string, .int, .double:
+                do {
+                    list.entries.append(.init(name: name, quantity: try Quantity(json: q)))
+                } catch {
+                    errors.append(.decode(path.child(name), "\(error.description)"))
+                }
+            default:
+                typeError(path.child(name), q, goType: "resource.Quantity")
+            }
+        }
+        return list
+    }
+
+    /// The final error list (unknown fields first, in one strict-decoding message each).
+    var all: [FieldError] {
+        unknown.map { .decode(FieldPath($0), "strict decoding error: unknown field \"\($0)\"") } + errors
+    }
+}
+
+extension NetworkConfig {
+    static let knownKeys: Set<String> = [
+        "apiVersion", "kind", "backend", "ipam", "ipv4", "ipv6", "typha", "vethMTU", "ebpfDataplane", "overlay",
+        "snatToUpstreamDNS", "autoScaling", "vxlan", "ipip", "ipAutodetectionMethod", "wireguardEncryption",
+        "birdExporter", "multus", "serviceLoopPrevention",
+    ]
+
+    /// Checks `apiVersion`/`kind` of a provider-API object the way the reference's scheme-based
+    /// decoder does: missing parts default to the target, anything else must match.
+    static func checkTypeMeta(_ o: JSONObject, expectedKind: String, otherKinds: [String], into d: inout StrictDecoder) {
+        let apiVersion = d.string(o["apiVersion"], "apiVersion") ?? ""
+        let kind = d.string(o["kind"], "kind") ?? ""
+        let effectiveKind = kind.isEmpty ? expectedKind : kind
+        if !apiVersion.isEmpty && apiVersion != CalicoAPIGroup.apiVersion {
+            d.errors.append(.decode("apiVersion", "no kind \(goQuote(effectiveKind)) is registered for version \(goQuote(apiVersion)) in scheme \"calico.networking.extensions.gardener.cloud\""))
+        } else if effectiveKind != expectedKind {
+            if otherKinds.contains(effectiveKind) {
+                d.errors.append(.decode("kind", "converting (v1alpha1.\(effectiveKind)) to (v1alpha1.\(expectedKind)): unknown conversion"))
+            } else {
+                d.errors.append(.decode("kind", "no kind \(goQuote(effectiveKind)) is registered for version \(goQuote(CalicoAPIGroup.apiVersion)) in scheme \"calico.networking.extensions.gardener.cloud\""))
+            }
+        }
+    }
+
+    /// Decodes a `NetworkConfig` with the reference's strictness: unknown fields (case-sensitive),
+    /// wrong JSON types and a wrong `apiVersion`/`kind` are errors naming the field; missing
+    /// `apiVersion`/`kind` are fine. Paths in errors are relative to the config object.
+    public static func decode(_ json: JSON) throws(FieldErrorList) -> NetworkConfig {
+        var d = StrictDecoder(rootTypeName: "NetworkConfig")
+        guard case let .object(o) = json else {
+            throw FieldErrorList([.decode("", "json: cannot unmarshal \(StrictDecoder.goJSONType(json)) into Go value of type v1alpha1.NetworkConfig")])
+        }
+        d.checkKeys(o, "", known: knownKeys)
+        checkTypeMeta(o, expectedKind: kind, otherKinds: [NetworkStatus.kind], into: &d)
+        var c = NetworkConfig()
+        c.backend = d.enumValue(o["backend"], "backend", Backend.self)
+        if let i = d.object(o["ipam"], "ipam", goType: "v1alpha1.IPAM") {
+            d.checkKeys(i, "ipam", known: ["type", "cidr"])
+            c.ipam = IPAM(type: d.string(i["type"], "ipam.type") ?? "", cidr: d.string(i["cidr"], "ipam.cidr"))
+        }
+        if let i = d.object(o["ipv4"], "ipv4", goType: "v1alpha1.IPv4") {
+            d.checkKeys(i, "ipv4", known: ["pool", "mode", "autoDetectionMethod"])
+            c.ipv4 = IPv4(pool: d.enumValue(i["pool"], "ipv4.pool", Pool.self),
+                          mode: d.enumValue(i["mode"], "ipv4.mode", PoolMode.self),
+                          autoDetectionMethod: d.string(i["autoDetectionMethod"], "ipv4.autoDetectionMethod"))
+        }
+        if let i = d.object(o["ipv6"], "ipv6", goType: "v1alpha1.IPv6") {
+            d.checkKeys(i, "ipv6", known: ["pool", "mode", "autoDetectionMethod", "sourceNATEnabled"])
+            c.ipv6 = IPv6(pool: d.enumValue(i["pool"], "ipv6.pool", Pool.self),
+                          mode: d.enumValue(i["mode"], "ipv6.mode", PoolMode.self),
+                          autoDetectionMethod: d.string(i["autoDetectionMethod"], "ipv6.autoDetectionMethod"),
+                          sourceNATEnabled: d.bool(i["sourceNATEnabled"], "ipv6.sourceNATEnabled"))
+        }
+        c.typha = d.enabledOnly(o["typha"], "typha", goType: "v1alpha1.Typha").map { Typha(enabled: $0) }
+        c.vethMTU = d.string(o["vethMTU"], "vethMTU")
+        c.ebpfDataplane = d.enabledOnly(o["ebpfDataplane"], "ebpfDataplane", goType: "v1alpha1.EbpfDataplane").map { EbpfDataplane(enabled: $0) }
+        if let i = d.object(o["overlay"], "overlay", goType: "v1alpha1.Overlay") {
+            d.checkKeys(i, "overlay", known: ["enabled", "createPodRoutes"])
+            c.overlay = Overlay(enabled: d.bool(i["enabled"], "overlay.enabled") ?? false,
+                                createPodRoutes: d.bool(i["createPodRoutes"], "overlay.createPodRoutes"))
+        }
+        c.snatToUpstreamDNS = d.enabledOnly(o["snatToUpstreamDNS"], "snatToUpstreamDNS", goType: "v1alpha1.SnatToUpstreamDNS").map { SnatToUpstreamDNS(enabled: $0) }
+        if let i = d.object(o["autoScaling"], "autoScaling", goType: "v1alpha1.AutoScaling") {
+            d.checkKeys(i, "autoScaling", known: ["mode", "resources"])
+            var a = AutoScaling(mode: d.enumValue(i["mode"], "autoScaling.mode", AutoscalingMode.self) ?? "")
+            if let r = d.object(i["resources"], "autoScaling.resources", goType: "v1alpha1.StaticResources") {
+                d.checkKeys(r, "autoScaling.resources", known: ["node", "typha"])
+                a.resources = StaticResources(node: d.resourceList(r["node"], "autoScaling.resources.node"),
+                                              typha: d.resourceList(r["typha"], "autoScaling.resources.typha"))
+            }
+            c.autoScaling = a
+        }
+        c.vxlan = d.enabledOnly(o["vxlan"], "vxlan", goType: "v1alpha1.VXLAN").map { VXLAN(enabled: $0) }
+        c.ipip = d.enumValue(o["ipip"], "ipip", PoolMode.self)
+        c.ipAutodetectionMethod = d.string(o["ipAutodetectionMethod"], "ipAutodetectionMethod")
+        c.wireguardEncryption = d.bool(o["wireguardEncryption"], "wireguardEncryption") ?? false
+        c.birdExporter = d.enabledOnly(o["birdExporter"], "birdExporter", goType: "v1alpha1.BirdExporter").map { BirdExporter(enabled: $0) }
+        if let i = d.object(o["multus"], "multus", goType: "v1alpha1.Multus") {
+            d.checkKeys(i, "multus", known: ["enabled", "installCNIPlugins"])
+            c.multus = Multus(enabled: d.bool(i["enabled"], "multus.enabled") ?? false,
+                              installCNIPlugins: d.bool(i["installCNIPlugins"], "multus.installCNIPlugins"))
+        }
+        c.serviceLoopPrevention = d.enumValue(o["serviceLoopPrevention"], "serviceLoopPrevention", ServiceLoopPrevention.self)
+        let all = d.all
+        if !all.isEmpty { throw FieldErrorList(all) }
+        return c
+    }
+
+    /// Decodes raw bytes (JSON or YAML, as the universal decoder accepts both). Duplicate keys in
+    /// JSON input are rejected as the strict decoder does.
+    public static func decode(bytes: [UInt8]) throws(FieldErrorList) -> NetworkConfig {
+        try decode(try parseRaw(bytes))
+    }
+
+    /// Decodes text (JSON or YAML).
+    public static func decode(text: String) throws(FieldErrorList) -> NetworkConfig {
+        try decode(bytes: Array(text.utf8))
+    }
+
+    /// Parses raw JSON/YAML bytes into a JSON value, reporting syntax errors and duplicate keys
+    /// as decode errors.
+    static func parseRaw(_ bytes: [UInt8]) throws(FieldErrorList) -> JSON {
+        let firstNonSpace = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
+        if firstNonSpace == UInt8(ascii: "{") || firstNonSpace == UInt8(ascii: "[") {
+            do {
+                let value = try JSON.parse(bytes)
+                if let dup = DuplicateKeyScanner.firstDuplicate(in: bytes) {
+                    throw FieldErrorList([.decode(FieldPath(dup), "strict decoding error: json: duplicate field \"\(dup)\"")])
+                }
+                return value
+            } catch let e as FieldErrorList {
+                throw e
+            } catch {
+                throw FieldErrorList([.decode("", "\(error)")])
+            }
+        }
+        do {
+            return try JSON.parseYAML(String(decoding: bytes, as: UTF8.self))
+        } catch {
+            throw FieldErrorList([.decode("", "\(error)")])
+        }
+    }
+}
+
+/// Finds the first duplicate object key in syntactically valid JSON (the shared JSON parser
+/// keeps the last value, like Go's encoding/json, but the strict decoder rejects duplicates).
+enum DuplicateKeyScanner {
+    static func firstDuplicate(in bytes: [UInt8]) -> String? {
+        var stack: [(keys: Set<String>, isObject: Bool, path: String)] = []
+        var i = 0
+        var expectKey = false
+        var lastKey = ""
+        while i < bytes.count {
+            let c = bytes[i]
+            switch c {
+            case UInt8(ascii: "{"):
+                let base = stack.last?.path ?? ""
+                let path = stack.isEmpty ? "" : (stack.last?.isObject == true ? (base.isEmpty ? lastKey : base + "." + lastKey) : base)
+                stack.append(([], true, path))
+                expectKey = true
+                i += 1
+            case UInt8(ascii: "["):
+                let base = stack.last?.path ?? ""
+                let path = stack.isEmpty ? "" : (stack.last?.isObject == true ? (base.isEmpty ? lastKey : base + "." + lastKey) : base)
+                stack.append(([], false, path))
+                expectKey = false
+                i += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                _ = stack.popLast()
+                expectKey = false
+                i += 1
+            case UInt8(ascii: ","):
+                expectKey = stack.last?.isObject == true
+                i += 1
+            case UInt8(ascii: "\""):
+                var j = i + 1
+                var raw: [UInt8] = []
+                while j < bytes.count && bytes[j] != UInt8(ascii: "\"") {
+                    if bytes[j] == UInt8(ascii: "\\") { raw.append(bytes[j]); j += 1 }
+                    if j < bytes.count { raw.append(bytes[j]) }
+                    j += 1
+                }
+                if expectKey, !stack.isEmpty {
+                    // Keys with escapes are compared in their raw form; good enough for detection.
+                    let key = String(decoding: raw, as: UTF8.self)
+                    let base = stack[stack.count - 1].path
+                    if stack[stack.count - 1].keys.contains(key) { return base.isEmpty ? key : base + "." + key }
+                    stack[stack.count - 1].keys.insert(key)
+                    lastKey = key
+                    expectKey = false
+                }
+                i = j + 1
+            default:
+                i += 1
+            }
+        }
+        return nil
+    }
+}
+
+extension NetworkStatus {
+    /// Decodes a `NetworkStatus` strictly (only `apiVersion`/`kind` allowed).
+    public static func decode(_ json: JSON) throws(FieldErrorList) -> NetworkStatus {
+        var d = StrictDecoder(rootTypeName: "NetworkStatus")
+        guard case let .object(o) = json else {
+            throw FieldErrorList([.decode("", "json: cannot unmarshal \(StrictDecoder.goJSONType(json)) into Go value of type v1alpha1.NetworkStatus")])
+        }
+        d.checkKeys(o, "", known: ["apiVersion", "kind"])
+        NetworkConfig.checkTypeMeta(o, expectedKind: kind, otherKinds: [NetworkConfig.kind], into: &d)
+        let all = d.all
+        if !all.isEmpty { throw FieldErrorList(all) }
+        return NetworkStatus()
+    }
+}

@@ -1,1 +1,0 @@
-// Module CalicoManifests. See DEVELOPERS.md for its role.

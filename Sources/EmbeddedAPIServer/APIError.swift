@@ -1,0 +1,169 @@
+import KubeJSON
+
+/// A failed request, rendered as a Kubernetes `Status` object (spec §6). The HTTP status line
+/// always equals `code`.
+struct APIError: Error, Sendable {
+    var code: Int
+    var reason: String?
+    var message: String
+    var details: JSON?
+
+    init(code: Int, reason: String?, message: String, details: JSON? = nil) {
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.details = details
+    }
+
+    var status: JSON {
+        var s: JSON = ["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Failure", "message": .string(message)]
+        if let reason { s["reason"] = .string(reason) }
+        if let details { s["details"] = details }
+        s["code"] = .int(Int64(code))
+        return s
+    }
+
+    static func resourceDetails(_ name: String?, group: String, resource: String) -> JSON {
+        var d: JSON = .emptyObject
+        if let name, !name.isEmpty { d["name"] = .string(name) }
+        if !group.isEmpty { d["group"] = .string(group) }
+        d["kind"] = .string(resource)
+        return d
+    }
+
+    static func notFound(_ info: ResourceInfo, _ name: String) -> APIError {
+        APIError(code: 404, reason: "NotFound", message: "\(info.qualifiedResource) \"\(name)\" not found",
+                 details: resourceDetails(name, group: info.group, resource: info.plural))
+    }
+
+    static func namespaceNotFound(_ ns: String) -> APIError {
+        APIError(code: 404, reason: "NotFound", message: "namespaces \"\(ns)\" not found",
+                 details: ["name": .string(ns), "kind": "namespaces"])
+    }
+
+    static let unknownPath = APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource", details: .emptyObject)
+
+    static func alreadyExists(_ info: ResourceInfo, _ name: String, suffix: String = "") -> APIError {
+        APIError(code: 409, reason: "AlreadyExists", message: "\(info.qualifiedResource) \"\(name)\" already exists\(suffix)",
+                 details: resourceDetails(name, group: info.group, resource: info.plural))
+    }
+
+    static func conflict(_ info: ResourceInfo, _ name: String) -> APIError {
+        APIError(code: 409, reason: "Conflict",
+                 message: "Operation cannot be fulfilled on \(info.qualifiedResource) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
+                 details: resourceDetails(name, group: info.group, resource: info.plural))
+    }
+
+    static func badRequest(_ message: String) -> APIError {
+        APIError(code: 400, reason: "BadRequest", message: message)
+    }
+
+    static func methodNotAllowed(_ verb: String, _ info: ResourceInfo?, name: String? = nil) -> APIError {
+        guard let info else {
+            return APIError(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource", details: .emptyObject)
+        }
+        return APIError(code: 405, reason: "MethodNotAllowed", message: "\(verb) is not supported on resources of kind \"\(info.qualifiedResource)\"",
+                        details: resourceDetails(name, group: info.group, resource: info.plural))
+    }
+
+    static func unsupportedMediaType(_ accepted: [String]) -> APIError {
+        APIError(code: 415, reason: "UnsupportedMediaType",
+                 message: "the body of the request was in an unknown format - accepted media types include: \(accepted.joined(separator: ", "))")
+    }
+
+    static func expired(_ message: String) -> APIError {
+        APIError(code: 410, reason: "Expired", message: message)
+    }
+
+    static func forbidden(_ info: ResourceInfo, _ name: String, _ why: String, causes: [JSON]? = nil) -> APIError {
+        var d = resourceDetails(name, group: info.group, resource: info.plural)
+        if let causes { d["causes"] = .array(causes) }
+        return APIError(code: 403, reason: "Forbidden", message: "\(info.qualifiedResource) \"\(name)\" is forbidden: \(why)", details: d)
+    }
+
+    static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")
+
+    static func internalError(_ text: String) -> APIError {
+        APIError(code: 500, reason: "InternalError", message: "Internal error occurred: \(text)", details: ["causes": [["message": .string(text)]]])
+    }
+
+    /// 422 Invalid for an object (kind-qualified) with field errors.
+    static func invalid(kind: String, group: String, name: String, _ errors: [FieldError]) -> APIError {
+        let qualified = group.isEmpty ? kind : "\(kind).\(group)"
+        let text = errors.count == 1 ? errors[0].text : "[" + errors.map(\.text).joined(separator: ", ") + "]"
+        var d: JSON = ["name": .string(name)]
+        if !group.isEmpty { d["group"] = .string(group) }
+        d["kind"] = .string(kind)
+        d["causes"] = .array(errors.map(\.cause))
+        return APIError(code: 422, reason: "Invalid", message: "\(qualified) \"\(name)\" is invalid: \(text)", details: d)
+    }
+
+    static func invalid(_ info: ResourceInfo, name: String, _ errors: [FieldError]) -> APIError {
+        invalid(kind: info.kind, group: info.group, name: name, errors)
+    }
+
+    /// 422 on request options (`CreateOptions.meta.k8s.io "" is invalid: ...`).
+    static func invalidOptions(_ kind: String, _ errors: [FieldError]) -> APIError {
+        invalid(kind: kind, group: "meta.k8s.io", name: "", errors)
+    }
+}
+
+/// One field error of an Invalid Status.
+struct FieldError: Sendable {
+    enum Kind: String, Sendable {
+        case required = "Required value", invalid = "Invalid value", unsupported = "Unsupported value"
+        case duplicate = "Duplicate value", forbidden = "Forbidden", tooLong = "Too long", notFound = "Not found"
+        var reason: String {
+            switch self {
+            case .required: "FieldValueRequired"
+            case .invalid: "FieldValueInvalid"
+            case .unsupported: "FieldValueNotSupported"
+            case .duplicate: "FieldValueDuplicate"
+            case .forbidden: "FieldValueForbidden"
+            case .tooLong: "FieldValueTooLong"
+            case .notFound: "FieldValueNotFound"
+            }
+        }
+    }
+    var kind: Kind
+    var field: String
+    var value: JSON?
+    var detail: String
+
+    init(_ kind: Kind, _ field: String, _ value: JSON? = nil, _ detail: String = "") {
+        self.kind = kind
+        self.field = field
+        self.value = value
+        self.detail = detail
+    }
+
+    var valueText: String? {
+        guard let value else { return nil }
+        switch value {
+        case .string(let s): return "\"\(s)\""
+        case .int(let i): return String(i)
+        case .bool(let b): return String(b)
+        case .double(let d): return String(d)
+        default: return value.serializedString()
+        }
+    }
+
+    var messageWithoutField: String {
+        var parts = [kind.rawValue]
+        if let v = valueText { parts.append(v) }
+        if !detail.isEmpty { parts.append(detail) }
+        return parts.joined(separator: ": ")
+    }
+
+    var text: String { "\(field): \(messageWithoutField)" }
+
+    var cause: JSON {
+        var c: JSON = ["reason": .string(kind.reason)]
+        var m = messageWithoutField
+        // Like the real server, the cause message repeats the type and detail but not the field.
+        if m.isEmpty { m = kind.rawValue }
+        c["message"] = .string(m)
+        c["field"] = .string(field)
+        return c
+    }
+}

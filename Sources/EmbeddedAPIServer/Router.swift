@@ -1,0 +1,455 @@
+import Foundation
+import KubeJSON
+import NIOHTTP1
+import Synchronization
+
+/// The store: all state behind one lock (writes are short and never wait on I/O or watchers).
+final class Store: Sendable {
+    let state: Mutex<StoreState>
+
+    init(_ initial: consuming sending StoreState) {
+        state = Mutex(initial)
+    }
+
+    func with<R: Sendable>(_ body: (inout StoreState) throws(APIError) -> R) throws(APIError) -> R {
+        try state.withLock { (s: inout StoreState) throws(APIError) -> R in try body(&s) }
+    }
+
+    func read<R: Sendable>(_ body: (inout StoreState) -> R) -> R {
+        state.withLock { (s: inout StoreState) -> R in body(&s) }
+    }
+}
+
+/// A parsed HTTP request as the router sees it.
+struct APIRequest: Sendable {
+    var method: String
+    var uri: String
+    var headers: HTTPHeaders
+    var body: [UInt8]
+    var bodyTooLarge: Bool
+    /// From a verified client certificate.
+    var certificateUser: String?
+}
+
+/// What the connection handler writes back.
+enum APIResponse: Sendable {
+    case full(status: Int, headers: [(String, String)], body: [UInt8])
+    case watch(WatchStream)
+}
+
+/// A watch ready to stream.
+struct WatchStream: Sendable {
+    var plan: WatchPlan
+    var info: ResourceInfo
+    var table: Bool
+    var include: TableRenderer.IncludeObject
+    var bookmarks: Bool
+    var timeoutSeconds: Int64
+}
+
+/// A recorded request (test hook).
+public struct RecordedRequest: Sendable, Equatable {
+    public var method: String
+    public var path: String
+    public var query: String
+    /// Kubernetes verb: get, list, watch, create, update, patch, delete, deletecollection (or the HTTP method for non-resource paths).
+    public var verb: String
+}
+
+/// An injected fault (test hook, seed of fault injection).
+struct InjectedFault: Sendable {
+    var status: Int
+    var retryAfterSeconds: Int?
+    var pathPrefix: String?
+}
+
+/// Request routing and protocol handling (spec §2).
+final class Router: Sendable {
+    let store: Store
+    let token: String
+    let hostPort: Mutex<String>
+    let log = Mutex<[RecordedRequest]>([])
+    let faults = Mutex<[InjectedFault]>([])
+    static let maxBody = 3 * 1024 * 1024
+
+    init(store: Store, token: String) {
+        self.store = store
+        self.token = token
+        hostPort = Mutex("127.0.0.1:0")
+    }
+
+    static func json(_ status: Int, _ body: JSON, extra: [(String, String)] = []) -> APIResponse {
+        .full(status: status, headers: [("Content-Type", "application/json")] + extra, body: body.serialized())
+    }
+
+    static func error(_ e: APIError) -> APIResponse {
+        var extra: [(String, String)] = []
+        if let r = e.details?["retryAfterSeconds"]?.intValue { extra.append(("Retry-After", String(r))) }
+        return json(e.code, e.status, extra: extra)
+    }
+
+    static func percentDecode(_ s: Substring, plusAsSpace: Bool) -> String {
+        var bytes: [UInt8] = []
+        var it = Array(s.utf8)[...]
+        while let b = it.popFirst() {
+            if b == UInt8(ascii: "%"), it.count >= 2, let v = UInt8(String(decoding: it.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(v); it = it.dropFirst(2)
+            } else if b == UInt8(ascii: "+") && plusAsSpace {
+                bytes.append(32)
+            } else {
+                bytes.append(b)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func parseQuery(_ q: Substring) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in q.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let k = percentDecode(kv[0], plusAsSpace: true)
+            if out[k] == nil { out[k] = kv.count > 1 ? percentDecode(kv[1], plusAsSpace: true) : "" }
+        }
+        return out
+    }
+
+    // MARK: - entry point
+
+    func handle(_ request: APIRequest) -> APIResponse {
+        let uri = request.uri
+        let pathPart: Substring
+        let queryPart: Substring
+        if let q = uri.firstIndex(of: "?") { pathPart = uri[..<q]; queryPart = uri[uri.index(after: q)...] } else { pathPart = uri[...]; queryPart = "" }
+        let path = String(pathPart)
+        let query = Self.parseQuery(queryPart)
+        let segments = pathPart.split(separator: "/").map { Self.percentDecode($0, plusAsSpace: false) }
+        let verb = Self.verb(method: request.method, segments: segments, query: query)
+        log.withLock { l in
+            if l.count >= 200_000 { l.removeFirst(l.count / 2) }
+            l.append(RecordedRequest(method: request.method, path: path, query: String(queryPart), verb: verb))
+        }
+        if let fault = faults.withLock({ f -> InjectedFault? in
+            guard let i = f.firstIndex(where: { $0.pathPrefix.map(path.hasPrefix) ?? true }) else { return nil }
+            return f.remove(at: i)
+        }) {
+            return Self.faultResponse(fault)
+        }
+        let anonymousOK = ["/healthz", "/readyz", "/livez"].contains(path)
+        if !anonymousOK && request.certificateUser == nil {
+            let auth = request.headers.first(name: "Authorization") ?? ""
+            guard auth.hasPrefix("Bearer "), constantTimeEqual(String(auth.dropFirst(7)).trimmedSpaces(), token) else {
+                return Self.error(.unauthorized)
+            }
+        }
+        if request.bodyTooLarge {
+            return Self.error(APIError(code: 413, reason: "RequestEntityTooLarge", message: "Request entity too large: limit is \(Self.maxBody)"))
+        }
+        do {
+            return try route(request, segments: segments, query: query)
+        } catch {
+            return Self.error(error)
+        }
+    }
+
+    func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var d: UInt8 = 0
+        for i in 0..<x.count { d |= x[i] ^ y[i] }
+        return d == 0
+    }
+
+    static func faultResponse(_ fault: InjectedFault) -> APIResponse {
+        let (reason, message): (String, String) = switch fault.status {
+        case 429: ("TooManyRequests", "Too many requests, please try again later.")
+        case 500: ("InternalError", "Internal error occurred: injected fault")
+        case 503: ("ServiceUnavailable", "The server is currently unable to handle the request")
+        case 504: ("Timeout", "The server was unable to return a response in the time allotted")
+        case 410: ("Expired", "too old resource version")
+        case 409: ("Conflict", "Operation cannot be fulfilled: injected conflict")
+        default: ("InternalError", "injected fault")
+        }
+        var details: JSON?
+        var extra: [(String, String)] = []
+        if let r = fault.retryAfterSeconds {
+            details = ["retryAfterSeconds": .int(Int64(r))]
+            extra.append(("Retry-After", String(r)))
+        }
+        return json(fault.status, APIError(code: fault.status, reason: reason, message: message, details: details).status, extra: extra)
+    }
+
+    static func verb(method: String, segments: [String], query: [String: String]) -> String {
+        guard segments.first == "api" || segments.first == "apis" else { return method.lowercased() }
+        let base = segments.first == "api" ? 2 : 3
+        var rest = Array(segments.dropFirst(base))
+        var watchPath = false
+        if rest.first == "watch" { watchPath = true; rest.removeFirst() }
+        if rest.count >= 3 && rest[0] == "namespaces" && !(rest.count == 3 && (rest[2] == "status" || rest[2] == "finalize")) { rest.removeFirst(2) }
+        let hasName = rest.count >= 2
+        switch method {
+        case "GET":
+            if watchPath || Validation.parseBool(query["watch"]) == true { return "watch" }
+            return hasName ? "get" : "list"
+        case "POST": return "create"
+        case "PUT": return "update"
+        case "PATCH": return "patch"
+        case "DELETE": return hasName ? "delete" : "deletecollection"
+        default: return method.lowercased()
+        }
+    }
+
+    // MARK: - routing
+
+    func route(_ request: APIRequest, segments: [String], query: [String: String]) throws(APIError) -> APIResponse {
+        let method = request.method
+        let resources = store.read { Array($0.resources.values) }
+        func getOnly() throws(APIError) { if method != "GET" && method != "HEAD" { throw APIError.methodNotAllowed(method, nil) } }
+        switch segments.count {
+        case 0:
+            try getOnly()
+            var paths: [JSON] = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v3", "/readyz", "/version"]
+            for (g, vs) in Discovery.groupVersions(resources) {
+                paths.append(.string("/apis/\(g)"))
+                for v in vs { paths.append(.string("/apis/\(g)/\(v)")) }
+            }
+            return Self.json(200, ["paths": .array(paths)])
+        case 1 where segments[0] == "version":
+            try getOnly(); return Self.json(200, Discovery.version())
+        case 1 where ["healthz", "readyz", "livez"].contains(segments[0]):
+            return .full(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("ok".utf8))
+        case 1 where segments[0] == "api":
+            try getOnly(); return Self.json(200, Discovery.apiVersions(hostPort: hostPort.withLock { $0 }))
+        case 1 where segments[0] == "apis":
+            try getOnly(); return Self.json(200, Discovery.apiGroupList(resources))
+        case 2 where segments[0] == "api" && segments[1] == "v1":
+            try getOnly(); return Self.json(200, Discovery.resourceList(group: "", version: "v1", resources))
+        case 2 where segments[0] == "apis":
+            try getOnly()
+            guard let gv = Discovery.groupVersions(resources).first(where: { $0.group == segments[1] }) else { throw APIError.unknownPath }
+            var g = Discovery.apiGroup(gv.group, gv.versions)
+            g["kind"] = "APIGroup"; g["apiVersion"] = "v1"
+            return Self.json(200, g)
+        case 3 where segments[0] == "apis":
+            try getOnly()
+            guard resources.contains(where: { $0.group == segments[1] && $0.version == segments[2] }) else { throw APIError.unknownPath }
+            return Self.json(200, Discovery.resourceList(group: segments[1], version: segments[2], resources))
+        default:
+            break
+        }
+        if segments.first == "openapi" {
+            try getOnly()
+            if segments == ["openapi", "v3"] { return Self.json(200, Discovery.openAPIIndex(resources)) }
+            if segments == ["openapi", "v3", "api", "v1"] { return Self.json(200, Discovery.openAPIDocument(group: "", version: "v1", resources)) }
+            if segments.count == 5, segments[2] == "apis", resources.contains(where: { $0.group == segments[3] && $0.version == segments[4] }) {
+                return Self.json(200, Discovery.openAPIDocument(group: segments[3], version: segments[4], resources))
+            }
+            throw APIError.unknownPath
+        }
+        if segments.count > 2 && segments[0] == "api" && segments[1] == "v1" {
+            return try resourceRoute(request, group: "", version: "v1", rest: Array(segments.dropFirst(2)), query: query)
+        }
+        if segments.count > 3 && segments[0] == "apis" {
+            return try resourceRoute(request, group: segments[1], version: segments[2], rest: Array(segments.dropFirst(3)), query: query)
+        }
+        throw APIError.unknownPath
+    }
+
+    static func mediaType(_ header: String?) -> String {
+        guard let header else { return "" }
+        let base = header.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
+        return base.trimmedSpaces().lowercased()
+    }
+
+    func decodeBody(_ request: APIRequest, info: ResourceInfo) throws(APIError) -> JSON {
+        let type = Self.mediaType(request.headers.first(name: "Content-Type"))
+        var obj: JSON
+        switch type {
+        case "application/json", "", "*/*":
+            do { obj = try JSON.parse(request.body) } catch { throw APIError.badRequest("error decoding request body as JSON: \(error)") }
+        case "application/yaml", "application/x-yaml", "text/yaml":
+            do { obj = try JSON.parseYAML(String(decoding: request.body, as: UTF8.self)) } catch {
+                throw APIError.badRequest("error decoding request body as YAML: \(error)")
+            }
+        case "application/vnd.kubernetes.protobuf":
+            guard [.namespace, .configMap, .secret].contains(info.behavior) else {
+                throw APIError.unsupportedMediaType(["application/json", "application/yaml"])
+            }
+            do { obj = try KubeProtobuf.decode(request.body) } catch { throw APIError.badRequest("error decoding protobuf body: \(error)") }
+        default:
+            throw APIError.unsupportedMediaType(["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"])
+        }
+        guard obj.objectValue != nil else { throw APIError.badRequest("the request body must be a JSON object, got \(obj.typeName)") }
+        if let av = obj["apiVersion"]?.stringValue, !av.isEmpty, av != info.groupVersion {
+            throw APIError.badRequest("the API version in the data (\(av)) does not match the expected API version (\(info.groupVersion))")
+        }
+        if let k = obj["kind"]?.stringValue, !k.isEmpty, k != info.kind {
+            throw APIError.badRequest("the kind in the data (\(k)) does not match the expected kind (\(info.kind))")
+        }
+        if let m = obj["metadata"], !m.isNull, m.objectValue == nil { throw APIError.badRequest("metadata must be an object") }
+        return obj
+    }
+
+    /// Validates the write options (dryRun, fieldValidation, fieldManager), spec §16.
+    static func writeOptions(_ query: [String: String], kind: String) throws(APIError) -> Bool {
+        var errors: [FieldError] = []
+        var dry = false
+        if let d = query["dryRun"] {
+            if d == "All" { dry = true } else if !d.isEmpty {
+                errors.append(FieldError(.unsupported, "dryRun", .array([.string(d)]), "supported values: \"All\""))
+            }
+        }
+        if let fv = query["fieldValidation"], !fv.isEmpty, !["Ignore", "Warn", "Strict"].contains(fv) {
+            errors.append(FieldError(.unsupported, "fieldValidation", .string(fv), "supported values: \"Ignore\", \"Strict\", \"Warn\""))
+        }
+        if let fm = query["fieldManager"], fm.count > 128 || fm.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) {
+            errors.append(FieldError(.invalid, "fieldManager", .string(fm), "must be less than 128 characters and printable"))
+        }
+        if !errors.isEmpty { throw APIError.invalidOptions(kind, errors) }
+        return dry
+    }
+
+    static func present(_ obj: JSON, _ info: ResourceInfo) -> JSON {
+        guard obj.objectValue != nil, obj["kind"]?.stringValue != "Status" else { return obj }
+        var o = obj
+        o["apiVersion"] = .string(info.groupVersion)
+        o["kind"] = .string(info.kind)
+        return o
+    }
+
+    func includeObject(_ query: [String: String]) throws(APIError) -> TableRenderer.IncludeObject {
+        switch query["includeObject"] ?? "" {
+        case "", "Metadata": return .metadata
+        case "Object": return .object
+        case "None": return .none
+        case let v: throw APIError.badRequest("unrecognized includeObject value: \"\(v)\"")
+        }
+    }
+
+    func resourceRoute(_ request: APIRequest, group: String, version: String, rest segments: [String], query: [String: String]) throws(APIError) -> APIResponse {
+        var rest = segments
+        var watchPath = false
+        if rest.first == "watch" { watchPath = true; rest.removeFirst() }
+        var namespace = ""
+        var plural: String
+        var name: String?
+        var sub: String?
+        if group.isEmpty && rest.count == 3 && rest[0] == "namespaces" && (rest[2] == "status" || rest[2] == "finalize") {
+            plural = "namespaces"; name = rest[1]; sub = rest[2]
+        } else {
+            if rest.count >= 3 && rest[0] == "namespaces" {
+                namespace = rest[1]
+                rest.removeFirst(2)
+            }
+            guard !rest.isEmpty, rest.count <= 3 else { throw APIError.unknownPath }
+            plural = rest[0]
+            name = rest.count > 1 ? rest[1] : nil
+            sub = rest.count > 2 ? rest[2] : nil
+        }
+        guard let info = store.read({ $0.resource(group: group, version: version, plural: plural) }) else { throw APIError.unknownPath }
+        if !namespace.isEmpty && !info.namespaced { throw APIError.unknownPath }
+        if info.namespaced && namespace.isEmpty && name != nil { throw APIError.unknownPath }
+        if let s = sub {
+            guard s == "status" && info.hasStatus || (s == "finalize" && info.behavior == .namespace) else { throw APIError.unknownPath }
+        }
+        if sub == "finalize" { sub = "status" }  // only spec.finalizers/status matter; treated like status writes
+        let method = request.method
+        var req = ResourceRequest(info: info, namespace: namespace, name: name, subresource: sub, query: query, dryRun: false)
+        let accept = request.headers.first(name: "Accept")
+        let table = TableRenderer.wantsTable(accept)
+
+        switch method {
+        case "GET", "HEAD":
+            let isWatch = watchPath || Validation.parseBool(query["watch"]) == true
+            if isWatch {
+                var fieldSel = try FieldSelector(parsing: query["fieldSelector"] ?? "", allowed: info.fieldSelectors)
+                if let name {
+                    guard sub == nil else { throw APIError.methodNotAllowed("watch", info, name: name) }
+                    fieldSel.requirements.append(.init(field: "metadata.name", value: name, negated: false))
+                }
+                let labelSel = try LabelSelector(parsing: query["labelSelector"] ?? "")
+                let include = try includeObject(query)
+                let plan = try store.with { (s: inout StoreState) throws(APIError) -> WatchPlan in
+                    try s.watch(req, labelSelector: labelSel, fieldSelector: fieldSel)
+                }
+                var timeout = Int64(query["timeoutSeconds"] ?? "") ?? 0
+                if timeout <= 0 { timeout = Int64.random(in: 1800..<3600) }
+                return .watch(WatchStream(plan: plan, info: info, table: table, include: include,
+                                          bookmarks: Validation.parseBool(query["allowWatchBookmarks"]) == true, timeoutSeconds: timeout))
+            }
+            if let name {
+                guard let obj = store.read({ $0.object(info, namespace, name) }) else {
+                    throw APIError.notFound(info, name)
+                }
+                let presented = Self.present(obj, info)
+                if table {
+                    return Self.json(200, TableRenderer.table(info, objects: [presented], listMeta: ["resourceVersion": presented[path: "metadata", "resourceVersion"] ?? ""],
+                                                              include: try includeObject(query)))
+                }
+                return Self.json(200, presented)
+            }
+            let labelSel = try LabelSelector(parsing: query["labelSelector"] ?? "")
+            let fieldSel = try FieldSelector(parsing: query["fieldSelector"] ?? "", allowed: info.fieldSelectors)
+            let (items, meta) = try store.with { (s: inout StoreState) throws(APIError) -> ([JSON], JSON) in
+                try s.list(req, labelSelector: labelSel, fieldSelector: fieldSel)
+            }
+            let presented = items.map { Self.present($0, info) }
+            if table {
+                return Self.json(200, TableRenderer.table(info, objects: presented, listMeta: meta, include: try includeObject(query)))
+            }
+            return Self.json(200, ["kind": .string(info.listKind), "apiVersion": .string(info.groupVersion), "metadata": meta, "items": .array(presented)])
+        case "POST":
+            guard name == nil else { throw APIError.methodNotAllowed("create", info, name: name) }
+            if info.namespaced && namespace.isEmpty { throw APIError.methodNotAllowed("create", info) }
+            req.dryRun = try Self.writeOptions(query, kind: "CreateOptions")
+            let body = try decodeBody(request, info: info)
+            let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.create(req, body: body) }
+            return Self.json(code, Self.present(obj, info))
+        case "PUT":
+            guard let name else { throw APIError.methodNotAllowed("update", info) }
+            req.dryRun = try Self.writeOptions(query, kind: "UpdateOptions")
+            let body = try decodeBody(request, info: info)
+            let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.update(req, name: name, body: body) }
+            return Self.json(code, Self.present(obj, info))
+        case "PATCH":
+            guard let name else { throw APIError.methodNotAllowed("patch", info) }
+            req.dryRun = try Self.writeOptions(query, kind: "PatchOptions")
+            let type = Self.mediaType(request.headers.first(name: "Content-Type"))
+            guard info.patchTypes.contains(type) || type == "application/strategic-merge-patch+json" else {
+                throw APIError.unsupportedMediaType(info.patchTypes)
+            }
+            let body = request.body
+            let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in
+                try s.patch(req, name: name, contentType: type, body: body)
+            }
+            return Self.json(code, Self.present(obj, info))
+        case "DELETE":
+            if sub != nil { throw APIError.methodNotAllowed("delete", info, name: name) }
+            let options = try StoreState.deleteOptions(body: request.body, query: query)
+            req.dryRun = options.dryRun
+            if let name {
+                let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.delete(req, name: name, options: options) }
+                return Self.json(code, Self.present(obj, info))
+            }
+            let labelSel = try LabelSelector(parsing: query["labelSelector"] ?? "")
+            let fieldSel = try FieldSelector(parsing: query["fieldSelector"] ?? "", allowed: info.fieldSelectors)
+            let items = try store.with { (s: inout StoreState) throws(APIError) -> [JSON] in
+                var out: [JSON] = []
+                var listReq = req
+                listReq.query = [:]
+                for obj in s.filtered(listReq, labelSelector: labelSel, fieldSelector: fieldSel) {
+                    let (ns, n) = StoreState.names(obj)
+                    var r = req
+                    r.namespace = ns
+                    let (_, result) = try s.delete(r, name: n, options: options)
+                    out.append(result["kind"]?.stringValue == "Status" ? obj : result)
+                }
+                return out
+            }
+            return Self.json(200, ["kind": .string(info.listKind), "apiVersion": .string(info.groupVersion),
+                                   "metadata": ["resourceVersion": .string(String(store.read { $0.rv }))],
+                                   "items": .array(items.map { Self.present($0, info) })])
+        default:
+            throw APIError.methodNotAllowed(method, info, name: name)
+        }
+    }
+}

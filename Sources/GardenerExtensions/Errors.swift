@@ -1,0 +1,189 @@
+import KubeClient
+import KubeJSON
+
+/// Gardener error codes attached to `lastError.codes` (exact strings).
+public struct ErrorCode: RawRepresentable, Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ raw: String) { self.rawValue = raw }
+    public var description: String { rawValue }
+    public static func < (a: ErrorCode, b: ErrorCode) -> Bool { a.rawValue < b.rawValue }
+
+    public static let infraUnauthenticated = ErrorCode("ERR_INFRA_UNAUTHENTICATED")
+    public static let infraUnauthorized = ErrorCode("ERR_INFRA_UNAUTHORIZED")
+    public static let infraQuotaExceeded = ErrorCode("ERR_INFRA_QUOTA_EXCEEDED")
+    public static let infraRateLimitsExceeded = ErrorCode("ERR_INFRA_RATE_LIMITS_EXCEEDED")
+    public static let infraDependencies = ErrorCode("ERR_INFRA_DEPENDENCIES")
+    public static let retryableInfraDependencies = ErrorCode("ERR_RETRYABLE_INFRA_DEPENDENCIES")
+    public static let infraResourcesDepleted = ErrorCode("ERR_INFRA_RESOURCES_DEPLETED")
+    public static let cleanupClusterResources = ErrorCode("ERR_CLEANUP_CLUSTER_RESOURCES")
+    public static let configurationProblem = ErrorCode("ERR_CONFIGURATION_PROBLEM")
+    public static let retryableConfigurationProblem = ErrorCode("ERR_RETRYABLE_CONFIGURATION_PROBLEM")
+    public static let problematicWebhook = ErrorCode("ERR_PROBLEMATIC_WEBHOOK")
+
+    /// Codes gardenlet treats as non-retryable for the Shoot.
+    public static let nonRetryable: Set<ErrorCode> = [
+        .infraUnauthenticated, .infraUnauthorized, .infraQuotaExceeded, .infraRateLimitsExceeded,
+        .infraDependencies, .configurationProblem, .problematicWebhook,
+    ]
+}
+
+/// An error that explicitly carries Gardener error codes (Gardener's "coder" errors).
+public protocol CodedError: Error {
+    var codes: [ErrorCode] { get }
+}
+
+/// An error wrapping another one (Go's `%w`): the code extraction walks this chain.
+public protocol WrappingError: Error {
+    var underlying: (any Error)? { get }
+}
+
+/// An error with a message plus optional wrapped cause, like `fmt.Errorf("prefix: %w", err)`.
+public struct WrappedError: WrappingError, CustomStringConvertible, Sendable {
+    public var message: String
+    public var cause: (any Error & Sendable)?
+    public var underlying: (any Error)? { cause }
+
+    /// `message` is the complete text (typically `"<prefix>: <cause text>"`).
+    public init(_ message: String, cause: (any Error & Sendable)? = nil) {
+        self.message = message
+        self.cause = cause
+    }
+
+    /// `"<prefix>: <cause text>"` wrapping `cause`.
+    public static func wrap(_ prefix: String, _ cause: any Error & Sendable) -> WrappedError {
+        WrappedError("\(prefix): \(errorText(cause))", cause: cause)
+    }
+
+    public var description: String { message }
+}
+
+/// An error carrying codes (Gardener's `NewErrorWithCodes`); its text is the cause's text.
+public struct ErrorWithCodes: CodedError, WrappingError, CustomStringConvertible, Sendable {
+    public var cause: any Error & Sendable
+    public var codes: [ErrorCode]
+    public var underlying: (any Error)? { cause }
+
+    public init(_ cause: any Error & Sendable, codes: [ErrorCode]) {
+        self.cause = cause
+        self.codes = codes
+    }
+
+    public var description: String { errorText(cause) }
+}
+
+/// Several independent errors; their codes are concatenated in order.
+public struct MultiError: Error, CustomStringConvertible, Sendable {
+    public var errors: [any Error & Sendable]
+    public init(_ errors: [any Error & Sendable]) { self.errors = errors }
+    public var description: String {
+        if errors.count == 1 { return errorText(errors[0]) }
+        return "\(errors.count) errors occurred:\n" + errors.map { "\t* \(errorText($0))" }.joined(separator: "\n")
+    }
+}
+
+/// Returned by an actuator to ask for a retry after a fixed delay without exponential backoff;
+/// the status still shows Error with the cause's message.
+public struct RequeueAfterError: Error, CustomStringConvertible, Sendable {
+    public var cause: (any Error & Sendable)?
+    public var requeueAfter: Duration
+
+    public init(cause: (any Error & Sendable)? = nil, requeueAfter: Duration) {
+        self.cause = cause
+        self.requeueAfter = requeueAfter
+    }
+
+    public var description: String {
+        if let cause { return "requeue in \(goDuration(requeueAfter)) due to \(errorText(cause))" }
+        return "requeue in \(goDuration(requeueAfter))"
+    }
+}
+
+/// A plain message error.
+public struct MessageError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The text of an error as Go would print it: API errors show only their message.
+public func errorText(_ error: any Error) -> String {
+    if let k = error as? KubeError { return k.message }
+    return String(describing: error)
+}
+
+/// Codes carried by an error chain (contract §4.2): split a multi-error into components, walk each
+/// component's wrap chain and take the codes of the first error that has codes.
+public func errorCodes(of error: any Error) -> [ErrorCode] {
+    let components: [any Error] = (error as? MultiError)?.errors ?? [error]
+    var codes: [ErrorCode] = []
+    for component in components {
+        var current: (any Error)? = component
+        var depth = 0
+        while let e = current, depth < 64 {
+            if let coded = e as? CodedError {
+                codes.append(contentsOf: coded.codes)
+                break
+            }
+            if let r = e as? RequeueAfterError {
+                current = r.cause
+            } else {
+                current = (e as? WrappingError)?.underlying
+            }
+            depth += 1
+        }
+    }
+    return codes
+}
+
+/// Gardener's message-based code helper: keeps codes already attached, adds every code whose
+/// (case-insensitive) pattern check matches the message; sorted and unique.
+public func determineErrorCodes(
+    _ error: any Error, matchers: [(ErrorCode, @Sendable (String) -> Bool)]
+) -> [ErrorCode] {
+    var set = Set(errorCodes(of: error))
+    let text = errorText(error).lowercased()
+    for (code, matches) in matchers where matches(text) { set.insert(code) }
+    return set.sorted()
+}
+
+/// Go's `time.Duration.String()` for non-negative durations (`500ms`, `30s`, `1m0s`, `1h0m0s`).
+public func goDuration(_ d: Duration) -> String {
+    let c = d.components
+    let totalNanos = Int64(c.seconds) * 1_000_000_000 + c.attoseconds / 1_000_000_000
+    if totalNanos == 0 { return "0s" }
+    let negative = totalNanos < 0
+    var n = negative ? -totalNanos : totalNanos
+    var out: String
+    if n < 1_000_000_000 {
+        // Sub-second: pick the largest unit with a non-zero integer part.
+        let (unit, div): (String, Int64) = n < 1000 ? ("ns", 1) : n < 1_000_000 ? ("µs", 1000) : ("ms", 1_000_000)
+        out = fraction(n, div) + unit
+    } else {
+        let hours = n / 3_600_000_000_000
+        n -= hours * 3_600_000_000_000
+        let minutes = n / 60_000_000_000
+        n -= minutes * 60_000_000_000
+        out = fraction(n, 1_000_000_000) + "s"
+        if hours > 0 {
+            out = "\(hours)h\(minutes)m" + out
+        } else if minutes > 0 {
+            out = "\(minutes)m" + out
+        }
+    }
+    return negative ? "-" + out : out
+}
+
+private func fraction(_ value: Int64, _ div: Int64) -> String {
+    let whole = value / div
+    var rest = value % div
+    guard rest != 0 else { return String(whole) }
+    var digits = ""
+    var d = div
+    while rest != 0 && d > 1 {
+        d /= 10
+        digits.append(String(rest / d))
+        rest %= d
+    }
+    return "\(whole).\(digits)"
+}

@@ -1,1 +1,0 @@
-// Module GardenerExtensions. See DEVELOPERS.md for its role.

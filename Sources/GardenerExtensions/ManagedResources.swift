@@ -1,0 +1,289 @@
+import Foundation
+import KubeClient
+import KubeJSON
+import KubeRuntime
+
+/// Gardener's ManagedResource helpers (contract §6.2–6.4).
+public struct ManagedResources: Sendable {
+    /// Label on MR secrets that the resource manager may garbage-collect once unreferenced.
+    public static let garbageCollectableLabel = "resources.gardener.cloud/garbage-collectable-reference"
+    /// Prefix of the reference annotations on the MR.
+    public static let referenceAnnotationPrefix = "reference.resources.gardener.cloud/"
+    /// Label key carrying the origin.
+    public static let originLabel = "origin"
+    /// Injected label of shoot MRs.
+    public static let noCleanupLabel = "shoot.gardener.cloud/no-cleanup"
+
+    public let client: KubernetesClient
+
+    public init(client: KubernetesClient) { self.client = client }
+
+    /// Gardener's secret checksum: sha256 over the concatenated hex sha256 of each value, keys sorted.
+    public static func checksum(_ data: [String: [UInt8]]) -> String {
+        var concatenated = ""
+        for key in data.keys.sorted() { concatenated += SHA256Digest.hex(data[key]!) }
+        return SHA256Digest.hex(Array(concatenated.utf8))
+    }
+
+    /// `managedresource-<mr-name>-<first 8 hex of checksum>`.
+    public static func secretName(managedResourceName: String, data: [String: [UInt8]]) -> String {
+        let base = "managedresource-\(managedResourceName)"
+        let hash = String(checksum(data).prefix(8))
+        return base.hasSuffix("-") ? base + hash : base + "-" + hash
+    }
+
+    /// `reference.resources.gardener.cloud/secret-<first 8 hex of sha256(name)>`.
+    public static func secretReferenceAnnotation(_ secretName: String) -> String {
+        referenceAnnotationPrefix + "secret-" + String(SHA256Digest.hex(Array(secretName.utf8)).prefix(8))
+    }
+
+    /// What a create-or-update wrote (tests and logs; "unchanged input → no write").
+    public struct WriteResult: Sendable, Equatable {
+        public var secretName: String
+        public var secretWritten: Bool
+        public var managedResourceWritten: Bool
+    }
+
+    /// Creates or updates the secret and ManagedResource "for shoot" (no class, injected
+    /// `shoot.gardener.cloud/no-cleanup` label). Writes only what differs.
+    @discardableResult
+    public func createOrUpdateForShoot(
+        namespace: String, name: String, origin: String, keepObjects: Bool, data: [String: [UInt8]]
+    ) async throws -> WriteResult {
+        let secretName = Self.secretName(managedResourceName: name, data: data)
+        let secretWritten: Bool
+        do {
+            secretWritten = try await writeSecret(namespace: namespace, name: secretName, data: data)
+        } catch {
+            throw WrappedError.wrap("could not create or update secret of managed resources", error)
+        }
+        do {
+            let mrWritten = try await writeManagedResource(
+                namespace: namespace, name: name, origin: origin, keepObjects: keepObjects, secretName: secretName)
+            return WriteResult(secretName: secretName, secretWritten: secretWritten, managedResourceWritten: mrWritten)
+        } catch {
+            throw WrappedError.wrap("could not create or update managed resource", error)
+        }
+    }
+
+    private func desiredSecret(namespace: String, name: String, data: [String: [UInt8]]) -> JSON {
+        var encoded = JSONObject()
+        for key in data.keys.sorted() { encoded[key] = .string(Data(data[key]!).base64EncodedString()) }
+        return [
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": [
+                "name": .string(name), "namespace": .string(namespace),
+                "labels": [Self.garbageCollectableLabel: "true"],
+            ],
+            "type": "Opaque", "immutable": true, "data": .object(encoded),
+        ]
+    }
+
+    private static func decodedData(_ secret: JSON) -> [String: [UInt8]] {
+        var out: [String: [UInt8]] = [:]
+        for (k, v) in secret["data"]?.objectValue ?? [:] {
+            if let s = v.stringValue, let d = Data(base64Encoded: s) { out[k] = [UInt8](d) }
+        }
+        return out
+    }
+
+    /// GET; create when missing; PUT only when labels/annotations/type/data/immutable differ.
+    private func writeSecret(namespace: String, name: String, data: [String: [UInt8]]) async throws -> Bool {
+        let desired = desiredSecret(namespace: namespace, name: name, data: data)
+        let existing: JSON
+        do {
+            existing = try await client.get(.secrets, namespace: namespace, name: name)
+        } catch let e as KubeError where e.isNotFound {
+            _ = try await client.create(.secrets, namespace: namespace, desired)
+            return true
+        }
+        let same =
+            (existing[path: "metadata", "labels"] ?? .null) == (desired[path: "metadata", "labels"] ?? .null)
+            && (existing[path: "metadata", "annotations"] ?? .null) == .null
+            && existing["type"]?.stringValue == "Opaque" && existing["immutable"]?.boolValue == true
+            && Self.decodedData(existing) == data
+        if same { return false }
+        var updated = existing
+        updated[path: "metadata", "labels"] = desired[path: "metadata", "labels"]
+        updated[path: "metadata", "annotations"] = nil
+        updated["type"] = "Opaque"
+        updated["immutable"] = true
+        updated["data"] = desired["data"]
+        _ = try await client.update(.secrets, namespace: namespace, updated)
+        return true
+    }
+
+    /// Applies the desired labels, spec and reference annotations to `object`.
+    static func applyDesired(
+        to object: JSON, origin: String, keepObjects: Bool, secretName: String
+    ) -> JSON {
+        var mr = object
+        var labels = mr[path: "metadata", "labels"]?.objectValue ?? [:]
+        labels[originLabel] = .string(origin)
+        mr[path: "metadata", "labels"] = .object(labels)
+        var annotations = JSONObject()
+        for (k, v) in mr[path: "metadata", "annotations"]?.objectValue ?? [:] where !k.hasPrefix(referenceAnnotationPrefix) {
+            annotations[k] = v
+        }
+        annotations[secretReferenceAnnotation(secretName)] = .string(secretName)
+        mr[path: "metadata", "annotations"] = .object(annotations)
+        mr["spec"] = [
+            "secretRefs": [["name": .string(secretName)]], "injectLabels": [noCleanupLabel: "true"],
+            "keepObjects": .bool(keepObjects),
+        ]
+        return mr
+    }
+
+    private func writeManagedResource(
+        namespace: String, name: String, origin: String, keepObjects: Bool, secretName: String
+    ) async throws -> Bool {
+        let existing: JSON
+        do {
+            existing = try await client.get(.managedResources, namespace: namespace, name: name)
+        } catch let e as KubeError where e.isNotFound {
+            let fresh: JSON = [
+                "apiVersion": .string(Resource.managedResources.apiVersion), "kind": "ManagedResource",
+                "metadata": ["name": .string(name), "namespace": .string(namespace)],
+            ]
+            _ = try await client.create(
+                .managedResources, namespace: namespace,
+                Self.applyDesired(to: fresh, origin: origin, keepObjects: keepObjects, secretName: secretName))
+            return true
+        }
+        // Secrets referenced so far become collectable once no longer referenced.
+        for old in ManagedResource(raw: existing).secretRefs {
+            try await markGarbageCollectable(namespace: namespace, secret: old)
+        }
+        let desired = Self.applyDesired(to: existing, origin: origin, keepObjects: keepObjects, secretName: secretName)
+        if desired == existing { return false }
+        _ = try await client.update(.managedResources, namespace: namespace, desired)
+        return true
+    }
+
+    private func markGarbageCollectable(namespace: String, secret: String) async throws {
+        let existing: JSON
+        do {
+            existing = try await client.get(.secrets, namespace: namespace, name: secret)
+        } catch let e as KubeError where e.isNotFound {
+            return
+        }
+        if existing[path: "metadata", "labels", Self.garbageCollectableLabel]?.stringValue == "true" { return }
+        do {
+            _ = try await client.patch(
+                .secrets, namespace: namespace, name: secret,
+                ["metadata": ["labels": [Self.garbageCollectableLabel: "true"]]], type: .strategicMerge)
+        } catch let e as KubeError where e.isNotFound {}
+    }
+
+    /// Merge patch `{"spec":{"keepObjects":v}}`; NotFound ignored.
+    public func setKeepObjects(namespace: String, name: String, keepObjects: Bool) async throws {
+        do {
+            _ = try await client.patch(
+                .managedResources, namespace: namespace, name: name, ["spec": ["keepObjects": .bool(keepObjects)]],
+                type: .merge)
+        } catch let e as KubeError where e.isNotFound {
+        } catch {
+            throw WrappedError.wrap("could not update managed resource '\(namespace)/\(name)'", error)
+        }
+    }
+
+    /// Deletes the legacy secret, every referenced secret, then the MR (NotFound ignored each).
+    public func delete(namespace: String, name: String) async throws {
+        let legacy = "managedresource-\(name)"
+        let mr: ManagedResource?
+        do {
+            mr = ManagedResource(raw: try await client.get(.managedResources, namespace: namespace, name: name))
+        } catch let e as KubeError where e.isNotFound {
+            mr = nil
+        }
+        let secrets = [legacy] + (mr?.secretRefs ?? [])
+        for secret in secrets {
+            do {
+                try await client.delete(.secrets, namespace: namespace, name: secret)
+            } catch let e as KubeError where e.isNotFound {
+            } catch {
+                throw WrappedError.wrap("could not delete secret '\(namespace)/\(secret)' of managed resource", error)
+            }
+        }
+        guard mr != nil else { return }
+        do {
+            try await client.delete(.managedResources, namespace: namespace, name: name)
+        } catch let e as KubeError where e.isNotFound {
+        } catch {
+            throw WrappedError.wrap("could not delete managed resource '\(namespace)/\(name)'", error)
+        }
+    }
+
+    /// Polls every `interval` until the MR is gone; on timeout reports the MR's deletion problem
+    /// (contract §6.4).
+    public func waitUntilDeleted(
+        namespace: String, name: String, timeout: Duration, interval: Duration = .seconds(2)
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        var last: ManagedResource?
+        while true {
+            do {
+                last = ManagedResource(raw: try await client.get(.managedResources, namespace: namespace, name: name))
+            } catch let e as KubeError where e.isNotFound {
+                return
+            }
+            if ContinuousClock.now + interval > deadline { break }
+            try await Task.sleep(for: interval)
+        }
+        let waitError = MessageError(
+            "retry failed with context deadline exceeded, last error: resource \(namespace)/\(name) still exists")
+        if let condition = last?.condition("ResourcesApplied"),
+            condition["status"]?.stringValue != "True",
+            let reason = condition["reason"]?.stringValue, reason == "DeletionFailed" || reason == "DeletionPending"
+        {
+            let text = "error while waiting for all resources to be deleted: \(waitError.message):\n"
+                + (condition["message"]?.stringValue ?? "")
+            let problem = MessageError(text)
+            if Self.matchesConfigurationProblem(text) {
+                throw ErrorWithCodes(problem, codes: [.configurationProblem])
+            }
+            throw problem
+        }
+        throw waitError
+    }
+
+    /// `error during apply of object .* is invalid:` (case-insensitive).
+    static func matchesConfigurationProblem(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        guard let start = lower.range(of: "error during apply of object ") else { return false }
+        return lower[start.upperBound...].contains(" is invalid:")
+    }
+
+    /// Health checks of an MR (nil = fine), with Gardener's messages.
+    public static func checkApplied(_ mr: ManagedResource) -> String? {
+        let ns = mr.namespace ?? ""
+        let observed = mr.raw[path: "status", "observedGeneration"]?.intValue ?? 0
+        let generation = mr.metadata.generation
+        if observed != generation {
+            return "observed generation of managed resource \(ns)/\(mr.name) outdated (\(observed)/\(generation))"
+        }
+        return checkCondition(mr, "ResourcesApplied", wanted: "True")
+    }
+
+    /// Applied and `ResourcesHealthy` True.
+    public static func checkHealthy(_ mr: ManagedResource) -> String? {
+        checkApplied(mr) ?? checkCondition(mr, "ResourcesHealthy", wanted: "True")
+    }
+
+    /// `ResourcesProgressing` False.
+    public static func checkNotProgressing(_ mr: ManagedResource) -> String? {
+        checkCondition(mr, "ResourcesProgressing", wanted: "False")
+    }
+
+    private static func checkCondition(_ mr: ManagedResource, _ type: String, wanted: String) -> String? {
+        let ns = mr.namespace ?? ""
+        guard let c = mr.condition(type) else {
+            return "condition \(type) for managed resource \(ns)/\(mr.name) has not been reported yet"
+        }
+        let status = c["status"]?.stringValue ?? ""
+        if status != wanted {
+            return "condition \(type) of managed resource \(ns)/\(mr.name) is \(status): \(c["message"]?.stringValue ?? "")"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,185 @@
+import KubeClient
+import KubeJSON
+
+extension Resource {
+    /// `networks.extensions.gardener.cloud/v1alpha1` (namespaced).
+    public static let networks = Resource(
+        group: "extensions.gardener.cloud", version: "v1alpha1", plural: "networks", kind: "Network", namespaced: true)
+    /// `clusters.extensions.gardener.cloud/v1alpha1` (cluster-scoped).
+    public static let clusters = Resource(
+        group: "extensions.gardener.cloud", version: "v1alpha1", plural: "clusters", kind: "Cluster", namespaced: false)
+    /// `managedresources.resources.gardener.cloud/v1alpha1` (namespaced).
+    public static let managedResources = Resource(
+        group: "resources.gardener.cloud", version: "v1alpha1", plural: "managedresources", kind: "ManagedResource",
+        namespaced: true)
+}
+
+/// `extensions.gardener.cloud/v1alpha1` Network (typed view over the raw object).
+public struct Network: KubeObjectView {
+    public static let resource = Resource.networks
+    public var raw: JSON
+    public init(raw: JSON) { self.raw = raw }
+
+    /// `spec.type` (e.g. `calico`).
+    public var type: String? { raw[path: "spec", "type"]?.stringValue }
+    /// `spec.class`; absent means `shoot`.
+    public var extensionClass: String? { raw[path: "spec", "class"]?.stringValue }
+    public var podCIDR: String? { raw[path: "spec", "podCIDR"]?.stringValue }
+    public var serviceCIDR: String? { raw[path: "spec", "serviceCIDR"]?.stringValue }
+    /// `spec.ipFamilies` (`IPv4` / `IPv6`, order matters).
+    public var ipFamilies: [String] { raw[path: "spec", "ipFamilies"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+    /// `spec.providerConfig` (raw).
+    public var providerConfig: JSON? {
+        guard let p = raw[path: "spec", "providerConfig"], !p.isNull else { return nil }
+        return p
+    }
+    /// `status` (raw; an empty object when absent).
+    public var status: JSON { raw["status"] ?? .emptyObject }
+    /// `status.lastOperation` (raw).
+    public var lastOperation: JSON? { raw[path: "status", "lastOperation"].flatMap { $0.isNull ? nil : $0 } }
+    /// `status.lastError` (raw).
+    public var lastError: JSON? { raw[path: "status", "lastError"].flatMap { $0.isNull ? nil : $0 } }
+    /// `status.observedGeneration`.
+    public var observedGeneration: Int? { raw[path: "status", "observedGeneration"]?.intValue }
+    /// `status.ipFamilies`.
+    public var statusIPFamilies: [String] {
+        raw[path: "status", "ipFamilies"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+}
+
+/// `core.gardener.cloud/v1beta1` Shoot as embedded in a Cluster (the fields a networking
+/// extension reads; everything else stays in `raw`).
+public struct Shoot: Sendable, Hashable {
+    public var raw: JSON
+    public init(raw: JSON) { self.raw = raw }
+
+    public var name: String? { raw[path: "metadata", "name"]?.stringValue }
+    public var annotations: [String: String] {
+        var out: [String: String] = [:]
+        for (k, v) in raw[path: "metadata", "annotations"]?.objectValue ?? [:] { if let s = v.stringValue { out[k] = s } }
+        return out
+    }
+
+    /// `spec.kubernetes.version`.
+    public var kubernetesVersion: String? { raw[path: "spec", "kubernetes", "version"]?.stringValue }
+    /// `spec.networking` (raw), nil when absent.
+    public var networking: JSON? { raw[path: "spec", "networking"].flatMap { $0.isNull ? nil : $0 } }
+    /// `spec.networking.nodes`.
+    public var nodesCIDR: String? { raw[path: "spec", "networking", "nodes"]?.stringValue }
+    /// `spec.networking.pods`.
+    public var podsCIDR: String? { raw[path: "spec", "networking", "pods"]?.stringValue }
+    /// `spec.networking.services`.
+    public var servicesCIDR: String? { raw[path: "spec", "networking", "services"]?.stringValue }
+    /// `spec.networking.ipFamilies` (defaults to `[IPv4]` when absent).
+    public var ipFamilies: [String] {
+        let f = raw[path: "spec", "networking", "ipFamilies"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        return f.isEmpty ? ["IPv4"] : f
+    }
+    /// `status.networking.nodes` / `.pods` / `.services` / `.egressCIDRs`.
+    public func statusNetworking(_ key: String) -> [String] {
+        raw[path: "status", "networking", key]?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+    /// `status.constraints[]` entries (raw).
+    public var constraints: [JSON] { raw[path: "status", "constraints"]?.arrayValue ?? [] }
+    /// The constraint of `type`, if any.
+    public func constraint(_ type: String) -> JSON? { constraints.first { $0["type"]?.stringValue == type } }
+    /// `status.lastOperation` (raw).
+    public var lastOperation: JSON? { raw[path: "status", "lastOperation"].flatMap { $0.isNull ? nil : $0 } }
+    /// `status.technicalID`.
+    public var technicalID: String? { raw[path: "status", "technicalID"]?.stringValue }
+
+    /// Failed shoot: `status.lastOperation.state == Failed`.
+    public var isFailed: Bool { lastOperation?["state"]?.stringValue == LastOperationState.failed.rawValue }
+    /// Force deletion requested (`confirmation.gardener.cloud/force-deletion` parsed as a Go bool).
+    public var needsForceDeletion: Bool { parseGoBool(annotations[GardenerConstants.forceDeletionAnnotation]) }
+    /// `spec.hibernation.enabled == true`.
+    public var hibernationEnabled: Bool { raw[path: "spec", "hibernation", "enabled"]?.boolValue ?? false }
+    /// Hibernation enabled and `status.hibernated == true`.
+    public var isHibernated: Bool { hibernationEnabled && (raw[path: "status", "hibernated"]?.boolValue ?? false) }
+    /// Hibernation enabled differs from `status.hibernated`.
+    public var isHibernatingOrWakingUp: Bool {
+        hibernationEnabled != (raw[path: "status", "hibernated"]?.boolValue ?? false)
+    }
+    /// Creation in process: `status.lastOperation` absent or of type `Create`.
+    public var isCreationInProcess: Bool {
+        guard let last = lastOperation else { return true }
+        return last["type"]?.stringValue == LastOperationType.create.rawValue
+    }
+    /// `spec.networking.pods` followed by `status.networking.pods` entries not already listed.
+    public var podNetworks: [String] { networks(spec: podsCIDR, status: statusNetworking("pods")) }
+    /// `spec.networking.services` followed by `status.networking.services` entries not already listed.
+    public var serviceNetworks: [String] { networks(spec: servicesCIDR, status: statusNetworking("services")) }
+
+    private func networks(spec: String?, status: [String]) -> [String] {
+        var out: [String] = []
+        if let spec, !spec.isEmpty { out.append(spec) }
+        for s in status where !out.contains(s) { out.append(s) }
+        return out
+    }
+
+    /// VPA wish: `spec.kubernetes.verticalPodAutoscaler` exists and `enabled` is true.
+    public var wantsVerticalPodAutoscaler: Bool {
+        raw[path: "spec", "kubernetes", "verticalPodAutoscaler", "enabled"]?.boolValue ?? false
+    }
+}
+
+/// `extensions.gardener.cloud/v1alpha1` Cluster: the shoot's context with embedded raw
+/// Shoot, Seed and CloudProfile.
+public struct Cluster: KubeObjectView {
+    public static let resource = Resource.clusters
+    public var raw: JSON
+    public init(raw: JSON) { self.raw = raw }
+
+    private func embedded(_ key: String) -> JSON? {
+        guard let v = raw[path: "spec", key], case .object(let o) = v, !o.isEmpty else { return nil }
+        return v
+    }
+
+    /// `spec.shoot` decoded as a typed view (nil when absent or empty).
+    public var shoot: Shoot? { embedded("shoot").map(Shoot.init(raw:)) }
+    /// `spec.seed` (raw; nil for self-hosted shoots).
+    public var seed: JSON? { embedded("seed") }
+    /// `spec.cloudProfile` (raw).
+    public var cloudProfile: JSON? { embedded("cloudProfile") }
+    /// Name of the generic token kubeconfig secret.
+    public var genericTokenKubeconfigSecretName: String {
+        metadata.annotations[GardenerConstants.genericTokenKubeconfigAnnotation]
+            ?? GardenerConstants.genericTokenKubeconfigDefault
+    }
+
+    /// Checks the embedded objects decode (objects with `apiVersion`/`kind` when present).
+    public func validateEmbedded() throws(ClusterDecodingError) {
+        for key in ["shoot", "seed", "cloudProfile"] {
+            guard let v = raw[path: "spec", key], !v.isNull else { continue }
+            guard case .object = v else {
+                throw ClusterDecodingError(message: "could not decode \(key) of cluster \(name): expected an object, got \(v.typeName)")
+            }
+        }
+    }
+}
+
+/// An embedded object of a Cluster has the wrong shape.
+public struct ClusterDecodingError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}
+
+/// `resources.gardener.cloud/v1alpha1` ManagedResource.
+public struct ManagedResource: KubeObjectView {
+    public static let resource = Resource.managedResources
+    public var raw: JSON
+    public init(raw: JSON) { self.raw = raw }
+
+    /// `spec.class` (nil = the shoot's resource manager).
+    public var resourceClass: String? { raw[path: "spec", "class"]?.stringValue }
+    /// Names in `spec.secretRefs`.
+    public var secretRefs: [String] {
+        raw[path: "spec", "secretRefs"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+    }
+    /// `spec.keepObjects` (default false).
+    public var keepObjects: Bool { raw[path: "spec", "keepObjects"]?.boolValue ?? false }
+    /// `status.conditions` (raw).
+    public var conditions: [JSON] { raw[path: "status", "conditions"]?.arrayValue ?? [] }
+    /// The condition of `type`, if present.
+    public func condition(_ type: String) -> JSON? { conditions.first { $0["type"]?.stringValue == type } }
+}

@@ -1,0 +1,376 @@
+import Foundation
+import KubeClient
+import KubeJSON
+import KubeRuntime
+import Logging
+
+/// The provider-specific part of a Network controller. The generic reconciler handles
+/// finalizers, status and operation annotations around these calls (contract §5).
+public protocol Actuator: Sendable {
+    /// Create/update everything to the desired state (may patch `status.providerStatus` /
+    /// `status.ipFamilies`). Throw `RequeueAfterError` to retry after a fixed delay.
+    func reconcile(_ network: Network, cluster: Cluster) async throws
+    /// Remove everything the extension created and wait until it is gone.
+    func delete(_ network: Network, cluster: Cluster) async throws
+    /// Called instead of `delete` when the Shoot requests force deletion.
+    func forceDelete(_ network: Network, cluster: Cluster) async throws
+    /// Keep shoot objects (keepObjects), then remove seed-side objects.
+    func migrate(_ network: Network, cluster: Cluster) async throws
+    /// Restore from `status.state`, then reconcile.
+    func restore(_ network: Network, cluster: Cluster) async throws
+}
+
+/// Settings of the generic Network reconciler and its controller.
+public struct NetworkControllerOptions: Sendable {
+    /// `spec.type` handled (`calico`).
+    public var extensionType: String
+    /// Accepted `spec.class` values (absent = `shoot`).
+    public var classes: Set<String>
+    /// `--ignore-operation-annotation`.
+    public var ignoreOperationAnnotation: Bool
+    /// `--max-concurrent-reconciles` (default 5).
+    public var maxConcurrentReconciles: Int
+    /// Deadline of one reconcile (Gardener: 3 minutes).
+    public var reconcileTimeout: Duration
+    /// Controller name (`network`).
+    public var controllerName: String
+    /// Finalizer (`extensions.gardener.cloud/network`).
+    public var finalizer: String
+
+    public init(
+        extensionType: String = "calico", classes: Set<String> = [GardenerConstants.classShoot],
+        ignoreOperationAnnotation: Bool = false, maxConcurrentReconciles: Int = 5,
+        reconcileTimeout: Duration = .seconds(180), controllerName: String = "network",
+        finalizer: String = GardenerConstants.networkFinalizer
+    ) {
+        self.extensionType = extensionType
+        self.classes = classes
+        self.ignoreOperationAnnotation = ignoreOperationAnnotation
+        self.maxConcurrentReconciles = maxConcurrentReconciles
+        self.reconcileTimeout = reconcileTimeout
+        self.controllerName = controllerName
+        self.finalizer = finalizer
+    }
+}
+
+/// Gardener's generic extension reconciler for `Network` (contract §3/§4), including the
+/// operation-annotation wrapper.
+public struct NetworkReconciler: Reconciler {
+    public let client: KubernetesClient
+    public let actuator: any Actuator
+    public let options: NetworkControllerOptions
+    let logger: Logger
+
+    public init(
+        client: KubernetesClient, actuator: any Actuator, options: NetworkControllerOptions = NetworkControllerOptions(),
+        logger: Logger = Logger(label: "network")
+    ) {
+        self.client = client
+        self.actuator = actuator
+        self.options = options
+        self.logger = logger
+    }
+
+    private func removeOperationAnnotation(_ name: String, _ namespace: String?) async throws -> JSON {
+        try await client.patch(
+            .networks, namespace: namespace, name: name,
+            ["metadata": ["annotations": [GardenerConstants.operationAnnotation: .null]]],
+            type: .merge)
+    }
+
+    /// The operation-annotation wrapper (§3.1), then the real reconciler (§3.2).
+    public func reconcile(_ request: ReconcileRequest) async throws -> ReconcileResult {
+        var log = logger
+        log[metadataKey: "network"] = .string(request.name)
+        log[metadataKey: "namespace"] = .string(request.namespace ?? "")
+        do {
+            let obj = try await client.get(.networks, namespace: request.namespace, name: request.name)
+            switch ExtensionOperation.operationAnnotation(obj) {
+            case GardenerConstants.operationWaitForState?:
+                log.info("Skipping reconciliation: waiting for state")
+                return .done
+            case GardenerConstants.operationReconcile?:
+                _ = try await removeOperationAnnotation(request.name, request.namespace)
+            default: break
+            }
+        } catch let e as KubeError where e.isNotFound {
+            // The inner reconciler stops on NotFound.
+        }
+        return try await reconcileInner(request, log)
+    }
+
+    private func reconcileInner(_ request: ReconcileRequest, _ log: Logger) async throws -> ReconcileResult {
+        let obj: JSON
+        do {
+            obj = try await client.get(.networks, namespace: request.namespace, name: request.name)
+        } catch let e as KubeError where e.isNotFound {
+            log.info("Object is gone, stop reconciling")
+            return .done
+        } catch {
+            throw WrappedError.wrap("error retrieving object from store", error)
+        }
+        let network = Network(raw: obj)
+        let cluster = try await readCluster(namespace: request.namespace ?? "")
+        if let shoot = cluster.shoot, shoot.isFailed {
+            log.info("Skipping the reconciliation of Network of failed shoot")
+            return .done
+        }
+        let operation = ExtensionOperation.operationType(obj)
+        let run = Run(reconciler: self, network: network, generation: Int64(network.metadata.generation), log: log)
+        if operation != .migrate && operation != .restore && ExtensionOperation.isMigrated(obj) {
+            log.info("Skipping the reconciliation since the object is migrated")
+            return .done
+        }
+        if operation == .migrate { return try await run.migrate(cluster) }
+        if ExtensionOperation.isDeleting(obj) { return try await run.delete(cluster) }
+        if operation == .restore { return try await run.restore(cluster) }
+        return try await run.reconcile(cluster, type: operation)
+    }
+
+    /// GET the Cluster named like the namespace and check its embedded objects (§1.2).
+    func readCluster(namespace: String) async throws -> Cluster {
+        let raw = try await client.get(.clusters, namespace: nil, name: namespace)
+        let cluster = Cluster(raw: raw)
+        try cluster.validateEmbedded()
+        return cluster
+    }
+
+    /// State of one reconcile run: the in-memory object is refreshed from every write answer so
+    /// each status patch is the diff against the latest known object.
+    final class Run: @unchecked Sendable {
+        // @unchecked: used by one task only (one reconcile).
+        let r: NetworkReconciler
+        var network: Network
+        let generation: Int64
+        let log: Logger
+
+        init(reconciler: NetworkReconciler, network: Network, generation: Int64, log: Logger) {
+            self.r = reconciler
+            self.network = network
+            self.generation = generation
+            self.log = log
+        }
+
+        var client: KubernetesClient { r.client }
+        var finalizer: String { r.options.finalizer }
+
+        /// Status patch from the current in-memory status to `newStatus`.
+        func patchStatus(_ newStatus: JSON) async throws {
+            guard let diff = MergePatch.diff(from: network.status, to: newStatus) else { return }
+            let answer = try await client.patch(
+                .networks, namespace: network.namespace, name: network.name, ["status": diff], type: .merge,
+                subresource: "status")
+            network = Network(raw: answer)
+        }
+
+        func processing(_ type: LastOperationType, _ description: String) async throws {
+            try await patchStatus(
+                ExtensionOperation.processing(network.status, type: type, description: description, now: Date()))
+        }
+
+        func success(_ type: LastOperationType, _ description: String) async throws {
+            try await patchStatus(
+                ExtensionOperation.succeeded(
+                    network.status, type: type, description: description, generation: generation, now: Date()))
+        }
+
+        /// Error status (a failure of this write is ignored), then the §4.3 result.
+        func failure(_ type: LastOperationType, _ description: String, _ error: any Error) async throws -> ReconcileResult {
+            let status = ExtensionOperation.failed(
+                network.status, type: type, description: description, error: error, generation: generation, now: Date())
+            do { try await patchStatus(status) } catch {
+                log.error("Could not update status after error", metadata: ["error": "\(errorText(error))"])
+            }
+            if let requeue = error as? RequeueAfterError {
+                log.info("Requeueing", metadata: ["after": "\(goDuration(requeue.requeueAfter))", "reason": "\(requeue)"])
+                return .requeueAfter(requeue.requeueAfter)
+            }
+            throw ReconcileFailure(message: ExtensionOperation.errorDescription(description, error: error), cause: error)
+        }
+
+        func ensureFinalizer() async throws {
+            var meta = network.metadata
+            guard meta.addFinalizer(finalizer) else { return }
+            do {
+                let answer = try await client.patch(
+                    .networks, namespace: network.namespace, name: network.name,
+                    [
+                        "metadata": [
+                            "finalizers": .array(meta.finalizers.map(JSON.string)),
+                            "resourceVersion": .string(network.metadata.resourceVersion ?? ""),
+                        ]
+                    ], type: .merge)
+                network = Network(raw: answer)
+            } catch {
+                throw WrappedError.wrap("failed to add finalizer", error)
+            }
+        }
+
+        func removeAnnotation() async throws {
+            do {
+                network = Network(raw: try await r.removeOperationAnnotation(network.name, network.namespace))
+            } catch let e as KubeError where e.isNotFound {
+                // Already gone (e.g. finalizers removed during migrate of a deleted object).
+            } catch {
+                throw WrappedError.wrap("error removing annotation from Network", error)
+            }
+        }
+
+        func reconcile(_ cluster: Cluster, type: LastOperationType) async throws -> ReconcileResult {
+            try await ensureFinalizer()
+            try await processing(type, "Reconciling the Network")
+            do {
+                try await r.actuator.reconcile(network, cluster: cluster)
+            } catch {
+                return try await failure(type, "Error reconciling Network", error)
+            }
+            try await success(type, "Successfully reconciled Network")
+            log.info("Successfully reconciled Network", metadata: ["operation": "\(type.rawValue)"])
+            return .done
+        }
+
+        func restore(_ cluster: Cluster) async throws -> ReconcileResult {
+            try await ensureFinalizer()
+            try await processing(.restore, "Restoring the Network")
+            do {
+                try await r.actuator.restore(network, cluster: cluster)
+            } catch {
+                return try await failure(.restore, "Error restoring Network", error)
+            }
+            try await success(.restore, "Successfully restored Network")
+            try await removeAnnotation()
+            return .done
+        }
+
+        func delete(_ cluster: Cluster) async throws -> ReconcileResult {
+            guard network.metadata.hasFinalizer(finalizer) else {
+                log.info("Deleting Network causes a no-op as there is no finalizer")
+                return .done
+            }
+            try await processing(.delete, "Deleting the Network")
+            do {
+                if cluster.shoot?.needsForceDeletion == true {
+                    try await r.actuator.forceDelete(network, cluster: cluster)
+                } else {
+                    try await r.actuator.delete(network, cluster: cluster)
+                }
+            } catch {
+                return try await failure(.delete, "Error deleting Network", error)
+            }
+            try await success(.delete, "Successfully deleted Network")
+            var meta = network.metadata
+            meta.removeFinalizer(finalizer)
+            do {
+                _ = try await client.patch(
+                    .networks, namespace: network.namespace, name: network.name,
+                    [
+                        "metadata": [
+                            "finalizers": meta.finalizers.isEmpty ? .null : .array(meta.finalizers.map(JSON.string)),
+                            "resourceVersion": .string(network.metadata.resourceVersion ?? ""),
+                        ]
+                    ], type: .merge)
+            } catch let e as KubeError where e.isNotFound {
+            } catch {
+                throw WrappedError.wrap("failed to remove finalizer", error)
+            }
+            log.info("Successfully deleted Network")
+            return .done
+        }
+
+        func migrate(_ cluster: Cluster) async throws -> ReconcileResult {
+            try await processing(.migrate, "Migrating the Network")
+            do {
+                try await r.actuator.migrate(network, cluster: cluster)
+            } catch {
+                return try await failure(.migrate, "Error migrating Network", error)
+            }
+            try await success(.migrate, "Successfully migrated Network")
+            do {
+                network = Network(
+                    raw: try await client.patch(
+                        .networks, namespace: network.namespace, name: network.name,
+                        ["metadata": ["finalizers": .null]], type: .merge))
+            } catch let e as KubeError where e.isNotFound {
+                return .done
+            } catch {
+                throw WrappedError.wrap("error removing finalizers", error)
+            }
+            try await removeAnnotation()
+            return .done
+        }
+    }
+}
+
+/// The error a failed operation returns to the controller (logged, then backoff).
+public struct ReconcileFailure: WrappingError, CustomStringConvertible, Sendable {
+    public var message: String
+    public var cause: any Error
+    public var underlying: (any Error)? { cause }
+    public var description: String { message }
+}
+
+/// Gardener's default extension predicates for Networks (contract §2.2), in order.
+public func networkPredicates(client: KubernetesClient, options: NetworkControllerOptions, logger: Logger) -> [ObjectPredicate] {
+    let classes = options.classes
+    let type = options.extensionType
+    let ignore = options.ignoreOperationAnnotation
+    return [
+        { event in ExtensionPredicates.hasClass(event.object, accepted: classes) },
+        { event in ExtensionPredicates.hasType(event.object, type) },
+        { event in await shootNotFailed(event, client: client, logger: logger) },
+        { event in
+            ignore ? ExtensionPredicates.ignoreOperationAnnotationMode(event) : ExtensionPredicates.defaultMode(event)
+        },
+    ]
+}
+
+/// The shoot-not-failed predicate (§2.2 step 3).
+public func shootNotFailed(_ event: ObjectEvent, client: KubernetesClient, logger: Logger) async -> Bool {
+    switch event {
+    case .delete, .generic: return false
+    case .create, .update: break
+    }
+    let object = event.object
+    guard let namespace = object[path: "metadata", "namespace"]?.stringValue, !namespace.isEmpty else { return true }
+    let ns: JSON
+    do {
+        ns = try await client.get(.namespaces, namespace: nil, name: namespace)
+    } catch {
+        logger.info("Could not read namespace, accepting event", metadata: ["namespace": "\(namespace)", "error": "\(errorText(error))"])
+        return true
+    }
+    guard ns[path: "metadata", "labels", GardenerConstants.roleLabel]?.stringValue == GardenerConstants.roleShoot else {
+        return true
+    }
+    do {
+        let cluster = Cluster(raw: try await client.get(.clusters, namespace: nil, name: namespace))
+        return !(cluster.shoot?.isFailed ?? false)
+    } catch {
+        logger.info("Could not read cluster, rejecting event", metadata: ["namespace": "\(namespace)", "error": "\(errorText(error))"])
+        return false
+    }
+}
+
+/// Wiring of the Network controller into a manager.
+public enum NetworkController {
+    /// Creates the `network` controller (generic reconciler around `actuator`, default
+    /// predicates, primary watch on Networks) and adds it to `manager`.
+    @discardableResult
+    public static func add(
+        to manager: Manager, actuator: any Actuator, options: NetworkControllerOptions = NetworkControllerOptions(),
+        rateLimiter: any RateLimiter = MaxOfRateLimiter.defaultControllerRateLimiter()
+    ) async -> Controller {
+        var logger = manager.logger
+        logger[metadataKey: "controller"] = .string(options.controllerName)
+        let reconciler = NetworkReconciler(client: manager.client, actuator: actuator, options: options, logger: logger)
+        let controller = Controller(
+            name: options.controllerName, reconciler: reconciler, maxConcurrentReconciles: options.maxConcurrentReconciles,
+            rateLimiter: rateLimiter, reconcileTimeout: options.reconcileTimeout, metrics: manager.metrics, logger: logger)
+        // No Cluster watch, also in ignore mode (decision on contract Q1: behave as the reference).
+        await controller.watch(
+            manager.informer(for: .networks),
+            predicates: networkPredicates(client: manager.client, options: options, logger: logger))
+        manager.add(controller)
+        return controller
+    }
+}

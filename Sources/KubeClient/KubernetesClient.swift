@@ -1,0 +1,226 @@
+import AsyncHTTPClient
+import Foundation
+import KubeJSON
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// A Kubernetes REST client with client-go's semantics: kubeconfig/in-cluster authentication,
+/// client-side rate limiting, retries for transient failures, typed ``KubeError``s decoded from
+/// `Status` answers, and watches as async sequences.
+///
+/// Retry policy (per attempt the rate limiter is consulted again, as in client-go):
+/// - 429 TooManyRequests: retried for every verb (the server did not process the request);
+/// - other 5xx (except 501): retried for idempotent verbs (GET, PUT, DELETE); for POST/PATCH only
+///   when the server sent `Retry-After`;
+/// - connection failures: retried for idempotent verbs.
+/// `Retry-After` (header or `details.retryAfterSeconds`) is honoured; otherwise exponential
+/// backoff with jitter. A 401 with a token file re-reads the token and retries once.
+///
+/// Namespaces: for object verbs a `nil` namespace means the object's `metadata.namespace`, else the
+/// configuration's namespace; for list/watch `nil` means all namespaces. Cluster-scoped resources
+/// ignore it.
+public final class KubernetesClient: Sendable {
+    public let configuration: ClientConfiguration
+    let logger: Logger
+    let http: HTTPClient
+    let limiter: TokenBucket?
+    let tokenSource: TokenFileSource?
+    /// Server URL as requests use it (host replaced by `tls-server-name` when set).
+    let baseURL: String
+    /// Largest response body accepted (lists of big clusters are large; watches are streamed).
+    static let maxBodyBytes = 512 * 1024 * 1024
+
+    /// Creates a client. Fails if the TLS material cannot be used.
+    public init(configuration: ClientConfiguration, logger: Logger = Logger(label: "kubeclient")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.limiter = configuration.qps > 0 ? TokenBucket(qps: configuration.qps, burst: configuration.burst) : nil
+        if case let .tokenFile(path) = configuration.authentication {
+            self.tokenSource = TokenFileSource(path: path)
+        } else {
+            self.tokenSource = nil
+        }
+
+        var httpConfig = HTTPClient.Configuration()
+        httpConfig.timeout = .init(connect: .init(configuration.connectTimeout), read: nil)
+        // Watches hold a connection each; the default soft limit of 8 would queue requests
+        // behind them on HTTP/1.1.
+        httpConfig.connectionPool = .init(idleTimeout: .seconds(90), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        httpConfig.redirectConfiguration = .disallow
+        var base = configuration.server
+        let isHTTPS = configuration.server.lowercased().hasPrefix("https://")
+        if isHTTPS {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            let ca = configuration.tls.certificateAuthorityPEM
+            if configuration.tls.insecureSkipVerify {
+                tls.certificateVerification = .none
+            } else if let ca {
+                do {
+                    tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(ca))
+                } catch {
+                    throw ConfigurationError(field: "certificate-authority", "not a valid PEM certificate bundle (\(error))")
+                }
+            }
+            if let certPEM = configuration.tls.clientCertificatePEM, let keyPEM = configuration.tls.clientKeyPEM {
+                do {
+                    tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(certPEM).map { .certificate($0) }
+                } catch {
+                    throw ConfigurationError(field: "client-certificate", "not a valid PEM certificate (\(error))")
+                }
+                do {
+                    tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: keyPEM, format: .pem))
+                } catch {
+                    throw ConfigurationError(field: "client-key", "not a valid PEM private key (\(error))")
+                }
+            }
+            httpConfig.tlsConfiguration = tls
+            // tls-server-name: address the server by that name (SNI + hostname verification)
+            // while connecting to the real host, via AsyncHTTPClient's DNS override.
+            if let serverName = configuration.tls.serverName, !serverName.isEmpty,
+               var components = URLComponents(string: configuration.server), let host = components.host, host != serverName {
+                components.host = serverName
+                if let rewritten = components.string {
+                    base = rewritten
+                    httpConfig.dnsOverride = [serverName: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))]
+                }
+            }
+        }
+        self.baseURL = base
+        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfig)
+    }
+
+    /// Closes pooled connections. Call once when done; the client is unusable afterwards.
+    public func shutdown() async throws {
+        try await http.shutdown()
+    }
+
+    // MARK: - Verbs
+
+    /// GET one object (or one of its subresources).
+    public func get(_ resource: Resource, namespace: String?, name: String, subresource: String? = nil) async throws -> JSON {
+        let path = resource.objectPath(namespace: objectNamespace(resource, namespace, nil), name: try checkName(name), subresource: subresource)
+        return try await requestJSON(.GET, path: path)
+    }
+
+    /// One list request (one page when `options.limit` is set). `nil` namespace = all namespaces.
+    public func list(_ resource: Resource, namespace: String?, options: ListOptions = .init()) async throws -> ObjectList {
+        let path = resource.collectionPath(namespace: resource.namespaced ? namespace : nil)
+        let body = try await requestJSON(.GET, path: path, query: options.queryItems)
+        return try ObjectList(decoding: body)
+    }
+
+    /// Lists everything, following `continue` tokens; the result carries the last page's
+    /// resourceVersion (all pages are one snapshot).
+    public func listAll(_ resource: Resource, namespace: String?, options: ListOptions = .init()) async throws -> ObjectList {
+        var opts = options
+        var page = try await list(resource, namespace: namespace, options: opts)
+        var items = page.items
+        var guardCount = 0
+        while let token = page.continueToken, !token.isEmpty {
+            guardCount += 1
+            if guardCount > 100_000 { throw KubeError.other("list of \(resource) did not terminate (continue token loop)") }
+            opts.continueToken = token
+            opts.resourceVersion = nil  // not allowed together with continue
+            opts.resourceVersionMatch = nil
+            page = try await list(resource, namespace: namespace, options: opts)
+            items += page.items
+        }
+        page.items = items
+        page.continueToken = nil
+        page.remainingItemCount = nil
+        return page
+    }
+
+    /// POST a new object. `apiVersion`/`kind` are filled in when missing.
+    public func create(_ resource: Resource, namespace: String?, _ object: JSON, dryRun: Bool = false) async throws -> JSON {
+        var object = object
+        fillTypeMeta(&object, resource)
+        let ns = objectNamespace(resource, namespace, object)
+        var query = writeQuery()
+        if dryRun { query.append(("dryRun", "All")) }
+        return try await requestJSON(.POST, path: resource.collectionPath(namespace: ns), query: query, body: object, contentType: "application/json")
+    }
+
+    /// PUT an object (or `subresource`, e.g. `status`). `metadata.resourceVersion` in the object is
+    /// the optimistic-concurrency precondition (409 → `.conflict`).
+    public func update(_ resource: Resource, namespace: String?, _ object: JSON, subresource: String? = nil, dryRun: Bool = false) async throws -> JSON {
+        var object = object
+        fillTypeMeta(&object, resource)
+        guard let name = object[path: "metadata", "name"]?.stringValue, !name.isEmpty else {
+            throw KubeError.other("update of \(resource.qualifiedName): metadata.name is required")
+        }
+        let ns = objectNamespace(resource, namespace, object)
+        var query = writeQuery()
+        if dryRun { query.append(("dryRun", "All")) }
+        return try await requestJSON(.PUT, path: resource.objectPath(namespace: ns, name: try checkName(name), subresource: subresource),
+                                     query: query, body: object, contentType: "application/json")
+    }
+
+    /// PATCH an object (or `subresource`). A `metadata.resourceVersion` inside a merge patch acts
+    /// as a precondition on the server.
+    public func patch(_ resource: Resource, namespace: String?, name: String, _ patch: JSON, type: PatchType,
+                      subresource: String? = nil, dryRun: Bool = false) async throws -> JSON {
+        let ns = objectNamespace(resource, namespace, nil)
+        var query = writeQuery()
+        if case let .apply(force) = type {
+            if configuration.fieldManager == nil { query.append(("fieldManager", "kubeclient-swift")) }
+            if force { query.append(("force", "true")) }
+        }
+        if dryRun { query.append(("dryRun", "All")) }
+        return try await requestJSON(.PATCH, path: resource.objectPath(namespace: ns, name: try checkName(name), subresource: subresource),
+                                     query: query, body: patch, contentType: type.contentType)
+    }
+
+    /// DELETE an object. Returns the answer: a success `Status` when the object is gone, or the
+    /// object itself when finalizers keep it (now with `deletionTimestamp`).
+    @discardableResult
+    public func delete(_ resource: Resource, namespace: String?, name: String, options: DeleteOptions = .init()) async throws -> JSON {
+        let ns = objectNamespace(resource, namespace, nil)
+        return try await requestJSON(.DELETE, path: resource.objectPath(namespace: ns, name: try checkName(name)),
+                                     body: options.body, contentType: "application/json")
+    }
+
+    /// DELETE a collection (optionally filtered by selectors).
+    @discardableResult
+    public func deleteCollection(_ resource: Resource, namespace: String?, listOptions: ListOptions = .init(),
+                                 options: DeleteOptions = .init()) async throws -> JSON {
+        let path = resource.collectionPath(namespace: resource.namespaced ? (namespace ?? configuration.namespace) : nil)
+        return try await requestJSON(.DELETE, path: path, query: listOptions.queryItems, body: options.body, contentType: "application/json")
+    }
+
+    /// GET an arbitrary server path (e.g. `/version`, `/apis`) and decode the JSON answer.
+    public func getRaw(path: String, query: [(String, String)] = []) async throws -> JSON {
+        try await requestJSON(.GET, path: path, query: query)
+    }
+
+    // MARK: - Helpers
+
+    func objectNamespace(_ resource: Resource, _ explicit: String?, _ object: JSON?) -> String? {
+        guard resource.namespaced else { return nil }
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let ns = object?[path: "metadata", "namespace"]?.stringValue, !ns.isEmpty { return ns }
+        return configuration.namespace
+    }
+
+    func checkName(_ name: String) throws -> String {
+        // An empty name would turn an object path into a collection path (a GET becomes a list,
+        // a DELETE a deletecollection) — refuse it on the client.
+        if name.isEmpty || name == "." || name == ".." || name.contains("/") {
+            throw KubeError.other("invalid object name \"\(name)\"")
+        }
+        return name
+    }
+
+    func fillTypeMeta(_ object: inout JSON, _ resource: Resource) {
+        guard case .object = object else { return }
+        if object["apiVersion"]?.stringValue == nil { object["apiVersion"] = .string(resource.apiVersion) }
+        if object["kind"]?.stringValue == nil { object["kind"] = .string(resource.kind) }
+    }
+
+    func writeQuery() -> [(String, String)] {
+        if let fm = configuration.fieldManager, !fm.isEmpty { return [("fieldManager", fm)] }
+        return []
+    }
+}

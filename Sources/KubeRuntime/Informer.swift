@@ -1,0 +1,220 @@
+import KubeClient
+import KubeJSON
+import Logging
+import Synchronization
+
+/// One event of a watch stream, independent of the client's types.
+public struct InformerWatchEvent: Sendable {
+    public enum Kind: Sendable { case added, modified, deleted, bookmark }
+    public var kind: Kind
+    public var object: JSON
+
+    public init(kind: Kind, object: JSON) {
+        self.kind = kind
+        self.object = object
+    }
+}
+
+/// The list+watch seam an informer runs on (implemented over `KubernetesClient` by
+/// `ResourceListWatcher`; tests may script it).
+public protocol ListWatcher: Sendable {
+    /// Lists all objects; answers the items and the list's resourceVersion.
+    func list() async throws -> (items: [JSON], resourceVersion: String)
+    /// Watches from `resourceVersion` (with bookmarks). The stream ends when the server closes
+    /// it; an expired resourceVersion is reported by throwing an error for which `isGone` holds.
+    func watch(resourceVersion: String) async throws -> AsyncThrowingStream<InformerWatchEvent, any Error>
+    /// Whether `error` means "resourceVersion too old" (HTTP 410 / watch ERROR 410).
+    func isGone(_ error: any Error) -> Bool
+}
+
+extension ListWatcher {
+    public func isGone(_ error: any Error) -> Bool { (error as? KubeError)?.isGone ?? false }
+}
+
+/// List-then-watch cache of one resource, kube-rs reflector / client-go informer style.
+///
+/// - lists, then watches from the list's resourceVersion; tracks the latest resourceVersion
+///   (including bookmarks) and resumes the watch from it after a disconnect, with exponential
+///   backoff (capped) while the server is unreachable;
+/// - relists on 410 Gone; on relist, objects that vanished are delivered as deletes and
+///   surviving ones as updates;
+/// - optional periodic resync delivers `update(old: o, new: o)` for every cached object;
+/// - `hasSynced` turns true once the first list has been stored and delivered.
+public final class Informer: Sendable {
+    public typealias Handler = @Sendable (ObjectEvent) async -> Void
+
+    /// Name used in logs (e.g. `networks.extensions.gardener.cloud`).
+    public let name: String
+    public let store: Store
+    private let listWatcher: any ListWatcher
+    private let resyncPeriod: Duration?
+    private let initialBackoff: Duration
+    private let maxBackoff: Duration
+    private let logger: Logger
+
+    private struct State {
+        var handlers: [Handler] = []
+        var synced = false
+        var syncWaiters: [CheckedContinuation<Void, Never>] = []
+        var lastResourceVersion: String?
+        var relists = 0
+        var watchRestarts = 0
+    }
+    private let state = Mutex(State())
+
+    public init(
+        name: String, listWatcher: any ListWatcher, resyncPeriod: Duration? = nil,
+        indexers: [String: Store.IndexFunction] = [:], initialBackoff: Duration = .milliseconds(100),
+        maxBackoff: Duration = .seconds(30), logger: Logger = Logger(label: "informer")
+    ) {
+        self.name = name
+        self.listWatcher = listWatcher
+        self.resyncPeriod = resyncPeriod
+        self.store = Store(indexers: indexers)
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+        var logger = logger
+        logger[metadataKey: "informer"] = .string(name)
+        self.logger = logger
+    }
+
+    /// Registers a handler. Handlers added after the initial sync first get a `create` for every
+    /// cached object. Handlers run on the informer's task; keep them short (enqueue keys).
+    public func addHandler(_ handler: @escaping Handler) async {
+        let (synced, items) = state.withLock { s -> (Bool, [JSON]) in
+            s.handlers.append(handler)
+            return (s.synced, s.synced ? store.list() : [])
+        }
+        if synced { for item in items { await handler(.create(item)) } }
+    }
+
+    /// Whether the first list was stored and delivered.
+    public var hasSynced: Bool { state.withLock { $0.synced } }
+
+    /// Number of full relists after the first one (410 Gone or failures before a watch).
+    public var relistCount: Int { state.withLock { $0.relists } }
+
+    /// The newest resourceVersion seen.
+    public var lastResourceVersion: String? { state.withLock { $0.lastResourceVersion } }
+
+    /// Waits until `hasSynced` (or the task is cancelled).
+    public func waitForSync() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { s -> Bool in
+                if s.synced { return true }
+                s.syncWaiters.append(c)
+                return false
+            }
+            if done { c.resume() }
+        }
+    }
+
+    private func deliver(_ event: ObjectEvent) async {
+        let handlers = state.withLock { $0.handlers }
+        for h in handlers { await h(event) }
+    }
+
+    /// Runs until the surrounding task is cancelled.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            if let resyncPeriod {
+                group.addTask { [self] in
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: resyncPeriod)
+                        if Task.isCancelled || !hasSynced { continue }
+                        for item in store.list() { await deliver(.update(old: item, new: item)) }
+                    }
+                }
+            }
+            group.addTask { [self] in await listAndWatch() }
+            // The child tasks only end on cancellation, which the group propagates to them.
+        }
+    }
+
+    private func listAndWatch() async {
+        var resourceVersion: String?
+        var backoff = initialBackoff
+        var first = true
+        while !Task.isCancelled {
+            do {
+                if resourceVersion == nil {
+                    let (items, rv) = try await listWatcher.list()
+                    if !first { state.withLock { $0.relists += 1 } }
+                    first = false
+                    await replace(items)
+                    resourceVersion = rv
+                    state.withLock { $0.lastResourceVersion = rv }
+                    markSynced()
+                    logger.debug("listed", metadata: ["count": "\(items.count)", "resourceVersion": "\(rv)"])
+                }
+                guard let rv = resourceVersion else { continue }
+                let started = ContinuousClock.now
+                var events = 0
+                let stream = try await listWatcher.watch(resourceVersion: rv)
+                for try await event in stream {
+                    events += 1
+                    backoff = initialBackoff
+                    if let newRV = event.object[path: "metadata", "resourceVersion"]?.stringValue, !newRV.isEmpty {
+                        resourceVersion = newRV
+                        state.withLock { $0.lastResourceVersion = newRV }
+                    }
+                    switch event.kind {
+                    case .bookmark:
+                        continue
+                    case .added, .modified:
+                        let old = store.upsert(event.object)
+                        if let old { await deliver(.update(old: old, new: event.object)) } else { await deliver(.create(event.object)) }
+                    case .deleted:
+                        let old = store.remove(objectKey(event.object))
+                        await deliver(.delete(old.map { _ in event.object } ?? event.object))
+                    }
+                }
+                state.withLock { $0.watchRestarts += 1 }
+                // A server that closes watches at once must not make us spin.
+                if events == 0 && ContinuousClock.now - started < .seconds(1) {
+                    try await Task.sleep(for: backoff)
+                    backoff = min(backoff * 2, maxBackoff)
+                }
+            } catch {
+                if Task.isCancelled { return }
+                if listWatcher.isGone(error) {
+                    logger.info("resourceVersion expired, relisting", metadata: ["resourceVersion": "\(resourceVersion ?? "")"])
+                    resourceVersion = nil
+                    continue
+                }
+                logger.info(
+                    "list/watch failed, retrying",
+                    metadata: ["error": "\(error)", "backoff": "\(backoff)"])
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, maxBackoff)
+            }
+        }
+    }
+
+    /// Stores a fresh list: new objects → create, known ones → update, vanished ones → delete.
+    private func replace(_ items: [JSON]) async {
+        var seen = Set<String>()
+        for item in items {
+            let key = objectKey(item)
+            seen.insert(key)
+            if let old = store.upsert(item) {
+                await deliver(.update(old: old, new: item))
+            } else {
+                await deliver(.create(item))
+            }
+        }
+        for key in store.keys() where !seen.contains(key) {
+            if let old = store.remove(key) { await deliver(.delete(old)) }
+        }
+    }
+
+    private func markSynced() {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.synced = true
+            let w = s.syncWaiters
+            s.syncWaiters = []
+            return w
+        }
+        waiters.forEach { $0.resume() }
+    }
+}

@@ -1,1 +1,0 @@
-// Module KubeRuntime. See DEVELOPERS.md for its role.

@@ -1,5 +1,0 @@
-import Testing
-@testable import CalicoAPI
-
-// Replace with real tests of CalicoAPI.
-@Test func CalicoAPIModuleLinks() {}

@@ -1,5 +1,0 @@
-import Testing
-@testable import CalicoManifests
-
-// Replace with real tests of CalicoManifests.
-@Test func CalicoManifestsModuleLinks() {}

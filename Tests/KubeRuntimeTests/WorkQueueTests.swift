@@ -1,0 +1,167 @@
+import Testing
+import Synchronization
+@testable import KubeRuntime
+
+@Suite struct RateLimiterTests {
+    @Test func exponentialBackoffDoublesFrom5msAndCapsAt1000s() {
+        let limiter = ItemExponentialFailureRateLimiter()
+        #expect(limiter.when("a") == .milliseconds(5))
+        #expect(limiter.when("a") == .milliseconds(10))
+        #expect(limiter.when("a") == .milliseconds(20))
+        #expect(limiter.numRequeues("a") == 3)
+        // Other keys are independent.
+        #expect(limiter.when("b") == .milliseconds(5))
+        for _ in 0..<40 { _ = limiter.when("a") }
+        #expect(limiter.when("a") == .seconds(1000))
+        limiter.forget("a")
+        #expect(limiter.numRequeues("a") == 0)
+        #expect(limiter.when("a") == .milliseconds(5))
+    }
+
+    @Test func bucketAllowsBurstThenSpacesByQPS() {
+        let bucket = BucketRateLimiter(qps: 10, burst: 3)
+        #expect(bucket.when("x") == .zero)
+        #expect(bucket.when("y") == .zero)
+        #expect(bucket.when("z") == .zero)
+        let fourth = bucket.when("w")
+        #expect(fourth > .milliseconds(80) && fourth <= .milliseconds(100))
+        let fifth = bucket.when("v")
+        #expect(fifth > .milliseconds(180) && fifth <= .milliseconds(200))
+    }
+
+    @Test func maxOfTakesTheLongerDelay() {
+        let limiter = MaxOfRateLimiter([ItemExponentialFailureRateLimiter(), BucketRateLimiter(qps: 10, burst: 1)])
+        #expect(limiter.when("a") == .milliseconds(5))  // bucket had a token
+        let second = limiter.when("a")  // bucket empty: ~100 ms > 10 ms
+        #expect(second > .milliseconds(50))
+        #expect(limiter.numRequeues("a") == 2)
+    }
+}
+
+@Suite struct WorkQueueTests {
+    @Test func dedupesWaitingKeys() async {
+        let q = WorkQueue(name: "t")
+        q.add("a"); q.add("a"); q.add("b"); q.add("a")
+        #expect(q.count == 2)
+        #expect(await q.get() == "a")
+        #expect(await q.get() == "b")
+        #expect(q.count == 0)
+    }
+
+    @Test func keyInFlightIsNotHandedOutTwiceAndIsRequeuedOnDone() async {
+        let q = WorkQueue(name: "t")
+        q.add("a")
+        #expect(await q.get() == "a")
+        q.add("a")  // arrives while processing
+        q.add("a")
+        #expect(q.count == 0)  // held back, not queued
+        q.add("b")
+        #expect(await q.get() == "b")
+        q.done("a")
+        #expect(q.count == 1)
+        #expect(await q.get() == "a")
+        q.done("a")
+        q.done("b")
+        #expect(q.count == 0)
+    }
+
+    @Test func concurrentWorkersNeverProcessOneKeyTwice() async {
+        let q = WorkQueue(name: "t")
+        let active = Mutex<Set<String>>([])
+        let violations = Mutex(0)
+        let processed = Mutex(0)
+        for i in 0..<200 { q.add("k\(i % 10)") }
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    while let key = await q.get() {
+                        let dup = active.withLock { !$0.insert(key).inserted }
+                        if dup { violations.withLock { $0 += 1 } }
+                        if Int.random(in: 0..<3) == 0 { q.add(key) }  // re-add while in flight
+                        try? await Task.sleep(for: .microseconds(200))
+                        active.withLock { _ = $0.remove(key) }
+                        processed.withLock { $0 += 1 }
+                        q.done(key)
+                    }
+                }
+            }
+            // Let the workers drain, then stop them.
+            while q.count > 0 || q.inFlight > 0 { try? await Task.sleep(for: .milliseconds(5)) }
+            q.shutdown()
+        }
+        #expect(violations.withLock { $0 } == 0)
+        #expect(processed.withLock { $0 } >= 10)
+    }
+
+    @Test func addAfterDelaysAndKeepsEarliestDeadline() async throws {
+        let q = WorkQueue(name: "t")
+        let start = ContinuousClock.now
+        q.addAfter("a", .milliseconds(300))
+        q.addAfter("a", .milliseconds(50))  // earlier wins
+        q.addAfter("a", .seconds(10))  // later is ignored
+        #expect(q.count == 0)
+        #expect(await q.get() == "a")
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .milliseconds(45) && elapsed < .milliseconds(280))
+        q.done("a")
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(q.count == 0)  // the superseded 300 ms add did not fire again
+    }
+
+    @Test func rateLimitedAddsBackOffAndForgetResets() async {
+        let q = WorkQueue(name: "t", rateLimiter: ItemExponentialFailureRateLimiter(baseDelay: .milliseconds(20)))
+        q.addRateLimited("a")
+        q.addRateLimited("a")
+        #expect(q.numRequeues("a") == 2)
+        q.forget("a")
+        #expect(q.numRequeues("a") == 0)
+        #expect(await q.get() == "a")
+    }
+
+    @Test func shutdownWakesWaitersAndRefusesWork() async {
+        let q = WorkQueue(name: "t")
+        async let waiting = q.get()
+        try? await Task.sleep(for: .milliseconds(20))
+        q.shutdown()
+        #expect(await waiting == nil)
+        q.add("x")
+        #expect(q.count == 0)
+        #expect(await q.get() == nil)
+    }
+
+    @Test func waitForInFlightReturnsAfterDone() async {
+        let q = WorkQueue(name: "t")
+        q.add("a")
+        _ = await q.get()
+        q.shutdown()
+        let finished = Mutex(false)
+        async let wait: Void = { await q.waitForInFlight(); finished.withLock { $0 = true } }()
+        try? await Task.sleep(for: .milliseconds(30))
+        #expect(finished.withLock { $0 } == false)
+        q.done("a")
+        await wait
+        #expect(finished.withLock { $0 })
+    }
+
+    @Test func cancelledGetReturnsNil() async {
+        let q = WorkQueue(name: "t")
+        let task = Task { await q.get() }
+        try? await Task.sleep(for: .milliseconds(20))
+        task.cancel()
+        #expect(await task.value == nil)
+        q.add("a")
+        #expect(await q.get() == "a")  // the cancelled waiter did not swallow it
+    }
+
+    @Test func metricsCountAddsAndDepth() async {
+        let registry = MetricsRegistry()
+        let q = WorkQueue(name: "demo", metrics: registry.workQueueMetrics(name: "demo"))
+        q.add("a"); q.add("b"); q.add("a")
+        let text = registry.exposition()
+        #expect(text.contains(#"workqueue_adds_total{controller="demo",name="demo"} 2"#))
+        #expect(text.contains(#"workqueue_depth{controller="demo",name="demo"} 2"#))
+        _ = await q.get()
+        q.addRateLimited("z")
+        #expect(registry.exposition().contains(#"workqueue_retries_total{controller="demo",name="demo"} 1"#))
+    }
+}
