@@ -39,16 +39,20 @@ interop: venv build
 
 verify: test
 
-# Main job: until the controller lands, this starts the embedded API server.
+# Main job: embedded API server + example shoot + the controller in-process (state in .local/).
+# Prints a report once the Network is reconciled, then runs until Ctrl-C (`LOCAL_ARGS=--once` exits).
 local: build
-	$(BIN) local
+	$(BIN) local $(LOCAL_ARGS)
 
 apiserver: build
 	mkdir -p .local
 	$(BIN) apiserver --port 0 --kubeconfig-out .local/kubeconfig --data-dir .local/state
 
+# The controller against the cluster in $KUBECONFIG (e.g. `make apiserver` + kubectl apply of example/).
 start: build
-	$(BIN) --kubeconfig "$${KUBECONFIG}" --config-file example/00-componentconfig.yaml
+	$(BIN) --kubeconfig "$${KUBECONFIG}" --config-file example/00-componentconfig.yaml \
+	  --leader-election=false --heartbeat-namespace default --log-format text \
+	  --metrics-bind-address 127.0.0.1:8080 --health-bind-address 127.0.0.1:8081
 
 bench:
 	$(SWIFT) run -c release calico-bench all

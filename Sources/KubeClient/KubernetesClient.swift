@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Synchronization
 
 /// A Kubernetes REST client with client-go's semantics: kubeconfig/in-cluster authentication,
 /// client-side rate limiting, retries for transient failures, typed ``KubeError``s decoded from
@@ -27,6 +28,7 @@ public final class KubernetesClient: Sendable {
     let http: HTTPClient
     let limiter: TokenBucket?
     let tokenSource: TokenFileSource?
+    let isShutDown = Mutex(false)
     /// Server URL as requests use it (host replaced by `tls-server-name` when set).
     let baseURL: String
     /// Largest response body accepted (lists of big clusters are large; watches are streamed).
@@ -49,6 +51,10 @@ public final class KubernetesClient: Sendable {
         // behind them on HTTP/1.1.
         httpConfig.connectionPool = .init(idleTimeout: .seconds(90), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
         httpConfig.redirectConfiguration = .disallow
+        // Fail a request as soon as its connection cannot be established (instead of retrying
+        // inside AsyncHTTPClient until the connect timeout): our retry policy decides, and a
+        // TLS misconfiguration is reported at once.
+        httpConfig.connectionPool.retryConnectionEstablishment = false
         var base = configuration.server
         let isHTTPS = configuration.server.lowercased().hasPrefix("https://")
         if isHTTPS {
@@ -91,9 +97,24 @@ public final class KubernetesClient: Sendable {
         self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfig)
     }
 
-    /// Closes pooled connections. Call once when done; the client is unusable afterwards.
+    /// Closes pooled connections; the client is unusable afterwards. Idempotent. A client that
+    /// is dropped without it shuts its connection pool down in the background.
     public func shutdown() async throws {
+        let already = isShutDown.withLock { state in
+            defer { state = true }
+            return state
+        }
+        if already { return }
         try await http.shutdown()
+    }
+
+    deinit {
+        // AsyncHTTPClient traps in debug builds when a client is released without shutdown;
+        // the task keeps it alive until the pool is closed.
+        if !isShutDown.withLock({ $0 }) {
+            let http = self.http
+            Task { try? await http.shutdown() }
+        }
     }
 
     // MARK: - Verbs

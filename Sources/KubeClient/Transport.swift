@@ -4,6 +4,7 @@ import KubeJSON
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 extension KubernetesClient {
     /// Sends one logical request (with rate limiting and retries) and decodes the JSON answer.
@@ -127,6 +128,8 @@ extension KubernetesClient {
 
     /// Errors that a retry cannot fix (TLS verification, bad configuration).
     static func isPermanent(_ error: Error) -> Bool {
+        if error is NIOSSLExtraError { return true }
+        if let ssl = error as? NIOSSLError, case .handshakeFailed = ssl { return true }
         let text = String(describing: error)
         return text.contains("handshakeFailed") || text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("invalidURL")
             || text.contains("unsupportedScheme")

@@ -73,14 +73,19 @@ struct LineSplitter {
 
     mutating func append(_ chunk: ByteBuffer) -> [[UInt8]] {
         var lines: [[UInt8]] = []
-        for byte in chunk.readableBytesView {
-            if byte == UInt8(ascii: "\n") {
-                lines.append(pending)
-                pending.removeAll(keepingCapacity: true)
+        let view = chunk.readableBytesView
+        var start = view.startIndex
+        while let newline = view[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            if pending.isEmpty {
+                lines.append(Array(view[start..<newline]))
             } else {
-                pending.append(byte)
+                pending += view[start..<newline]
+                lines.append(pending)
+                pending = []
             }
+            start = view.index(after: newline)
         }
+        pending += view[start...]
         return lines
     }
 

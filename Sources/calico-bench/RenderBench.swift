@@ -1,7 +1,51 @@
 import ArgumentParser
+import CalicoAPI
+import CalicoManifests
+import Foundation
+import KubeJSON
 
-/// `render` benchmark.
+/// `render` benchmark: pre-processing + values + objects + YAML serialization of one full shoot
+/// manifest set (target ≤ 0.25 ms median for the default case, release build). Inputs are the
+/// golden cases (`SHARED_DIR` or `../shared`): the default case and the largest output.
 struct RenderBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "render")
-    func run() async throws { print("render: not implemented yet") }
+    static let configuration = CommandConfiguration(commandName: "render", abstract: "Render + serialize the shoot manifests.")
+
+    @Option(help: "Iterations per case.") var iterations: Int = 1000
+    @Option(help: "Warm-up iterations per case.") var warmup: Int = 100
+    @Option(help: "Folder holding golden/ (default: $SHARED_DIR or ../shared).") var shared: String?
+
+    func run() async throws {
+        let root = URL(fileURLWithPath: shared ?? ProcessInfo.processInfo.environment["SHARED_DIR"] ?? "../shared")
+            .appendingPathComponent("golden")
+        func load(_ name: String, _ file: String) throws -> JSON {
+            try JSON.parseYAML(String(contentsOf: root.appendingPathComponent(name).appendingPathComponent(file), encoding: .utf8))
+        }
+        var cases: [(String, JSON, JSON, Int)] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: root.path).sorted() {
+            guard FileManager.default.fileExists(atPath: root.appendingPathComponent(name).appendingPathComponent("expected.yaml").path)
+            else { continue }
+            let network = try load(name, "network.yaml")
+            let cluster = try load(name, "cluster.yaml")
+            let size = try renderShootManifests(network: network, cluster: cluster, featureGates: FeatureGates()).yamlBytes().count
+            cases.append((name, network, cluster, size))
+        }
+        guard let defaultCase = cases.first(where: { $0.0 == "ipv4-default" }), let largest = cases.max(by: { $0.3 < $1.3 }) else {
+            throw ValidationError("no golden cases under \(root.path)")
+        }
+        for (name, network, cluster, size) in [defaultCase, largest] {
+            var samples: [Double] = []
+            samples.reserveCapacity(iterations)
+            var bytes = 0
+            for i in 0..<(warmup + iterations) {
+                let t0 = now()
+                let manifests = try renderShootManifests(network: network, cluster: cluster, featureGates: FeatureGates())
+                bytes &+= manifests.yamlBytes().count
+                let t1 = now()
+                if i >= warmup { samples.append(t1 - t0) }
+            }
+            precondition(bytes > 0)
+            let stats = Stats(samples)
+            print("render \(name) (\(size) bytes YAML): median \(Stats.format(stats.median)), p99 \(Stats.format(stats.p99)), n=\(iterations)")
+        }
+    }
 }

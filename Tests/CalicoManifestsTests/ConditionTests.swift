@@ -356,7 +356,8 @@ struct ConditionTests {
         #expect(ca?.count == 64)
         #expect(ca != b.daemonSet[path: key]?.stringValue)
         let cm = try #require(a.find("ConfigMap", "calico-config"))
-        #expect(ca == SHA256Digest.hex(YAMLWriter().document(cm)))
+        #expect(ca == SHA256Digest.hex(ManifestYAML.document(cm)))
+        #expect(ManifestYAML.document(cm) == Array(YAMLWriter().document(cm).utf8))
     }
 
     @Test func outputIsSortedAndDeterministic() throws {

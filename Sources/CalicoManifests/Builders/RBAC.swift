@@ -63,22 +63,6 @@ enum CalicoRBAC {
         ["apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "system:kube-controller-manager"],
     ])
 
-    /// Objects rendered for every shoot (the calico-node binding depends on Typha).
-    static func always(_ v: CalicoValues) -> [JSON] {
-        var nodeSubjects = [K.saSubject("calico-node")]
-        if v.typhaEnabled { nodeSubjects.append(K.saSubject("calico-typha")) }
-        return [
-            cniPluginRole,
-            calicoNodeRole,
-            K.clusterRoleBinding("calico-cni-plugin", subjects: [K.saSubject("calico-cni-plugin")]),
-            K.clusterRoleBinding("calico-node", subjects: nodeSubjects),
-            tierGetterRole,
-            tierGetterBinding,
-            K.serviceAccount("calico-cni-plugin"),
-            K.serviceAccount("calico-node"),
-        ]
-    }
-
     /// kube-controllers RBAC and ServiceAccount (iff `KC`).
     static func kubeControllers() -> [JSON] {
         [

@@ -1,0 +1,314 @@
+import CalicoAPI
+import CalicoManifests
+import Foundation
+import GardenerExtensions
+import KubeClient
+import KubeJSON
+import KubeRuntime
+import Logging
+
+extension Resource {
+    /// `scrapeconfigs.monitoring.coreos.com/v1alpha1` (namespaced; seed monitoring).
+    public static let scrapeConfigs = Resource(
+        group: "monitoring.coreos.com", version: "v1alpha1", plural: "scrapeconfigs", kind: "ScrapeConfig",
+        namespaced: true)
+}
+
+/// Names and settings of the Calico actuator (reconcile.md §3.12, §5).
+public enum CalicoNames {
+    /// The shoot ManagedResource.
+    public static let managedResourceName = "extension-networking-calico-config"
+    /// `origin` label of the ManagedResource.
+    public static let origin = "extension-networking-calico"
+    /// Data key of the ManagedResource secret holding the rendered manifests.
+    public static let configKey = "config.yaml"
+    /// Extension name used as heartbeat holder identity.
+    public static let extensionName = "networking-calico"
+}
+
+/// Settings of `CalicoActuator`.
+public struct CalicoActuatorOptions: Sendable {
+    /// Controller feature gates (`NonPrivilegedCalicoNode`, `SeamlessOverlaySwitch`).
+    public var featureGates: FeatureGates
+    /// Images (built-in, merged with `IMAGEVECTOR_OVERWRITE` at start).
+    public var imageVector: ImageVector
+    /// `GARDENER_SHOOT_CLIENT=external`: use the `gardener` secret for shoot clients.
+    public var useExternalShootClient: Bool
+    /// How long Delete waits for the ManagedResource to disappear (Gardener: 2 minutes).
+    public var deleteWaitTimeout: Duration
+    /// Poll interval of that wait (Gardener: 2 seconds).
+    public var deleteWaitInterval: Duration
+
+    public init(
+        featureGates: FeatureGates = FeatureGates(), imageVector: ImageVector = .default,
+        useExternalShootClient: Bool = false, deleteWaitTimeout: Duration = .seconds(120),
+        deleteWaitInterval: Duration = .seconds(2)
+    ) {
+        self.featureGates = featureGates
+        self.imageVector = imageVector
+        self.useExternalShootClient = useExternalShootClient
+        self.deleteWaitTimeout = deleteWaitTimeout
+        self.deleteWaitInterval = deleteWaitInterval
+    }
+}
+
+/// The networking-calico actuator (reconcile.md §3–§5): renders the Calico manifests into the
+/// shoot ManagedResource, applies the seed monitoring objects and reports the provider status.
+/// Every write is preceded by a comparison, so an unchanged input causes no write.
+public struct CalicoActuator: Actuator {
+    public let client: KubernetesClient
+    public let options: CalicoActuatorOptions
+    let logger: Logger
+    /// Builds a client for the shoot from a kubeconfig (tests may substitute it).
+    let shootClientFactory: @Sendable (String) throws -> KubernetesClient
+
+    public init(
+        client: KubernetesClient, options: CalicoActuatorOptions = CalicoActuatorOptions(),
+        logger: Logger = Logger(label: "calico-actuator")
+    ) {
+        self.client = client
+        self.options = options
+        self.logger = logger
+        self.shootClientFactory = { kubeconfig in
+            try KubernetesClient(configuration: ClientConfiguration.fromKubeconfig(yaml: kubeconfig))
+        }
+    }
+
+    // MARK: Reconcile (§3)
+
+    public func reconcile(_ network: Network, cluster: Cluster) async throws {
+        let namespace = network.namespace ?? ""
+        // §3.1–§3.7, §3.9, §3.10: the pure pre-processing shared with `render`.
+        let input = try RenderInput.prepare(
+            network: network.raw, cluster: cluster.raw,
+            nonPrivilegedCalicoNode: options.featureGates.nonPrivilegedCalicoNode,
+            decodeProviderConfig: { raw, families in try EffectiveNetworkConfig.decodeAndValidate(raw, ipFamilies: families) })
+
+        // §3.8: the guard runs before anything is written, so a blocked overlay switch keeps
+        // the currently deployed configuration.
+        if options.featureGates.seamlessOverlaySwitch && input.mutatingAdmissionPolicyAvailable {
+            try await ensureNodeRoutesBeforeOverlaySwitch(
+                namespace: namespace, desiredOverlayEnabled: input.desiredOverlayEnabled)
+        }
+
+        // §3.11
+        let manifests = try renderShootManifests(input, imageVector: options.imageVector)
+        // §3.12
+        let result = try await ManagedResources(client: client).createOrUpdateForShoot(
+            namespace: namespace, name: CalicoNames.managedResourceName, origin: CalicoNames.origin, keepObjects: false,
+            data: [CalicoNames.configKey: manifests.yamlBytes()])
+        if result.secretWritten || result.managedResourceWritten {
+            logger.info(
+                "Updated ManagedResource",
+                metadata: ["namespace": "\(namespace)", "secret": "\(result.secretName)", "objects": "\(manifests.objects.count)"])
+        }
+        // §3.13
+        try await applyMonitoring(namespace: namespace)
+        // §3.14 (no transient lastOperation: spec README decision Q2)
+        try await updateProviderStatus(network, ipFamilies: input.statusIPFamilies)
+    }
+
+    public func restore(_ network: Network, cluster: Cluster) async throws {
+        try await reconcile(network, cluster: cluster)
+    }
+
+    /// Creates or merge-updates the seed monitoring objects; writes only what differs.
+    func applyMonitoring(namespace: String) async throws {
+        for object in SeedMonitoring.objects(namespace: namespace) {
+            let resource: Resource = object["kind"]?.stringValue == "ScrapeConfig" ? .scrapeConfigs : .configMaps
+            let name = object[path: "metadata", "name"]?.stringValue ?? ""
+            do {
+                try await apply(object, resource: resource, namespace: namespace, name: name)
+            } catch {
+                throw WrappedError.wrap(
+                    "could not apply embedded chart '\(SeedMonitoring.releaseName)' in namespace '\(namespace)'", error)
+            }
+        }
+    }
+
+    private func apply(_ object: JSON, resource: Resource, namespace: String, name: String) async throws {
+        let existing: JSON
+        do {
+            existing = try await client.get(resource, namespace: namespace, name: name)
+        } catch let e as KubeError where e.isNotFound {
+            _ = try await client.create(resource, namespace: namespace, object)
+            return
+        }
+        // Patch = the desired object without the identity fields; a no-op merge means no write.
+        var patch = object
+        patch["apiVersion"] = nil
+        patch["kind"] = nil
+        patch[path: "metadata", "name"] = nil
+        patch[path: "metadata", "namespace"] = nil
+        if MergePatch.apply(patch, to: existing) == existing { return }
+        _ = try await client.patch(resource, namespace: namespace, name: name, patch, type: .merge)
+    }
+
+    /// Merge-patches `providerStatus` and `ipFamilies` when they differ from the current status.
+    func updateProviderStatus(_ network: Network, ipFamilies: [String]) async throws {
+        let providerStatus: JSON = [
+            "apiVersion": .string(CalicoAPIGroup.apiVersion), "kind": "NetworkStatus",
+        ]
+        let families: JSON = ipFamilies.isEmpty ? .null : .array(ipFamilies.map(JSON.string))
+        let current = network.status
+        let currentFamilies = current["ipFamilies"] ?? .null
+        let sameFamilies = currentFamilies == families || (ipFamilies.isEmpty && currentFamilies.arrayValue?.isEmpty == true)
+        if current["providerStatus"] == providerStatus && sameFamilies { return }
+        _ = try await client.patch(
+            .networks, namespace: network.namespace, name: network.name,
+            ["status": ["providerStatus": providerStatus, "ipFamilies": families]], type: .merge, subresource: "status")
+    }
+
+    // MARK: SeamlessOverlaySwitch (§4)
+
+    /// §4.1: whether the desired config switches the overlay off while it is on in the deployed
+    /// calico-node DaemonSet.
+    func isOverlaySwitch(namespace: String, desiredOverlayEnabled: Bool) async -> Bool {
+        guard !desiredOverlayEnabled else { return false }
+        guard let daemonSet = await deployedCalicoNode(namespace: namespace) else {
+            logger.info("Cannot read current overlay state during first reconciliation or with overlay enabled")
+            return false
+        }
+        let containers = daemonSet[path: "spec", "template", "spec", "containers"]?.arrayValue ?? []
+        let actualOverlayEnabled = containers.contains { container in
+            (container["env"]?.arrayValue ?? []).contains { env in
+                let name = env["name"]?.stringValue
+                return (name == "FELIX_IPINIPENABLED" || name == "FELIX_VXLANENABLED") && env["value"]?.stringValue == "true"
+            }
+        }
+        return actualOverlayEnabled
+    }
+
+    /// The `calico-node` DaemonSet from the secrets of the existing ManagedResource, if any.
+    func deployedCalicoNode(namespace: String) async -> JSON? {
+        guard
+            let mr = try? await client.get(
+                .managedResources, namespace: namespace, name: CalicoNames.managedResourceName)
+        else { return nil }
+        for secretName in ManagedResource(raw: mr).secretRefs {
+            guard let secret = try? await client.get(.secrets, namespace: namespace, name: secretName) else { return nil }
+            for (_, value) in secret["data"]?.objectValue ?? [:] {
+                guard let encoded = value.stringValue, let data = Data(base64Encoded: encoded) else { continue }
+                let text = String(decoding: data, as: UTF8.self)
+                guard let documents = try? JSON.parseYAMLDocuments(text) else { continue }
+                for doc in documents
+                where doc["apiVersion"]?.stringValue == "apps/v1" && doc["kind"]?.stringValue == "DaemonSet"
+                    && doc[path: "metadata", "name"]?.stringValue == "calico-node"
+                {
+                    return doc
+                }
+            }
+        }
+        return nil
+    }
+
+    /// §4.2: refuses to switch the overlay off until every shoot node reports its routes.
+    func ensureNodeRoutesBeforeOverlaySwitch(namespace: String, desiredOverlayEnabled: Bool) async throws {
+        guard await isOverlaySwitch(namespace: namespace, desiredOverlayEnabled: desiredOverlayEnabled) else { return }
+        let shootClient: KubernetesClient
+        do {
+            shootClient = try await makeShootClient(namespace: namespace)
+        } catch {
+            throw WrappedError.wrap("cannot verify node routes before overlay switch: failed to create shoot client", error)
+        }
+        defer { Task { try? await shootClient.shutdown() } }
+        let nodes: [JSON]
+        do {
+            nodes = try await shootClient.listAll(.nodes, namespace: nil).items
+        } catch {
+            throw WrappedError.wrap("failed to check node route status: failed to list nodes", error)
+        }
+        for node in nodes {
+            let conditions = node[path: "status", "conditions"]?.arrayValue ?? []
+            let hasRoutes = conditions.contains {
+                $0["type"]?.stringValue == "NetworkUnavailable" && $0["status"]?.stringValue == "False"
+                    && $0["reason"]?.stringValue == "RouteCreated"
+            }
+            if !hasRoutes {
+                logger.info(
+                    "Node does not have route created yet",
+                    metadata: ["node": "\(node[path: "metadata", "name"]?.stringValue ?? "")"])
+                throw MessageError("waiting for routes to be created on all nodes before disabling overlay")
+            }
+        }
+    }
+
+    /// A client for the shoot from the `gardener-internal` (fallback `gardener`) secret.
+    func makeShootClient(namespace: String) async throws -> KubernetesClient {
+        var secret: JSON
+        if options.useExternalShootClient {
+            secret = try await client.get(.secrets, namespace: namespace, name: "gardener")
+        } else {
+            do {
+                secret = try await client.get(.secrets, namespace: namespace, name: "gardener-internal")
+            } catch let e as KubeError where e.isNotFound {
+                secret = try await client.get(.secrets, namespace: namespace, name: "gardener")
+            }
+        }
+        guard let encoded = secret[path: "data", "kubeconfig"]?.stringValue, let data = Data(base64Encoded: encoded)
+        else {
+            throw MessageError("secret \(namespace)/\(secret[path: "metadata", "name"]?.stringValue ?? "") has no kubeconfig")
+        }
+        return try shootClientFactory(String(decoding: data, as: UTF8.self))
+    }
+
+    // MARK: Delete, ForceDelete, Migrate (§5)
+
+    public func delete(_ network: Network, cluster: Cluster) async throws {
+        try await deleteAll(network, cluster: cluster)
+    }
+
+    public func forceDelete(_ network: Network, cluster: Cluster) async throws {
+        try await deleteAll(network, cluster: cluster)
+    }
+
+    public func migrate(_ network: Network, cluster: Cluster) async throws {
+        let namespace = network.namespace ?? ""
+        try await ManagedResources(client: client).setKeepObjects(
+            namespace: namespace, name: CalicoNames.managedResourceName, keepObjects: true)
+        try await deleteAll(network, cluster: cluster)
+    }
+
+    func deleteAll(_ network: Network, cluster: Cluster) async throws {
+        let namespace = network.namespace ?? ""
+        try await deleteMonitoring(network)
+        let managedResources = ManagedResources(client: client)
+        try await managedResources.delete(namespace: namespace, name: CalicoNames.managedResourceName)
+        if let shoot = cluster.shoot, !shoot.needsForceDeletion {
+            try await managedResources.waitUntilDeleted(
+                namespace: namespace, name: CalicoNames.managedResourceName, timeout: options.deleteWaitTimeout,
+                interval: options.deleteWaitInterval)
+        }
+    }
+
+    /// §5.1 step 1.
+    func deleteMonitoring(_ network: Network) async throws {
+        let namespace = network.namespace ?? ""
+        var birdExporter = false
+        if let raw = network.providerConfig {
+            birdExporter = try NetworkConfig.decode(raw).birdExporter?.enabled == true
+        }
+        var targets: [(Resource, String, String)] = [
+            (.configMaps, "ConfigMap", SeedMonitoring.legacyConfigMapName),
+            (.configMaps, "ConfigMap", SeedMonitoring.dashboardsConfigMapName),
+            (.scrapeConfigs, "ScrapeConfig", "shoot-calico-felix"),
+            (.scrapeConfigs, "ScrapeConfig", "shoot-calico-typha"),
+        ]
+        if birdExporter { targets.append((.scrapeConfigs, "ScrapeConfig", "shoot-calico-bird")) }
+        for (resource, type, name) in targets {
+            do {
+                _ = try await client.get(resource, namespace: namespace, name: name)
+            } catch let e as KubeError where e.isNotFound {
+                continue
+            } catch {
+                throw WrappedError.wrap("could not delete chart object: could not get \(type) '\(namespace)/\(name)'", error)
+            }
+            do {
+                try await client.delete(resource, namespace: namespace, name: name)
+            } catch let e as KubeError where e.isNotFound {
+            } catch {
+                throw WrappedError.wrap("could not delete chart object: could not delete \(type) '\(namespace)/\(name)'", error)
+            }
+        }
+    }
+}

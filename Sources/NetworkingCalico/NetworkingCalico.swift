@@ -1,1 +1,0 @@
-// Module NetworkingCalico. See DEVELOPERS.md for its role.

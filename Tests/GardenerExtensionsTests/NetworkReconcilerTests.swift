@@ -1,0 +1,222 @@
+import Foundation
+import GardenerExtensions
+import KubeClient
+import KubeJSON
+import KubeRuntime
+import Testing
+import TestSupport
+
+@Suite struct NetworkReconcilerIntegrationTests {
+    @Test func successfulCreateThenReconcileOnlyOnAnnotation() async throws {
+        try await withNetworkController { env in
+            _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject())
+            #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Succeeded" })
+            let n = try await env.network()
+            #expect(n[path: "status", "lastOperation", "type"] == "Create")
+            #expect(n[path: "status", "lastOperation", "description"] == "Successfully reconciled Network")
+            #expect(n[path: "status", "lastOperation", "progress"] == 100)
+            #expect(n[path: "status", "lastError"] == nil)
+            #expect(n[path: "status", "observedGeneration"] == n[path: "metadata", "generation"])
+            #expect(n[path: "metadata", "finalizers"] == ["extensions.gardener.cloud/network"])
+            #expect(n[path: "metadata", "annotations", "gardener.cloud/operation"] == nil)
+            #expect(n[path: "metadata", "annotations", "gardener.cloud/timestamp"] != nil)
+            let updated = try #require(n[path: "status", "lastOperation", "lastUpdateTime"]?.stringValue)
+            #expect(KubeTime.parse(updated) != nil && !updated.contains("."))
+            #expect(env.actuator.calls.all == ["reconcile \(shootNamespace)/demo"])
+
+            // Default mode: spec changes and status writes do not retrigger.
+            _ = try await env.client.patch(.networks, namespace: shootNamespace, name: "demo", ["spec": ["ipFamilies": ["IPv4", "IPv6"]]], type: .merge)
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(env.actuator.calls.count == 1)
+
+            // The operation annotation retriggers, as type Reconcile, and is removed.
+            try await env.setOperation("reconcile")
+            #expect(await eventually { env.actuator.calls.count == 2 })
+            #expect(await eventually {
+                let n = try? await env.network()
+                return n?[path: "status", "lastOperation", "type"] == "Reconcile" && n?[path: "status", "lastOperation", "state"] == "Succeeded"
+                    && n?[path: "metadata", "annotations", "gardener.cloud/operation"] == nil
+            })
+            let n2 = try await env.network()
+            #expect(n2[path: "status", "observedGeneration"] == n2[path: "metadata", "generation"])
+            #expect(n2[path: "metadata", "generation"] == 2)
+        }
+    }
+
+    @Test func errorSetsStatusWithCodesBacksOffAndRecovers() async throws {
+        try await withNetworkController { env in
+            env.actuator.fail(with: ErrorWithCodes(MessageError("invalid network config: boom"), codes: [.configurationProblem]))
+            _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject())
+            #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Error" })
+            let n = try await env.network()
+            let text = "Error reconciling Network: invalid network config: boom"
+            #expect(n[path: "status", "lastOperation", "description"] == .string(text))
+            #expect(n[path: "status", "lastOperation", "progress"] == 50)
+            #expect(n[path: "status", "lastOperation", "type"] == "Create")
+            #expect(n[path: "status", "lastError", "description"] == .string(text))
+            #expect(n[path: "status", "lastError", "codes"] == ["ERR_CONFIGURATION_PROBLEM"])
+            #expect(n[path: "status", "lastError", "lastUpdateTime"] != nil)
+            #expect(n[path: "status", "observedGeneration"] == 1)
+
+            // Backoff 50, 100, 200, 400, 800 ms...: a bounded number of attempts, no hot loop.
+            let before = env.actuator.calls.count
+            try await Task.sleep(for: .milliseconds(1200))
+            let attempts = env.actuator.calls.count - before
+            #expect(attempts >= 1 && attempts <= 6)
+            #expect(env.manager.metrics.exposition().contains(#"controller_runtime_reconcile_errors_total{controller="network"}"#))
+
+            // The next retry succeeds and clears lastError.
+            env.actuator.fail(with: nil)
+            #expect(await eventually(timeout: .seconds(8)) { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Succeeded" })
+            let ok = try await env.network()
+            #expect(ok[path: "status", "lastError"] == nil)
+            #expect(ok[path: "status", "lastOperation", "type"] == "Create")  // the failed Create is retried as Create
+        }
+    }
+
+    @Test func requeueAfterErrorRetriesAfterTheDelayWithErrorStatus() async throws {
+        try await withNetworkController { env in
+            env.actuator.fail(with: RequeueAfterError(cause: MessageError("waiting for routes"), requeueAfter: .milliseconds(300)))
+            _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject())
+            #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Error" })
+            #expect(try await env.network()[path: "status", "lastError", "description"] == "Error reconciling Network: waiting for routes")
+            try await Task.sleep(for: .milliseconds(1000))
+            let n = env.actuator.calls.count
+            #expect(n >= 3 && n <= 5)  // every ~300 ms, not exponential
+        }
+    }
+
+    @Test func deleteRunsActuatorAndRemovesFinalizer() async throws {
+        try await withNetworkController { env in
+            _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject())
+            #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Succeeded" })
+            try await env.client.delete(.networks, namespace: shootNamespace, name: "demo")
+            #expect(await eventually {
+                do { _ = try await env.network(); return false } catch let e as KubeError { return e.isNotFound }
+            })
+            #expect(env.actuator.calls.all == ["reconcile \(shootNamespace)/demo", "delete \(shootNamespace)/demo"])
+        }
+    }
+
+    @Test func deleteErrorKeepsFinalizerAndShowsDeleteError() async throws {
+        try await withNetworkController { env in
+            _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject())
+            #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Succeeded" })
+            env.actuator.fail(with: MessageError("managed resource still exists"))
+            try await env.client.delete(.networks, namespace: shootNamespace, name: "demo")
+            #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Error" })
+            let n = try await env.network()
+            #expect(n[path: "status", "lastOperation", "type"] == "Delete")
+            #expect(n[path: "status", "lastOperation", "description"] == "Error deleting Network: managed resource still exists")
+            #expect(n[path: "metadata", "finalizers"] == ["extensions.gardener.cloud/network"])
+            env.actuator.fail(with: nil)
+            #expect(await eventually(timeout: .seconds(8)) {
+                do { _ = try await env.network(); return false } catch let e as KubeError { return e.isNotFound }
+            })
+        }
+    }
+
+    @Test func forceDeleteWhenShootRequestsIt() async throws {
+        try await withNetworkController(shoot: shootObject(forceDelete: true)) { env in
+            _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject())
+            #expect(await eventually { env.actuator.calls.count == 1 })
+            #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Succeeded" })
+            try await env.client.delete(.networks, namespace: shootNamespace, name: "demo")
+            #expect(await eventually { env.actuator.calls.count == 2 })
+            #expect(env.actuator.calls.all.last == "forceDelete \(shootNamespace)/demo")
+        }
+    }
+
+    @Test func migrateThenSkipThenRestore() async throws {
+        try await withNetworkController { env in
+            _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject())
+            #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Succeeded" })
+
+            try await env.setOperation("migrate")
+            #expect(await eventually {
+                let n = try? await env.network()
+                return n?[path: "status", "lastOperation", "type"] == "Migrate" && n?[path: "status", "lastOperation", "state"] == "Succeeded"
+                    && n?[path: "metadata", "annotations", "gardener.cloud/operation"] == nil
+            })
+            let migrated = try await env.network()
+            #expect(migrated[path: "status", "lastOperation", "description"] == "Successfully migrated Network")
+            #expect(migrated[path: "metadata", "finalizers"] == nil)
+            #expect(env.actuator.calls.all.last == "migrate \(shootNamespace)/demo")
+
+            // A migrated object is skipped for reconcile (the wrapper still removes the annotation).
+            try await env.setOperation("reconcile")
+            #expect(await eventually { (try? await env.network())?[path: "metadata", "annotations", "gardener.cloud/operation"] == nil })
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(env.actuator.calls.count == 2)
+
+            // Restore: actuator Restore, finalizer back, annotation removed.
+            try await env.setOperation("restore")
+            #expect(await eventually {
+                let n = try? await env.network()
+                return n?[path: "status", "lastOperation", "type"] == "Restore" && n?[path: "status", "lastOperation", "state"] == "Succeeded"
+                    && n?[path: "metadata", "annotations", "gardener.cloud/operation"] == nil
+            })
+            let restored = try await env.network()
+            #expect(restored[path: "status", "lastOperation", "description"] == "Successfully restored Network")
+            #expect(restored[path: "metadata", "finalizers"] == ["extensions.gardener.cloud/network"])
+            #expect(env.actuator.calls.all.last == "restore \(shootNamespace)/demo")
+        }
+    }
+
+    @Test func waitForStateDoesNothing() async throws {
+        try await withNetworkController { env in
+            _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject(operation: "wait-for-state"))
+            try await Task.sleep(for: .milliseconds(500))
+            let n = try await env.network()
+            #expect(n["status"] == nil)
+            #expect(n[path: "metadata", "annotations", "gardener.cloud/operation"] == "wait-for-state")
+            #expect(env.actuator.calls.count == 0)
+        }
+    }
+
+    @Test func failedShootIsSkipped() async throws {
+        try await withNetworkController(shoot: shootObject(failed: true)) { env in
+            _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject())
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(env.actuator.calls.count == 0)
+            #expect(try await env.network()["status"] == nil)
+            // The reconciler itself also skips (e.g. when triggered at start-up).
+            let r = NetworkReconciler(client: env.client, actuator: env.actuator)
+            #expect(try await r.reconcile(ReconcileRequest(namespace: shootNamespace, name: "demo")) == .done)
+            #expect(env.actuator.calls.count == 0)
+        }
+    }
+
+    @Test func otherTypesAndClassesAreIgnored() async throws {
+        try await withNetworkController { env in
+            var cilium = networkObject(name: "other")
+            cilium[path: "spec", "type"] = "cilium"
+            _ = try await env.client.create(.networks, namespace: shootNamespace, cilium)
+            var seedClass = networkObject(name: "seedclass")
+            seedClass[path: "spec", "class"] = "seed"
+            _ = try await env.client.create(.networks, namespace: shootNamespace, seedClass)
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(env.actuator.calls.count == 0)
+        }
+    }
+
+    @Test func ignoreOperationAnnotationModeReactsToGenerationChanges() async throws {
+        try await withNetworkController(ignoreOperationAnnotation: true) { env in
+            _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject(operation: nil))
+            #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Succeeded" })
+            #expect(env.actuator.calls.count == 1)
+            // Annotation-only change: no generation change → no reconcile.
+            _ = try await env.client.patch(.networks, namespace: shootNamespace, name: "demo",
+                ["metadata": ["annotations": ["foo": "bar"]]], type: .merge)
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(env.actuator.calls.count == 1)
+            // Spec change bumps the generation → reconcile.
+            _ = try await env.client.patch(.networks, namespace: shootNamespace, name: "demo", ["spec": ["ipFamilies": ["IPv4", "IPv6"]]], type: .merge)
+            #expect(await eventually { env.actuator.calls.count == 2 })
+            #expect(await eventually {
+                let n = try? await env.network()
+                return n?[path: "status", "observedGeneration"] == 2 && n?[path: "status", "lastOperation", "type"] == "Reconcile"
+            })
+        }
+    }
+}

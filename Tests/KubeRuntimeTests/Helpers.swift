@@ -1,0 +1,89 @@
+import EmbeddedAPIServer
+import Foundation
+import KubeClient
+import KubeJSON
+import Synchronization
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A client for the embedded server.
+func makeClient(_ server: EmbeddedAPIServer, qps: Double = 0) throws -> KubernetesClient {
+    var config = try ClientConfiguration.fromKubeconfig(yaml: server.kubeconfig())
+    config.qps = qps  // no client-side throttling in tests
+    config.maxRetries = 0
+    return try KubernetesClient(configuration: config)
+}
+
+/// Polls `condition` until it holds or `timeout` passes; answers whether it held.
+func eventually(
+    timeout: Duration = .seconds(10), interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool
+) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return try await condition()
+}
+
+func createNamespace(_ client: KubernetesClient, _ name: String, labels: [String: String] = [:]) async throws {
+    var ns: JSON = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]]
+    if !labels.isEmpty { ns[path: "metadata", "labels"] = JSON(labels) }
+    _ = try await client.create(.namespaces, namespace: nil, ns)
+}
+
+func configMap(_ name: String, _ namespace: String, data: [String: String] = [:]) -> JSON {
+    ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name), "namespace": .string(namespace)], "data": JSON(data)]
+}
+
+/// Plain HTTP GET against 127.0.0.1 on a dedicated thread (never blocks the cooperative pool).
+func httpGet(port: Int, path: String) async throws -> (status: Int, body: String) {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<(status: Int, body: String), any Error>) in
+        let thread = Thread {
+            c.resume(with: Result { try blockingGet(port: port, path: path) })
+        }
+        thread.start()
+    }
+}
+
+struct HTTPTestError: Error, CustomStringConvertible { var description: String }
+
+private func blockingGet(port: Int, path: String) throws -> (status: Int, body: String) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw HTTPTestError(description: "socket failed") }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let rc = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard rc == 0 else { throw HTTPTestError(description: "connect to \(port) failed") }
+    let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    _ = request.withCString { send(fd, $0, strlen($0), 0) }
+    var response: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n <= 0 { break }
+        response.append(contentsOf: buffer[0..<n])
+    }
+    let text = String(decoding: response, as: UTF8.self)
+    guard let headerEnd = text.range(of: "\r\n\r\n") else { throw HTTPTestError(description: "no HTTP answer") }
+    let statusLine = text[..<headerEnd.lowerBound].split(separator: "\r\n").first ?? ""
+    let parts = statusLine.split(separator: " ")
+    let status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+    return (status, String(text[headerEnd.upperBound...]))
+}
+
+/// Thread-safe counter / recorder.
+final class Recorder<T: Sendable>: Sendable {
+    private let items = Mutex<[T]>([])
+    func append(_ item: T) { items.withLock { $0.append(item) } }
+    var all: [T] { items.withLock { $0 } }
+    var count: Int { items.withLock { $0.count } }
+}

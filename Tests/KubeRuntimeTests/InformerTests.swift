@@ -1,0 +1,145 @@
+import EmbeddedAPIServer
+import KubeClient
+import KubeJSON
+import Logging
+import Testing
+import TestSupport
+@testable import KubeRuntime
+
+@Suite struct InformerTests {
+    func describe(_ e: ObjectEvent) -> String {
+        switch e {
+        case .create(let o): return "create \(objectKey(o))"
+        case .update(let old, let new):
+            return "update \(objectKey(new)) \(old["data"]?["v"]?.stringValue ?? "-")->\(new["data"]?["v"]?.stringValue ?? "-")"
+        case .delete(let o): return "delete \(objectKey(o))"
+        case .generic(let o): return "generic \(objectKey(o))"
+        }
+    }
+
+    @Test func seesEveryChangeAndRecoversFromDroppedConnectionsAndGone() async throws {
+        try await withTestAPIServer { server in
+            let client = try makeClient(server)
+            defer { Task { try? await client.shutdown() } }
+            try await createNamespace(client, "inf")
+            _ = try await client.create(.configMaps, namespace: "inf", configMap("pre", "inf", data: ["v": "0"]))
+
+            let informer = Informer(
+                name: "configmaps",
+                listWatcher: ResourceListWatcher(client: client, resource: .configMaps, namespace: "inf"),
+                indexers: ["team": { [$0[path: "metadata", "labels", "team"]?.stringValue ?? ""] }],
+                initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200))
+            let events = Recorder<String>()
+            await informer.addHandler { events.append(describe($0)) }
+            let task = Task { await informer.run() }
+            defer { task.cancel() }
+            await informer.waitForSync()
+            #expect(informer.hasSynced)
+            #expect(events.all == ["create inf/pre"])
+
+            _ = try await client.create(.configMaps, namespace: "inf", configMap("a", "inf", data: ["v": "1"]))
+            var b = configMap("b", "inf", data: ["v": "1"])
+            b[path: "metadata", "labels"] = ["team": "blue"]
+            _ = try await client.create(.configMaps, namespace: "inf", b)
+            _ = try await client.patch(.configMaps, namespace: "inf", name: "a", ["data": ["v": "2"]], type: .merge)
+            try await client.delete(.configMaps, namespace: "inf", name: "pre")
+            #expect(await eventually { events.count >= 5 })
+            #expect(events.all == ["create inf/pre", "create inf/a", "create inf/b", "update inf/a 1->2", "delete inf/pre"])
+            #expect(informer.store.get(namespace: "inf", name: "a")?["data"]?["v"] == "2")
+            #expect(informer.store.get(namespace: "inf", name: "pre") == nil)
+            #expect(informer.store.byIndex("team", "blue").map(objectKey) == ["inf/b"])
+            #expect(informer.store.byIndex(Store.namespaceIndex, "inf").count == 2)
+
+            // 1. The server drops every connection: the watch resumes from the last resourceVersion.
+            server.dropAllConnections()
+            _ = try await client.create(.configMaps, namespace: "inf", configMap("c", "inf", data: ["v": "1"]))
+            #expect(await eventually { informer.store.get(namespace: "inf", name: "c") != nil })
+            _ = try await client.patch(.configMaps, namespace: "inf", name: "c", ["data": ["v": "9"]], type: .merge)
+            #expect(await eventually { events.all.contains("update inf/c 1->9") })
+            #expect(informer.relistCount == 0)
+
+            // 2. Forced 410: writes the informer does not see move the global resourceVersion on,
+            // history is compacted and watches closed, so resuming answers 410 Gone → relist.
+            try await createNamespace(client, "other")
+            _ = try await client.create(.configMaps, namespace: "other", configMap("noise", "other"))
+            server.compactHistory()
+            server.closeAllWatches()
+            #expect(await eventually { informer.relistCount >= 1 })
+            _ = try await client.create(.configMaps, namespace: "inf", configMap("d", "inf"))
+            try await client.delete(.configMaps, namespace: "inf", name: "b")
+            #expect(await eventually { informer.store.get(namespace: "inf", name: "d") != nil && informer.store.get(namespace: "inf", name: "b") == nil })
+            #expect(events.all.contains("create inf/d"))
+            #expect(events.all.contains("delete inf/b"))
+            #expect(Set(informer.store.keys()) == ["inf/a", "inf/c", "inf/d"])
+        }
+    }
+
+    /// A scripted list/watch: the first watch fails with 410, the relist misses one object.
+    struct ScriptedListWatcher: ListWatcher {
+        let lists = Recorder<Int>()
+        func list() async throws -> (items: [JSON], resourceVersion: String) {
+            lists.append(1)
+            if lists.count == 1 {
+                return ([["metadata": ["name": "a", "namespace": "n", "resourceVersion": "1"]],
+                         ["metadata": ["name": "b", "namespace": "n", "resourceVersion": "2"]]], "2")
+            }
+            return ([["metadata": ["name": "a", "namespace": "n", "resourceVersion": "5"]]], "5")
+        }
+        func watch(resourceVersion: String) async throws -> AsyncThrowingStream<InformerWatchEvent, any Error> {
+            if resourceVersion == "2" {
+                return AsyncThrowingStream { c in
+                    c.yield(InformerWatchEvent(kind: .bookmark, object: ["metadata": ["resourceVersion": "3"]]))
+                    c.finish(throwing: KubeError(kind: .gone, code: 410, reason: "Expired", message: "too old resource version"))
+                }
+            }
+            return AsyncThrowingStream { _ in }  // stays open
+        }
+    }
+
+    @Test func relistAfterGoneDeliversUpdatesAndDeletes() async throws {
+        let informer = Informer(name: "scripted", listWatcher: ScriptedListWatcher(), initialBackoff: .milliseconds(1))
+        let events = Recorder<String>()
+        await informer.addHandler { events.append(describe($0)) }
+        let task = Task { await informer.run() }
+        defer { task.cancel() }
+        #expect(await eventually(timeout: .seconds(3)) { events.count >= 4 })
+        #expect(events.all == ["create n/a", "create n/b", "update n/a -->-", "delete n/b"])
+        #expect(informer.relistCount == 1)
+        #expect(informer.lastResourceVersion == "5")
+        #expect(informer.store.keys() == ["n/a"])
+    }
+
+    @Test func resyncRedeliversCachedObjects() async throws {
+        try await withTestAPIServer { server in
+            let client = try makeClient(server)
+            defer { Task { try? await client.shutdown() } }
+            try await createNamespace(client, "resync")
+            _ = try await client.create(.configMaps, namespace: "resync", configMap("x", "resync"))
+            let informer = Informer(
+                name: "cm", listWatcher: ResourceListWatcher(client: client, resource: .configMaps, namespace: "resync"),
+                resyncPeriod: .milliseconds(100))
+            let updates = Recorder<String>()
+            await informer.addHandler { e in if case .update = e { updates.append(objectKey(e.object)) } }
+            let task = Task { await informer.run() }
+            defer { task.cancel() }
+            #expect(await eventually(timeout: .seconds(5)) { updates.count >= 2 })
+            #expect(Set(updates.all) == ["resync/x"])
+        }
+    }
+
+    @Test func lateHandlerGetsReplayOfCache() async throws {
+        try await withTestAPIServer { server in
+            let client = try makeClient(server)
+            defer { Task { try? await client.shutdown() } }
+            try await createNamespace(client, "late")
+            _ = try await client.create(.configMaps, namespace: "late", configMap("x", "late"))
+            let informer = Informer(client: client, resource: .configMaps, namespace: "late")
+            let task = Task { await informer.run() }
+            defer { task.cancel() }
+            await informer.waitForSync()
+            let seen = Recorder<String>()
+            await informer.addHandler { seen.append(describe($0)) }
+            #expect(seen.all == ["create late/x"])
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import KubeClient
+import KubeJSON
+import Testing
+import TestSupport
+
+@testable import NetworkingCalico
+
+/// Tests through the built executable (the README commands).
+@Suite(.serialized) struct BinaryTests {
+    /// `CALICO_BIN`, else the executable next to the test bundle (same build directory).
+    static func binary() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["CALICO_BIN"], !path.isEmpty { return path }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("gardener-extension-networking-calico").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        let fallback = SharedFixtures.packageRoot.appendingPathComponent(".build/debug/gardener-extension-networking-calico").path
+        try #require(FileManager.default.isExecutableFile(atPath: fallback), "binary not found; set CALICO_BIN")
+        return fallback
+    }
+
+    /// A temp working directory with a copy of `example/` (the README runs from the repo root).
+    static func workDir() throws -> URL {
+        let dir = try TestDirectories.make("calico-local")
+        try FileManager.default.copyItem(at: Env.exampleDir, to: dir.appendingPathComponent("example"))
+        return dir
+    }
+
+    static func run(_ args: [String], in dir: URL) throws -> (status: Int32, stdout: String, stderr: String) {
+        let bin = try binary()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: bin)
+        process.arguments = args
+        process.currentDirectoryURL = dir
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func localOnceReconcilesTheExampleAndIsIdempotent() throws {
+        let dir = try Self.workDir()
+        let first = try Self.run(["local", "--once"], in: dir)
+        #expect(first.status == 0, "stdout: \(first.stdout)\nstderr: \(first.stderr)")
+        #expect(first.stdout.contains("Network shoot--foo--bar/bar"))
+        #expect(first.stdout.contains("Create Succeeded 100%"))
+        #expect(first.stdout.contains("NetworkStatus"))
+        #expect(first.stdout.contains("ManagedResource shoot--foo--bar/extension-networking-calico-config"))
+        #expect(first.stdout.contains("DaemonSet"))
+        #expect(first.stdout.contains("kubectl"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(".local/kubeconfig").path))
+
+        // Restart on the persisted state: idempotent, reconciled again.
+        let second = try Self.run(["local", "--once"], in: dir)
+        #expect(second.status == 0, "stdout: \(second.stdout)\nstderr: \(second.stderr)")
+        #expect(second.stdout.contains("Reconcile Succeeded 100%"))
+    }
+
+    @Test func localOnceFailsWithTheReason() throws {
+        let dir = try Self.workDir()
+        let file = dir.appendingPathComponent("example/20-network.yaml")
+        var text = try String(contentsOf: file, encoding: .utf8)
+        text = text.replacingOccurrences(of: "    overlay:\n      enabled: false\n    snatToUpstreamDNS", with: "    backend: carrier-pigeon\n    snatToUpstreamDNS")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let result = try Self.run(["local", "--once", "--timeout", "60"], in: dir)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("spec.providerConfig.backend"), "stderr: \(result.stderr)")
+    }
+
+    @Test func controllerRejectsBadFlags() throws {
+        let dir = try Self.workDir()
+        let r1 = try Self.run(["--config-file", "example/00-componentconfig.yaml", "--log-level", "loud"], in: dir)
+        #expect(r1.status != 0)
+        #expect(r1.stderr.contains("invalid --log-level: loud"))
+        let r2 = try Self.run(
+            ["--config-file", "example/00-componentconfig.yaml", "--heartbeat-renew-interval-seconds", "0"], in: dir)
+        #expect(r2.status != 0)
+        #expect(r2.stderr.contains("--heartbeat-renew-interval-seconds must be greater than 0"))
+        let r3 = try Self.run(
+            ["--config-file", "example/00-componentconfig.yaml", "--controllers", "bogus", "--kubeconfig", "/nonexistent"], in: dir)
+        #expect(r3.status != 0)
+        #expect(r3.stderr.contains("cannot enable unknown controller \"bogus\""), "\(r3.stderr)")
+    }
+
+    /// The production binary against an API server: reconciles, then SIGTERM stops it gracefully.
+    @Test func controllerBinaryReconcilesAndStopsOnSIGTERM() async throws {
+        try await Env.with { env in
+            let dir = try Self.workDir()
+            let kubeconfig = try env.server.writeTemporaryKubeconfig()
+            try await env.createExample()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try Self.binary())
+            process.arguments = [
+                "--kubeconfig", kubeconfig, "--config-file", "example/00-componentconfig.yaml",
+                "--leader-election-namespace", "kube-system", "--heartbeat-namespace", "kube-system",
+                "--metrics-bind-address", "127.0.0.1:0", "--health-bind-address", "127.0.0.1:0",
+            ]
+            process.currentDirectoryURL = dir
+            let err = Pipe()
+            process.standardError = err
+            process.standardOutput = Pipe()
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+            let obj = try await env.waitReconciled(timeout: .seconds(60))
+            #expect(obj[path: "status", "providerStatus", "kind"] == "NetworkStatus")
+            kill(process.processIdentifier, SIGTERM)
+            let deadline = ContinuousClock.now + .seconds(20)
+            while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(!process.isRunning, "still running 20 s after SIGTERM")
+            if !process.isRunning { #expect(process.terminationStatus == 0) }
+            let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(log.contains("Starting networking-calico"))
+            // The lease was released on graceful shutdown.
+            let lease = try await env.client.get(.leases, namespace: "kube-system", name: "networking-calico-leader-election")
+            #expect((lease[path: "spec", "holderIdentity"]?.stringValue ?? "").isEmpty)
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import CalicoAPI
+import CalicoManifests
+import EmbeddedAPIServer
+import Foundation
+import GardenerExtensions
+import KubeClient
+import KubeJSON
+import KubeRuntime
+import Logging
+import Testing
+import TestSupport
+
+@testable import NetworkingCalico
+
+/// An embedded API server with the example CRDs installed and a client for it.
+struct Env {
+    let server: EmbeddedAPIServer
+    let client: KubernetesClient
+
+    static let exampleDir = SharedFixtures.packageRoot.appendingPathComponent("example")
+    static let namespace = "shoot--foo--bar"
+    static let name = "bar"
+
+    /// The documents of `example/20-network.yaml`: namespace, Cluster, Network.
+    static func exampleObjects() throws -> (namespace: JSON, cluster: JSON, network: JSON) {
+        let text = try String(contentsOf: exampleDir.appendingPathComponent("20-network.yaml"), encoding: .utf8)
+        let docs = try JSON.parseYAMLDocuments(text)
+        func find(_ kind: String) throws -> JSON {
+            try #require(docs.first { $0["kind"]?.stringValue == kind }, "example has no \(kind)")
+        }
+        return (try find("Namespace"), try find("Cluster"), try find("Network"))
+    }
+
+    /// Starts a server, installs every `example/10-crd-*.yaml`, runs `body`, shuts down.
+    static func with<T>(_ body: (Env) async throws -> T) async throws -> T {
+        try await withTestAPIServer { server in
+            var config = try ClientConfiguration.fromKubeconfig(yaml: server.kubeconfig())
+            config.qps = 0
+            let client = try KubernetesClient(configuration: config)
+            do {
+                let files = try FileManager.default.contentsOfDirectory(atPath: exampleDir.path)
+                    .filter { $0.hasPrefix("10-crd-") && $0.hasSuffix(".yaml") }.sorted()
+                #expect(files.count >= 4, "example CRDs missing: \(files)")
+                for f in files { try await LocalBootstrap.apply(file: exampleDir.appendingPathComponent(f).path, client: client) }
+                try await LocalBootstrap.waitForCRDs(client: client)
+                let result = try await body(Env(server: server, client: client))
+                try await client.shutdown()
+                return result
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
+        }
+    }
+
+    /// Namespace + Cluster (optionally modified) + Network (optionally modified).
+    func createExample(
+        cluster modifyCluster: (inout JSON) -> Void = { _ in }, network modifyNetwork: (inout JSON) -> Void = { _ in }
+    ) async throws {
+        var (ns, cluster, network) = try Env.exampleObjects()
+        modifyCluster(&cluster)
+        modifyNetwork(&network)
+        try await LocalBootstrap.apply(object: ns, client: client)
+        try await LocalBootstrap.apply(object: cluster, client: client)
+        try await LocalBootstrap.apply(object: network, client: client)
+    }
+
+    /// A manager as `controller` builds it (no endpoints; fast lease timings for tests).
+    func startManager(
+        leaderElection: Bool = false, identity: String? = nil, gates: FeatureGates = FeatureGates(),
+        deleteWait: Duration = .seconds(120), configure: (inout CalicoControllerSettings) -> Void = { _ in }
+    ) async throws -> (Manager, Task<Void, any Error>) {
+        var settings = CalicoControllerSettings()
+        settings.leaderElection = leaderElection
+        settings.leaderElectionNamespace = "kube-system"
+        settings.leaseDuration = .seconds(3)
+        settings.renewDeadline = .seconds(2)
+        settings.retryPeriod = .milliseconds(300)
+        settings.heartbeatNamespace = "kube-system"
+        settings.gracefulShutdownTimeout = .seconds(10)
+        settings.actuator = CalicoActuatorOptions(featureGates: gates, deleteWaitTimeout: deleteWait, deleteWaitInterval: .milliseconds(200))
+        configure(&settings)
+        var logger = Logger(label: "test-manager")
+        logger.logLevel = .error
+        let manager = try await CalicoController.makeManager(client: client, settings: settings, logger: logger)
+        let task = Task { try await manager.run() }
+        return (manager, task)
+    }
+
+    func network() async throws -> JSON {
+        try await client.get(.networks, namespace: Env.namespace, name: Env.name)
+    }
+
+    /// Polls until `condition` holds for the Network (or fails after `timeout`).
+    @discardableResult
+    func waitForNetwork(
+        timeout: Duration = .seconds(30), _ what: String, _ condition: (JSON?) -> Bool
+    ) async throws -> JSON? {
+        let deadline = ContinuousClock.now + timeout
+        var last: JSON?
+        while ContinuousClock.now < deadline {
+            do {
+                last = try await network()
+            } catch let e as KubeError where e.isNotFound {
+                last = nil
+            }
+            if condition(last) { return last }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("timed out waiting for \(what); last: \(last.map { $0["status"]?.serializedString() ?? "-" } ?? "gone")")
+        throw MessageError("timeout: \(what)")
+    }
+
+    func waitReconciled(_ what: String = "Succeeded", timeout: Duration = .seconds(30)) async throws -> JSON {
+        let obj = try await waitForNetwork(timeout: timeout, what) { $0.map(LocalBootstrap.isReconciled) ?? false }
+        return try #require(obj)
+    }
+
+    /// The `config.yaml` bytes of the ManagedResource's (single) secret.
+    func managedResourceConfig() async throws -> (mr: JSON, secret: JSON, config: [UInt8]) {
+        let mr = try await client.get(.managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName)
+        let refs = ManagedResource(raw: mr).secretRefs
+        #expect(refs.count == 1)
+        let secret = try await client.get(.secrets, namespace: Env.namespace, name: try #require(refs.first))
+        let data = Secret(raw: secret).data
+        return (mr, secret, try #require(data[CalicoNames.configKey]))
+    }
+
+    /// What `render` prints for this Network and Cluster.
+    func expectedRender(network: JSON, gates: FeatureGates = FeatureGates()) async throws -> [UInt8] {
+        let cluster = try await client.get(.clusters, namespace: nil, name: Env.namespace)
+        return try renderShootManifests(network: network, cluster: cluster, featureGates: gates).yamlBytes()
+    }
+
+    /// Sets the operation annotation (Gardener's way of re-triggering in default mode).
+    func annotate(_ operation: String) async throws {
+        _ = try await client.patch(
+            .networks, namespace: Env.namespace, name: Env.name,
+            ["metadata": ["annotations": [GardenerConstants.operationAnnotation: .string(operation)]]], type: .merge)
+    }
+
+    /// Writes (create/update/patch/delete) recorded by the server on paths containing `fragment`.
+    func writes(containing fragment: String) -> Int {
+        server.requestLog.filter {
+            ["create", "update", "patch", "delete"].contains($0.verb) && $0.path.contains(fragment)
+        }.count
+    }
+}
+
+func stop(_ manager: Manager, _ task: Task<Void, any Error>) async {
+    manager.stop()
+    _ = try? await task.value
+}

@@ -1,5 +1,0 @@
-import Testing
-@testable import NetworkingCalico
-
-// Replace with real tests of NetworkingCalico.
-@Test func NetworkingCalicoModuleLinks() {}
