@@ -5,6 +5,8 @@ public enum NetParsing {
     /// A parsed address: 4 or 16 bytes.
     public struct Address: Sendable, Hashable {
         public var bytes: [UInt8]
+        /// An address from 4 or 16 bytes.
+        public init(bytes: [UInt8]) { self.bytes = bytes }
         public var isIPv4: Bool { bytes.count == 4 }
         /// An IPv6 address of the form `::ffff:a.b.c.d`.
         public var isIPv4Mapped: Bool {

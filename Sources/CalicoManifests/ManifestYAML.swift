@@ -83,7 +83,7 @@ enum ManifestYAML {
         case .null: out.append(contentsOf: "null".utf8)
         case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case let .int(i): appendInt(i, to: &out)
-        case let .double(d): JSON.writeDouble(d, to: &out)
+        case .double: out.append(contentsOf: value.serialized())
         case let .string(s): writeString(s, indent: indent, allowBlock: true, to: &out)
         case .array: out.append(contentsOf: "[]".utf8)
         case .object: out.append(contentsOf: "{}".utf8)

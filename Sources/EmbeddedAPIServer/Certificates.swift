@@ -6,7 +6,8 @@ import X509
 /// The server's PKI, generated at start: a CA, a serving certificate for 127.0.0.1/localhost
 /// signed by it, and the ability to issue client certificates accepted for authentication.
 struct CertificateAuthority: Sendable {
-    let caKey: P256.Signing.PrivateKey
+    /// The CA key in raw form (the key type itself is not Sendable).
+    let caKeyRaw: Data
     let caCertificate: Certificate
     let caCertificatePEM: String
     let serverCertificatePEM: String
@@ -14,7 +15,8 @@ struct CertificateAuthority: Sendable {
 
     init(host: String) throws {
         let now = Date()
-        caKey = P256.Signing.PrivateKey()
+        let caKey = P256.Signing.PrivateKey()
+        caKeyRaw = caKey.rawRepresentation
         let caName = try DistinguishedName {
             OrganizationName("embedded-apiserver")
             CommonName("embedded-apiserver-ca")
@@ -76,6 +78,7 @@ struct CertificateAuthority: Sendable {
     /// A client certificate: user = CN, groups = O entries.
     func issueClientCertificate(commonName: String, groups: [String]) throws -> (certificatePEM: String, privateKeyPEM: String) {
         let key = P256.Signing.PrivateKey()
+        let caKey = try P256.Signing.PrivateKey(rawRepresentation: caKeyRaw)
         var rdns: [RelativeDistinguishedName] = groups.map {
             RelativeDistinguishedName(.init(type: ASN1ObjectIdentifier.RDNAttributeType.organizationName, utf8String: $0))
         }

@@ -95,7 +95,9 @@ public final class LoopbackHTTPClient: Sendable {
         var carried: Pending?
         var carriedRetried = false
         while true {
-            guard let first = carried ?? (await iterator.next()) else { break }
+            let next: Pending?
+            if let carried { next = carried } else { next = await iterator.next() }
+            guard let first = next else { break }
             let retried = carried != nil && carriedRetried
             carried = nil
             let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>

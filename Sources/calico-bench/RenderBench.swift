@@ -13,6 +13,8 @@ struct RenderBench: AsyncParsableCommand {
     @Option(help: "Iterations per case.") var iterations: Int = 1000
     @Option(help: "Warm-up iterations per case.") var warmup: Int = 100
     @Option(help: "Folder holding golden/ (default: $SHARED_DIR or ../shared).") var shared: String?
+    @Option(help: "Also write each case's rendered YAML to this folder (<case>.yaml), for checking what was measured.")
+    var emit: String?
 
     func run() async throws {
         let root = URL(fileURLWithPath: shared ?? ProcessInfo.processInfo.environment["SHARED_DIR"] ?? "../shared")
@@ -26,7 +28,11 @@ struct RenderBench: AsyncParsableCommand {
             else { continue }
             let network = try load(name, "network.yaml")
             let cluster = try load(name, "cluster.yaml")
-            let size = try renderShootManifests(network: network, cluster: cluster, featureGates: FeatureGates()).yamlBytes().count
+            let yaml = try renderShootManifests(network: network, cluster: cluster, featureGates: FeatureGates()).yamlBytes()
+            let size = yaml.count
+            if let emit {
+                try Data(yaml).write(to: URL(fileURLWithPath: emit).appendingPathComponent("\(name).yaml"))
+            }
             cases.append((name, network, cluster, size))
         }
         guard let defaultCase = cases.first(where: { $0.0 == "ipv4-default" }), let largest = cases.max(by: { $0.3 < $1.3 }) else {

@@ -33,15 +33,19 @@ struct APIServerCommand: AsyncParsableCommand {
         try server.writeKubeconfig(to: kubeconfigOut)
         let absolute = URL(fileURLWithPath: kubeconfigOut).standardizedFileURL.path
         // Machine-readable first line (tests parse it), then a usage hint for humans.
-        print("embedded API server listening on \(server.baseURL) port=\(server.port)")
-        print("kubeconfig written to \(absolute)")
-        if let dataDir { print("state persisted in \(dataDir)") }
-        print("try: KUBECONFIG=\(absolute) kubectl get namespaces")
-        fflush(stdout)
+        say("embedded API server listening on \(server.baseURL) port=\(server.port)")
+        say("kubeconfig written to \(absolute)")
+        say("try: KUBECONFIG=\(absolute) kubectl get namespaces")
+        if let dataDir { say("state persisted in \(dataDir)") }
         await waitForTermination()
-        print("shutting down")
+        say("shutting down")
         try await server.shutdown()
     }
+}
+
+/// Writes a line to stdout unbuffered (the port line must reach a piped reader at once).
+private func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 /// Suspends until SIGINT or SIGTERM.

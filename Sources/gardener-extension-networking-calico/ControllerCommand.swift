@@ -86,16 +86,16 @@ struct ControllerCommand: AsyncParsableCommand {
         logger.logLevel = logging.level
         logger.info("Starting networking-calico", metadata: ["version": "\(extensionVersion)"])
 
-        let settings: CalicoControllerSettings
-        let client: KubernetesClient
+        let setup: (CalicoControllerSettings, KubernetesClient)
         do {
-            (settings, client) = try makeSettingsAndClient(environment: env)
+            setup = try makeSettingsAndClient(environment: env)
         } catch let e as ValidationError {
             throw e
         } catch {
             logger.error("Startup failed", metadata: ["error": "\(error)"])
             throw ValidationError("\(error)")
         }
+        let (settings, client) = setup
         let manager = try await CalicoController.makeManager(client: client, settings: settings, logger: logger)
         do {
             try await manager.runUntilSignalled()

@@ -146,7 +146,8 @@ struct LocalCommand: AsyncParsableCommand {
         let m = try await CalicoController.makeManager(client: client, settings: settings)
         manager = m
         progress("starting the controller (log: \(verbose ? "stderr" : logPath))")
-        managerTask = Task { once ? try await m.run() : try await m.runUntilSignalled() }
+        let onceMode = once
+        managerTask = Task { onceMode ? try await m.run() : try await m.runUntilSignalled() }
 
         progress("waiting for Network \(network.namespace)/\(network.name) to be reconciled")
         let outcome = await LocalBootstrap.waitForOutcome(

@@ -49,7 +49,7 @@ import Testing
         #expect((try? JSON.parse(string: text, maxDepth: 1000)) != nil)
     }
 
-    @Test func escapesOnSerialization() {
+    @Test func escapesOnSerialization() throws {
         let value: JSON = ["k\"": "a\\b\n\t\u{01}"]
         #expect(value.serializedString() == #"{"k\"":"a\\b\n\t\u0001"}"#)
         #expect(try JSON.parse(string: value.serializedString()) == value)

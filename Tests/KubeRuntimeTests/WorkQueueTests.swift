@@ -67,9 +67,9 @@ import Synchronization
 
     @Test func concurrentWorkersNeverProcessOneKeyTwice() async {
         let q = WorkQueue(name: "t")
-        let active = Mutex<Set<String>>([])
-        let violations = Mutex(0)
-        let processed = Mutex(0)
+        let active = LockedBox<Set<String>>([])
+        let violations = LockedBox(0)
+        let processed = LockedBox(0)
         for i in 0..<200 { q.add("k\(i % 10)") }
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<8 {
@@ -134,7 +134,7 @@ import Synchronization
         q.add("a")
         _ = await q.get()
         q.shutdown()
-        let finished = Mutex(false)
+        let finished = LockedBox(false)
         async let wait: Void = { await q.waitForInFlight(); finished.withLock { $0 = true } }()
         try? await Task.sleep(for: .milliseconds(30))
         #expect(finished.withLock { $0 } == false)
@@ -164,4 +164,10 @@ import Synchronization
         q.addRateLimited("z")
         #expect(registry.exposition().contains(#"workqueue_retries_total{controller="demo",name="demo"} 1"#))
     }
+}
+
+final class LockedBox<T: Sendable>: Sendable {
+    private let m: Mutex<T>
+    init(_ value: T) { m = Mutex(value) }
+    func withLock<R>(_ body: (inout T) -> R) -> R { m.withLock { body(&$0) } }
 }

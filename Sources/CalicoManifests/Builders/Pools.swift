@@ -9,15 +9,8 @@ enum IPPools {
     static func build(_ v: CalicoValues) -> [JSON] {
         var pools: [JSON] = []
         if v.ipv4.enabled && v.overlay != .unset {
-            let ipip: String
-            let vxlan: String
-            if v.overlay == .disabled {
-                (ipip, vxlan) = ("Never", "Never")
-            } else if v.vxlanOverlay {
-                (ipip, vxlan) = ("Never", "Always")
-            } else {
-                (ipip, vxlan) = ("Always", "Never")
-            }
+            let (ipip, vxlan): (String, String) =
+                v.overlay == .disabled ? ("Never", "Never") : (v.vxlanOverlay ? ("Never", "Always") : ("Always", "Never"))
             pools.append(pool("default-ipv4-ippool", [
                 "allowedUses": ["Workload", "Tunnel"],
                 "blockSize": 26,
