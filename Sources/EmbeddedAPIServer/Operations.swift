@@ -263,7 +263,7 @@ extension StoreState {
         meta["deletionGracePeriodSeconds"] = nil
         meta["selfLink"] = nil
         meta["managedFields"] = nil
-        meta["generation"] = info.tracksGeneration ? 1 : nil
+        meta["generation"] = info.tracksGeneration ? JSON.int(1) : JSON?.none
         obj["metadata"] = meta
         obj["apiVersion"] = .string(info.groupVersion)
         obj["kind"] = .string(info.kind)
@@ -630,7 +630,7 @@ extension StoreState {
         }
         var new = ns
         let specFinalizers = (ns[path: "spec", "finalizers"]?.arrayValue ?? []).filter { $0 != "kubernetes" }
-        new[path: "spec", "finalizers"] = specFinalizers.isEmpty ? nil : .array(specFinalizers)
+        new[path: "spec", "finalizers"] = specFinalizers.isEmpty ? JSON?.none : .array(specFinalizers)
         if Self.finalizers(new).isEmpty && specFinalizers.isEmpty {
             _ = commit(storageKey: nsInfo.storageKey, key: name, object: new, type: .deleted, old: ns)
         } else if new != ns {
@@ -691,7 +691,7 @@ extension StoreState {
         let key = "apiextensions.k8s.io/customresourcedefinitions"
         var new = crd
         let fins = Self.finalizers(crd).filter { $0 != "customresourcecleanup.apiextensions.k8s.io" }
-        new[path: "metadata", "finalizers"] = fins.isEmpty ? nil : .array(fins.map(JSON.string))
+        new[path: "metadata", "finalizers"] = fins.isEmpty ? JSON?.none : .array(fins.map(JSON.string))
         if fins.isEmpty {
             let removed = commit(storageKey: key, key: name, object: new, type: .deleted, old: crd)
             unregisterCRD(removed)
@@ -707,7 +707,8 @@ extension StoreState {
         var items: [JSON]
         if req.info.namespaced && !req.namespace.isEmpty {
             let prefix = req.namespace + "/"
-            items = all.compactMap { $0.key.hasPrefix(prefix) ? $0.value : nil }
+            // (explicit filter: JSON is nil-literal expressible, so a ternary with nil would yield .null)
+            items = all.filter { $0.key.hasPrefix(prefix) }.map(\.value)
         } else {
             items = Array(all.values)
         }

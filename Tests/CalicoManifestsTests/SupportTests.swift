@@ -104,3 +104,37 @@ struct SupportTests {
         #expect(CIDR("fe80::1/129") == nil)
     }
 }
+
+@Suite("managed resource secret")
+struct ManagedResourceTests {
+    @Test func secretLayout() throws {
+        let m = try Scenario(providerConfig: ["overlay": ["enabled": true]]).render()
+        let data = ManagedResourceSecretData(manifests: m)
+        #expect(Array(data.data.keys) == ["config.yaml"])
+        #expect(data.secretName.hasPrefix("managedresource-extension-networking-calico-config-"))
+        #expect(data.secretName.count == "managedresource-extension-networking-calico-config-".count + 8)
+        let text = String(decoding: data.data["config.yaml"] ?? [], as: UTF8.self)
+        #expect(text.hasPrefix("\n---\n# Source: calico/templates/"))
+        // Helm install order: NetworkPolicy first, CRDs before the DaemonSet, IPPool last.
+        let kinds = try JSON.parseYAMLDocuments(text).compactMap { $0["kind"]?.stringValue }
+        #expect(kinds.first == "NetworkPolicy")
+        #expect(kinds.last == "VerticalPodAutoscaler" || kinds.last == "IPPool")
+        #expect((kinds.firstIndex(of: "CustomResourceDefinition") ?? 99) < (kinds.firstIndex(of: "DaemonSet") ?? 0))
+        #expect(Set(kinds).count == Set(m.objects.compactMap { $0["kind"]?.stringValue }).count)
+        let secret = data.secret(namespace: "shoot--a--b")
+        let encoded = try #require(secret[path: "data", "config.yaml"]?.stringValue)
+        #expect(Data(base64Encoded: encoded) == Data(data.data["config.yaml"] ?? []))
+        #expect(secret["immutable"] == true)
+        let ref = ManagedResourceSecretData.referenceAnnotation(secretName: data.secretName)
+        #expect(ref.key.hasPrefix("reference.resources.gardener.cloud/secret-") && ref.value == data.secretName)
+        // Same input, same name; different input, different name.
+        #expect(ManagedResourceSecretData(manifests: try Scenario(providerConfig: ["overlay": ["enabled": true]]).render()).secretName == data.secretName)
+        #expect(ManagedResourceSecretData(manifests: try Scenario().render()).secretName != data.secretName)
+    }
+
+    @Test func base64() {
+        for s in ["", "f", "fo", "foo", "foob", "fooba", "foobar"] {
+            #expect(Base64.encode(Array(s.utf8)) == Data(s.utf8).base64EncodedString())
+        }
+    }
+}

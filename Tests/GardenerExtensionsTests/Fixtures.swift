@@ -143,6 +143,15 @@ struct Env {
         try await client.get(.networks, namespace: shootNamespace, name: name)
     }
 
+    func networkGone(_ name: String = "demo") async -> Bool {
+        do {
+            _ = try await network(name)
+            return false
+        } catch {
+            return (error as? KubeError)?.isNotFound ?? false
+        }
+    }
+
     func setOperation(_ op: String, name: String = "demo") async throws {
         _ = try await client.patch(.networks, namespace: shootNamespace, name: name,
             ["metadata": ["annotations": ["gardener.cloud/operation": .string(op)]]], type: .merge)

@@ -92,7 +92,7 @@ import TestSupport
             #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Succeeded" })
             try await env.client.delete(.networks, namespace: shootNamespace, name: "demo")
             #expect(await eventually {
-                do { _ = try await env.network(); return false } catch let e as KubeError { return e.isNotFound }
+                await env.networkGone()
             })
             #expect(env.actuator.calls.all == ["reconcile \(shootNamespace)/demo", "delete \(shootNamespace)/demo"])
         }
@@ -111,7 +111,7 @@ import TestSupport
             #expect(n[path: "metadata", "finalizers"] == ["extensions.gardener.cloud/network"])
             env.actuator.fail(with: nil)
             #expect(await eventually(timeout: .seconds(8)) {
-                do { _ = try await env.network(); return false } catch let e as KubeError { return e.isNotFound }
+                await env.networkGone()
             })
         }
     }

@@ -127,7 +127,7 @@ import Testing
         // Updates: only the annotation or a deletion without status change.
         let old = network(lastState: "Succeeded")
         #expect(!ExtensionPredicates.defaultMode(.update(old: old, new: network(lastState: "Error"))))
-        #expect(!ExtensionPredicates.defaultMode(.update(old: old, new: network(generation: 2, lastState: "Succeeded"))))
+        #expect(!ExtensionPredicates.defaultMode(.update(old: old, new: network(lastState: "Succeeded", generation: 2))))
         #expect(ExtensionPredicates.defaultMode(.update(old: old, new: network(op: "restore", lastState: "Succeeded"))))
         #expect(!ExtensionPredicates.defaultMode(.update(old: old, new: network(op: "wait-for-state", lastState: "Succeeded"))))
         #expect(ExtensionPredicates.defaultMode(.update(old: old, new: network(deleting: true, lastState: "Succeeded"))))

@@ -47,7 +47,7 @@ def test_get_output_formats_and_printer_columns(widgets, namespace):
     y = k("get", "widget", "w2", "-n", namespace, "-o", "yaml").stdout
     assert "kind: Widget" in y and "size: 7" in y and "color: green" in y
     j = json.loads(k("get", "widgets", "-n", namespace, "-o", "json").stdout)
-    assert j["kind"] == "List" and [i["metadata"]["name"] for i in j["items"]] == ["w2"]
+    assert j["kind"] == "List" and [i["metadata"].get("name") for i in j["items"]] == ["w2"], j
     jp = k("get", "widget", "w2", "-n", namespace, "-o", "jsonpath={.spec.color}/{.status.phase}").stdout
     assert jp == "green/Ready"
     table = k("get", "widgets", "-n", namespace).stdout.splitlines()
@@ -160,7 +160,7 @@ def test_create_configmap_and_secret_generators(apiserver, namespace):
     # Client-side apply of a built-in uses a strategic merge patch.
     cm_yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n  namespace: %s\ndata:\n  k: v1\n" % namespace
     assert "configmap/applied created" in k("apply", "-f", "-", input=cm_yaml).stdout
-    assert "configmap/applied configured" in k("apply", "-f", "-", input=cm_yaml.replace("v1\n", "v2\n")).stdout
+    assert "configmap/applied configured" in k("apply", "-f", "-", input=cm_yaml.replace("k: v1", "k: v2")).stdout
     assert k("get", "cm", "applied", "-n", namespace, "-o", "jsonpath={.data.k}").stdout == "v2"
 
 

@@ -1,0 +1,121 @@
+import KubeJSON
+
+/// The pure part of the shoot ManagedResource (reconcile.md §3.12): the secret's data layout,
+/// its content-hashed name and the reference annotation on the ManagedResource.
+public struct ManagedResourceSecretData: Sendable, Equatable {
+    /// Name of the ManagedResource in the shoot namespace.
+    public static let managedResourceName = "extension-networking-calico-config"
+    /// Prefix of the secret names (`managedresource-<mr name>`); also the legacy non-hashed name.
+    public static let secretNamePrefix = "managedresource-" + managedResourceName
+    /// The only data key.
+    public static let dataKey = "config.yaml"
+
+    /// Secret data: `config.yaml` → the manifest stream (rendering.md §1.3).
+    public var data: [String: [UInt8]]
+
+    public init(data: [String: [UInt8]]) { self.data = data }
+
+    /// The secret for rendered shoot manifests.
+    public init(manifests: RenderedManifests) {
+        data = [Self.dataKey: manifests.managedResourceYAML()]
+    }
+
+    /// Gardener's secret checksum: sha256 over the concatenated hex sha256 of every value,
+    /// keys in sorted order.
+    public var checksum: String {
+        var concatenated: [UInt8] = []
+        for key in data.keys.sorted() {
+            concatenated += Array(SHA256Digest.hex(data[key] ?? []).utf8)
+        }
+        return SHA256Digest.hex(concatenated)
+    }
+
+    /// `managedresource-extension-networking-calico-config-<first 8 hex of the checksum>`.
+    public var secretName: String { Self.secretNamePrefix + "-" + String(checksum.prefix(8)) }
+
+    /// The ManagedResource annotation that references the secret.
+    public static func referenceAnnotation(secretName: String) -> (key: String, value: String) {
+        ("reference.resources.gardener.cloud/secret-" + String(SHA256Digest.hex(secretName).prefix(8)), secretName)
+    }
+
+    /// The immutable, garbage-collectable Secret object in the shoot namespace.
+    public func secret(namespace: String) -> JSON {
+        var dataJSON: JSONObject = [:]
+        for key in data.keys.sorted() { dataJSON[key] = .string(Base64.encode(data[key] ?? [])) }
+        return [
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": [
+                "name": .string(secretName), "namespace": .string(namespace),
+                "labels": ["resources.gardener.cloud/garbage-collectable-reference": "true"],
+            ],
+            "type": "Opaque",
+            "immutable": true,
+            "data": .object(dataJSON),
+        ]
+    }
+}
+
+extension RenderedManifests {
+    /// Helm install order of kinds (rendering.md §1.3); other kinds come after, alphabetically.
+    static let helmKindOrder: [String: Int] = {
+        let kinds = [
+            "PriorityClass", "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy", "PodDisruptionBudget",
+            "ServiceAccount", "Secret", "SecretList", "ConfigMap", "StorageClass", "PersistentVolume", "PersistentVolumeClaim",
+            "CustomResourceDefinition", "ClusterRole", "ClusterRoleList", "ClusterRoleBinding", "ClusterRoleBindingList", "Role",
+            "RoleList", "RoleBinding", "RoleBindingList", "Service", "DaemonSet", "Pod", "ReplicationController", "ReplicaSet",
+            "Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob", "IngressClass", "Ingress", "APIService",
+            "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+        ]
+        return Dictionary(uniqueKeysWithValues: kinds.enumerated().map { ($1, $0) })
+    }()
+
+    /// The manifest as stored in the ManagedResource secret: documents in Helm install order
+    /// (stable within a kind by our sort key), each as `\n---\n# Source: <template>\n<doc>`.
+    public func managedResourceYAML() -> [UInt8] {
+        let ordered = entries.enumerated().sorted { a, b in
+            let ka = a.element.json["kind"]?.stringValue ?? ""
+            let kb = b.element.json["kind"]?.stringValue ?? ""
+            let oa = Self.helmKindOrder[ka] ?? Int.max
+            let ob = Self.helmKindOrder[kb] ?? Int.max
+            if oa != ob { return oa < ob }
+            if oa == Int.max && ka != kb { return ka < kb }
+            return a.offset < b.offset
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(64 * 1024)
+        for (_, entry) in ordered {
+            let kind = (entry.json["kind"]?.stringValue ?? "object").lowercased()
+            let name = entry.json[path: "metadata", "name"]?.stringValue ?? ""
+            out.append(contentsOf: "\n---\n# Source: calico/templates/\(kind)/\(name).yaml\n".utf8)
+            var doc = entry.yaml ?? ManifestYAML.document(entry.json)
+            while doc.last == 0x0A { doc.removeLast() }
+            out.append(contentsOf: doc)
+        }
+        return out
+    }
+}
+
+/// Standard Base64 (RFC 4648) for Secret data.
+enum Base64 {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var i = 0
+        while i + 2 < bytes.count {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
+            i += 3
+        }
+        let rest = bytes.count - i
+        if rest == 1 {
+            let n = UInt32(bytes[i]) << 16
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], UInt8(ascii: "="), UInt8(ascii: "=")]
+        } else if rest == 2 {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], UInt8(ascii: "=")]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
