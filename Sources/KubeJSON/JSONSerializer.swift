@@ -70,7 +70,8 @@ extension JSON {
         for _ in 0..<(indent * 2) { out.append(0x20) }
     }
 
-    static func writeDouble(_ d: Double, to out: inout [UInt8]) {
+    /// Writes a double as JSON and YAML both read it (integral values without a fraction).
+    public static func writeDouble(_ d: Double, to out: inout [UInt8]) {
         if d.isNaN || d.isInfinite {
             out.append(contentsOf: "null".utf8)  // JSON has no NaN/Inf
         } else if d == d.rounded(.towardZero), abs(d) < 1e15 {

@@ -14,7 +14,10 @@ extension JSON {
     public static func parseYAMLDocuments(_ text: String) throws -> [JSON] {
         do {
             var documents: [JSON] = []
-            for node in try Yams.compose_all(yaml: text, resolver) {
+            // Iterate the parser directly: `compose_all`'s sequence swallows syntax errors
+            // (it just ends), which made invalid YAML parse as an empty stream.
+            let parser = try Parser(yaml: text, resolver: resolver)
+            while let node = try parser.nextRoot() {
                 let value = try JSON(yamlNode: node)
                 if !value.isNull { documents.append(value) }
             }

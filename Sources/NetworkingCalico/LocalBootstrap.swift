@@ -117,8 +117,7 @@ public enum LocalBootstrap {
                     let reason = obj[path: "status", "lastError", "description"]?.stringValue ?? last
                     if failFast { return .failed(reason) }
                     if reportedError != reason {
-                        print("    reconcile error (retrying): \(reason)")
-                        fflush(stdout)
+                        FileHandle.standardOutput.write(Data("    reconcile error (retrying): \(reason)\n".utf8))
                         reportedError = reason
                     }
                 }

@@ -45,10 +45,10 @@ struct LocalCommand: AsyncParsableCommand {
 
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    func progress(_ text: String) {
-        print("==> \(text)")
-        fflush(stdout)
-    }
+    /// Unbuffered output (progress and report appear at once, also through a pipe).
+    func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+
+    func progress(_ text: String) { say("==> \(text)") }
 
     func run() async throws {
         do {
@@ -157,8 +157,7 @@ struct LocalCommand: AsyncParsableCommand {
         case .succeeded(let obj):
             let report = await LocalBootstrap.report(
                 client: client, network: obj, kubeconfigPath: kubeconfigPath, exampleDir: exampleDir)
-            print(report)
-            fflush(stdout)
+            say(report)
         case .failed(let reason):
             await cleanUp()
             throw Failure(description: "reconcile failed: \(reason)")
@@ -171,7 +170,7 @@ struct LocalCommand: AsyncParsableCommand {
         _ = try? await managerTask?.value
         try? await client.shutdown()
         try? await server.shutdown()
-        print("stopped")
+        say("stopped")
     }
 
     private func exampleFiles(prefix: String) throws -> [String] {

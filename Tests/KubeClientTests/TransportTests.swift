@@ -189,13 +189,15 @@ import TestSupport
                 let start = try await client.list(.configMaps, namespace: "default")
                 let stream = client.watchResuming(.configMaps, namespace: "default", options: .init(resourceVersion: start.resourceVersion))
                 let collector = Task { try await collectEvents(stream, count: 3, timeout: .seconds(30)) }
-                _ = try await client.create(.configMaps, namespace: "default", configMap("r1"))
-                // Wait until the watch is established and has seen r1, then cut it.
+                try await createTolerantly(client, "r1")
+                // Wait until the watch is established and has seen r1, then end it cleanly.
                 try await Task.sleep(for: .milliseconds(500))
                 server.closeAllWatches()
-                _ = try await client.create(.configMaps, namespace: "default", configMap("r2"))
+                try await createTolerantly(client, "r2")
+                // Cut every connection (the watch ends abruptly).
+                try await Task.sleep(for: .milliseconds(300))
                 server.dropAllConnections()
-                _ = try await client.create(.configMaps, namespace: "default", configMap("r3"))
+                try await createTolerantly(client, "r3")
                 let events = try await collector.value
                 #expect(events.map { $0.object[path: "metadata", "name"]?.stringValue ?? "" } == ["r1", "r2", "r3"])
                 #expect(events.allSatisfy { $0.type == .added })
@@ -212,6 +214,21 @@ import TestSupport
                 let missing = try await streamEnd(client.watch(Resource(group: "nope.example", version: "v1", plural: "things", kind: "Thing", namespaced: true), namespace: "default"))
                 #expect((missing as? KubeError)?.isNotFound == true)
             }
+        }
+    }
+}
+
+/// Creates a ConfigMap, retrying when the pooled connection was cut under the request (the
+/// tests cut connections on purpose; a POST is not retried by the client itself, as in client-go).
+func createTolerantly(_ client: KubernetesClient, _ name: String) async throws {
+    for attempt in 0..<5 {
+        do {
+            _ = try await client.create(.configMaps, namespace: "default", configMap(name))
+            return
+        } catch let error as KubeError where error.isTransport && attempt < 4 {
+            try await Task.sleep(for: .milliseconds(100))
+        } catch let error as KubeError where error.isAlreadyExists {
+            return
         }
     }
 }
