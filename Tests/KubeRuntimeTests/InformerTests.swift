@@ -53,7 +53,10 @@ import TestSupport
             // 1. The server drops every connection: the watch resumes from the last resourceVersion.
             server.dropAllConnections()
             // The test's own pooled connection was dropped too: retry the write once.
-            #expect(await eventually { (try? await client.create(.configMaps, namespace: "inf", configMap("c", "inf", data: ["v": "1"]))) != nil })
+            #expect(await eventually {
+                if (try? await client.create(.configMaps, namespace: "inf", configMap("c", "inf", data: ["v": "1"]))) != nil { return true }
+                return (try? await client.get(.configMaps, namespace: "inf", name: "c")) != nil
+            })
             #expect(await eventually { informer.store.get(namespace: "inf", name: "c") != nil })
             _ = try await client.patch(.configMaps, namespace: "inf", name: "c", ["data": ["v": "9"]], type: .merge)
             #expect(await eventually { events.all.contains("update inf/c 1->9") })
