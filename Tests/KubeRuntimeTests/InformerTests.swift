@@ -147,3 +147,42 @@ import TestSupport
         }
     }
 }
+
+@Suite struct SecondaryWatchTests {
+    @Test func secondaryObjectsMapToPrimaryKeysAndPredicatesFilter() async throws {
+        try await withTestAPIServer { server in
+            let client = try makeClient(server)
+            defer { Task { try? await client.shutdown() } }
+            try await createNamespace(client, "sec")
+            let reconciled = Recorder<String>()
+            let controller = Controller(
+                name: "owner", reconciler: ClosureReconciler { req in
+                    reconciled.append(req.key)
+                    return .done
+                }, metrics: MetricsRegistry())
+            let informer = Informer(client: client, resource: .configMaps, namespace: "sec")
+            // Secondary watch: every ConfigMap labelled owner=<x> enqueues the primary "sec/<x>";
+            // deletes are filtered out by the predicate.
+            await controller.watch(
+                informer,
+                predicates: [{ event in if case .delete = event { return false }; return true }],
+                map: { obj in
+                    guard let owner = obj[path: "metadata", "labels", "owner"]?.stringValue else { return [] }
+                    return [ReconcileRequest(namespace: "sec", name: owner)]
+                })
+            let informerTask = Task { await informer.run() }
+            let run = Task { await controller.run() }
+            defer { informerTask.cancel() }
+            var cm = configMap("child", "sec")
+            cm[path: "metadata", "labels"] = ["owner": "parent"]
+            _ = try await client.create(.configMaps, namespace: "sec", cm)
+            _ = try await client.create(.configMaps, namespace: "sec", configMap("unowned", "sec"))
+            #expect(await eventually { reconciled.all == ["sec/parent"] })
+            try await client.delete(.configMaps, namespace: "sec", name: "child")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(reconciled.all == ["sec/parent"])
+            controller.shutdown()
+            await run.value
+        }
+    }
+}
