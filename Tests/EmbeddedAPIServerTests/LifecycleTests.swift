@@ -31,8 +31,9 @@ import TestSupport
         try await withServer { server, c in
             var body = widget("f")
             body[path: "metadata", "finalizers"] = ["demo.example.com/f"]
-            _ = try await c.post(widgets, body)
-            let events = try server.makeTestClient().watch("\(widgets)?watch=true&fieldSelector=metadata.name%3Df")
+            let createdRV = Int(try await c.post(widgets, body).json[path: "metadata", "resourceVersion"]?.stringValue ?? "") ?? 1
+            // Resume from just before the create so the watch sees every event regardless of when it connects.
+            let events = try server.makeTestClient().watch("\(widgets)?watch=true&fieldSelector=metadata.name%3Df&resourceVersion=\(createdRV - 1)")
             let deleting = try await c.delete("\(widgets)/f")
             #expect(deleting.status == 200 && deleting.json["kind"] == "Widget")
             #expect(deleting.json[path: "metadata", "deletionTimestamp"] != nil)

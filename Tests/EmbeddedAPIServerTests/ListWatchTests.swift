@@ -63,7 +63,7 @@ import TestSupport
         }
     }
 
-    @Test func watchGoneTimeoutBookmarksAndSendInitialEvents() async throws {
+    @Test(.timeLimit(.minutes(1))) func watchGoneTimeoutBookmarksAndSendInitialEvents() async throws {
         try await withServer(EmbeddedAPIServerConfiguration(historySize: 3)) { server, c in
             let rv = try await c.post(widgets, widget("w0")).json[path: "metadata", "resourceVersion"]?.stringValue ?? ""
             for i in 1...5 { _ = try await c.post(widgets, widget("w\(i)")) }
@@ -88,7 +88,7 @@ import TestSupport
         }
     }
 
-    @Test func slowWatcherIsClosedAndWritersNeverBlock() async throws {
+    @Test(.timeLimit(.minutes(2))) func slowWatcherIsClosedAndWritersNeverBlock() async throws {
         try await withServer(EmbeddedAPIServerConfiguration(watchBufferSize: 16)) { server, c in
             // A watch that is not read: TCP buffers fill, then its bounded buffer overflows.
             let stalled = try server.makeTestClient()
