@@ -153,7 +153,7 @@ public struct YAMLWriter: Sendable {
     static func canUseLiteralBlock(_ s: String) -> Bool {
         guard s.contains("\n") else { return false }
         let body = s.hasSuffix("\n") ? String(s.dropLast()) : s
-        if body.hasSuffix("\n") { return false }  // several trailing newlines: keep-chomping is fragile
+        if body.isEmpty || body.hasSuffix("\n") { return false }  // several trailing newlines: keep-chomping is fragile
         if body.first == " " || body.first == "\n" { return false }
         for scalar in s.unicodeScalars {
             if scalar == "\t" || scalar == "\r" { return false }

@@ -83,6 +83,8 @@ import TestSupport
             #expect(sie.json["message"]?.stringValue?.contains("sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled") == true)
             // Compacting history makes any older resume point expire.
             server.compactHistory()
+            _ = try await c.post(widgets, widget("late"))
+            server.compactHistory()
             let after = try await collect(c.watch("\(widgets)?watch=true&resourceVersion=\(current)"), count: 2)
             #expect(after.first?[path: "object", "code"] == 410)
         }
