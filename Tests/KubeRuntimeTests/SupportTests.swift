@@ -78,7 +78,7 @@ import Testing
         logger.info("Reconciling", metadata: ["network": "my-shoot"])
         logger.debug("hidden at info level")
         let lines = collector.all
-        #expect(lines.count == 1)
+        try #require(lines.count == 1)
         let line = try JSON.parse(string: lines[0])
         #expect(line["level"] == "info")
         #expect(line["logger"] == "network")
