@@ -1,5 +1,5 @@
-/// A small, dependency-free SHA-256 (FIPS 180-4) for checksum annotations and hashed names.
-/// The module is pure and has no Crypto dependency; inputs are a few kilobytes at most.
+/// A small, dependency-free SHA-256 (FIPS 180-4) for checksum annotations and hashed object names;
+/// shared by the renderer and the ManagedResource helpers, whose inputs are small.
 public enum SHA256Digest {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
