@@ -22,13 +22,7 @@ public struct ManagedResourceSecretData: Sendable, Equatable {
 
     /// Gardener's secret checksum: sha256 over the concatenated hex sha256 of every value,
     /// keys in sorted order.
-    public var checksum: String {
-        var concatenated: [UInt8] = []
-        for key in data.keys.sorted() {
-            concatenated += Array(SHA256Digest.hex(data[key] ?? []).utf8)
-        }
-        return SHA256Digest.hex(concatenated)
-    }
+    public var checksum: String { SHA256Digest.hexOfValueDigests(data) }
 
     /// `managedresource-extension-networking-calico-config-<first 8 hex of the checksum>`.
     public var secretName: String { Self.secretNamePrefix + "-" + String(checksum.prefix(8)) }

@@ -19,11 +19,7 @@ public struct ManagedResources: Sendable {
     public init(client: KubernetesClient) { self.client = client }
 
     /// Gardener's secret checksum: sha256 over the concatenated hex sha256 of each value, keys sorted.
-    public static func checksum(_ data: [String: [UInt8]]) -> String {
-        var concatenated = ""
-        for key in data.keys.sorted() { concatenated += SHA256Digest.hex(data[key]!) }
-        return SHA256Digest.hex(Array(concatenated.utf8))
-    }
+    public static func checksum(_ data: [String: [UInt8]]) -> String { SHA256Digest.hexOfValueDigests(data) }
 
     /// `managedresource-<mr-name>-<first 8 hex of checksum>`.
     public static func secretName(managedResourceName: String, data: [String: [UInt8]]) -> String {

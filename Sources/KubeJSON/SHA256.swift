@@ -64,6 +64,16 @@ public enum SHA256Digest {
         hexString(hash(bytes))
     }
 
+    /// Hex digest over the concatenated hex digests of every value, keys in sorted order: the
+    /// checksum Gardener uses for ManagedResource secret data (and so for the secret's name).
+    public static func hexOfValueDigests(_ data: [String: [UInt8]]) -> String {
+        var concatenated: [UInt8] = []
+        for key in data.keys.sorted() {
+            concatenated += Array(hex(data[key] ?? []).utf8)
+        }
+        return hex(concatenated)
+    }
+
     /// Lower-case hex of the digest of the UTF-8 text.
     public static func hex(_ text: String) -> String { hex(Array(text.utf8)) }
 
