@@ -94,7 +94,7 @@ let package = Package(
         ]),
         // Benchmarks as an executable (median/p99 over many iterations), not timed tests.
         .executableTarget(name: "calico-bench", dependencies: [
-            "CalicoAPI", "CalicoManifests", "EmbeddedAPIServer", "KubeClient", "KubeJSON", "AdmissionCalico",
+            "CalicoAPI", "CalicoManifests", "EmbeddedAPIServer", "KubeClient", "KubeJSON", "AdmissionCalico", "NetworkingCalico",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

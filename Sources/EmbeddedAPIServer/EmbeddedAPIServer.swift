@@ -22,9 +22,11 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
     public var watchBufferSize: Int = 1_000
     /// Event-loop threads.
     public var threads: Int = 2
+    /// Faults injected from the start (change later with ``EmbeddedAPIServer/faultPolicy``).
+    public var faultPolicy: FaultPolicy = .none
 
     public init(host: String = "127.0.0.1", port: Int = 0, dataDirectory: String? = nil, token: String? = nil,
-                historySize: Int = 10_000, watchBufferSize: Int = 1_000, threads: Int = 2) {
+                historySize: Int = 10_000, watchBufferSize: Int = 1_000, threads: Int = 2, faultPolicy: FaultPolicy = .none) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
@@ -32,6 +34,7 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
         self.historySize = historySize
         self.watchBufferSize = watchBufferSize
         self.threads = threads
+        self.faultPolicy = faultPolicy
     }
 }
 
@@ -40,15 +43,18 @@ public final class EmbeddedAPIServer: Sendable {
     /// Seconds between BOOKMARK events on watches that allow them.
     static let bookmarkInterval: Int = 10
 
-    let http: HTTPServer
+    /// The transport; replaced by ``restart(downtime:)`` (nil while restarting).
+    let http: Mutex<HTTPServer?>
     let router: Router
     let authority: CertificateAuthority
-    let persistence: Persistence?
+    let tls: TLSConfiguration
     let configuration: EmbeddedAPIServerConfiguration
     let stopped = Mutex(false)
+    /// Periodic fault tasks (compaction, connection drops) of the current policy.
+    let periodicFaults = Mutex<[Task<Void, Never>]>([])
 
-    /// The bound TCP port.
-    public var port: Int { http.port }
+    /// The bound TCP port (kept across ``restart(downtime:)``).
+    public let port: Int
     /// `https://HOST:PORT`.
     public var baseURL: String { "https://\(Self.urlHost(configuration.host)):\(port)" }
     /// The bearer token clients must send.
@@ -67,17 +73,36 @@ public final class EmbeddedAPIServer: Sendable {
         self.configuration = configuration
         token = configuration.token ?? Self.randomToken()
         authority = try CertificateAuthority(host: configuration.host)
+        let store = Store(try Self.loadState(configuration))
+        router = Router(store: store, token: token)
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(authority.serverCertificatePEM.utf8), format: .pem))],
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(authority.serverKeyPEM.utf8), format: .pem)))
+        tls.certificateVerification = .optionalVerification
+        tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(authority.caCertificatePEM.utf8), format: .pem)])
+        tls.applicationProtocols = ["http/1.1"]
+        self.tls = tls
+        let server = try await HTTPServer(host: configuration.host, port: configuration.port, tls: tls, router: router, threads: configuration.threads)
+        port = server.port
+        http = Mutex(server)
+        router.hostPort.withLock { $0 = "\(Self.urlHost(configuration.host)):\(server.port)" }
+        if configuration.faultPolicy != .none { faultPolicy = configuration.faultPolicy }
+        server.start()
+    }
+
+    /// Builds the initial state: built-in resources, persisted objects (resourceVersions continue
+    /// after the highest persisted one), default namespaces; writes a fresh snapshot.
+    static func loadState(_ configuration: EmbeddedAPIServerConfiguration) throws -> StoreState {
         // A time-derived start keeps resourceVersions increasing across restarts even without persistence.
         var startRV = Int64(Date().timeIntervalSince1970 * 1000)
         var loaded: Persistence.Loaded?
+        var persistence: Persistence?
         if let dir = configuration.dataDirectory {
             let p = try Persistence(directory: dir)
             let l = try p.load()
             startRV = max(startRV, l.rv + 1)
             loaded = l
             persistence = p
-        } else {
-            persistence = nil
         }
         var state = StoreState(startRV: startRV, historySize: configuration.historySize, watchBufferSize: configuration.watchBufferSize)
         for r in BuiltinResources.all { state.resources["\(r.group)/\(r.version)/\(r.plural)"] = r }
@@ -90,17 +115,7 @@ public final class EmbeddedAPIServer: Sendable {
             try p.compact(rv: state.rv, collections: state.collections)
             state.persistence = p
         }
-        let store = Store(state)
-        router = Router(store: store, token: token)
-        var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(authority.serverCertificatePEM.utf8), format: .pem))],
-            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(authority.serverKeyPEM.utf8), format: .pem)))
-        tls.certificateVerification = .optionalVerification
-        tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(authority.caCertificatePEM.utf8), format: .pem)])
-        tls.applicationProtocols = ["http/1.1"]
-        http = try await HTTPServer(host: configuration.host, port: configuration.port, tls: tls, router: router, threads: configuration.threads)
-        router.hostPort.withLock { $0 = "\(Self.urlHost(configuration.host)):\(http.port)" }
-        http.start()
+        return state
     }
 
     static func ensureDefaultNamespaces(_ state: inout StoreState) {
@@ -149,14 +164,17 @@ public final class EmbeddedAPIServer: Sendable {
     public func shutdown() async throws {
         let already = stopped.withLock { s -> Bool in defer { s = true }; return s }
         if already { return }
+        for t in periodicFaults.withLock({ t in defer { t = [] }; return t }) { t.cancel() }
         router.store.read { s in
             for key in Array(s.watchers.keys) { s.finishWatchers(storageKey: key) }
         }
-        await http.shutdown()
-        if let p = persistence {
-            let (rv, collections) = router.store.read { s in (s.rv, s.collections) }
-            try? p.compact(rv: rv, collections: collections)
-            p.close()
+        let server = http.withLock { h in defer { h = nil }; return h }
+        await server?.shutdown(grace: .milliseconds(200))
+        router.store.read { s in
+            if let p = s.persistence {
+                try? p.compact(rv: s.rv, collections: s.collections)
+                p.close()
+            }
         }
     }
 
@@ -177,13 +195,15 @@ public final class EmbeddedAPIServer: Sendable {
     /// `pathPrefix`) with `status` (e.g. 429, 500, 503) and a matching Status body; 429/503 carry
     /// `Retry-After` when `retryAfterSeconds` is set.
     public func failNextRequests(_ count: Int, status: Int, retryAfterSeconds: Int? = nil, pathPrefix: String? = nil) {
-        router.faults.withLock { f in
-            for _ in 0..<max(0, count) { f.append(InjectedFault(status: status, retryAfterSeconds: retryAfterSeconds, pathPrefix: pathPrefix)) }
-        }
+        router.faults.addOneShot(Array(repeating: InjectedFault(status: status, retryAfterSeconds: retryAfterSeconds, pathPrefix: pathPrefix), count: max(0, count)))
     }
 
     /// Closes every open client connection (in-flight watches end abruptly, without a final chunk).
-    public func dropAllConnections() { http.dropConnections() }
+    public func dropAllConnections() {
+        let server = http.withLock { $0 }
+        server?.dropConnections()
+        router.faults.count { $0.connectionDrops += 1 }
+    }
 
     /// Forgets the whole event history: any watch resuming from an older resourceVersion gets a
     /// 410 Expired ERROR event (and continue tokens issued before expire).
@@ -192,6 +212,7 @@ public final class EmbeddedAPIServer: Sendable {
             s.history.removeAll()
             s.compactedRV = s.rv
         }
+        router.faults.count { $0.compactions += 1 }
     }
 
     /// Ends every open watch stream cleanly (clients see the stream end and re-watch).

@@ -4,6 +4,17 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
+
+/// I/O threads shared by several ``LoopbackHTTPClient``s (benchmarks: many connections, few threads).
+public final class LoopbackEventLoops: Sendable {
+    let group: MultiThreadedEventLoopGroup
+
+    public init(threads: Int = 1) { group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads)) }
+
+    /// Stops the threads (after the clients using them are closed).
+    public func shutdown() async { try? await group.shutdownGracefully() }
+}
 
 /// A minimal HTTPS/1.1 client for tests and benchmarks of the embedded server: one persistent
 /// connection, requests sent one at a time in order, plus streaming watches on their own
@@ -24,25 +35,22 @@ public final class LoopbackHTTPClient: Sendable {
         public var description: String
     }
 
-    struct Pending: Sendable {
-        var method: String
-        var path: String
-        var headers: [(String, String)]
-        var body: [UInt8]
-        var continuation: CheckedContinuation<Response, Error>
-    }
-
     let host: String
     let port: Int
     let sslContext: NIOSSLContext
     let token: String?
     let group: MultiThreadedEventLoopGroup
-    let queue: AsyncStream<Pending>.Continuation
-    let queueStream: AsyncStream<Pending>
+    /// Whether ``close()`` shuts `group` down (false for a caller-provided group).
+    let ownsGroup: Bool
+    /// The keep-alive connection for ``request(_:_:body:headers:)`` (connecting or connected).
+    let connection = Mutex<Task<Channel, Error>?>(nil)
+    let closed = Mutex(false)
 
-    /// Connects lazily; `token` nil sends no Authorization header.
+    /// Connects lazily; `token` nil sends no Authorization header. Pass `eventLoops` to share
+    /// I/O threads between many clients (benchmarks); otherwise each client has one thread.
     public init(host: String = "127.0.0.1", port: Int, caPEM: String, token: String?,
-                clientCertificatePEM: String? = nil, clientKeyPEM: String? = nil) throws {
+                clientCertificatePEM: String? = nil, clientKeyPEM: String? = nil,
+                eventLoops: LoopbackEventLoops? = nil) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(caPEM.utf8), format: .pem)])
         tls.applicationProtocols = ["http/1.1"]
@@ -54,15 +62,13 @@ public final class LoopbackHTTPClient: Sendable {
         self.host = host
         self.port = port
         self.token = token
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        (queueStream, queue) = AsyncStream<Pending>.makeStream()
-        let stream = queueStream
-        Task { [self] in await self.run(stream) }
+        group = eventLoops?.group ?? MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        ownsGroup = eventLoops == nil
     }
 
     /// A client for `server` authenticated with its token.
-    public convenience init(server: EmbeddedAPIServer, token: String? = nil) throws {
-        try self.init(port: server.port, caPEM: server.caCertificatePEM, token: token ?? server.token)
+    public convenience init(server: EmbeddedAPIServer, token: String? = nil, eventLoops: LoopbackEventLoops? = nil) throws {
+        try self.init(port: server.port, caPEM: server.caCertificatePEM, token: token ?? server.token, eventLoops: eventLoops)
     }
 
     func connect() async throws -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
@@ -90,68 +96,64 @@ public final class LoopbackHTTPClient: Sendable {
         return HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: hs)
     }
 
-    private func run(_ stream: AsyncStream<Pending>) async {
-        var iterator = stream.makeAsyncIterator()
-        var carried: Pending?
-        var carriedRetried = false
-        while true {
-            let next: Pending?
-            if let carried { next = carried } else { next = await iterator.next() }
-            guard let first = next else { break }
-            let retried = carried != nil && carriedRetried
-            carried = nil
-            let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
-            do { channel = try await connect() } catch { first.continuation.resume(throwing: error); continue }
-            var current: Pending? = first
-            var servedOnConnection = 0
-            do {
-                try await channel.executeThenClose { inbound, outbound in
-                    var responses = inbound.makeAsyncIterator()
-                    while let req = current {
-                        try await outbound.write(.head(requestHead(method: req.method, path: req.path, headers: req.headers, bodyCount: req.body.count)))
-                        if !req.body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: req.body)))) }
-                        try await outbound.write(.end(nil))
-                        var status = 0
-                        var headers: [(String, String)] = []
-                        var body: [UInt8] = []
-                        var done = false
-                        while !done, let part = try await responses.next() {
-                            switch part {
-                            case .head(let h): status = Int(h.status.code); headers = h.headers.map { ($0.name, $0.value) }
-                            case .body(let b): body.append(contentsOf: b.readableBytesView)
-                            case .end: done = true
-                            }
-                        }
-                        guard done else { throw ClientError(description: "connection closed before the response ended") }
-                        current = nil
-                        servedOnConnection += 1
-                        req.continuation.resume(returning: Response(status: status, headers: headers, body: body))
-                        if headers.contains(where: { $0.0.lowercased() == "connection" && $0.1.lowercased() == "close" }) { return }
-                        current = await iterator.next()
-                    }
+    /// Opens a connection whose requests are answered by ``ResponseHandler`` on the event loop
+    /// (one hop from the caller to the loop and one back per request).
+    func connectRequestChannel() async throws -> Channel {
+        let ssl = sslContext
+        return try await ClientBootstrap(group: group)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: ssl, serverHostname: nil))
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(ResponseHandler())
                 }
-            } catch {
-                guard let req = current else { continue }
-                // A reused keep-alive connection may have been closed by the server: retry once on a fresh one.
-                if servedOnConnection > 0 && !retried {
-                    carried = req
-                    carriedRetried = true
-                } else {
-                    req.continuation.resume(throwing: error)
-                }
-                continue
             }
-            carriedRetried = false
+            .connect(host: host, port: port).get()
+    }
+
+    /// The current keep-alive connection (reused) or a new one.
+    func requestChannel() async throws -> (Channel, reused: Bool) {
+        let (task, reused) = connection.withLock { c -> (Task<Channel, Error>, Bool) in
+            if let c { return (c, true) }
+            let t = Task { try await self.connectRequestChannel() }
+            c = t
+            return (t, false)
         }
+        do {
+            let channel = try await task.value
+            if channel.isActive { return (channel, reused) }
+        } catch {
+            connection.withLock { c in if c == task { c = nil } }
+            throw error
+        }
+        // The server closed it (Connection: close, restart, dropped): replace it once.
+        connection.withLock { c in if c == task { c = nil } }
+        return try await requestChannel()
     }
 
     /// Sends one request and waits for the full response.
     public func request(_ method: String, _ path: String, body: [UInt8] = [], headers: [(String, String)] = []) async throws -> Response {
-        try await withCheckedThrowingContinuation { c in
-            var hs = headers
-            if !body.isEmpty && !hs.contains(where: { $0.0.lowercased() == "content-type" }) { hs.append(("Content-Type", "application/json")) }
-            queue.yield(Pending(method: method, path: path, headers: hs, body: body, continuation: c))
+        if closed.withLock({ $0 }) { throw ClientError(description: "client closed") }
+        var hs = headers
+        if !body.isEmpty && !hs.contains(where: { $0.0.lowercased() == "content-type" }) { hs.append(("Content-Type", "application/json")) }
+        var parts: [HTTPClientRequestPart] = [.head(requestHead(method: method, path: path, headers: hs, bodyCount: body.count))]
+        if !body.isEmpty { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+        parts.append(.end(nil))
+        let outgoing = parts
+        for attempt in 0..<2 {
+            let (channel, reused) = try await requestChannel()
+            let promise = channel.eventLoop.makePromise(of: Response.self)
+            channel.writeAndFlush(ResponseHandler.Outgoing(parts: outgoing, promise: promise), promise: nil)
+            do {
+                return try await promise.futureResult.get()
+            } catch let error as ResponseHandler.ConnectionLost where reused && attempt == 0 {
+                // A reused keep-alive connection may have been closed by the server: retry once on a fresh one.
+                _ = error
+                continue
+            }
         }
+        throw ClientError(description: "connection closed before the response ended")
     }
 
     /// Sends JSON.
@@ -187,6 +189,39 @@ public final class LoopbackHTTPClient: Sendable {
                             if status != 200 {
                                 throw ClientError(description: "watch failed with HTTP \(status): \(String(decoding: buffer, as: UTF8.self))")
                             }
+                            continuation.finish()
+                            return
+                        }
+                    }
+                    continuation.finish()
+                }
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    /// Opens a watch and yields, per received chunk, how many complete event lines it held,
+    /// without parsing them (benchmarks counting deliveries at high rates). Non-200 answers throw.
+    public func watchLineCounts(_ path: String) -> AsyncThrowingStream<Int, Error> {
+        let (stream, continuation) = AsyncThrowingStream<Int, Error>.makeStream()
+        let task = Task { [self] in
+            do {
+                let channel = try await connect()
+                try await channel.executeThenClose { inbound, outbound in
+                    try await outbound.write(.head(requestHead(method: "GET", path: path, headers: [], bodyCount: 0)))
+                    try await outbound.write(.end(nil))
+                    var status = 0
+                    for try await part in inbound {
+                        switch part {
+                        case .head(let h): status = Int(h.status.code)
+                        case .body(let b):
+                            let n = b.readableBytesView.reduce(0) { $1 == 10 ? $0 + 1 : $0 }
+                            if status == 200 && n > 0 { continuation.yield(n) }
+                        case .end:
+                            if status != 200 { throw ClientError(description: "watch failed with HTTP \(status)") }
                             continuation.finish()
                             return
                         }
@@ -254,7 +289,77 @@ public final class LoopbackHTTPClient: Sendable {
 
     /// Closes the connection and the event loop.
     public func close() async {
-        queue.finish()
-        try? await group.shutdownGracefully()
+        closed.withLock { $0 = true }
+        if let task = connection.withLock({ c in defer { c = nil }; return c }), let channel = try? await task.value {
+            try? await channel.close()
+        }
+        if ownsGroup { try? await group.shutdownGracefully() }
+    }
+}
+
+/// Matches responses to requests on a client connection, in order, on its event loop.
+final class ResponseHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = Outgoing
+    typealias OutboundOut = HTTPClientRequestPart
+
+    /// A request's parts and where its response goes.
+    struct Outgoing {
+        var parts: [HTTPClientRequestPart]
+        var promise: EventLoopPromise<LoopbackHTTPClient.Response>
+    }
+
+    /// The connection ended before a response completed.
+    struct ConnectionLost: Error, CustomStringConvertible {
+        var description: String { "connection closed before the response ended" }
+    }
+
+    private var waiting: [EventLoopPromise<LoopbackHTTPClient.Response>] = []
+    private var status = 0
+    private var headers: [(String, String)] = []
+    private var body: [UInt8] = []
+    private var inactive = false
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let outgoing = unwrapOutboundIn(data)
+        if inactive {
+            outgoing.promise.fail(ConnectionLost())
+            promise?.succeed()
+            return
+        }
+        waiting.append(outgoing.promise)
+        for (i, part) in outgoing.parts.enumerated() {
+            context.write(wrapOutboundOut(part), promise: i == outgoing.parts.count - 1 ? promise : nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            status = Int(h.status.code)
+            headers = h.headers.map { ($0.name, $0.value) }
+            body = []
+        case .body(let b):
+            body.append(contentsOf: b.readableBytesView)
+        case .end:
+            let response = LoopbackHTTPClient.Response(status: status, headers: headers, body: body)
+            body = []
+            if !waiting.isEmpty { waiting.removeFirst().succeed(response) }
+            if headers.contains(where: { $0.0.lowercased() == "connection" && $0.1.lowercased() == "close" }) {
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        inactive = true
+        let pending = waiting
+        waiting = []
+        for p in pending { p.fail(ConnectionLost()) }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
     }
 }

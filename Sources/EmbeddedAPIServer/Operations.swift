@@ -15,7 +15,6 @@ struct ResourceRequest: Sendable {
 /// A watch prepared under the store lock: initial items plus the live stream.
 struct WatchPlan: Sendable {
     var watcher: Watcher?
-    var stream: AsyncStream<WatchItem>?
     var initial: [WatchItem]
 }
 
@@ -795,23 +794,23 @@ extension StoreState {
         if !rvParam.isEmpty && rvParam != "0" {
             guard let n = Int64(rvParam) else { throw APIError.badRequest("invalid resource version \"\(rvParam)\"") }
             if n < compactedRV {
-                return WatchPlan(watcher: nil, stream: nil, initial: [.error(APIError.expired("too old resource version: \(n) (\(compactedRV))").status)])
+                return WatchPlan(watcher: nil, initial: [.error(APIError.expired("too old resource version: \(n) (\(compactedRV))").status)])
             }
-            if n > rv { return WatchPlan(watcher: nil, stream: nil, initial: [.error(Self.tooLarge(n, rv).status)]) }
+            if n > rv { return WatchPlan(watcher: nil, initial: [.error(Self.tooLarge(n, rv).status)]) }
             start = n
         }
-        let (watcher, stream) = registerWatcher(storageKey: req.info.storageKey, namespace: req.info.namespaced && !req.namespace.isEmpty ? req.namespace : nil,
+        let watcher = registerWatcher(storageKey: req.info.storageKey, namespace: req.info.namespaced && !req.namespace.isEmpty ? req.namespace : nil,
                                                 labelSelector: labelSelector, fieldSelector: fieldSelector)
         var initial: [WatchItem] = []
         if let start {
             for e in history.events(after: start) where e.storageKey == req.info.storageKey {
-                if let (t, o) = watcher.view(e) { initial.append(.event(type: t, object: o)) }
+                if let (t, o) = watcher.view(e) { initial.append(.event(type: t, object: o, shared: nil)) }
             }
         } else {
             for obj in filtered(req, labelSelector: labelSelector, fieldSelector: fieldSelector) {
-                initial.append(.event(type: "ADDED", object: obj))
+                initial.append(.event(type: "ADDED", object: obj, shared: nil))
             }
         }
-        return WatchPlan(watcher: watcher, stream: stream, initial: initial)
+        return WatchPlan(watcher: watcher, initial: initial)
     }
 }

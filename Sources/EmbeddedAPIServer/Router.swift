@@ -40,11 +40,15 @@ enum APIResponse: Sendable {
 /// A watch ready to stream.
 struct WatchStream: Sendable {
     var plan: WatchPlan
-    var info: ResourceInfo
+    /// nil only for a synthetic stream that carries nothing but ERROR events.
+    var info: ResourceInfo?
     var table: Bool
     var include: TableRenderer.IncludeObject
     var bookmarks: Bool
     var timeoutSeconds: Int64
+    /// Fault injection: end the stream after this many events / this long.
+    var truncateAfterEvents: Int? = nil
+    var truncateAfter: Duration? = nil
 }
 
 /// A recorded request (test hook).
@@ -69,7 +73,7 @@ final class Router: Sendable {
     let token: String
     let hostPort: Mutex<String>
     let log = Mutex<[RecordedRequest]>([])
-    let faults = Mutex<[InjectedFault]>([])
+    let faults = FaultInjector()
     static let maxBody = 3 * 1024 * 1024
 
     init(store: Store, token: String) {
@@ -115,7 +119,19 @@ final class Router: Sendable {
 
     // MARK: - entry point
 
-    func handle(_ request: APIRequest) -> APIResponse {
+    /// A request parsed, logged and checked for injected faults, ready to be answered.
+    struct Prepared: Sendable {
+        var path: String
+        var query: [String: String]
+        var segments: [String]
+        var verb: String
+        var decision: FaultDecision?
+        /// Wait this long (fault injection) before answering.
+        var delay: Duration? { decision?.delay }
+    }
+
+    /// First half of handling: parse, log, decide faults. Cheap and synchronous.
+    func prepare(_ request: APIRequest) -> Prepared {
         let uri = request.uri
         let pathPart: Substring
         let queryPart: Substring
@@ -128,11 +144,27 @@ final class Router: Sendable {
             if l.count >= 200_000 { l.removeFirst(l.count / 2) }
             l.append(RecordedRequest(method: request.method, path: path, query: String(queryPart), verb: verb))
         }
-        if let fault = faults.withLock({ f -> InjectedFault? in
-            guard let i = f.firstIndex(where: { $0.pathPrefix.map(path.hasPrefix) ?? true }) else { return nil }
-            return f.remove(at: i)
-        }) {
-            return Self.faultResponse(fault)
+        return Prepared(path: path, query: query, segments: segments, verb: verb, decision: faults.decide(path: path, verb: verb))
+    }
+
+    /// Handles a request completely (waiting out an injected delay asynchronously).
+    func handle(_ request: APIRequest) async -> APIResponse {
+        let prepared = prepare(request)
+        if let delay = prepared.delay { try? await Task.sleep(for: delay) }
+        return respond(request, prepared)
+    }
+
+    /// Second half of handling: answers a prepared request. Synchronous (callable on an event loop).
+    func respond(_ request: APIRequest, _ prepared: Prepared) -> APIResponse {
+        let path = prepared.path, query = prepared.query, segments = prepared.segments, verb = prepared.verb
+        let decision = prepared.decision
+        if let status = decision?.errorStatus {
+            if status == 410 && verb == "watch" {
+                // A real server reports an expired watch as a 200 stream carrying one 410 ERROR event.
+                return .watch(WatchStream(plan: WatchPlan(watcher: nil, initial: [.error(APIError.expired("too old resource version (injected fault)").status)]),
+                                          info: nil, table: false, include: .metadata, bookmarks: false, timeoutSeconds: 1))
+            }
+            return FaultInjector.errorResponse(status: status, retryAfterSeconds: decision?.retryAfterSeconds, resource: Self.target(segments))
         }
         let anonymousOK = ["/healthz", "/readyz", "/livez"].contains(path)
         if !anonymousOK && request.certificateUser == nil {
@@ -145,10 +177,27 @@ final class Router: Sendable {
             return Self.error(APIError(code: 413, reason: "RequestEntityTooLarge", message: "Request entity too large: limit is \(Self.maxBody)"))
         }
         do {
-            return try route(request, segments: segments, query: query)
+            let response = try route(request, segments: segments, query: query)
+            if case .watch(var w) = response, let decision {
+                w.truncateAfterEvents = decision.truncateAfterEvents
+                w.truncateAfter = decision.truncateAfter
+                return .watch(w)
+            }
+            return response
         } catch {
             return Self.error(error)
         }
+    }
+
+    /// Group, plural and name addressed by a resource path (for injected Status details).
+    static func target(_ segments: [String]) -> (group: String, plural: String, name: String?)? {
+        guard segments.first == "api" || segments.first == "apis" else { return nil }
+        let group = segments.first == "api" ? "" : (segments.count > 1 ? segments[1] : "")
+        var rest = Array(segments.dropFirst(segments.first == "api" ? 2 : 3))
+        if rest.first == "watch" { rest.removeFirst() }
+        if rest.count >= 3 && rest[0] == "namespaces" { rest.removeFirst(2) }
+        guard let plural = rest.first else { return nil }
+        return (group, plural, rest.count > 1 ? rest[1] : nil)
     }
 
     func constantTimeEqual(_ a: String, _ b: String) -> Bool {
@@ -157,25 +206,6 @@ final class Router: Sendable {
         var d: UInt8 = 0
         for i in 0..<x.count { d |= x[i] ^ y[i] }
         return d == 0
-    }
-
-    static func faultResponse(_ fault: InjectedFault) -> APIResponse {
-        let (reason, message): (String, String) = switch fault.status {
-        case 429: ("TooManyRequests", "Too many requests, please try again later.")
-        case 500: ("InternalError", "Internal error occurred: injected fault")
-        case 503: ("ServiceUnavailable", "The server is currently unable to handle the request")
-        case 504: ("Timeout", "The server was unable to return a response in the time allotted")
-        case 410: ("Expired", "too old resource version")
-        case 409: ("Conflict", "Operation cannot be fulfilled: injected conflict")
-        default: ("InternalError", "injected fault")
-        }
-        var details: JSON?
-        var extra: [(String, String)] = []
-        if let r = fault.retryAfterSeconds {
-            details = ["retryAfterSeconds": .int(Int64(r))]
-            extra.append(("Retry-After", String(r)))
-        }
-        return json(fault.status, APIError(code: fault.status, reason: reason, message: message, details: details).status, extra: extra)
     }
 
     static func verb(method: String, segments: [String], query: [String: String]) -> String {
@@ -202,13 +232,15 @@ final class Router: Sendable {
 
     func route(_ request: APIRequest, segments: [String], query: [String: String]) throws(APIError) -> APIResponse {
         let method = request.method
-        let resources = store.read { Array($0.resources.values) }
+        // Discovery needs the whole registry; resource requests never copy it.
+        let store = store
+        func resources() -> [ResourceInfo] { store.read { Array($0.resources.values) } }
         func getOnly() throws(APIError) { if method != "GET" && method != "HEAD" { throw APIError.methodNotAllowed(method, nil) } }
         switch segments.count {
         case 0:
             try getOnly()
             var paths: [JSON] = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v3", "/readyz", "/version"]
-            for (g, vs) in Discovery.groupVersions(resources) {
+            for (g, vs) in Discovery.groupVersions(resources()) {
                 paths.append(.string("/apis/\(g)"))
                 for v in vs { paths.append(.string("/apis/\(g)/\(v)")) }
             }
@@ -220,28 +252,28 @@ final class Router: Sendable {
         case 1 where segments[0] == "api":
             try getOnly(); return Self.json(200, Discovery.apiVersions(hostPort: hostPort.withLock { $0 }))
         case 1 where segments[0] == "apis":
-            try getOnly(); return Self.json(200, Discovery.apiGroupList(resources))
+            try getOnly(); return Self.json(200, Discovery.apiGroupList(resources()))
         case 2 where segments[0] == "api" && segments[1] == "v1":
-            try getOnly(); return Self.json(200, Discovery.resourceList(group: "", version: "v1", resources))
+            try getOnly(); return Self.json(200, Discovery.resourceList(group: "", version: "v1", resources()))
         case 2 where segments[0] == "apis":
             try getOnly()
-            guard let gv = Discovery.groupVersions(resources).first(where: { $0.group == segments[1] }) else { throw APIError.unknownPath }
+            guard let gv = Discovery.groupVersions(resources()).first(where: { $0.group == segments[1] }) else { throw APIError.unknownPath }
             var g = Discovery.apiGroup(gv.group, gv.versions)
             g["kind"] = "APIGroup"; g["apiVersion"] = "v1"
             return Self.json(200, g)
         case 3 where segments[0] == "apis":
             try getOnly()
-            guard resources.contains(where: { $0.group == segments[1] && $0.version == segments[2] }) else { throw APIError.unknownPath }
-            return Self.json(200, Discovery.resourceList(group: segments[1], version: segments[2], resources))
+            guard resources().contains(where: { $0.group == segments[1] && $0.version == segments[2] }) else { throw APIError.unknownPath }
+            return Self.json(200, Discovery.resourceList(group: segments[1], version: segments[2], resources()))
         default:
             break
         }
         if segments.first == "openapi" {
             try getOnly()
-            if segments == ["openapi", "v3"] { return Self.json(200, Discovery.openAPIIndex(resources)) }
-            if segments == ["openapi", "v3", "api", "v1"] { return Self.json(200, Discovery.openAPIDocument(group: "", version: "v1", resources)) }
-            if segments.count == 5, segments[2] == "apis", resources.contains(where: { $0.group == segments[3] && $0.version == segments[4] }) {
-                return Self.json(200, Discovery.openAPIDocument(group: segments[3], version: segments[4], resources))
+            if segments == ["openapi", "v3"] { return Self.json(200, Discovery.openAPIIndex(resources())) }
+            if segments == ["openapi", "v3", "api", "v1"] { return Self.json(200, Discovery.openAPIDocument(group: "", version: "v1", resources())) }
+            if segments.count == 5, segments[2] == "apis", resources().contains(where: { $0.group == segments[3] && $0.version == segments[4] }) {
+                return Self.json(200, Discovery.openAPIDocument(group: segments[3], version: segments[4], resources()))
             }
             throw APIError.unknownPath
         }
@@ -310,6 +342,8 @@ final class Router: Sendable {
 
     static func present(_ obj: JSON, _ info: ResourceInfo) -> JSON {
         guard obj.objectValue != nil, obj["kind"]?.stringValue != "Status" else { return obj }
+        // Stored objects usually carry exactly these already: skip the copy-on-write.
+        if obj["apiVersion"]?.stringValue == info.groupVersion && obj["kind"]?.stringValue == info.kind { return obj }
         var o = obj
         o["apiVersion"] = .string(info.groupVersion)
         o["kind"] = .string(info.kind)

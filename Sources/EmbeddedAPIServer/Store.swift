@@ -1,5 +1,6 @@
 import Foundation
 import KubeJSON
+import NIOCore
 import Synchronization
 
 /// The kind of a stored change.
@@ -17,30 +18,123 @@ struct StoredEvent: Sendable {
 
 /// What a watch stream carries.
 enum WatchItem: Sendable {
-    case event(type: String, object: JSON)
+    /// `shared` lets every watcher of one change reuse one serialization of the event line.
+    case event(type: String, object: JSON, shared: SharedEncoding?)
     case bookmark(rv: Int64)
     case error(JSON)
 }
 
-/// A registered watcher. Delivery never blocks: the stream buffer is bounded and a watcher
-/// whose buffer overflows is marked and finished; its connection then sends an ERROR event.
+/// The serialized event line of one change, computed once by the first watcher that writes it
+/// and reused by all others presenting the same apiVersion (fan-out cost stays one
+/// serialization per change, not one per watcher).
+final class SharedEncoding: Sendable {
+    private let cache = Mutex<(groupVersion: String, line: ByteBuffer)?>(nil)
+
+    func line(groupVersion: String, render: () -> ByteBuffer) -> ByteBuffer {
+        cache.withLock { c in
+            if let c, c.groupVersion == groupVersion { return c.line }
+            let line = render()
+            if c == nil { c = (groupVersion, line) }
+            return line
+        }
+    }
+}
+
+/// A watcher's pending items. Delivery never blocks the writer: the buffer is bounded and a
+/// watcher whose buffer overflows is marked and finished (its connection then sends an ERROR
+/// event). The consumer (the connection, on its event loop) is notified once when items become
+/// available and then takes everything pending at once, so a busy watcher writes and flushes a
+/// batch of events per wake-up instead of one.
+final class WatchQueue: Sendable {
+    private struct State {
+        var items: [WatchItem] = []
+        var finished = false
+        var overflowed = false
+        /// A notification is outstanding (set when notifying, cleared by `takeAll`).
+        var notified = false
+        var consumer: (@Sendable () -> Void)?
+    }
+
+    private let state = Mutex(State())
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    var overflowed: Bool { state.withLock { $0.overflowed } }
+
+    /// Sets who to notify; notifies at once if items are already pending.
+    func setConsumer(_ consumer: @escaping @Sendable () -> Void) {
+        let notify = state.withLock { s -> (@Sendable () -> Void)? in
+            s.consumer = consumer
+            guard (!s.items.isEmpty || s.finished) && !s.notified else { return nil }
+            s.notified = true
+            return consumer
+        }
+        notify?()
+    }
+
+    func push(_ item: WatchItem) {
+        let notify = state.withLock { s -> (@Sendable () -> Void)? in
+            if s.finished { return nil }
+            if s.items.count >= capacity {
+                s.overflowed = true
+                s.finished = true
+            } else {
+                s.items.append(item)
+            }
+            guard !s.notified, let c = s.consumer else { return nil }
+            s.notified = true
+            return c
+        }
+        notify?()
+    }
+
+    func finish() {
+        let notify = state.withLock { s -> (@Sendable () -> Void)? in
+            if s.finished { return nil }
+            s.finished = true
+            guard !s.notified, let c = s.consumer else { return nil }
+            s.notified = true
+            return c
+        }
+        notify?()
+    }
+
+    /// Everything pending, and whether the queue is finished (nothing more will come).
+    func takeAll() -> (items: [WatchItem], finished: Bool) {
+        state.withLock { s in
+            s.notified = false
+            var out: [WatchItem] = []
+            swap(&out, &s.items)
+            return (out, s.finished)
+        }
+    }
+
+    /// Drops the consumer (connection gone), breaking the reference cycle.
+    func detach() {
+        state.withLock { s in
+            s.consumer = nil
+            s.finished = true
+        }
+    }
+}
+
+/// A registered watcher.
 final class Watcher: Sendable {
     let id: Int
     let storageKey: String
     let namespace: String?
     let labelSelector: LabelSelector
     let fieldSelector: FieldSelector
-    let continuation: AsyncStream<WatchItem>.Continuation
-    let overflowed = Atomic<Bool>(false)
+    let queue: WatchQueue
 
-    init(id: Int, storageKey: String, namespace: String?, labelSelector: LabelSelector, fieldSelector: FieldSelector,
-         continuation: AsyncStream<WatchItem>.Continuation) {
+    init(id: Int, storageKey: String, namespace: String?, labelSelector: LabelSelector, fieldSelector: FieldSelector, bufferSize: Int) {
         self.id = id
         self.storageKey = storageKey
         self.namespace = namespace
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
-        self.continuation = continuation
+        self.queue = WatchQueue(capacity: bufferSize)
     }
 
     func matches(_ object: JSON) -> Bool {
@@ -65,13 +159,11 @@ final class Watcher: Sendable {
         }
     }
 
-    func send(_ item: WatchItem) {
-        if overflowed.load(ordering: .acquiring) { return }
-        if case .dropped = continuation.yield(item) {
-            overflowed.store(true, ordering: .releasing)
-            continuation.finish()
-        }
-    }
+    func send(_ item: WatchItem) { queue.push(item) }
+
+    func finish() { queue.finish() }
+
+    var overflowed: Bool { queue.overflowed }
 }
 
 /// A fixed-capacity ring buffer of events.
@@ -151,9 +243,15 @@ struct StoreState {
         }
         let event = StoredEvent(rv: rv, type: type, storageKey: storageKey, object: obj, old: old)
         if let evicted = history.append(event) { compactedRV = evicted.rv }
-        if let ws = watchers[storageKey] {
+        if let ws = watchers[storageKey], !ws.isEmpty {
+            // One shared encoding per event type seen by the watchers (selector transitions can
+            // turn one change into ADDED for some and DELETED for others).
+            var shared: [String: SharedEncoding] = [:]
             for w in ws.values {
-                if let (t, o) = w.view(event) { w.send(.event(type: t, object: o)) }
+                guard let (t, o) = w.view(event) else { continue }
+                let encoding: SharedEncoding
+                if let e = shared[t] { encoding = e } else { encoding = SharedEncoding(); shared[t] = encoding }
+                w.send(.event(type: t, object: o, shared: encoding))
             }
         }
         persistence?.record(type == .deleted ? .delete : .put, storageKey: storageKey, key: key, object: obj, rv: rv)
@@ -161,17 +259,16 @@ struct StoreState {
     }
 
     mutating func registerWatcher(storageKey: String, namespace: String?, labelSelector: LabelSelector,
-                                  fieldSelector: FieldSelector) -> (Watcher, AsyncStream<WatchItem>) {
-        let (stream, continuation) = AsyncStream<WatchItem>.makeStream(bufferingPolicy: .bufferingOldest(watchBufferSize))
+                                  fieldSelector: FieldSelector) -> Watcher {
         let watcher = Watcher(id: nextWatcherID, storageKey: storageKey, namespace: namespace, labelSelector: labelSelector,
-                              fieldSelector: fieldSelector, continuation: continuation)
+                              fieldSelector: fieldSelector, bufferSize: watchBufferSize)
         nextWatcherID += 1
         watchers[storageKey, default: [:]][watcher.id] = watcher
-        return (watcher, stream)
+        return watcher
     }
 
     mutating func finishWatchers(storageKey: String) {
-        if let ws = watchers[storageKey] { for w in ws.values { w.continuation.finish() } }
+        if let ws = watchers[storageKey] { for w in ws.values { w.finish() } }
         watchers[storageKey] = nil
     }
 }

@@ -345,9 +345,15 @@ public func shootNotFailed(_ event: ObjectEvent, client: KubernetesClient, logge
     do {
         let cluster = Cluster(raw: try await client.get(.clusters, namespace: nil, name: namespace))
         return !(cluster.shoot?.isFailed ?? false)
-    } catch {
-        logger.info("Could not read cluster, rejecting event", metadata: ["namespace": "\(namespace)", "error": "\(errorText(error))"])
+    } catch let e as KubeError where e.isNotFound {
+        logger.info("Could not read cluster, rejecting event", metadata: ["namespace": "\(namespace)", "error": "\(errorText(e))"])
         return false
+    } catch {
+        // The reference reads the Cluster from its cache, where a transient API error cannot
+        // occur; here a live GET can fail (throttling, restart, 5xx) and rejecting would lose the
+        // event for good. Accept: the reconciler reads the Cluster again and skips failed shoots.
+        logger.info("Could not read cluster, accepting event", metadata: ["namespace": "\(namespace)", "error": "\(errorText(error))"])
+        return true
     }
 }
 

@@ -12,20 +12,26 @@ public struct ManagerOptions: Sendable {
     public var metricsBindAddress: BindAddress?
     /// `/healthz` + `/readyz` server (`--health-bind-address`); `nil` = disabled.
     public var healthBindAddress: BindAddress?
-    /// How long in-flight reconciles may run after a shutdown request before they are cancelled.
+    /// How long the manager waits for in-flight reconciles to return after a shutdown request.
     public var gracefulShutdownTimeout: Duration
+    /// How long in-flight reconciles may keep running undisturbed after a shutdown request before
+    /// they are cancelled (capped by `gracefulShutdownTimeout`). Ordinary reconciles end within
+    /// milliseconds and so finish their writes; long waits (a delete waiting for the shoot) are
+    /// cancelled as controller-runtime cancels the context, instead of holding up the exit.
+    public var drainTimeout: Duration
     /// How long to wait for informer caches before giving up at start.
     public var cacheSyncTimeout: Duration
 
     public init(
         leaderElection: LeaderElectionConfiguration? = nil, metricsBindAddress: BindAddress? = nil,
         healthBindAddress: BindAddress? = nil, gracefulShutdownTimeout: Duration = .seconds(30),
-        cacheSyncTimeout: Duration = .seconds(120)
+        drainTimeout: Duration = .seconds(3), cacheSyncTimeout: Duration = .seconds(120)
     ) {
         self.leaderElection = leaderElection
         self.metricsBindAddress = metricsBindAddress
         self.healthBindAddress = healthBindAddress
         self.gracefulShutdownTimeout = gracefulShutdownTimeout
+        self.drainTimeout = drainTimeout
         self.cacheSyncTimeout = cacheSyncTimeout
     }
 }
@@ -87,7 +93,8 @@ final class Signal<Value: Sendable>: Sendable {
 
 /// Runs informers and controllers (controller-runtime's manager): leader election on a Lease,
 /// health/readiness and metrics endpoints, graceful shutdown (stop taking work, let in-flight
-/// reconciles finish within `gracefulShutdownTimeout`, release the lease).
+/// reconciles finish for `drainTimeout`, then cancel them and wait up to
+/// `gracefulShutdownTimeout`, release the lease).
 ///
 /// Conforms to swift-service-lifecycle's `Service`: inside a `ServiceGroup` with
 /// `gracefulShutdownSignals: [.sigterm, .sigint]` a signal triggers the graceful stop.
@@ -302,6 +309,15 @@ public final class Manager: Service, Sendable {
         logger.info("Stopping and waiting for controllers", metadata: ["reason": "\(reason)"])
         controllers.forEach { $0.shutdown() }
         let tasksToWait = controllerTasks
+        let drain = min(options.drainTimeout, options.gracefulShutdownTimeout)
+        // Drain period over: cancel what is still running (it gets the rest of the graceful
+        // period to return).
+        let drainer = Task { [logger] in
+            try? await Task.sleep(for: drain)
+            guard !Task.isCancelled else { return }
+            logger.info("Cancelling in-flight reconciles", metadata: ["after": "\(drain)"])
+            tasksToWait.forEach { $0.cancel() }
+        }
         let finished = await withTaskGroup(of: Bool.self) { group in
             group.addTask { for t in tasksToWait { await t.value }; return true }
             group.addTask { [timeout = options.gracefulShutdownTimeout] in
@@ -309,11 +325,11 @@ public final class Manager: Service, Sendable {
                 return false
             }
             let first = await group.next() ?? true
-            if !first { tasksToWait.forEach { $0.cancel() } }
             group.cancelAll()
             return first
         }
-        if !finished { logger.error("graceful shutdown timed out; in-flight reconciles were cancelled") }
+        drainer.cancel()
+        if !finished { logger.error("graceful shutdown timed out; in-flight reconciles did not return") }
         renewTask?.cancel()
         await renewTask?.value
         if reason == .leaseLost {

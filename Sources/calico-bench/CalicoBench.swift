@@ -6,7 +6,7 @@ import ArgumentParser
 struct CalicoBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calico-bench",
-        abstract: "Benchmarks of rendering, validation, the webhook and the embedded API server.",
-        subcommands: [RenderBench.self, ValidateBench.self, APIServerBench.self]
+        abstract: "Benchmarks of rendering, validation, the webhook, the embedded API server and the controller.",
+        subcommands: [RenderBench.self, ValidateBench.self, APIServerBench.self, ControllerBench.self]
     )
 }

@@ -122,4 +122,81 @@ import TestSupport
             #expect((lease[path: "spec", "holderIdentity"]?.stringValue ?? "").isEmpty)
         }
     }
+
+    /// Starts the production binary against `env`'s server (leader election in kube-system).
+    static func startController(env: Env, dir: URL, extraArguments: [String] = []) throws -> (Process, URL) {
+        let kubeconfig = try env.server.writeTemporaryKubeconfig()
+        let logPath = dir.appendingPathComponent("controller-\(UUID().uuidString.prefix(8)).log")
+        FileManager.default.createFile(atPath: logPath.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary())
+        process.arguments = [
+            "--kubeconfig", kubeconfig, "--config-file", "example/00-componentconfig.yaml",
+            "--leader-election-namespace", "kube-system", "--heartbeat-namespace", "kube-system",
+            "--metrics-bind-address", "127.0.0.1:0", "--health-bind-address", "127.0.0.1:0",
+        ] + extraArguments
+        process.currentDirectoryURL = dir
+        process.standardError = try FileHandle(forWritingTo: logPath)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return (process, logPath)
+    }
+
+    /// Waits (bounded) for `process` to exit after a signal; answers whether it did.
+    static func waitForExit(_ process: Process, timeout: Duration = .seconds(30)) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        return !process.isRunning
+    }
+
+    /// SIGTERM while a delete is waiting for the ManagedResource: the process exits cleanly, the
+    /// Network keeps its finalizer (nothing half-removed), and a restarted controller finishes
+    /// the deletion once the shoot side lets go.
+    @Test func sigtermDuringDeleteThenRestartFinishesTheWork() async throws {
+        try await Env.with { env in
+            let dir = try Self.workDir()
+            try await env.createExample()
+            let (first, firstLog) = try Self.startController(env: env, dir: dir)
+            defer { if first.isRunning { first.terminate() } }
+            _ = try await env.waitReconciled(timeout: .seconds(60))
+            // A stuck shoot-side deletion: the delete waits (up to 2 minutes) for the MR to go.
+            _ = try await env.client.patch(
+                .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
+                ["metadata": ["finalizers": ["test/stuck"]]], type: .merge)
+            try await env.client.delete(.networks, namespace: Env.namespace, name: Env.name)
+            try await env.waitForNetwork(timeout: .seconds(30), "Delete Processing") {
+                $0?[path: "status", "lastOperation", "type"] == "Delete" && $0?[path: "status", "lastOperation", "state"] == "Processing"
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            kill(first.processIdentifier, SIGTERM)
+            // Well within the 30 s graceful period: the waiting delete is cancelled after the drain period.
+            let exited = try await Self.waitForExit(first, timeout: .seconds(15))
+            let firstOutput = (try? String(contentsOf: firstLog, encoding: .utf8)) ?? ""
+            #expect(exited, "still running 15 s after SIGTERM: \(firstOutput.suffix(2000))")
+            if exited { #expect(first.terminationStatus == 0, "\(firstOutput.suffix(2000))") }
+            // Mid-operation state is consistent: still deleting, finalizer kept, MR marked for deletion.
+            let network = try #require(try await env.network())
+            #expect(network[path: "metadata", "finalizers"] == ["extensions.gardener.cloud/network"])
+            let mr = try await env.client.get(.managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName)
+            #expect(mr[path: "metadata", "deletionTimestamp"] != nil)
+
+            // The shoot side lets go; a new process repairs the rest.
+            _ = try await env.client.patch(
+                .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
+                ["metadata": ["finalizers": .null]], type: .merge)
+            let (second, secondLog) = try Self.startController(env: env, dir: dir)
+            defer { if second.isRunning { second.terminate() } }
+            do {
+                try await env.waitForNetwork(timeout: .seconds(60), "Network gone after restart") { $0 == nil }
+            } catch {
+                Issue.record("second controller log: \((try? String(contentsOf: secondLog, encoding: .utf8))?.suffix(3000) ?? "")")
+                throw error
+            }
+            await #expect(throws: KubeError.self) {
+                _ = try await env.client.get(.configMaps, namespace: Env.namespace, name: "calico-dashboards")
+            }
+            kill(second.processIdentifier, SIGTERM)
+            #expect(try await Self.waitForExit(second))
+        }
+    }
 }

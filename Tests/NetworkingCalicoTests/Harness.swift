@@ -7,6 +7,7 @@ import KubeClient
 import KubeJSON
 import KubeRuntime
 import Logging
+import Synchronization
 import Testing
 import TestSupport
 
@@ -32,8 +33,10 @@ struct Env {
     }
 
     /// Starts a server, installs every `example/10-crd-*.yaml`, runs `body`, shuts down.
-    static func with<T>(_ body: (Env) async throws -> T) async throws -> T {
-        try await withTestAPIServer { server in
+    static func with<T>(
+        _ configuration: EmbeddedAPIServerConfiguration = EmbeddedAPIServerConfiguration(), _ body: (Env) async throws -> T
+    ) async throws -> T {
+        try await withTestAPIServer(configuration) { server in
             var config = try ClientConfiguration.fromKubeconfig(yaml: server.kubeconfig())
             config.qps = 0
             let client = try KubernetesClient(configuration: config)
@@ -139,6 +142,23 @@ struct Env {
             ["metadata": ["annotations": [GardenerConstants.operationAnnotation: .string(operation)]]], type: .merge)
     }
 
+    /// Watches the Network and records every `(lastOperation.type, state)` it passes through.
+    func recordOperations() -> OperationRecorder {
+        let recorder = OperationRecorder()
+        let stream = client.watchResuming(.networks, namespace: Env.namespace)
+        recorder.task = Task {
+            do {
+                for try await event in stream {
+                    let op = event.object[path: "status", "lastOperation"]
+                    if let type = op?["type"]?.stringValue, let state = op?["state"]?.stringValue {
+                        recorder.states.withLock { $0.insert("\(type)/\(state)") }
+                    }
+                }
+            } catch {}
+        }
+        return recorder
+    }
+
     /// Writes (create/update/patch/delete) recorded by the server on paths containing `fragment`.
     func writes(containing fragment: String) -> Int {
         server.requestLog.filter {
@@ -150,4 +170,14 @@ struct Env {
 func stop(_ manager: Manager, _ task: Task<Void, any Error>) async {
     manager.stop()
     _ = try? await task.value
+}
+
+/// Operations seen on a watch (see `Env.recordOperations`).
+final class OperationRecorder: @unchecked Sendable {
+    // @unchecked: `task` is set once before use; `seen` is a Mutex.
+    let states = Mutex(Set<String>())
+    var task: Task<Void, Never>?
+
+    func seen(_ type: String, _ state: String) -> Bool { states.withLock { $0.contains("\(type)/\(state)") } }
+    func stop() { task?.cancel() }
 }

@@ -185,7 +185,10 @@ import TestSupport
             await #expect(throws: KubeError.self) {
                 _ = try await env.client.get(.managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName)
             }
-            // An event on the deleting Network (as gardenlet's annotation) triggers the next attempt at once.
+            // Status writes of a deleting object do not pass the predicates, so the next attempt
+            // is due to the backoff alone: 5 ms·2^k after k failures. On a loaded machine k can be
+            // large enough to put it minutes away; an event on the Network (gardenlet's
+            // annotation) triggers the next attempt at once, as in production.
             try await env.annotate("reconcile")
             try await env.waitForNetwork(timeout: .seconds(60), "Network gone") { $0 == nil }
         }
@@ -222,14 +225,22 @@ import TestSupport
                 .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
                 ["metadata": ["finalizers": .null]], type: .merge)
 
+            let operations = env.recordOperations()
+            defer { operations.stop() }
             try await env.annotate("restore")
-            // Restore (possibly followed at once by a plain Reconcile of the restored object).
+            // The status writes of the restore arrive while the object still carries the `restore`
+            // annotation, so they pass the predicates and queue the key once more: as in the
+            // reference, a plain Reconcile (ComputeOperationType without annotation) may follow at
+            // once. The watch proves the Restore itself succeeded, whatever ran last.
             let restored = try #require(try await env.waitForNetwork("Restore Succeeded") {
                 let type = $0?[path: "status", "lastOperation", "type"]?.stringValue
                 return (type == "Restore" || type == "Reconcile")
                     && $0?[path: "status", "lastOperation", "state"]?.stringValue == "Succeeded"
                     && $0?[path: "metadata", "annotations", "gardener.cloud/operation"] == nil
+                    && operations.seen("Restore", "Succeeded")
             })
+            #expect(operations.seen("Restore", "Processing"))
+            #expect(!operations.seen("Restore", "Error"))
             #expect(restored[path: "metadata", "finalizers"] == ["extensions.gardener.cloud/network"])
             let (newMR, _, config) = try await env.managedResourceConfig()
             #expect(newMR[path: "spec", "keepObjects"] == false)

@@ -1,0 +1,120 @@
+import Foundation
+import NIOCore
+import NIOSSL
+import Synchronization
+
+/// Errors of the fault-injection lifecycle.
+public struct EmbeddedAPIServerError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+extension EmbeddedAPIServer {
+    // MARK: - Fault injection (issue 9)
+
+    /// The active fault policy. Setting it takes effect for the next request, restarts the random
+    /// sequence from ``FaultPolicy/seed`` and (re)starts the periodic faults (compaction,
+    /// connection drops). Thread-safe.
+    public var faultPolicy: FaultPolicy {
+        get { router.faults.policy }
+        set { setFaultPolicy(newValue) }
+    }
+
+    /// Sets ``faultPolicy``.
+    public func setFaultPolicy(_ policy: FaultPolicy) {
+        router.faults.setPolicy(policy)
+        var tasks: [Task<Void, Never>] = []
+        if let every = policy.compactHistoryEvery, every > .zero {
+            tasks.append(Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: every)
+                    if Task.isCancelled { return }
+                    self?.compactHistory()
+                }
+            })
+        }
+        if let every = policy.dropConnectionsEvery, every > .zero {
+            tasks.append(Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: every)
+                    if Task.isCancelled { return }
+                    self?.dropAllConnections()
+                }
+            })
+        }
+        let stoppedNow = stopped.withLock { $0 }
+        if stoppedNow { for t in tasks { t.cancel() } }
+        let old = periodicFaults.withLock { p in defer { p = stoppedNow ? [] : tasks }; return p }
+        for t in old { t.cancel() }
+    }
+
+    /// Changes part of the policy: `server.updateFaultPolicy { $0.errorRate = 0.1 }`.
+    public func updateFaultPolicy(_ body: (inout FaultPolicy) -> Void) {
+        var p = faultPolicy
+        body(&p)
+        setFaultPolicy(p)
+    }
+
+    /// Stops injecting faults (policy and pending ``failNextRequests(_:status:retryAfterSeconds:pathPrefix:)``).
+    /// Counters are kept.
+    public func clearFaults() {
+        router.faults.state.withLock { $0.oneShot.removeAll() }
+        setFaultPolicy(.none)
+    }
+
+    /// Faults injected so far, by kind.
+    public var faultCounters: FaultCounters { router.faults.counters }
+
+    /// Zeroes ``faultCounters``.
+    public func resetFaultCounters() { router.faults.resetCounters() }
+
+    /// Simulates an API-server restart: stops listening and closes every connection and watch,
+    /// flushes the state, waits `downtime`, then listens again on the **same port** with the same
+    /// CA, serving certificate and token, and returns once it accepts connections.
+    ///
+    /// With a data directory the state is reloaded from disk (proving persistence); without one
+    /// the in-memory objects are kept. Either way objects survive, resourceVersions keep
+    /// increasing, and the watch history is gone (clients resuming an older resourceVersion get
+    /// 410 Expired and relist), as after a real restart with a cold watch cache.
+    /// Not to be called concurrently with itself or ``shutdown()``.
+    public func restart(downtime: Duration = .zero) async throws {
+        if stopped.withLock({ $0 }) { throw EmbeddedAPIServerError(description: "restart after shutdown") }
+        let old = http.withLock { h in defer { h = nil }; return h }
+        router.store.read { s in
+            for key in Array(s.watchers.keys) { s.finishWatchers(storageKey: key) }
+        }
+        // Like kube-apiserver's graceful termination: watches end cleanly, then connections close.
+        await old?.shutdown(grace: .milliseconds(500))
+        let configuration = configuration
+        try router.store.state.withLock { (s: inout StoreState) throws -> Void in
+            if let p = s.persistence {
+                try p.compact(rv: s.rv, collections: s.collections)
+                p.close()
+                var reloaded = try Self.loadState(configuration)
+                // Never go back, even if the clock did.
+                if reloaded.rv < s.rv { reloaded.rv = s.rv; reloaded.compactedRV = s.rv }
+                s = reloaded
+            } else {
+                s.history.removeAll()
+                s.compactedRV = s.rv
+                s.watchers = [:]
+            }
+        }
+        if downtime > .zero { try? await Task.sleep(for: downtime) }
+        // The old listener is closed; SO_REUSEADDR lets the port be bound again at once, but retry
+        // briefly in case the kernel has not released it yet.
+        var lastError: Error?
+        for attempt in 0..<50 {
+            do {
+                let server = try await HTTPServer(host: configuration.host, port: port, tls: tls, router: router, threads: configuration.threads)
+                http.withLock { $0 = server }
+                server.start()
+                router.faults.count { $0.restarts += 1 }
+                return
+            } catch {
+                lastError = error
+                if attempt < 49 { try? await Task.sleep(for: .milliseconds(100)) }
+            }
+        }
+        throw EmbeddedAPIServerError(description: "could not listen on port \(port) again after restart: \(String(describing: lastError))")
+    }
+}

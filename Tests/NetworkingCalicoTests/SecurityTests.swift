@@ -1,0 +1,224 @@
+import EmbeddedAPIServer
+import Foundation
+import KubeClient
+import KubeJSON
+import Testing
+import TestSupport
+
+@testable import NetworkingCalico
+
+/// Security checks of issue 9: plaintext is refused, and no token, key or secret data reaches
+/// the logs of either binary at the most verbose level.
+@Suite(.serialized) struct SecurityTests {
+    /// Sends a plaintext HTTP request to a TLS port; answers whatever came back (bounded wait).
+    static func plaintextExchange(port: Int, request: String) throws -> [UInt8] {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0, "cannot connect to 127.0.0.1:\(port)")
+        let bytes = Array(request.utf8)
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while answer.count < 65536 {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            answer += buffer[0..<n]
+        }
+        return answer
+    }
+
+    /// A TLS server answers a plaintext request with a TLS alert or by closing — never with HTTP content.
+    static func expectRefused(_ answer: [UInt8], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let text = String(decoding: answer, as: UTF8.self)
+        #expect(!text.hasPrefix("HTTP/1.1 2") && !text.hasPrefix("HTTP/1.0 2"), "\(what) answered plaintext: \(text.prefix(200))",
+                sourceLocation: sourceLocation)
+        #expect(!text.contains("\"kind\""), "\(what) leaked API content over plaintext", sourceLocation: sourceLocation)
+        // TLS record type 21 = alert (what NIOSSL sends on a non-TLS hello), else nothing.
+        #expect(answer.isEmpty || answer[0] == 21 || text.hasPrefix("HTTP/1.1 400"), "\(what): unexpected answer \(answer.prefix(16))",
+                sourceLocation: sourceLocation)
+    }
+
+    @Test func embeddedAPIServerRefusesPlaintext() async throws {
+        try await withTestAPIServer { server in
+            let answer = try Self.plaintextExchange(port: server.port, request: "GET /api HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            Self.expectRefused(answer, "embedded API server")
+        }
+    }
+
+    @Test func webhookRefusesPlaintext() async throws {
+        try await withTestAPIServer { server in
+            let port = try Self.freePort()
+            let (process, log, certDir) = try Self.startAdmission(server: server, port: port)
+            defer { if process.isRunning { process.terminate() } }
+            try await Self.waitForFile(certDir.appendingPathComponent("tls.crt").path, process: process, log: log)
+            try await Self.waitForListening(port: port)
+            let body = #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1"}}"#
+            let answer = try Self.plaintextExchange(
+                port: port,
+                request: "POST /webhooks/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            Self.expectRefused(answer, "admission webhook")
+        }
+    }
+
+    /// The controller at debug level through create, change, invalid input and delete, then the
+    /// admission binary through certificate generation and registration: their logs hold no
+    /// bearer token, no private key and no secret data.
+    @Test func logsHoldNoTokensKeysOrSecretData() async throws {
+        try await Env.with { env in
+            let dir = try BinaryTests.workDir()
+            let kubeconfig = try env.server.writeTemporaryKubeconfig()
+            try await env.createExample()
+            let logPath = dir.appendingPathComponent("controller.log")
+            FileManager.default.createFile(atPath: logPath.path, contents: nil)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try BinaryTests.binary())
+            process.arguments = [
+                "--kubeconfig", kubeconfig, "--config-file", "example/00-componentconfig.yaml",
+                "--leader-election-namespace", "kube-system", "--heartbeat-namespace", "kube-system",
+                "--metrics-bind-address", "127.0.0.1:0", "--health-bind-address", "127.0.0.1:0", "--log-level", "debug",
+            ]
+            process.currentDirectoryURL = dir
+            process.standardError = try FileHandle(forWritingTo: logPath)
+            process.standardOutput = try FileHandle(forWritingTo: logPath)
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+
+            let reconciled = try await env.waitReconciled(timeout: .seconds(60))
+            let (_, secret, _) = try await env.managedResourceConfig()
+            let secretData = try #require(secret[path: "data", "config.yaml"]?.stringValue)
+            _ = try await env.client.patch(
+                .networks, namespace: Env.namespace, name: Env.name,
+                ["metadata": ["annotations": ["gardener.cloud/operation": "reconcile"]], "spec": ["providerConfig": ["backend": "carrier-pigeon"]]],
+                type: .merge)
+            try await env.waitForNetwork(timeout: .seconds(60), "Error") { $0?[path: "status", "lastOperation", "state"] == "Error" }
+            _ = try await env.client.patch(
+                .networks, namespace: Env.namespace, name: Env.name,
+                ["metadata": ["annotations": ["gardener.cloud/operation": "reconcile"]], "spec": ["providerConfig": ["backend": "bird"]]],
+                type: .merge)
+            _ = try await env.waitReconciled("fixed", timeout: .seconds(60))
+            try await env.client.delete(.networks, namespace: Env.namespace, name: Env.name)
+            try await env.waitForNetwork(timeout: .seconds(60), "Network gone") { $0 == nil }
+            kill(process.processIdentifier, SIGTERM)
+            let deadline = ContinuousClock.now + .seconds(20)
+            while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+
+            let controllerLog = try String(contentsOf: logPath, encoding: .utf8)
+            #expect(controllerLog.contains("\"level\":\"debug\"") || controllerLog.contains("debug"), "debug logging was not on")
+            #expect(reconciled[path: "status", "lastOperation"] != nil)
+            Self.expectClean(controllerLog, "controller", secrets: [env.server.token, String(secretData.prefix(48))])
+
+            // The admission binary: generates a CA and serving key, registers the webhook.
+            let port = try Self.freePort()
+            let (admission, admissionLog, certDir) = try Self.startAdmission(server: env.server, port: port)
+            defer { if admission.isRunning { admission.terminate() } }
+            try await Self.waitForFile(certDir.appendingPathComponent("tls.key").path, process: admission, log: admissionLog)
+            let registered = ContinuousClock.now + .seconds(30)
+            var vwc: JSON?
+            while vwc == nil && ContinuousClock.now < registered {
+                vwc = try? await env.client.get(.validatingWebhookConfigurations, namespace: nil, name: "gardener-extension-admission-calico")
+                if vwc == nil { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(vwc != nil, "webhook configuration not registered: \((try? String(contentsOf: admissionLog, encoding: .utf8)) ?? "")")
+            kill(admission.processIdentifier, SIGTERM)
+            let stop = ContinuousClock.now + .seconds(20)
+            while admission.isRunning && ContinuousClock.now < stop { try await Task.sleep(for: .milliseconds(100)) }
+            let keyPEM = try String(contentsOf: certDir.appendingPathComponent("tls.key"), encoding: .utf8)
+            let keyLine = try #require(keyPEM.split(separator: "\n").dropFirst().first.map(String.init))
+            Self.expectClean(try String(contentsOf: admissionLog, encoding: .utf8), "admission", secrets: [env.server.token, keyLine])
+        }
+    }
+
+    static func expectClean(_ log: String, _ what: String, secrets: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(!log.isEmpty, "\(what) wrote no log", sourceLocation: sourceLocation)
+        #expect(!log.contains("PRIVATE KEY"), "\(what) log holds a private key", sourceLocation: sourceLocation)
+        #expect(!log.localizedCaseInsensitiveContains("bearer "), "\(what) log holds an Authorization header", sourceLocation: sourceLocation)
+        for secret in secrets where !secret.isEmpty {
+            #expect(!log.contains(secret), "\(what) log holds secret material (\(secret.prefix(6))…)", sourceLocation: sourceLocation)
+        }
+    }
+
+    static func admissionBinary() throws -> String {
+        let controller = URL(fileURLWithPath: try BinaryTests.binary())
+        let path = controller.deletingLastPathComponent().appendingPathComponent("gardener-extension-admission-calico").path
+        try #require(FileManager.default.isExecutableFile(atPath: path), "admission binary not built next to \(controller.path)")
+        return path
+    }
+
+    static func startAdmission(server: EmbeddedAPIServer, port: Int) throws -> (Process, URL, URL) {
+        let dir = try TestDirectories.make("admission")
+        let certDir = dir.appendingPathComponent("certs")
+        let logPath = dir.appendingPathComponent("admission.log")
+        FileManager.default.createFile(atPath: logPath.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try admissionBinary())
+        process.arguments = [
+            "--kubeconfig", try server.writeTemporaryKubeconfig(), "--leader-election=false",
+            "--webhook-config-server-host", "127.0.0.1", "--webhook-config-server-port", String(port),
+            "--webhook-config-cert-dir", certDir.path, "--webhook-config-mode", "url",
+            "--webhook-config-url", "127.0.0.1:\(port)",
+            "--metrics-bind-address", "127.0.0.1:0", "--health-bind-address", "127.0.0.1:0", "--log-level", "debug",
+        ]
+        var environment = ProcessInfo.processInfo.environment
+        environment["WEBHOOK_CONFIG_NAMESPACE"] = nil
+        environment["GARDEN_KUBECONFIG"] = nil
+        environment["SOURCE_CLUSTER"] = nil
+        process.environment = environment
+        process.standardError = try FileHandle(forWritingTo: logPath)
+        process.standardOutput = try FileHandle(forWritingTo: logPath)
+        try process.run()
+        return (process, logPath, certDir)
+    }
+
+    static func waitForFile(_ path: String, process: Process, log: URL) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !FileManager.default.fileExists(atPath: path) {
+            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            try #require(process.isRunning, "process exited: \(output)")
+            try #require(ContinuousClock.now < deadline, "\(path) not written in 30 s: \(output)")
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    static func waitForListening(port: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = UInt16(port).bigEndian
+            let ok = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(fd)
+            if ok == 0 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("nothing listens on \(port) after 30 s")
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        try #require(ok)
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
