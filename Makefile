@@ -58,11 +58,21 @@ start: build
 	  --leader-election=false --heartbeat-namespace default --log-format text \
 	  --metrics-bind-address 127.0.0.1:8080 --health-bind-address 127.0.0.1:8081
 
+# Benchmarks (release build); results and targets are kept in bench/results.md.
 bench:
 	$(SWIFT) build -c release --product calico-bench
+	$(SWIFT) build -c release --product gardener-extension-networking-calico
 	.build/release/calico-bench render
 	.build/release/calico-bench validate --webhook
 	.build/release/calico-bench apiserver
+	.build/release/calico-bench controller --networks 1000 --steady-seconds 30
+
+# 30 minutes of the 1,000-Network scenario with faults, RSS and CPU sampled every minute
+# (not in CI). Ends with the injected faults, stuck Networks (must be none) and RSS growth.
+soak:
+	$(SWIFT) build -c release --product calico-bench
+	$(SWIFT) build -c release --product gardener-extension-networking-calico
+	.build/release/calico-bench controller --networks 1000 --steady-seconds 1800 --faults --sample-every 60
 
 clean:
 	rm -rf .build $(VENV) .local

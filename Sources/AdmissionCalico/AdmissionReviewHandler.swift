@@ -35,6 +35,12 @@ public enum AdmissionReviewHandler {
 
     /// Handles a raw request body.
     public static func handle(body: [UInt8]) -> AdmissionResult {
+        handle(bytes: body)
+    }
+
+    /// Handles a raw request body held in any contiguous byte collection (the server passes its
+    /// receive buffer without copying).
+    public static func handle<Bytes: Collection>(bytes body: Bytes) -> AdmissionResult where Bytes.Element == UInt8 {
         if body.isEmpty { return malformed("request body is empty") }
         let json: JSON
         do {

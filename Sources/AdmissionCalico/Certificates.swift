@@ -23,14 +23,18 @@ public struct WebhookCertificates: Sendable, Equatable {
 /// Generation of the self-signed CA and of serving certificates.
 public enum CertificateGenerator {
     /// A new CA and a serving certificate for `names` (DNS names or IP literals; IPs become IP SANs).
-    public static func generate(names: [String], commonName: String = WebhookConfiguration.baseName) throws -> WebhookCertificates {
+    /// `caValidity` / `serverValidity` default to ten years / one year (the self-signed mode
+    /// without a namespace never rotates; the Secret mode passes its rotation policy).
+    public static func generate(names: [String], commonName: String = WebhookConfiguration.baseName,
+                                caValidity: TimeInterval = 10 * 365 * 86400,
+                                serverValidity: TimeInterval = 365 * 86400) throws -> WebhookCertificates {
         let now = Date()
         let caKey = P256.Signing.PrivateKey()
         let caName = try DistinguishedName { CommonName("\(commonName)-ca") }
         let caPublic = Certificate.PublicKey(caKey.publicKey)
         let ca = try Certificate(
             version: .v3, serialNumber: .init(), publicKey: caPublic,
-            notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(10 * 365 * 86400),
+            notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(caValidity),
             issuer: caName, subject: caName, signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
@@ -39,13 +43,16 @@ public enum CertificateGenerator {
             },
             issuerPrivateKey: .init(caKey))
         let caPEM = try ca.serializeAsPEM().pemString
-        let (cert, key) = try issueServer(caCertificatePEM: caPEM, caKeyPEM: caKey.pemRepresentation, names: names, commonName: commonName)
+        let (cert, key) = try issueServer(caCertificatePEM: caPEM, caKeyPEM: caKey.pemRepresentation, names: names, commonName: commonName,
+                                         validity: serverValidity)
         return WebhookCertificates(caCertificatePEM: caPEM, caKeyPEM: caKey.pemRepresentation, serverCertificatePEM: cert, serverKeyPEM: key)
     }
 
-    /// A serving certificate signed by the given CA (valid one year).
+    /// A serving certificate signed by the given CA, valid for `validity` (one year by default)
+    /// but never beyond the CA's own expiry.
     public static func issueServer(caCertificatePEM: String, caKeyPEM: String, names: [String],
-                                   commonName: String = WebhookConfiguration.baseName) throws -> (certificatePEM: String, keyPEM: String) {
+                                   commonName: String = WebhookConfiguration.baseName,
+                                   validity: TimeInterval = 365 * 86400) throws -> (certificatePEM: String, keyPEM: String) {
         let ca = try Certificate(pemEncoded: caCertificatePEM)
         let caKey = try P256.Signing.PrivateKey(pemRepresentation: caKeyPEM)
         let key = P256.Signing.PrivateKey()
@@ -58,9 +65,10 @@ public enum CertificateGenerator {
             }
         }
         let now = Date()
+        let notAfter = min(now.addingTimeInterval(validity), ca.notValidAfter)
         let cert = try Certificate(
             version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
-            notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(365 * 86400),
+            notValidBefore: now.addingTimeInterval(-300), notValidAfter: notAfter,
             issuer: ca.subject, subject: try DistinguishedName { CommonName(commonName) }, signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
@@ -71,6 +79,23 @@ public enum CertificateGenerator {
             },
             issuerPrivateKey: .init(caKey))
         return (try cert.serializeAsPEM().pemString, key.pemRepresentation)
+    }
+
+    /// How far `notValidBefore` is back-dated against clock skew (subtracted when computing
+    /// how much of a certificate's validity has elapsed).
+    static let backdate: TimeInterval = 300
+
+    /// Whether `renewalFraction` of the certificate's validity has elapsed at `now`.
+    static func isDue(_ cert: Certificate, now: Date, renewalFraction: Double) -> Bool {
+        let issued = cert.notValidBefore.addingTimeInterval(backdate)
+        let lifetime = cert.notValidAfter.timeIntervalSince(issued)
+        guard lifetime > 0 else { return true }
+        return now >= issued.addingTimeInterval(lifetime * renewalFraction)
+    }
+
+    /// Whether `cert` carries a valid signature of `ca`'s key.
+    static func isSigned(_ cert: Certificate, by ca: Certificate) -> Bool {
+        cert.issuer == ca.subject && ca.publicKey.isValidSignature(cert.signature, for: cert)
     }
 
     /// The DNS names and IP addresses (as text) in a certificate's SANs.
@@ -101,6 +126,20 @@ public enum CertificateDirectory {
         try writeAtomically(certs.serverCertificatePEM, to: directory + "/" + certificateFile, mode: 0o644)
     }
 
+    /// Like ``write(_:to:)`` but leaves files whose content is already right untouched (every
+    /// replica re-syncs periodically; rewriting would only cause needless reloads).
+    /// Returns whether anything was written.
+    @discardableResult
+    public static func writeIfChanged(_ certs: WebhookCertificates, to directory: String) throws -> Bool {
+        func current(_ file: String) -> String? { try? String(contentsOfFile: directory + "/" + file, encoding: .utf8) }
+        if current(caFile) == certs.caCertificatePEM && current(keyFile) == certs.serverKeyPEM
+            && current(certificateFile) == certs.serverCertificatePEM {
+            return false
+        }
+        try write(certs, to: directory)
+        return true
+    }
+
     static func writeAtomically(_ text: String, to path: String, mode: Int) throws {
         let tmp = path + ".tmp-\(UInt32.random(in: 0...UInt32.max))"
         guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
@@ -113,76 +152,3 @@ public enum CertificateDirectory {
     }
 }
 
-/// Keeps the CA and serving certificate in Secrets of the webhook namespace, so restarts
-/// reuse them (and the CA bundle in the webhook configuration stays valid).
-public struct CertificateSecrets: Sendable {
-    public static let caSecretName = "ca-admission-calico-webhook"
-    public static let serverSecretName = "admission-calico-webhook-server"
-    static let namesAnnotation = "admission-calico.extensions.gardener.cloud/names"
-
-    public let client: KubernetesClient
-    public let namespace: String
-    public let logger: Logger
-
-    public init(client: KubernetesClient, namespace: String, logger: Logger = Logger(label: "admission-calico")) {
-        self.client = client
-        self.namespace = namespace
-        self.logger = logger
-    }
-
-    /// Loads the certificates from the Secrets, creating whatever is missing; the serving
-    /// certificate is reissued (with the existing CA) when the names changed.
-    public func ensure(names: [String]) async throws -> WebhookCertificates {
-        let caPair: (cert: String, key: String)
-        if let existing = try await read(Self.caSecretName), let c = existing["ca.crt"], let k = existing["ca.key"] {
-            caPair = (c, k)
-        } else {
-            let fresh = try CertificateGenerator.generate(names: names)
-            try await store(Self.caSecretName, ["ca.crt": fresh.caCertificatePEM, "ca.key": fresh.caKeyPEM], type: "Opaque", annotations: [:])
-            try await store(Self.serverSecretName, ["tls.crt": fresh.serverCertificatePEM, "tls.key": fresh.serverKeyPEM],
-                            type: "kubernetes.io/tls", annotations: [Self.namesAnnotation: names.joined(separator: ",")])
-            logger.info("generated webhook CA and serving certificate", metadata: ["namespace": "\(namespace)"])
-            return fresh
-        }
-        if let server = try await read(Self.serverSecretName), let c = server["tls.crt"], let k = server["tls.key"],
-           server["__names"] == names.joined(separator: ",") {
-            return WebhookCertificates(caCertificatePEM: caPair.cert, caKeyPEM: caPair.key, serverCertificatePEM: c, serverKeyPEM: k)
-        }
-        let (cert, key) = try CertificateGenerator.issueServer(caCertificatePEM: caPair.cert, caKeyPEM: caPair.key, names: names)
-        try await store(Self.serverSecretName, ["tls.crt": cert, "tls.key": key], type: "kubernetes.io/tls",
-                        annotations: [Self.namesAnnotation: names.joined(separator: ",")])
-        return WebhookCertificates(caCertificatePEM: caPair.cert, caKeyPEM: caPair.key, serverCertificatePEM: cert, serverKeyPEM: key)
-    }
-
-    /// The decoded data of a Secret (plus `__names` from the annotation), nil when missing.
-    func read(_ name: String) async throws -> [String: String]? {
-        do {
-            let secret = try await client.get(.secrets, namespace: namespace, name: name)
-            var out: [String: String] = [:]
-            for (k, v) in secret["data"]?.objectValue ?? [:] {
-                if let s = v.stringValue, let bytes = WebhookConfiguration.base64Decode(s) { out[k] = String(decoding: bytes, as: UTF8.self) }
-            }
-            out["__names"] = secret[path: "metadata", "annotations", Self.namesAnnotation]?.stringValue
-            return out
-        } catch let e as KubeError where e.isNotFound {
-            return nil
-        }
-    }
-
-    func store(_ name: String, _ data: [String: String], type: String, annotations: [String: String]) async throws {
-        var dataObj = JSONObject()
-        for k in data.keys.sorted() { dataObj[k] = .string(WebhookConfiguration.base64(Array(data[k, default: ""].utf8))) }
-        var secret: JSON = ["apiVersion": "v1", "kind": "Secret", "type": .string(type),
-                            "metadata": ["name": .string(name), "namespace": .string(namespace), "labels": ["app": "gardener-extension-admission-calico"]],
-                            "data": .object(dataObj)]
-        if !annotations.isEmpty { secret[path: "metadata", "annotations"] = JSON(annotations) }
-        do {
-            _ = try await client.create(.secrets, namespace: namespace, secret)
-        } catch let e as KubeError where e.isAlreadyExists {
-            let existing = try await client.get(.secrets, namespace: namespace, name: name)
-            var updated = secret
-            updated[path: "metadata", "resourceVersion"] = existing[path: "metadata", "resourceVersion"]
-            _ = try await client.update(.secrets, namespace: namespace, updated)
-        }
-    }
-}

@@ -1,63 +1,89 @@
 import Synchronization
 
-/// Request counts and latency histograms by outcome, in Prometheus text format.
-/// (Own small implementation: the webhook needs two families only and this keeps the hot path
-/// to one lock acquisition.)
+/// The webhook's metrics under controller-runtime's webhook metric names (so dashboards and alerts
+/// written for controller-runtime webhooks work unchanged), plus a decision counter by outcome:
+/// - `controller_runtime_webhook_requests_total{webhook,code}` (code = HTTP status code),
+/// - `controller_runtime_webhook_latency_seconds{webhook}` histogram (Prometheus default buckets),
+/// - `controller_runtime_webhook_requests_in_flight{webhook}` gauge,
+/// - `admission_calico_webhook_decisions_total{webhook,outcome}` (allowed, denied, errored, skipped, malformed).
+///
+/// (Own small implementation: the hot path is one lock acquisition over fixed-size state.)
 public final class WebhookMetrics: Sendable {
-    /// Histogram bucket upper bounds in seconds.
-    public static let buckets: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    /// The `webhook` label: the served path, as controller-runtime labels it.
+    public static let webhookLabel = AdmissionReviewHandler.path
+    /// Histogram bucket upper bounds in seconds (Prometheus' `DefBuckets`, as controller-runtime uses).
+    public static let buckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-    struct Family {
+    struct State {
+        var codes: [Int: UInt64] = [:]
+        var outcomes = [UInt64](repeating: 0, count: AdmissionOutcome.allCases.count)
         var count: UInt64 = 0
         var sum: Double = 0
         var bucketCounts = [UInt64](repeating: 0, count: WebhookMetrics.buckets.count)
     }
 
-    private let state = Mutex<[String: Family]>([:])
+    private let state = Mutex(State())
     private let inFlight = Atomic<Int>(0)
 
     public init() {}
 
-    /// Records one finished request.
-    public func record(outcome: String, seconds: Double) {
+    /// Records one finished request: its HTTP status code, the admission outcome and the latency.
+    public func record(code: Int, outcome: AdmissionOutcome, seconds: Double) {
+        let outcomeIndex = AdmissionOutcome.allCases.firstIndex(of: outcome) ?? 0
         state.withLock { s in
-            var f = s[outcome] ?? Family()
-            f.count += 1
-            f.sum += seconds
-            for (i, b) in Self.buckets.enumerated() where seconds <= b { f.bucketCounts[i] += 1 }
-            s[outcome] = f
+            s.codes[code, default: 0] += 1
+            s.outcomes[outcomeIndex] += 1
+            s.count += 1
+            s.sum += seconds
+            // Buckets are cumulative in the exposition; store the first matching bucket only.
+            if let i = Self.buckets.firstIndex(where: { seconds <= $0 }) { s.bucketCounts[i] += 1 }
         }
     }
 
     public func requestStarted() { inFlight.add(1, ordering: .relaxed) }
     public func requestFinished() { inFlight.subtract(1, ordering: .relaxed) }
 
-    /// Total requests recorded for an outcome.
-    public func count(outcome: String) -> UInt64 { state.withLock { $0[outcome]?.count ?? 0 } }
+    /// Decisions recorded for an outcome.
+    public func count(outcome: AdmissionOutcome) -> UInt64 {
+        let i = AdmissionOutcome.allCases.firstIndex(of: outcome) ?? 0
+        return state.withLock { $0.outcomes[i] }
+    }
+
+    /// Requests recorded with an HTTP status code.
+    public func count(code: Int) -> UInt64 { state.withLock { $0.codes[code] ?? 0 } }
 
     /// Prometheus text exposition.
     public func exposition() -> String {
-        let snapshot = state.withLock { $0 }
-        var out = "# HELP admission_calico_webhook_requests_total Total number of admission requests by outcome.\n"
-        out += "# TYPE admission_calico_webhook_requests_total counter\n"
-        for key in snapshot.keys.sorted() {
-            out += "admission_calico_webhook_requests_total{webhook=\"/webhooks/validate\",outcome=\"\(key)\"} \(snapshot[key]!.count)\n"
+        let s = state.withLock { $0 }
+        let w = "webhook=\"\(Self.webhookLabel)\""
+        var out = "# HELP controller_runtime_webhook_latency_seconds Histogram of the latency of processing admission requests\n"
+        out += "# TYPE controller_runtime_webhook_latency_seconds histogram\n"
+        var cumulative: UInt64 = 0
+        for (i, b) in Self.buckets.enumerated() {
+            cumulative += s.bucketCounts[i]
+            out += "controller_runtime_webhook_latency_seconds_bucket{\(w),le=\"\(Self.format(b))\"} \(cumulative)\n"
         }
-        out += "# HELP admission_calico_webhook_latency_seconds Latency of admission requests by outcome.\n"
-        out += "# TYPE admission_calico_webhook_latency_seconds histogram\n"
-        for key in snapshot.keys.sorted() {
-            let f = snapshot[key]!
-            let labels = "webhook=\"/webhooks/validate\",outcome=\"\(key)\""
-            for (i, b) in Self.buckets.enumerated() {
-                out += "admission_calico_webhook_latency_seconds_bucket{\(labels),le=\"\(b)\"} \(f.bucketCounts[i])\n"
-            }
-            out += "admission_calico_webhook_latency_seconds_bucket{\(labels),le=\"+Inf\"} \(f.count)\n"
-            out += "admission_calico_webhook_latency_seconds_sum{\(labels)} \(f.sum)\n"
-            out += "admission_calico_webhook_latency_seconds_count{\(labels)} \(f.count)\n"
+        out += "controller_runtime_webhook_latency_seconds_bucket{\(w),le=\"+Inf\"} \(s.count)\n"
+        out += "controller_runtime_webhook_latency_seconds_sum{\(w)} \(s.sum)\n"
+        out += "controller_runtime_webhook_latency_seconds_count{\(w)} \(s.count)\n"
+        out += "# HELP controller_runtime_webhook_requests_in_flight Current number of admission requests being served.\n"
+        out += "# TYPE controller_runtime_webhook_requests_in_flight gauge\n"
+        out += "controller_runtime_webhook_requests_in_flight{\(w)} \(inFlight.load(ordering: .relaxed))\n"
+        out += "# HELP controller_runtime_webhook_requests_total Total number of admission requests by HTTP status code.\n"
+        out += "# TYPE controller_runtime_webhook_requests_total counter\n"
+        for code in s.codes.keys.sorted() {
+            out += "controller_runtime_webhook_requests_total{code=\"\(code)\",\(w)} \(s.codes[code] ?? 0)\n"
         }
-        out += "# HELP admission_calico_webhook_requests_in_flight Admission requests being served.\n"
-        out += "# TYPE admission_calico_webhook_requests_in_flight gauge\n"
-        out += "admission_calico_webhook_requests_in_flight{webhook=\"/webhooks/validate\"} \(inFlight.load(ordering: .relaxed))\n"
+        out += "# HELP admission_calico_webhook_decisions_total Admission requests by outcome (allowed, denied, errored, skipped, malformed).\n"
+        out += "# TYPE admission_calico_webhook_decisions_total counter\n"
+        for (i, o) in AdmissionOutcome.allCases.enumerated() {
+            out += "admission_calico_webhook_decisions_total{outcome=\"\(o.rawValue)\",\(w)} \(s.outcomes[i])\n"
+        }
         return out
+    }
+
+    /// Bucket bounds as Prometheus' Go client prints them (`0.005`, `1`, `2.5`).
+    static func format(_ v: Double) -> String {
+        v == v.rounded() ? String(Int(v)) : "\(v)"
     }
 }

@@ -53,6 +53,9 @@ final class TLSContextBox: Sendable {
 
     var context: NIOSSLContext { state.withLock { $0.context } }
 
+    /// The PEM of the serving certificate (chain) in use.
+    var certificatePEM: String { state.withLock { String(decoding: $0.certBytes, as: UTF8.self) } }
+
     static func readFiles(_ dir: String) throws -> ([UInt8], [UInt8]) {
         let cert = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + CertificateDirectory.certificateFile))
         let key = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + CertificateDirectory.keyFile))
@@ -131,6 +134,9 @@ public final class WebhookServer: Sendable {
         return WebhookServer(channel: channel, host: host, port: port, tls: tls, metrics: metrics, reloadTask: reloadTask, logger: logger)
     }
 
+    /// The serving certificate (PEM, as read from `tls.crt`) presented to new connections.
+    public var servingCertificatePEM: String { tls.certificatePEM }
+
     /// Checks the certificate files now (instead of waiting for the next poll).
     @discardableResult
     public func reloadCertificates() throws -> Bool { try tls.reloadIfChanged() }
@@ -169,25 +175,48 @@ final class WebhookHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
+        timerFiresAt = nil
     }
 
-    /// (Re)arms the connection deadline; when it fires an unfinished request gets 408, an idle
+    /// When the current deadline passes (request timeout while a request is being read, idle
+    /// timeout otherwise).
+    var deadline: NIODeadline = .distantFuture
+    /// When the scheduled timer fires (nil = none scheduled).
+    var timerFiresAt: NIODeadline?
+
+    /// (Re)arms the connection deadline; when it passes an unfinished request gets 408, an idle
     /// connection is just closed. This bounds slow clients (slow TLS, headers or body).
+    /// Re-arming only moves `deadline`: the one timer per connection re-schedules itself lazily
+    /// when it fires early, so a request costs no timer scheduling/cancellation on the hot path.
     func arm(context: ChannelHandlerContext, after amount: TimeAmount) {
+        deadline = .now() + amount
+        if let firesAt = timerFiresAt, firesAt <= deadline { return }
+        schedule(context: context, at: deadline)
+    }
+
+    private func schedule(context: ChannelHandlerContext, at when: NIODeadline) {
         timer?.cancel()
+        timerFiresAt = when
         let loopContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(in: amount) {
-            let context = loopContext.value
-            let me = handler.value
-            me.timer = nil
-            if me.head != nil && !me.discarding {
-                me.discarding = true
-                me.respond(context: context, status: .requestTimeout, contentType: "text/plain; charset=utf-8",
-                           body: Array("request not received completely within the request timeout\n".utf8), close: true)
-            } else {
-                context.close(promise: nil)
-            }
+        timer = context.eventLoop.scheduleTask(deadline: when) {
+            handler.value.timerFired(context: loopContext.value)
+        }
+    }
+
+    private func timerFired(context: ChannelHandlerContext) {
+        timer = nil
+        timerFiresAt = nil
+        if deadline > .now() {
+            schedule(context: context, at: deadline)
+            return
+        }
+        if head != nil && !discarding {
+            discarding = true
+            respond(context: context, status: .requestTimeout, contentType: "text/plain; charset=utf-8",
+                    body: Array("request not received completely within the request timeout\n".utf8), close: true)
+        } else {
+            context.close(promise: nil)
         }
     }
 
@@ -202,20 +231,27 @@ final class WebhookHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 tooLarge(context: context)
                 return
             }
-            body = context.channel.allocator.buffer(capacity: 0)
+            body = nil
         case var .body(chunk):
             guard !discarding else { return }
             if (body?.readableBytes ?? 0) + chunk.readableBytes > configuration.maxBodyBytes {
                 tooLarge(context: context)
                 return
             }
-            body?.writeBuffer(&chunk)
+            // The usual single-chunk body is kept as is (no copy).
+            if var b = body, b.readableBytes > 0 {
+                body = nil  // keep `b` uniquely referenced: append in place
+                b.writeBuffer(&chunk)
+                body = b
+            } else {
+                body = chunk
+            }
         case .end:
             guard !discarding, let head else {
                 self.head = nil
                 return
             }
-            let bytes = body.map { Array($0.readableBytesView) } ?? []
+            let bytes = body ?? ByteBuffer()
             body = nil
             route(context: context, head: head, body: bytes)
         }
@@ -224,13 +260,13 @@ final class WebhookHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     func tooLarge(context: ChannelHandlerContext) {
         discarding = true
         body = nil
-        metrics.record(outcome: AdmissionOutcome.malformed.rawValue, seconds: startedAt.secondsSince)
+        metrics.record(code: 413, outcome: .malformed, seconds: startedAt.secondsSince)
         let result = AdmissionReviewHandler.malformed("request body exceeds the limit of \(configuration.maxBodyBytes) bytes", httpStatus: 413)
         respond(context: context, status: .payloadTooLarge, contentType: "application/json",
                 body: result.body.serialized(), close: true)
     }
 
-    func route(context: ChannelHandlerContext, head: HTTPRequestHead, body: [UInt8]) {
+    func route(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
         let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? head.uri
         switch path {
         case AdmissionReviewHandler.path where !configuration.webhookDisabled:
@@ -240,9 +276,9 @@ final class WebhookHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             metrics.requestStarted()
-            let result = AdmissionReviewHandler.handle(body: body)
+            let result = AdmissionReviewHandler.handle(bytes: body.readableBytesView)
             metrics.requestFinished()
-            metrics.record(outcome: result.outcome.rawValue, seconds: startedAt.secondsSince)
+            metrics.record(code: result.httpStatus, outcome: result.outcome, seconds: startedAt.secondsSince)
             respond(context: context, status: HTTPResponseStatus(statusCode: result.httpStatus), contentType: "application/json",
                     body: result.body.serialized(), close: false)
         case "/healthz", "/readyz", "/livez":
@@ -276,6 +312,8 @@ final class WebhookHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else {
             timer?.cancel()
             timer = nil
+            timerFiresAt = nil
+            deadline = .distantFuture
             let loopContext = NIOLoopBound(context, eventLoop: context.eventLoop)
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in loopContext.value.close(promise: nil) }
         }

@@ -35,6 +35,14 @@ struct StrictDecoder {
         }
     }
 
+    /// Same for a few keys: an array literal is a static constant and a linear scan of 2–4
+    /// strings beats building and hashing a Set on every decode.
+    mutating func checkKeys(_ object: JSONObject, _ path: FieldPath, known: [String]) {
+        for key in object.keys where !known.contains(key) {
+            unknown.append(path.child(key).string)
+        }
+    }
+
     mutating func object(_ value: JSON?, _ path: FieldPath, goType: String) -> JSONObject? {
         guard let value, !value.isNull else { return nil }
         guard case let .object(o) = value else { typeError(path, value, goType: goType); return nil }

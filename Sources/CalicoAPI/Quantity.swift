@@ -115,7 +115,19 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
         if significant == [0] { exponent = 0 }
         // Binary suffixes multiply by 2^k: do it on a decimal digit array to stay exact.
         if base2Exponent > 0 && significant != [0] {
-            for _ in 0..<base2Exponent { significant = Quantity.double(significant) }
+            // Fast path: the product fits an Int64 (any usual `100Mi`); else exact digit doubling.
+            var product: Int64?
+            if significant.count <= 18 {
+                var v: Int64 = 0
+                for d in significant { v = v * 10 + Int64(d) }
+                let (r, overflow) = v.multipliedReportingOverflow(by: Int64(1) << base2Exponent)
+                if !overflow { product = r }
+            }
+            if let product {
+                significant = String(product).utf8.map { $0 - 48 }
+            } else {
+                for _ in 0..<base2Exponent { significant = Quantity.double(significant) }
+            }
             while significant.count > 1 && significant.last == 0 {
                 significant.removeLast()
                 exponent += 1

@@ -18,7 +18,7 @@ public enum CalicoValidation {
         }
         // 2-4
         if let ipam = c.ipam {
-            let p = root.child("ipam", "type")
+            var p: FieldPath { root.child("ipam", "type") }  // built only for an error
             if !ipam.type.isEmpty && !IPAMType.allowedValues.contains(ipam.type) {
                 errs.append(.invalid(p, .string(ipam.type), unsupported(ipam.type, "type", IPAMType.allowedValues)))
             }
@@ -170,8 +170,9 @@ public enum CalicoValidation {
     public static func validateResourceList(_ list: ResourceList, _ p: FieldPath) -> [FieldError] {
         var errs: [FieldError] = []
         for e in list {
-            let path = p.child(e.name)
-            let value = FieldBadValue.string(e.quantity.canonical)
+            // Built only for an error: the canonical quantity text costs more than the checks.
+            var path: FieldPath { p.child(e.name) }
+            var value: FieldBadValue { .string(e.quantity.canonical) }
             switch e.name {
             case "cpu", "memory":
                 let label = e.name == "cpu" ? "CPU" : "Memory"
@@ -196,7 +197,15 @@ public enum CalicoValidation {
     static func isIntegerResource(_ name: String) -> Bool {
         if integerResources.contains(name) { return true }
         // Extended resources: qualified (has a '/'), outside kubernetes.io/, not requests.-prefixed.
-        return name.contains("/") && !name.hasPrefix("kubernetes.io/") && !name.contains(".kubernetes.io/") && !name.hasPrefix("requests.")
+        // (UTF-8 searches: String.contains(String) would go through Foundation's slow range(of:).)
+        return name.utf8.contains(47) && !name.hasPrefix("kubernetes.io/") && !containsBytes(name, ".kubernetes.io/") && !name.hasPrefix("requests.")
+    }
+
+    static func containsBytes(_ s: String, _ needle: String) -> Bool {
+        let h = Array(s.utf8), n = Array(needle.utf8)
+        guard n.count <= h.count else { return false }
+        for i in 0...(h.count - n.count) where h[i] == n[0] && Array(h[i..<(i + n.count)]) == n { return true }
+        return false
     }
 
     /// `ValidateNetworking` of the Shoot (spec §6.6), root `spec.networking`.
@@ -217,8 +226,9 @@ public enum CalicoValidation {
         }
         if let fams = n.ipFamilies {
             let p = root.child("ipFamilies")
-            let goList = "[" + fams.joined(separator: " ") + "]"
-            let bad = FieldBadValue.verbatim("[]core.IPFamily{" + fams.map(goQuote).joined(separator: ", ") + "}")
+            // Built only for an error.
+            var goList: String { "[" + fams.joined(separator: " ") + "]" }
+            var bad: FieldBadValue { .verbatim("[]core.IPFamily{" + fams.map(goQuote).joined(separator: ", ") + "}") }
             if fams.contains(where: { $0 != "IPv4" && $0 != "IPv6" }) {
                 errs.append(.invalid(p, bad, "ipFamilies (\(goList)) must be a subset of [\"IPv4\", \"IPv6\"]"))
             }

@@ -6,10 +6,6 @@ import KubeJSON
 import NetworkingCalico
 import Synchronization
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// `controller` benchmark: the production controller binary as a child process against an
 /// in-process embedded API server. Measures the time until N Networks created at once are all
 /// `Succeeded`, reconcile-time percentiles from the controller's own histogram, the controller's
@@ -37,6 +33,12 @@ struct ControllerBench: AsyncParsableCommand {
 
     @Option(help: "Client burst of the controller.")
     var burst: Int = 10000
+
+    @Flag(help: "Inject faults in the steady phase (5% of requests 429/500/503, watches cut every 60 s, history compacted every 120 s): the soak.")
+    var faults = false
+
+    @Option(help: "Print RSS and CPU of the controller every N seconds of the steady phase (0 = never).")
+    var sampleEvery: Int = 0
 
     @Option(help: "Controller executable (default: next to calico-bench).")
     var controller: String?
@@ -150,6 +152,18 @@ struct ControllerBench: AsyncParsableCommand {
         let controllerRequests = requests.count - creates
         print(String(format: "requests            %d by the controller (%.1f per Network; %d watch/list)", controllerRequests,
                      Double(controllerRequests) / Double(total), requests.filter { $0.verb == "watch" || $0.verb == "list" }.count))
+        var byKind: [String: Int] = [:]
+        for r in requests {
+            let parts = r.path.split(separator: "/")
+            // verb + resource (+ subresource): the element after the namespace name, or the last collection.
+            var resource = parts.last.map(String.init) ?? ""
+            if let i = parts.firstIndex(of: "namespaces"), i + 2 < parts.count { resource = String(parts[i + 2]) }
+            else if parts.count >= 2, ["api", "apis"].contains(parts[0]) { resource = String(parts[parts.count >= 4 && parts[0] == "apis" ? 3 : 2]) }
+            if r.path.hasSuffix("/status") { resource += "/status" }
+            byKind["\(r.verb) \(resource)", default: 0] += 1
+        }
+        let breakdown = byKind.sorted { $0.value > $1.value }.prefix(12).map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        print("  by verb/resource  \(breakdown)")
         let histogram = try await Self.reconcileHistogram(metricsURL)
         print(String(format: "created             %d Namespaces+Clusters+Networks in %.2fs", total, created))
         print(String(format: "all Succeeded after %.2fs (from the first create)   controller CPU %.2fs", allSucceeded, cpuBurst))
@@ -158,21 +172,48 @@ struct ControllerBench: AsyncParsableCommand {
 
         // Steady phase: one Network changed per second (providerConfig + gardenlet's annotation).
         guard steadySeconds > 0 else { return }
-        try await Task.sleep(for: .seconds(2))
+        // Let the burst's last watch events and status writes settle before measuring.
+        try await Task.sleep(for: .seconds(5))
         server.resetRequestLog()
+        if faults {
+            server.faultPolicy = FaultPolicy(
+                errorRate: 0.05, errorStatuses: [429, 500, 503], retryAfterSeconds: 1,
+                watchTruncateAfter: .seconds(60), compactHistoryEvery: .seconds(120), seed: 42)
+        }
         var changed = Set<String>()
+        var samples: [(second: Int, rss: Int)] = []
+        var sampleCPU = Self.cpuSeconds(pid: pid)
+        var sampleTime = now()
         let steadyCPU0 = Self.cpuSeconds(pid: pid)
         let steady0 = now()
         for second in 0..<steadySeconds {
+            if sampleEvery > 0, second % sampleEvery == 0 {
+                let rss = Self.rss(pid: pid).current
+                let cpu = Self.cpuSeconds(pid: pid)
+                let t = now()
+                samples.append((second, rss))
+                print(String(format: "  t=%5ds  RSS %6.1f MiB  CPU %5.2f%%  Succeeded %d/%d", second, Double(rss) / 1_048_576,
+                             (cpu - sampleCPU) / max(t - sampleTime, 0.001) * 100, succeeded.withLock { $0.count }, total))
+                sampleCPU = cpu
+                sampleTime = t
+            }
             let ns = Self.namespaceName((second * 7919) % total)
             changed.insert(ns)
             let mtu = second % 2 == 0 ? "1430" : "1420"
-            _ = try await client.patch(
-                .networks, namespace: ns, name: Self.networkName,
-                [
-                    "metadata": ["annotations": ["gardener.cloud/operation": "reconcile"]],
-                    "spec": ["providerConfig": ["vethMTU": .string(mtu)]],
-                ], type: .merge)
+            // The bench's own writes face the injected faults too: retry them.
+            for attempt in 1...20 {
+                do {
+                    _ = try await client.patch(
+                        .networks, namespace: ns, name: Self.networkName,
+                        [
+                            "metadata": ["annotations": ["gardener.cloud/operation": "reconcile"]],
+                            "spec": ["providerConfig": ["vethMTU": .string(mtu)]],
+                        ], type: .merge)
+                    break
+                } catch where attempt < 20 {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
             let next = steady0 + Double(second + 1)
             let wait = next - now()
             if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
@@ -189,6 +230,31 @@ struct ControllerBench: AsyncParsableCommand {
                      steadySeconds, changed.count, steadyCPU / steadyWall * 100, writes.count, foreign.count))
         let steadyRSS = Self.rss(pid: pid)
         print(String(format: "RSS after steady    %.1f MiB (peak %.1f MiB)", Double(steadyRSS.current) / 1_048_576, Double(steadyRSS.peak) / 1_048_576))
+        if faults {
+            let counters = server.faultCounters
+            server.clearFaults()
+            print("faults injected     \(counters.totalErrors) errors \(counters.errors.sorted { $0.key < $1.key }), \(counters.truncatedWatches) watches cut, \(counters.compactions) compactions")
+            // No Network may be stuck: every changed one must end Succeeded for its last change.
+            let settle = now() + 180
+            var pending = changed
+            while !pending.isEmpty && now() < settle {
+                for ns in pending {
+                    if let obj = try? await client.get(.networks, namespace: ns, name: Self.networkName),
+                        LocalBootstrap.isReconciled(obj), obj[path: "status", "observedGeneration"] == obj[path: "metadata", "generation"]
+                    {
+                        pending.remove(ns)
+                    }
+                }
+                if !pending.isEmpty { try await Task.sleep(for: .seconds(1)) }
+            }
+            print(pending.isEmpty ? "stuck Networks      none" : "stuck Networks      \(pending.count): \(pending.sorted().prefix(5))")
+        }
+        if samples.count >= 3 {
+            // Growth from the sample after warm-up to the last one.
+            let first = samples[1].rss, last = samples[samples.count - 1].rss
+            print(String(format: "RSS growth          %+.1f%% (t=%ds %.1f MiB → t=%ds %.1f MiB)", Double(last - first) / Double(first) * 100,
+                         samples[1].second, Double(first) / 1_048_576, samples[samples.count - 1].second, Double(last) / 1_048_576))
+        }
 
         process.interrupt()
         kill(pid, SIGTERM)
@@ -282,10 +348,40 @@ struct ControllerBench: AsyncParsableCommand {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
+    /// Plain HTTP/1.0 GET of `http://127.0.0.1:<port>/<path>` (the controller's metrics endpoint)
+    /// over a socket: no URLSession, so nothing here needs FoundationNetworking (and libcurl).
     static func fetch(_ url: String) async throws -> String {
-        guard let u = URL(string: url) else { throw ValidationError("bad URL \(url)") }
-        let (data, _) = try await URLSession.shared.data(from: u)
-        return String(decoding: data, as: UTF8.self)
+        guard let rest = url.split(separator: "//").last, let slash = rest.firstIndex(of: "/"),
+            let port = rest[..<slash].split(separator: ":").last.flatMap({ UInt16($0) })
+        else { throw ValidationError("bad URL \(url)") }
+        let path = String(rest[slash...])
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ValidationError("socket() failed") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = port.bigEndian
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw ValidationError("cannot connect to \(url)") }
+        let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            answer += buffer[0..<n]
+        }
+        let text = String(decoding: answer, as: UTF8.self)
+        guard text.hasPrefix("HTTP/1."), text.split(separator: " ").dropFirst().first == "200",
+            let body = text.range(of: "\r\n\r\n")
+        else { throw ValidationError("GET \(url) failed: \(text.prefix(80))") }
+        return String(text[body.upperBound...])
     }
 
     static func waitForMetrics(_ url: String) async throws {

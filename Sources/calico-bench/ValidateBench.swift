@@ -12,6 +12,9 @@ struct ValidateBench: AsyncParsableCommand {
     @Flag(help: "Also run the webhook HTTPS load test.") var webhook = false
     @Option(help: "Concurrent webhook clients.") var clients: Int = 64
     @Option(help: "Requests per webhook client.") var requestsPerClient: Int = 300
+    @Option(help: "Event-loop threads of the load generator.") var clientThreads: Int = 1
+    @Option(help: "Webhook open-loop rate in requests/s over all clients (0 = closed loop: maximum throughput).") var rate: Double = 0
+    @Option(help: "Event-loop threads of the webhook server (0 = one per core, as the binary runs).") var serverThreads: Int = 0
 
     static let providerConfig: JSON = [
         "apiVersion": "calico.networking.extensions.gardener.cloud/v1alpha1", "kind": "NetworkConfig",
@@ -52,53 +55,63 @@ struct ValidateBench: AsyncParsableCommand {
         let stats = Stats(samples)
         print("validate (parse+decode+default+validate, \(bytes.count) bytes): median \(Stats.format(stats.median)), p99 \(Stats.format(stats.p99)), n=\(iterations)")
         #if canImport(AdmissionCalico)
-        if webhook { try await Self.webhookLoad(clients: clients, requestsPerClient: requestsPerClient) }
+        // The webhook's per-request work without the network: parse the AdmissionReview, decode
+        // the Shoot, validate, build and serialize the answer.
+        let reviewBytes = Self.review(providerConfig: Self.providerConfig).serialized()
+        var handleSamples: [Double] = []
+        handleSamples.reserveCapacity(iterations)
+        for i in 0..<(warmup + iterations) {
+            let t0 = now()
+            let result = AdmissionReviewHandler.handle(body: reviewBytes)
+            let out = result.body.serialized()
+            let t1 = now()
+            errorCount &+= result.outcome == .allowed && !out.isEmpty ? 0 : 1
+            if i >= warmup { handleSamples.append(t1 - t0) }
+        }
+        precondition(errorCount == 0, "the benchmark review must be allowed")
+        let h = Stats(handleSamples)
+        print("admission review (parse \(reviewBytes.count) bytes + decode Shoot + validate + serialize answer): median \(Stats.format(h.median)), p99 \(Stats.format(h.p99)), n=\(iterations)")
+        if webhook {
+            try await Self.webhookLoad(clients: clients, requestsPerClient: requestsPerClient, clientThreads: clientThreads,
+                                       serverThreads: serverThreads, rate: rate)
+        }
         #endif
     }
 }
 
 #if canImport(AdmissionCalico)
 import AdmissionCalico
-import EmbeddedAPIServer
+import NIOPosix
 
 /// `validate --webhook`: load test of the admission webhook over HTTPS (keep-alive clients).
 extension ValidateBench {
-    static func webhookLoad(clients: Int, requestsPerClient: Int) async throws {
+    static func webhookLoad(clients: Int, requestsPerClient: Int, clientThreads: Int, serverThreads: Int, rate: Double) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("calico-bench-webhook-\(UUID().uuidString)").path
         let certs = try CertificateGenerator.generate(names: ["localhost", "127.0.0.1"])
         try CertificateDirectory.write(certs, to: dir)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let server = try await WebhookServer.start(WebhookServerConfiguration(host: "127.0.0.1", port: 0, certDirectory: dir))
+        let group: MultiThreadedEventLoopGroup = serverThreads > 0 ? MultiThreadedEventLoopGroup(numberOfThreads: serverThreads) : .singleton
+        let server = try await WebhookServer.start(WebhookServerConfiguration(host: "127.0.0.1", port: 0, certDirectory: dir), group: group)
         let allowed = Self.review(providerConfig: providerConfig).serialized()
         let denied = Self.review(providerConfig: ["backend": "x", "ipv4": ["pool": "y"]]).serialized()
-        let httpClients = try (0..<clients).map { _ in try LoopbackHTTPClient(port: server.port, caPEM: certs.caCertificatePEM, token: nil) }
-        // Warm up every connection (TLS handshakes are not part of the steady state).
-        for c in httpClients { _ = try await c.request("POST", "/webhooks/validate", body: allowed) }
-        let start = now()
-        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for (i, c) in httpClients.enumerated() {
-                group.addTask {
-                    var out: [Double] = []
-                    out.reserveCapacity(requestsPerClient)
-                    for j in 0..<requestsPerClient {
-                        let t0 = now()
-                        let r = try await c.request("POST", "/webhooks/validate", body: (i + j) % 10 == 0 ? denied : allowed)
-                        guard r.status == 200 else { throw ValidationError("unexpected status \(r.status)") }
-                        out.append(now() - t0)
-                    }
-                    return out
-                }
-            }
-            var all: [Double] = []
-            for try await part in group { all += part }
-            return all
+        // 10 % denied: one denied body in every ten.
+        let bodies = Array(repeating: allowed, count: 9) + [denied]
+        let result: WebhookLoadGenerator.Result
+        do {
+            result = try await WebhookLoadGenerator.run(port: server.port, caPEM: certs.caCertificatePEM, bodies: bodies, connections: clients,
+                                                         requestsPerConnection: requestsPerClient, threads: clientThreads, rate: rate)
+        } catch {
+            await server.stop()
+            throw error
         }
-        let elapsed = now() - start
-        for c in httpClients { await c.close() }
         await server.stop()
-        let stats = Stats(latencies)
-        let rate = Double(latencies.count) / elapsed
-        print("webhook (\(clients) concurrent HTTPS clients, \(latencies.count) requests, 10% denied): \(String(format: "%.0f", rate)) req/s, median \(Stats.format(stats.median)), p99 \(Stats.format(stats.p99))")
+        if serverThreads > 0 { try? await group.shutdownGracefully() }
+        guard result.non200 == 0 else { throw ValidationError("\(result.non200) responses were not 200") }
+        let denials = server.metrics.count(outcome: .denied)
+        let stats = Stats(result.latencies)
+        let achieved = Double(result.latencies.count) / result.elapsed
+        let mode = rate > 0 ? "open loop at \(Int(rate)) req/s offered" : "closed loop"
+        print("webhook (\(mode), \(clients) concurrent keep-alive HTTPS clients on \(clientThreads) thread(s), server threads \(serverThreads == 0 ? "\(ProcessInfo.processInfo.activeProcessorCount) (one per core)" : "\(serverThreads)"), \(result.latencies.count) requests, \(denials) denied incl. warm-up): \(String(format: "%.0f", achieved)) req/s, median \(Stats.format(stats.median)), p99 \(Stats.format(stats.p99))")
     }
 
     static func review(providerConfig: JSON) -> JSON {

@@ -54,8 +54,16 @@ func withWebhookServer<T>(requestTimeout: TimeAmount = .seconds(10), idleTimeout
             #expect(try JSON.parse(skipped.body)[path: "response", "allowed"] == true)
 
             let metrics = try await TestHTTPSClient.request(port: server.port, caPEM: certs.caCertificatePEM, method: .GET, path: "/metrics")
-            #expect(metrics.text.contains("admission_calico_webhook_requests_total{webhook=\"/webhooks/validate\",outcome=\"denied\"} 1"))
-            #expect(metrics.text.contains("admission_calico_webhook_latency_seconds_bucket{webhook=\"/webhooks/validate\",outcome=\"allowed\",le=\"+Inf\"} 1"))
+            // controller-runtime's webhook metric names and labels, plus decisions by outcome.
+            #expect(metrics.text.contains("controller_runtime_webhook_requests_total{code=\"200\",webhook=\"/webhooks/validate\"} 3\n"))
+            #expect(metrics.text.contains("controller_runtime_webhook_latency_seconds_bucket{webhook=\"/webhooks/validate\",le=\"+Inf\"} 3\n"))
+            #expect(metrics.text.contains("controller_runtime_webhook_latency_seconds_count{webhook=\"/webhooks/validate\"} 3\n"))
+            #expect(metrics.text.contains("# TYPE controller_runtime_webhook_latency_seconds histogram"))
+            #expect(metrics.text.contains("controller_runtime_webhook_requests_in_flight{webhook=\"/webhooks/validate\"} 0\n"))
+            #expect(metrics.text.contains("admission_calico_webhook_decisions_total{outcome=\"denied\",webhook=\"/webhooks/validate\"} 1\n"))
+            #expect(metrics.text.contains("admission_calico_webhook_decisions_total{outcome=\"allowed\",webhook=\"/webhooks/validate\"} 1\n"))
+            #expect(metrics.text.contains("admission_calico_webhook_decisions_total{outcome=\"skipped\",webhook=\"/webhooks/validate\"} 1\n"))
+            #expect(!metrics.text.contains("admission_calico_webhook_requests_total"))
             let health = try await TestHTTPSClient.request(port: server.port, caPEM: certs.caCertificatePEM, method: .GET, path: "/healthz")
             #expect(health.status == 200)
             let ready = try await TestHTTPSClient.request(port: server.port, caPEM: certs.caCertificatePEM, method: .GET, path: "/readyz")

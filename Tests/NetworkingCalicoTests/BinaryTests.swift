@@ -1,3 +1,4 @@
+import EmbeddedAPIServer
 import Foundation
 import KubeClient
 import KubeJSON
@@ -195,6 +196,44 @@ import TestSupport
             await #expect(throws: KubeError.self) {
                 _ = try await env.client.get(.configMaps, namespace: Env.namespace, name: "calico-dashboards")
             }
+            kill(second.processIdentifier, SIGTERM)
+            #expect(try await Self.waitForExit(second))
+        }
+    }
+
+    /// SIGTERM while many reconciles are in flight (responses slowed down): clean exit within
+    /// the drain period, and a restarted controller brings every Network to `Succeeded` with
+    /// exactly the rendered content — whatever the first process left half-done.
+    @Test func sigtermMidReconcileThenRestartRepairs() async throws {
+        try await Env.with { env in
+            let dir = try Self.workDir()
+            let fleet = Fleet(env: env, prefix: "sigterm", count: 30)
+            env.server.faultPolicy = FaultPolicy(verbs: ["get", "create", "update", "patch"], delay: .milliseconds(60))
+            let (first, firstLog) = try Self.startController(env: env, dir: dir, extraArguments: ["--leader-election=false"])
+            defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+            try await fleet.create()
+            _ = try await fleet.waitUntilAll(timeout: .seconds(120), "started") { i, obj in
+                i >= 2 || (obj.map(LocalBootstrap.isReconciled) ?? false)
+            }
+            kill(first.processIdentifier, SIGTERM)
+            let exited = try await Self.waitForExit(first, timeout: .seconds(15))
+            let output = (try? String(contentsOf: firstLog, encoding: .utf8)) ?? ""
+            #expect(exited, "still running 15 s after SIGTERM: \(output.suffix(2000))")
+            if exited { #expect(first.terminationStatus == 0, "\(output.suffix(2000))") }
+            let halfway = try await fleet.networks().values.filter(LocalBootstrap.isReconciled).count
+            #expect(halfway < fleet.count, "everything finished before SIGTERM; the test proves nothing")
+            env.server.clearFaults()
+
+            let (second, secondLog) = try Self.startController(env: env, dir: dir, extraArguments: ["--leader-election=false"])
+            defer { if second.isRunning { second.terminate() } }
+            let done: [String: JSON]
+            do {
+                done = try await fleet.allSucceeded(timeout: .seconds(120))
+            } catch {
+                Issue.record("second controller log: \((try? String(contentsOf: secondLog, encoding: .utf8))?.suffix(3000) ?? "")")
+                throw error
+            }
+            try await fleet.expectRenderedContent(done)
             kill(second.processIdentifier, SIGTERM)
             #expect(try await Self.waitForExit(second))
         }

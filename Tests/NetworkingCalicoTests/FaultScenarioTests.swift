@@ -174,12 +174,12 @@ struct Fleet {
     @Test func watchesTruncatedAndHistoryCompactedForceRelists() async throws {
         try await Env.with { env in
             let fleet = Fleet(env: env, prefix: "relist", count: 60)
+            try await fleet.create()
+            env.server.resetRequestLog()
             env.server.faultPolicy = FaultPolicy(
                 watchTruncateAfterEvents: 7, watchTruncateAfter: .seconds(2), compactHistoryEvery: .milliseconds(300))
             let (manager, task) = try await env.startManager()
             defer { Task { await stop(manager, task) } }
-            env.server.resetRequestLog()
-            try await fleet.create()
             let done = try await fleet.allSucceeded(timeout: .seconds(120))
             let counters = env.server.faultCounters
             env.server.clearFaults()
