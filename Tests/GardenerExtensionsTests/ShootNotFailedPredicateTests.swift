@@ -2,7 +2,7 @@ import EmbeddedAPIServer
 import GardenerExtensions
 import KubeClient
 import KubeJSON
-import KubeRuntime
+@testable import KubeRuntime
 import Logging
 import Testing
 import TestSupport
@@ -38,6 +38,23 @@ import TestSupport
             server.failNextRequests(1, status: 503, pathPrefix: "/apis/extensions.gardener.cloud/v1alpha1/clusters")
             #expect(await shootNotFailed(event, client: client, logger: logger))
             #expect(server.requestCount(verb: "get", path: "/apis/extensions.gardener.cloud/v1alpha1/clusters/\(shootNamespace)") >= 4)
+
+            // With the informer cache: a cached healthy Cluster needs no GET; a cached failed one
+            // is confirmed live (a stale "failed" must not drop the event).
+            let store = Store()
+            let cache = ShootLookupCache(clusters: store)
+            let clusterPath = "/apis/extensions.gardener.cloud/v1alpha1/clusters/\(shootNamespace)"
+            _ = store.upsert(clusterObject(shoot: shootObject()))
+            server.resetRequestLog()
+            #expect(await shootNotFailed(event, client: client, cache: cache, logger: logger))
+            #expect(server.requestCount(verb: "get", path: clusterPath) == 0)
+            _ = store.upsert(clusterObject(shoot: shootObject(failed: true)))
+            #expect(await shootNotFailed(event, client: client, cache: cache, logger: logger))
+            #expect(server.requestCount(verb: "get", path: clusterPath) == 1)
+            // Cache miss → live read.
+            _ = store.remove(objectKey(namespace: nil, name: shootNamespace))
+            #expect(await shootNotFailed(event, client: client, cache: cache, logger: logger))
+            #expect(server.requestCount(verb: "get", path: clusterPath) == 2)
         }
     }
 }
