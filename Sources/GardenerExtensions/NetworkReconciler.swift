@@ -316,13 +316,16 @@ public func networkPredicates(
     let classes = options.classes
     let type = options.extensionType
     let ignore = options.ignoreOperationAnnotation
+    // The result is the conjunction of §2.2's predicates; the pure ones run first so the
+    // shoot-not-failed reads happen only for events that would otherwise pass (most events are
+    // the controller's own status writes, which the mode predicate drops).
     return [
         { event in ExtensionPredicates.hasClass(event.object, accepted: classes) },
         { event in ExtensionPredicates.hasType(event.object, type) },
-        { event in await shootNotFailed(event, client: client, cache: cache, logger: logger) },
         { event in
             ignore ? ExtensionPredicates.ignoreOperationAnnotationMode(event) : ExtensionPredicates.defaultMode(event)
         },
+        { event in await shootNotFailed(event, client: client, cache: cache, logger: logger) },
     ]
 }
 
