@@ -99,7 +99,8 @@ struct ControllerBench: AsyncParsableCommand {
         let idleRSS = Self.rss(pid: pid)
 
         print("controller benchmark: \(networks) Networks, \(workers) workers, controller pid \(pid)")
-        print(String(format: "idle RSS            %.1f MiB", Double(idleRSS.current) / 1_048_576))
+        print(String(format: "idle RSS            %.1f MiB (anonymous %.1f MiB)", Double(idleRSS.current) / 1_048_576,
+                     Double(idleRSS.anonymous) / 1_048_576))
 
         // Watch first, so no transition is missed.
         let succeeded = Mutex(Set<String>())
@@ -168,7 +169,8 @@ struct ControllerBench: AsyncParsableCommand {
         print(String(format: "created             %d Namespaces+Clusters+Networks in %.2fs", total, created))
         print(String(format: "all Succeeded after %.2fs (from the first create)   controller CPU %.2fs", allSucceeded, cpuBurst))
         print("reconcile time      count \(histogram.count)  median ≤ \(histogram.percentileBound(0.5))  p99 ≤ \(histogram.percentileBound(0.99))  (bucket upper bounds)")
-        print(String(format: "loaded RSS          %.1f MiB (peak %.1f MiB)", Double(loadedRSS.current) / 1_048_576, Double(loadedRSS.peak) / 1_048_576))
+        print(String(format: "loaded RSS          %.1f MiB (peak %.1f MiB, anonymous %.1f MiB)", Double(loadedRSS.current) / 1_048_576,
+                     Double(loadedRSS.peak) / 1_048_576, Double(loadedRSS.anonymous) / 1_048_576))
 
         // Steady phase: one Network changed per second (providerConfig + gardenlet's annotation).
         guard steadySeconds > 0 else { return }
@@ -179,6 +181,8 @@ struct ControllerBench: AsyncParsableCommand {
             server.faultPolicy = FaultPolicy(
                 errorRate: 0.05, errorStatuses: [429, 500, 503], retryAfterSeconds: 1,
                 watchTruncateAfter: .seconds(60), compactHistoryEvery: .seconds(120), seed: 42)
+            // Truncation applies to watches started from now on: end the current ones.
+            server.closeAllWatches()
         }
         var changed = Set<String>()
         var samples: [(second: Int, rss: Int)] = []
@@ -233,7 +237,7 @@ struct ControllerBench: AsyncParsableCommand {
         if faults {
             let counters = server.faultCounters
             server.clearFaults()
-            print("faults injected     \(counters.totalErrors) errors \(counters.errors.sorted { $0.key < $1.key }), \(counters.truncatedWatches) watches cut, \(counters.compactions) compactions")
+            print("faults injected     \(counters.totalErrors) errors (\(counters.errors.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))), \(counters.truncatedWatches) watches cut, \(counters.compactions) compactions")
             // No Network may be stuck: every changed one must end Succeeded for its last change.
             let settle = now() + 180
             var pending = changed
@@ -325,16 +329,18 @@ struct ControllerBench: AsyncParsableCommand {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    /// Resident set size now and at peak (bytes) from /proc.
-    static func rss(pid: Int32) -> (current: Int, peak: Int) {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (0, 0) }
+    /// Resident set size now and at peak, and the anonymous part now (bytes) from /proc. The rest
+    /// of RSS is file-backed: pages of the binary and the shared Swift libraries, shared between
+    /// processes and reclaimable.
+    static func rss(pid: Int32) -> (current: Int, peak: Int, anonymous: Int) {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (0, 0, 0) }
         func value(_ key: String) -> Int {
             for line in status.split(separator: "\n") where line.hasPrefix(key) {
                 return (line.split(separator: " ").compactMap { Int($0) }.first ?? 0) * 1024
             }
             return 0
         }
-        return (value("VmRSS:"), value("VmHWM:"))
+        return (value("VmRSS:"), value("VmHWM:"), value("RssAnon:"))
     }
 
     /// User + system CPU seconds of `pid` (fields 14 and 15 of /proc/pid/stat).
