@@ -10,11 +10,16 @@ struct CIDR: Sendable, Equatable {
     var isIPv4: Bool
 
     init?(_ text: String) {
-        guard let slash = text.firstIndex(of: "/") else { return nil }
+        // Byte-level parsing: CIDRs are parsed on every render, Character iteration is slow.
+        let utf8 = text.utf8
+        guard let slash = utf8.firstIndex(of: UInt8(ascii: "/")) else { return nil }
         let address = String(text[..<slash])
-        let prefix = text[text.index(after: slash)...]
-        guard !prefix.isEmpty, prefix.count <= 3, prefix.allSatisfy({ $0.isASCII && $0.isNumber }), let length = Int(prefix) else {
-            return nil
+        let prefix = utf8[utf8.index(after: slash)...]
+        guard !prefix.isEmpty, prefix.count <= 3 else { return nil }
+        var length = 0
+        for b in prefix {
+            guard b >= 0x30 && b <= 0x39 else { return nil }
+            length = length * 10 + Int(b - 0x30)
         }
         if let v4 = CIDR.parseIPv4(address) {
             guard length <= 32 else { return nil }
@@ -32,15 +37,33 @@ struct CIDR: Sendable, Equatable {
     }
 
     static func parseIPv4(_ s: String) -> [UInt8]? {
-        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
         var out: [UInt8] = []
-        for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-            if part.count > 1 && part.first == "0" { return nil }  // Go rejects leading zeros
-            guard let n = Int(part), n <= 255 else { return nil }
-            out.append(UInt8(n))
+        out.reserveCapacity(4)
+        var value = 0
+        var digits = 0
+        var leadingZero = false
+        func finishPart() -> Bool {
+            // Empty parts, more than 3 digits, leading zeros (Go rejects them) and values > 255 fail.
+            guard digits > 0, digits <= 3, !(leadingZero && digits > 1), value <= 255 else { return false }
+            out.append(UInt8(value))
+            value = 0
+            digits = 0
+            leadingZero = false
+            return true
         }
+        for b in s.utf8 {
+            if b == UInt8(ascii: ".") {
+                guard out.count < 3, finishPart() else { return nil }
+            } else if b >= 0x30 && b <= 0x39 {
+                if digits == 0 && b == 0x30 { leadingZero = true }
+                digits += 1
+                guard digits <= 3 else { return nil }
+                value = value * 10 + Int(b - 0x30)
+            } else {
+                return nil
+            }
+        }
+        guard out.count == 3, finishPart() else { return nil }
         return out
     }
 

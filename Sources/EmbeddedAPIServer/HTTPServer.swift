@@ -138,6 +138,8 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private var queue: [Pending] = []
     private var busy = false
     private var watch: ActiveWatch?
+    /// Whether the connection stays open after the current watch ends (HTTP keep-alive, as kube-apiserver does).
+    private var watchKeepAlive = false
     private var closed = false
 
     init(router: Router, registry: ConnectionRegistry) {
@@ -221,6 +223,7 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
                 context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
             }
         case .watch(let stream):
+            watchKeepAlive = h.isKeepAlive
             startWatch(stream, version: h.version, context: context)
         }
     }
@@ -325,7 +328,7 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     /// Minimum spacing of batches per watcher: under a write storm each watcher writes one batch
     /// (one flush, one syscall) per interval instead of one per change; an idle watcher still
     /// gets a change at once.
-    static let drainInterval = TimeAmount.milliseconds(2)
+    static let drainInterval = TimeAmount.milliseconds(5)
 
     /// Writes everything the watcher has pending with one flush; ends the stream when done.
     private func drainWatch(context: ChannelHandlerContext, deferred: Bool = false) {
@@ -364,11 +367,18 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         }
     }
 
-    /// Ends a watch response; a watch ends its connection (clients open a new one for the next request).
+    /// Ends a watch response. The connection stays usable for the next request when the client
+    /// asked for keep-alive (clients such as client-go pool it), otherwise it is closed.
     private func endStream(context: ChannelHandlerContext) {
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
-        closed = true
+        if watchKeepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            busy = false
+            processNext(context: context)
+        } else {
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            closed = true
+        }
     }
 
     private func deregister(_ watcher: Watcher) {

@@ -799,8 +799,12 @@ extension StoreState {
             if n > rv { return WatchPlan(watcher: nil, initial: [.error(Self.tooLarge(n, rv).status)]) }
             start = n
         }
-        let watcher = registerWatcher(storageKey: req.info.storageKey, namespace: req.info.namespaced && !req.namespace.isEmpty ? req.namespace : nil,
-                                                labelSelector: labelSelector, fieldSelector: fieldSelector)
+        let namespace = req.info.namespaced && !req.namespace.isEmpty ? req.namespace : nil
+        // Watchers with equal selectors see a change the same way: the fan-out evaluates it once.
+        let selectorKey = "\(namespace ?? "*")|\(q["labelSelector"] ?? "")|"
+            + fieldSelector.requirements.map { "\($0.field)\($0.negated ? "!=" : "=")\($0.value)" }.joined(separator: ",")
+        let watcher = registerWatcher(storageKey: req.info.storageKey, namespace: namespace,
+                                      labelSelector: labelSelector, fieldSelector: fieldSelector, selectorKey: selectorKey)
         var initial: [WatchItem] = []
         if let start {
             for e in history.events(after: start) where e.storageKey == req.info.storageKey {

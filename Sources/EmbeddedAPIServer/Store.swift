@@ -127,8 +127,12 @@ final class Watcher: Sendable {
     let labelSelector: LabelSelector
     let fieldSelector: FieldSelector
     let queue: WatchQueue
+    /// Equal for watchers whose namespace and selectors are equal (nil: never shared).
+    let selectorKey: String?
 
-    init(id: Int, storageKey: String, namespace: String?, labelSelector: LabelSelector, fieldSelector: FieldSelector, bufferSize: Int) {
+    init(id: Int, storageKey: String, namespace: String?, labelSelector: LabelSelector, fieldSelector: FieldSelector, bufferSize: Int,
+         selectorKey: String? = nil) {
+        self.selectorKey = selectorKey
         self.id = id
         self.storageKey = storageKey
         self.namespace = namespace
@@ -247,8 +251,15 @@ struct StoreState {
             // One shared encoding per event type seen by the watchers (selector transitions can
             // turn one change into ADDED for some and DELETED for others).
             var shared: [String: SharedEncoding] = [:]
+            var views: [String: (String, JSON)?] = [:]
             for w in ws.values {
-                guard let (t, o) = w.view(event) else { continue }
+                let view: (String, JSON)?
+                if let key = w.selectorKey {
+                    if let memo = views[key] { view = memo } else { view = w.view(event); views[key] = .some(view) }
+                } else {
+                    view = w.view(event)
+                }
+                guard let (t, o) = view else { continue }
                 let encoding: SharedEncoding
                 if let e = shared[t] { encoding = e } else { encoding = SharedEncoding(); shared[t] = encoding }
                 w.send(.event(type: t, object: o, shared: encoding))
@@ -259,9 +270,9 @@ struct StoreState {
     }
 
     mutating func registerWatcher(storageKey: String, namespace: String?, labelSelector: LabelSelector,
-                                  fieldSelector: FieldSelector) -> Watcher {
+                                  fieldSelector: FieldSelector, selectorKey: String? = nil) -> Watcher {
         let watcher = Watcher(id: nextWatcherID, storageKey: storageKey, namespace: namespace, labelSelector: labelSelector,
-                              fieldSelector: fieldSelector, bufferSize: watchBufferSize)
+                              fieldSelector: fieldSelector, bufferSize: watchBufferSize, selectorKey: selectorKey)
         nextWatcherID += 1
         watchers[storageKey, default: [:]][watcher.id] = watcher
         return watcher

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -157,8 +158,18 @@ enum Validation {
 
 /// Time formatting (spec §1).
 enum KubeTime {
+    /// The last formatted second: every create formats "now", and String(format:) is slow.
+    private static let lastSecond = Mutex<(second: Int, text: String)>((Int.min, ""))
+
     static func format(_ date: Date) -> String {
         let t = time_t(date.timeIntervalSince1970.rounded(.down))
+        if let cached = lastSecond.withLock({ $0.second == Int(t) ? $0.text : nil }) { return cached }
+        let text = formatUncached(t)
+        lastSecond.withLock { $0 = (Int(t), text) }
+        return text
+    }
+
+    private static func formatUncached(_ t: time_t) -> String {
         var tmv = tm()
         var tt = t
         gmtime_r(&tt, &tmv)

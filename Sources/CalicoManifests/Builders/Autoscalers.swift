@@ -70,6 +70,30 @@ enum ClusterProportionalAutoscalers {
     // MARK: §8.1 node CPVA
 
     static func nodeCPVAObjects(_ v: CalicoValues) -> [JSON] {
+        var objects = nodeCPVAStatic
+        objects.insert(nodeCPVADeployment(v), at: 1)
+        return objects
+    }
+
+    /// The nodeCPVA objects that never depend on the values, built once per process.
+    static let nodeCPVAStatic: [JSON] = [
+        configMap("calico-node-vertical-autoscaler", key: "node-autoscaler", nodeAutoscalerConfig),
+        K.serviceAccount("calico-node-cpva"),
+        K.clusterRole("calico-node-cpva", [
+            K.rule([""], ["nodes"], ["list"]),
+            K.rule(["apps", "extensions"], ["deployments", "daemonsets"], ["patch"]),
+        ]),
+        K.clusterRoleBinding("calico-node-cpva", subjects: [K.saSubject("calico-node-cpva")]),
+    ]
+
+    static func nodeCPVADeployment(_ v: CalicoValues) -> JSON {
+        K.settingImage(of: nodeCPVATemplate, to: v.images.calicoCPVA)
+    }
+
+    /// Everything but the image is constant: built once, the render only sets the image.
+    static let nodeCPVATemplate = nodeCPVADeployment(image: "")
+
+    static func nodeCPVADeployment(image: String) -> JSON {
         var templateLabels: JSONObject = ["k8s-app": "calico-node-autoscaler"]
         templateLabels.merge(K.networkingLabels(), uniquingKeysWith: { a, _ in a })
         let deployment = K.object("apps/v1", "Deployment", K.meta("calico-node-vertical-autoscaler", labels: ["k8s-app": "calico-node-autoscaler"]), [
@@ -90,7 +114,7 @@ enum ClusterProportionalAutoscalers {
                         ],
                         "dnsPolicy": "Default",
                         "containers": [[
-                            "image": .string(v.images.calicoCPVA),
+                            "image": .string(image),
                             "name": "autoscaler",
                             "command": [
                                 "/cpvpa", "--target=daemonset/calico-node", "--namespace=kube-system", "--logtostderr=true",
@@ -106,21 +130,43 @@ enum ClusterProportionalAutoscalers {
                 ],
             ],
         ])
-        return [
-            configMap("calico-node-vertical-autoscaler", key: "node-autoscaler", nodeAutoscalerConfig),
-            deployment,
-            K.serviceAccount("calico-node-cpva"),
-            K.clusterRole("calico-node-cpva", [
-                K.rule([""], ["nodes"], ["list"]),
-                K.rule(["apps", "extensions"], ["deployments", "daemonsets"], ["patch"]),
-            ]),
-            K.clusterRoleBinding("calico-node-cpva", subjects: [K.saSubject("calico-node-cpva")]),
-        ]
+        return deployment
     }
 
     // MARK: §8.2 typha CPHA
 
     static func typhaCPHAObjects(_ v: CalicoValues) -> [JSON] {
+        var objects = typhaCPHAStatic
+        objects.insert(typhaCPHADeployment(v), at: 1)
+        return objects
+    }
+
+    /// The typhaCPHA objects that never depend on the values, built once per process.
+    static let typhaCPHAStatic: [JSON] = [
+        configMap("calico-typha-horizontal-autoscaler", key: "ladder", typhaLadder),
+        K.serviceAccount("typha-cpha"),
+        K.clusterRole("typha-cpha", [K.rule([""], ["nodes"], ["list", "watch", "get"])]),
+        K.clusterRoleBinding("typha-cpha", subjects: [K.saSubject("typha-cpha")]),
+        K.object("rbac.authorization.k8s.io/v1", "Role", K.meta("typha-cpha"), [
+            "rules": [
+                K.rule([""], ["configmaps"], ["get"]),
+                K.rule(["apps", "extensions"], ["deployments/scale"], ["get", "update"]),
+            ],
+        ]),
+        K.object("rbac.authorization.k8s.io/v1", "RoleBinding", K.meta("typha-cpha"), [
+            "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "typha-cpha"],
+            "subjects": [K.saSubject("typha-cpha")],
+        ]),
+    ]
+
+    static func typhaCPHADeployment(_ v: CalicoValues) -> JSON {
+        K.settingImage(of: typhaCPHATemplate, to: v.images.calicoCPA)
+    }
+
+    /// Everything but the image is constant: built once, the render only sets the image.
+    static let typhaCPHATemplate = typhaCPHADeployment(image: "")
+
+    static func typhaCPHADeployment(image: String) -> JSON {
         var templateLabels = K.networkingLabels()
         templateLabels["origin"] = "gardener"
         templateLabels["k8s-app"] = "calico-typha-horizontal-autoscaler"
@@ -144,7 +190,7 @@ enum ClusterProportionalAutoscalers {
                             "seccompProfile": K.runtimeDefaultSeccomp,
                         ],
                         "containers": [[
-                            "image": .string(v.images.calicoCPA),
+                            "image": .string(image),
                             "name": "autoscaler",
                             "command": [
                                 "/cluster-proportional-autoscaler", "--namespace=kube-system",
@@ -159,28 +205,36 @@ enum ClusterProportionalAutoscalers {
                 ],
             ],
         ])
-        return [
-            configMap("calico-typha-horizontal-autoscaler", key: "ladder", typhaLadder),
-            deployment,
-            K.serviceAccount("typha-cpha"),
-            K.clusterRole("typha-cpha", [K.rule([""], ["nodes"], ["list", "watch", "get"])]),
-            K.clusterRoleBinding("typha-cpha", subjects: [K.saSubject("typha-cpha")]),
-            K.object("rbac.authorization.k8s.io/v1", "Role", K.meta("typha-cpha"), [
-                "rules": [
-                    K.rule([""], ["configmaps"], ["get"]),
-                    K.rule(["apps", "extensions"], ["deployments/scale"], ["get", "update"]),
-                ],
-            ]),
-            K.object("rbac.authorization.k8s.io/v1", "RoleBinding", K.meta("typha-cpha"), [
-                "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "typha-cpha"],
-                "subjects": [K.saSubject("typha-cpha")],
-            ]),
-        ]
+        return deployment
     }
 
     // MARK: §8.3 typha CPVA
 
     static func typhaCPVAObjects(_ v: CalicoValues) -> [JSON] {
+        var objects = typhaCPVAStatic
+        objects.insert(typhaCPVADeployment(v), at: 1)
+        return objects
+    }
+
+    /// The typhaCPVA objects that never depend on the values, built once per process.
+    static let typhaCPVAStatic: [JSON] = [
+        configMap("calico-typha-vertical-autoscaler", key: "typha-autoscaler", typhaAutoscalerConfig),
+        K.serviceAccount("typha-cpva"),
+        K.clusterRole("typha-cpva", [
+            K.rule([""], ["nodes"], ["list"]),
+            K.rule(["apps", "extensions"], ["deployments"], ["patch"]),
+        ]),
+        K.clusterRoleBinding("typha-cpva", subjects: [K.saSubject("typha-cpva")]),
+    ]
+
+    static func typhaCPVADeployment(_ v: CalicoValues) -> JSON {
+        K.settingImage(of: typhaCPVATemplate, to: v.images.calicoCPVA)
+    }
+
+    /// Everything but the image is constant: built once, the render only sets the image.
+    static let typhaCPVATemplate = typhaCPVADeployment(image: "")
+
+    static func typhaCPVADeployment(image: String) -> JSON {
         var templateLabels = K.networkingLabels()
         templateLabels["origin"] = "gardener"
         templateLabels["k8s-app"] = "calico-typha-vertical-autoscaler"
@@ -204,7 +258,7 @@ enum ClusterProportionalAutoscalers {
                             "seccompProfile": K.runtimeDefaultSeccomp,
                         ],
                         "containers": [[
-                            "image": .string(v.images.calicoCPVA),
+                            "image": .string(image),
                             "name": "autoscaler",
                             "command": [
                                 "/cpvpa", "--target=deployment/calico-typha-deploy", "--namespace=kube-system",
@@ -221,16 +275,7 @@ enum ClusterProportionalAutoscalers {
                 ],
             ],
         ])
-        return [
-            configMap("calico-typha-vertical-autoscaler", key: "typha-autoscaler", typhaAutoscalerConfig),
-            deployment,
-            K.serviceAccount("typha-cpva"),
-            K.clusterRole("typha-cpva", [
-                K.rule([""], ["nodes"], ["list"]),
-                K.rule(["apps", "extensions"], ["deployments"], ["patch"]),
-            ]),
-            K.clusterRoleBinding("typha-cpva", subjects: [K.saSubject("typha-cpva")]),
-        ]
+        return deployment
     }
 }
 
@@ -270,6 +315,9 @@ enum VerticalPodAutoscalers {
         if let m = minAllowed(v.typhaRequests) { main["minAllowed"] = m }
         return vpa("calico-typha", kind: "Deployment", target: "calico-typha-deploy", policies: [.object(main)])
     }
+
+    /// Constant: built once per process.
+    static let kubeControllersVPA = kubeControllers()
 
     static func kubeControllers() -> JSON {
         vpa("calico-kube-controllers", kind: "Deployment", target: "calico-kube-controllers", policies: [

@@ -161,7 +161,7 @@ enum CalicoNodeDaemonSet {
     static func calicoNodeContainer(_ v: CalicoValues) -> JSON {
         var c: JSONObject = [
             "name": "calico-node", "image": .string(v.images.calicoNode),
-            "envFrom": [["configMapRef": ["name": "kubernetes-services-endpoint", "optional": true]]],
+            "envFrom": Fixed.envFromServicesEndpoint,
         ]
         if v.monitoringEnabled {
             c["ports"] = [["containerPort": .int(Int64(v.felixMetricsPort)), "name": "metrics", "protocol": "TCP"]]
@@ -174,24 +174,13 @@ enum CalicoNodeDaemonSet {
                 "capabilities": ["add": ["NET_RAW", "NET_ADMIN", "NET_BIND_SERVICE"]],
             ]
         c["resources"] = K.requests(cpu: v.nodeCPURequest, memory: v.nodeMemoryRequest)
-        c["lifecycle"] = ["preStop": ["exec": ["command": ["/bin/calico-node", "-shutdown"]]]]
+        c["lifecycle"] = Fixed.lifecycle
         let bird = v.backend == "bird"
-        c["livenessProbe"] = [
-            "exec": ["command": K.strings(["/bin/calico-node", "-felix-live"] + (bird ? ["-bird-live"] : []))],
-            "periodSeconds": 10, "initialDelaySeconds": 10, "failureThreshold": 6, "timeoutSeconds": 10,
-        ]
-        c["readinessProbe"] = [
-            "exec": ["command": K.strings(["/bin/calico-node", "-felix-ready"] + (bird ? ["-bird-ready"] : []))],
-            "periodSeconds": 10, "timeoutSeconds": 10,
-        ]
-        var mounts: [JSON] = [
-            K.mount("cni-net-dir", "/host/etc/cni/net.d", readOnly: false),
-            K.mount("lib-modules", "/lib/modules", readOnly: true),
-            K.mount("xtables-lock", "/run/xtables.lock", readOnly: false),
-        ]
+        c["livenessProbe"] = bird ? Fixed.livenessProbeBird : Fixed.livenessProbe
+        c["readinessProbe"] = bird ? Fixed.readinessProbeBird : Fixed.readinessProbe
+        var mounts: [JSON] = Fixed.nodeMounts
         if v.privileged {
-            mounts.append(K.mount("var-run-calico", "/var/run/calico", readOnly: false))
-            mounts.append(K.mount("var-lib-calico", "/var/lib/calico", readOnly: false))
+            mounts.append(contentsOf: Fixed.privilegedNodeMounts)
         } else {
             mounts.append(K.mount("var-run", "/var/run", readOnly: false))
             mounts.append(K.mount("var-lib", "/var/lib", readOnly: false))
@@ -211,15 +200,10 @@ enum CalicoNodeDaemonSet {
         let vxlan = v.vxlanOverlay
         if v.hostLocalIPAM { e.append(K.env("USE_POD_CIDR", "true")) }
         if v.monitoringEnabled {
-            e.append(K.env("FELIX_PROMETHEUSMETRICSENABLED", "true"))
+            e.append(Fixed.felixMetricsEnabled)
             e.append(K.env("FELIX_PROMETHEUSMETRICSPORT", String(v.felixMetricsPort)))
         }
-        e.append(K.env("DATASTORE_TYPE", "kubernetes"))
-        e.append(K.envConfigMap("FELIX_TYPHAK8SSERVICENAME", key: "typha_service_name"))
-        e.append(K.env("WAIT_FOR_DATASTORE", "true"))
-        e.append(K.envField("NODENAME", "spec.nodeName"))
-        e.append(K.envConfigMap("CALICO_NETWORKING_BACKEND", key: "calico_backend"))
-        e.append(K.env("CLUSTER_TYPE", "k8s,bgp"))
+        e.append(contentsOf: Fixed.datastoreEnv)
         e.append(K.env("IP", v.ipv4.enabled ? "autodetect" : "none"))
         if v.ipv4.enabled {
             e.append(K.env("CALICO_IPV4POOL_\(v.ipv4.pool.uppercased())", v.ipv4.mode))
@@ -235,11 +219,7 @@ enum CalicoNodeDaemonSet {
             e.append(K.env("CALICO_ROUTER_ID", "hash"))
         }
         e.append(K.env("FELIX_IPV6SUPPORT", String(v.ipv6.enabled)))
-        e.append(K.envConfigMap("FELIX_IPINIPMTU", key: "veth_mtu"))
-        e.append(K.envConfigMap("FELIX_VXLANMTU", key: "veth_mtu"))
-        e.append(K.envConfigMap("FELIX_WIREGUARDMTU", key: "veth_mtu"))
-        e.append(K.env("CALICO_DISABLE_FILE_LOGGING", "true"))
-        e.append(K.env("FELIX_DEFAULTENDPOINTTOHOSTACTION", "ACCEPT"))
+        e.append(contentsOf: Fixed.mtuEnv)
         if !vxlan { e.append(K.env("FELIX_IPINIPENABLED", String(v.ipinipEnabled))) }
         e.append(K.env("FELIX_BPFENABLED", String(v.bpfEnabled)))
         if v.bpfEnabled && !v.kubeProxyIPTablesCleanup {
@@ -247,14 +227,13 @@ enum CalicoNodeDaemonSet {
             e.append(K.env("FELIX_BPFKUBEPROXYHEALTHZPORT", "10257"))
         }
         e.append(K.env("FELIX_BPFKUBEPROXYIPTABLESCLEANUPENABLED", String(v.kubeProxyIPTablesCleanup)))
-        e.append(K.env("FELIX_HEALTHENABLED", "true"))
-        e.append(K.env("FELIX_NATPORTRANGE", "32768:65535"))
+        e.append(contentsOf: Fixed.healthEnv)
         if let slp = v.serviceLoopPrevention { e.append(K.env("FELIX_SERVICELOOPPREVENTION", slp)) }
         if v.nftablesEnabled { e.append(K.env("FELIX_NFTABLESMODE", "Enabled")) }
         if v.snatToUpstreamDNS { e.append(K.env("FELIX_CHAININSERTMODE", "Append")) }
         if v.ipv4.wireguard { e.append(K.env("FELIX_WIREGUARDENABLED", "true")) }
         if v.ipv6.wireguard { e.append(K.env("FELIX_WIREGUARDENABLEDV6", "true")) }
-        e.append(K.env("CALICO_MANAGE_CNI", "true"))
+        e.append(Fixed.manageCNI)
         if vxlan {
             e.append(K.env("CALICO_IPV4POOL_IPIP", "Never"))
             e.append(K.env("FELIX_VXLANENABLED", "true"))
@@ -265,10 +244,9 @@ enum CalicoNodeDaemonSet {
     // MARK: §4.4 volumes
 
     static func volumes(_ v: CalicoValues) -> [JSON] {
-        var vols: [JSON] = [K.hostPath("lib-modules", "/lib/modules")]
+        var vols: [JSON] = [Fixed.libModulesVolume]
         if v.privileged {
-            vols.append(K.hostPath("var-run-calico", "/var/run/calico", type: "DirectoryOrCreate"))
-            vols.append(K.hostPath("var-lib-calico", "/var/lib/calico", type: "DirectoryOrCreate"))
+            vols.append(contentsOf: Fixed.privilegedVolumes)
         } else {
             vols.append(K.hostPath("var-run", "/var/run"))
             vols.append(K.hostPath("var-lib", "/var/lib"))
@@ -280,10 +258,69 @@ enum CalicoNodeDaemonSet {
             vols.append(K.hostPath("bpffs", "/sys/fs/bpf", type: "Directory"))
             vols.append(K.hostPath("nodeproc", "/proc"))
         }
-        vols.append(K.hostPath("cni-bin-dir", "/opt/cni/bin", type: "DirectoryOrCreate"))
-        vols.append(K.hostPath("cni-net-dir", "/etc/cni/net.d"))
-        vols.append(K.hostPath("cni-log-dir", "/var/log/calico/cni"))
-        vols.append(K.hostPath("policysync", "/var/run/nodeagent", type: "DirectoryOrCreate"))
+        vols.append(contentsOf: Fixed.trailingVolumes)
         return vols
+    }
+
+    /// Parts of the DaemonSet that never depend on the values, built once per process: the
+    /// render hot path then only retains them instead of building (and freeing) the same
+    /// small objects on every render.
+    enum Fixed {
+        static let felixMetricsEnabled = K.env("FELIX_PROMETHEUSMETRICSENABLED", "true")
+        static let datastoreEnv: [JSON] = [
+            K.env("DATASTORE_TYPE", "kubernetes"),
+            K.envConfigMap("FELIX_TYPHAK8SSERVICENAME", key: "typha_service_name"),
+            K.env("WAIT_FOR_DATASTORE", "true"),
+            K.envField("NODENAME", "spec.nodeName"),
+            K.envConfigMap("CALICO_NETWORKING_BACKEND", key: "calico_backend"),
+            K.env("CLUSTER_TYPE", "k8s,bgp"),
+        ]
+        static let mtuEnv: [JSON] = [
+            K.envConfigMap("FELIX_IPINIPMTU", key: "veth_mtu"),
+            K.envConfigMap("FELIX_VXLANMTU", key: "veth_mtu"),
+            K.envConfigMap("FELIX_WIREGUARDMTU", key: "veth_mtu"),
+            K.env("CALICO_DISABLE_FILE_LOGGING", "true"),
+            K.env("FELIX_DEFAULTENDPOINTTOHOSTACTION", "ACCEPT"),
+        ]
+        static let healthEnv: [JSON] = [K.env("FELIX_HEALTHENABLED", "true"), K.env("FELIX_NATPORTRANGE", "32768:65535")]
+        static let manageCNI = K.env("CALICO_MANAGE_CNI", "true")
+        static let envFromServicesEndpoint: JSON = [["configMapRef": ["name": "kubernetes-services-endpoint", "optional": true]]]
+        static let lifecycle: JSON = ["preStop": ["exec": ["command": ["/bin/calico-node", "-shutdown"]]]]
+        static func livenessProbe(bird: Bool) -> JSON {
+            [
+                "exec": ["command": K.strings(["/bin/calico-node", "-felix-live"] + (bird ? ["-bird-live"] : []))],
+                "periodSeconds": 10, "initialDelaySeconds": 10, "failureThreshold": 6, "timeoutSeconds": 10,
+            ]
+        }
+        static func readinessProbe(bird: Bool) -> JSON {
+            [
+                "exec": ["command": K.strings(["/bin/calico-node", "-felix-ready"] + (bird ? ["-bird-ready"] : []))],
+                "periodSeconds": 10, "timeoutSeconds": 10,
+            ]
+        }
+        static let livenessProbe = livenessProbe(bird: false)
+        static let livenessProbeBird = livenessProbe(bird: true)
+        static let readinessProbe = readinessProbe(bird: false)
+        static let readinessProbeBird = readinessProbe(bird: true)
+        static let nodeMounts: [JSON] = [
+            K.mount("cni-net-dir", "/host/etc/cni/net.d", readOnly: false),
+            K.mount("lib-modules", "/lib/modules", readOnly: true),
+            K.mount("xtables-lock", "/run/xtables.lock", readOnly: false),
+        ]
+        static let privilegedNodeMounts: [JSON] = [
+            K.mount("var-run-calico", "/var/run/calico", readOnly: false),
+            K.mount("var-lib-calico", "/var/lib/calico", readOnly: false),
+        ]
+        static let libModulesVolume = K.hostPath("lib-modules", "/lib/modules")
+        static let privilegedVolumes: [JSON] = [
+            K.hostPath("var-run-calico", "/var/run/calico", type: "DirectoryOrCreate"),
+            K.hostPath("var-lib-calico", "/var/lib/calico", type: "DirectoryOrCreate"),
+        ]
+        static let trailingVolumes: [JSON] = [
+            K.hostPath("cni-bin-dir", "/opt/cni/bin", type: "DirectoryOrCreate"),
+            K.hostPath("cni-net-dir", "/etc/cni/net.d"),
+            K.hostPath("cni-log-dir", "/var/log/calico/cni"),
+            K.hostPath("policysync", "/var/run/nodeagent", type: "DirectoryOrCreate"),
+        ]
     }
 }

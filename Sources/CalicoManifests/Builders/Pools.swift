@@ -127,16 +127,25 @@ enum MultusObjects {
                 ],
             ],
         ])
-        return [
-            CalicoCRDs.networkAttachmentDefinition,
-            K.clusterRole("multus", [
-                K.rule(["k8s.cni.cncf.io"], ["*"], ["*"]),
-                K.rule([""], ["pods", "pods/status"], ["get", "list", "update", "watch"]),
-                K.rule(["", "events.k8s.io"], ["events"], ["create", "patch", "update"]),
-            ]),
-            K.clusterRoleBinding("multus", subjects: [K.saSubject("multus")]),
-            K.serviceAccount("multus"),
-            daemonSet,
-        ]
+        var objects = staticObjects
+        objects.append(daemonSet)
+        return objects
+    }
+
+    /// The Multus objects that never depend on the values, built once per process.
+    static let staticObjects: [JSON] = [
+        CalicoCRDs.networkAttachmentDefinition,
+        K.clusterRole("multus", [
+            K.rule(["k8s.cni.cncf.io"], ["*"], ["*"]),
+            K.rule([""], ["pods", "pods/status"], ["get", "list", "update", "watch"]),
+            K.rule(["", "events.k8s.io"], ["events"], ["create", "patch", "update"]),
+        ]),
+        K.clusterRoleBinding("multus", subjects: [K.saSubject("multus")]),
+        K.serviceAccount("multus"),
+    ]
+
+    /// The Multus DaemonSet (images and the CNI-plugins init container depend on the values).
+    static func daemonSet(_ v: CalicoValues) -> JSON {
+        build(v).last ?? .null
     }
 }

@@ -116,6 +116,13 @@ enum TyphaDeployment {
 /// calico-kube-controllers Deployment and PodDisruptionBudget (rendering.md §7).
 enum KubeControllersDeployment {
     static func build(_ v: CalicoValues) -> JSON {
+        K.settingImage(of: template, to: v.images.calicoKubeControllers)
+    }
+
+    /// Everything but the image is constant: built once, the render only sets the image.
+    static let template = build(image: "")
+
+    static func build(image: String) -> JSON {
         var templateLabels = K.networkingLabels()
         templateLabels["origin"] = "gardener"
         templateLabels["k8s-app"] = "calico-kube-controllers"
@@ -140,7 +147,7 @@ enum KubeControllersDeployment {
                         "securityContext": ["seccompProfile": K.runtimeDefaultSeccomp],
                         "containers": [[
                             "name": "calico-kube-controllers",
-                            "image": .string(v.images.calicoKubeControllers),
+                            "image": .string(image),
                             "env": [K.env("ENABLED_CONTROLLERS", "node,loadbalancer"), K.env("DATASTORE_TYPE", "kubernetes")],
                             "resources": K.requests(cpu: "10m", memory: "50Mi"),
                             "livenessProbe": [
