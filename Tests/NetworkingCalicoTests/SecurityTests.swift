@@ -11,10 +11,10 @@ import TestSupport
 /// the logs of either binary at the most verbose level.
 @Suite(.serialized) struct SecurityTests {
     /// Sends a plaintext HTTP request to a TLS port; answers whatever came back (bounded wait).
-    static func plaintextExchange(port: Int, request: String) throws -> [UInt8] {
+    /// A TCP connection to 127.0.0.1:`port` with a 5 s receive timeout, or nil.
+    static func connectLoopback(port: Int) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
-        defer { close(fd) }
+        guard fd >= 0 else { return nil }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
@@ -24,7 +24,16 @@ import TestSupport
         let connected = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        try #require(connected == 0, "cannot connect to 127.0.0.1:\(port)")
+        guard connected == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    static func plaintextExchange(port: Int, request: String) throws -> [UInt8] {
+        let fd = try #require(connectLoopback(port: port), "cannot connect to 127.0.0.1:\(port)")
+        defer { close(fd) }
         let bytes = Array(request.utf8)
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var answer: [UInt8] = []
@@ -192,16 +201,10 @@ import TestSupport
     static func waitForListening(port: Int) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            addr.sin_port = UInt16(port).bigEndian
-            let ok = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            if let fd = connectLoopback(port: port) {
+                close(fd)
+                return
             }
-            close(fd)
-            if ok == 0 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         Issue.record("nothing listens on \(port) after 30 s")
