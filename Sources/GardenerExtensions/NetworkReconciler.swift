@@ -83,26 +83,35 @@ public struct NetworkReconciler: Reconciler {
         var log = logger
         log[metadataKey: "network"] = .string(request.name)
         log[metadataKey: "namespace"] = .string(request.namespace ?? "")
+        // The object as the wrapper last saw it (its GET, or the answer to its patch) is as fresh
+        // as a second GET would be: the inner reconciler starts from it.
+        var latest: JSON?
         do {
             let obj = try await client.get(.networks, namespace: request.namespace, name: request.name)
+            latest = obj
             switch ExtensionOperation.operationAnnotation(obj) {
             case GardenerConstants.operationWaitForState?:
                 log.info("Skipping reconciliation: waiting for state")
                 return .done
             case GardenerConstants.operationReconcile?:
-                _ = try await removeOperationAnnotation(request.name, request.namespace)
+                latest = try await removeOperationAnnotation(request.name, request.namespace)
             default: break
             }
         } catch let e as KubeError where e.isNotFound {
             // The inner reconciler stops on NotFound.
+            latest = nil
         }
-        return try await reconcileInner(request, log)
+        return try await reconcileInner(request, log, latest: latest)
     }
 
-    private func reconcileInner(_ request: ReconcileRequest, _ log: Logger) async throws -> ReconcileResult {
+    private func reconcileInner(_ request: ReconcileRequest, _ log: Logger, latest: JSON? = nil) async throws -> ReconcileResult {
         let obj: JSON
         do {
-            obj = try await client.get(.networks, namespace: request.namespace, name: request.name)
+            if let latest {
+                obj = latest
+            } else {
+                obj = try await client.get(.networks, namespace: request.namespace, name: request.name)
+            }
         } catch let e as KubeError where e.isNotFound {
             log.info("Object is gone, stop reconciling")
             return .done
