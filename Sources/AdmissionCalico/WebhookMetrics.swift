@@ -5,7 +5,9 @@ import Synchronization
 /// - `controller_runtime_webhook_requests_total{webhook,code}` (code = HTTP status code),
 /// - `controller_runtime_webhook_latency_seconds{webhook}` histogram (Prometheus default buckets),
 /// - `controller_runtime_webhook_requests_in_flight{webhook}` gauge,
-/// - `admission_calico_webhook_decisions_total{webhook,outcome}` (allowed, denied, errored, skipped, malformed).
+/// - `admission_calico_webhook_decisions_total{webhook,outcome}` (allowed, denied, errored, skipped, malformed),
+/// - `admission_calico_webhook_decision_duration_seconds{webhook,outcome}` histogram (same buckets):
+///   latency by outcome, which controller-runtime's histogram cannot tell apart.
 ///
 /// (Own small implementation: the hot path is one lock acquisition over fixed-size state.)
 public final class WebhookMetrics: Sendable {
@@ -20,6 +22,10 @@ public final class WebhookMetrics: Sendable {
         var count: UInt64 = 0
         var sum: Double = 0
         var bucketCounts = [UInt64](repeating: 0, count: WebhookMetrics.buckets.count)
+        /// Per outcome: bucket counts (first matching bucket) and the sum of seconds.
+        var outcomeBuckets = [[UInt64]](
+            repeating: [UInt64](repeating: 0, count: WebhookMetrics.buckets.count), count: AdmissionOutcome.allCases.count)
+        var outcomeSums = [Double](repeating: 0, count: AdmissionOutcome.allCases.count)
     }
 
     private let state = Mutex(State())
@@ -36,7 +42,11 @@ public final class WebhookMetrics: Sendable {
             s.count += 1
             s.sum += seconds
             // Buckets are cumulative in the exposition; store the first matching bucket only.
-            if let i = Self.buckets.firstIndex(where: { seconds <= $0 }) { s.bucketCounts[i] += 1 }
+            s.outcomeSums[outcomeIndex] += seconds
+            if let i = Self.buckets.firstIndex(where: { seconds <= $0 }) {
+                s.bucketCounts[i] += 1
+                s.outcomeBuckets[outcomeIndex][i] += 1
+            }
         }
     }
 
@@ -78,6 +88,19 @@ public final class WebhookMetrics: Sendable {
         out += "# TYPE admission_calico_webhook_decisions_total counter\n"
         for (i, o) in AdmissionOutcome.allCases.enumerated() {
             out += "admission_calico_webhook_decisions_total{outcome=\"\(o.rawValue)\",\(w)} \(s.outcomes[i])\n"
+        }
+        out += "# HELP admission_calico_webhook_decision_duration_seconds Latency of admission requests by outcome.\n"
+        out += "# TYPE admission_calico_webhook_decision_duration_seconds histogram\n"
+        for (i, o) in AdmissionOutcome.allCases.enumerated() {
+            let labels = "outcome=\"\(o.rawValue)\",\(w)"
+            var running: UInt64 = 0
+            for (j, b) in Self.buckets.enumerated() {
+                running += s.outcomeBuckets[i][j]
+                out += "admission_calico_webhook_decision_duration_seconds_bucket{\(labels),le=\"\(Self.format(b))\"} \(running)\n"
+            }
+            out += "admission_calico_webhook_decision_duration_seconds_bucket{\(labels),le=\"+Inf\"} \(s.outcomes[i])\n"
+            out += "admission_calico_webhook_decision_duration_seconds_sum{\(labels)} \(s.outcomeSums[i])\n"
+            out += "admission_calico_webhook_decision_duration_seconds_count{\(labels)} \(s.outcomes[i])\n"
         }
         return out
     }

@@ -63,6 +63,8 @@ func withWebhookServer<T>(requestTimeout: TimeAmount = .seconds(10), idleTimeout
             #expect(metrics.text.contains("admission_calico_webhook_decisions_total{outcome=\"denied\",webhook=\"/webhooks/validate\"} 1\n"))
             #expect(metrics.text.contains("admission_calico_webhook_decisions_total{outcome=\"allowed\",webhook=\"/webhooks/validate\"} 1\n"))
             #expect(metrics.text.contains("admission_calico_webhook_decisions_total{outcome=\"skipped\",webhook=\"/webhooks/validate\"} 1\n"))
+            #expect(metrics.text.contains("admission_calico_webhook_decision_duration_seconds_count{outcome=\"denied\",webhook=\"/webhooks/validate\"} 1\n"))
+            #expect(metrics.text.contains("admission_calico_webhook_decision_duration_seconds_bucket{outcome=\"allowed\",webhook=\"/webhooks/validate\",le=\"+Inf\"} 1\n"))
             #expect(!metrics.text.contains("admission_calico_webhook_requests_total"))
             let health = try await TestHTTPSClient.request(port: server.port, caPEM: certs.caCertificatePEM, method: .GET, path: "/healthz")
             #expect(health.status == 200)
