@@ -94,29 +94,16 @@ import TestSupport
     @Test func controllerBinaryReconcilesAndStopsOnSIGTERM() async throws {
         try await Env.with { env in
             let dir = try Self.workDir()
-            let kubeconfig = try env.server.writeTemporaryKubeconfig()
             try await env.createExample()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try Self.binary())
-            process.arguments = [
-                "--kubeconfig", kubeconfig, "--config-file", "example/00-componentconfig.yaml",
-                "--leader-election-namespace", "kube-system", "--heartbeat-namespace", "kube-system",
-                "--metrics-bind-address", "127.0.0.1:0", "--health-bind-address", "127.0.0.1:0",
-            ]
-            process.currentDirectoryURL = dir
-            let err = Pipe()
-            process.standardError = err
-            process.standardOutput = Pipe()
-            try process.run()
+            let (process, logPath) = try Self.startController(env: env, dir: dir)
             defer { if process.isRunning { process.terminate() } }
             let obj = try await env.waitReconciled(timeout: .seconds(60))
             #expect(obj[path: "status", "providerStatus", "kind"] == "NetworkStatus")
             kill(process.processIdentifier, SIGTERM)
-            let deadline = ContinuousClock.now + .seconds(20)
-            while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
-            #expect(!process.isRunning, "still running 20 s after SIGTERM")
-            if !process.isRunning { #expect(process.terminationStatus == 0) }
-            let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let exited = try await Self.waitForExit(process, timeout: .seconds(20))
+            #expect(exited, "still running 20 s after SIGTERM")
+            if exited { #expect(process.terminationStatus == 0) }
+            let log = try String(contentsOf: logPath, encoding: .utf8)
             #expect(log.contains("Starting networking-calico"))
             // The lease was released on graceful shutdown.
             let lease = try await env.client.get(.leases, namespace: "kube-system", name: "networking-calico-leader-election")
@@ -124,7 +111,8 @@ import TestSupport
         }
     }
 
-    /// Starts the production binary against `env`'s server (leader election in kube-system).
+    /// Starts the production binary against `env`'s server (leader election in kube-system);
+    /// stdout and stderr go to the returned log file.
     static func startController(env: Env, dir: URL, extraArguments: [String] = []) throws -> (Process, URL) {
         let kubeconfig = try env.server.writeTemporaryKubeconfig()
         let logPath = dir.appendingPathComponent("controller-\(UUID().uuidString.prefix(8)).log")
@@ -137,8 +125,9 @@ import TestSupport
             "--metrics-bind-address", "127.0.0.1:0", "--health-bind-address", "127.0.0.1:0",
         ] + extraArguments
         process.currentDirectoryURL = dir
-        process.standardError = try FileHandle(forWritingTo: logPath)
-        process.standardOutput = FileHandle.nullDevice
+        let log = try FileHandle(forWritingTo: logPath)
+        process.standardError = log
+        process.standardOutput = log
         try process.run()
         return (process, logPath)
     }

@@ -85,21 +85,8 @@ import TestSupport
     @Test func logsHoldNoTokensKeysOrSecretData() async throws {
         try await Env.with { env in
             let dir = try BinaryTests.workDir()
-            let kubeconfig = try env.server.writeTemporaryKubeconfig()
             try await env.createExample()
-            let logPath = dir.appendingPathComponent("controller.log")
-            FileManager.default.createFile(atPath: logPath.path, contents: nil)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try BinaryTests.binary())
-            process.arguments = [
-                "--kubeconfig", kubeconfig, "--config-file", "example/00-componentconfig.yaml",
-                "--leader-election-namespace", "kube-system", "--heartbeat-namespace", "kube-system",
-                "--metrics-bind-address", "127.0.0.1:0", "--health-bind-address", "127.0.0.1:0", "--log-level", "debug",
-            ]
-            process.currentDirectoryURL = dir
-            process.standardError = try FileHandle(forWritingTo: logPath)
-            process.standardOutput = try FileHandle(forWritingTo: logPath)
-            try process.run()
+            let (process, logPath) = try BinaryTests.startController(env: env, dir: dir, extraArguments: ["--log-level", "debug"])
             defer { if process.isRunning { process.terminate() } }
 
             let reconciled = try await env.waitReconciled(timeout: .seconds(60))
@@ -118,8 +105,7 @@ import TestSupport
             try await env.client.delete(.networks, namespace: Env.namespace, name: Env.name)
             try await env.waitForNetwork(timeout: .seconds(60), "Network gone") { $0 == nil }
             kill(process.processIdentifier, SIGTERM)
-            let deadline = ContinuousClock.now + .seconds(20)
-            while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            _ = try await BinaryTests.waitForExit(process, timeout: .seconds(20))
 
             let controllerLog = try String(contentsOf: logPath, encoding: .utf8)
             #expect(controllerLog.contains("\"level\":\"debug\"") || controllerLog.contains("debug"), "debug logging was not on")
@@ -139,8 +125,7 @@ import TestSupport
             }
             #expect(vwc != nil, "webhook configuration not registered: \((try? String(contentsOf: admissionLog, encoding: .utf8)) ?? "")")
             kill(admission.processIdentifier, SIGTERM)
-            let stop = ContinuousClock.now + .seconds(20)
-            while admission.isRunning && ContinuousClock.now < stop { try await Task.sleep(for: .milliseconds(100)) }
+            _ = try await BinaryTests.waitForExit(admission, timeout: .seconds(20))
             let keyPEM = try String(contentsOf: certDir.appendingPathComponent("tls.key"), encoding: .utf8)
             let keyLine = try #require(keyPEM.split(separator: "\n").dropFirst().first.map(String.init))
             Self.expectClean(try String(contentsOf: admissionLog, encoding: .utf8), "admission", secrets: [env.server.token, keyLine])
