@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "KubeJSON", dependencies: [
             .product(name: "Collections", package: "swift-collections"),
             .product(name: "Yams", package: "Yams"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "KubeClient", dependencies: [
             "KubeJSON",

@@ -15,8 +15,15 @@ public struct ManagedResources: Sendable {
     public static let noCleanupLabel = "shoot.gardener.cloud/no-cleanup"
 
     public let client: KubernetesClient
+    /// Informer store of the ManagedResources this extension writes, if any. Reads come from it,
+    /// as the reference reads through its cached client; a miss or a stale entry is caught by the
+    /// API server (409 on create or update) and answered with a live read.
+    public let cache: Store?
 
-    public init(client: KubernetesClient) { self.client = client }
+    public init(client: KubernetesClient, cache: Store? = nil) {
+        self.client = client
+        self.cache = cache
+    }
 
     /// Gardener's secret checksum: sha256 over the concatenated hex sha256 of each value, keys sorted.
     public static func checksum(_ data: [String: [UInt8]]) -> String { SHA256Digest.hexOfValueDigests(data) }
@@ -38,6 +45,15 @@ public struct ManagedResources: Sendable {
         public var secretName: String
         public var secretWritten: Bool
         public var managedResourceWritten: Bool
+        /// Whether the ManagedResource existed before this call (false on a first deployment).
+        public var managedResourceExisted: Bool
+
+        public init(secretName: String, secretWritten: Bool, managedResourceWritten: Bool, managedResourceExisted: Bool) {
+            self.secretName = secretName
+            self.secretWritten = secretWritten
+            self.managedResourceWritten = managedResourceWritten
+            self.managedResourceExisted = managedResourceExisted
+        }
     }
 
     /// Creates or updates the secret and ManagedResource "for shoot" (no class, injected
@@ -47,18 +63,44 @@ public struct ManagedResources: Sendable {
         namespace: String, name: String, origin: String, keepObjects: Bool, data: [String: [UInt8]]
     ) async throws -> WriteResult {
         let secretName = Self.secretName(managedResourceName: name, data: data)
+        let existing: JSON?
+        do {
+            existing = try await currentManagedResource(namespace: namespace, name: name)
+        } catch {
+            throw WrappedError.wrap("could not create or update managed resource", error)
+        }
+        // The secret's name is derived from its content: unless the ManagedResource already
+        // references it, the secret is new and is created without a read first.
+        let referenced = existing.map { ManagedResource(raw: $0).secretRefs.contains(secretName) } ?? false
         let secretWritten: Bool
         do {
-            secretWritten = try await writeSecret(namespace: namespace, name: secretName, data: data)
+            secretWritten = try await writeSecret(namespace: namespace, name: secretName, data: data, likelyMissing: !referenced)
         } catch {
             throw WrappedError.wrap("could not create or update secret of managed resources", error)
         }
         do {
             let mrWritten = try await writeManagedResource(
-                namespace: namespace, name: name, origin: origin, keepObjects: keepObjects, secretName: secretName)
-            return WriteResult(secretName: secretName, secretWritten: secretWritten, managedResourceWritten: mrWritten)
+                namespace: namespace, name: name, origin: origin, keepObjects: keepObjects, secretName: secretName,
+                existing: existing)
+            return WriteResult(
+                secretName: secretName, secretWritten: secretWritten, managedResourceWritten: mrWritten,
+                managedResourceExisted: existing != nil)
         } catch {
             throw WrappedError.wrap("could not create or update managed resource", error)
+        }
+    }
+
+    /// The ManagedResource from the cache when there is one (a miss counts as absent), else live.
+    private func currentManagedResource(namespace: String, name: String) async throws -> JSON? {
+        if let cache { return cache.get(namespace: namespace, name: name) }
+        return try await liveManagedResource(namespace: namespace, name: name)
+    }
+
+    private func liveManagedResource(namespace: String, name: String) async throws -> JSON? {
+        do {
+            return try await client.get(.managedResources, namespace: namespace, name: name)
+        } catch let e as KubeError where e.isNotFound {
+            return nil
         }
     }
 
@@ -84,8 +126,17 @@ public struct ManagedResources: Sendable {
     }
 
     /// GET; create when missing; PUT only when labels/annotations/type/data/immutable differ.
-    private func writeSecret(namespace: String, name: String, data: [String: [UInt8]]) async throws -> Bool {
+    /// `likelyMissing`: create first and read only if it exists after all.
+    private func writeSecret(
+        namespace: String, name: String, data: [String: [UInt8]], likelyMissing: Bool
+    ) async throws -> Bool {
         let desired = desiredSecret(namespace: namespace, name: name, data: data)
+        if likelyMissing {
+            do {
+                _ = try await client.create(.secrets, namespace: namespace, desired)
+                return true
+            } catch let e as KubeError where e.isAlreadyExists {}
+        }
         let existing: JSON
         do {
             existing = try await client.get(.secrets, namespace: namespace, name: name)
@@ -131,29 +182,52 @@ public struct ManagedResources: Sendable {
     }
 
     private func writeManagedResource(
-        namespace: String, name: String, origin: String, keepObjects: Bool, secretName: String
+        namespace: String, name: String, origin: String, keepObjects: Bool, secretName: String, existing: JSON?
     ) async throws -> Bool {
-        let existing: JSON
-        do {
-            existing = try await client.get(.managedResources, namespace: namespace, name: name)
-        } catch let e as KubeError where e.isNotFound {
+        guard let existing else {
             let fresh: JSON = [
                 "apiVersion": .string(Resource.managedResources.apiVersion), "kind": "ManagedResource",
                 "metadata": ["name": .string(name), "namespace": .string(namespace)],
             ]
-            _ = try await client.create(
-                .managedResources, namespace: namespace,
-                Self.applyDesired(to: fresh, origin: origin, keepObjects: keepObjects, secretName: secretName))
-            return true
+            do {
+                _ = try await client.create(
+                    .managedResources, namespace: namespace,
+                    Self.applyDesired(to: fresh, origin: origin, keepObjects: keepObjects, secretName: secretName))
+                return true
+            } catch let e as KubeError where e.isAlreadyExists && cache != nil {
+                // The cache has not seen it yet: continue from a live read.
+                guard let live = try await liveManagedResource(namespace: namespace, name: name) else { throw e }
+                return try await updateManagedResource(
+                    live, origin: origin, keepObjects: keepObjects, secretName: secretName, retryOnConflict: false)
+            }
         }
-        // Secrets referenced so far become collectable once no longer referenced.
-        for old in ManagedResource(raw: existing).secretRefs {
+        return try await updateManagedResource(
+            existing, origin: origin, keepObjects: keepObjects, secretName: secretName, retryOnConflict: cache != nil)
+    }
+
+    /// Marks the previously referenced secrets collectable, then PUTs the desired state when it
+    /// differs. `retryOnConflict`: `existing` came from the cache and may be stale; a 409 is
+    /// answered once with a live read.
+    private func updateManagedResource(
+        _ existing: JSON, origin: String, keepObjects: Bool, secretName: String, retryOnConflict: Bool
+    ) async throws -> Bool {
+        let namespace = existing[path: "metadata", "namespace"]?.stringValue ?? ""
+        let name = existing[path: "metadata", "name"]?.stringValue ?? ""
+        // Secrets referenced so far become collectable once no longer referenced. The current
+        // secret was just written with that label.
+        for old in ManagedResource(raw: existing).secretRefs where old != secretName {
             try await markGarbageCollectable(namespace: namespace, secret: old)
         }
         let desired = Self.applyDesired(to: existing, origin: origin, keepObjects: keepObjects, secretName: secretName)
         if desired == existing { return false }
-        _ = try await client.update(.managedResources, namespace: namespace, desired)
-        return true
+        do {
+            _ = try await client.update(.managedResources, namespace: namespace, desired)
+            return true
+        } catch let e as KubeError where e.isConflict && retryOnConflict {
+            guard let live = try await liveManagedResource(namespace: namespace, name: name) else { throw e }
+            return try await updateManagedResource(
+                live, origin: origin, keepObjects: keepObjects, secretName: secretName, retryOnConflict: false)
+        }
     }
 
     private func markGarbageCollectable(namespace: String, secret: String) async throws {

@@ -7,17 +7,36 @@ import Logging
 /// The provider-specific part of a Network controller. The generic reconciler handles
 /// finalizers, status and operation annotations around these calls (contract §5).
 public protocol Actuator: Sendable {
-    /// Create/update everything to the desired state (may patch `status.providerStatus` /
-    /// `status.ipFamilies`). Throw `RequeueAfterError` to retry after a fixed delay.
-    func reconcile(_ network: Network, cluster: Cluster) async throws
+    /// Create/update everything to the desired state and return the provider's status fields
+    /// (`providerStatus`, `ipFamilies`), which the reconciler writes with the Succeeded status.
+    /// Throw `RequeueAfterError` to retry after a fixed delay.
+    func reconcile(_ network: Network, cluster: Cluster) async throws -> StatusFields
     /// Remove everything the extension created and wait until it is gone.
     func delete(_ network: Network, cluster: Cluster) async throws
     /// Called instead of `delete` when the Shoot requests force deletion.
     func forceDelete(_ network: Network, cluster: Cluster) async throws
     /// Keep shoot objects (keepObjects), then remove seed-side objects.
     func migrate(_ network: Network, cluster: Cluster) async throws
-    /// Restore from `status.state`, then reconcile.
-    func restore(_ network: Network, cluster: Cluster) async throws
+    /// Restore from `status.state`, then reconcile (status fields as for `reconcile`).
+    func restore(_ network: Network, cluster: Cluster) async throws -> StatusFields
+}
+
+/// Fields of `status` an actuator reports; they go out with the operation's final status write,
+/// so a successful reconcile costs one status write, not two. `.null` removes a field.
+public struct StatusFields: Sendable, Equatable {
+    public var fields: JSONObject
+
+    public init(_ fields: JSONObject) { self.fields = fields }
+
+    /// No fields.
+    public static let none = StatusFields(JSONObject())
+
+    /// `status` with these fields set (or removed for `.null`).
+    public func applied(to status: JSON) -> JSON {
+        var s = status.isObject ? status : .emptyObject
+        for (key, value) in fields { s[key] = value == .null ? nil : value }
+        return s
+    }
 }
 
 /// Settings of the generic Network reconciler and its controller.
@@ -59,15 +78,18 @@ public struct NetworkReconciler: Reconciler {
     public let client: KubernetesClient
     public let actuator: any Actuator
     public let options: NetworkControllerOptions
+    /// Cluster informer store read before a live GET (the reference reads through its cache).
+    public let clusters: Store?
     let logger: Logger
 
     public init(
         client: KubernetesClient, actuator: any Actuator, options: NetworkControllerOptions = NetworkControllerOptions(),
-        logger: Logger = Logger(label: "network")
+        clusters: Store? = nil, logger: Logger = Logger(label: "network")
     ) {
         self.client = client
         self.actuator = actuator
         self.options = options
+        self.clusters = clusters
         self.logger = logger
     }
 
@@ -136,10 +158,18 @@ public struct NetworkReconciler: Reconciler {
         return try await run.reconcile(cluster, type: operation)
     }
 
-    /// GET the Cluster named like the namespace and check its embedded objects (§1.2).
+    /// The Cluster named like the namespace, with its embedded objects checked (§1.2): from the
+    /// informer cache, or a live GET when it has not seen the Cluster yet or has it as failed
+    /// (a stale "failed" must not skip the reconcile of a shoot that has just recovered).
     func readCluster(namespace: String) async throws -> Cluster {
-        let raw = try await client.get(.clusters, namespace: nil, name: namespace)
-        let cluster = Cluster(raw: raw)
+        if let cached = clusters?.get(namespace: nil, name: namespace) {
+            let cluster = Cluster(raw: cached)
+            if !(cluster.shoot?.isFailed ?? false) {
+                try cluster.validateEmbedded()
+                return cluster
+            }
+        }
+        let cluster = Cluster(raw: try await client.get(.clusters, namespace: nil, name: namespace))
         try cluster.validateEmbedded()
         return cluster
     }
@@ -177,10 +207,11 @@ public struct NetworkReconciler: Reconciler {
                 ExtensionOperation.processing(network.status, type: type, description: description, now: Date()))
         }
 
-        func success(_ type: LastOperationType, _ description: String) async throws {
+        func success(_ type: LastOperationType, _ description: String, fields: StatusFields = .none) async throws {
             try await patchStatus(
-                ExtensionOperation.succeeded(
-                    network.status, type: type, description: description, generation: generation, now: Date()))
+                fields.applied(
+                    to: ExtensionOperation.succeeded(
+                        network.status, type: type, description: description, generation: generation, now: Date())))
         }
 
         /// Error status (a failure of this write is ignored), then the §4.3 result.
@@ -228,12 +259,13 @@ public struct NetworkReconciler: Reconciler {
         func reconcile(_ cluster: Cluster, type: LastOperationType) async throws -> ReconcileResult {
             try await ensureFinalizer()
             try await processing(type, "Reconciling the Network")
+            let fields: StatusFields
             do {
-                try await r.actuator.reconcile(network, cluster: cluster)
+                fields = try await r.actuator.reconcile(network, cluster: cluster)
             } catch {
                 return try await failure(type, "Error reconciling Network", error)
             }
-            try await success(type, "Successfully reconciled Network")
+            try await success(type, "Successfully reconciled Network", fields: fields)
             log.info("Successfully reconciled Network", metadata: ["operation": "\(type.rawValue)"])
             return .done
         }
@@ -241,12 +273,13 @@ public struct NetworkReconciler: Reconciler {
         func restore(_ cluster: Cluster) async throws -> ReconcileResult {
             try await ensureFinalizer()
             try await processing(.restore, "Restoring the Network")
+            let fields: StatusFields
             do {
-                try await r.actuator.restore(network, cluster: cluster)
+                fields = try await r.actuator.restore(network, cluster: cluster)
             } catch {
                 return try await failure(.restore, "Error restoring Network", error)
             }
-            try await success(.restore, "Successfully restored Network")
+            try await success(.restore, "Successfully restored Network", fields: fields)
             try await removeAnnotation()
             return .done
         }
@@ -401,13 +434,15 @@ public enum NetworkController {
     ) async -> Controller {
         var logger = manager.logger
         logger[metadataKey: "controller"] = .string(options.controllerName)
-        let reconciler = NetworkReconciler(client: manager.client, actuator: actuator, options: options, logger: logger)
+        let clusters = manager.informer(for: .clusters).store
+        let reconciler = NetworkReconciler(
+            client: manager.client, actuator: actuator, options: options, clusters: clusters, logger: logger)
         let controller = Controller(
             name: options.controllerName, reconciler: reconciler, maxConcurrentReconciles: options.maxConcurrentReconciles,
             rateLimiter: rateLimiter, reconcileTimeout: options.reconcileTimeout, metrics: manager.metrics, logger: logger)
         // No Cluster watch, also in ignore mode (decision on contract Q1: behave as the reference).
         // The Cluster informer only feeds the predicate's cache (RBAC: clusters get/list/watch).
-        let cache = ShootLookupCache(clusters: manager.informer(for: .clusters).store)
+        let cache = ShootLookupCache(clusters: clusters)
         await controller.watch(
             manager.informer(for: .networks),
             predicates: networkPredicates(client: manager.client, options: options, cache: cache, logger: logger))

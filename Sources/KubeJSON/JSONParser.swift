@@ -144,31 +144,28 @@ private struct Parser {
     mutating func parseString() throws -> String {
         index += 1  // opening quote
         let start = index
-        // Fast path: no escapes.
-        while index < bytes.count {
-            let b = bytes[index]
-            if b == UInt8(ascii: "\"") {
-                let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-                index += 1
-                return s
-            }
-            if b == UInt8(ascii: "\\") { break }
-            if b < 0x20 { throw fail("control character in string") }
+        // Fast path: no escapes. Eight bytes at a time while none is a quote, a backslash or a
+        // control byte (long base64 values and embedded manifests are common).
+        skipPlainStringBytes()
+        if index < bytes.count && bytes[index] == UInt8(ascii: "\"") {
+            let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             index += 1
+            return s
         }
+        // Escapes (e.g. JSON documents embedded in ConfigMaps): the plain runs between them are
+        // still copied in bulk.
         var out = [UInt8](UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
+            let runStart = index
+            skipPlainStringBytes()
+            if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+            guard index < bytes.count else { break }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
                 index += 1
                 return String(decoding: out, as: UTF8.self)
             }
             if b < 0x20 { throw fail("control character in string") }
-            if b != UInt8(ascii: "\\") {
-                out.append(b)
-                index += 1
-                continue
-            }
             index += 1
             guard index < bytes.count else { break }
             let e = bytes[index]
@@ -207,6 +204,24 @@ private struct Parser {
             }
         }
         throw fail("unterminated string")
+    }
+
+    /// Advances `index` to the next quote, backslash or control byte (or the end): eight bytes at
+    /// a time while a word holds none of them.
+    @inline(__always)
+    mutating func skipPlainStringBytes() {
+        if let base = bytes.baseAddress {
+            while index + 8 <= bytes.count
+                && !JSONByteScan.hasQuoteBackslashOrControl(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            {
+                index += 8
+            }
+        }
+        while index < bytes.count {
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { return }
+            index += 1
+        }
     }
 
     mutating func parseHex4() throws -> UInt32 {
@@ -257,4 +272,23 @@ private struct Parser {
     }
 
     @inline(__always) func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+}
+
+/// Word-at-a-time byte tests for the JSON string scanners.
+enum JSONByteScan {
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether any of the eight bytes of `w` is `"`, `\` or below 0x20.
+    @inline(__always)
+    static func hasQuoteBackslashOrControl(_ w: UInt64) -> Bool {
+        let quote = w ^ (ones &* 0x22)
+        let backslash = w ^ (ones &* 0x5C)
+        // A byte of x is zero iff its lane in (x - ones) & ~x has the high bit set; a byte is
+        // below 0x20 iff its lane in (w - 0x20·ones) & ~w has it (bytes < 0x80).
+        let zeroQuote = (quote &- ones) & ~quote
+        let zeroBackslash = (backslash &- ones) & ~backslash
+        let control = (w &- ones &* 0x20) & ~w
+        return (zeroQuote | zeroBackslash | control) & highs != 0
+    }
 }

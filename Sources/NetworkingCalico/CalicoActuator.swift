@@ -59,15 +59,18 @@ public struct CalicoActuator: Actuator {
     public let client: KubernetesClient
     public let options: CalicoActuatorOptions
     let logger: Logger
+    /// Informer store of the extension's ManagedResources (see `ManagedResources.cache`), if any.
+    public let managedResourceCache: Store?
     /// Builds a client for the shoot from a kubeconfig (tests may substitute it).
     let shootClientFactory: @Sendable (String) throws -> KubernetesClient
 
     public init(
         client: KubernetesClient, options: CalicoActuatorOptions = CalicoActuatorOptions(),
-        logger: Logger = Logger(label: "calico-actuator")
+        managedResourceCache: Store? = nil, logger: Logger = Logger(label: "calico-actuator")
     ) {
         self.client = client
         self.options = options
+        self.managedResourceCache = managedResourceCache
         self.logger = logger
         self.shootClientFactory = { kubeconfig in
             try KubernetesClient(configuration: ClientConfiguration.fromKubeconfig(yaml: kubeconfig))
@@ -76,7 +79,7 @@ public struct CalicoActuator: Actuator {
 
     // MARK: Reconcile (§3)
 
-    public func reconcile(_ network: Network, cluster: Cluster) async throws {
+    public func reconcile(_ network: Network, cluster: Cluster) async throws -> StatusFields {
         let namespace = network.namespace ?? ""
         // §3.1–§3.7, §3.9, §3.10: the pure pre-processing shared with `render`.
         let input = try RenderInput.prepare(
@@ -94,7 +97,7 @@ public struct CalicoActuator: Actuator {
         // §3.11
         let manifests = try renderShootManifests(input, imageVector: options.imageVector)
         // §3.12
-        let result = try await ManagedResources(client: client).createOrUpdateForShoot(
+        let result = try await ManagedResources(client: client, cache: managedResourceCache).createOrUpdateForShoot(
             namespace: namespace, name: CalicoNames.managedResourceName, origin: CalicoNames.origin, keepObjects: false,
             data: [CalicoNames.configKey: manifests.yamlBytes()])
         if result.secretWritten || result.managedResourceWritten {
@@ -102,37 +105,68 @@ public struct CalicoActuator: Actuator {
                 "Updated ManagedResource",
                 metadata: ["namespace": "\(namespace)", "secret": "\(result.secretName)", "objects": "\(manifests.objects.count)"])
         }
-        // §3.13
-        try await applyMonitoring(namespace: namespace)
-        // §3.14 (no transient lastOperation: spec README decision Q2)
-        try await updateProviderStatus(network, ipFamilies: input.statusIPFamilies)
+        // §3.13: on a first deployment the monitoring objects are new as well.
+        try await applyMonitoring(namespace: namespace, firstDeployment: !result.managedResourceExisted)
+        // §3.14 (no transient lastOperation: spec README decision Q2); written by the reconciler
+        // together with the Succeeded status.
+        return Self.providerStatusFields(network, ipFamilies: input.statusIPFamilies)
     }
 
-    public func restore(_ network: Network, cluster: Cluster) async throws {
+    public func restore(_ network: Network, cluster: Cluster) async throws -> StatusFields {
         try await reconcile(network, cluster: cluster)
     }
 
     /// Creates or merge-updates the seed monitoring objects; writes only what differs.
-    func applyMonitoring(namespace: String) async throws {
-        for object in SeedMonitoring.objects(namespace: namespace) {
-            let resource: Resource = object["kind"]?.stringValue == "ScrapeConfig" ? .scrapeConfigs : .configMaps
-            let name = object[path: "metadata", "name"]?.stringValue ?? ""
-            do {
-                try await apply(object, resource: resource, namespace: namespace, name: name)
-            } catch {
-                throw WrappedError.wrap(
-                    "could not apply embedded chart '\(SeedMonitoring.releaseName)' in namespace '\(namespace)'", error)
+    /// `firstDeployment`: they are created without a read first (a 409 falls back to the read).
+    /// Otherwise the ScrapeConfigs are read with one list of the namespace instead of one GET each.
+    func applyMonitoring(namespace: String, firstDeployment: Bool = false) async throws {
+        do {
+            var scrapeConfigs: [String: JSON]?
+            for object in SeedMonitoring.objects(namespace: namespace) {
+                let isScrapeConfig = object["kind"]?.stringValue == "ScrapeConfig"
+                let resource: Resource = isScrapeConfig ? .scrapeConfigs : .configMaps
+                let name = object[path: "metadata", "name"]?.stringValue ?? ""
+                if firstDeployment {
+                    do {
+                        _ = try await client.create(resource, namespace: namespace, object)
+                        continue
+                    } catch let e as KubeError where e.isAlreadyExists {}
+                    try await apply(object, resource: resource, namespace: namespace, name: name, existing: nil)
+                } else if isScrapeConfig {
+                    if scrapeConfigs == nil {
+                        let items = try await client.listAll(.scrapeConfigs, namespace: namespace).items
+                        scrapeConfigs = Dictionary(
+                            items.map { ($0[path: "metadata", "name"]?.stringValue ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+                    }
+                    try await apply(
+                        object, resource: resource, namespace: namespace, name: name, existing: .some(scrapeConfigs?[name]))
+                } else {
+                    try await apply(object, resource: resource, namespace: namespace, name: name, existing: nil)
+                }
             }
+        } catch {
+            throw WrappedError.wrap(
+                "could not apply embedded chart '\(SeedMonitoring.releaseName)' in namespace '\(namespace)'", error)
         }
     }
 
-    private func apply(_ object: JSON, resource: Resource, namespace: String, name: String) async throws {
-        let existing: JSON
-        do {
-            existing = try await client.get(resource, namespace: namespace, name: name)
-        } catch let e as KubeError where e.isNotFound {
-            _ = try await client.create(resource, namespace: namespace, object)
-            return
+    /// Creates `object` when missing, else merge-patches what differs. `existing`: the current
+    /// object when already read (`.some(nil)` = known to be missing); `nil` = read it now.
+    private func apply(_ object: JSON, resource: Resource, namespace: String, name: String, existing: JSON??) async throws {
+        let current: JSON
+        if let known = existing {
+            guard let known else {
+                _ = try await client.create(resource, namespace: namespace, object)
+                return
+            }
+            current = known
+        } else {
+            do {
+                current = try await client.get(resource, namespace: namespace, name: name)
+            } catch let e as KubeError where e.isNotFound {
+                _ = try await client.create(resource, namespace: namespace, object)
+                return
+            }
         }
         // Patch = the desired object without the identity fields; a no-op merge means no write.
         var patch = object
@@ -140,23 +174,20 @@ public struct CalicoActuator: Actuator {
         patch["kind"] = nil
         patch[path: "metadata", "name"] = nil
         patch[path: "metadata", "namespace"] = nil
-        if MergePatch.apply(patch, to: existing) == existing { return }
+        if MergePatch.apply(patch, to: current) == current { return }
         _ = try await client.patch(resource, namespace: namespace, name: name, patch, type: .merge)
     }
 
-    /// Merge-patches `providerStatus` and `ipFamilies` when they differ from the current status.
-    func updateProviderStatus(_ network: Network, ipFamilies: [String]) async throws {
+    /// `providerStatus` and `ipFamilies` (§3.14); an empty family list removes `ipFamilies`, and an
+    /// equivalent current value is kept as it is.
+    static func providerStatusFields(_ network: Network, ipFamilies: [String]) -> StatusFields {
         let providerStatus: JSON = [
             "apiVersion": .string(CalicoAPIGroup.apiVersion), "kind": "NetworkStatus",
         ]
         let families: JSON = ipFamilies.isEmpty ? .null : .array(ipFamilies.map(JSON.string))
-        let current = network.status
-        let currentFamilies = current["ipFamilies"] ?? .null
+        let currentFamilies = network.status["ipFamilies"] ?? .null
         let sameFamilies = currentFamilies == families || (ipFamilies.isEmpty && currentFamilies.arrayValue?.isEmpty == true)
-        if current["providerStatus"] == providerStatus && sameFamilies { return }
-        _ = try await client.patch(
-            .networks, namespace: network.namespace, name: network.name,
-            ["status": ["providerStatus": providerStatus, "ipFamilies": families]], type: .merge, subresource: "status")
+        return StatusFields(["providerStatus": providerStatus, "ipFamilies": sameFamilies ? currentFamilies : families])
     }
 
     // MARK: SeamlessOverlaySwitch (§4)

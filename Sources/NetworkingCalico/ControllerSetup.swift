@@ -83,7 +83,11 @@ public enum CalicoController {
             logger: logger)
         var actuatorLogger = logger
         actuatorLogger[metadataKey: "controller"] = "network"
-        let actuator = CalicoActuator(client: client, options: settings.actuator, logger: actuatorLogger)
+        // Only the extension's own ManagedResources are cached (RBAC: list/watch on them).
+        let managedResources = manager.informer(
+            for: .managedResources, labelSelector: "\(ManagedResources.originLabel)=\(CalicoNames.origin)")
+        let actuator = CalicoActuator(
+            client: client, options: settings.actuator, managedResourceCache: managedResources.store, logger: actuatorLogger)
         let options = NetworkControllerOptions(
             ignoreOperationAnnotation: settings.ignoreOperationAnnotation,
             maxConcurrentReconciles: settings.maxConcurrentReconciles)

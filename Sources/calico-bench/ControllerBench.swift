@@ -163,7 +163,7 @@ struct ControllerBench: AsyncParsableCommand {
             if r.path.hasSuffix("/status") { resource += "/status" }
             byKind["\(r.verb) \(resource)", default: 0] += 1
         }
-        let breakdown = byKind.sorted { $0.value > $1.value }.prefix(12).map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        let breakdown = byKind.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
         print("  by verb/resource  \(breakdown)")
         let histogram = try await Self.reconcileHistogram(metricsURL)
         print(String(format: "created             %d Namespaces+Clusters+Networks in %.2fs", total, created))

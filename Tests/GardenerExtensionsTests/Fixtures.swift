@@ -126,11 +126,17 @@ final class ScriptedActuator: Actuator {
         if let error = failure.withLock({ $0 }) { throw error }
     }
 
-    func reconcile(_ network: Network, cluster: Cluster) async throws { try run("reconcile", network, cluster) }
+    func reconcile(_ network: Network, cluster: Cluster) async throws -> StatusFields {
+        try run("reconcile", network, cluster)
+        return .none
+    }
     func delete(_ network: Network, cluster: Cluster) async throws { try run("delete", network, cluster) }
     func forceDelete(_ network: Network, cluster: Cluster) async throws { try run("forceDelete", network, cluster) }
     func migrate(_ network: Network, cluster: Cluster) async throws { try run("migrate", network, cluster) }
-    func restore(_ network: Network, cluster: Cluster) async throws { try run("restore", network, cluster) }
+    func restore(_ network: Network, cluster: Cluster) async throws -> StatusFields {
+        try run("restore", network, cluster)
+        return .none
+    }
 }
 
 struct Env {

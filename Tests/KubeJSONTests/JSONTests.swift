@@ -55,6 +55,45 @@ import Testing
         #expect(try JSON.parse(string: value.serializedString()) == value)
     }
 
+    /// The word-at-a-time scans of the writer and the parser against a byte-by-byte escaper, with
+    /// the special bytes at every offset of long strings (both sides of each 8-byte word).
+    @Test func longStringsEscapeAndParseLikeByteByByte() throws {
+        func reference(_ s: String) -> String {
+            var out = "\""
+            for scalar in s.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case _ where scalar.value < 0x20: out += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        }
+        var rng = SystemRandomNumberGenerator()
+        let specials: [String] = ["\"", "\\", "\n", "\u{01}", "\u{1F}", "é", "😀", " ", "~", "\u{7F}"]
+        for length in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 200] {
+            for position in Set([0, length / 2, max(0, length - 1)]) {
+                for special in specials {
+                    var text = String((0..<length).map { _ in Character(Unicode.Scalar(UInt8.random(in: 0x41...0x5A, using: &rng))) })
+                    if length > 0 {
+                        let i = text.index(text.startIndex, offsetBy: position)
+                        text.replaceSubrange(i...i, with: special)
+                    }
+                    let value: JSON = .string(text)
+                    #expect(value.serializedString() == reference(text), "\(length) \(position) \(special.unicodeScalars.first!.value)")
+                    #expect(try JSON.parse(string: value.serializedString()) == value)
+                }
+            }
+        }
+        // A raw control byte found by the word scan is still an error at its offset.
+        let bad = "\"" + String(repeating: "a", count: 11) + "\u{01}" + "\""
+        #expect(throws: JSONParseError.self) { try JSON.parse(string: bad) }
+    }
+
     @Test func pathAccessCreatesIntermediateObjects() {
         var value: JSON = [:]
         value[path: "metadata", "labels", "app"] = "calico"

@@ -20,7 +20,7 @@ import TestSupport
     func reconcile(_ env: Env, _ actuator: CalicoActuator) async throws {
         let network = Network(raw: try await env.network())
         let cluster = Cluster(raw: try await env.client.get(.clusters, namespace: nil, name: Env.namespace))
-        try await actuator.reconcile(network, cluster: cluster)
+        _ = try await actuator.reconcile(network, cluster: cluster)
     }
 
     func setOverlay(_ env: Env, _ enabled: Bool) async throws {
