@@ -378,13 +378,45 @@ public enum KubeTime {
     /// `2025-01-31T12:00:00Z`.
     public static func format(_ date: Date) -> String {
         let (y, mo, d, h, mi, s, _) = components(date)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, s)
+        var out: [UInt8] = []
+        out.reserveCapacity(20)
+        writeDateTime(y, mo, d, h, mi, s, to: &out)
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `2025-01-31T12:00:00.123456Z`.
     public static func formatMicro(_ date: Date) -> String {
         let (y, mo, d, h, mi, s, micros) = components(date)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", y, mo, d, h, mi, s, micros)
+        var out: [UInt8] = []
+        out.reserveCapacity(27)
+        writeDateTime(y, mo, d, h, mi, s, to: &out)
+        out.append(UInt8(ascii: "."))
+        appendDigits(micros, width: 6, to: &out)
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    // Written by hand: `String(format:)` goes through Foundation's formatter on every status write.
+    private static func writeDateTime(_ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: Int, to out: inout [UInt8]) {
+        appendDigits(y, width: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(mo, width: 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(d, width: 2, to: &out)
+        out.append(UInt8(ascii: "T"))
+        appendDigits(h, width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(mi, width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(s, width: 2, to: &out)
+    }
+
+    /// Zero-padded decimal of a non-negative value (wider values keep all their digits, as `%0Nd`).
+    private static func appendDigits(_ value: Int, width: Int, to out: inout [UInt8]) {
+        let digits = Array(String(max(0, value)).utf8)
+        if digits.count < width { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - digits.count)) }
+        out.append(contentsOf: digits)
     }
 
     /// Parses any RFC 3339 timestamp (fractions and offsets allowed); `nil` if malformed.
