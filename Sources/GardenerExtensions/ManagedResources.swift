@@ -133,7 +133,7 @@ public struct ManagedResources: Sendable {
         let desired = desiredSecret(namespace: namespace, name: name, data: data)
         if likelyMissing {
             do {
-                _ = try await client.create(.secrets, namespace: namespace, desired)
+                try await client.createIgnoringAnswer(.secrets, namespace: namespace, desired)
                 return true
             } catch let e as KubeError where e.isAlreadyExists {}
         }
@@ -141,7 +141,7 @@ public struct ManagedResources: Sendable {
         do {
             existing = try await client.get(.secrets, namespace: namespace, name: name)
         } catch let e as KubeError where e.isNotFound {
-            _ = try await client.create(.secrets, namespace: namespace, desired)
+            try await client.createIgnoringAnswer(.secrets, namespace: namespace, desired)
             return true
         }
         let same =

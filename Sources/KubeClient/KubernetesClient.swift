@@ -167,6 +167,18 @@ public final class KubernetesClient: Sendable {
         return try await requestJSON(.POST, path: resource.collectionPath(namespace: ns), query: query, body: object, contentType: "application/json")
     }
 
+    /// POST a new object like ``create(_:namespace:_:dryRun:)`` but without decoding the answer:
+    /// for large objects whose echo is not needed (the server's copy of a big Secret or ConfigMap
+    /// would cost as much to parse as it cost to send).
+    public func createIgnoringAnswer(_ resource: Resource, namespace: String?, _ object: JSON) async throws {
+        var object = object
+        fillTypeMeta(&object, resource)
+        let ns = objectNamespace(resource, namespace, object)
+        _ = try await requestJSON(
+            .POST, path: resource.collectionPath(namespace: ns), query: writeQuery(), body: object,
+            contentType: "application/json", decodeAnswer: false)
+    }
+
     /// PUT an object (or `subresource`, e.g. `status`). `metadata.resourceVersion` in the object is
     /// the optimistic-concurrency precondition (409 → `.conflict`).
     public func update(_ resource: Resource, namespace: String?, _ object: JSON, subresource: String? = nil, dryRun: Bool = false) async throws -> JSON {

@@ -8,8 +8,9 @@ import NIOSSL
 
 extension KubernetesClient {
     /// Sends one logical request (with rate limiting and retries) and decodes the JSON answer.
+    /// `decodeAnswer: false` reads the answer but skips its decoding (and returns an empty object).
     func requestJSON(_ method: HTTPMethod, path: String, query: [(String, String)] = [], body: JSON? = nil,
-                     contentType: String? = nil) async throws -> JSON {
+                     contentType: String? = nil, decodeAnswer: Bool = true) async throws -> JSON {
         let bodyBytes = body.map { $0.serialized() }
         let response = try await send(method, path: path, query: query, body: bodyBytes, contentType: contentType,
                                       deadline: { .now() + .init(self.configuration.requestTimeout) })
@@ -19,7 +20,7 @@ extension KubernetesClient {
         } catch {
             throw KubeError.transport("\(method) \(path): reading the response failed: \(error)")
         }
-        if buffer.readableBytes == 0 { return .object([:]) }
+        if buffer.readableBytes == 0 || !decodeAnswer { return .object([:]) }
         do {
             return try JSON.parse(buffer.readableBytesView)
         } catch {

@@ -128,7 +128,7 @@ public struct CalicoActuator: Actuator {
                 let name = object[path: "metadata", "name"]?.stringValue ?? ""
                 if firstDeployment {
                     do {
-                        _ = try await client.create(resource, namespace: namespace, object)
+                        try await client.createIgnoringAnswer(resource, namespace: namespace, object)
                         continue
                     } catch let e as KubeError where e.isAlreadyExists {}
                     try await apply(object, resource: resource, namespace: namespace, name: name, existing: nil)
@@ -156,7 +156,7 @@ public struct CalicoActuator: Actuator {
         let current: JSON
         if let known = existing {
             guard let known else {
-                _ = try await client.create(resource, namespace: namespace, object)
+                try await client.createIgnoringAnswer(resource, namespace: namespace, object)
                 return
             }
             current = known
@@ -164,7 +164,7 @@ public struct CalicoActuator: Actuator {
             do {
                 current = try await client.get(resource, namespace: namespace, name: name)
             } catch let e as KubeError where e.isNotFound {
-                _ = try await client.create(resource, namespace: namespace, object)
+                try await client.createIgnoringAnswer(resource, namespace: namespace, object)
                 return
             }
         }

@@ -170,6 +170,11 @@ extension JSON {
                 let dup = await kubeError { try await client.create(.configMaps, namespace: "default", configMap("cm1")) }
                 #expect(dup?.isAlreadyExists == true)
                 #expect(dup?.message == "configmaps \"cm1\" already exists")
+                // Without decoding the answer: created all the same, errors still typed.
+                try await client.createIgnoringAnswer(.configMaps, namespace: "default", configMap("cm-quiet", data: ["k": "v"]))
+                #expect(try await client.get(.configMaps, namespace: "default", name: "cm-quiet")["data"] == ["k": "v"])
+                let quietDup = await kubeError { try await client.createIgnoringAnswer(.configMaps, namespace: "default", configMap("cm-quiet")) }
+                #expect(quietDup?.isAlreadyExists == true)
 
                 let missing = await kubeError { try await client.get(.configMaps, namespace: "default", name: "nope") }
                 #expect(missing?.isNotFound == true)
