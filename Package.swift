@@ -101,7 +101,7 @@ let package = Package(
 
         // Shared fixtures for tests: locating ../shared, starting the embedded server, temp dirs.
         .target(name: "TestSupport", dependencies: ["EmbeddedAPIServer", "KubeJSON"], path: "Tests/TestSupport"),
-        .testTarget(name: "KubeJSONTests", dependencies: ["KubeJSON"]),
+        .testTarget(name: "KubeJSONTests", dependencies: ["KubeJSON", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport", "EmbeddedAPIServer"]),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "TestSupport"]),
         .testTarget(name: "GardenerExtensionsTests", dependencies: ["GardenerExtensions", "KubeClient", "TestSupport"]),

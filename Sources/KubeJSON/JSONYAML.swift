@@ -7,8 +7,10 @@ public struct YAMLConversionError: Error, Sendable, CustomStringConvertible {
 }
 
 extension JSON {
-    /// YAML 1.1 core scalars as Kubernetes' YAML decoder resolves them; timestamps stay strings.
-    nonisolated(unsafe) private static let resolver = Resolver.basic.appending(.bool).appending(.int).appending(.float).appending(.null)
+    /// No regex rules: plain scalars are typed by `YAMLScalarResolver` (same rules without ICU).
+    /// With `.basic` every implicit tag resolves to `str`, which is all Yams itself needs (it
+    /// resolves mapping keys only, to find duplicates).
+    private static let resolver = Resolver.basic
 
     /// Parses every document of a (multi-document) YAML stream. Empty documents are dropped.
     public static func parseYAMLDocuments(_ text: String) throws -> [JSON] {
@@ -54,7 +56,11 @@ extension JSON {
                 self = .string(scalar.string)
                 return
             }
-            switch Tag.Name(rawValue: node.tag.rawValue) {
+            // The parser's own tag: empty for an untagged plain scalar (typed by its text),
+            // the explicit tag otherwise (`!!str 1`, `!!float 1`); `! 1` is a string.
+            let explicit = scalar.tag.rawValue
+            let tag = explicit.isEmpty ? YAMLScalarResolver.resolve(scalar.string) : Tag.Name(rawValue: explicit)
+            switch tag {
             case Tag.Name.null: self = .null
             case Tag.Name.bool: self = node.bool.map(JSON.bool) ?? .string(scalar.string)
             case Tag.Name.int:

@@ -40,8 +40,11 @@ struct ControllerBench: AsyncParsableCommand {
     @Option(help: "Print RSS and CPU of the controller every N seconds of the steady phase (0 = never).")
     var sampleEvery: Int = 0
 
-    @Option(help: "Controller executable (default: next to calico-bench).")
+    @Option(help: "Controller executable (default: next to calico-bench), e.g. the static build .build-static/release/gardener-extension-networking-calico (make static-controller).")
     var controller: String?
+
+    @Flag(help: "Print where the idle RSS is: /proc/<pid>/smaps by kind (binary code, data, libraries, heap, stacks) and the largest mappings.")
+    var smaps = false
 
     @Option(help: "Directory with 00-componentconfig.yaml, 10-crd-*.yaml and 20-network.yaml.")
     var exampleDir: String = "example"
@@ -101,6 +104,7 @@ struct ControllerBench: AsyncParsableCommand {
         print("controller benchmark: \(networks) Networks, \(workers) workers, controller pid \(pid)")
         print(String(format: "idle RSS            %.1f MiB (anonymous %.1f MiB)", Double(idleRSS.current) / 1_048_576,
                      Double(idleRSS.anonymous) / 1_048_576))
+        if smaps, let memory = ProcessMemory(pid: pid) { print(memory.report(pid: pid)) }
 
         // Watch first, so no transition is missed.
         let succeeded = Mutex(Set<String>())
