@@ -105,7 +105,9 @@ extension EmbeddedAPIServer {
         var lastError: Error?
         for attempt in 0..<50 {
             do {
-                let server = try await HTTPServer(host: configuration.host, port: port, tls: tls, router: router, threads: configuration.threads)
+                let server = try await HTTPServer(host: configuration.host, port: port, tls: tls, router: router, threads: configuration.threads,
+                                                  watchBatchInterval: configuration.watchBatchInterval,
+                                                  watchBatchMaxInterval: configuration.watchBatchMaxInterval)
                 http.withLock { $0 = server }
                 server.start()
                 router.faults.count { $0.restarts += 1 }

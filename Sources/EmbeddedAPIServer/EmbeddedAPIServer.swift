@@ -22,6 +22,13 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
     public var watchBufferSize: Int = 1_000
     /// Event-loop threads.
     public var threads: Int = 2
+    /// Spacing of watch batches per event loop while changes keep coming: each busy watcher gets
+    /// one chunk (one TLS record batch, one syscall) per interval instead of one per change. The
+    /// first change after a quiet period is sent at once; the spacing starts at
+    /// `watchBatchInterval` and doubles while the stream of changes lasts, up to
+    /// `watchBatchMaxInterval` (the longest a change waits for its watchers under load).
+    public var watchBatchInterval: Duration = .milliseconds(5)
+    public var watchBatchMaxInterval: Duration = .milliseconds(20)
     /// Faults injected from the start (change later with ``EmbeddedAPIServer/faultPolicy``).
     public var faultPolicy: FaultPolicy = .none
 
@@ -82,7 +89,9 @@ public final class EmbeddedAPIServer: Sendable {
         tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(authority.caCertificatePEM.utf8), format: .pem)])
         tls.applicationProtocols = ["http/1.1"]
         self.tls = tls
-        let server = try await HTTPServer(host: configuration.host, port: configuration.port, tls: tls, router: router, threads: configuration.threads)
+        let server = try await HTTPServer(host: configuration.host, port: configuration.port, tls: tls, router: router, threads: configuration.threads,
+                                          watchBatchInterval: configuration.watchBatchInterval,
+                                          watchBatchMaxInterval: configuration.watchBatchMaxInterval)
         port = server.port
         http = Mutex(server)
         router.hostPort.withLock { $0 = "\(Self.urlHost(configuration.host)):\(server.port)" }

@@ -35,12 +35,21 @@ final class HTTPServer: Sendable {
 
     var activeWatches: Int { registry.activeWatches.load(ordering: .acquiring) }
 
-    init(host: String, port: Int, tls: TLSConfiguration, router: Router, threads: Int) async throws {
+    init(host: String, port: Int, tls: TLSConfiguration, router: Router, threads: Int,
+         watchBatchInterval: Duration = .milliseconds(5), watchBatchMaxInterval: Duration = .milliseconds(20)) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         self.group = group
         self.router = router
         let sslContext = try NIOSSLContext(configuration: tls)
         let registry = registry
+        // One dispatcher per loop: watches are drained by the loop that owns their connection.
+        let minInterval = TimeAmount.nanoseconds(APIConnectionHandler.nanoseconds(watchBatchInterval))
+        let maxInterval = TimeAmount.nanoseconds(APIConnectionHandler.nanoseconds(watchBatchMaxInterval))
+        var dispatchers: [ObjectIdentifier: WatchDispatcher] = [:]
+        for loop in group.makeIterator() {
+            dispatchers[ObjectIdentifier(loop)] = WatchDispatcher(loop: loop, minInterval: minInterval, maxInterval: maxInterval)
+        }
+        let byLoop = dispatchers
         do {
             serverChannel = try await ServerBootstrap(group: group)
                 .serverChannelOption(ChannelOptions.backlog, value: 256)
@@ -48,9 +57,11 @@ final class HTTPServer: Sendable {
                 .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        let dispatcher = byLoop[ObjectIdentifier(channel.eventLoop)] ?? WatchDispatcher(loop: channel.eventLoop, minInterval: minInterval, maxInterval: maxInterval)
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+                        try channel.pipeline.syncOperations.addHandler(WriteCoalescer())
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        try channel.pipeline.syncOperations.addHandler(APIConnectionHandler(router: router, registry: registry))
+                        try channel.pipeline.syncOperations.addHandler(APIConnectionHandler(router: router, registry: registry, dispatcher: dispatcher))
                         registry.add(channel)
                     }
                 }
@@ -97,6 +108,137 @@ final class HTTPServer: Sendable {
     }
 }
 
+/// Sits between TLS and the HTTP handlers and gathers the small writes made before a flush into
+/// one buffer: a response's head and body (or a request's) then go out as one TLS record instead
+/// of one per write (NIOSSL seals every write on its own). Large writes, such as watch batches,
+/// pass through without a copy, after whatever was gathered before them.
+final class WriteCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    /// Writes up to this size are copied into the pending buffer; one TLS record holds 16 KiB.
+    static let smallWrite = 4_096
+    static let maxPending = 16_384
+
+    private var pending: ByteBuffer?
+    private var promises: [EventLoopPromise<Void>] = []
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .byteBuffer(var buffer) = unwrapOutboundIn(data), buffer.readableBytes <= Self.smallWrite,
+           (pending?.readableBytes ?? 0) + buffer.readableBytes <= Self.maxPending {
+            var gathered = pending ?? context.channel.allocator.buffer(capacity: 1_024)
+            pending = nil  // keep the storage uniquely referenced while appending
+            gathered.writeBuffer(&buffer)
+            pending = gathered
+            if let promise { promises.append(promise) }
+            return
+        }
+        writePending(context: context)
+        context.write(data, promise: promise)
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        writePending(context: context)
+        context.flush()
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        writePending(context: context)
+        context.close(mode: mode, promise: promise)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        writePending(context: context)
+    }
+
+    private func writePending(context: ChannelHandlerContext) {
+        guard let buffer = pending else { return }
+        pending = nil
+        let promise: EventLoopPromise<Void>?
+        switch promises.count {
+        case 0: promise = nil
+        case 1: promise = promises[0]
+        default:
+            let all = context.eventLoop.makePromise(of: Void.self)
+            for p in promises { all.futureResult.cascade(to: p) }
+            promise = all
+        }
+        promises.removeAll(keepingCapacity: true)
+        context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+    }
+}
+
+/// Batches the watch deliveries of one event loop. A change notifies each watcher it concerns
+/// (once until that watcher takes its items); the dispatcher then drains every notified watcher
+/// of its loop in one pass: one cross-thread wake-up and one timer per loop and pass, not per
+/// watcher, and each busy watcher writes one chunk (one TLS record batch, one syscall) per pass.
+///
+/// Pacing: the first change after a quiet period goes out at once. While changes keep coming,
+/// passes are at least `minInterval` apart and the spacing doubles per busy pass up to
+/// `maxInterval`: a sustained write storm gets large batches (the per-chunk cost of TLS, syscall
+/// and client wake-up is paid per pass, not per change), short bursts keep a low latency.
+final class WatchDispatcher: Sendable {
+    private struct State {
+        var ready: [@Sendable () -> Void] = []
+        /// A pass is queued or scheduled (further notifications only join the list).
+        var passPending = false
+        var lastPass = NIODeadline.distantPast
+        var interval: TimeAmount
+    }
+
+    let loop: EventLoop
+    let minInterval: TimeAmount
+    let maxInterval: TimeAmount
+    private let state: Mutex<State>
+
+    init(loop: EventLoop, minInterval: TimeAmount, maxInterval: TimeAmount) {
+        self.loop = loop
+        self.minInterval = minInterval
+        self.maxInterval = max(minInterval, maxInterval)
+        state = Mutex(State(interval: minInterval))
+    }
+
+    /// Queues `drain` (run on the loop) for the next pass.
+    func ready(_ drain: @escaping @Sendable () -> Void) {
+        let wake = state.withLock { s -> Bool in
+            s.ready.append(drain)
+            if s.passPending { return false }
+            s.passPending = true
+            return true
+        }
+        if wake { loop.execute { self.pass(deferred: false) } }
+    }
+
+    private func pass(deferred: Bool) {
+        let now = NIODeadline.now()
+        let later = state.withLock { s -> NIODeadline? in
+            let since = now - s.lastPass
+            if !deferred {
+                if since < s.interval { return s.lastPass + s.interval }
+                // Quiet for two intervals: back to the short spacing.
+                if since >= s.interval + s.interval { s.interval = minInterval }
+            } else {
+                // Changes arrived within the interval: a sustained stream, batch more.
+                s.interval = min(maxInterval, s.interval + s.interval)
+            }
+            s.lastPass = now
+            return nil
+        }
+        if let later {
+            loop.scheduleTask(deadline: later) { self.pass(deferred: true) }
+            return
+        }
+        let batch = state.withLock { s -> [@Sendable () -> Void] in
+            s.passPending = false
+            var out: [@Sendable () -> Void] = []
+            out.reserveCapacity(s.ready.count)
+            swap(&out, &s.ready)
+            return out
+        }
+        for drain in batch { drain() }
+    }
+}
+
 /// One HTTPS connection: collects requests, answers them in order, streams watches.
 final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -118,19 +260,23 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         var bookmarks: RepeatedTask?
         let truncatedByTime = AtomicFlag()
         var waitingForWritability = false
-        /// When the last batch was written, and whether a deferred drain is scheduled.
-        var lastDrain = NIODeadline.distantPast
-        var drainScheduled = false
+        /// Where pre-framed chunks are written, below the HTTP encoder (nil: through the encoder, e.g. HTTP/1.0).
+        let raw: ChannelHandlerContext?
 
-        init(stream: WatchStream, watcher: Watcher, remaining: Int) {
+        init(stream: WatchStream, watcher: Watcher, remaining: Int, raw: ChannelHandlerContext?) {
             self.stream = stream
             self.watcher = watcher
             self.remaining = remaining
+            self.raw = raw
         }
     }
 
     let router: Router
     let registry: ConnectionRegistry
+    let dispatcher: WatchDispatcher
+    /// Event lines of the batch being written (kept to reuse its storage; batches move it into
+    /// a local so appends are not checked for exclusive access one by one).
+    private var lineStorage: [ByteBuffer] = []
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooLarge = false
@@ -142,9 +288,10 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private var watchKeepAlive = false
     private var closed = false
 
-    init(router: Router, registry: ConnectionRegistry) {
+    init(router: Router, registry: ConnectionRegistry, dispatcher: WatchDispatcher) {
         self.router = router
         self.registry = registry
+        self.dispatcher = dispatcher
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -224,28 +371,37 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             }
         case .watch(let stream):
             watchKeepAlive = h.isKeepAlive
-            startWatch(stream, version: h.version, context: context)
+            // Own chunk framing only where the encoder would chunk too (HTTP/1.1, a body is sent).
+            // Writes on the encoder's context skip the HTTP handlers but still pass the coalescer,
+            // so they stay in order with the head.
+            let chunked = h.version.major == 1 && h.version.minor >= 1 && h.method != .HEAD
+            let raw = chunked ? try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) : nil
+            startWatch(stream, version: h.version, raw: raw, context: context)
         }
     }
 
     // MARK: - watch streaming
 
-    private func render(_ item: WatchItem, _ stream: WatchStream, firstTable: inout Bool) -> ByteBuffer {
+    /// `plainEvents`: the stream has a resource and is not a table stream (events are the shared lines).
+    private func render(_ item: WatchItem, _ stream: WatchStream, groupVersion: String, plainEvents: Bool, firstTable: inout Bool) -> ByteBuffer {
+        // The common case first, without copying the resource info per event: every watcher of
+        // this apiVersion reuses one encoding of the change.
+        if case .event(let event) = item, plainEvents {
+            return event.line(groupVersion: groupVersion) { e in
+                HTTPServer.eventLine(type: e.type, object: stream.info.map { Router.present(e.object, $0) } ?? e.object)
+            }
+        }
         guard let info = stream.info else {
             if case .error(let status) = item { return HTTPServer.eventLine(type: "ERROR", object: status) }
             return ByteBuffer()
         }
         switch item {
-        case .event(let type, let object, let shared):
-            if stream.table {
-                let presented = Router.present(object, info)
-                let t = TableRenderer.table(info, objects: [presented], listMeta: ["resourceVersion": presented[path: "metadata", "resourceVersion"] ?? ""],
-                                            include: stream.include, withColumns: firstTable)
-                firstTable = false
-                return HTTPServer.eventLine(type: type, object: t)
-            }
-            guard let shared else { return HTTPServer.eventLine(type: type, object: Router.present(object, info)) }
-            return shared.line(groupVersion: info.groupVersion) { HTTPServer.eventLine(type: type, object: Router.present(object, info)) }
+        case .event(let event):
+            let presented = Router.present(event.object, info)
+            let t = TableRenderer.table(info, objects: [presented], listMeta: ["resourceVersion": presented[path: "metadata", "resourceVersion"] ?? ""],
+                                        include: stream.include, withColumns: firstTable)
+            firstTable = false
+            return HTTPServer.eventLine(type: event.type, object: t)
         case .bookmark(let rv):
             return HTTPServer.eventLine(type: "BOOKMARK", object: ["kind": .string(info.kind), "apiVersion": .string(info.groupVersion),
                                                                    "metadata": ["resourceVersion": .string(String(rv))]])
@@ -254,29 +410,58 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         }
     }
 
-    /// Writes items (without flushing) until the truncation limit; returns true when it was hit.
-    /// A batch goes out as one chunk: one HTTP chunk header and few TLS records for many events.
-    private func write(_ items: [WatchItem], _ stream: WatchStream, remaining: inout Int, firstTable: inout Bool, context: ChannelHandlerContext) -> Bool {
-        var out: ByteBuffer?
-        var hit = false
+    /// Renders items into `lines` until the truncation limit; returns true when it was hit.
+    private func render(_ items: [WatchItem], _ stream: WatchStream, remaining: inout Int, firstTable: inout Bool,
+                        into lines: inout [ByteBuffer]) -> Bool {
+        let groupVersion = stream.info?.groupVersion ?? ""
+        let plainEvents = !stream.table && stream.info != nil
         for item in items {
-            if remaining <= 0 { hit = true; break }
-            let line = render(item, stream, firstTable: &firstTable)
-            if out == nil {
-                if items.count == 1 { out = line } else {
-                    out = context.channel.allocator.buffer(capacity: line.readableBytes * items.count)
-                    out?.writeImmutableBuffer(line)
-                }
-            } else {
-                out?.writeImmutableBuffer(line)
-            }
+            if remaining <= 0 { return true }
+            let line = render(item, stream, groupVersion: groupVersion, plainEvents: plainEvents, firstTable: &firstTable)
+            if line.readableBytes > 0 { lines.append(line) }
             if case .event = item { remaining -= 1 }
         }
-        if let out { context.write(wrapOutboundOut(.body(.byteBuffer(out))), promise: nil) }
-        return hit || (remaining <= 0 && stream.truncateAfterEvents != nil)
+        return remaining <= 0 && stream.truncateAfterEvents != nil
     }
 
-    private func startWatch(_ stream: WatchStream, version: HTTPVersion, context: ChannelHandlerContext) {
+    /// Writes `lines` (without flushing) as one chunk and empties it. With `raw`, the chunk is
+    /// framed here and bypasses the HTTP encoder: one buffer instead of the encoder's three
+    /// (size line, data, CRLF), so TLS seals one record per 16 KiB instead of three per batch.
+    private func writeLines(_ lines: inout [ByteBuffer], raw: ChannelHandlerContext?, context: ChannelHandlerContext) {
+        guard !lines.isEmpty else { return }
+        defer { lines.removeAll(keepingCapacity: true) }
+        var total = 0
+        for l in lines { total += l.readableBytes }
+        if let raw {
+            var out = context.channel.allocator.buffer(capacity: total + 12)
+            Self.writeHex(total, to: &out)
+            out.writeStaticString("\r\n")
+            for l in lines { out.writeImmutableBuffer(l) }
+            out.writeStaticString("\r\n")
+            raw.write(NIOAny(IOData.byteBuffer(out)), promise: nil)
+            return
+        }
+        var out: ByteBuffer
+        if lines.count == 1 {
+            out = lines[0]
+        } else {
+            out = context.channel.allocator.buffer(capacity: total)
+            for l in lines { out.writeImmutableBuffer(l) }
+        }
+        context.write(wrapOutboundOut(.body(.byteBuffer(out))), promise: nil)
+    }
+
+    /// A chunk size in lower-case hex without leading zeros.
+    static func writeHex(_ n: Int, to out: inout ByteBuffer) {
+        var digits = 1
+        while digits < 16 && n >> (4 * digits) != 0 { digits += 1 }
+        for i in stride(from: digits - 1, through: 0, by: -1) {
+            let d = UInt8((n >> (4 * i)) & 0xF)
+            out.writeInteger(d < 10 ? 48 + d : 87 + d)
+        }
+    }
+
+    private func startWatch(_ stream: WatchStream, version: HTTPVersion, raw: ChannelHandlerContext?, context: ChannelHandlerContext) {
         var hs = HTTPHeaders()
         hs.add(name: "Content-Type", value: "application/json")
         hs.add(name: "Cache-Control", value: "no-cache, private")
@@ -285,7 +470,9 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         // Fault injection: a watch truncated after N events or T seconds ends cleanly, like a timeout.
         var remaining = stream.truncateAfterEvents ?? Int.max
         var firstTable = true
-        let truncated = write(stream.plan.initial, stream, remaining: &remaining, firstTable: &firstTable, context: context)
+        var lines: [ByteBuffer] = []
+        let truncated = render(stream.plan.initial, stream, remaining: &remaining, firstTable: &firstTable, into: &lines)
+        writeLines(&lines, raw: raw, context: context)
         guard let watcher = stream.plan.watcher, !truncated else {
             if let watcher = stream.plan.watcher { deregister(watcher) }
             if truncated { router.faults.count { $0.truncatedWatches += 1 } }
@@ -293,7 +480,7 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             return
         }
         context.flush()
-        let active = ActiveWatch(stream: stream, watcher: watcher, remaining: remaining)
+        let active = ActiveWatch(stream: stream, watcher: watcher, remaining: remaining, raw: raw)
         active.firstTable = firstTable
         watch = active
         registry.activeWatches.add(1, ordering: .relaxed)
@@ -317,52 +504,41 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             store.read { s in watcher.send(.bookmark(rv: s.rv)) }
         }
         let bound = NIOLoopBound((self, context), eventLoop: loop)
-        watcher.queue.setConsumer {
-            loop.execute {
-                let (handler, context) = bound.value
-                handler.drainWatch(context: context)
-            }
+        let dispatcher = dispatcher
+        let drain: @Sendable () -> Void = {
+            let (handler, context) = bound.value
+            handler.drainWatch(context: context)
         }
+        watcher.queue.setConsumer { dispatcher.ready(drain) }
     }
 
-    /// Minimum spacing of batches per watcher: under a write storm each watcher writes one batch
-    /// (one flush, one syscall) per interval instead of one per change; an idle watcher still
-    /// gets a change at once.
-    static let drainInterval = TimeAmount.milliseconds(5)
-
-    /// Writes everything the watcher has pending with one flush; ends the stream when done.
-    private func drainWatch(context: ChannelHandlerContext, deferred: Bool = false) {
+    /// Writes everything the watcher has pending as one chunk with one flush; ends the stream
+    /// when done. Called by the loop's ``WatchDispatcher`` (batched) or when writable again.
+    private func drainWatch(context: ChannelHandlerContext) {
         guard let active = watch, !closed else { return }
-        if deferred { active.drainScheduled = false } else if active.drainScheduled { return }
-        let now = NIODeadline.now()
-        if !deferred && now - active.lastDrain < Self.drainInterval {
-            // Too soon after the last batch: gather more (notifications stay suppressed until takeAll).
-            active.drainScheduled = true
-            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            context.eventLoop.scheduleTask(deadline: active.lastDrain + Self.drainInterval) {
-                let (handler, context) = bound.value
-                handler.drainWatch(context: context, deferred: true)
-            }
-            return
-        }
-        active.lastDrain = now
         if !context.channel.isWritable {
-            // The client is not reading: leave items queued (the bounded queue overflows if it never does).
+            // The client is not reading: leave items queued (the bounded queue overflows if it never
+            // does); notifications stay suppressed until `takeAll`, writability resumes the drain.
             active.waitingForWritability = true
             return
         }
         let (items, finished) = active.watcher.queue.takeAll()
-        let truncated = write(items, active.stream, remaining: &active.remaining, firstTable: &active.firstTable, context: context)
+        var lines: [ByteBuffer] = []
+        swap(&lines, &lineStorage)
+        defer { swap(&lines, &lineStorage) }
+        let truncated = render(items, active.stream, remaining: &active.remaining, firstTable: &active.firstTable, into: &lines)
         if truncated || finished {
             if truncated || active.truncatedByTime.isSet { router.faults.count { $0.truncatedWatches += 1 } }
             if active.watcher.overflowed {
                 let status = APIError(code: 410, reason: "Expired",
                                       message: "watch closed: the client fell behind and the per-watcher buffer overflowed; resume from the last seen resourceVersion or relist").status
-                context.write(wrapOutboundOut(.body(.byteBuffer(HTTPServer.eventLine(type: "ERROR", object: status)))), promise: nil)
+                lines.append(HTTPServer.eventLine(type: "ERROR", object: status))
             }
+            writeLines(&lines, raw: active.raw, context: context)
             stopWatch()
             endStream(context: context)
         } else {
+            writeLines(&lines, raw: active.raw, context: context)
             context.flush()
         }
     }
@@ -383,7 +559,10 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
 
     private func deregister(_ watcher: Watcher) {
         watcher.queue.detach()
-        router.store.read { s in _ = s.watchers[watcher.storageKey]?.removeValue(forKey: watcher.id) }
+        router.store.read { s in
+            s.watchers[watcher.storageKey]?.remove(watcher)
+            if s.watchers[watcher.storageKey]?.isEmpty == true { s.watchers[watcher.storageKey] = nil }
+        }
     }
 
     private func stopWatch() {

@@ -14,6 +14,24 @@ public final class LoopbackEventLoops: Sendable {
 
     /// Stops the threads (after the clients using them are closed).
     public func shutdown() async { try? await group.shutdownGracefully() }
+
+    /// A task executor that runs jobs on one of these threads. Tasks that send requests through
+    /// clients on these loops then resume on the thread that completed their response: no wake-up
+    /// of a pool thread and no hop back per request (a benchmark's own cost shares the cores).
+    public func makeTaskExecutor() -> any TaskExecutor { EventLoopTaskExecutor(loop: group.next()) }
+}
+
+/// Runs task jobs on a NIO event loop (see ``LoopbackEventLoops/makeTaskExecutor()``).
+final class EventLoopTaskExecutor: TaskExecutor {
+    let loop: any EventLoop
+
+    init(loop: any EventLoop) { self.loop = loop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        loop.execute { job.runSynchronously(on: executor) }
+    }
 }
 
 /// A minimal HTTPS/1.1 client for tests and benchmarks of the embedded server: one persistent
@@ -45,6 +63,8 @@ public final class LoopbackHTTPClient: Sendable {
     /// The keep-alive connection for ``request(_:_:body:headers:)`` (connecting or connected).
     let connection = Mutex<Task<Channel, Error>?>(nil)
     let closed = Mutex(false)
+    /// Host and Authorization, built once (benchmarks send many requests).
+    let baseHeaders: HTTPHeaders
 
     /// Connects lazily; `token` nil sends no Authorization header. Pass `eventLoops` to share
     /// I/O threads between many clients (benchmarks); otherwise each client has one thread.
@@ -62,6 +82,10 @@ public final class LoopbackHTTPClient: Sendable {
         self.host = host
         self.port = port
         self.token = token
+        var base = HTTPHeaders()
+        base.add(name: "Host", value: "\(host):\(port)")
+        if let token { base.add(name: "Authorization", value: "Bearer \(token)") }
+        baseHeaders = base
         group = eventLoops?.group ?? MultiThreadedEventLoopGroup(numberOfThreads: 1)
         ownsGroup = eventLoops == nil
     }
@@ -87,12 +111,10 @@ public final class LoopbackHTTPClient: Sendable {
     }
 
     func requestHead(method: String, path: String, headers: [(String, String)], bodyCount: Int) -> HTTPRequestHead {
-        var hs = HTTPHeaders()
-        hs.add(name: "Host", value: "\(host):\(port)")
-        if let token { hs.add(name: "Authorization", value: "Bearer \(token)") }
+        var hs = baseHeaders
         for (k, v) in headers { hs.add(name: k, value: v) }
         if !hs.contains(name: "Accept") { hs.add(name: "Accept", value: "application/json") }
-        if bodyCount > 0 || ["POST", "PUT", "PATCH"].contains(method) { hs.add(name: "Content-Length", value: String(bodyCount)) }
+        if bodyCount > 0 || method == "POST" || method == "PUT" || method == "PATCH" { hs.add(name: "Content-Length", value: String(bodyCount)) }
         return HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: hs)
     }
 
@@ -105,6 +127,8 @@ public final class LoopbackHTTPClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: ssl, serverHostname: nil))
+                    // A request's head and body in one TLS record.
+                    try channel.pipeline.syncOperations.addHandler(WriteCoalescer())
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(ResponseHandler())
                 }
@@ -236,6 +260,27 @@ public final class LoopbackHTTPClient: Sendable {
         return stream
     }
 
+    /// Opens a watch and counts its event lines into `counter` on the client's event loop: no
+    /// JSON parsing, no HTTP decoder objects and no task wake-up per received chunk (a small
+    /// chunked-encoding reader counts newlines in the decrypted bytes), so a benchmark reading many
+    /// fast streams on shared cores spends little CPU on it. Returns once the request is sent.
+    public func countWatchLines(_ path: String, into counter: WatchLineCounter) async throws {
+        let ssl = sslContext
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: ssl, serverHostname: nil))
+                    try channel.pipeline.syncOperations.addHandler(ChunkedLineCounter(counter: counter))
+                }
+            }
+            .connect(host: host, port: port).get()
+        var request = "GET \(path) HTTP/1.1\r\n"
+        for h in baseHeaders { request += "\(h.name): \(h.value)\r\n" }
+        request += "Accept: application/json\r\n\r\n"
+        try await channel.writeAndFlush(ByteBuffer(string: request)).get()
+    }
+
     /// A watch whose response is not read until ``StalledWatch/drain()`` — simulates a client
     /// that falls behind (the server's writes back up through TCP).
     public final class StalledWatch: Sendable {
@@ -314,9 +359,10 @@ final class ResponseHandler: ChannelDuplexHandler {
         var description: String { "connection closed before the response ended" }
     }
 
-    private var waiting: [EventLoopPromise<LoopbackHTTPClient.Response>] = []
+    private var waiting: CircularBuffer<EventLoopPromise<LoopbackHTTPClient.Response>> = []
     private var status = 0
     private var headers: [(String, String)] = []
+    private var closeAfter = false
     private var body: [UInt8] = []
     private var inactive = false
 
@@ -338,24 +384,167 @@ final class ResponseHandler: ChannelDuplexHandler {
         case .head(let h):
             status = Int(h.status.code)
             headers = h.headers.map { ($0.name, $0.value) }
+            // NIO's header lookup is case-insensitive: no lower-cased copies per response.
+            closeAfter = h.headers[canonicalForm: "connection"].contains { $0.lowercased() == "close" }
             body = []
         case .body(let b):
             body.append(contentsOf: b.readableBytesView)
         case .end:
             let response = LoopbackHTTPClient.Response(status: status, headers: headers, body: body)
             body = []
-            if !waiting.isEmpty { waiting.removeFirst().succeed(response) }
-            if headers.contains(where: { $0.0.lowercased() == "connection" && $0.1.lowercased() == "close" }) {
-                context.close(promise: nil)
-            }
+            if let next = waiting.popFirst() { next.succeed(response) }
+            if closeAfter { context.close(promise: nil) }
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         inactive = true
         let pending = waiting
-        waiting = []
+        waiting.removeAll()
         for p in pending { p.fail(ConnectionLost()) }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}
+
+/// Totals of watch streams read by ``LoopbackHTTPClient/countWatchLines(_:into:)``.
+public final class WatchLineCounter: Sendable {
+    private let count = Atomic<Int>(0)
+    private let byteCount = Atomic<Int>(0)
+    private let failed = Atomic<Int>(0)
+    private let ended = Atomic<Int>(0)
+
+    public init() {}
+
+    /// Event lines received by all streams.
+    public var lines: Int { count.load(ordering: .relaxed) }
+    /// Body bytes (event lines) received by all streams.
+    public var bytes: Int { byteCount.load(ordering: .relaxed) }
+    /// Streams answered with a non-200 status or cut before their end.
+    public var failures: Int { failed.load(ordering: .relaxed) }
+    /// Streams that ended (cleanly or not).
+    public var streamsEnded: Int { ended.load(ordering: .relaxed) }
+
+    func add(lines n: Int, bytes: Int) {
+        count.add(n, ordering: .relaxed)
+        byteCount.add(bytes, ordering: .relaxed)
+    }
+    func fail() { failed.add(1, ordering: .relaxed) }
+    func end() { ended.add(1, ordering: .relaxed) }
+}
+
+/// Reads a watch response from the decrypted byte stream and counts its event lines (see
+/// ``LoopbackHTTPClient/countWatchLines(_:into:)``): status line, headers up to the blank line,
+/// then chunked framing; newlines are counted inside chunk data only.
+final class ChunkedLineCounter: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private enum State {
+        case head
+        /// Reading a chunk-size line (hex digits, optional extensions, CRLF).
+        case size
+        case data(remaining: Int)
+        /// The CRLF after chunk data.
+        case dataEnd(remaining: Int)
+        /// A stream that is not chunked: every byte is data until the connection closes.
+        case raw
+        case done
+    }
+
+    let counter: WatchLineCounter
+    private var state = State.head
+    private var head: [UInt8] = []
+    private var size = 0
+    private var ended = false
+
+    init(counter: WatchLineCounter) { self.counter = counter }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        var lines = 0, dataBytes = 0
+        var failed = false, finished = false
+        buffer.withUnsafeReadableBytes { raw in
+            guard var p = raw.baseAddress else { return }
+            let end = p + raw.count
+            while p < end {
+                switch state {
+                case .head:
+                    head.append(p.load(as: UInt8.self))
+                    p += 1
+                    guard head.count >= 4, head.suffix(4).elementsEqual([13, 10, 13, 10]) else {
+                        if head.count > 64 * 1024 { failed = true; state = .done }
+                        continue
+                    }
+                    let text = String(decoding: head, as: UTF8.self)
+                    let statusOK = text.hasPrefix("HTTP/1.1 200") || text.hasPrefix("HTTP/1.0 200")
+                    let chunked = text.lowercased().containsBytes("transfer-encoding: chunked")
+                    head = []
+                    if !statusOK { failed = true; state = .done } else { state = chunked ? .size : .raw }
+                case .size:
+                    let b = p.load(as: UInt8.self)
+                    p += 1
+                    switch b {
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"): size = size &* 16 &+ Int(b - 48)
+                    case UInt8(ascii: "a")...UInt8(ascii: "f"): size = size &* 16 &+ Int(b - 87)
+                    case UInt8(ascii: "A")...UInt8(ascii: "F"): size = size &* 16 &+ Int(b - 55)
+                    case 10:
+                        if size == 0 { finished = true; state = .done } else { state = .data(remaining: size) }
+                        size = 0
+                    default: break  // CR, chunk extensions
+                    }
+                case .data(let remaining):
+                    let n = min(remaining, end - p)
+                    lines += Self.newlines(p, n)
+                    dataBytes += n
+                    p += n
+                    state = remaining == n ? .dataEnd(remaining: 2) : .data(remaining: remaining - n)
+                case .dataEnd(let remaining):
+                    p += 1
+                    state = remaining == 1 ? .size : .dataEnd(remaining: remaining - 1)
+                case .raw:
+                    let n = end - p
+                    lines += Self.newlines(p, n)
+                    dataBytes += n
+                    p = end
+                case .done:
+                    p = end
+                }
+            }
+        }
+        if lines > 0 || dataBytes > 0 { counter.add(lines: lines, bytes: dataBytes) }
+        if failed { counter.fail() }
+        if failed || finished {
+            finish()
+            context.close(promise: nil)
+        }
+    }
+
+    /// Newlines in `n` bytes at `p`; memchr skips through the line bytes with vector instructions.
+    static func newlines(_ start: UnsafeRawPointer, _ n: Int) -> Int {
+        var p = start
+        let end = start + n
+        var count = 0
+        while p < end, let hit = memchr(p, 10, end - p) {
+            count += 1
+            p = UnsafeRawPointer(hit) + 1
+        }
+        return count
+    }
+
+    private func finish() {
+        if !ended {
+            ended = true
+            counter.end()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .raw = state { finish() }
+        if !ended { counter.fail() }
+        finish()
         context.fireChannelInactive()
     }
 

@@ -53,7 +53,28 @@ extension StoreState {
         return .object(o)
     }
 
-    static func newUID() -> String { UUID().uuidString.lowercased() }
+    /// A random (version 4) UUID in lower case. Built from the system generator directly:
+    /// Foundation's `UUID()` opened and closed /dev/urandom on every create.
+    static func newUID() -> String {
+        var g = SystemRandomNumberGenerator()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        for _ in 0..<2 {
+            let r = g.next()
+            for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: r >> (8 * i))) }
+        }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4
+        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (i, b) in bytes.enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(hex[Int(b >> 4)])
+            out.append(hex[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 
     // MARK: - kind-specific defaulting and validation
 
@@ -808,11 +829,11 @@ extension StoreState {
         var initial: [WatchItem] = []
         if let start {
             for e in history.events(after: start) where e.storageKey == req.info.storageKey {
-                if let (t, o) = watcher.view(e) { initial.append(.event(type: t, object: o, shared: nil)) }
+                if let (t, o) = watcher.view(e) { initial.append(.event(WatchEvent(type: t, object: o))) }
             }
         } else {
             for obj in filtered(req, labelSelector: labelSelector, fieldSelector: fieldSelector) {
-                initial.append(.event(type: "ADDED", object: obj, shared: nil))
+                initial.append(.event(WatchEvent(type: "ADDED", object: obj)))
             }
         }
         return WatchPlan(watcher: watcher, initial: initial)

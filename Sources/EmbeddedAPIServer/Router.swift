@@ -288,6 +288,8 @@ final class Router: Sendable {
 
     static func mediaType(_ header: String?) -> String {
         guard let header else { return "" }
+        // Usual case: already a bare lower-case type ("application/json"); no copies then.
+        if !header.utf8.contains(where: { $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: " ") || (65...90).contains($0) }) { return header }
         let base = header.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
         return base.trimmedSpaces().lowercased()
     }

@@ -161,6 +161,21 @@ struct FieldSelector: Sendable {
 }
 
 extension String {
+    /// Substring test on UTF-8 bytes. (`contains` with a string argument resolves to Foundation's
+    /// version, which goes through NSString and is slow on the request path.)
+    func containsBytes(_ needle: String) -> Bool {
+        let n = Array(needle.utf8)
+        guard let first = n.first else { return true }
+        let h = Array(utf8)
+        guard h.count >= n.count else { return false }
+        var i = 0
+        while i <= h.count - n.count {
+            if h[i] == first && h[i..<(i + n.count)].elementsEqual(n) { return true }
+            i += 1
+        }
+        return false
+    }
+
     func trimmedSpaces() -> String { let set: Character = " "
         var s = Substring(self)
         while s.first == set { s = s.dropFirst() }

@@ -18,22 +18,29 @@ struct StoredEvent: Sendable {
 
 /// What a watch stream carries.
 enum WatchItem: Sendable {
-    /// `shared` lets every watcher of one change reuse one serialization of the event line.
-    case event(type: String, object: JSON, shared: SharedEncoding?)
+    /// One reference per change: every watcher that sees it queues the same object.
+    case event(WatchEvent)
     case bookmark(rv: Int64)
     case error(JSON)
 }
 
-/// The serialized event line of one change, computed once by the first watcher that writes it
-/// and reused by all others presenting the same apiVersion (fan-out cost stays one
-/// serialization per change, not one per watcher).
-final class SharedEncoding: Sendable {
+/// A change as watchers see it, with its serialized event line computed once by the first
+/// watcher that writes it and reused by all others presenting the same apiVersion (fan-out cost
+/// stays one serialization per change, and queueing it costs one reference, not a copy).
+final class WatchEvent: Sendable {
+    let type: String
+    let object: JSON
     private let cache = Mutex<(groupVersion: String, line: ByteBuffer)?>(nil)
 
-    func line(groupVersion: String, render: () -> ByteBuffer) -> ByteBuffer {
+    init(type: String, object: JSON) {
+        self.type = type
+        self.object = object
+    }
+
+    func line(groupVersion: String, render: (WatchEvent) -> ByteBuffer) -> ByteBuffer {
         cache.withLock { c in
             if let c, c.groupVersion == groupVersion { return c.line }
-            let line = render()
+            let line = render(self)
             if c == nil { c = (groupVersion, line) }
             return line
         }
@@ -129,6 +136,8 @@ final class Watcher: Sendable {
     let queue: WatchQueue
     /// Equal for watchers whose namespace and selectors are equal (nil: never shared).
     let selectorKey: String?
+    /// The fan-out group: watchers with equal selectors share one evaluation per change.
+    var groupKey: String { selectorKey ?? "#\(id)" }
 
     init(id: Int, storageKey: String, namespace: String?, labelSelector: LabelSelector, fieldSelector: FieldSelector, bufferSize: Int,
          selectorKey: String? = nil) {
@@ -168,6 +177,25 @@ final class Watcher: Sendable {
     func finish() { queue.finish() }
 
     var overflowed: Bool { queue.overflowed }
+}
+
+/// The watchers of one storage key, grouped by selector: watchers whose namespace and
+/// selectors are equal see a change the same way, so the fan-out evaluates a change once per
+/// group and hands every member the same item (no per-watcher lookups or copies).
+struct WatcherSet: Sendable {
+    private(set) var groups: [String: [Watcher]] = [:]
+
+    var isEmpty: Bool { groups.isEmpty }
+    var all: [Watcher] { groups.values.flatMap { $0 } }
+
+    mutating func insert(_ w: Watcher) { groups[w.groupKey, default: []].append(w) }
+
+    mutating func remove(_ w: Watcher) {
+        let key = w.groupKey
+        guard var members = groups[key] else { return }
+        members.removeAll { $0.id == w.id }
+        groups[key] = members.isEmpty ? nil : members
+    }
 }
 
 /// A fixed-capacity ring buffer of events.
@@ -210,7 +238,7 @@ struct StoreState {
     var resources: [String: ResourceInfo] = [:]  // "group/version/plural"
     var collections: [String: [String: JSON]] = [:]  // storageKey → "ns/name" → object
     var history: EventRing
-    var watchers: [String: [Int: Watcher]] = [:]
+    var watchers: [String: WatcherSet] = [:]
     var nextWatcherID = 1
     var persistence: Persistence?
     let watchBufferSize: Int
@@ -247,22 +275,20 @@ struct StoreState {
         }
         let event = StoredEvent(rv: rv, type: type, storageKey: storageKey, object: obj, old: old)
         if let evicted = history.append(event) { compactedRV = evicted.rv }
-        if let ws = watchers[storageKey], !ws.isEmpty {
-            // One shared encoding per event type seen by the watchers (selector transitions can
-            // turn one change into ADDED for some and DELETED for others).
-            var shared: [String: SharedEncoding] = [:]
-            var views: [String: (String, JSON)?] = [:]
-            for w in ws.values {
-                let view: (String, JSON)?
-                if let key = w.selectorKey {
-                    if let memo = views[key] { view = memo } else { view = w.view(event); views[key] = .some(view) }
-                } else {
-                    view = w.view(event)
+        if let set = watchers[storageKey], !set.isEmpty {
+            // One shared event per type (selector transitions can turn one change into ADDED for
+            // some groups and DELETED for others); evaluated once per group, sent to all members.
+            var added: WatchEvent?, modified: WatchEvent?, deleted: WatchEvent?
+            for members in set.groups.values {
+                guard let first = members.first, let (t, o) = first.view(event) else { continue }
+                let shared: WatchEvent
+                switch t {
+                case "ADDED": shared = added ?? WatchEvent(type: t, object: o); added = shared
+                case "DELETED": shared = deleted ?? WatchEvent(type: t, object: o); deleted = shared
+                default: shared = modified ?? WatchEvent(type: t, object: o); modified = shared
                 }
-                guard let (t, o) = view else { continue }
-                let encoding: SharedEncoding
-                if let e = shared[t] { encoding = e } else { encoding = SharedEncoding(); shared[t] = encoding }
-                w.send(.event(type: t, object: o, shared: encoding))
+                let item = WatchItem.event(shared)
+                for w in members { w.send(item) }
             }
         }
         persistence?.record(type == .deleted ? .delete : .put, storageKey: storageKey, key: key, object: obj, rv: rv)
@@ -274,12 +300,12 @@ struct StoreState {
         let watcher = Watcher(id: nextWatcherID, storageKey: storageKey, namespace: namespace, labelSelector: labelSelector,
                               fieldSelector: fieldSelector, bufferSize: watchBufferSize, selectorKey: selectorKey)
         nextWatcherID += 1
-        watchers[storageKey, default: [:]][watcher.id] = watcher
+        watchers[storageKey, default: WatcherSet()].insert(watcher)
         return watcher
     }
 
     mutating func finishWatchers(storageKey: String) {
-        if let ws = watchers[storageKey] { for w in ws.values { w.finish() } }
+        if let set = watchers[storageKey] { for w in set.all { w.finish() } }
         watchers[storageKey] = nil
     }
 }

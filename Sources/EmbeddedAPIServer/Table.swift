@@ -7,7 +7,7 @@ enum TableRenderer {
 
     static func wantsTable(_ accept: String?) -> Bool {
         guard let accept else { return false }
-        return accept.contains("as=Table")
+        return accept.containsBytes("as=Table")
     }
 
     static func columnDefinitions(_ info: ResourceInfo) -> JSON {

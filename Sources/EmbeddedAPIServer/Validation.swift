@@ -52,8 +52,9 @@ enum Validation {
     /// Path-segment safety for names of every kind.
     static func pathSegmentErrors(_ name: String, field: String) -> [FieldError] {
         if name == "." || name == ".." { return [FieldError(.invalid, field, .string(name), "may not be '\(name)'")] }
-        if name.contains("/") { return [FieldError(.invalid, field, .string(name), "may not contain '/'")] }
-        if name.contains("%") { return [FieldError(.invalid, field, .string(name), "may not contain '%'")] }
+        // Byte checks: `contains("/")` would resolve to Foundation's slow substring search.
+        if name.utf8.contains(UInt8(ascii: "/")) { return [FieldError(.invalid, field, .string(name), "may not contain '/'")] }
+        if name.utf8.contains(UInt8(ascii: "%")) { return [FieldError(.invalid, field, .string(name), "may not contain '%'")] }
         return []
     }
 

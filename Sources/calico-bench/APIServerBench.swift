@@ -2,7 +2,6 @@ import ArgumentParser
 import EmbeddedAPIServer
 import Foundation
 import KubeJSON
-import Synchronization
 
 /// `apiserver` benchmark: creates/updates/gets over HTTPS against an in-process embedded API
 /// server while watchers are connected, then one change fanned out to many watchers.
@@ -29,38 +28,56 @@ struct APIServerBench: AsyncParsableCommand {
     @Option(help: "Client I/O threads shared by all client connections.")
     var clientThreads: Int = 1
 
+    @Option(help: "Where the request tasks run: 'loop' (on the client I/O threads: a response resumes its task without a thread hop) or 'global' (Swift's global pool).")
+    var clientExecutor: String = "loop"
+
+    @Option(help: "I/O threads of their own for the watch streams (0: they share the client threads); makes their CPU visible per thread group.")
+    var watchClientThreads: Int = 0
+
+    @Option(help: "Server's spacing of watch batches per event loop at the start of a stream of changes, in milliseconds.")
+    var watchBatchMs: Double = 5
+
+    @Option(help: "Server's largest spacing of watch batches under sustained load, in milliseconds.")
+    var watchBatchMaxMs: Double = 20
+
     func validate() throws {
         guard ["all", "none", "off"].contains(watchMode) else { throw ValidationError("--watch-mode must be all, none or off") }
-        guard count > 0, concurrency > 0, watchers >= 0 else { throw ValidationError("--count and --concurrency must be positive") }
+        guard ["loop", "global"].contains(clientExecutor) else { throw ValidationError("--client-executor must be loop or global") }
+        guard count > 0, concurrency > 0, watchers >= 0, watchClientThreads >= 0 else { throw ValidationError("--count and --concurrency must be positive") }
+        guard watchBatchMs >= 0, watchBatchMaxMs >= watchBatchMs, watchBatchMaxMs <= 1_000 else {
+            throw ValidationError("need 0 ≤ --watch-batch-ms ≤ --watch-batch-max-ms ≤ 1000")
+        }
     }
 
     func run() async throws {
-        let server = try await EmbeddedAPIServer.start(EmbeddedAPIServerConfiguration(threads: serverThreads))
+        var configuration = EmbeddedAPIServerConfiguration(threads: serverThreads)
+        configuration.watchBatchInterval = .nanoseconds(Int64(watchBatchMs * 1e6))
+        configuration.watchBatchMaxInterval = .nanoseconds(Int64(watchBatchMaxMs * 1e6))
+        let server = try await EmbeddedAPIServer.start(configuration)
         let loops = LoopbackEventLoops(threads: clientThreads)
         let clients = try (0..<concurrency).map { _ in try LoopbackHTTPClient(server: server, eventLoops: loops) }
         let base = "/api/v1/namespaces/default/configmaps"
-        print("embedded API server benchmark: \(count) objects, \(clients.count) connections, \(watchers) watchers (during writes: \(watchMode)), server threads \(serverThreads), client threads \(clientThreads)")
+        print("embedded API server benchmark: \(count) objects, \(clients.count) connections, \(watchers) watchers (during writes: \(watchMode)), server threads \(serverThreads), client threads \(clientThreads) (request tasks on \(clientExecutor == "loop" ? "a client I/O thread" : "the global pool")), watch batches \(watchBatchMs)-\(watchBatchMaxMs) ms apart")
 
         // Watchers connected during the write phases; each counts the event lines it receives.
-        let watchClient = try LoopbackHTTPClient(server: server, eventLoops: loops)
-        let delivered = Counter()
+        let watchLoops = watchClientThreads > 0 ? LoopbackEventLoops(threads: watchClientThreads) : loops
+        let watchClient = try LoopbackHTTPClient(server: server, eventLoops: watchLoops)
+        // Counted on the client's event loop: the bench's own reading shares the cores with the server.
+        let delivered = WatchLineCounter()
         let liveWatchers = watchMode == "off" ? 0 : watchers
         let selector = watchMode == "none" ? "&labelSelector=bench%3Dnever" : ""
         let startRV = server.currentResourceVersion
-        var watchTasks: [Task<Void, Never>] = []
         for _ in 0..<liveWatchers {
-            let lines = watchClient.watchLineCounts("\(base)?watch=true&resourceVersion=\(startRV)&timeoutSeconds=600\(selector)")
-            watchTasks.append(Task {
-                do { for try await n in lines { delivered.add(n) } } catch { print("watcher failed: \(error)") }
-            })
+            try await watchClient.countWatchLines("\(base)?watch=true&resourceVersion=\(startRV)&timeoutSeconds=600\(selector)", into: delivered)
         }
         if liveWatchers > 0 { try await Task.sleep(for: .milliseconds(500)) }  // let the watch requests register
 
+        let executor: (any TaskExecutor)? = clientExecutor == "loop" ? loops.makeTaskExecutor() : nil
         func phase(_ name: String, _ op: @escaping @Sendable (LoopbackHTTPClient, Int) async throws -> Int) async throws -> Double {
             let start = now()
             let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
                 for (ci, client) in clients.enumerated() {
-                    group.addTask {
+                    group.addTask(executorPreference: executor) {
                         var local: [Double] = []
                         local.reserveCapacity(count / clients.count + 1)
                         var i = ci
@@ -85,6 +102,7 @@ struct APIServerBench: AsyncParsableCommand {
             return elapsed
         }
 
+        let cpuStart = ThreadCPU.snapshot()
         let writesStart = now()
         _ = try await phase("create") { c, i in
             try await c.request("POST", base, json: ["metadata": ["name": .string("cm-\(i)"), "labels": ["bench": "yes"]], "data": ["i": .string(String(i))]]).status
@@ -95,6 +113,10 @@ struct APIServerBench: AsyncParsableCommand {
         let writesEnd = now()
         print(String(format: "writes  %6d in %6.2fs = %8.0f writes/s (create + update, %d watchers connected)",
                      2 * count, writesEnd - writesStart, Double(2 * count) / (writesEnd - writesStart), liveWatchers))
+        // CPU is the scarce resource on a shared machine: report it per write, split by thread group.
+        let cpuWrites = ThreadCPU.snapshot().since(cpuStart)
+        let deliveredDuringWrites = delivered.lines
+        print(ThreadCPU.describe(cpuWrites, wall: writesEnd - writesStart, writes: 2 * count))
         _ = try await phase("get") { c, i in
             try await c.request("GET", "\(base)/cm-\(i)").status
         }
@@ -102,15 +124,19 @@ struct APIServerBench: AsyncParsableCommand {
             // Every watcher must receive every change; report when the last one did.
             let expected = liveWatchers * 2 * count
             let deadline = now() + 120
-            while delivered.value < expected && now() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            while delivered.lines < expected && now() < deadline { try await Task.sleep(for: .milliseconds(20)) }
             let done = now()
             print(String(format: "watch   %d of %d events delivered to %d watchers; all in %.2fs after the first write (%.2fs after the last) = %.0f events/s",
-                         delivered.value, expected, liveWatchers, done - writesStart, max(0, done - writesEnd),
-                         Double(delivered.value) / (done - writesStart)))
+                         delivered.lines, expected, liveWatchers, done - writesStart, max(0, done - writesEnd),
+                         Double(delivered.lines) / (done - writesStart)))
+            let cpu = cpuWrites.seconds.values.reduce(0, +)
+            print(String(format: "cpu     %.2f µs per event delivered during the writes (%d events; write handling included); %.0f bytes per event line",
+                         cpu / Double(max(1, deliveredDuringWrites)) * 1e6, deliveredDuringWrites,
+                         Double(delivered.bytes) / Double(max(1, delivered.lines))))
         } else if liveWatchers > 0 {
-            print("watch   \(delivered.value) events delivered to \(liveWatchers) non-matching watchers (expected 0)")
+            print("watch   \(delivered.lines) events delivered to \(liveWatchers) non-matching watchers (expected 0)")
         }
-        for t in watchTasks { t.cancel() }
+        if delivered.failures > 0 { print("watch   \(delivered.failures) watch streams failed") }
 
         // Fan-out: many watchers from the current resourceVersion, one change, time to delivery.
         let rv = server.currentResourceVersion
@@ -147,12 +173,44 @@ struct APIServerBench: AsyncParsableCommand {
         for c in clients { await c.close() }
         try await server.shutdown()
         await loops.shutdown()
+        if watchClientThreads > 0 { await watchLoops.shutdown() }
     }
 }
 
-/// A thread-safe counter of delivered watch events.
-private final class Counter: Sendable {
-    private let n = Mutex(0)
-    func add(_ k: Int) { n.withLock { $0 += k } }
-    var value: Int { n.withLock { $0 } }
+/// CPU time of this process's threads, grouped by thread name (NIO loops are named
+/// `NIO-ELT-<group>-#<n>`: the server's group is created first, then the clients').
+private struct ThreadCPU {
+    var seconds: [String: Double] = [:]
+
+    static func snapshot() -> ThreadCPU {
+        var out = ThreadCPU()
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard let tids = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return out }
+        for tid in tids {
+            guard let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
+            let name = String(stat[stat.index(after: open)..<close])
+            // Fields after the name: state is field 3; utime and stime are fields 14 and 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 13, let u = Double(fields[11]), let s = Double(fields[12]) else { continue }
+            let group = name.hasPrefix("NIO-ELT-") ? String(name.prefix { $0 != "#" }) : "other"
+            out.seconds[group, default: 0] += (u + s) / ticks
+        }
+        return out
+    }
+
+    /// CPU used since `earlier` (threads that ended in between are not counted).
+    func since(_ earlier: ThreadCPU) -> ThreadCPU {
+        var d = ThreadCPU()
+        for (k, v) in seconds { d.seconds[k] = v - (earlier.seconds[k] ?? 0) }
+        return d
+    }
+
+    static func describe(_ d: ThreadCPU, wall: Double, writes: Int) -> String {
+        let total = d.seconds.values.reduce(0, +)
+        let parts = d.seconds.sorted { $0.key < $1.key }.map { String(format: "%@ %.2fs", $0.key as NSString, $0.value) }.joined(separator: ", ")
+        return String(format: "cpu     %.2fs during the writes (%.2f cores; %@) = %.1f µs per write", total, total / wall, parts as NSString,
+                      total / Double(writes) * 1e6)
+    }
 }
+

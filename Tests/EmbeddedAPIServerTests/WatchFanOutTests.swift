@@ -1,0 +1,103 @@
+import EmbeddedAPIServer
+import Foundation
+import KubeJSON
+import Testing
+import TestSupport
+
+/// Watch delivery under a write storm: batching per event loop, one shared encoding per change,
+/// watchers grouped by selector, pre-framed chunks.
+@Suite struct WatchFanOutTests {
+    @Test(.timeLimit(.minutes(2))) func stormReachesEveryWatcherInOrderWithItsSelector() async throws {
+        // A long batch spacing so that many changes share a chunk.
+        var configuration = EmbeddedAPIServerConfiguration()
+        configuration.watchBatchInterval = .milliseconds(20)
+        configuration.watchBatchMaxInterval = .milliseconds(80)
+        try await withServer(configuration) { server, c in
+            let rv = server.currentResourceVersion
+            let watchClient = try server.makeTestClient()
+            // Watchers with equal selectors share one evaluation per change: two groups of three.
+            let all = (0..<3).map { _ in watchClient.watch("\(widgets)?watch=true&resourceVersion=\(rv)") }
+            let even = (0..<3).map { _ in watchClient.watch("\(widgets)?watch=true&resourceVersion=\(rv)&labelSelector=parity%3Deven") }
+            try await Task.sleep(for: .milliseconds(300))
+
+            // Writers on several connections: creates, then updates that move half of the objects
+            // in and out of the selector.
+            let n = 120
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for w in 0..<4 {
+                    let client = try server.makeTestClient()
+                    group.addTask {
+                        defer { Task { await client.close() } }
+                        for i in stride(from: w, to: n, by: 4) {
+                            let parity = i % 2 == 0 ? "even" : "odd"
+                            let r = try await client.post(widgets, widget("w\(i)", labels: ["parity": .string(parity)]))
+                            #expect(r.status == 201)
+                        }
+                        for i in stride(from: w, to: n, by: 4) {
+                            let flipped = i % 2 == 0 ? "odd" : "even"
+                            let r = try await client.patch("\(widgets)/w\(i)", ["metadata": ["labels": ["parity": .string(flipped)]]])
+                            #expect(r.status == 200)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+
+            for stream in all {
+                let events = try await collect(stream, count: 2 * n)
+                #expect(events.count == 2 * n)
+                expectIncreasingVersions(events)
+                #expect(events.filter { $0["type"] == "ADDED" }.count == n)
+                #expect(events.filter { $0["type"] == "MODIFIED" }.count == n)
+            }
+            // Even objects: ADDED, then DELETED when they leave; odd ones: ADDED when they enter.
+            for stream in even {
+                let events = try await collect(stream, count: 2 * (n / 2) + n / 2)
+                #expect(events.count == 3 * n / 2)
+                expectIncreasingVersions(events)
+                let summary = Set(eventSummary(events))
+                for i in 0..<n {
+                    if i % 2 == 0 {
+                        #expect(summary.contains("ADDED w\(i)") && summary.contains("DELETED w\(i)"))
+                    } else {
+                        #expect(summary.contains("ADDED w\(i)"))
+                    }
+                }
+            }
+            await watchClient.close()
+            _ = c
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func lineCounterCountsEveryEvent() async throws {
+        try await withServer { server, c in
+            let rv = server.currentResourceVersion
+            let counter = WatchLineCounter()
+            let watchClient = try server.makeTestClient()
+            for _ in 0..<3 { try await watchClient.countWatchLines("\(widgets)?watch=true&resourceVersion=\(rv)", into: counter) }
+            // A watch the server refuses (bad resourceVersion) counts as failed, not as lines.
+            try await watchClient.countWatchLines("\(widgets)?watch=true&resourceVersion=x", into: counter)
+            for i in 0..<50 {
+                let r = try await c.post(widgets, widget("c\(i)"))
+                #expect(r.status == 201)
+            }
+            let deadline = Date().addingTimeInterval(20)
+            while counter.lines < 150 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(counter.lines == 150)
+            #expect(counter.bytes > 150 * 100)
+            while counter.failures < 1 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(counter.failures == 1)
+            await watchClient.close()
+        }
+    }
+}
+
+/// Every event's resourceVersion is larger than the one before.
+private func expectIncreasingVersions(_ events: [JSON]) {
+    var last: Int64 = 0
+    for e in events {
+        let rv = Int64(e[path: "object", "metadata", "resourceVersion"]?.stringValue ?? "") ?? 0
+        #expect(rv > last, "resourceVersion \(rv) after \(last)")
+        last = rv
+    }
+}
