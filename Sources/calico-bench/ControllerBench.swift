@@ -193,6 +193,7 @@ struct ControllerBench: AsyncParsableCommand {
         var sampleCPU = Self.cpuSeconds(pid: pid)
         var sampleTime = now()
         let steadyCPU0 = Self.cpuSeconds(pid: pid)
+        let steadyHistogram0 = try await Self.reconcileHistogram(metricsURL)
         let steady0 = now()
         for second in 0..<steadySeconds {
             if sampleEvery > 0, second % sampleEvery == 0 {
@@ -236,6 +237,10 @@ struct ControllerBench: AsyncParsableCommand {
         }
         print(String(format: "steady state        %ds, %d Networks changed: controller CPU %.2f%% of a core, %d writes, %d to unchanged Networks",
                      steadySeconds, changed.count, steadyCPU / steadyWall * 100, writes.count, foreign.count))
+        // One reconcile at a time on an otherwise idle controller: the work of one Network
+        // without the burst's queueing for CPU and API server.
+        let steadyHistogram = try await Self.reconcileHistogram(metricsURL).minus(steadyHistogram0)
+        print("steady reconciles   count \(steadyHistogram.count)  median ≤ \(steadyHistogram.percentileBound(0.5))  p99 ≤ \(steadyHistogram.percentileBound(0.99))  (bucket upper bounds)")
         let steadyRSS = Self.rss(pid: pid)
         print(String(format: "RSS after steady    %.1f MiB (peak %.1f MiB)", Double(steadyRSS.current) / 1_048_576, Double(steadyRSS.peak) / 1_048_576))
         if faults {
@@ -415,6 +420,14 @@ struct ControllerBench: AsyncParsableCommand {
                 return b.le.isInfinite ? "+Inf" : String(format: "%gms", b.le * 1000)
             }
             return "?"
+        }
+
+        /// The observations between `earlier` and this scrape of the same histogram.
+        func minus(_ earlier: Histogram) -> Histogram {
+            var d = Histogram()
+            d.count = count - earlier.count
+            d.buckets = buckets.map { b in (b.le, b.count - (earlier.buckets.first { $0.le == b.le }?.count ?? 0)) }
+            return d
         }
     }
 
