@@ -53,15 +53,12 @@ extension StoreState {
         return .object(o)
     }
 
-    /// A random (version 4) UUID in lower case. Built from the system generator directly:
-    /// Foundation's `UUID()` opened and closed /dev/urandom on every create.
+    /// A random (version 4) UUID in lower case, from one `arc4random_buf` call (one getrandom
+    /// syscall): Foundation's `UUID()` opened, read and closed /dev/urandom on every create.
     static func newUID() -> String {
-        var g = SystemRandomNumberGenerator()
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(16)
-        for _ in 0..<2 {
-            let r = g.next()
-            for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: r >> (8 * i))) }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        bytes.withUnsafeMutableBytes { raw in
+            if let base = raw.baseAddress { arc4random_buf(base, raw.count) }
         }
         bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4
         bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
