@@ -219,7 +219,7 @@ private struct Parser {
         }
         while index < bytes.count {
             let b = bytes[index]
-            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { return }
+            if !JSONByteScan.isPlain(b) { return }
             index += 1
         }
     }
@@ -278,6 +278,10 @@ private struct Parser {
 enum JSONByteScan {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether `b` stands for itself inside a JSON string (not `"`, `\` or below 0x20).
+    @inline(__always)
+    static func isPlain(_ b: UInt8) -> Bool { b >= 0x20 && b != 0x22 && b != 0x5C }
 
     /// Whether any of the eight bytes of `w` is `"`, `\` or below 0x20.
     @inline(__always)

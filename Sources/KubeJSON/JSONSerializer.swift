@@ -99,7 +99,7 @@ extension JSON {
                     continue
                 }
                 let b = bytes[i]
-                if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
+                if JSONByteScan.isPlain(b) {
                     i += 1
                     continue
                 }
@@ -112,7 +112,7 @@ extension JSON {
         }
         if done == nil {
             for b in s.utf8 {
-                if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") { out.append(b) } else { writeEscaped(b, to: &out) }
+                if JSONByteScan.isPlain(b) { out.append(b) } else { writeEscaped(b, to: &out) }
             }
         }
         out.append(UInt8(ascii: "\""))
