@@ -93,15 +93,7 @@ public struct ManagedResources: Sendable {
     /// The ManagedResource from the cache when there is one (a miss counts as absent), else live.
     private func currentManagedResource(namespace: String, name: String) async throws -> JSON? {
         if let cache { return cache.get(namespace: namespace, name: name) }
-        return try await liveManagedResource(namespace: namespace, name: name)
-    }
-
-    private func liveManagedResource(namespace: String, name: String) async throws -> JSON? {
-        do {
-            return try await client.get(.managedResources, namespace: namespace, name: name)
-        } catch let e as KubeError where e.isNotFound {
-            return nil
-        }
+        return try await client.getIfExists(.managedResources, namespace: namespace, name: name)
     }
 
     private func desiredSecret(namespace: String, name: String, data: [String: [UInt8]]) -> JSON {
@@ -196,7 +188,7 @@ public struct ManagedResources: Sendable {
                 return true
             } catch let e as KubeError where e.isAlreadyExists && cache != nil {
                 // The cache has not seen it yet: continue from a live read.
-                guard let live = try await liveManagedResource(namespace: namespace, name: name) else { throw e }
+                guard let live = try await client.getIfExists(.managedResources, namespace: namespace, name: name) else { throw e }
                 return try await updateManagedResource(
                     live, origin: origin, keepObjects: keepObjects, secretName: secretName, retryOnConflict: false)
             }
@@ -224,7 +216,7 @@ public struct ManagedResources: Sendable {
             _ = try await client.update(.managedResources, namespace: namespace, desired)
             return true
         } catch let e as KubeError where e.isConflict && retryOnConflict {
-            guard let live = try await liveManagedResource(namespace: namespace, name: name) else { throw e }
+            guard let live = try await client.getIfExists(.managedResources, namespace: namespace, name: name) else { throw e }
             return try await updateManagedResource(
                 live, origin: origin, keepObjects: keepObjects, secretName: secretName, retryOnConflict: false)
         }

@@ -15,8 +15,13 @@ extension KubernetesClient {
 
     /// GET one object, `nil` when it does not exist.
     public func getIfExists<T: KubeObjectView>(_ type: T.Type, namespace: String?, name: String) async throws -> T? {
+        try await getIfExists(T.resource, namespace: namespace, name: name).map(T.init(raw:))
+    }
+
+    /// GET one object, `nil` when it does not exist.
+    public func getIfExists(_ resource: Resource, namespace: String?, name: String) async throws -> JSON? {
         do {
-            return try await get(type, namespace: namespace, name: name)
+            return try await get(resource, namespace: namespace, name: name)
         } catch let error as KubeError where error.isNotFound {
             return nil
         }

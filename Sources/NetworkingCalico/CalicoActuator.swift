@@ -131,17 +131,18 @@ public struct CalicoActuator: Actuator {
                         try await client.createIgnoringAnswer(resource, namespace: namespace, object)
                         continue
                     } catch let e as KubeError where e.isAlreadyExists {}
-                    try await apply(object, resource: resource, namespace: namespace, name: name, existing: nil)
+                    let current = try await client.getIfExists(resource, namespace: namespace, name: name)
+                    try await apply(object, resource: resource, namespace: namespace, name: name, current: current)
                 } else if isScrapeConfig {
                     if scrapeConfigs == nil {
                         let items = try await client.listAll(.scrapeConfigs, namespace: namespace).items
                         scrapeConfigs = Dictionary(
                             items.map { ($0[path: "metadata", "name"]?.stringValue ?? "", $0) }, uniquingKeysWith: { a, _ in a })
                     }
-                    try await apply(
-                        object, resource: resource, namespace: namespace, name: name, existing: .some(scrapeConfigs?[name]))
+                    try await apply(object, resource: resource, namespace: namespace, name: name, current: scrapeConfigs?[name])
                 } else {
-                    try await apply(object, resource: resource, namespace: namespace, name: name, existing: nil)
+                    let current = try await client.getIfExists(resource, namespace: namespace, name: name)
+                    try await apply(object, resource: resource, namespace: namespace, name: name, current: current)
                 }
             }
         } catch {
@@ -150,23 +151,11 @@ public struct CalicoActuator: Actuator {
         }
     }
 
-    /// Creates `object` when missing, else merge-patches what differs. `existing`: the current
-    /// object when already read (`.some(nil)` = known to be missing); `nil` = read it now.
-    private func apply(_ object: JSON, resource: Resource, namespace: String, name: String, existing: JSON??) async throws {
-        let current: JSON
-        if let known = existing {
-            guard let known else {
-                try await client.createIgnoringAnswer(resource, namespace: namespace, object)
-                return
-            }
-            current = known
-        } else {
-            do {
-                current = try await client.get(resource, namespace: namespace, name: name)
-            } catch let e as KubeError where e.isNotFound {
-                try await client.createIgnoringAnswer(resource, namespace: namespace, object)
-                return
-            }
+    /// Creates `object` when `current` (the object as read) is nil, else merge-patches what differs.
+    private func apply(_ object: JSON, resource: Resource, namespace: String, name: String, current: JSON?) async throws {
+        guard let current else {
+            try await client.createIgnoringAnswer(resource, namespace: namespace, object)
+            return
         }
         // Patch = the desired object without the identity fields; a no-op merge means no write.
         var patch = object
