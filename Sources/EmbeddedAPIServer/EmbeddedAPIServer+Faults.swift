@@ -107,7 +107,8 @@ extension EmbeddedAPIServer {
             do {
                 let server = try await HTTPServer(host: configuration.host, port: port, tls: tls, router: router, threads: configuration.threads,
                                                   watchBatchInterval: configuration.watchBatchInterval,
-                                                  watchBatchMaxInterval: configuration.watchBatchMaxInterval)
+                                                  watchBatchMaxInterval: configuration.watchBatchMaxInterval,
+                                                  watchBookmarkInterval: configuration.watchBookmarkInterval)
                 http.withLock { $0 = server }
                 server.start()
                 router.faults.count { $0.restarts += 1 }

@@ -29,6 +29,9 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
     /// `watchBatchMaxInterval` (the longest a change waits for its watchers under load).
     public var watchBatchInterval: Duration = .milliseconds(5)
     public var watchBatchMaxInterval: Duration = .milliseconds(20)
+    /// Spacing of BOOKMARK events on watches that allow them (kube-apiserver: about a minute;
+    /// shorter here so that clients resume close to the head).
+    public var watchBookmarkInterval: Duration = .seconds(10)
     /// Faults injected from the start (change later with ``EmbeddedAPIServer/faultPolicy``).
     public var faultPolicy: FaultPolicy = .none
 
@@ -47,9 +50,6 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
 
 /// An embedded Kubernetes API server over HTTPS (bearer token or client-certificate auth).
 public final class EmbeddedAPIServer: Sendable {
-    /// Seconds between BOOKMARK events on watches that allow them.
-    static let bookmarkInterval: Int = 10
-
     /// The transport; replaced by ``restart(downtime:)`` (nil while restarting).
     let http: Mutex<HTTPServer?>
     let router: Router
@@ -91,7 +91,8 @@ public final class EmbeddedAPIServer: Sendable {
         self.tls = tls
         let server = try await HTTPServer(host: configuration.host, port: configuration.port, tls: tls, router: router, threads: configuration.threads,
                                           watchBatchInterval: configuration.watchBatchInterval,
-                                          watchBatchMaxInterval: configuration.watchBatchMaxInterval)
+                                          watchBatchMaxInterval: configuration.watchBatchMaxInterval,
+                                          watchBookmarkInterval: configuration.watchBookmarkInterval)
         port = server.port
         http = Mutex(server)
         router.hostPort.withLock { $0 = "\(Self.urlHost(configuration.host)):\(server.port)" }

@@ -36,7 +36,8 @@ final class HTTPServer: Sendable {
     var activeWatches: Int { registry.activeWatches.load(ordering: .acquiring) }
 
     init(host: String, port: Int, tls: TLSConfiguration, router: Router, threads: Int,
-         watchBatchInterval: Duration = .milliseconds(5), watchBatchMaxInterval: Duration = .milliseconds(20)) async throws {
+         watchBatchInterval: Duration = .milliseconds(5), watchBatchMaxInterval: Duration = .milliseconds(20),
+         watchBookmarkInterval: Duration = .seconds(10)) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         self.group = group
         self.router = router
@@ -45,9 +46,10 @@ final class HTTPServer: Sendable {
         // One dispatcher per loop: watches are drained by the loop that owns their connection.
         let minInterval = TimeAmount.nanoseconds(APIConnectionHandler.nanoseconds(watchBatchInterval))
         let maxInterval = TimeAmount.nanoseconds(APIConnectionHandler.nanoseconds(watchBatchMaxInterval))
+        let bookmarkInterval = TimeAmount.nanoseconds(APIConnectionHandler.nanoseconds(watchBookmarkInterval))
         var dispatchers: [ObjectIdentifier: WatchDispatcher] = [:]
         for loop in group.makeIterator() {
-            dispatchers[ObjectIdentifier(loop)] = WatchDispatcher(loop: loop, minInterval: minInterval, maxInterval: maxInterval)
+            dispatchers[ObjectIdentifier(loop)] = WatchDispatcher(loop: loop, minInterval: minInterval, maxInterval: maxInterval, bookmarkInterval: bookmarkInterval)
         }
         let byLoop = dispatchers
         do {
@@ -57,7 +59,8 @@ final class HTTPServer: Sendable {
                 .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let dispatcher = byLoop[ObjectIdentifier(channel.eventLoop)] ?? WatchDispatcher(loop: channel.eventLoop, minInterval: minInterval, maxInterval: maxInterval)
+                        let dispatcher = byLoop[ObjectIdentifier(channel.eventLoop)] ?? WatchDispatcher(loop: channel.eventLoop, minInterval: minInterval, maxInterval: maxInterval,
+                                                                                                                 bookmarkInterval: bookmarkInterval)
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
                         try channel.pipeline.syncOperations.addHandler(WriteCoalescer())
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
@@ -189,12 +192,15 @@ final class WatchDispatcher: Sendable {
     let loop: EventLoop
     let minInterval: TimeAmount
     let maxInterval: TimeAmount
+    /// Spacing of BOOKMARK events on the loop's watches that allow them.
+    let bookmarkInterval: TimeAmount
     private let state: Mutex<State>
 
-    init(loop: EventLoop, minInterval: TimeAmount, maxInterval: TimeAmount) {
+    init(loop: EventLoop, minInterval: TimeAmount, maxInterval: TimeAmount, bookmarkInterval: TimeAmount = .seconds(10)) {
         self.loop = loop
         self.minInterval = minInterval
         self.maxInterval = max(minInterval, maxInterval)
+        self.bookmarkInterval = bookmarkInterval
         state = Mutex(State(interval: minInterval))
     }
 
@@ -496,7 +502,7 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         }
         let store = router.store
         if stream.bookmarks {
-            let interval = TimeAmount.seconds(Int64(EmbeddedAPIServer.bookmarkInterval))
+            let interval = dispatcher.bookmarkInterval
             active.bookmarks = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
                 store.read { s in watcher.send(.bookmark(rv: s.rv)) }
             }
@@ -509,7 +515,7 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             let (handler, context) = bound.value
             handler.drainWatch(context: context)
         }
-        watcher.queue.setConsumer { dispatcher.ready(drain) }
+        watcher.setConsumer { dispatcher.ready(drain) }
     }
 
     /// Writes everything the watcher has pending as one chunk with one flush; ends the stream
@@ -517,17 +523,33 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private func drainWatch(context: ChannelHandlerContext) {
         guard let active = watch, !closed else { return }
         if !context.channel.isWritable {
-            // The client is not reading: leave items queued (the bounded queue overflows if it never
-            // does); notifications stay suppressed until `takeAll`, writability resumes the drain.
+            // The client is not reading: leave the changes in the group's log (the watcher
+            // overflows if it never reads); notifications stay suppressed until `take`,
+            // writability resumes the drain.
             active.waitingForWritability = true
             return
         }
-        let (items, finished) = active.watcher.queue.takeAll()
+        let stream = active.stream
+        // Plain JSON events without truncation: the pre-framed chunk of the taken changes is
+        // the same for every member of the group, so it is built once and shared.
+        let shareable: (raw: ChannelHandlerContext, info: ResourceInfo)? =
+            if let raw = active.raw, let info = stream.info, !stream.table, stream.truncateAfterEvents == nil { (raw, info) } else { nil }
+        let taken = active.watcher.take(sharing: shareable?.info.groupVersion)
+        if let shareable, taken.extras.isEmpty, !taken.finished {
+            guard taken.count > 0 else { return }
+            let groupVersion = shareable.info.groupVersion
+            let chunk = taken.chunk ?? active.watcher.group.chunk(start: taken.start, events: taken.events, groupVersion: groupVersion) {
+                Self.frameChunk(taken.events, stream: stream, groupVersion: groupVersion, allocator: context.channel.allocator)
+            }
+            shareable.raw.write(NIOAny(IOData.byteBuffer(chunk)), promise: nil)
+            context.flush()
+            return
+        }
         var lines: [ByteBuffer] = []
         swap(&lines, &lineStorage)
         defer { swap(&lines, &lineStorage) }
-        let truncated = render(items, active.stream, remaining: &active.remaining, firstTable: &active.firstTable, into: &lines)
-        if truncated || finished {
+        let truncated = render(taken.items, stream, remaining: &active.remaining, firstTable: &active.firstTable, into: &lines)
+        if truncated || taken.finished {
             if truncated || active.truncatedByTime.isSet { router.faults.count { $0.truncatedWatches += 1 } }
             if active.watcher.overflowed {
                 let status = APIError(code: 410, reason: "Expired",
@@ -541,6 +563,26 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             writeLines(&lines, raw: active.raw, context: context)
             context.flush()
         }
+    }
+
+    /// One HTTP chunk (size line, event lines, CRLF) of plain watch events.
+    static func frameChunk(_ events: [WatchEvent], stream: WatchStream, groupVersion: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var lines: [ByteBuffer] = []
+        lines.reserveCapacity(events.count)
+        var total = 0
+        for event in events {
+            let line = event.line(groupVersion: groupVersion) { e in
+                HTTPServer.eventLine(type: e.type, object: stream.info.map { Router.present(e.object, $0) } ?? e.object)
+            }
+            total += line.readableBytes
+            lines.append(line)
+        }
+        var out = allocator.buffer(capacity: total + 12)
+        writeHex(total, to: &out)
+        out.writeStaticString("\r\n")
+        for l in lines { out.writeImmutableBuffer(l) }
+        out.writeStaticString("\r\n")
+        return out
     }
 
     /// Ends a watch response. The connection stays usable for the next request when the client
@@ -558,11 +600,7 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     private func deregister(_ watcher: Watcher) {
-        watcher.queue.detach()
-        router.store.read { s in
-            s.watchers[watcher.storageKey]?.remove(watcher)
-            if s.watchers[watcher.storageKey]?.isEmpty == true { s.watchers[watcher.storageKey] = nil }
-        }
+        router.store.read { s in s.deregisterWatcher(watcher) }
     }
 
     private func stopWatch() {

@@ -47,115 +47,150 @@ final class WatchEvent: Sendable {
     }
 }
 
-/// A watcher's pending items. Delivery never blocks the writer: the buffer is bounded and a
-/// watcher whose buffer overflows is marked and finished (its connection then sends an ERROR
-/// event). The consumer (the connection, on its event loop) is notified once when items become
-/// available and then takes everything pending at once, so a busy watcher writes and flushes a
-/// batch of events per wake-up instead of one.
-final class WatchQueue: Sendable {
-    private struct State {
-        var items: [WatchItem] = []
+/// One registered watch: a member of the ``WatchGroup`` of its namespace and selectors, which
+/// holds its position and pending items.
+final class Watcher: Sendable {
+    let id: Int
+    let storageKey: String
+    let group: WatchGroup
+
+    init(id: Int, storageKey: String, group: WatchGroup) {
+        self.id = id
+        self.storageKey = storageKey
+        self.group = group
+    }
+
+    /// What this watcher sees of a change (selector transitions become ADDED/DELETED).
+    func view(_ event: StoredEvent) -> (String, JSON)? { group.view(event) }
+
+    /// Queues a bookmark or error at the current end of the group's log (call under the store
+    /// lock, so that it falls between the changes it concerns).
+    func send(_ item: WatchItem) { group.send(item, to: id) }
+
+    /// Ends the watch once everything pending is written (timeout, shutdown, truncation).
+    func finish() { group.finish(id) }
+
+    /// Sets who to notify when items become available; notifies at once if some are pending.
+    func setConsumer(_ consumer: @escaping @Sendable () -> Void) { group.setConsumer(consumer, for: id) }
+
+    /// Everything pending (or, with `sharing`, up to the end of a chunk another member of the
+    /// group already built; the member is then notified again for the rest).
+    func take(sharing groupVersion: String? = nil) -> WatchGroup.Taken { group.take(id, sharing: groupVersion) }
+
+    var overflowed: Bool { group.overflowed(id) }
+}
+
+/// The watchers of one storage key whose namespace and selectors are equal. They see every
+/// change the same way, so a change is evaluated once per group and appended once to the
+/// group's log; each member keeps only its position in it. Members that are drained together
+/// write the same bytes: the pre-framed chunk of a log range is built once and its buffer is
+/// written to every member's connection (TLS still encrypts it per connection). The log keeps
+/// what the slowest member has not taken; a member more than `capacity` changes behind is
+/// finished as overflowed (its stream then ends with a 410 ERROR), as a bounded per-watcher
+/// buffer would.
+final class WatchGroup: Sendable {
+    /// One member's position and pending items.
+    struct Member {
+        /// Sequence number of the next change to write.
+        var cursor: Int
+        /// Bookmarks and errors, each with the log position it was queued at.
+        var extras: [(at: Int, item: WatchItem)] = []
         var finished = false
         var overflowed = false
-        /// A notification is outstanding (set when notifying, cleared by `takeAll`).
+        /// A notification is outstanding (cleared by `take`).
         var notified = false
         var consumer: (@Sendable () -> Void)?
     }
 
-    private let state = Mutex(State())
-    let capacity: Int
-
-    init(capacity: Int) { self.capacity = max(1, capacity) }
-
-    var overflowed: Bool { state.withLock { $0.overflowed } }
-
-    /// Sets who to notify; notifies at once if items are already pending.
-    func setConsumer(_ consumer: @escaping @Sendable () -> Void) {
-        let notify = state.withLock { s -> (@Sendable () -> Void)? in
-            s.consumer = consumer
-            guard (!s.items.isEmpty || s.finished) && !s.notified else { return nil }
-            s.notified = true
-            return consumer
-        }
-        notify?()
+    /// A pre-framed chunk (`<hex size>\r\n<event lines>\r\n`) of the log range `start..<end`.
+    struct Chunk {
+        var start: Int
+        var end: Int
+        var groupVersion: String
+        var bytes: ByteBuffer
     }
 
-    func push(_ item: WatchItem) {
-        let notify = state.withLock { s -> (@Sendable () -> Void)? in
-            if s.finished { return nil }
-            if s.items.count >= capacity {
-                s.overflowed = true
-                s.finished = true
-            } else {
-                s.items.append(item)
-            }
-            guard !s.notified, let c = s.consumer else { return nil }
-            s.notified = true
-            return c
-        }
-        notify?()
-    }
+    /// What a member takes: the changes from sequence `start` on, its bookmarks/errors by
+    /// position, whether the watch is finished, and the shared chunk of exactly these changes
+    /// when one was built already.
+    struct Taken {
+        var start: Int
+        /// How many changes were taken.
+        var count: Int
+        /// The changes, unless `chunk` already holds them (the references are not copied then).
+        var events: [WatchEvent]
+        var extras: [(at: Int, item: WatchItem)]
+        var finished: Bool
+        var chunk: ByteBuffer?
 
-    func finish() {
-        let notify = state.withLock { s -> (@Sendable () -> Void)? in
-            if s.finished { return nil }
-            s.finished = true
-            guard !s.notified, let c = s.consumer else { return nil }
-            s.notified = true
-            return c
-        }
-        notify?()
-    }
-
-    /// Everything pending, and whether the queue is finished (nothing more will come).
-    func takeAll() -> (items: [WatchItem], finished: Bool) {
-        state.withLock { s in
-            s.notified = false
+        /// Changes and extras merged in log order.
+        var items: [WatchItem] {
+            if extras.isEmpty { return events.map(WatchItem.event) }
             var out: [WatchItem] = []
-            swap(&out, &s.items)
-            return (out, s.finished)
+            out.reserveCapacity(events.count + extras.count)
+            var next = 0
+            for (at, item) in extras {
+                while next < events.count && start + next < at {
+                    out.append(.event(events[next]))
+                    next += 1
+                }
+                out.append(item)
+            }
+            while next < events.count {
+                out.append(.event(events[next]))
+                next += 1
+            }
+            return out
         }
     }
 
-    /// Drops the consumer (connection gone), breaking the reference cycle.
-    func detach() {
-        state.withLock { s in
-            s.consumer = nil
-            s.finished = true
+    private struct State {
+        var log: [WatchEvent] = []
+        /// Sequence number of `log[0]`.
+        var base = 0
+        var members: [Int: Member] = [:]
+        /// Members waiting for the next change (no notification outstanding).
+        var armed: [Int] = []
+        /// The last few chunks built, for the members drained after the builder.
+        var chunks: [Chunk] = []
+
+        var end: Int { base + log.count }
+
+        /// Drops the changes every member has taken.
+        mutating func trim() {
+            var low = end
+            for m in members.values where !m.overflowed { low = min(low, m.cursor) }
+            guard low > base else { return }
+            log.removeFirst(low - base)
+            base = low
+            chunks.removeAll { $0.start < base }
         }
     }
-}
 
-/// A registered watcher.
-final class Watcher: Sendable {
-    let id: Int
-    let storageKey: String
     let namespace: String?
     let labelSelector: LabelSelector
     let fieldSelector: FieldSelector
-    let queue: WatchQueue
-    /// Equal for watchers whose namespace and selectors are equal (nil: never shared).
-    let selectorKey: String?
-    /// The fan-out group: watchers with equal selectors share one evaluation per change.
-    var groupKey: String { selectorKey ?? "#\(id)" }
+    let capacity: Int
+    private let state = Mutex(State())
 
-    init(id: Int, storageKey: String, namespace: String?, labelSelector: LabelSelector, fieldSelector: FieldSelector, bufferSize: Int,
-         selectorKey: String? = nil) {
-        self.selectorKey = selectorKey
-        self.id = id
-        self.storageKey = storageKey
+    static let maxCachedChunks = 4
+
+    init(namespace: String?, labelSelector: LabelSelector, fieldSelector: FieldSelector, capacity: Int) {
         self.namespace = namespace
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
-        self.queue = WatchQueue(capacity: bufferSize)
+        self.capacity = max(1, capacity)
     }
+
+    var isEmpty: Bool { state.withLock { $0.members.isEmpty } }
+    var memberIDs: [Int] { state.withLock { Array($0.members.keys) } }
 
     func matches(_ object: JSON) -> Bool {
         if let namespace, object[path: "metadata", "namespace"]?.stringValue ?? "" != namespace { return false }
         return labelSelector.matches(object[path: "metadata", "labels"]) && fieldSelector.matches(object)
     }
 
-    /// What this watcher sees of a change (selector transitions become ADDED/DELETED).
+    /// What the members see of a change (selector transitions become ADDED/DELETED).
     func view(_ event: StoredEvent) -> (String, JSON)? {
         switch event.type {
         case .added: return matches(event.object) ? ("ADDED", event.object) : nil
@@ -172,29 +207,160 @@ final class Watcher: Sendable {
         }
     }
 
-    func send(_ item: WatchItem) { queue.push(item) }
+    /// A new member, positioned at the end of the log (it sees the changes committed after it).
+    func add(_ id: Int) {
+        state.withLock { s in s.members[id] = Member(cursor: s.end) }
+    }
 
-    func finish() { queue.finish() }
+    func remove(_ id: Int) {
+        state.withLock { s in
+            s.members[id] = nil
+            s.armed.removeAll { $0 == id }
+            s.trim()
+        }
+    }
 
-    var overflowed: Bool { queue.overflowed }
-}
+    /// Appends a change for every member and notifies those waiting for one.
+    func append(_ event: WatchEvent) {
+        let notify = state.withLock { s -> [@Sendable () -> Void] in
+            s.log.append(event)
+            var out: [@Sendable () -> Void] = []
+            if s.log.count > capacity {
+                // Some member is `capacity` changes behind: it is finished as overflowed and
+                // no longer holds the log.
+                let end = s.end
+                for (id, var m) in s.members where !m.finished && end - m.cursor > capacity {
+                    m.overflowed = true
+                    m.finished = true
+                    m.cursor = end
+                    m.extras.removeAll()
+                    if !m.notified, let c = m.consumer {
+                        m.notified = true
+                        out.append(c)
+                    }
+                    s.members[id] = m
+                }
+                s.trim()
+            }
+            for id in s.armed {
+                guard var m = s.members[id], !m.notified, let c = m.consumer else { continue }
+                m.notified = true
+                s.members[id] = m
+                out.append(c)
+            }
+            s.armed.removeAll(keepingCapacity: true)
+            return out
+        }
+        for c in notify { c() }
+    }
 
-/// The watchers of one storage key, grouped by selector: watchers whose namespace and
-/// selectors are equal see a change the same way, so the fan-out evaluates a change once per
-/// group and hands every member the same item (no per-watcher lookups or copies).
-struct WatcherSet: Sendable {
-    private(set) var groups: [String: [Watcher]] = [:]
+    func send(_ item: WatchItem, to id: Int) {
+        let notify = state.withLock { s -> (@Sendable () -> Void)? in
+            guard var m = s.members[id], !m.finished else { return nil }
+            m.extras.append((s.end, item))
+            let c = Self.claimNotification(&m)
+            s.members[id] = m
+            return c
+        }
+        notify?()
+    }
 
-    var isEmpty: Bool { groups.isEmpty }
-    var all: [Watcher] { groups.values.flatMap { $0 } }
+    func finish(_ id: Int) {
+        let notify = state.withLock { s -> (@Sendable () -> Void)? in
+            guard var m = s.members[id], !m.finished else { return nil }
+            m.finished = true
+            let c = Self.claimNotification(&m)
+            s.members[id] = m
+            return c
+        }
+        notify?()
+    }
 
-    mutating func insert(_ w: Watcher) { groups[w.groupKey, default: []].append(w) }
+    func finishAll() {
+        for id in memberIDs { finish(id) }
+    }
 
-    mutating func remove(_ w: Watcher) {
-        let key = w.groupKey
-        guard var members = groups[key] else { return }
-        members.removeAll { $0.id == w.id }
-        groups[key] = members.isEmpty ? nil : members
+    func overflowed(_ id: Int) -> Bool { state.withLock { $0.members[id]?.overflowed ?? false } }
+
+    func setConsumer(_ consumer: @escaping @Sendable () -> Void, for id: Int) {
+        let notify = state.withLock { s -> (@Sendable () -> Void)? in
+            guard var m = s.members[id] else { return nil }
+            m.consumer = consumer
+            let pending = m.cursor < s.end || !m.extras.isEmpty || m.finished
+            var c: (@Sendable () -> Void)?
+            if pending {
+                c = Self.claimNotification(&m)
+            } else if !m.notified {
+                s.armed.append(id)
+            }
+            s.members[id] = m
+            return c
+        }
+        notify?()
+    }
+
+    private static func claimNotification(_ m: inout Member) -> (@Sendable () -> Void)? {
+        guard !m.notified, let c = m.consumer else { return nil }
+        m.notified = true
+        return c
+    }
+
+    func take(_ id: Int, sharing groupVersion: String?) -> Taken {
+        let (taken, again) = state.withLock { s -> (Taken, (@Sendable () -> Void)?) in
+            guard var m = s.members[id] else { return (Taken(start: s.end, count: 0, events: [], extras: [], finished: true, chunk: nil), nil) }
+            let end = s.end
+            if m.overflowed {
+                // Dropped from the log: nothing more to write but the stream's end.
+                m.cursor = end
+                m.extras.removeAll()
+                s.members[id] = m
+                return (Taken(start: end, count: 0, events: [], extras: [], finished: true, chunk: nil), nil)
+            }
+            var upTo = end
+            var chunk: ByteBuffer?
+            // Drained after another member at the same position: take exactly its chunk; what
+            // came since goes out in the next pass (the member is notified again below).
+            if let groupVersion, m.extras.isEmpty, !m.finished,
+               let c = s.chunks.last(where: { $0.start == m.cursor && $0.groupVersion == groupVersion })
+            {
+                upTo = c.end
+                chunk = c.bytes
+            }
+            let from = m.cursor
+            let events = chunk == nil && from < upTo ? Array(s.log[(from - s.base)..<(upTo - s.base)]) : []
+            let taken = Taken(start: from, count: upTo - from, events: events, extras: m.extras, finished: m.finished && upTo == end,
+                              chunk: chunk)
+            m.extras.removeAll()
+            m.cursor = upTo
+            var again: (@Sendable () -> Void)?
+            if upTo < end {
+                again = m.consumer  // stays notified: the rest is pending
+            } else {
+                m.notified = false
+                if !m.finished { s.armed.append(id) }
+            }
+            s.members[id] = m
+            if from == s.base { s.trim() }
+            return (taken, again)
+        }
+        again?()
+        return taken
+    }
+
+    /// The chunk of `events` (the log range from `start`), built by `build` unless a member
+    /// built it already; kept for the members drained next.
+    func chunk(start: Int, events: [WatchEvent], groupVersion: String, build: () -> ByteBuffer) -> ByteBuffer {
+        let end = start + events.count
+        if let cached = state.withLock({ s in s.chunks.last { $0.start == start && $0.end == end && $0.groupVersion == groupVersion } }) {
+            return cached.bytes
+        }
+        let bytes = build()
+        state.withLock { s in
+            guard start >= s.base else { return }
+            if s.chunks.count >= Self.maxCachedChunks { s.chunks.removeFirst() }
+            s.chunks.append(Chunk(start: start, end: end, groupVersion: groupVersion, bytes: bytes))
+        }
+        return bytes
     }
 }
 
@@ -238,7 +404,8 @@ struct StoreState {
     var resources: [String: ResourceInfo] = [:]  // "group/version/plural"
     var collections: [String: [String: JSON]] = [:]  // storageKey → "ns/name" → object
     var history: EventRing
-    var watchers: [String: WatcherSet] = [:]
+    /// storageKey → selector key → group.
+    var watchers: [String: [String: WatchGroup]] = [:]
     var nextWatcherID = 1
     var persistence: Persistence?
     let watchBufferSize: Int
@@ -275,37 +442,53 @@ struct StoreState {
         }
         let event = StoredEvent(rv: rv, type: type, storageKey: storageKey, object: obj, old: old)
         if let evicted = history.append(event) { compactedRV = evicted.rv }
-        if let set = watchers[storageKey], !set.isEmpty {
+        if let groups = watchers[storageKey] {
             // One shared event per type (selector transitions can turn one change into ADDED for
-            // some groups and DELETED for others); evaluated once per group, sent to all members.
+            // some groups and DELETED for others); evaluated and logged once per group.
             var added: WatchEvent?, modified: WatchEvent?, deleted: WatchEvent?
-            for members in set.groups.values {
-                guard let first = members.first, let (t, o) = first.view(event) else { continue }
+            for group in groups.values {
+                guard let (t, o) = group.view(event) else { continue }
                 let shared: WatchEvent
                 switch t {
                 case "ADDED": shared = added ?? WatchEvent(type: t, object: o); added = shared
                 case "DELETED": shared = deleted ?? WatchEvent(type: t, object: o); deleted = shared
                 default: shared = modified ?? WatchEvent(type: t, object: o); modified = shared
                 }
-                let item = WatchItem.event(shared)
-                for w in members { w.send(item) }
+                group.append(shared)
             }
         }
         persistence?.record(type == .deleted ? .delete : .put, storageKey: storageKey, key: key, object: obj, rv: rv)
         return obj
     }
 
+    /// Registers a watcher in the group of its namespace and selectors (`selectorKey`; nil: a
+    /// group of its own).
     mutating func registerWatcher(storageKey: String, namespace: String?, labelSelector: LabelSelector,
                                   fieldSelector: FieldSelector, selectorKey: String? = nil) -> Watcher {
-        let watcher = Watcher(id: nextWatcherID, storageKey: storageKey, namespace: namespace, labelSelector: labelSelector,
-                              fieldSelector: fieldSelector, bufferSize: watchBufferSize, selectorKey: selectorKey)
+        let id = nextWatcherID
         nextWatcherID += 1
-        watchers[storageKey, default: WatcherSet()].insert(watcher)
-        return watcher
+        let key = selectorKey ?? "#\(id)"
+        let group: WatchGroup
+        if let existing = watchers[storageKey]?[key] {
+            group = existing
+        } else {
+            group = WatchGroup(namespace: namespace, labelSelector: labelSelector, fieldSelector: fieldSelector, capacity: watchBufferSize)
+            watchers[storageKey, default: [:]][key] = group
+        }
+        group.add(id)
+        return Watcher(id: id, storageKey: storageKey, group: group)
+    }
+
+    /// Removes a watcher (its group goes when it was the last member).
+    mutating func deregisterWatcher(_ watcher: Watcher) {
+        watcher.group.remove(watcher.id)
+        guard watcher.group.isEmpty, let groups = watchers[watcher.storageKey] else { return }
+        let remaining = groups.filter { $0.value !== watcher.group }
+        watchers[watcher.storageKey] = remaining.isEmpty ? nil : remaining
     }
 
     mutating func finishWatchers(storageKey: String) {
-        if let set = watchers[storageKey] { for w in set.all { w.finish() } }
+        if let groups = watchers[storageKey] { for g in groups.values { g.finishAll() } }
         watchers[storageKey] = nil
     }
 }

@@ -3,6 +3,7 @@ import KubeClient
 import KubeJSON
 import KubeRuntime
 import Logging
+import Synchronization
 
 /// The provider-specific part of a Network controller. The generic reconciler handles
 /// finalizers, status and operation annotations around these calls (contract §5).
@@ -80,24 +81,51 @@ public struct NetworkReconciler: Reconciler {
     public let options: NetworkControllerOptions
     /// Cluster informer store read before a live GET (the reference reads through its cache).
     public let clusters: Store?
+    /// Network informer store the wrapper reads first, as the reference's cached client does
+    /// (a miss falls back to a live GET).
+    public let networks: Store?
+    /// Versions of the reconciler's own writes, which tell a cached Network that predates them.
+    let ownWrites: OwnWrites
     let logger: Logger
 
     public init(
         client: KubernetesClient, actuator: any Actuator, options: NetworkControllerOptions = NetworkControllerOptions(),
-        clusters: Store? = nil, logger: Logger = Logger(label: "network")
+        clusters: Store? = nil, networks: Store? = nil, logger: Logger = Logger(label: "network")
     ) {
         self.client = client
         self.actuator = actuator
         self.options = options
         self.clusters = clusters
+        self.networks = networks
+        var isKnown: (@Sendable (String) -> Bool)?
+        if let networks { isKnown = { key in networks.get(key) != nil } }
+        self.ownWrites = OwnWrites(isKnown: isKnown)
         self.logger = logger
     }
 
     private func removeOperationAnnotation(_ name: String, _ namespace: String?) async throws -> JSON {
-        try await client.patch(
-            .networks, namespace: namespace, name: name,
-            ["metadata": ["annotations": [GardenerConstants.operationAnnotation: .null]]],
-            type: .merge)
+        try await patchNetwork(namespace: namespace, name: name, ["metadata": ["annotations": [GardenerConstants.operationAnnotation: .null]]])
+    }
+
+    /// Merge-patches the Network and remembers the version the write produced.
+    func patchNetwork(namespace: String?, name: String, _ body: JSON, subresource: String? = nil) async throws -> JSON {
+        let answer = try await client.patch(.networks, namespace: namespace, name: name, body, type: .merge, subresource: subresource)
+        ownWrites.record(objectKey(namespace: namespace, name: name), answer)
+        return answer
+    }
+
+    /// The Network from the informer cache unless it may predate this reconciler's last write
+    /// of it (the watch event of that write not seen yet: a reconcile queued by the write's own
+    /// event would otherwise act on the state before it); else, or on a miss, a live GET.
+    private func readNetwork(_ request: ReconcileRequest) async throws -> JSON {
+        let key = objectKey(namespace: request.namespace, name: request.name)
+        if let cached = networks?.get(key), ownWrites.isCurrent(key, cached) { return cached }
+        do {
+            return try await client.get(.networks, namespace: request.namespace, name: request.name)
+        } catch let e as KubeError where e.isNotFound {
+            ownWrites.forget(key)
+            throw e
+        }
     }
 
     /// The operation-annotation wrapper (§3.1), then the real reconciler (§3.2).
@@ -109,7 +137,10 @@ public struct NetworkReconciler: Reconciler {
         // as a second GET would be: the inner reconciler starts from it.
         var latest: JSON?
         do {
-            let obj = try await client.get(.networks, namespace: request.namespace, name: request.name)
+            // The event that queued this key came from the informer, so its store holds the
+            // object at least as new as that event. A stale entry costs what it costs the
+            // reference: the finalizer patch's optimistic lock answers 409 and the key is retried.
+            let obj = try await readNetwork(request)
             latest = obj
             switch ExtensionOperation.operationAnnotation(obj) {
             case GardenerConstants.operationWaitForState?:
@@ -196,9 +227,7 @@ public struct NetworkReconciler: Reconciler {
         /// Status patch from the current in-memory status to `newStatus`.
         func patchStatus(_ newStatus: JSON) async throws {
             guard let diff = MergePatch.diff(from: network.status, to: newStatus) else { return }
-            let answer = try await client.patch(
-                .networks, namespace: network.namespace, name: network.name, ["status": diff], type: .merge,
-                subresource: "status")
+            let answer = try await r.patchNetwork(namespace: network.namespace, name: network.name, ["status": diff], subresource: "status")
             network = Network(raw: answer)
         }
 
@@ -232,14 +261,14 @@ public struct NetworkReconciler: Reconciler {
             var meta = network.metadata
             guard meta.addFinalizer(finalizer) else { return }
             do {
-                let answer = try await client.patch(
-                    .networks, namespace: network.namespace, name: network.name,
+                let answer = try await r.patchNetwork(
+                    namespace: network.namespace, name: network.name,
                     [
                         "metadata": [
                             "finalizers": .array(meta.finalizers.map(JSON.string)),
                             "resourceVersion": .string(network.metadata.resourceVersion ?? ""),
                         ]
-                    ], type: .merge)
+                    ])
                 network = Network(raw: answer)
             } catch {
                 throw WrappedError.wrap("failed to add finalizer", error)
@@ -303,14 +332,14 @@ public struct NetworkReconciler: Reconciler {
             var meta = network.metadata
             meta.removeFinalizer(finalizer)
             do {
-                _ = try await client.patch(
-                    .networks, namespace: network.namespace, name: network.name,
+                _ = try await r.patchNetwork(
+                    namespace: network.namespace, name: network.name,
                     [
                         "metadata": [
                             "finalizers": meta.finalizers.isEmpty ? .null : .array(meta.finalizers.map(JSON.string)),
                             "resourceVersion": .string(network.metadata.resourceVersion ?? ""),
                         ]
-                    ], type: .merge)
+                    ])
             } catch let e as KubeError where e.isNotFound {
             } catch {
                 throw WrappedError.wrap("failed to remove finalizer", error)
@@ -329,9 +358,7 @@ public struct NetworkReconciler: Reconciler {
             try await success(.migrate, "Successfully migrated Network")
             do {
                 network = Network(
-                    raw: try await client.patch(
-                        .networks, namespace: network.namespace, name: network.name,
-                        ["metadata": ["finalizers": .null]], type: .merge))
+                    raw: try await r.patchNetwork(namespace: network.namespace, name: network.name, ["metadata": ["finalizers": .null]]))
             } catch let e as KubeError where e.isNotFound {
                 return .done
             } catch {
@@ -340,6 +367,40 @@ public struct NetworkReconciler: Reconciler {
             try await removeAnnotation()
             return .done
         }
+    }
+}
+
+/// The resourceVersion each Network had after this process last wrote it. A cached object with
+/// another version may be older than that write; equal versions mean the cache has seen it.
+/// Entries of Networks the informer no longer has (deleted) are dropped when the map has doubled.
+final class OwnWrites: Sendable {
+    private struct State {
+        var versions: [String: String] = [:]
+        var pruneAt = 1_024
+    }
+
+    private let state = Mutex(State())
+    /// Whether the informer still has the key (nil: never prune).
+    let isKnown: (@Sendable (String) -> Bool)?
+
+    init(isKnown: (@Sendable (String) -> Bool)? = nil) { self.isKnown = isKnown }
+
+    func record(_ key: String, _ answer: JSON) {
+        guard let version = answer[path: "metadata", "resourceVersion"]?.stringValue else { return }
+        state.withLock { s in
+            s.versions[key] = version
+            guard s.versions.count >= s.pruneAt, let isKnown else { return }
+            s.versions = s.versions.filter { isKnown($0.key) }
+            s.pruneAt = max(1_024, 2 * s.versions.count)
+        }
+    }
+
+    func forget(_ key: String) { _ = state.withLock { $0.versions.removeValue(forKey: key) } }
+
+    /// Whether `cached` is not known to predate the last own write of `key`.
+    func isCurrent(_ key: String, _ cached: JSON) -> Bool {
+        guard let written = state.withLock({ $0.versions[key] }) else { return true }
+        return cached[path: "metadata", "resourceVersion"]?.stringValue == written
     }
 }
 
@@ -435,8 +496,10 @@ public enum NetworkController {
         var logger = manager.logger
         logger[metadataKey: "controller"] = .string(options.controllerName)
         let clusters = manager.informer(for: .clusters).store
+        let networks = manager.informer(for: .networks)
         let reconciler = NetworkReconciler(
-            client: manager.client, actuator: actuator, options: options, clusters: clusters, logger: logger)
+            client: manager.client, actuator: actuator, options: options, clusters: clusters, networks: networks.store,
+            logger: logger)
         let controller = Controller(
             name: options.controllerName, reconciler: reconciler, maxConcurrentReconciles: options.maxConcurrentReconciles,
             rateLimiter: rateLimiter, reconcileTimeout: options.reconcileTimeout, metrics: manager.metrics, logger: logger)
@@ -444,7 +507,7 @@ public enum NetworkController {
         // The Cluster informer only feeds the predicate's cache (RBAC: clusters get/list/watch).
         let cache = ShootLookupCache(clusters: clusters)
         await controller.watch(
-            manager.informer(for: .networks),
+            networks,
             predicates: networkPredicates(client: manager.client, options: options, cache: cache, logger: logger))
         manager.add(controller)
         return controller

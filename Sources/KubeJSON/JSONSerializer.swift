@@ -89,26 +89,16 @@ extension JSON {
         // Long values (base64 secret data, embedded manifests) are mostly plain: copy runs that
         // need no escaping in bulk instead of byte by byte.
         let done: Void? = s.utf8.withContiguousStorageIfAvailable { bytes in
-            var runStart = 0
+            guard let base = bytes.baseAddress else { return }
             var i = 0
             while i < bytes.count {
-                if let base = bytes.baseAddress, i + 8 <= bytes.count,
-                    !JSONByteScan.hasQuoteBackslashOrControl(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
-                {
-                    i += 8
-                    continue
-                }
-                let b = bytes[i]
-                if JSONByteScan.isPlain(b) {
-                    i += 1
-                    continue
-                }
-                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
-                writeEscaped(b, to: &out)
+                let run = JSONByteScan.plainPrefixLength(base + i, count: bytes.count - i)
+                if run > 0 { out.append(contentsOf: UnsafeBufferPointer(start: base + i, count: run)) }
+                i += run
+                guard i < bytes.count else { break }
+                writeEscaped(bytes[i], to: &out)
                 i += 1
-                runStart = i
             }
-            if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
         }
         if done == nil {
             for b in s.utf8 {

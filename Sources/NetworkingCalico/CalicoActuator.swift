@@ -96,7 +96,32 @@ public struct CalicoActuator: Actuator {
 
         // §3.11
         let manifests = try renderShootManifests(input, imageVector: options.imageVector)
-        // §3.12
+        // §3.12 and §3.13. The monitoring objects do not depend on the ManagedResource, so with
+        // the ManagedResource cache (which tells a first deployment without a request) they are
+        // applied while the secret and the ManagedResource are written: a reconcile then waits
+        // for two chains of requests side by side instead of one long one. The ManagedResource's
+        // error comes first, as when the steps run one after the other.
+        if let managedResourceCache {
+            let firstDeployment =
+                managedResourceCache.get(namespace: namespace, name: CalicoNames.managedResourceName) == nil
+            async let monitoring: Void = applyMonitoring(namespace: namespace, firstDeployment: firstDeployment)
+            try await writeManagedResource(namespace: namespace, manifests: manifests)
+            try await monitoring
+        } else {
+            let result = try await writeManagedResource(namespace: namespace, manifests: manifests)
+            // On a first deployment the monitoring objects are new as well.
+            try await applyMonitoring(namespace: namespace, firstDeployment: !result.managedResourceExisted)
+        }
+        // §3.14 (no transient lastOperation: spec README decision Q2); written by the reconciler
+        // together with the Succeeded status.
+        return Self.providerStatusFields(network, ipFamilies: input.statusIPFamilies)
+    }
+
+    /// §3.12: the secret with the rendered manifests and the shoot ManagedResource.
+    @discardableResult
+    private func writeManagedResource(namespace: String, manifests: RenderedManifests) async throws
+        -> ManagedResources.WriteResult
+    {
         let result = try await ManagedResources(client: client, cache: managedResourceCache).createOrUpdateForShoot(
             namespace: namespace, name: CalicoNames.managedResourceName, origin: CalicoNames.origin, keepObjects: false,
             data: [CalicoNames.configKey: manifests.yamlBytes()])
@@ -105,11 +130,7 @@ public struct CalicoActuator: Actuator {
                 "Updated ManagedResource",
                 metadata: ["namespace": "\(namespace)", "secret": "\(result.secretName)", "objects": "\(manifests.objects.count)"])
         }
-        // §3.13: on a first deployment the monitoring objects are new as well.
-        try await applyMonitoring(namespace: namespace, firstDeployment: !result.managedResourceExisted)
-        // §3.14 (no transient lastOperation: spec README decision Q2); written by the reconciler
-        // together with the Succeeded status.
-        return Self.providerStatusFields(network, ipFamilies: input.statusIPFamilies)
+        return result
     }
 
     public func restore(_ network: Network, cluster: Cluster) async throws -> StatusFields {
@@ -121,19 +142,33 @@ public struct CalicoActuator: Actuator {
     /// Otherwise the ScrapeConfigs are read with one list of the namespace instead of one GET each.
     func applyMonitoring(namespace: String, firstDeployment: Bool = false) async throws {
         do {
+            let objects = SeedMonitoring.objects(namespace: namespace)
+            if firstDeployment {
+                // Independent creates: sent side by side; the first failure in chart order is reported.
+                let errors = await withTaskGroup(of: (Int, (any Error)?).self) { group in
+                    for (index, object) in objects.enumerated() {
+                        group.addTask {
+                            do {
+                                try await createOrApply(object, namespace: namespace)
+                                return (index, nil)
+                            } catch {
+                                return (index, error)
+                            }
+                        }
+                    }
+                    var errors: [Int: any Error] = [:]
+                    for await (index, error) in group { errors[index] = error }
+                    return errors
+                }
+                if let first = errors.keys.min(), let error = errors[first] { throw error }
+                return
+            }
             var scrapeConfigs: [String: JSON]?
-            for object in SeedMonitoring.objects(namespace: namespace) {
+            for object in objects {
                 let isScrapeConfig = object["kind"]?.stringValue == "ScrapeConfig"
                 let resource: Resource = isScrapeConfig ? .scrapeConfigs : .configMaps
                 let name = object[path: "metadata", "name"]?.stringValue ?? ""
-                if firstDeployment {
-                    do {
-                        try await client.createIgnoringAnswer(resource, namespace: namespace, object)
-                        continue
-                    } catch let e as KubeError where e.isAlreadyExists {}
-                    let current = try await client.getIfExists(resource, namespace: namespace, name: name)
-                    try await apply(object, resource: resource, namespace: namespace, name: name, current: current)
-                } else if isScrapeConfig {
+                if isScrapeConfig {
                     if scrapeConfigs == nil {
                         let items = try await client.listAll(.scrapeConfigs, namespace: namespace).items
                         scrapeConfigs = Dictionary(
@@ -149,6 +184,18 @@ public struct CalicoActuator: Actuator {
             throw WrappedError.wrap(
                 "could not apply embedded chart '\(SeedMonitoring.releaseName)' in namespace '\(namespace)'", error)
         }
+    }
+
+    /// Creates a monitoring object without a read; when it exists after all, reads and merge-patches it.
+    private func createOrApply(_ object: JSON, namespace: String) async throws {
+        let resource: Resource = object["kind"]?.stringValue == "ScrapeConfig" ? .scrapeConfigs : .configMaps
+        let name = object[path: "metadata", "name"]?.stringValue ?? ""
+        do {
+            try await client.createIgnoringAnswer(resource, namespace: namespace, object)
+            return
+        } catch let e as KubeError where e.isAlreadyExists {}
+        let current = try await client.getIfExists(resource, namespace: namespace, name: name)
+        try await apply(object, resource: resource, namespace: namespace, name: name, current: current)
     }
 
     /// Creates `object` when `current` (the object as read) is nil, else merge-patches what differs.

@@ -2,6 +2,8 @@ import ArgumentParser
 import EmbeddedAPIServer
 import Foundation
 import KubeJSON
+import NIOCore
+import NIOPosix
 
 /// `apiserver` benchmark: creates/updates/gets over HTTPS against an in-process embedded API
 /// server while watchers are connected, then one change fanned out to many watchers.
@@ -31,6 +33,9 @@ struct APIServerBench: AsyncParsableCommand {
     @Option(help: "Where the request tasks run: 'loop' (on the client I/O threads: a response resumes its task without a thread hop) or 'global' (Swift's global pool).")
     var clientExecutor: String = "loop"
 
+    @Option(help: "Client of the create and update phases: 'generator' (pre-encoded requests sent from event-loop callbacks, as a load generator such as wrk does: the least client CPU on the shared cores) or 'async' (LoopbackHTTPClient, one async request at a time per connection).")
+    var writeClient: String = "generator"
+
     @Option(help: "I/O threads of their own for the watch streams (0: they share the client threads); makes their CPU visible per thread group.")
     var watchClientThreads: Int = 0
 
@@ -43,6 +48,7 @@ struct APIServerBench: AsyncParsableCommand {
     func validate() throws {
         guard ["all", "none", "off"].contains(watchMode) else { throw ValidationError("--watch-mode must be all, none or off") }
         guard ["loop", "global"].contains(clientExecutor) else { throw ValidationError("--client-executor must be loop or global") }
+        guard ["generator", "async"].contains(writeClient) else { throw ValidationError("--write-client must be generator or async") }
         guard count > 0, concurrency > 0, watchers >= 0, watchClientThreads >= 0 else { throw ValidationError("--count and --concurrency must be positive") }
         guard watchBatchMs >= 0, watchBatchMaxMs >= watchBatchMs, watchBatchMaxMs <= 1_000 else {
             throw ValidationError("need 0 ≤ --watch-batch-ms ≤ --watch-batch-max-ms ≤ 1000")
@@ -57,7 +63,7 @@ struct APIServerBench: AsyncParsableCommand {
         let loops = LoopbackEventLoops(threads: clientThreads)
         let clients = try (0..<concurrency).map { _ in try LoopbackHTTPClient(server: server, eventLoops: loops) }
         let base = "/api/v1/namespaces/default/configmaps"
-        print("embedded API server benchmark: \(count) objects, \(clients.count) connections, \(watchers) watchers (during writes: \(watchMode)), server threads \(serverThreads), client threads \(clientThreads) (request tasks on \(clientExecutor == "loop" ? "a client I/O thread" : "the global pool")), watch batches \(watchBatchMs)-\(watchBatchMaxMs) ms apart")
+        print("embedded API server benchmark: \(count) objects, \(clients.count) connections, \(watchers) watchers (during writes: \(watchMode)), server threads \(serverThreads), client threads \(clientThreads) (writes from \(writeClient == "generator" ? "the load generator" : "async requests"); other request tasks on \(clientExecutor == "loop" ? "a client I/O thread" : "the global pool")), watch batches \(watchBatchMs)-\(watchBatchMaxMs) ms apart")
 
         // Watchers connected during the write phases; each counts the event lines it receives.
         let watchLoops = watchClientThreads > 0 ? LoopbackEventLoops(threads: watchClientThreads) : loops
@@ -102,13 +108,44 @@ struct APIServerBench: AsyncParsableCommand {
             return elapsed
         }
 
+        // The write phases' requests, pre-encoded for the load generator.
+        let headers = [("Host", "127.0.0.1:\(server.port)"), ("Authorization", "Bearer \(server.token)"), ("Accept", "application/json")]
+        @Sendable func createBody(_ i: Int) -> JSON { ["metadata": ["name": .string("cm-\(i)"), "labels": ["bench": "yes"]], "data": ["i": .string(String(i))]] }
+        @Sendable func updateBody(_ i: Int) -> JSON { ["data": ["i": .string("updated-\(i)")]] }
+        let generatorLoops = MultiThreadedEventLoopGroup(numberOfThreads: clientThreads)
+        func generatorPhase(_ name: String, _ requests: [ByteBuffer]) async throws {
+            let perConnection = count / concurrency
+            let warmup = [HTTPLoadGenerator.encode(method: "GET", path: "/version", headers: headers)]
+            let result = try await HTTPLoadGenerator.run(
+                group: generatorLoops, port: server.port, caPEM: server.caCertificatePEM, serverHostname: nil, requests: requests,
+                order: .each, warmupRequests: warmup, connections: concurrency, requestsPerConnection: perConnection, warmup: 2)
+            guard result.failed == 0 else { throw ValidationError("\(name): \(result.failed) requests failed") }
+            let stats = Stats(result.latencies)
+            print(String(format: "%-7@ %6d ops in %6.2fs = %8.0f ops/s   median %@   p99 %@", name as NSString, result.latencies.count, result.elapsed,
+                         Double(result.latencies.count) / result.elapsed, Stats.format(stats.median) as NSString, Stats.format(stats.p99) as NSString))
+        }
+        var creates: [ByteBuffer] = [], updates: [ByteBuffer] = []
+        if writeClient == "generator" {
+            guard count % concurrency == 0 else { throw ValidationError("--count must be a multiple of --concurrency with --write-client generator") }
+            creates = (0..<count).map { i in
+                HTTPLoadGenerator.encode(method: "POST", path: base, headers: headers + [("Content-Type", "application/json")], body: createBody(i).serialized())
+            }
+            updates = (0..<count).map { i in
+                HTTPLoadGenerator.encode(method: "PATCH", path: "\(base)/cm-\(i)", headers: headers + [("Content-Type", "application/merge-patch+json")],
+                                         body: updateBody(i).serialized())
+            }
+        }
+
         let cpuStart = ThreadCPU.snapshot()
         let writesStart = now()
-        _ = try await phase("create") { c, i in
-            try await c.request("POST", base, json: ["metadata": ["name": .string("cm-\(i)"), "labels": ["bench": "yes"]], "data": ["i": .string(String(i))]]).status
-        }
-        _ = try await phase("update") { c, i in
-            try await c.request("PATCH", "\(base)/cm-\(i)", json: ["data": ["i": .string("updated-\(i)")]], contentType: "application/merge-patch+json").status
+        if writeClient == "generator" {
+            try await generatorPhase("create", creates)
+            try await generatorPhase("update", updates)
+        } else {
+            _ = try await phase("create") { c, i in try await c.request("POST", base, json: createBody(i)).status }
+            _ = try await phase("update") { c, i in
+                try await c.request("PATCH", "\(base)/cm-\(i)", json: updateBody(i), contentType: "application/merge-patch+json").status
+            }
         }
         let writesEnd = now()
         print(String(format: "writes  %6d in %6.2fs = %8.0f writes/s (create + update, %d watchers connected)",
@@ -169,6 +206,7 @@ struct APIServerBench: AsyncParsableCommand {
             print("fan-out \(fanout.count) watchers got one change: median \(Stats.format(fs.median))  p99 \(Stats.format(fs.p99))  max \(Stats.format(fs.samples.last ?? .nan))  (setup \(String(format: "%.2fs", now() - ready)))")
         }
         print(String(format: "peak RSS %.1f MiB (server and clients in one process)", Double(peakRSSBytes()) / 1_048_576))
+        try? await generatorLoops.shutdownGracefully()
         await watchClient.close()
         for c in clients { await c.close() }
         try await server.shutdown()

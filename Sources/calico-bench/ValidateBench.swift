@@ -96,17 +96,26 @@ extension ValidateBench {
         let denied = Self.review(providerConfig: ["backend": "x", "ipv4": ["pool": "y"]]).serialized()
         // 10 % denied: one denied body in every ten.
         let bodies = Array(repeating: allowed, count: 9) + [denied]
-        let result: WebhookLoadGenerator.Result
+        let requests = bodies.map { body in
+            HTTPLoadGenerator.encode(
+                method: "POST", path: AdmissionReviewHandler.path,
+                headers: [("Host", "localhost:\(server.port)"), ("Content-Type", "application/json"), ("Accept", "application/json")],
+                body: body)
+        }
+        let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: max(1, clientThreads))
+        let result: HTTPLoadGenerator.Result
         do {
-            result = try await WebhookLoadGenerator.run(port: server.port, caPEM: certs.caCertificatePEM, bodies: bodies, connections: clients,
-                                                         requestsPerConnection: requestsPerClient, threads: clientThreads, rate: rate)
+            result = try await HTTPLoadGenerator.run(group: clientGroup, port: server.port, caPEM: certs.caCertificatePEM, requests: requests,
+                                                     connections: clients, requestsPerConnection: requestsPerClient, rate: rate)
         } catch {
+            try? await clientGroup.shutdownGracefully()
             await server.stop()
             throw error
         }
+        try? await clientGroup.shutdownGracefully()
         await server.stop()
         if serverThreads > 0 { try? await group.shutdownGracefully() }
-        guard result.non200 == 0 else { throw ValidationError("\(result.non200) responses were not 200") }
+        guard result.failed == 0 else { throw ValidationError("\(result.failed) responses were not 2xx") }
         let denials = server.metrics.count(outcome: .denied)
         let stats = Stats(result.latencies)
         let achieved = Double(result.latencies.count) / result.elapsed

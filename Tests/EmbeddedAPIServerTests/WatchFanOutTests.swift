@@ -69,6 +69,85 @@ import TestSupport
         }
     }
 
+    /// Members of one group share its log and its pre-framed chunks: watchers that join while
+    /// changes stream in, and one that also gets bookmarks, each see exactly the changes after
+    /// their resourceVersion, in order, with every bookmark between the changes it follows.
+    @Test(.timeLimit(.minutes(2))) func groupMembersJoiningMidStormSeeExactlyTheirChanges() async throws {
+        var configuration = EmbeddedAPIServerConfiguration()
+        configuration.watchBatchInterval = .milliseconds(10)
+        configuration.watchBatchMaxInterval = .milliseconds(40)
+        // Bookmarks queued while the member still has changes to take.
+        configuration.watchBookmarkInterval = .milliseconds(7)
+        try await withServer(configuration) { server, c in
+            let n = 400
+            let startRV = server.currentResourceVersion
+            let watchClient = try server.makeTestClient()
+            var streams: [(rv: Int64, stream: AsyncThrowingStream<JSON, Error>)] = (0..<4).map { _ in
+                (startRV, watchClient.watch("\(widgets)?watch=true&resourceVersion=\(startRV)"))
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            let writers = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for w in 0..<4 {
+                        let client = try server.makeTestClient()
+                        group.addTask {
+                            defer { Task { await client.close() } }
+                            for i in stride(from: w, to: n, by: 4) {
+                                let r = try await client.post(widgets, widget("g\(i)"))
+                                #expect(r.status == 201)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            // Joiners: same selectors (same group), each from the version it read while writes run.
+            var bookmarked: (rv: Int64, stream: AsyncThrowingStream<JSON, Error>)?
+            for k in 0..<3 {
+                try await Task.sleep(for: .milliseconds(15))
+                let rv = server.currentResourceVersion
+                if k == 1 {
+                    bookmarked = (rv, watchClient.watch("\(widgets)?watch=true&resourceVersion=\(rv)&allowWatchBookmarks=true"))
+                } else {
+                    streams.append((rv, watchClient.watch("\(widgets)?watch=true&resourceVersion=\(rv)")))
+                }
+            }
+            try await writers.value
+            let endRV = server.currentResourceVersion
+            for (rv, stream) in streams {
+                let expected = Int(endRV - rv)
+                let events = try await collect(stream, count: expected)
+                #expect(events.count == expected)
+                expectIncreasingVersions(events)
+                if let first = events.first {
+                    #expect(first[path: "object", "metadata", "resourceVersion"]?.stringValue == String(rv + 1))
+                }
+            }
+            if let (rv, stream) = bookmarked {
+                // Bookmarks, queued while changes were being logged, stand between them.
+                var changes = 0
+                var bookmarks = 0
+                var last = rv
+                for try await e in stream {
+                    let version = Int64(e[path: "object", "metadata", "resourceVersion"]?.stringValue ?? "") ?? -1
+                    if e["type"] == "BOOKMARK" {
+                        #expect(version >= last, "bookmark \(version) after change \(last)")
+                        bookmarks += 1
+                    } else {
+                        #expect(version > last, "change \(version) after \(last)")
+                        changes += 1
+                    }
+                    last = max(last, version)
+                    if changes == Int(endRV - rv) { break }
+                }
+                #expect(changes == Int(endRV - rv))
+                #expect(bookmarks > 1)
+            }
+            await watchClient.close()
+            _ = c
+        }
+    }
+
     @Test(.timeLimit(.minutes(1))) func lineCounterCountsEveryEvent() async throws {
         try await withServer { server, c in
             let rv = server.currentResourceVersion

@@ -2,11 +2,53 @@ import Foundation
 import GardenerExtensions
 import KubeClient
 import KubeJSON
-import KubeRuntime
+@testable import KubeRuntime
 import Testing
 import TestSupport
 
 @Suite struct NetworkReconcilerIntegrationTests {
+    /// The wrapper starts from the informer's copy of the Network, as the reference reads
+    /// through its cache, but not from a copy older than its own last write: a reconcile queued
+    /// by the event of that write would otherwise act on the state before it.
+    @Test func readsTheCachedNetworkUnlessItPredatesOwnWrites() async throws {
+        try await withTestAPIServer { server in
+            let client = try makeClient(server)
+            defer { Task { try? await client.shutdown() } }
+            try await installGardenerCRDs(client)
+            _ = try await client.create(.namespaces, namespace: nil,
+                ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(shootNamespace)]])
+            _ = try await client.create(.clusters, namespace: nil, clusterObject(shoot: shootObject()))
+            let created = try await client.create(.networks, namespace: shootNamespace, networkObject())
+            let store = Store()
+            _ = store.upsert(created)
+            let actuator = ScriptedActuator()
+            let reconciler = NetworkReconciler(client: client, actuator: actuator, networks: store)
+            let request = ReconcileRequest(namespace: shootNamespace, name: "demo")
+            func waitingForState(_ object: JSON) -> JSON {
+                var o = object
+                o[path: "metadata", "annotations", "gardener.cloud/operation"] = "wait-for-state"
+                return o
+            }
+
+            _ = try await reconciler.reconcile(request)
+            #expect(actuator.calls.count == 1)
+
+            // A copy from before the reconciler's own writes (here saying wait-for-state, while
+            // the server says reconcile) is not trusted: the Network is read live and reconciled.
+            _ = store.upsert(waitingForState(created))
+            _ = try await client.patch(.networks, namespace: shootNamespace, name: "demo",
+                ["metadata": ["annotations": ["gardener.cloud/operation": "reconcile"]]], type: .merge)
+            _ = try await reconciler.reconcile(request)
+            #expect(actuator.calls.count == 2)
+
+            // A copy at the version of the last own write is used as it is: wait-for-state skips.
+            let current = try await client.get(.networks, namespace: shootNamespace, name: "demo")
+            _ = store.upsert(waitingForState(current))
+            _ = try await reconciler.reconcile(request)
+            #expect(actuator.calls.count == 2)
+        }
+    }
+
     @Test func successfulCreateThenReconcileOnlyOnAnnotation() async throws {
         try await withNetworkController { env in
             _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject())

@@ -3,77 +3,81 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 
-/// A closed-loop HTTPS/1.1 load generator for the webhook, used by `calico-bench validate
-/// --webhook`: every connection is kept alive and sends its next AdmissionReview as soon as the
-/// previous answer is complete, like the API server's webhook client. It runs entirely in event
-/// loop callbacks on few threads with pre-encoded requests, so on a small machine the client
-/// takes as little CPU as possible from the server being measured.
-public enum WebhookLoadGenerator {
+/// A closed-loop HTTPS/1.1 load generator (`calico-bench validate --webhook`, `calico-bench
+/// apiserver`): every connection is kept alive and sends its next request as soon as the
+/// previous answer is complete, as the API server's webhook client and client-go do. It runs
+/// entirely in event-loop callbacks on few threads with pre-encoded requests, so on a small
+/// machine the client takes as little CPU as possible from the server being measured.
+enum HTTPLoadGenerator {
     /// The outcome of a run.
-    public struct Result: Sendable {
+    struct Result: Sendable {
         /// Per-request latencies of the measured phase, in seconds.
-        public var latencies: [Double]
+        var latencies: [Double]
         /// Wall time of the measured phase, in seconds.
-        public var elapsed: Double
-        /// Responses with a status other than 200.
-        public var non200: Int
+        var elapsed: Double
+        /// Responses with a status outside 200–299.
+        var failed: Int
     }
 
-    public struct LoadError: Error, CustomStringConvertible {
-        public var description: String
+    struct LoadError: Error, CustomStringConvertible {
+        var description: String
     }
 
-    /// Opens `connections` TLS connections to `127.0.0.1:port` (trusting `caPEM`, SNI
-    /// `localhost`), warms each up with `warmup` requests, then measures `requestsPerConnection`
-    /// requests per connection, cycling through `bodies` (POSTed to `path`).
+    /// How the connections pick their requests.
+    enum Order: Sendable {
+        /// Connection `i` sends `requests[i], requests[i+1], …`, cycling (the same bodies again and again).
+        case cycle
+        /// Connection `i` sends `requests[i], requests[i+connections], …`: every request once
+        /// (creates of distinct objects); `requestsPerConnection` must fit.
+        case each
+    }
+
+    /// An HTTP/1.1 request as bytes, with `Content-Length` and the given headers.
+    static func encode(method: String, path: String, headers: [(String, String)], body: [UInt8] = []) -> ByteBuffer {
+        var b = ByteBuffer()
+        b.writeString("\(method) \(path) HTTP/1.1\r\n")
+        for (name, value) in headers { b.writeString("\(name): \(value)\r\n") }
+        b.writeString("Content-Length: \(body.count)\r\n\r\n")
+        b.writeBytes(body)
+        return b
+    }
+
+    /// Opens `connections` TLS connections to `127.0.0.1:port` (trusting `caPEM`; `serverHostname`
+    /// nil verifies the IP address), warms each up with `warmup` requests from `warmupRequests`
+    /// (default: `requests`), then measures `requestsPerConnection` requests per connection.
     ///
     /// `rate` 0 = closed loop (each connection sends as soon as its previous answer arrived: the
     /// maximum throughput, where latency = connections / throughput). `rate` > 0 = open loop: the
     /// connections together send `rate` requests per second on a fixed schedule, and a latency is
     /// measured from the *scheduled* send time, so a server falling behind shows up in the
     /// percentiles (no coordinated omission).
-    public static func run(port: Int, caPEM: String, path: String = AdmissionReviewHandler.path, bodies: [[UInt8]],
-                           connections: Int, requestsPerConnection: Int, warmup: Int = 20, threads: Int = 1,
-                           rate: Double = 0) async throws -> Result {
-        guard !bodies.isEmpty, connections > 0 else { throw LoadError(description: "nothing to send") }
+    static func run(group: MultiThreadedEventLoopGroup, port: Int, caPEM: String, serverHostname: String? = "localhost",
+                    requests: [ByteBuffer], order: Order = .cycle, warmupRequests: [ByteBuffer]? = nil,
+                    connections: Int, requestsPerConnection: Int, warmup: Int = 20, rate: Double = 0) async throws -> Result {
+        guard !requests.isEmpty, connections > 0 else { throw LoadError(description: "nothing to send") }
+        if order == .each && connections * requestsPerConnection > requests.count {
+            throw LoadError(description: "\(connections) × \(requestsPerConnection) requests wanted, \(requests.count) given")
+        }
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
         let ssl = try NIOSSLContext(configuration: tls)
-        let requests: [ByteBuffer] = bodies.map { body in
-            var b = ByteBuffer()
-            b.writeString("POST \(path) HTTP/1.1\r\nHost: localhost:\(port)\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: \(body.count)\r\n\r\n")
-            b.writeBytes(body)
-            return b
-        }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
-        do {
-            let result = try await run(group: group, port: port, ssl: ssl, requests: requests, connections: connections,
-                                       requestsPerConnection: requestsPerConnection, warmup: warmup, rate: rate)
-            try? await group.shutdownGracefully()
-            return result
-        } catch {
-            try? await group.shutdownGracefully()
-            throw error
-        }
-    }
-
-    static func run(group: MultiThreadedEventLoopGroup, port: Int, ssl: NIOSSLContext, requests: [ByteBuffer], connections: Int,
-                    requestsPerConnection: Int, warmup: Int, rate: Double) async throws -> Result {
         // Per connection: one request every `interval`, connections staggered evenly.
         let interval: UInt64 = rate > 0 ? UInt64(Double(connections) / rate * 1e9) : 0
+        let warmupList = warmupRequests ?? requests
         var handlers: [(LoadHandler, any Channel)] = []
         for i in 0..<connections {
             let loop = group.next()
             let ready = loop.makePromise(of: Void.self)
             let done = loop.makePromise(of: [Double].self)
-            let handler = LoadHandler(requests: requests, offset: i, warmup: warmup, measured: requestsPerConnection, ready: ready, done: done,
+            let handler = LoadHandler(requests: requests, offset: i, step: order == .each ? connections : 1, warmupRequests: warmupList,
+                                      warmup: warmup, measured: requestsPerConnection, ready: ready, done: done,
                                       interval: interval, stagger: interval / UInt64(connections) * UInt64(i))
             let channel = try await ClientBootstrap(group: loop)
                 .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(.seconds(10))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: ssl, serverHostname: "localhost"))
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: ssl, serverHostname: serverHostname))
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 }
@@ -90,9 +94,10 @@ public enum WebhookLoadGenerator {
         latencies.reserveCapacity(connections * requestsPerConnection)
         for (h, _) in handlers { latencies += try await h.done.futureResult.get() }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let non200 = handlers.reduce(0) { $0 + $1.0.non200Count }
+        var failed = 0
+        for (h, c) in handlers { failed += try await c.eventLoop.submit { h.failedCount }.get() }
         for (_, c) in handlers { try? await c.close() }
-        return Result(latencies: latencies, elapsed: elapsed, non200: non200)
+        return Result(latencies: latencies, elapsed: elapsed, failed: failed)
     }
 }
 
@@ -104,6 +109,9 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
 
     let requests: [ByteBuffer]
     var next: Int
+    let step: Int
+    let warmupRequests: [ByteBuffer]
+    var nextWarmup: Int
     let warmup: Int
     let measured: Int
     let ready: EventLoopPromise<Void>
@@ -121,12 +129,12 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
     let interval: UInt64
     let stagger: UInt64
     var nextDue: UInt64 = 0
-    private(set) var non200 = 0
-    var non200Count: Int { non200 }
+    private(set) var failedCount = 0
 
-    init(requests: [ByteBuffer], offset: Int, warmup: Int, measured: Int, ready: EventLoopPromise<Void>, done: EventLoopPromise<[Double]>,
-         interval: UInt64 = 0, stagger: UInt64 = 0) {
-        self.requests = requests; self.next = offset; self.warmup = warmup; self.measured = measured
+    init(requests: [ByteBuffer], offset: Int, step: Int, warmupRequests: [ByteBuffer], warmup: Int, measured: Int,
+         ready: EventLoopPromise<Void>, done: EventLoopPromise<[Double]>, interval: UInt64 = 0, stagger: UInt64 = 0) {
+        self.requests = requests; self.next = offset; self.step = step; self.warmup = warmup; self.measured = measured
+        self.warmupRequests = warmupRequests; self.nextWarmup = offset
         self.interval = interval; self.stagger = stagger
         self.ready = ready; self.done = done
         latencies.reserveCapacity(measured)
@@ -160,8 +168,14 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func send(scheduledAt: UInt64? = nil) {
         guard let context else { return }
-        let request = requests[next % requests.count]
-        next += 1
+        let request: ByteBuffer
+        if measuring {
+            request = requests[next % requests.count]
+            next += step
+        } else {
+            request = warmupRequests[nextWarmup % warmupRequests.count]
+            nextWarmup += 1
+        }
         sentAt = scheduledAt ?? DispatchTime.now().uptimeNanoseconds
         context.writeAndFlush(wrapOutboundOut(request), promise: nil)
     }
@@ -171,7 +185,7 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
         received.writeBuffer(&chunk)
         while let (status, length) = Self.completeResponse(in: received) {
             received.moveReaderIndex(forwardBy: length)
-            if status != 200 { non200 += 1 }
+            if !(200..<300).contains(status) { failedCount += 1 }
             responseDone()
         }
         received.discardReadBytes()
@@ -245,7 +259,7 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let error = WebhookLoadGenerator.LoadError(description: "connection closed by the server")
+        let error = HTTPLoadGenerator.LoadError(description: "connection closed by the server")
         fail(error)
         context.fireChannelInactive()
     }
