@@ -23,24 +23,15 @@ import TestSupport
             // Writers on several connections: creates, then updates that move half of the objects
             // in and out of the selector.
             let n = 120
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for w in 0..<4 {
-                    let client = try server.makeTestClient()
-                    group.addTask {
-                        defer { Task { await client.close() } }
-                        for i in stride(from: w, to: n, by: 4) {
-                            let parity = i % 2 == 0 ? "even" : "odd"
-                            let r = try await client.post(widgets, widget("w\(i)", labels: ["parity": .string(parity)]))
-                            #expect(r.status == 201)
-                        }
-                        for i in stride(from: w, to: n, by: 4) {
-                            let flipped = i % 2 == 0 ? "odd" : "even"
-                            let r = try await client.patch("\(widgets)/w\(i)", ["metadata": ["labels": ["parity": .string(flipped)]]])
-                            #expect(r.status == 200)
-                        }
-                    }
-                }
-                try await group.waitForAll()
+            try await writeConcurrently(server, count: n) { client, i in
+                let parity = i % 2 == 0 ? "even" : "odd"
+                let r = try await client.post(widgets, widget("w\(i)", labels: ["parity": .string(parity)]))
+                #expect(r.status == 201)
+            }
+            try await writeConcurrently(server, count: n) { client, i in
+                let flipped = i % 2 == 0 ? "odd" : "even"
+                let r = try await client.patch("\(widgets)/w\(i)", ["metadata": ["labels": ["parity": .string(flipped)]]])
+                #expect(r.status == 200)
             }
 
             for stream in all {
@@ -87,18 +78,9 @@ import TestSupport
             }
             try await Task.sleep(for: .milliseconds(200))
             let writers = Task {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for w in 0..<4 {
-                        let client = try server.makeTestClient()
-                        group.addTask {
-                            defer { Task { await client.close() } }
-                            for i in stride(from: w, to: n, by: 4) {
-                                let r = try await client.post(widgets, widget("g\(i)"))
-                                #expect(r.status == 201)
-                            }
-                        }
-                    }
-                    try await group.waitForAll()
+                try await writeConcurrently(server, count: n) { client, i in
+                    let r = try await client.post(widgets, widget("g\(i)"))
+                    #expect(r.status == 201)
                 }
             }
             // Joiners: same selectors (same group), each from the version it read while writes run.
@@ -168,6 +150,24 @@ import TestSupport
             #expect(counter.failures == 1)
             await watchClient.close()
         }
+    }
+}
+
+/// `write(client, i)` for every i below `count`, from `connections` clients side by side
+/// (client k takes k, k + connections, ...).
+private func writeConcurrently(
+    _ server: EmbeddedAPIServer, connections: Int = 4, count: Int,
+    _ write: @escaping @Sendable (LoopbackHTTPClient, Int) async throws -> Void
+) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for k in 0..<connections {
+            let client = try server.makeTestClient()
+            group.addTask {
+                defer { Task { await client.close() } }
+                for i in stride(from: k, to: count, by: connections) { try await write(client, i) }
+            }
+        }
+        try await group.waitForAll()
     }
 }
 
