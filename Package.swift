@@ -99,8 +99,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Shared fixtures for tests: locating ../shared, starting the embedded server, temp dirs.
-        .target(name: "TestSupport", dependencies: ["EmbeddedAPIServer", "KubeJSON"], path: "Tests/TestSupport"),
+        // Shared fixtures for tests: locating ../shared, starting the embedded server, clients, polling, temp dirs.
+        .target(name: "TestSupport", dependencies: ["EmbeddedAPIServer", "KubeClient", "KubeJSON"], path: "Tests/TestSupport"),
         .testTarget(name: "KubeJSONTests", dependencies: ["KubeJSON", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport", "EmbeddedAPIServer"]),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "TestSupport"]),

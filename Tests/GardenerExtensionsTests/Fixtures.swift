@@ -8,24 +8,6 @@ import Logging
 import Synchronization
 import TestSupport
 
-func makeClient(_ server: EmbeddedAPIServer) throws -> KubernetesClient {
-    var config = try ClientConfiguration.fromKubeconfig(yaml: server.kubeconfig())
-    config.qps = 0
-    config.maxRetries = 0
-    return try KubernetesClient(configuration: config)
-}
-
-func eventually(
-    timeout: Duration = .seconds(10), interval: Duration = .milliseconds(25), _ condition: () async throws -> Bool
-) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: interval)
-    }
-    return try await condition()
-}
-
 final class Recorder<T: Sendable>: Sendable {
     private let items = Mutex<[T]>([])
     func append(_ item: T) { items.withLock { $0.append(item) } }

@@ -9,26 +9,6 @@ import TestSupport
 import Glibc
 #endif
 
-/// A client for the embedded server.
-func makeClient(_ server: EmbeddedAPIServer, qps: Double = 0) throws -> KubernetesClient {
-    var config = try ClientConfiguration.fromKubeconfig(yaml: server.kubeconfig())
-    config.qps = qps  // no client-side throttling in tests
-    config.maxRetries = 0
-    return try KubernetesClient(configuration: config)
-}
-
-/// Polls `condition` until it holds or `timeout` passes; answers whether it held.
-func eventually(
-    timeout: Duration = .seconds(10), interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool
-) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: interval)
-    }
-    return try await condition()
-}
-
 func createNamespace(_ client: KubernetesClient, _ name: String, labels: [String: String] = [:]) async throws {
     var ns: JSON = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]]
     if !labels.isEmpty { ns[path: "metadata", "labels"] = JSON(labels) }
