@@ -392,11 +392,7 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private func render(_ item: WatchItem, _ stream: WatchStream, groupVersion: String, plainEvents: Bool, firstTable: inout Bool) -> ByteBuffer {
         // The common case first, without copying the resource info per event: every watcher of
         // this apiVersion reuses one encoding of the change.
-        if case .event(let event) = item, plainEvents {
-            return event.line(groupVersion: groupVersion) { e in
-                HTTPServer.eventLine(type: e.type, object: stream.info.map { Router.present(e.object, $0) } ?? e.object)
-            }
-        }
+        if case .event(let event) = item, plainEvents { return Self.plainLine(event, stream, groupVersion: groupVersion) }
         guard let info = stream.info else {
             if case .error(let status) = item { return HTTPServer.eventLine(type: "ERROR", object: status) }
             return ByteBuffer()
@@ -436,22 +432,15 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private func writeLines(_ lines: inout [ByteBuffer], raw: ChannelHandlerContext?, context: ChannelHandlerContext) {
         guard !lines.isEmpty else { return }
         defer { lines.removeAll(keepingCapacity: true) }
-        var total = 0
-        for l in lines { total += l.readableBytes }
         if let raw {
-            var out = context.channel.allocator.buffer(capacity: total + 12)
-            Self.writeHex(total, to: &out)
-            out.writeStaticString("\r\n")
-            for l in lines { out.writeImmutableBuffer(l) }
-            out.writeStaticString("\r\n")
-            raw.write(NIOAny(IOData.byteBuffer(out)), promise: nil)
+            raw.write(NIOAny(IOData.byteBuffer(Self.framedChunk(lines, allocator: context.channel.allocator))), promise: nil)
             return
         }
         var out: ByteBuffer
         if lines.count == 1 {
             out = lines[0]
         } else {
-            out = context.channel.allocator.buffer(capacity: total)
+            out = context.channel.allocator.buffer(capacity: lines.reduce(0) { $0 + $1.readableBytes })
             for l in lines { out.writeImmutableBuffer(l) }
         }
         context.write(wrapOutboundOut(.body(.byteBuffer(out))), promise: nil)
@@ -565,18 +554,22 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         }
     }
 
-    /// One HTTP chunk (size line, event lines, CRLF) of plain watch events.
-    static func frameChunk(_ events: [WatchEvent], stream: WatchStream, groupVersion: String, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var lines: [ByteBuffer] = []
-        lines.reserveCapacity(events.count)
-        var total = 0
-        for event in events {
-            let line = event.line(groupVersion: groupVersion) { e in
-                HTTPServer.eventLine(type: e.type, object: stream.info.map { Router.present(e.object, $0) } ?? e.object)
-            }
-            total += line.readableBytes
-            lines.append(line)
+    /// The event line of a change on a plain (non-table) stream, encoded once per apiVersion and
+    /// shared by every watcher that writes it.
+    static func plainLine(_ event: WatchEvent, _ stream: WatchStream, groupVersion: String) -> ByteBuffer {
+        event.line(groupVersion: groupVersion) { e in
+            HTTPServer.eventLine(type: e.type, object: stream.info.map { Router.present(e.object, $0) } ?? e.object)
         }
+    }
+
+    /// One HTTP chunk of plain watch events, framed for writing below the HTTP encoder.
+    static func frameChunk(_ events: [WatchEvent], stream: WatchStream, groupVersion: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        framedChunk(events.map { plainLine($0, stream, groupVersion: groupVersion) }, allocator: allocator)
+    }
+
+    /// `lines` as one HTTP chunk: size line, data, CRLF in one buffer.
+    static func framedChunk(_ lines: [ByteBuffer], allocator: ByteBufferAllocator) -> ByteBuffer {
+        let total = lines.reduce(0) { $0 + $1.readableBytes }
         var out = allocator.buffer(capacity: total + 12)
         writeHex(total, to: &out)
         out.writeStaticString("\r\n")

@@ -55,6 +55,13 @@ struct APIServerBench: AsyncParsableCommand {
         }
     }
 
+    /// One line per phase: operations, rate, median and p99 latency.
+    static func printPhase(_ name: String, latencies: [Double], elapsed: Double) {
+        let stats = Stats(latencies)
+        print(String(format: "%-7@ %6d ops in %6.2fs = %8.0f ops/s   median %@   p99 %@", name as NSString, latencies.count, elapsed,
+                     Double(latencies.count) / elapsed, Stats.format(stats.median) as NSString, Stats.format(stats.p99) as NSString))
+    }
+
     func run() async throws {
         var configuration = EmbeddedAPIServerConfiguration(threads: serverThreads)
         configuration.watchBatchInterval = .nanoseconds(Int64(watchBatchMs * 1e6))
@@ -102,9 +109,7 @@ struct APIServerBench: AsyncParsableCommand {
                 return all
             }
             let elapsed = now() - start
-            let stats = Stats(latencies)
-            print(String(format: "%-7@ %6d ops in %6.2fs = %8.0f ops/s   median %@   p99 %@", name as NSString, latencies.count, elapsed,
-                         Double(latencies.count) / elapsed, Stats.format(stats.median) as NSString, Stats.format(stats.p99) as NSString))
+            Self.printPhase(name, latencies: latencies, elapsed: elapsed)
             return elapsed
         }
 
@@ -120,9 +125,7 @@ struct APIServerBench: AsyncParsableCommand {
                 group: generatorLoops, port: server.port, caPEM: server.caCertificatePEM, serverHostname: nil, requests: requests,
                 order: .each, warmupRequests: warmup, connections: concurrency, requestsPerConnection: perConnection, warmup: 2)
             guard result.failed == 0 else { throw ValidationError("\(name): \(result.failed) requests failed") }
-            let stats = Stats(result.latencies)
-            print(String(format: "%-7@ %6d ops in %6.2fs = %8.0f ops/s   median %@   p99 %@", name as NSString, result.latencies.count, result.elapsed,
-                         Double(result.latencies.count) / result.elapsed, Stats.format(stats.median) as NSString, Stats.format(stats.p99) as NSString))
+            Self.printPhase(name, latencies: result.latencies, elapsed: result.elapsed)
         }
         var creates: [ByteBuffer] = [], updates: [ByteBuffer] = []
         if writeClient == "generator" {
