@@ -12,7 +12,7 @@ export PATH  := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TEST_PYTHON := $(CURDIR)/$(PY)
 export KUBECTL     := $(CURDIR)/$(VENV)/bin/kubectl
 
-.PHONY: build test verify local apiserver start bench soak venv swift-test interop clean static-controller
+.PHONY: build test verify check format local apiserver start bench soak venv swift-test interop clean static-controller
 
 # The controller as the image ships it (Dockerfile): static Swift stdlib, linked by lld with packed
 # relative relocations (DT_RELR, glibc >= 2.36) instead of 3 MB of relocations read at every start,
@@ -58,6 +58,16 @@ interop: venv build
 	$(PY) -m pytest -q test
 
 verify: test
+
+# Formatting with the checked-in .swift-format (150 columns); `check` fails on any difference or
+# lint finding (including a public declaration without a doc comment).
+FORMAT_PATHS := Package.swift Sources Tests
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(FORMAT_PATHS)
+
+check:
+	$(SWIFT) format lint --strict --recursive --parallel $(FORMAT_PATHS)
 
 # Main job: embedded API server + example shoot + the controller in-process (state in .local/).
 # Prints a report once the Network is reconciled, then runs until Ctrl-C (`LOCAL_ARGS=--once` exits).

@@ -2,8 +2,8 @@
 import PackageDescription
 
 // Module layout and dependency direction: see DEVELOPERS.md and ../shared/design.md.
-// KubeJSON <- KubeClient <- KubeRuntime <- GardenerExtensions <- NetworkingCalico
-// KubeJSON <- CalicoAPI <- CalicoManifests ; CalicoAPI <- AdmissionCalico ; KubeJSON <- EmbeddedAPIServer
+// KubeCore <- KubeClient <- KubeRuntime <- GardenerExtensions <- NetworkingCalico
+// KubeCore <- CalicoAPI <- CalicoManifests ; CalicoAPI <- AdmissionCalico ; KubeCore <- EmbeddedAPIServer
 let package = Package(
     name: "gardener-extension-networking-calico",
     platforms: [.macOS(.v15)],
@@ -29,90 +29,111 @@ let package = Package(
     ],
     targets: [
         // Shared JSON value model (ordered objects, fast parse/serialize, YAML bridge).
-        .target(name: "KubeJSON", dependencies: [
-            .product(name: "Collections", package: "swift-collections"),
-            .product(name: "Yams", package: "Yams"),
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
-        .target(name: "KubeClient", dependencies: [
-            "KubeJSON",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Yams", package: "Yams"),
-        ]),
-        .target(name: "KubeRuntime", dependencies: [
-            "KubeClient",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ]),
+        .target(
+            name: "KubeCore",
+            dependencies: [
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .target(
+            name: "KubeClient",
+            dependencies: [
+                "KubeCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
+        .target(
+            name: "KubeRuntime",
+            dependencies: [
+                "KubeClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .target(name: "GardenerExtensions", dependencies: ["KubeRuntime", "KubeClient"]),
-        .target(name: "CalicoAPI", dependencies: ["KubeJSON"]),
-        .target(name: "CalicoManifests", dependencies: ["CalicoAPI", "KubeJSON"],
-                resources: [.copy("Resources")]),
-        .target(name: "NetworkingCalico", dependencies: [
-            "GardenerExtensions", "CalicoAPI", "CalicoManifests", "KubeRuntime", "KubeClient",
-        ]),
-        .target(name: "AdmissionCalico", dependencies: [
-            "CalicoAPI", "KubeClient", "KubeRuntime",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "X509", package: "swift-certificates"),
-            .product(name: "SwiftASN1", package: "swift-asn1"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .target(name: "EmbeddedAPIServer", dependencies: [
-            "KubeJSON",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "X509", package: "swift-certificates"),
-            .product(name: "SwiftASN1", package: "swift-asn1"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .executableTarget(name: "gardener-extension-networking-calico", dependencies: [
-            "NetworkingCalico", "CalicoAPI", "CalicoManifests", "EmbeddedAPIServer", "KubeClient", "KubeRuntime",
-            "GardenerExtensions", "KubeJSON",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .executableTarget(name: "gardener-extension-admission-calico", dependencies: [
-            "AdmissionCalico", "CalicoAPI", "KubeClient", "KubeRuntime",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(name: "CalicoAPI", dependencies: ["KubeCore"]),
+        .target(
+            name: "CalicoManifests", dependencies: ["CalicoAPI", "KubeCore"],
+            resources: [.copy("Resources")]),
+        .target(
+            name: "NetworkingCalico",
+            dependencies: [
+                "GardenerExtensions", "CalicoAPI", "CalicoManifests", "KubeRuntime", "KubeClient",
+            ]),
+        .target(
+            name: "AdmissionCalico",
+            dependencies: [
+                "CalicoAPI", "KubeClient", "KubeRuntime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "EmbeddedAPIServer",
+            dependencies: [
+                "KubeCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "gardener-extension-networking-calico",
+            dependencies: [
+                "NetworkingCalico", "CalicoAPI", "CalicoManifests", "EmbeddedAPIServer", "KubeClient", "KubeRuntime",
+                "GardenerExtensions", "KubeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "gardener-extension-admission-calico",
+            dependencies: [
+                "AdmissionCalico", "CalicoAPI", "KubeClient", "KubeRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Benchmarks as an executable (median/p99 over many iterations), not timed tests.
-        .executableTarget(name: "calico-bench", dependencies: [
-            "CalicoAPI", "CalicoManifests", "EmbeddedAPIServer", "KubeClient", "KubeJSON", "AdmissionCalico", "NetworkingCalico",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "calico-bench",
+            dependencies: [
+                "CalicoAPI", "CalicoManifests", "EmbeddedAPIServer", "KubeClient", "KubeCore", "AdmissionCalico", "NetworkingCalico",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // Shared fixtures for tests: locating ../shared, starting the embedded server, clients, polling, temp dirs.
-        .target(name: "TestSupport", dependencies: ["EmbeddedAPIServer", "KubeClient", "KubeJSON"], path: "Tests/TestSupport"),
-        .testTarget(name: "KubeJSONTests", dependencies: ["KubeJSON", .product(name: "Yams", package: "Yams")]),
+        .target(name: "TestSupport", dependencies: ["EmbeddedAPIServer", "KubeClient", "KubeCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport", "EmbeddedAPIServer"]),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "TestSupport"]),
         .testTarget(name: "GardenerExtensionsTests", dependencies: ["GardenerExtensions", "KubeClient", "TestSupport"]),
         .testTarget(name: "CalicoAPITests", dependencies: ["CalicoAPI", "TestSupport"]),
         .testTarget(name: "CalicoManifestsTests", dependencies: ["CalicoManifests", "CalicoAPI", "TestSupport"]),
         .testTarget(name: "NetworkingCalicoTests", dependencies: ["NetworkingCalico", "TestSupport"]),
-        .testTarget(name: "AdmissionCalicoTests", dependencies: [
-            "AdmissionCalico", "TestSupport", "KubeClient", "CalicoAPI",
-            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        ]),
+        .testTarget(
+            name: "AdmissionCalicoTests",
+            dependencies: [
+                "AdmissionCalico", "TestSupport", "KubeClient", "CalicoAPI",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         .testTarget(name: "EmbeddedAPIServerTests", dependencies: ["EmbeddedAPIServer", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,5 @@
 import CalicoAPI
-import KubeJSON
+import KubeCore
 
 /// How a webhook request ended; the label of the request metrics.
 public enum AdmissionOutcome: String, Sendable, CaseIterable {
@@ -53,15 +53,17 @@ public enum AdmissionReviewHandler {
 
     /// Handles a parsed AdmissionReview.
     public static func handle(review json: JSON) -> AdmissionResult {
-        guard case let .object(review) = json else {
+        guard case .object(let review) = json else {
             return malformed("could not decode admission review: expected a JSON object, got \(json.typeName)")
         }
         let apiVersion = review["apiVersion"]?.stringValue ?? ""
         let kind = review["kind"]?.stringValue ?? ""
         guard kind == "AdmissionReview", supportedVersions.contains(apiVersion) else {
-            return malformed("unsupported admission review: apiVersion \(goQuote(apiVersion)) kind \(goQuote(kind)), expected kind \"AdmissionReview\" of admission.k8s.io/v1 or admission.k8s.io/v1beta1")
+            return malformed(
+                "unsupported admission review: apiVersion \(goQuote(apiVersion)) kind \(goQuote(kind)), expected kind \"AdmissionReview\" of admission.k8s.io/v1 or admission.k8s.io/v1beta1"
+            )
         }
-        guard let requestValue = review["request"], case let .object(request) = requestValue else {
+        guard let requestValue = review["request"], case .object(let request) = requestValue else {
             return malformed("admission review has no request")
         }
         guard let uid = request["uid"]?.stringValue, !uid.isEmpty else {
@@ -104,11 +106,11 @@ public enum AdmissionReviewHandler {
             }
         }
         switch CalicoValidation.validateShoot(shoot) {
-        case let .skipped(reason):
+        case .skipped(let reason):
             return reply(true, .skipped, code: 200, message: reason)
         case .valid:
             return reply(true, .allowed, code: 200)
-        case let .invalid(errors):
+        case .invalid(let errors):
             return reply(false, .denied, code: 403, reason: "Forbidden", message: errors.description)
         }
     }
@@ -116,9 +118,13 @@ public enum AdmissionReviewHandler {
     /// A reply to input that is not an AdmissionReview: HTTP 400 with an AdmissionReview-shaped
     /// body explaining the problem (there is no uid to echo).
     public static func malformed(_ message: String, httpStatus: Int = 400) -> AdmissionResult {
-        let status: JSON = ["metadata": .object([:]), "status": "Failure", "message": .string(message), "reason": "BadRequest", "code": .int(Int64(httpStatus))]
-        let body: JSON = ["apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
-                          "response": ["uid": "", "allowed": false, "status": status]]
+        let status: JSON = [
+            "metadata": .object([:]), "status": "Failure", "message": .string(message), "reason": "BadRequest", "code": .int(Int64(httpStatus)),
+        ]
+        let body: JSON = [
+            "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "response": ["uid": "", "allowed": false, "status": status],
+        ]
         return AdmissionResult(httpStatus: httpStatus, body: body, outcome: .malformed, message: message)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import KubeClient
-import KubeJSON
+import KubeCore
 import KubeRuntime
 import Logging
 import Synchronization
@@ -55,7 +55,9 @@ public struct AdmissionOptions: Sendable, Equatable {
         var disabled = false
         for raw in disableWebhooks {
             for name in raw.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
-                if name == "*" || name == WebhookConfiguration.webhookKey { disabled = true } else {
+                if name == "*" || name == WebhookConfiguration.webhookKey {
+                    disabled = true
+                } else {
                     throw Invalid("cannot disable unknown webhook \"\(name)\"")
                 }
             }
@@ -72,8 +74,9 @@ public struct AdmissionOptions: Sendable, Equatable {
         if m == .urlService && namespace.isEmpty {
             throw Invalid("--webhook-config-namespace must be set in url-service mode")
         }
-        return WebhookRegistrationOptions(mode: m, url: url, namespace: namespace, servicePort: servicePort,
-                                          serverPort: serverPort, ownerNamespace: ownerNamespace)
+        return WebhookRegistrationOptions(
+            mode: m, url: url, namespace: namespace, servicePort: servicePort,
+            serverPort: serverPort, ownerNamespace: ownerNamespace)
     }
 }
 
@@ -122,10 +125,17 @@ public final class AdmissionRuntime: Sendable {
     /// Port of the health endpoint (when bound).
     public let healthPort: Int?
 
-    init(webhookServer: WebhookServer, registration: WebhookRegistrationOptions, leaderElector: LeaderElector?, probes: HealthProbes,
-         endpointServers: [EndpointServer], core: Core, tasks: [Task<Void, Never>], healthPort: Int?) {
-        self.webhookServer = webhookServer; self.registration = registration; self.leaderElector = leaderElector
-        self.probes = probes; self.endpointServers = endpointServers; self.core = core; self.tasks = tasks
+    init(
+        webhookServer: WebhookServer, registration: WebhookRegistrationOptions, leaderElector: LeaderElector?, probes: HealthProbes,
+        endpointServers: [EndpointServer], core: Core, tasks: [Task<Void, Never>], healthPort: Int?
+    ) {
+        self.webhookServer = webhookServer
+        self.registration = registration
+        self.leaderElector = leaderElector
+        self.probes = probes
+        self.endpointServers = endpointServers
+        self.core = core
+        self.tasks = tasks
         self.healthPort = healthPort
     }
 
@@ -157,11 +167,19 @@ public final class AdmissionRuntime: Sendable {
         let tuning: AdmissionTuning
         let logger: Logger
 
-        init(initial: WebhookCertificates, gardenClient: KubernetesClient?, secrets: CertificateSecrets?, names: [String],
-             registration: WebhookRegistrationOptions, webhookDisabled: Bool, certDirectory: String, tuning: AdmissionTuning, logger: Logger) {
+        init(
+            initial: WebhookCertificates, gardenClient: KubernetesClient?, secrets: CertificateSecrets?, names: [String],
+            registration: WebhookRegistrationOptions, webhookDisabled: Bool, certDirectory: String, tuning: AdmissionTuning, logger: Logger
+        ) {
             state = Mutex(State(certificates: initial, caBundlePEM: initial.caCertificatePEM))
-            self.gardenClient = gardenClient; self.secrets = secrets; self.names = names; self.registration = registration
-            self.webhookDisabled = webhookDisabled; self.certDirectory = certDirectory; self.tuning = tuning; self.logger = logger
+            self.gardenClient = gardenClient
+            self.secrets = secrets
+            self.names = names
+            self.registration = registration
+            self.webhookDisabled = webhookDisabled
+            self.certDirectory = certDirectory
+            self.tuning = tuning
+            self.logger = logger
         }
 
         /// Leader only: creates/renews/rotates the certificate Secrets and writes the result to
@@ -202,8 +220,9 @@ public final class AdmissionRuntime: Sendable {
 
         func leaderPassLogged() async {
             do { try await leaderPass() } catch {
-                logger.error("leader pass failed (certificates / webhook registration), retrying at the next resync",
-                             metadata: ["error": "\(error)"])
+                logger.error(
+                    "leader pass failed (certificates / webhook registration), retrying at the next resync",
+                    metadata: ["error": "\(error)"])
             }
         }
 
@@ -292,9 +311,11 @@ public final class AdmissionRuntime: Sendable {
     /// Starts everything: certificates into the cert dir (self-signed without a namespace, from
     /// Secrets with one), health/metrics endpoints, leader election, the HTTPS server and — on the
     /// leader — the certificate management and registration.
-    public static func start(_ options: AdmissionOptions, client providedClient: KubernetesClient? = nil,
-                             sourceClient providedSource: KubernetesClient? = nil, tuning: AdmissionTuning = AdmissionTuning(),
-                             logger: Logger = Logger(label: "admission-calico")) async throws -> AdmissionRuntime {
+    public static func start(
+        _ options: AdmissionOptions, client providedClient: KubernetesClient? = nil,
+        sourceClient providedSource: KubernetesClient? = nil, tuning: AdmissionTuning = AdmissionTuning(),
+        logger: Logger = Logger(label: "admission-calico")
+    ) async throws -> AdmissionRuntime {
         let disabled = try options.webhookDisabled()
         let reg = try options.registrationOptions()
         let explicitCluster = !options.kubeconfig.isEmpty || !reg.namespace.isEmpty
@@ -314,7 +335,8 @@ public final class AdmissionRuntime: Sendable {
         let registry = MetricsRegistry()
         var electorOrNil: LeaderElector?
         if options.leaderElection, let electionClient {
-            let ns = options.leaderElectionNamespace.isEmpty
+            let ns =
+                options.leaderElectionNamespace.isEmpty
                 ? (electionClient.configuration.namespace.isEmpty ? "default" : electionClient.configuration.namespace)
                 : options.leaderElectionNamespace
             electorOrNil = LeaderElector(
@@ -327,11 +349,14 @@ public final class AdmissionRuntime: Sendable {
         let elector = electorOrNil
 
         // Without Secrets every replica generates its own self-signed pair (local mode).
-        let initial = secrets == nil ? try CertificateGenerator.generate(names: names)
+        let initial =
+            secrets == nil
+            ? try CertificateGenerator.generate(names: names)
             : WebhookCertificates(caCertificatePEM: "", caKeyPEM: "", serverCertificatePEM: "", serverKeyPEM: "")
         if secrets == nil { try CertificateDirectory.write(initial, to: options.certDirectory) }
-        let core = Core(initial: initial, gardenClient: garden, secrets: secrets, names: names, registration: reg,
-                        webhookDisabled: disabled, certDirectory: options.certDirectory, tuning: tuning, logger: logger)
+        let core = Core(
+            initial: initial, gardenClient: garden, secrets: secrets, names: names, registration: reg,
+            webhookDisabled: disabled, certDirectory: options.certDirectory, tuning: tuning, logger: logger)
 
         let metrics = WebhookMetrics()
         let probes = HealthProbes()
@@ -358,12 +383,14 @@ public final class AdmissionRuntime: Sendable {
                 endpoints.append(e)
             }
             if let addr = try BindAddress.parse(options.metricsBindAddress) {
-                endpoints.append(try await EndpointServer.start(at: addr) { req in
-                    req.path == "/metrics"
-                        ? EndpointResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
-                                           body: metrics.exposition() + registry.exposition())
-                        : EndpointResponse(status: 404, body: "404 page not found\n")
-                })
+                endpoints.append(
+                    try await EndpointServer.start(at: addr) { req in
+                        req.path == "/metrics"
+                            ? EndpointResponse(
+                                status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                                body: metrics.exposition() + registry.exposition())
+                            : EndpointResponse(status: 404, body: "404 page not found\n")
+                    })
             }
 
             // Leader at once? (A single replica then registers before `start` returns.)
@@ -388,15 +415,17 @@ public final class AdmissionRuntime: Sendable {
                     tasks.append(campaign)
                     while try await !core.syncPass() {
                         guard ContinuousClock.now < deadline else {
-                            throw AdmissionOptions.Invalid("timed out waiting for the webhook certificate secrets in namespace \(secrets?.namespace ?? "")")
+                            throw AdmissionOptions.Invalid(
+                                "timed out waiting for the webhook certificate secrets in namespace \(secrets?.namespace ?? "")")
                         }
                         try await Task.sleep(for: min(tuning.certificateSyncInterval, .milliseconds(500)))
                     }
                 }
             }
             let started = try await WebhookServer.start(
-                WebhookServerConfiguration(host: options.serverHost, port: options.serverPort, certDirectory: options.certDirectory,
-                                           certificateReloadInterval: tuning.certificateReloadInterval, webhookDisabled: disabled),
+                WebhookServerConfiguration(
+                    host: options.serverHost, port: options.serverPort, certDirectory: options.certDirectory,
+                    certificateReloadInterval: tuning.certificateReloadInterval, webhookDisabled: disabled),
                 metrics: metrics, logger: logger)
             server = started
             core.state.withLock { $0.server = started }
@@ -419,8 +448,9 @@ public final class AdmissionRuntime: Sendable {
             throw error
         }
         guard let server else { throw AdmissionOptions.Invalid("webhook server did not start") }
-        return AdmissionRuntime(webhookServer: server, registration: reg, leaderElector: elector, probes: probes,
-                                endpointServers: endpoints, core: core, tasks: tasks, healthPort: healthPort)
+        return AdmissionRuntime(
+            webhookServer: server, registration: reg, leaderElector: elector, probes: probes,
+            endpointServers: endpoints, core: core, tasks: tasks, healthPort: healthPort)
     }
 
     /// Runs one leader pass now (tests: rotation with a given clock). Only meaningful on the leader.

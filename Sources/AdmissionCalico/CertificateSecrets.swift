@@ -1,6 +1,6 @@
 import Foundation
 import KubeClient
-import KubeJSON
+import KubeCore
 import Logging
 import X509
 
@@ -21,10 +21,14 @@ public struct CertificateRotationPolicy: Sendable, Equatable {
     /// pick up the new serving certificate and for the API server to see the new bundle).
     public var oldCAGracePeriod: TimeInterval
 
-    public init(caValidity: TimeInterval = 30 * 86400, serverValidity: TimeInterval = 30 * 86400,
-                renewalFraction: Double = 0.8, oldCAGracePeriod: TimeInterval = 300) {
-        self.caValidity = caValidity; self.serverValidity = serverValidity
-        self.renewalFraction = renewalFraction; self.oldCAGracePeriod = oldCAGracePeriod
+    public init(
+        caValidity: TimeInterval = 30 * 86400, serverValidity: TimeInterval = 30 * 86400,
+        renewalFraction: Double = 0.8, oldCAGracePeriod: TimeInterval = 300
+    ) {
+        self.caValidity = caValidity
+        self.serverValidity = serverValidity
+        self.renewalFraction = renewalFraction
+        self.oldCAGracePeriod = oldCAGracePeriod
     }
 }
 
@@ -70,8 +74,10 @@ public struct CertificateSecrets: Sendable {
     public let policy: CertificateRotationPolicy
     public let logger: Logger
 
-    public init(client: KubernetesClient, namespace: String, policy: CertificateRotationPolicy = CertificateRotationPolicy(),
-                logger: Logger = Logger(label: "admission-calico")) {
+    public init(
+        client: KubernetesClient, namespace: String, policy: CertificateRotationPolicy = CertificateRotationPolicy(),
+        logger: Logger = Logger(label: "admission-calico")
+    ) {
         self.client = client
         self.namespace = namespace
         self.policy = policy
@@ -87,18 +93,22 @@ public struct CertificateSecrets: Sendable {
     /// nil while the leader has not created them yet.
     public func load() async throws -> ManagedCertificates? {
         guard let ca = try await read(Self.caSecretName), let caCert = ca.data["ca.crt"], let caKey = ca.data["ca.key"],
-              let server = try await read(Self.serverSecretName), let cert = server.data["tls.crt"], let key = server.data["tls.key"] else {
+            let server = try await read(Self.serverSecretName), let cert = server.data["tls.crt"], let key = server.data["tls.key"]
+        else {
             return nil
         }
         let certs = WebhookCertificates(caCertificatePEM: caCert, caKeyPEM: caKey, serverCertificatePEM: cert, serverKeyPEM: key)
-        return ManagedCertificates(certificates: certs, caBundlePEM: Self.bundle(caCert, ca.data[Self.oldCAKey]),
-                                   caGenerated: false, serverIssued: false, oldCADropped: false)
+        return ManagedCertificates(
+            certificates: certs, caBundlePEM: Self.bundle(caCert, ca.data[Self.oldCAKey]),
+            caGenerated: false, serverIssued: false, oldCADropped: false)
     }
 
     /// One pass of the secrets manager (leader only). `servingInUse` tells whether a serving
     /// certificate (PEM) is what this replica's server presents; the old CA is dropped only then.
-    public func reconcile(names: [String], now: Date = Date(),
-                          servingInUse: @Sendable (String) -> Bool = { _ in true }) async throws -> ManagedCertificates {
+    public func reconcile(
+        names: [String], now: Date = Date(),
+        servingInUse: @Sendable (String) -> Bool = { _ in true }
+    ) async throws -> ManagedCertificates {
         let joinedNames = names.joined(separator: ",")
         var caSecret = try await read(Self.caSecretName)
         var caGenerated = false
@@ -109,18 +119,26 @@ public struct CertificateSecrets: Sendable {
         let currentCA = try? Certificate(pemEncoded: caPEM)
         if caSecret == nil || currentCA == nil || caKeyPEM.isEmpty {
             let fresh = try CertificateGenerator.generate(names: names, caValidity: policy.caValidity, serverValidity: policy.serverValidity)
-            caPEM = fresh.caCertificatePEM; caKeyPEM = fresh.caKeyPEM; oldCA = nil; rotationStarted = nil
+            caPEM = fresh.caCertificatePEM
+            caKeyPEM = fresh.caKeyPEM
+            oldCA = nil
+            rotationStarted = nil
             caGenerated = true
             logger.info("generated webhook CA", metadata: ["namespace": "\(namespace)"])
-        } else if let currentCA, caSecret?.annotations[Self.rotateAnnotation] == "true"
-                    || CertificateGenerator.isDue(currentCA, now: now, renewalFraction: policy.renewalFraction) {
+        } else if let currentCA,
+            caSecret?.annotations[Self.rotateAnnotation] == "true"
+                || CertificateGenerator.isDue(currentCA, now: now, renewalFraction: policy.renewalFraction)
+        {
             let fresh = try CertificateGenerator.generate(names: names, caValidity: policy.caValidity, serverValidity: policy.serverValidity)
             oldCA = caPEM
             // Real time, not `now`: the grace period is about propagation in real time.
-            caPEM = fresh.caCertificatePEM; caKeyPEM = fresh.caKeyPEM; rotationStarted = Date()
+            caPEM = fresh.caCertificatePEM
+            caKeyPEM = fresh.caKeyPEM
+            rotationStarted = Date()
             caGenerated = true
-            logger.info("rotating webhook CA: the CA bundle holds the new and the old CA until the new serving certificate is in use",
-                        metadata: ["namespace": "\(namespace)"])
+            logger.info(
+                "rotating webhook CA: the CA bundle holds the new and the old CA until the new serving certificate is in use",
+                metadata: ["namespace": "\(namespace)"])
         }
         if caGenerated {
             caSecret = try await storeCA(caPEM, caKeyPEM, oldCA: oldCA, rotationStarted: rotationStarted)
@@ -133,15 +151,19 @@ public struct CertificateSecrets: Sendable {
         var certPEM = ""
         var keyPEM = ""
         if let server = try await read(Self.serverSecretName), let c = server.data["tls.crt"], let k = server.data["tls.key"],
-           server.annotations[Self.namesAnnotation] == joinedNames, let cert = try? Certificate(pemEncoded: c),
-           CertificateGenerator.isSigned(cert, by: ca),
-           !CertificateGenerator.isDue(cert, now: now, renewalFraction: policy.renewalFraction) {
-            certPEM = c; keyPEM = k
+            server.annotations[Self.namesAnnotation] == joinedNames, let cert = try? Certificate(pemEncoded: c),
+            CertificateGenerator.isSigned(cert, by: ca),
+            !CertificateGenerator.isDue(cert, now: now, renewalFraction: policy.renewalFraction)
+        {
+            certPEM = c
+            keyPEM = k
         } else {
-            (certPEM, keyPEM) = try CertificateGenerator.issueServer(caCertificatePEM: caPEM, caKeyPEM: caKeyPEM, names: names,
-                                                                     validity: policy.serverValidity)
-            try await store(Self.serverSecretName, ["tls.crt": certPEM, "tls.key": keyPEM], type: "kubernetes.io/tls",
-                            annotations: [Self.namesAnnotation: joinedNames])
+            (certPEM, keyPEM) = try CertificateGenerator.issueServer(
+                caCertificatePEM: caPEM, caKeyPEM: caKeyPEM, names: names,
+                validity: policy.serverValidity)
+            try await store(
+                Self.serverSecretName, ["tls.crt": certPEM, "tls.key": keyPEM], type: "kubernetes.io/tls",
+                annotations: [Self.namesAnnotation: joinedNames])
             serverIssued = true
             logger.info("issued webhook serving certificate", metadata: ["namespace": "\(namespace)"])
         }
@@ -150,7 +172,8 @@ public struct CertificateSecrets: Sendable {
         // grace period (for the other replicas and the API server) is over.
         var dropped = false
         if oldCA != nil, !serverIssued, !caGenerated, Date() >= (rotationStarted ?? .distantPast).addingTimeInterval(policy.oldCAGracePeriod),
-           servingInUse(certPEM) {
+            servingInUse(certPEM)
+        {
             oldCA = nil
             caSecret = try await storeCA(caPEM, caKeyPEM, oldCA: nil, rotationStarted: nil)
             dropped = true
@@ -158,8 +181,9 @@ public struct CertificateSecrets: Sendable {
         }
         _ = caSecret
         let certs = WebhookCertificates(caCertificatePEM: caPEM, caKeyPEM: caKeyPEM, serverCertificatePEM: certPEM, serverKeyPEM: keyPEM)
-        return ManagedCertificates(certificates: certs, caBundlePEM: Self.bundle(caPEM, oldCA), caGenerated: caGenerated,
-                                   serverIssued: serverIssued, oldCADropped: dropped)
+        return ManagedCertificates(
+            certificates: certs, caBundlePEM: Self.bundle(caPEM, oldCA), caGenerated: caGenerated,
+            serverIssued: serverIssued, oldCADropped: dropped)
     }
 
     static func bundle(_ current: String, _ old: String?) -> String {
@@ -205,9 +229,11 @@ public struct CertificateSecrets: Sendable {
     func store(_ name: String, _ data: [String: String], type: String, annotations: [String: String]) async throws {
         var dataObj = JSONObject()
         for k in data.keys.sorted() { dataObj[k] = .string(WebhookConfiguration.base64(Array(data[k, default: ""].utf8))) }
-        var secret: JSON = ["apiVersion": "v1", "kind": "Secret", "type": .string(type),
-                            "metadata": ["name": .string(name), "namespace": .string(namespace), "labels": ["app": "gardener-extension-admission-calico"]],
-                            "data": .object(dataObj)]
+        var secret: JSON = [
+            "apiVersion": "v1", "kind": "Secret", "type": .string(type),
+            "metadata": ["name": .string(name), "namespace": .string(namespace), "labels": ["app": "gardener-extension-admission-calico"]],
+            "data": .object(dataObj),
+        ]
         if !annotations.isEmpty { secret[path: "metadata", "annotations"] = JSON(annotations) }
         do {
             _ = try await client.create(.secrets, namespace: namespace, secret)

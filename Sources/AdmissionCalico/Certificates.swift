@@ -2,7 +2,7 @@ import CalicoAPI
 import Crypto
 import Foundation
 import KubeClient
-import KubeJSON
+import KubeCore
 import Logging
 import SwiftASN1
 import X509
@@ -15,8 +15,10 @@ public struct WebhookCertificates: Sendable, Equatable {
     public var serverKeyPEM: String
 
     public init(caCertificatePEM: String, caKeyPEM: String, serverCertificatePEM: String, serverKeyPEM: String) {
-        self.caCertificatePEM = caCertificatePEM; self.caKeyPEM = caKeyPEM
-        self.serverCertificatePEM = serverCertificatePEM; self.serverKeyPEM = serverKeyPEM
+        self.caCertificatePEM = caCertificatePEM
+        self.caKeyPEM = caKeyPEM
+        self.serverCertificatePEM = serverCertificatePEM
+        self.serverKeyPEM = serverKeyPEM
     }
 }
 
@@ -25,9 +27,11 @@ public enum CertificateGenerator {
     /// A new CA and a serving certificate for `names` (DNS names or IP literals; IPs become IP SANs).
     /// `caValidity` / `serverValidity` default to ten years / one year (the self-signed mode
     /// without a namespace never rotates; the Secret mode passes its rotation policy).
-    public static func generate(names: [String], commonName: String = WebhookConfiguration.baseName,
-                                caValidity: TimeInterval = 10 * 365 * 86400,
-                                serverValidity: TimeInterval = 365 * 86400) throws -> WebhookCertificates {
+    public static func generate(
+        names: [String], commonName: String = WebhookConfiguration.baseName,
+        caValidity: TimeInterval = 10 * 365 * 86400,
+        serverValidity: TimeInterval = 365 * 86400
+    ) throws -> WebhookCertificates {
         let now = Date()
         let caKey = P256.Signing.PrivateKey()
         let caName = try DistinguishedName { CommonName("\(commonName)-ca") }
@@ -43,16 +47,19 @@ public enum CertificateGenerator {
             },
             issuerPrivateKey: .init(caKey))
         let caPEM = try ca.serializeAsPEM().pemString
-        let (cert, key) = try issueServer(caCertificatePEM: caPEM, caKeyPEM: caKey.pemRepresentation, names: names, commonName: commonName,
-                                         validity: serverValidity)
+        let (cert, key) = try issueServer(
+            caCertificatePEM: caPEM, caKeyPEM: caKey.pemRepresentation, names: names, commonName: commonName,
+            validity: serverValidity)
         return WebhookCertificates(caCertificatePEM: caPEM, caKeyPEM: caKey.pemRepresentation, serverCertificatePEM: cert, serverKeyPEM: key)
     }
 
     /// A serving certificate signed by the given CA, valid for `validity` (one year by default)
     /// but never beyond the CA's own expiry.
-    public static func issueServer(caCertificatePEM: String, caKeyPEM: String, names: [String],
-                                   commonName: String = WebhookConfiguration.baseName,
-                                   validity: TimeInterval = 365 * 86400) throws -> (certificatePEM: String, keyPEM: String) {
+    public static func issueServer(
+        caCertificatePEM: String, caKeyPEM: String, names: [String],
+        commonName: String = WebhookConfiguration.baseName,
+        validity: TimeInterval = 365 * 86400
+    ) throws -> (certificatePEM: String, keyPEM: String) {
         let ca = try Certificate(pemEncoded: caCertificatePEM)
         let caKey = try P256.Signing.PrivateKey(pemRepresentation: caKeyPEM)
         let key = P256.Signing.PrivateKey()
@@ -104,8 +111,8 @@ public enum CertificateGenerator {
         guard let sans = try cert.extensions.subjectAlternativeNames else { return [] }
         return sans.map { name -> String in
             switch name {
-            case let .dnsName(d): return d
-            case let .ipAddress(o): return NetParsing.Address(bytes: Array(o.bytes)).canonical
+            case .dnsName(let d): return d
+            case .ipAddress(let o): return NetParsing.Address(bytes: Array(o.bytes)).canonical
             default: return "\(name)"
             }
         }
@@ -133,7 +140,8 @@ public enum CertificateDirectory {
     public static func writeIfChanged(_ certs: WebhookCertificates, to directory: String) throws -> Bool {
         func current(_ file: String) -> String? { try? String(contentsOfFile: directory + "/" + file, encoding: .utf8) }
         if current(caFile) == certs.caCertificatePEM && current(keyFile) == certs.serverKeyPEM
-            && current(certificateFile) == certs.serverCertificatePEM {
+            && current(certificateFile) == certs.serverCertificatePEM
+        {
             return false
         }
         try write(certs, to: directory)
@@ -151,4 +159,3 @@ public enum CertificateDirectory {
         }
     }
 }
-

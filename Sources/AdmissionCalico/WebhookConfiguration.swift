@@ -1,5 +1,5 @@
 import KubeClient
-import KubeJSON
+import KubeCore
 import Logging
 
 /// How the API server reaches the webhook (`--webhook-config-mode`).
@@ -28,10 +28,16 @@ public struct WebhookRegistrationOptions: Sendable, Equatable {
     /// `--webhook-config-owner-namespace`; empty = `namespace`.
     public var ownerNamespace: String
 
-    public init(mode: WebhookConfigMode = .service, url: String = "", namespace: String = "", servicePort: Int = 0,
-                serverPort: Int = 443, ownerNamespace: String = "") {
-        self.mode = mode; self.url = url; self.namespace = namespace; self.servicePort = servicePort
-        self.serverPort = serverPort; self.ownerNamespace = ownerNamespace
+    public init(
+        mode: WebhookConfigMode = .service, url: String = "", namespace: String = "", servicePort: Int = 0,
+        serverPort: Int = 443, ownerNamespace: String = ""
+    ) {
+        self.mode = mode
+        self.url = url
+        self.namespace = namespace
+        self.servicePort = servicePort
+        self.serverPort = serverPort
+        self.ownerNamespace = ownerNamespace
     }
 
     /// The service port, falling back to the server port.
@@ -58,8 +64,12 @@ public enum WebhookConfiguration {
     public static func clientConfig(_ o: WebhookRegistrationOptions) -> JSON {
         switch o.mode {
         case .service:
-            return ["service": ["namespace": .string(o.namespace), "name": .string(baseName),
-                                "path": .string(AdmissionReviewHandler.path), "port": .int(Int64(o.effectiveServicePort))]]
+            return [
+                "service": [
+                    "namespace": .string(o.namespace), "name": .string(baseName),
+                    "path": .string(AdmissionReviewHandler.path), "port": .int(Int64(o.effectiveServicePort)),
+                ]
+            ]
         case .url:
             return ["url": .string("https://\(o.url)\(AdmissionReviewHandler.path)")]
         case .urlService:
@@ -113,13 +123,17 @@ public enum WebhookConfiguration {
             "labels": ["remediation.webhook.shoot.gardener.cloud/exclude": "true"],
         ]
         if let uid = ownerNamespaceUID, !o.effectiveOwnerNamespace.isEmpty {
-            metadata["ownerReferences"] = [[
-                "apiVersion": "v1", "kind": "Namespace", "name": .string(o.effectiveOwnerNamespace), "uid": .string(uid),
-                "controller": true, "blockOwnerDeletion": false,
-            ]]
+            metadata["ownerReferences"] = [
+                [
+                    "apiVersion": "v1", "kind": "Namespace", "name": .string(o.effectiveOwnerNamespace), "uid": .string(uid),
+                    "controller": true, "blockOwnerDeletion": false,
+                ]
+            ]
         }
-        return ["apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
-                "metadata": .object(metadata), "webhooks": [webhook]]
+        return [
+            "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+            "metadata": .object(metadata), "webhooks": [webhook],
+        ]
     }
 
     /// Standard base64 with padding.
@@ -187,7 +201,8 @@ public struct WebhookRegistrar: Sendable {
                 let ns = try await client.get(.namespaces, namespace: nil, name: options.effectiveOwnerNamespace)
                 ownerUID = ns[path: "metadata", "uid"]?.stringValue
             } catch let e as KubeError where e.isNotFound {
-                logger.warning("owner namespace not found, registering without owner reference", metadata: ["namespace": "\(options.effectiveOwnerNamespace)"])
+                logger.warning(
+                    "owner namespace not found, registering without owner reference", metadata: ["namespace": "\(options.effectiveOwnerNamespace)"])
             }
         }
         let desired = WebhookConfiguration.build(options, caBundlePEM: caBundlePEM, ownerNamespaceUID: ownerUID)

@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -26,12 +26,19 @@ public struct WebhookServerConfiguration: Sendable {
     /// `--disable-webhooks=validator` or `*`: the webhook path answers 404.
     public var webhookDisabled: Bool
 
-    public init(host: String = "127.0.0.1", port: Int = 0, certDirectory: String, maxBodyBytes: Int = 3 * 1024 * 1024,
-                requestTimeout: TimeAmount = .seconds(10), idleTimeout: TimeAmount = .seconds(60),
-                certificateReloadInterval: Duration = .seconds(2), webhookDisabled: Bool = false) {
-        self.host = host; self.port = port; self.certDirectory = certDirectory; self.maxBodyBytes = maxBodyBytes
-        self.requestTimeout = requestTimeout; self.idleTimeout = idleTimeout
-        self.certificateReloadInterval = certificateReloadInterval; self.webhookDisabled = webhookDisabled
+    public init(
+        host: String = "127.0.0.1", port: Int = 0, certDirectory: String, maxBodyBytes: Int = 3 * 1024 * 1024,
+        requestTimeout: TimeAmount = .seconds(10), idleTimeout: TimeAmount = .seconds(60),
+        certificateReloadInterval: Duration = .seconds(2), webhookDisabled: Bool = false
+    ) {
+        self.host = host
+        self.port = port
+        self.certDirectory = certDirectory
+        self.maxBodyBytes = maxBodyBytes
+        self.requestTimeout = requestTimeout
+        self.idleTimeout = idleTimeout
+        self.certificateReloadInterval = certificateReloadInterval
+        self.webhookDisabled = webhookDisabled
     }
 }
 
@@ -64,7 +71,8 @@ final class TLSContextBox: Sendable {
 
     static func makeContext(cert: [UInt8], key: [UInt8]) throws -> NIOSSLContext {
         let chain = try NIOSSLCertificate.fromPEMBytes(cert).map { NIOSSLCertificateSource.certificate($0) }
-        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(bytes: key, format: .pem)))
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(bytes: key, format: .pem)))
         tls.minimumTLSVersion = .tlsv12
         return try NIOSSLContext(configuration: tls)
     }
@@ -93,15 +101,24 @@ public final class WebhookServer: Sendable {
     private let reloadTask: Task<Void, Never>
     private let logger: Logger
 
-    private init(channel: any Channel, host: String, port: Int, tls: TLSContextBox, metrics: WebhookMetrics, reloadTask: Task<Void, Never>, logger: Logger) {
-        self.channel = channel; self.host = host; self.port = port; self.tls = tls; self.metrics = metrics
-        self.reloadTask = reloadTask; self.logger = logger
+    private init(
+        channel: any Channel, host: String, port: Int, tls: TLSContextBox, metrics: WebhookMetrics, reloadTask: Task<Void, Never>, logger: Logger
+    ) {
+        self.channel = channel
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.metrics = metrics
+        self.reloadTask = reloadTask
+        self.logger = logger
     }
 
     /// Loads the certificate from the cert dir, binds and starts serving.
-    public static func start(_ configuration: WebhookServerConfiguration, metrics: WebhookMetrics = WebhookMetrics(),
-                             group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                             logger: Logger = Logger(label: "admission-calico")) async throws -> WebhookServer {
+    public static func start(
+        _ configuration: WebhookServerConfiguration, metrics: WebhookMetrics = WebhookMetrics(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "admission-calico")
+    ) async throws -> WebhookServer {
         let tls = try TLSContextBox(directory: configuration.certDirectory)
         let config = configuration
         let bootstrap = ServerBootstrap(group: group)
@@ -213,8 +230,9 @@ final class WebhookHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         if head != nil && !discarding {
             discarding = true
-            respond(context: context, status: .requestTimeout, contentType: "text/plain; charset=utf-8",
-                    body: Array("request not received completely within the request timeout\n".utf8), close: true)
+            respond(
+                context: context, status: .requestTimeout, contentType: "text/plain; charset=utf-8",
+                body: Array("request not received completely within the request timeout\n".utf8), close: true)
         } else {
             context.close(promise: nil)
         }
@@ -222,7 +240,7 @@ final class WebhookHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case let .head(h):
+        case .head(let h):
             head = h
             discarding = false
             startedAt = .now()
@@ -232,7 +250,7 @@ final class WebhookHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             body = nil
-        case var .body(chunk):
+        case .body(var chunk):
             guard !discarding else { return }
             if (body?.readableBytes ?? 0) + chunk.readableBytes > configuration.maxBodyBytes {
                 tooLarge(context: context)
@@ -262,8 +280,9 @@ final class WebhookHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         body = nil
         metrics.record(code: 413, outcome: .malformed, seconds: startedAt.secondsSince)
         let result = AdmissionReviewHandler.malformed("request body exceeds the limit of \(configuration.maxBodyBytes) bytes", httpStatus: 413)
-        respond(context: context, status: .payloadTooLarge, contentType: "application/json",
-                body: result.body.serialized(), close: true)
+        respond(
+            context: context, status: .payloadTooLarge, contentType: "application/json",
+            body: result.body.serialized(), close: true)
     }
 
     func route(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
@@ -271,28 +290,34 @@ final class WebhookHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch path {
         case AdmissionReviewHandler.path where !configuration.webhookDisabled:
             guard head.method == .POST else {
-                respond(context: context, status: .methodNotAllowed, contentType: "text/plain; charset=utf-8",
-                        body: Array("only POST is allowed\n".utf8), close: false, extraHeaders: [("Allow", "POST")])
+                respond(
+                    context: context, status: .methodNotAllowed, contentType: "text/plain; charset=utf-8",
+                    body: Array("only POST is allowed\n".utf8), close: false, extraHeaders: [("Allow", "POST")])
                 return
             }
             metrics.requestStarted()
             let result = AdmissionReviewHandler.handle(bytes: body.readableBytesView)
             metrics.requestFinished()
             metrics.record(code: result.httpStatus, outcome: result.outcome, seconds: startedAt.secondsSince)
-            respond(context: context, status: HTTPResponseStatus(statusCode: result.httpStatus), contentType: "application/json",
-                    body: result.body.serialized(), close: false)
+            respond(
+                context: context, status: HTTPResponseStatus(statusCode: result.httpStatus), contentType: "application/json",
+                body: result.body.serialized(), close: false)
         case "/healthz", "/readyz", "/livez":
             respond(context: context, status: .ok, contentType: "text/plain; charset=utf-8", body: Array("ok".utf8), close: false)
         case "/metrics":
-            respond(context: context, status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8",
-                    body: Array(metrics.exposition().utf8), close: false)
+            respond(
+                context: context, status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                body: Array(metrics.exposition().utf8), close: false)
         default:
-            respond(context: context, status: .notFound, contentType: "text/plain; charset=utf-8", body: Array("404 page not found\n".utf8), close: false)
+            respond(
+                context: context, status: .notFound, contentType: "text/plain; charset=utf-8", body: Array("404 page not found\n".utf8), close: false)
         }
     }
 
-    func respond(context: ChannelHandlerContext, status: HTTPResponseStatus, contentType: String, body: [UInt8],
-                 close: Bool, extraHeaders: [(String, String)] = []) {
+    func respond(
+        context: ChannelHandlerContext, status: HTTPResponseStatus, contentType: String, body: [UInt8],
+        close: Bool, extraHeaders: [(String, String)] = []
+    ) {
         let keepAlive = !close && (head?.isKeepAlive ?? false)
         let version = head?.version ?? .http1_1
         head = nil

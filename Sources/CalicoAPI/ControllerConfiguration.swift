@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// `ControllerConfiguration` of `calico.networking.extensions.config.gardener.cloud/v1alpha1`:
 /// the controller's configuration file (spec §7). Decoded non-strictly, no defaulting.
@@ -15,8 +15,11 @@ public struct ControllerConfiguration: Sendable, Hashable {
         public var qps: Double
         public var burst: Int
         public init(kubeconfig: String = "", acceptContentTypes: String = "", contentType: String = "", qps: Double = 0, burst: Int = 0) {
-            self.kubeconfig = kubeconfig; self.acceptContentTypes = acceptContentTypes; self.contentType = contentType
-            self.qps = qps; self.burst = burst
+            self.kubeconfig = kubeconfig
+            self.acceptContentTypes = acceptContentTypes
+            self.contentType = contentType
+            self.qps = qps
+            self.burst = burst
         }
     }
 
@@ -48,42 +51,70 @@ public struct ControllerConfiguration: Sendable, Hashable {
 
     /// Decodes from a JSON value (non-strict).
     public static func decode(_ json: JSON) throws(LoadError) -> ControllerConfiguration {
-        guard case let .object(o) = json else { throw LoadError("couldn't get version/kind; json parse error: expected an object") }
+        guard case .object(let o) = json else { throw LoadError("couldn't get version/kind; json parse error: expected an object") }
         let apiVersion = o["apiVersion"]?.stringValue ?? ""
         let kind = o["kind"]?.stringValue ?? ""
         if kind.isEmpty {
-            throw LoadError("no kind \"Config\" is registered for version \(goQuote(apiVersion)) in scheme \"calico.networking.extensions.config.gardener.cloud\"")
+            throw LoadError(
+                "no kind \"Config\" is registered for version \(goQuote(apiVersion)) in scheme \"calico.networking.extensions.config.gardener.cloud\""
+            )
         }
         guard apiVersion == Self.apiVersion, kind == Self.kind else {
-            throw LoadError("no kind \(goQuote(kind)) is registered for version \(goQuote(apiVersion)) in scheme \"calico.networking.extensions.config.gardener.cloud\"")
+            throw LoadError(
+                "no kind \(goQuote(kind)) is registered for version \(goQuote(apiVersion)) in scheme \"calico.networking.extensions.config.gardener.cloud\""
+            )
         }
         var c = ControllerConfiguration()
         if let cc = o["clientConnection"], !cc.isNull {
-            guard case let .object(ccObj) = cc else { throw LoadError("json: cannot unmarshal \(StrictDecoder.goJSONType(cc)) into Go struct field ControllerConfiguration.clientConnection of type v1alpha1.ClientConnectionConfiguration") }
+            guard case .object(let ccObj) = cc else {
+                throw LoadError(
+                    "json: cannot unmarshal \(StrictDecoder.goJSONType(cc)) into Go struct field ControllerConfiguration.clientConnection of type v1alpha1.ClientConnectionConfiguration"
+                )
+            }
             var conn = ClientConnection()
             func str(_ k: String) throws(LoadError) -> String {
                 guard let v = ccObj[k], !v.isNull else { return "" }
-                guard let s = v.stringValue else { throw LoadError("json: cannot unmarshal \(StrictDecoder.goJSONType(v)) into Go struct field ClientConnectionConfiguration.clientConnection.\(k) of type string") }
+                guard let s = v.stringValue else {
+                    throw LoadError(
+                        "json: cannot unmarshal \(StrictDecoder.goJSONType(v)) into Go struct field ClientConnectionConfiguration.clientConnection.\(k) of type string"
+                    )
+                }
                 return s
             }
             conn.kubeconfig = try str("kubeconfig")
             conn.acceptContentTypes = try str("acceptContentTypes")
             conn.contentType = try str("contentType")
             if let q = ccObj["qps"], !q.isNull {
-                guard let d = q.doubleValue else { throw LoadError("json: cannot unmarshal \(StrictDecoder.goJSONType(q)) into Go struct field ClientConnectionConfiguration.clientConnection.qps of type float32") }
+                guard let d = q.doubleValue else {
+                    throw LoadError(
+                        "json: cannot unmarshal \(StrictDecoder.goJSONType(q)) into Go struct field ClientConnectionConfiguration.clientConnection.qps of type float32"
+                    )
+                }
                 conn.qps = d
             }
             if let b = ccObj["burst"], !b.isNull {
-                guard let i = b.intValue, i >= Int(Int32.min), i <= Int(Int32.max) else { throw LoadError("json: cannot unmarshal \(StrictDecoder.goJSONType(b)) into Go struct field ClientConnectionConfiguration.clientConnection.burst of type int32") }
+                guard let i = b.intValue, i >= Int(Int32.min), i <= Int(Int32.max) else {
+                    throw LoadError(
+                        "json: cannot unmarshal \(StrictDecoder.goJSONType(b)) into Go struct field ClientConnectionConfiguration.clientConnection.burst of type int32"
+                    )
+                }
                 conn.burst = i
             }
             c.clientConnection = conn
         }
         if let fg = o["featureGates"], !fg.isNull {
-            guard case let .object(fgObj) = fg else { throw LoadError("json: cannot unmarshal \(StrictDecoder.goJSONType(fg)) into Go struct field ControllerConfiguration.featureGates of type map[string]bool") }
+            guard case .object(let fgObj) = fg else {
+                throw LoadError(
+                    "json: cannot unmarshal \(StrictDecoder.goJSONType(fg)) into Go struct field ControllerConfiguration.featureGates of type map[string]bool"
+                )
+            }
             var map: [String: Bool] = [:]
             for (k, v) in fgObj {
-                guard let b = v.boolValue else { throw LoadError("json: cannot unmarshal \(StrictDecoder.goJSONType(v)) into Go struct field ControllerConfiguration.featureGates of type bool") }
+                guard let b = v.boolValue else {
+                    throw LoadError(
+                        "json: cannot unmarshal \(StrictDecoder.goJSONType(v)) into Go struct field ControllerConfiguration.featureGates of type bool"
+                    )
+                }
                 map[k] = b
             }
             c.featureGates = map

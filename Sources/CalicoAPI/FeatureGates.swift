@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// The controller's feature gates (spec §8), in a dedicated (non-global) registry.
 public struct FeatureGates: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// A dotted field path such as `spec.networking.providerConfig.ipv4.pool`, built the way
 /// Kubernetes' `field.Path` builds them (`Child` appends `.name`, `Index` appends `[i]`,
@@ -77,10 +77,10 @@ public enum FieldBadValue: Sendable, Hashable, CustomStringConvertible {
     public init(_ json: JSON) {
         switch json {
         case .null: self = .null
-        case let .bool(b): self = .bool(b)
-        case let .int(i): self = .int(i)
-        case let .double(d): self = .double(d)
-        case let .string(s): self = .string(s)
+        case .bool(let b): self = .bool(b)
+        case .int(let i): self = .int(i)
+        case .double(let d): self = .double(d)
+        case .string(let s): self = .string(s)
         case .array, .object: self = .verbatim(json.serializedString())
         }
     }
@@ -89,11 +89,11 @@ public enum FieldBadValue: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .omitted: return ""
         case .null: return "null"
-        case let .string(s): return goQuote(s)
-        case let .int(i): return String(i)
-        case let .double(d): return d == d.rounded() && abs(d) < 1e21 ? String(Int64(d)) : String(d)
-        case let .bool(b): return b ? "true" : "false"
-        case let .verbatim(s): return s
+        case .string(let s): return goQuote(s)
+        case .int(let i): return String(i)
+        case .double(let d): return d == d.rounded() && abs(d) < 1e21 ? String(Int64(d)) : String(d)
+        case .bool(let b): return b ? "true" : "false"
+        case .verbatim(let s): return s
         }
     }
 }

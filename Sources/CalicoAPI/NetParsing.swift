@@ -19,14 +19,21 @@ public enum NetParsing {
             var groups: [Int] = []
             for k in 0..<8 { groups.append(Int(bytes[2 * k]) << 8 | Int(bytes[2 * k + 1])) }
             // Longest run of >= 2 zero groups (first on ties) becomes "::".
-            var bestStart = -1, bestLen = 0, k = 0
+            var bestStart = -1
+            var bestLen = 0
+            var k = 0
             while k < 8 {
                 if groups[k] == 0 {
                     var e = k
                     while e < 8 && groups[e] == 0 { e += 1 }
-                    if e - k > bestLen && e - k >= 2 { bestStart = k; bestLen = e - k }
+                    if e - k > bestLen && e - k >= 2 {
+                        bestStart = k
+                        bestLen = e - k
+                    }
                     k = e
-                } else { k += 1 }
+                } else {
+                    k += 1
+                }
             }
             var out = ""
             var g = 0
@@ -56,7 +63,9 @@ public enum NetParsing {
             if c == 46 {  // "."
                 guard digits > 0, out.count < 3, allowLeadingZeros || !(leadingZero && digits > 1), value <= 255 else { return nil }
                 out.append(UInt8(value))
-                value = 0; digits = 0; leadingZero = false
+                value = 0
+                digits = 0
+                leadingZero = false
             } else if c >= 48 && c <= 57 {
                 if digits == 0 { leadingZero = c == 48 }
                 digits += 1
@@ -105,7 +114,8 @@ public enum NetParsing {
             } else {
                 if rest.utf8.contains(46) {  // "."
                     guard let v4 = parseIPv4(rest, allowLeadingZeros: allowLeadingZeros) else { return nil }
-                    let a = UInt16(v4[0]) << 8 | UInt16(v4[1]), b = UInt16(v4[2]) << 8 | UInt16(v4[3])
+                    let a = UInt16(v4[0]) << 8 | UInt16(v4[1])
+                    let b = UInt16(v4[2]) << 8 | UInt16(v4[3])
                     if sawDoubleColon { tail += [a, b] } else { head += [a, b] }
                     groupsCount += 2
                 } else {
@@ -125,7 +135,10 @@ public enum NetParsing {
         }
         let groups = head + [UInt16](repeating: 0, count: 8 - total) + tail
         var out: [UInt8] = []
-        for g in groups { out.append(UInt8(g >> 8)); out.append(UInt8(g & 0xFF)) }
+        for g in groups {
+            out.append(UInt8(g >> 8))
+            out.append(UInt8(g & 0xFF))
+        }
         return out
     }
 
@@ -207,7 +220,8 @@ public enum NetParsing {
         return nil
     }
 
-    static let dns1123SubdomainMessage = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+    static let dns1123SubdomainMessage =
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
 
     /// Kubernetes `IsDNS1123Subdomain`: the list of messages (empty when valid).
     public static func dns1123SubdomainErrors(_ s: String) -> [String] {

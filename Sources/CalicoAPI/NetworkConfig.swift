@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// The provider API group of the extension.
 public enum CalicoAPIGroup {
@@ -94,7 +94,10 @@ public struct IPAM: Sendable, Hashable {
     public var type: String
     /// `usePodCidr` (any case) or a literal CIDR.
     public var cidr: String?
-    public init(type: String = "", cidr: String? = nil) { self.type = type; self.cidr = cidr }
+    public init(type: String = "", cidr: String? = nil) {
+        self.type = type
+        self.cidr = cidr
+    }
 }
 
 /// IPv4 specific settings.
@@ -103,7 +106,9 @@ public struct IPv4: Sendable, Hashable {
     public var mode: PoolMode?
     public var autoDetectionMethod: String?
     public init(pool: Pool? = nil, mode: PoolMode? = nil, autoDetectionMethod: String? = nil) {
-        self.pool = pool; self.mode = mode; self.autoDetectionMethod = autoDetectionMethod
+        self.pool = pool
+        self.mode = mode
+        self.autoDetectionMethod = autoDetectionMethod
     }
 }
 
@@ -115,7 +120,10 @@ public struct IPv6: Sendable, Hashable {
     /// Masquerade pod IPv6 traffic to external destinations (pool `natOutgoing`).
     public var sourceNATEnabled: Bool?
     public init(pool: Pool? = nil, mode: PoolMode? = nil, autoDetectionMethod: String? = nil, sourceNATEnabled: Bool? = nil) {
-        self.pool = pool; self.mode = mode; self.autoDetectionMethod = autoDetectionMethod; self.sourceNATEnabled = sourceNATEnabled
+        self.pool = pool
+        self.mode = mode
+        self.autoDetectionMethod = autoDetectionMethod
+        self.sourceNATEnabled = sourceNATEnabled
     }
 }
 
@@ -154,7 +162,10 @@ public struct Overlay: Sendable, Hashable {
     public var enabled: Bool
     /// Keep the `bird` backend to distribute pod routes via BGP when the overlay is disabled.
     public var createPodRoutes: Bool?
-    public init(enabled: Bool = false, createPodRoutes: Bool? = nil) { self.enabled = enabled; self.createPodRoutes = createPodRoutes }
+    public init(enabled: Bool = false, createPodRoutes: Bool? = nil) {
+        self.enabled = enabled
+        self.createPodRoutes = createPodRoutes
+    }
 }
 
 /// Multus CNI.
@@ -162,7 +173,10 @@ public struct Multus: Sendable, Hashable {
     public var enabled: Bool
     /// Also install the containernetworking reference plugins.
     public var installCNIPlugins: Bool?
-    public init(enabled: Bool = false, installCNIPlugins: Bool? = nil) { self.enabled = enabled; self.installCNIPlugins = installCNIPlugins }
+    public init(enabled: Bool = false, installCNIPlugins: Bool? = nil) {
+        self.enabled = enabled
+        self.installCNIPlugins = installCNIPlugins
+    }
 }
 
 /// A Kubernetes `ResourceList` (resource name → quantity), keeping the order of the input.
@@ -171,7 +185,10 @@ public struct ResourceList: Sendable, Hashable, Sequence {
     public struct Entry: Sendable, Hashable {
         public var name: String
         public var quantity: Quantity
-        public init(name: String, quantity: Quantity) { self.name = name; self.quantity = quantity }
+        public init(name: String, quantity: Quantity) {
+            self.name = name
+            self.quantity = quantity
+        }
     }
     public var entries: [Entry]
     public init(_ entries: [Entry] = []) { self.entries = entries }
@@ -202,7 +219,10 @@ public struct ResourceList: Sendable, Hashable, Sequence {
 public struct StaticResources: Sendable, Hashable {
     public var node: ResourceList?
     public var typha: ResourceList?
-    public init(node: ResourceList? = nil, typha: ResourceList? = nil) { self.node = node; self.typha = typha }
+    public init(node: ResourceList? = nil, typha: ResourceList? = nil) {
+        self.node = node
+        self.typha = typha
+    }
 }
 
 /// Scaling mode of calico-node / calico-typha.
@@ -210,7 +230,10 @@ public struct AutoScaling: Sendable, Hashable {
     /// Always serialised; a missing key decodes to `""` (fails validation).
     public var mode: AutoscalingMode
     public var resources: StaticResources?
-    public init(mode: AutoscalingMode = "", resources: StaticResources? = nil) { self.mode = mode; self.resources = resources }
+    public init(mode: AutoscalingMode = "", resources: StaticResources? = nil) {
+        self.mode = mode
+        self.resources = resources
+    }
 }
 
 /// `NetworkConfig` of `calico.networking.extensions.gardener.cloud/v1alpha1`: what users put into
@@ -247,11 +270,23 @@ public struct NetworkConfig: Sendable, Hashable {
         ipip: PoolMode? = nil, ipAutodetectionMethod: String? = nil, wireguardEncryption: Bool = false,
         birdExporter: BirdExporter? = nil, multus: Multus? = nil, serviceLoopPrevention: ServiceLoopPrevention? = nil
     ) {
-        self.backend = backend; self.ipam = ipam; self.ipv4 = ipv4; self.ipv6 = ipv6; self.typha = typha
-        self.vethMTU = vethMTU; self.ebpfDataplane = ebpfDataplane; self.overlay = overlay
-        self.snatToUpstreamDNS = snatToUpstreamDNS; self.autoScaling = autoScaling; self.vxlan = vxlan
-        self.ipip = ipip; self.ipAutodetectionMethod = ipAutodetectionMethod; self.wireguardEncryption = wireguardEncryption
-        self.birdExporter = birdExporter; self.multus = multus; self.serviceLoopPrevention = serviceLoopPrevention
+        self.backend = backend
+        self.ipam = ipam
+        self.ipv4 = ipv4
+        self.ipv6 = ipv6
+        self.typha = typha
+        self.vethMTU = vethMTU
+        self.ebpfDataplane = ebpfDataplane
+        self.overlay = overlay
+        self.snatToUpstreamDNS = snatToUpstreamDNS
+        self.autoScaling = autoScaling
+        self.vxlan = vxlan
+        self.ipip = ipip
+        self.ipAutodetectionMethod = ipAutodetectionMethod
+        self.wireguardEncryption = wireguardEncryption
+        self.birdExporter = birdExporter
+        self.multus = multus
+        self.serviceLoopPrevention = serviceLoopPrevention
     }
 
     /// There is no defaulting in the reference API package (spec §4): decoding never fills in

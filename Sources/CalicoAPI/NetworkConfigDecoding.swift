@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// Strict decoding of JSON objects into typed values with Go-like error messages: unknown
 /// fields and wrong JSON types are collected as `FieldError`s of type `.decode` naming the field.
@@ -45,19 +45,28 @@ struct StrictDecoder {
 
     mutating func object(_ value: JSON?, _ path: FieldPath, goType: String) -> JSONObject? {
         guard let value, !value.isNull else { return nil }
-        guard case let .object(o) = value else { typeError(path, value, goType: goType); return nil }
+        guard case .object(let o) = value else {
+            typeError(path, value, goType: goType)
+            return nil
+        }
         return o
     }
 
     mutating func string(_ value: JSON?, _ path: FieldPath) -> String? {
         guard let value, !value.isNull else { return nil }
-        guard case let .string(s) = value else { typeError(path, value, goType: "string"); return nil }
+        guard case .string(let s) = value else {
+            typeError(path, value, goType: "string")
+            return nil
+        }
         return s
     }
 
     mutating func bool(_ value: JSON?, _ path: FieldPath) -> Bool? {
         guard let value, !value.isNull else { return nil }
-        guard case let .bool(b) = value else { typeError(path, value, goType: "bool"); return nil }
+        guard case .bool(let b) = value else {
+            typeError(path, value, goType: "bool")
+            return nil
+        }
         return b
     }
 
@@ -111,12 +120,20 @@ extension NetworkConfig {
         let kind = d.string(o["kind"], "kind") ?? ""
         let effectiveKind = kind.isEmpty ? expectedKind : kind
         if !apiVersion.isEmpty && apiVersion != CalicoAPIGroup.apiVersion {
-            d.errors.append(.decode("apiVersion", "no kind \(goQuote(effectiveKind)) is registered for version \(goQuote(apiVersion)) in scheme \"calico.networking.extensions.gardener.cloud\""))
+            d.errors.append(
+                .decode(
+                    "apiVersion",
+                    "no kind \(goQuote(effectiveKind)) is registered for version \(goQuote(apiVersion)) in scheme \"calico.networking.extensions.gardener.cloud\""
+                ))
         } else if effectiveKind != expectedKind {
             if otherKinds.contains(effectiveKind) {
                 d.errors.append(.decode("kind", "converting (v1alpha1.\(effectiveKind)) to (v1alpha1.\(expectedKind)): unknown conversion"))
             } else {
-                d.errors.append(.decode("kind", "no kind \(goQuote(effectiveKind)) is registered for version \(goQuote(CalicoAPIGroup.apiVersion)) in scheme \"calico.networking.extensions.gardener.cloud\""))
+                d.errors.append(
+                    .decode(
+                        "kind",
+                        "no kind \(goQuote(effectiveKind)) is registered for version \(goQuote(CalicoAPIGroup.apiVersion)) in scheme \"calico.networking.extensions.gardener.cloud\""
+                    ))
             }
         }
     }
@@ -126,8 +143,10 @@ extension NetworkConfig {
     /// `apiVersion`/`kind` are fine. Paths in errors are relative to the config object.
     public static func decode(_ json: JSON) throws(FieldErrorList) -> NetworkConfig {
         var d = StrictDecoder(rootTypeName: "NetworkConfig")
-        guard case let .object(o) = json else {
-            throw FieldErrorList([.decode("", "json: cannot unmarshal \(StrictDecoder.goJSONType(json)) into Go value of type v1alpha1.NetworkConfig")])
+        guard case .object(let o) = json else {
+            throw FieldErrorList([
+                .decode("", "json: cannot unmarshal \(StrictDecoder.goJSONType(json)) into Go value of type v1alpha1.NetworkConfig")
+            ])
         }
         d.checkKeys(o, "", known: knownKeys)
         checkTypeMeta(o, expectedKind: kind, otherKinds: [NetworkStatus.kind], into: &d)
@@ -139,33 +158,39 @@ extension NetworkConfig {
         }
         if let i = d.object(o["ipv4"], "ipv4", goType: "v1alpha1.IPv4") {
             d.checkKeys(i, "ipv4", known: ["pool", "mode", "autoDetectionMethod"])
-            c.ipv4 = IPv4(pool: d.enumValue(i["pool"], "ipv4.pool", Pool.self),
-                          mode: d.enumValue(i["mode"], "ipv4.mode", PoolMode.self),
-                          autoDetectionMethod: d.string(i["autoDetectionMethod"], "ipv4.autoDetectionMethod"))
+            c.ipv4 = IPv4(
+                pool: d.enumValue(i["pool"], "ipv4.pool", Pool.self),
+                mode: d.enumValue(i["mode"], "ipv4.mode", PoolMode.self),
+                autoDetectionMethod: d.string(i["autoDetectionMethod"], "ipv4.autoDetectionMethod"))
         }
         if let i = d.object(o["ipv6"], "ipv6", goType: "v1alpha1.IPv6") {
             d.checkKeys(i, "ipv6", known: ["pool", "mode", "autoDetectionMethod", "sourceNATEnabled"])
-            c.ipv6 = IPv6(pool: d.enumValue(i["pool"], "ipv6.pool", Pool.self),
-                          mode: d.enumValue(i["mode"], "ipv6.mode", PoolMode.self),
-                          autoDetectionMethod: d.string(i["autoDetectionMethod"], "ipv6.autoDetectionMethod"),
-                          sourceNATEnabled: d.bool(i["sourceNATEnabled"], "ipv6.sourceNATEnabled"))
+            c.ipv6 = IPv6(
+                pool: d.enumValue(i["pool"], "ipv6.pool", Pool.self),
+                mode: d.enumValue(i["mode"], "ipv6.mode", PoolMode.self),
+                autoDetectionMethod: d.string(i["autoDetectionMethod"], "ipv6.autoDetectionMethod"),
+                sourceNATEnabled: d.bool(i["sourceNATEnabled"], "ipv6.sourceNATEnabled"))
         }
         c.typha = d.enabledOnly(o["typha"], "typha", goType: "v1alpha1.Typha").map { Typha(enabled: $0) }
         c.vethMTU = d.string(o["vethMTU"], "vethMTU")
         c.ebpfDataplane = d.enabledOnly(o["ebpfDataplane"], "ebpfDataplane", goType: "v1alpha1.EbpfDataplane").map { EbpfDataplane(enabled: $0) }
         if let i = d.object(o["overlay"], "overlay", goType: "v1alpha1.Overlay") {
             d.checkKeys(i, "overlay", known: ["enabled", "createPodRoutes"])
-            c.overlay = Overlay(enabled: d.bool(i["enabled"], "overlay.enabled") ?? false,
-                                createPodRoutes: d.bool(i["createPodRoutes"], "overlay.createPodRoutes"))
+            c.overlay = Overlay(
+                enabled: d.bool(i["enabled"], "overlay.enabled") ?? false,
+                createPodRoutes: d.bool(i["createPodRoutes"], "overlay.createPodRoutes"))
         }
-        c.snatToUpstreamDNS = d.enabledOnly(o["snatToUpstreamDNS"], "snatToUpstreamDNS", goType: "v1alpha1.SnatToUpstreamDNS").map { SnatToUpstreamDNS(enabled: $0) }
+        c.snatToUpstreamDNS = d.enabledOnly(o["snatToUpstreamDNS"], "snatToUpstreamDNS", goType: "v1alpha1.SnatToUpstreamDNS").map {
+            SnatToUpstreamDNS(enabled: $0)
+        }
         if let i = d.object(o["autoScaling"], "autoScaling", goType: "v1alpha1.AutoScaling") {
             d.checkKeys(i, "autoScaling", known: ["mode", "resources"])
             var a = AutoScaling(mode: d.enumValue(i["mode"], "autoScaling.mode", AutoscalingMode.self) ?? "")
             if let r = d.object(i["resources"], "autoScaling.resources", goType: "v1alpha1.StaticResources") {
                 d.checkKeys(r, "autoScaling.resources", known: ["node", "typha"])
-                a.resources = StaticResources(node: d.resourceList(r["node"], "autoScaling.resources.node"),
-                                              typha: d.resourceList(r["typha"], "autoScaling.resources.typha"))
+                a.resources = StaticResources(
+                    node: d.resourceList(r["node"], "autoScaling.resources.node"),
+                    typha: d.resourceList(r["typha"], "autoScaling.resources.typha"))
             }
             c.autoScaling = a
         }
@@ -176,8 +201,9 @@ extension NetworkConfig {
         c.birdExporter = d.enabledOnly(o["birdExporter"], "birdExporter", goType: "v1alpha1.BirdExporter").map { BirdExporter(enabled: $0) }
         if let i = d.object(o["multus"], "multus", goType: "v1alpha1.Multus") {
             d.checkKeys(i, "multus", known: ["enabled", "installCNIPlugins"])
-            c.multus = Multus(enabled: d.bool(i["enabled"], "multus.enabled") ?? false,
-                              installCNIPlugins: d.bool(i["installCNIPlugins"], "multus.installCNIPlugins"))
+            c.multus = Multus(
+                enabled: d.bool(i["enabled"], "multus.enabled") ?? false,
+                installCNIPlugins: d.bool(i["installCNIPlugins"], "multus.installCNIPlugins"))
         }
         c.serviceLoopPrevention = d.enumValue(o["serviceLoopPrevention"], "serviceLoopPrevention", ServiceLoopPrevention.self)
         let all = d.all
@@ -255,7 +281,10 @@ enum DuplicateKeyScanner {
                 var j = i + 1
                 var raw: [UInt8] = []
                 while j < bytes.count && bytes[j] != UInt8(ascii: "\"") {
-                    if bytes[j] == UInt8(ascii: "\\") { raw.append(bytes[j]); j += 1 }
+                    if bytes[j] == UInt8(ascii: "\\") {
+                        raw.append(bytes[j])
+                        j += 1
+                    }
                     if j < bytes.count { raw.append(bytes[j]) }
                     j += 1
                 }
@@ -281,8 +310,10 @@ extension NetworkStatus {
     /// Decodes a `NetworkStatus` strictly (only `apiVersion`/`kind` allowed).
     public static func decode(_ json: JSON) throws(FieldErrorList) -> NetworkStatus {
         var d = StrictDecoder(rootTypeName: "NetworkStatus")
-        guard case let .object(o) = json else {
-            throw FieldErrorList([.decode("", "json: cannot unmarshal \(StrictDecoder.goJSONType(json)) into Go value of type v1alpha1.NetworkStatus")])
+        guard case .object(let o) = json else {
+            throw FieldErrorList([
+                .decode("", "json: cannot unmarshal \(StrictDecoder.goJSONType(json)) into Go value of type v1alpha1.NetworkStatus")
+            ])
         }
         d.checkKeys(o, "", known: ["apiVersion", "kind"])
         NetworkConfig.checkTypeMeta(o, expectedKind: kind, otherKinds: [NetworkConfig.kind], into: &d)

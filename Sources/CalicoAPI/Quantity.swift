@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// A Kubernetes resource quantity (`100m`, `128Mi`, `1.5`, `2e3`), parsed exactly enough to
 /// compare with zero, check integrality and print the canonical form Kubernetes prints
@@ -32,7 +32,9 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
     /// Parses a quantity string.
     public init(parsing text: String) throws(ParseError) {
         let bytes = Array(text.utf8)
-        guard !bytes.isEmpty else { throw ParseError(description: "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'") }
+        guard !bytes.isEmpty else {
+            throw ParseError(description: "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+        }
         var i = 0
         var negative = false
         if bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") {
@@ -64,21 +66,51 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
         var base2Exponent: Int = 0
         switch suffix {
         case "": format = .decimalSI
-        case "n": format = .decimalSI; base10Exponent = -9
-        case "u": format = .decimalSI; base10Exponent = -6
-        case "m": format = .decimalSI; base10Exponent = -3
-        case "k": format = .decimalSI; base10Exponent = 3
-        case "M": format = .decimalSI; base10Exponent = 6
-        case "G": format = .decimalSI; base10Exponent = 9
-        case "T": format = .decimalSI; base10Exponent = 12
-        case "P": format = .decimalSI; base10Exponent = 15
-        case "E": format = .decimalSI; base10Exponent = 18
-        case "Ki": format = .binarySI; base2Exponent = 10
-        case "Mi": format = .binarySI; base2Exponent = 20
-        case "Gi": format = .binarySI; base2Exponent = 30
-        case "Ti": format = .binarySI; base2Exponent = 40
-        case "Pi": format = .binarySI; base2Exponent = 50
-        case "Ei": format = .binarySI; base2Exponent = 60
+        case "n":
+            format = .decimalSI
+            base10Exponent = -9
+        case "u":
+            format = .decimalSI
+            base10Exponent = -6
+        case "m":
+            format = .decimalSI
+            base10Exponent = -3
+        case "k":
+            format = .decimalSI
+            base10Exponent = 3
+        case "M":
+            format = .decimalSI
+            base10Exponent = 6
+        case "G":
+            format = .decimalSI
+            base10Exponent = 9
+        case "T":
+            format = .decimalSI
+            base10Exponent = 12
+        case "P":
+            format = .decimalSI
+            base10Exponent = 15
+        case "E":
+            format = .decimalSI
+            base10Exponent = 18
+        case "Ki":
+            format = .binarySI
+            base2Exponent = 10
+        case "Mi":
+            format = .binarySI
+            base2Exponent = 20
+        case "Gi":
+            format = .binarySI
+            base2Exponent = 30
+        case "Ti":
+            format = .binarySI
+            base2Exponent = 40
+        case "Pi":
+            format = .binarySI
+            base2Exponent = 50
+        case "Ei":
+            format = .binarySI
+            base2Exponent = 60
         default:
             // Exponent form: e/E followed by an optional sign and digits.
             let s = Array(suffix.utf8)
@@ -167,9 +199,9 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
     /// Parses a quantity from JSON: a string, or a number (as Kubernetes accepts unquoted numbers).
     public init(json: JSON) throws(ParseError) {
         switch json {
-        case let .string(s): try self.init(parsing: s)
-        case let .int(i): try self.init(parsing: String(i))
-        case let .double(d):
+        case .string(let s): try self.init(parsing: s)
+        case .int(let i): try self.init(parsing: String(i))
+        case .double(let d):
             guard d.isFinite else { throw ParseError(description: Quantity.syntaxMessage) }
             var text = "\(d)"
             if text.hasSuffix(".0") { text.removeLast(2) }
@@ -195,7 +227,13 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
         var out = digits
         var k = out.count - 1
         while k >= 0 {
-            if out[k] == 9 { out[k] = 0; k -= 1 } else { out[k] += 1; return out }
+            if out[k] == 9 {
+                out[k] = 0
+                k -= 1
+            } else {
+                out[k] += 1
+                return out
+            }
         }
         return [1] + out
     }
@@ -246,11 +284,18 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
         // Decimal: exponent becomes a multiple of 3.
         var m = mantissa.magnitude
         var e = exponent
-        while m % 10 == 0 { m /= 10; e += 1 }
+        while m % 10 == 0 {
+            m /= 10
+            e += 1
+        }
         var digitString = String(m)
         switch ((e % 3) + 3) % 3 {
-        case 1: digitString += "0"; e -= 1
-        case 2: digitString += "00"; e -= 2
+        case 1:
+            digitString += "0"
+            e -= 1
+        case 2:
+            digitString += "00"
+            e -= 2
         default: break
         }
         let sign = mantissa < 0 ? "-" : ""

@@ -113,14 +113,17 @@ public enum RE2Syntax {
             var j = i + 2
             // Named captures.
             var nameStart: Int? = nil
-            if j + 1 < s.count && s[j] == "P" && s[j + 1] == "<" { nameStart = j + 2 }
-            else if j < s.count && s[j] == "<" { nameStart = j + 1 }
+            if j + 1 < s.count && s[j] == "P" && s[j + 1] == "<" { nameStart = j + 2 } else if j < s.count && s[j] == "<" { nameStart = j + 1 }
             if let ns = nameStart {
                 guard let close = s[ns...].firstIndex(of: ">") else {
                     return Failure(code: "invalid named capture", expr: text(start, s.count))
                 }
                 let name = text(ns, close)
-                let valid = !name.isEmpty && name.unicodeScalars.allSatisfy { $0 == "_" || ($0.properties.isAlphabetic || $0.properties.numericType != nil) && $0.isASCII || $0.properties.isAlphabetic }
+                let valid =
+                    !name.isEmpty
+                    && name.unicodeScalars.allSatisfy {
+                        $0 == "_" || ($0.properties.isAlphabetic || $0.properties.numericType != nil) && $0.isASCII || $0.properties.isAlphabetic
+                    }
                 if !valid { return Failure(code: "invalid named capture", expr: text(start, close + 1)) }
                 if names.contains(name) { return Failure(code: "duplicate capture group name", expr: name) }
                 names.insert(name)
@@ -179,7 +182,9 @@ public enum RE2Syntax {
             var hi: Int? = lo
             if j < s.count && s[j] == "," {
                 j += 1
-                if j < s.count && s[j] == "}" { hi = nil } else {
+                if j < s.count && s[j] == "}" {
+                    hi = nil
+                } else {
                     guard let h = number() else { return nil }
                     hi = h
                 }
@@ -201,7 +206,10 @@ public enum RE2Syntax {
                 // Literal text up to \E or the end.
                 i += 2
                 while i < s.count {
-                    if s[i] == "\\" && i + 1 < s.count && s[i + 1] == "E" { i += 2; return nil }
+                    if s[i] == "\\" && i + 1 < s.count && s[i + 1] == "E" {
+                        i += 2
+                        return nil
+                    }
                     i += 1
                 }
                 return nil
@@ -251,7 +259,10 @@ public enum RE2Syntax {
                     return Failure(code: "invalid escape sequence", expr: text(start, i))
                 }
                 var k = 0
-                while k < 2 && i < s.count && ("0"..."7").contains(s[i]) { i += 1; k += 1 }
+                while k < 2 && i < s.count && ("0"..."7").contains(s[i]) {
+                    i += 1
+                    k += 1
+                }
                 return nil
             case "x":
                 guard i < s.count else { return Failure(code: "invalid escape sequence", expr: text(start, i)) }
@@ -272,7 +283,8 @@ public enum RE2Syntax {
                     return nil
                 }
                 guard i + 1 < s.count, Int(String(s[i]), radix: 16) != nil, Int(String(s[i + 1]), radix: 16) != nil,
-                      s[i].isASCII, s[i + 1].isASCII else {
+                    s[i].isASCII, s[i + 1].isASCII
+                else {
                     return Failure(code: "invalid escape sequence", expr: text(start, min(i + 2, s.count)))
                 }
                 i += 2
@@ -336,7 +348,8 @@ public enum RE2Syntax {
             if s[i] == "\\" {
                 let start = i
                 if let f = parseEscape() {
-                    failure = f.code == "trailing backslash at end of expression" ? Failure(code: "missing closing ]", expr: text(classStart, s.count)) : f
+                    failure =
+                        f.code == "trailing backslash at end of expression" ? Failure(code: "missing closing ]", expr: text(classStart, s.count)) : f
                     return nil
                 }
                 return escapeValue(start)
@@ -373,7 +386,9 @@ public enum RE2Syntax {
             return nil
         }
 
-        static let posixNames: Set<String> = ["alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct", "space", "upper", "word", "xdigit"]
+        static let posixNames: Set<String> = [
+            "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct", "space", "upper", "word", "xdigit",
+        ]
         static let unicodeClassNames: Set<String> = [
             "Any", "L", "Lu", "Ll", "Lt", "Lm", "Lo", "M", "Mn", "Mc", "Me", "N", "Nd", "Nl", "No", "P", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po",
             "S", "Sm", "Sc", "Sk", "So", "Z", "Zs", "Zl", "Zp", "C", "Cc", "Cf", "Cs", "Co", "Latin", "Greek", "Cyrillic", "Han", "Arabic",

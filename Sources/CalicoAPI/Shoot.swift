@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// A lenient, typed view of the part of a `core.gardener.cloud/v1beta1` Shoot that the calico
 /// extension reads (gardener-contract.md §1.3), for validation and rendering.
@@ -13,7 +13,10 @@ public struct ShootView: Sendable, Hashable {
         public var enabled: Bool?
         /// `mode`: `IPTables`, `NFTables` or `IPVS`; nil when absent.
         public var mode: String?
-        public init(enabled: Bool? = nil, mode: String? = nil) { self.enabled = enabled; self.mode = mode }
+        public init(enabled: Bool? = nil, mode: String? = nil) {
+            self.enabled = enabled
+            self.mode = mode
+        }
     }
 
     /// `spec.networking`.
@@ -26,10 +29,16 @@ public struct ShootView: Sendable, Hashable {
         public var services: String?
         /// nil when absent (Gardener defaults it to `[IPv4]`).
         public var ipFamilies: [String]?
-        public init(type: String? = nil, providerConfig: JSON? = nil, pods: String? = nil, nodes: String? = nil,
-                    services: String? = nil, ipFamilies: [String]? = nil) {
-            self.type = type; self.providerConfig = providerConfig; self.pods = pods; self.nodes = nodes
-            self.services = services; self.ipFamilies = ipFamilies
+        public init(
+            type: String? = nil, providerConfig: JSON? = nil, pods: String? = nil, nodes: String? = nil,
+            services: String? = nil, ipFamilies: [String]? = nil
+        ) {
+            self.type = type
+            self.providerConfig = providerConfig
+            self.pods = pods
+            self.nodes = nodes
+            self.services = services
+            self.ipFamilies = ipFamilies
         }
         /// `ipFamilies`, or `[IPv4]` when absent or empty.
         public var effectiveIPFamilies: [String] {
@@ -45,7 +54,10 @@ public struct ShootView: Sendable, Hashable {
         public var reason: String?
         public var message: String?
         public init(type: String, status: String, reason: String? = nil, message: String? = nil) {
-            self.type = type; self.status = status; self.reason = reason; self.message = message
+            self.type = type
+            self.status = status
+            self.reason = reason
+            self.message = message
         }
     }
 
@@ -56,7 +68,10 @@ public struct ShootView: Sendable, Hashable {
         public var services: [String]
         public var egressCIDRs: [String]
         public init(nodes: [String] = [], pods: [String] = [], services: [String] = [], egressCIDRs: [String] = []) {
-            self.nodes = nodes; self.pods = pods; self.services = services; self.egressCIDRs = egressCIDRs
+            self.nodes = nodes
+            self.pods = pods
+            self.services = services
+            self.egressCIDRs = egressCIDRs
         }
     }
 
@@ -92,10 +107,24 @@ public struct ShootView: Sendable, Hashable {
     public var technicalID: String?
 
     public init() {
-        name = nil; namespace = nil; labels = [:]; annotations = [:]; kubernetesVersion = nil; kubeProxy = nil
-        kubeAPIServerFeatureGates = [:]; kubeAPIServerRuntimeConfig = [:]; vpaEnabled = false; networking = nil
-        workerCount = 0; hibernationEnabled = false; statusHibernated = false; statusNetworking = nil; constraints = []
-        lastOperationType = nil; lastOperationState = nil; technicalID = nil
+        name = nil
+        namespace = nil
+        labels = [:]
+        annotations = [:]
+        kubernetesVersion = nil
+        kubeProxy = nil
+        kubeAPIServerFeatureGates = [:]
+        kubeAPIServerRuntimeConfig = [:]
+        vpaEnabled = false
+        networking = nil
+        workerCount = 0
+        hibernationEnabled = false
+        statusHibernated = false
+        statusNetworking = nil
+        constraints = []
+        lastOperationType = nil
+        lastOperationState = nil
+        technicalID = nil
     }
 
     /// No workers in `spec.provider.workers`.
@@ -133,7 +162,7 @@ public struct ShootView: Sendable, Hashable {
     /// field has the wrong JSON type (paths as in the Shoot, e.g. `spec.networking.type`).
     public static func decode(_ json: JSON) throws(FieldErrorList) -> ShootView {
         var r = LenientReader()
-        guard case let .object(root) = json else {
+        guard case .object(let root) = json else {
             throw FieldErrorList([.decode("", "json: cannot unmarshal \(StrictDecoder.goJSONType(json)) into Go value of type core.Shoot")])
         }
         var v = ShootView()
@@ -147,8 +176,9 @@ public struct ShootView: Sendable, Hashable {
         if let k = r.object(spec?["kubernetes"], "spec.kubernetes") {
             v.kubernetesVersion = r.string(k["version"], "spec.kubernetes.version")
             if let kp = r.object(k["kubeProxy"], "spec.kubernetes.kubeProxy") {
-                v.kubeProxy = KubeProxy(enabled: r.bool(kp["enabled"], "spec.kubernetes.kubeProxy.enabled"),
-                                        mode: r.string(kp["mode"], "spec.kubernetes.kubeProxy.mode"))
+                v.kubeProxy = KubeProxy(
+                    enabled: r.bool(kp["enabled"], "spec.kubernetes.kubeProxy.enabled"),
+                    mode: r.string(kp["mode"], "spec.kubernetes.kubeProxy.mode"))
             }
             if let api = r.object(k["kubeAPIServer"], "spec.kubernetes.kubeAPIServer") {
                 v.kubeAPIServerFeatureGates = r.boolMap(api["featureGates"], "spec.kubernetes.kubeAPIServer.featureGates")
@@ -170,7 +200,7 @@ public struct ShootView: Sendable, Hashable {
         }
         if let p = r.object(spec?["provider"], "spec.provider") {
             if let w = p["workers"], !w.isNull {
-                if case let .array(a) = w { v.workerCount = a.count } else { r.typeError("spec.provider.workers", w, "[]core.Worker") }
+                if case .array(let a) = w { v.workerCount = a.count } else { r.typeError("spec.provider.workers", w, "[]core.Worker") }
             }
         }
         if let h = r.object(spec?["hibernation"], "spec.hibernation") {
@@ -187,14 +217,16 @@ public struct ShootView: Sendable, Hashable {
                     egressCIDRs: r.stringList(sn["egressCIDRs"], "status.networking.egressCIDRs") ?? [])
             }
             if let cs = status["constraints"], !cs.isNull {
-                if case let .array(a) = cs {
+                if case .array(let a) = cs {
                     for (i, c) in a.enumerated() {
                         let p = "status.constraints[\(i)]"
                         guard let co = r.object(c, p) else { continue }
-                        v.constraints.append(Condition(type: r.string(co["type"], p + ".type") ?? "",
-                                                       status: r.string(co["status"], p + ".status") ?? "",
-                                                       reason: r.string(co["reason"], p + ".reason"),
-                                                       message: r.string(co["message"], p + ".message")))
+                        v.constraints.append(
+                            Condition(
+                                type: r.string(co["type"], p + ".type") ?? "",
+                                status: r.string(co["status"], p + ".status") ?? "",
+                                reason: r.string(co["reason"], p + ".reason"),
+                                message: r.string(co["message"], p + ".message")))
                     }
                 } else {
                     r.typeError("status.constraints", cs, "[]core.Condition")
@@ -215,26 +247,40 @@ struct LenientReader {
     var errors: [FieldError] = []
 
     mutating func typeError(_ path: String, _ value: JSON, _ goType: String) {
-        errors.append(.decode(FieldPath(path), "json: cannot unmarshal \(StrictDecoder.goJSONType(value)) into Go struct field Shoot.\(path) of type \(goType)"))
+        errors.append(
+            .decode(FieldPath(path), "json: cannot unmarshal \(StrictDecoder.goJSONType(value)) into Go struct field Shoot.\(path) of type \(goType)")
+        )
     }
     mutating func object(_ value: JSON?, _ path: String) -> JSONObject? {
         guard let value, !value.isNull else { return nil }
-        guard case let .object(o) = value else { typeError(path, value, "object"); return nil }
+        guard case .object(let o) = value else {
+            typeError(path, value, "object")
+            return nil
+        }
         return o
     }
     mutating func string(_ value: JSON?, _ path: String) -> String? {
         guard let value, !value.isNull else { return nil }
-        guard case let .string(s) = value else { typeError(path, value, "string"); return nil }
+        guard case .string(let s) = value else {
+            typeError(path, value, "string")
+            return nil
+        }
         return s
     }
     mutating func bool(_ value: JSON?, _ path: String) -> Bool? {
         guard let value, !value.isNull else { return nil }
-        guard case let .bool(b) = value else { typeError(path, value, "bool"); return nil }
+        guard case .bool(let b) = value else {
+            typeError(path, value, "bool")
+            return nil
+        }
         return b
     }
     mutating func stringList(_ value: JSON?, _ path: String) -> [String]? {
         guard let value, !value.isNull else { return nil }
-        guard case let .array(a) = value else { typeError(path, value, "[]string"); return nil }
+        guard case .array(let a) = value else {
+            typeError(path, value, "[]string")
+            return nil
+        }
         var out: [String] = []
         for (i, e) in a.enumerated() {
             if let s = string(e, path + "[\(i)]") { out.append(s) }

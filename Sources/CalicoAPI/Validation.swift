@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// Validation of the provider API and of the Shoot networking section (spec §6).
 public enum CalicoValidation {
@@ -23,7 +23,10 @@ public enum CalicoValidation {
                 errs.append(.invalid(p, .string(ipam.type), unsupported(ipam.type, "type", IPAMType.allowedValues)))
             }
             if ipam.type == IPAMType.calicoIPAM && ipFamilies.contains("IPv6") {
-                errs.append(.invalid(p, .string(ipam.type), "IPAM type \"calico-ipam\" is only supported for IPv4 single-stack shoots, use \"host-local\" instead"))
+                errs.append(
+                    .invalid(
+                        p, .string(ipam.type), "IPAM type \"calico-ipam\" is only supported for IPv4 single-stack shoots, use \"host-local\" instead")
+                )
             }
             if let cidr = ipam.cidr, cidr.lowercased() != "usepodcidr", let msg = NetParsing.strictCIDRError(cidr) {
                 errs.append(.invalid(root.child("ipam", "cidr"), .string(cidr), msg))
@@ -54,7 +57,10 @@ public enum CalicoValidation {
         }
         // 17
         if let s = c.serviceLoopPrevention, !s.isSupported {
-            errs.append(.invalid(root.child("serviceLoopPrevention"), .string(s.rawValue), unsupported(s.rawValue, "serviceLoopPrevention", ServiceLoopPrevention.allowedValues)))
+            errs.append(
+                .invalid(
+                    root.child("serviceLoopPrevention"), .string(s.rawValue),
+                    unsupported(s.rawValue, "serviceLoopPrevention", ServiceLoopPrevention.allowedValues)))
         }
         // 18
         if let ipip = c.ipip, !ipip.isSupported {
@@ -75,7 +81,10 @@ public enum CalicoValidation {
             errs.append(.invalid(p.child("mode"), .string(mode.rawValue), unsupported(mode.rawValue, "mode", PoolMode.allowedValues)))
         }
         if pool == .vxlan, let mode, mode != .always, mode != .never {
-            errs.append(.invalid(p.child("mode"), .string(mode.rawValue), "unsupported value \(goQuote(mode.rawValue)) for mode with pool \"vxlan\", supported values are [\"Always\", \"Never\"]"))
+            errs.append(
+                .invalid(
+                    p.child("mode"), .string(mode.rawValue),
+                    "unsupported value \(goQuote(mode.rawValue)) for mode with pool \"vxlan\", supported values are [\"Always\", \"Never\"]"))
         }
         if let method, !method.isEmpty {
             errs += validateIPAutoDetectionMethod(method, p.child("autoDetectionMethod"))
@@ -136,7 +145,9 @@ public enum CalicoValidation {
             param = nil
         }
         guard autoDetectionOptions.contains(option) else {
-            return [.invalid(p, bad, "invalid option \(goQuote(option)), supported options are [" + autoDetectionOptions.joined(separator: " ") + "]")]
+            return [
+                .invalid(p, bad, "invalid option \(goQuote(option)), supported options are [" + autoDetectionOptions.joined(separator: " ") + "]")
+            ]
         }
         switch option {
         case "first-found", "kubernetes-internal-ip":
@@ -202,7 +213,8 @@ public enum CalicoValidation {
     }
 
     static func containsBytes(_ s: String, _ needle: String) -> Bool {
-        let h = Array(s.utf8), n = Array(needle.utf8)
+        let h = Array(s.utf8)
+        let n = Array(needle.utf8)
         guard n.count <= h.count else { return false }
         for i in 0...(h.count - n.count) where h[i] == n[0] && Array(h[i..<(i + n.count)]) == n { return true }
         return false
@@ -244,7 +256,11 @@ public enum CalicoValidation {
     /// The kube-proxy rule (spec §6.7, reconcile §3.10): kube-proxy disabled requires eBPF.
     public static func validateKubeProxy(_ shoot: ShootView, config: NetworkConfig?) -> [FieldError] {
         if shoot.kubeProxy?.enabled == false && !(config?.ebpfEnabled ?? false) {
-            return [.forbidden("spec.kubernetes.kubeProxy.enabled", "Disabling kube-proxy is forbidden in conjunction with calico without running in ebpf dataplane")]
+            return [
+                .forbidden(
+                    "spec.kubernetes.kubeProxy.enabled",
+                    "Disabling kube-proxy is forbidden in conjunction with calico without running in ebpf dataplane")
+            ]
         }
         return []
     }

@@ -113,4 +113,3 @@ struct CIDR: Sendable, Equatable {
         return out + tail
     }
 }
-

@@ -1,5 +1,5 @@
 import CalicoAPI
-import KubeJSON
+import KubeCore
 
 /// The NetworkConfig after the reconcile pre-processing (reconcile.md §3.5–3.10): the shape of
 /// the provider API with every field optional, mutated by the pre-processing steps. It is the

@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 
 /// One image of the image vector: a name, where it comes from and, optionally, the Kubernetes
 /// versions it applies to (Gardener's `targetVersion` constraint).
@@ -94,9 +94,10 @@ public struct ImageVector: Sendable, Equatable {
             if let constraint = entry["targetVersion"]?.stringValue {
                 _ = try VersionConstraint(constraint)
             }
-            result.append(ImageSource(
-                name: name, repository: entry["repository"]?.stringValue, tag: entry["tag"]?.stringValue,
-                sourceRepository: entry["sourceRepository"]?.stringValue, targetVersion: entry["targetVersion"]?.stringValue))
+            result.append(
+                ImageSource(
+                    name: name, repository: entry["repository"]?.stringValue, tag: entry["tag"]?.stringValue,
+                    sourceRepository: entry["sourceRepository"]?.stringValue, targetVersion: entry["targetVersion"]?.stringValue))
         }
         return result
     }
@@ -154,7 +155,14 @@ public struct ImageVector: Sendable, Equatable {
 
 /// A comma-separated conjunction of `op version` clauses (`>= 1.30, < 1.33`, `1.31.x`).
 struct VersionConstraint {
-    enum Op: String { case ge = ">=", gt = ">", le = "<=", lt = "<", eq = "=", ne = "!=" }
+    enum Op: String {
+        case ge = ">="
+        case gt = ">"
+        case le = "<="
+        case lt = "<"
+        case eq = "="
+        case ne = "!="
+    }
     var clauses: [(Op, [Int], Int)]  // op, version components, number of given components
 
     init(_ text: String) throws {

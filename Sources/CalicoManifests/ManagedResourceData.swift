@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// The pure part of the shoot ManagedResource (reconcile.md §3.12): the secret's data layout,
 /// its content-hashed name and the reference annotation on the ManagedResource.

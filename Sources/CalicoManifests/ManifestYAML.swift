@@ -1,6 +1,6 @@
-import KubeJSON
+import KubeCore
 
-/// Multi-document YAML of rendered objects. The emitter is `KubeJSON.YAMLWriter` (the project's
+/// Multi-document YAML of rendered objects. The emitter is `KubeCore.YAMLWriter` (the project's
 /// single YAML emitter); this only adds the per-entry byte cache: static objects carry their
 /// pre-serialized bytes (`ManifestEntry.yaml`) and are copied, not re-emitted.
 enum ManifestYAML {

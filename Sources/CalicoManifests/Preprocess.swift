@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// The pure part of the actuator's Reconcile before rendering (reconcile.md §3.1–3.11):
 /// everything the chart needs, derived from the Network, the Cluster's Shoot and feature gates.
@@ -110,7 +110,8 @@ extension RenderInput {
             throw RenderError(field: "spec.kubernetes.version", "failed to parse shoot Kubernetes version \(version): invalid semantic version")
         }
         let atLeast136 = components[0] > 1 || (components[0] == 1 && components[1] >= 36)
-        let mapAvailable = atLeast136
+        let mapAvailable =
+            atLeast136
             || (shoot.kubeAPIServerFeatureGate("MutatingAdmissionPolicy") == true
                 && (shoot.kubeAPIServerRuntimeConfig("admissionregistration.k8s.io/v1alpha1") == true
                     || shoot.kubeAPIServerRuntimeConfig("admissionregistration.k8s.io/v1beta1") == true))
@@ -146,7 +147,8 @@ extension RenderInput {
                 if !enabled && config.ebpfDataplaneEnabled != true {
                     throw RenderError(
                         field: "spec.kubernetes.kubeProxy.enabled",
-                        "spec.kubernetes.kubeProxy.enabled: Forbidden: Disabling kube-proxy is forbidden in conjunction with calico without running in ebpf dataplane")
+                        "spec.kubernetes.kubeProxy.enabled: Forbidden: Disabling kube-proxy is forbidden in conjunction with calico without running in ebpf dataplane"
+                    )
                 }
                 kubeProxyEnabled = enabled
             }

@@ -1,5 +1,5 @@
 import CalicoAPI
-import KubeJSON
+import KubeCore
 import Synchronization
 
 /// The shoot objects of one rendering, sorted by apiVersion, kind, namespace and name.
@@ -42,7 +42,8 @@ public enum CalicoChart {
         K.serviceAccount("calico-cni-plugin"), K.serviceAccount("calico-node"),
         TyphaDeployment.networkPolicy(),
     ].map { ManifestEntry($0, cacheYAML: true) }
-    static let staticKubeControllers = CalicoRBAC.kubeControllers().map { ManifestEntry($0, cacheYAML: true) }
+    static let staticKubeControllers =
+        CalicoRBAC.kubeControllers().map { ManifestEntry($0, cacheYAML: true) }
         + [ManifestEntry(KubeControllersDeployment.podDisruptionBudget(), cacheYAML: true)]
     static let staticTypha = [
         TyphaDeployment.podDisruptionBudget(), TyphaDeployment.service(), K.serviceAccount("calico-typha"),
@@ -58,7 +59,8 @@ public enum CalicoChart {
     struct StaticSelection: Hashable, Sendable {
         var bits: UInt8
         init(_ v: CalicoValues) {
-            bits = (v.multusEnabled ? 1 : 0) | (v.kubeControllersEnabled ? 2 : 0)
+            bits =
+                (v.multusEnabled ? 1 : 0) | (v.kubeControllersEnabled ? 2 : 0)
                 | (v.kubeControllersEnabled && v.vpaKubeControllers ? 4 : 0) | (v.nodeCPVA ? 8 : 0)
                 | (v.typhaEnabled ? 16 : 0) | (v.typhaEnabled && v.typhaCPVA ? 32 : 0)
         }

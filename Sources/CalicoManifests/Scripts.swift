@@ -17,42 +17,44 @@ enum Scripts {
     static let cleanupRoutes = "IFS=$'\n';for i in $(ip route | grep 'proto bird');do unset IFS;ip route del $i;done"
 
     /// Script A of `log-mtu-issues`: log ICMP "fragmentation needed" / "packet too big" packets.
-    static let logMTUIssues = detectBackend + """
-        rulespecV4=("-p" "icmp" "--icmp-type" "fragmentation-needed" "-m" "comment" "--comment" "gardener log mtu problems for ipv4" "-j" "LOG" "--log-prefix" "PACKET-TOO-BIG ")
-        rulespecV6=("-p" "ipv6-icmp" "--icmpv6-type" "packet-too-big" "-m" "comment" "--comment" "gardener log mtu problems for ipv6" "-j" "LOG" "--log-prefix" "PACKET-TOO-BIG ")
-        if iptables-$backend -t filter -C OUTPUT "${rulespecV4[@]}" 2>/dev/null; then
-          echo "IPv4 MTU logging rule already exists"
-        else
-          iptables-$backend -t filter -I OUTPUT "${rulespecV4[@]}"
-        fi
-        if ip6tables-$backend -t filter -C OUTPUT "${rulespecV6[@]}" 2>/dev/null; then
-          echo "IPv6 MTU logging rule already exists"
-        else
-          ip6tables-$backend -t filter -I OUTPUT "${rulespecV6[@]}"
-        fi
+    static let logMTUIssues =
+        detectBackend + """
+            rulespecV4=("-p" "icmp" "--icmp-type" "fragmentation-needed" "-m" "comment" "--comment" "gardener log mtu problems for ipv4" "-j" "LOG" "--log-prefix" "PACKET-TOO-BIG ")
+            rulespecV6=("-p" "ipv6-icmp" "--icmpv6-type" "packet-too-big" "-m" "comment" "--comment" "gardener log mtu problems for ipv6" "-j" "LOG" "--log-prefix" "PACKET-TOO-BIG ")
+            if iptables-$backend -t filter -C OUTPUT "${rulespecV4[@]}" 2>/dev/null; then
+              echo "IPv4 MTU logging rule already exists"
+            else
+              iptables-$backend -t filter -I OUTPUT "${rulespecV4[@]}"
+            fi
+            if ip6tables-$backend -t filter -C OUTPUT "${rulespecV6[@]}" 2>/dev/null; then
+              echo "IPv6 MTU logging rule already exists"
+            else
+              ip6tables-$backend -t filter -I OUTPUT "${rulespecV6[@]}"
+            fi
 
-        """
+            """
 
     /// Script B of `add-snat-rule-to-upstream-dns`: masquerade pod traffic to the upstream
     /// name servers of the node (when the pod overlay is off), re-checked every minute.
-    static let addSNATRuleToUpstreamDNS = detectBackend + #"""
-        sleep 15
-        trap 'echo Received SIGTERM, exiting...' TERM
-        (while true; do
-          for i in $(cat /etc/resolv.conf | grep nameserver | sed -n -e 's/^.*nameserver //p' ); do
-            if [[ $i =~ .*:.* ]] && [[ ${POD_CIDR} =~ .*:.* ]]; then
-              ip6tables-$backend -t nat -C POSTROUTING -s ${POD_CIDR} -d $i/128 ! -o cali+ -m comment --comment "calico masquerade non-cluster" -j MASQUERADE 2>/dev/null \
-              || ip6tables-$backend -t nat -I POSTROUTING 1 -s ${POD_CIDR} -d $i/128 ! -o cali+ -m comment --comment "calico masquerade non-cluster" -j MASQUERADE
-            elif [[ $i =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] && [[ ${POD_CIDR} =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+ ]]; then
-              iptables-$backend -t nat -C POSTROUTING -s ${POD_CIDR} -d $i/32 ! -o cali+ -m comment --comment "calico masquerade non-cluster" -j MASQUERADE 2>/dev/null \
-              || iptables-$backend -t nat -I POSTROUTING 1 -s ${POD_CIDR} -d $i/32 ! -o cali+ -m comment --comment "calico masquerade non-cluster" -j MASQUERADE
-            fi
-          done
-          sleep 60
-        done)&
-        wait
+    static let addSNATRuleToUpstreamDNS =
+        detectBackend + #"""
+            sleep 15
+            trap 'echo Received SIGTERM, exiting...' TERM
+            (while true; do
+              for i in $(cat /etc/resolv.conf | grep nameserver | sed -n -e 's/^.*nameserver //p' ); do
+                if [[ $i =~ .*:.* ]] && [[ ${POD_CIDR} =~ .*:.* ]]; then
+                  ip6tables-$backend -t nat -C POSTROUTING -s ${POD_CIDR} -d $i/128 ! -o cali+ -m comment --comment "calico masquerade non-cluster" -j MASQUERADE 2>/dev/null \
+                  || ip6tables-$backend -t nat -I POSTROUTING 1 -s ${POD_CIDR} -d $i/128 ! -o cali+ -m comment --comment "calico masquerade non-cluster" -j MASQUERADE
+                elif [[ $i =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] && [[ ${POD_CIDR} =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+ ]]; then
+                  iptables-$backend -t nat -C POSTROUTING -s ${POD_CIDR} -d $i/32 ! -o cali+ -m comment --comment "calico masquerade non-cluster" -j MASQUERADE 2>/dev/null \
+                  || iptables-$backend -t nat -I POSTROUTING 1 -s ${POD_CIDR} -d $i/32 ! -o cali+ -m comment --comment "calico masquerade non-cluster" -j MASQUERADE
+                fi
+              done
+              sleep 60
+            done)&
+            wait
 
-        """#
+            """#
 
     /// Script C of `network-unavailable-condition-ensurer`: run calico-node's startup once more
     /// after initialisation so the node's NetworkUnavailable condition is correct, then idle.
@@ -69,5 +71,6 @@ enum Scripts {
         """
 
     /// The `install-cni-plugins` argument of the multus DaemonSet; ends in backslash-semicolon.
-    static let installCNIPlugins = #"find /usr/src/cni/bin -maxdepth 1 -type f ! -name 'host-local' ! -name 'portmap' ! -name 'loopback' ! -name 'tuning' -exec cp {} /host/opt/cni/bin/ \;"#
+    static let installCNIPlugins =
+        #"find /usr/src/cni/bin -maxdepth 1 -type f ! -name 'host-local' ! -name 'portmap' ! -name 'loopback' ! -name 'tuning' -exec cp {} /host/opt/cni/bin/ \;"#
 }

@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 
 /// The seed-side `calico-monitoring` chart (rendering.md §9): dashboards ConfigMap and the
 /// three ScrapeConfigs, all in the shoot namespace of the seed.
@@ -34,63 +34,75 @@ public enum SeedMonitoring {
     public static func objects(namespace: String) -> [JSON] {
         var data: JSONObject = [:]
         for key in dashboardKeys { data[key] = .string(dashboards[key] ?? "") }
-        let configMap = K.object("v1", "ConfigMap", K.meta(
-            dashboardsConfigMapName, namespace: namespace, labels: ["dashboard.monitoring.gardener.cloud/shoot": "true"]), [
-            "data": .object(data),
-        ])
+        let configMap = K.object(
+            "v1", "ConfigMap",
+            K.meta(
+                dashboardsConfigMapName, namespace: namespace, labels: ["dashboard.monitoring.gardener.cloud/shoot": "true"]),
+            [
+                "data": .object(data)
+            ])
         return [
             configMap,
-            scrapeConfig("shoot-calico-felix", namespace: namespace, metricsRegex: "felix_.+", job: "felix-metrics",
-                         keep: "calico-felix-monitoring;metrics"),
-            scrapeConfig("shoot-calico-typha", namespace: namespace, metricsRegex: "typha_.+", job: "typha-metrics",
-                         keep: "calico-typha-monitoring;metrics"),
-            scrapeConfig("shoot-calico-bird", namespace: namespace,
-                         metricsRegex: ["bird_protocol_up.*", "bird_protocol_prefix_export_count", "bird_protocol_prefix_import_count"]
-                            .joined(separator: "|"),
-                         job: "bird-metrics", keep: "calico-bird-monitoring;bird-metrics"),
+            scrapeConfig(
+                "shoot-calico-felix", namespace: namespace, metricsRegex: "felix_.+", job: "felix-metrics",
+                keep: "calico-felix-monitoring;metrics"),
+            scrapeConfig(
+                "shoot-calico-typha", namespace: namespace, metricsRegex: "typha_.+", job: "typha-metrics",
+                keep: "calico-typha-monitoring;metrics"),
+            scrapeConfig(
+                "shoot-calico-bird", namespace: namespace,
+                metricsRegex: ["bird_protocol_up.*", "bird_protocol_prefix_export_count", "bird_protocol_prefix_import_count"]
+                    .joined(separator: "|"),
+                job: "bird-metrics", keep: "calico-bird-monitoring;bird-metrics"),
         ]
     }
 
     static func scrapeConfig(_ name: String, namespace: String, metricsRegex: String, job: String, keep: String) -> JSON {
         let credentials: JSON = ["name": "shoot-access-prometheus-shoot", "key": "token"]
-        return K.object("monitoring.coreos.com/v1alpha1", "ScrapeConfig", K.meta(name, namespace: namespace, labels: ["prometheus": "shoot"]), [
-            "spec": [
-                "authorization": ["credentials": credentials],
-                "scheme": "HTTPS",
-                "tlsConfig": ["insecureSkipVerify": true],
-                "kubernetesSDConfigs": [[
-                    "apiServer": "https://kube-apiserver",
+        return K.object(
+            "monitoring.coreos.com/v1alpha1", "ScrapeConfig", K.meta(name, namespace: namespace, labels: ["prometheus": "shoot"]),
+            [
+                "spec": [
                     "authorization": ["credentials": credentials],
-                    "followRedirects": true,
-                    "namespaces": ["names": ["kube-system"]],
-                    "role": "Endpoints",
+                    "scheme": "HTTPS",
                     "tlsConfig": ["insecureSkipVerify": true],
-                ]],
-                "metricRelabelings": [[
-                    "sourceLabels": ["__name__"], "action": "keep", "regex": .string(metricsRegex),
-                ]],
-                "relabelings": [
-                    ["action": "replace", "replacement": .string(job), "targetLabel": "job"],
-                    [
-                        "sourceLabels": ["__meta_kubernetes_service_name", "__meta_kubernetes_pod_container_port_name"],
-                        "separator": ";", "regex": .string(keep), "replacement": "$1", "action": "keep",
+                    "kubernetesSDConfigs": [
+                        [
+                            "apiServer": "https://kube-apiserver",
+                            "authorization": ["credentials": credentials],
+                            "followRedirects": true,
+                            "namespaces": ["names": ["kube-system"]],
+                            "role": "Endpoints",
+                            "tlsConfig": ["insecureSkipVerify": true],
+                        ]
                     ],
-                    [
-                        "sourceLabels": ["__meta_kubernetes_endpoint_node_name"], "separator": ";", "regex": "(.*)",
-                        "targetLabel": "node", "replacement": "$1", "action": "replace",
+                    "metricRelabelings": [
+                        [
+                            "sourceLabels": ["__name__"], "action": "keep", "regex": .string(metricsRegex),
+                        ]
                     ],
-                    [
-                        "sourceLabels": ["__meta_kubernetes_pod_name"], "separator": ";", "regex": "(.*)",
-                        "targetLabel": "pod", "replacement": "$1", "action": "replace",
+                    "relabelings": [
+                        ["action": "replace", "replacement": .string(job), "targetLabel": "job"],
+                        [
+                            "sourceLabels": ["__meta_kubernetes_service_name", "__meta_kubernetes_pod_container_port_name"],
+                            "separator": ";", "regex": .string(keep), "replacement": "$1", "action": "keep",
+                        ],
+                        [
+                            "sourceLabels": ["__meta_kubernetes_endpoint_node_name"], "separator": ";", "regex": "(.*)",
+                            "targetLabel": "node", "replacement": "$1", "action": "replace",
+                        ],
+                        [
+                            "sourceLabels": ["__meta_kubernetes_pod_name"], "separator": ";", "regex": "(.*)",
+                            "targetLabel": "pod", "replacement": "$1", "action": "replace",
+                        ],
+                        ["targetLabel": "__address__", "replacement": "kube-apiserver:443"],
+                        [
+                            "sourceLabels": ["__meta_kubernetes_pod_name", "__meta_kubernetes_pod_container_port_number"],
+                            "separator": ";", "regex": "(.+);(.+)", "targetLabel": "__metrics_path__",
+                            "replacement": "/api/v1/namespaces/kube-system/pods/${1}:${2}/proxy/metrics", "action": "replace",
+                        ],
                     ],
-                    ["targetLabel": "__address__", "replacement": "kube-apiserver:443"],
-                    [
-                        "sourceLabels": ["__meta_kubernetes_pod_name", "__meta_kubernetes_pod_container_port_number"],
-                        "separator": ";", "regex": "(.+);(.+)", "targetLabel": "__metrics_path__",
-                        "replacement": "/api/v1/namespaces/kube-system/pods/${1}:${2}/proxy/metrics", "action": "replace",
-                    ],
-                ],
-            ],
-        ])
+                ]
+            ])
     }
 }

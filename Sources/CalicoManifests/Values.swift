@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// An input that cannot be rendered. `field` names the offending field (dotted path) when one
 /// is known; `description` is the full message.

@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// A failed request, rendered as a Kubernetes `Status` object (spec §6). The HTTP status line
 /// always equals `code`.
@@ -32,26 +32,32 @@ struct APIError: Error, Sendable {
     }
 
     static func notFound(_ info: ResourceInfo, _ name: String) -> APIError {
-        APIError(code: 404, reason: "NotFound", message: "\(info.qualifiedResource) \"\(name)\" not found",
-                 details: resourceDetails(name, group: info.group, resource: info.plural))
+        APIError(
+            code: 404, reason: "NotFound", message: "\(info.qualifiedResource) \"\(name)\" not found",
+            details: resourceDetails(name, group: info.group, resource: info.plural))
     }
 
     static func namespaceNotFound(_ ns: String) -> APIError {
-        APIError(code: 404, reason: "NotFound", message: "namespaces \"\(ns)\" not found",
-                 details: ["name": .string(ns), "kind": "namespaces"])
+        APIError(
+            code: 404, reason: "NotFound", message: "namespaces \"\(ns)\" not found",
+            details: ["name": .string(ns), "kind": "namespaces"])
     }
 
-    static let unknownPath = APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource", details: .emptyObject)
+    static let unknownPath = APIError(
+        code: 404, reason: "NotFound", message: "the server could not find the requested resource", details: .emptyObject)
 
     static func alreadyExists(_ info: ResourceInfo, _ name: String, suffix: String = "") -> APIError {
-        APIError(code: 409, reason: "AlreadyExists", message: "\(info.qualifiedResource) \"\(name)\" already exists\(suffix)",
-                 details: resourceDetails(name, group: info.group, resource: info.plural))
+        APIError(
+            code: 409, reason: "AlreadyExists", message: "\(info.qualifiedResource) \"\(name)\" already exists\(suffix)",
+            details: resourceDetails(name, group: info.group, resource: info.plural))
     }
 
     static func conflict(_ info: ResourceInfo, _ name: String) -> APIError {
-        APIError(code: 409, reason: "Conflict",
-                 message: "Operation cannot be fulfilled on \(info.qualifiedResource) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
-                 details: resourceDetails(name, group: info.group, resource: info.plural))
+        APIError(
+            code: 409, reason: "Conflict",
+            message:
+                "Operation cannot be fulfilled on \(info.qualifiedResource) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
+            details: resourceDetails(name, group: info.group, resource: info.plural))
     }
 
     static func badRequest(_ message: String) -> APIError {
@@ -60,15 +66,19 @@ struct APIError: Error, Sendable {
 
     static func methodNotAllowed(_ verb: String, _ info: ResourceInfo?, name: String? = nil) -> APIError {
         guard let info else {
-            return APIError(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource", details: .emptyObject)
+            return APIError(
+                code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource",
+                details: .emptyObject)
         }
-        return APIError(code: 405, reason: "MethodNotAllowed", message: "\(verb) is not supported on resources of kind \"\(info.qualifiedResource)\"",
-                        details: resourceDetails(name, group: info.group, resource: info.plural))
+        return APIError(
+            code: 405, reason: "MethodNotAllowed", message: "\(verb) is not supported on resources of kind \"\(info.qualifiedResource)\"",
+            details: resourceDetails(name, group: info.group, resource: info.plural))
     }
 
     static func unsupportedMediaType(_ accepted: [String]) -> APIError {
-        APIError(code: 415, reason: "UnsupportedMediaType",
-                 message: "the body of the request was in an unknown format - accepted media types include: \(accepted.joined(separator: ", "))")
+        APIError(
+            code: 415, reason: "UnsupportedMediaType",
+            message: "the body of the request was in an unknown format - accepted media types include: \(accepted.joined(separator: ", "))")
     }
 
     static func expired(_ message: String) -> APIError {
@@ -111,8 +121,13 @@ struct APIError: Error, Sendable {
 /// One field error of an Invalid Status.
 struct FieldError: Sendable {
     enum Kind: String, Sendable {
-        case required = "Required value", invalid = "Invalid value", unsupported = "Unsupported value"
-        case duplicate = "Duplicate value", forbidden = "Forbidden", tooLong = "Too long", notFound = "Not found"
+        case required = "Required value"
+        case invalid = "Invalid value"
+        case unsupported = "Unsupported value"
+        case duplicate = "Duplicate value"
+        case forbidden = "Forbidden"
+        case tooLong = "Too long"
+        case notFound = "Not found"
         var reason: String {
             switch self {
             case .required: "FieldValueRequired"

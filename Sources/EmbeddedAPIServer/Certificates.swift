@@ -56,9 +56,11 @@ struct CertificateAuthority: Sendable {
         return bytes.count == 4 ? bytes : nil
     }
 
-    static func issue(subject: DistinguishedName, publicKey: Certificate.PublicKey, caKey: P256.Signing.PrivateKey,
-                      caCertificate: Certificate, caPublic: Certificate.PublicKey,
-                      usage: ExtendedKeyUsage.Usage, sans: [GeneralName]) throws -> Certificate {
+    static func issue(
+        subject: DistinguishedName, publicKey: Certificate.PublicKey, caKey: P256.Signing.PrivateKey,
+        caCertificate: Certificate, caPublic: Certificate.PublicKey,
+        usage: ExtendedKeyUsage.Usage, sans: [GeneralName]
+    ) throws -> Certificate {
         let now = Date()
         let ski = SubjectKeyIdentifier(hash: caPublic)
         return try Certificate(

@@ -1,13 +1,15 @@
 import Foundation
-import KubeJSON
+import KubeCore
 
 /// Discovery, version and OpenAPI documents (spec §3).
 enum Discovery {
     static func version() -> JSON {
-        ["major": "1", "minor": "33", "emulationMajor": "1", "emulationMinor": "33", "minCompatibilityMajor": "1",
-         "minCompatibilityMinor": "32", "gitVersion": "v1.33.0", "gitCommit": "0000000000000000000000000000000000000000",
-         "gitTreeState": "clean", "buildDate": "2025-04-23T00:00:00Z", "goVersion": "go1.24.2", "compiler": "gc",
-         "platform": "linux/amd64"]
+        [
+            "major": "1", "minor": "33", "emulationMajor": "1", "emulationMinor": "33", "minCompatibilityMajor": "1",
+            "minCompatibilityMinor": "32", "gitVersion": "v1.33.0", "gitCommit": "0000000000000000000000000000000000000000",
+            "gitTreeState": "clean", "buildDate": "2025-04-23T00:00:00Z", "goVersion": "go1.24.2", "compiler": "gc",
+            "platform": "linux/amd64",
+        ]
     }
 
     /// Kubernetes version priority: GA > beta > alpha, higher numbers first.
@@ -16,7 +18,10 @@ enum Discovery {
         guard b.first == "v" else { return (0, 0, 0) }
         var i = 1
         var major = ""
-        while i < b.count, b[i].isNumber { major.append(b[i]); i += 1 }
+        while i < b.count, b[i].isNumber {
+            major.append(b[i])
+            i += 1
+        }
         guard let m = Int(major) else { return (0, 0, 0) }
         if i == b.count { return (3, m, 0) }
         let rest = String(b[i...])
@@ -28,7 +33,8 @@ enum Discovery {
 
     static func sortedVersions(_ versions: [String]) -> [String] {
         Array(Set(versions)).sorted { a, b in
-            let pa = versionPriority(a), pb = versionPriority(b)
+            let pa = versionPriority(a)
+            let pb = versionPriority(b)
             if pa.0 != pb.0 { return pa.0 > pb.0 }
             if pa.1 != pb.1 { return pa.1 > pb.1 }
             if pa.2 != pb.2 { return pa.2 > pb.2 }
@@ -60,18 +66,24 @@ enum Discovery {
     static func resourceList(group: String, version: String, _ resources: [ResourceInfo]) -> JSON {
         var entries: [JSON] = []
         for r in resources.filter({ $0.group == group && $0.version == version }).sorted(by: { $0.plural < $1.plural }) {
-            var e: JSON = ["name": .string(r.plural), "singularName": .string(r.singular), "namespaced": .bool(r.namespaced),
-                           "kind": .string(r.kind), "verbs": allVerbs]
+            var e: JSON = [
+                "name": .string(r.plural), "singularName": .string(r.singular), "namespaced": .bool(r.namespaced),
+                "kind": .string(r.kind), "verbs": allVerbs,
+            ]
             if !r.shortNames.isEmpty { e["shortNames"] = .array(r.shortNames.map(JSON.string)) }
             if !r.categories.isEmpty { e["categories"] = .array(r.categories.map(JSON.string)) }
             entries.append(e)
             if r.hasStatus {
-                entries.append(["name": .string("\(r.plural)/status"), "singularName": "", "namespaced": .bool(r.namespaced),
-                                "kind": .string(r.kind), "verbs": ["get", "patch", "update"]])
+                entries.append([
+                    "name": .string("\(r.plural)/status"), "singularName": "", "namespaced": .bool(r.namespaced),
+                    "kind": .string(r.kind), "verbs": ["get", "patch", "update"],
+                ])
             }
         }
-        return ["kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(group.isEmpty ? version : "\(group)/\(version)"),
-                "resources": .array(entries)]
+        return [
+            "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(group.isEmpty ? version : "\(group)/\(version)"),
+            "resources": .array(entries),
+        ]
     }
 
     // MARK: OpenAPI v3 (minimal documents kubectl accepts, spec §3.4)
@@ -87,9 +99,9 @@ enum Discovery {
     }
 
     static func documentHash(_ resources: [ResourceInfo]) -> String {
-        var h: UInt64 = 1469598103934665603
+        var h: UInt64 = 1_469_598_103_934_665_603
         for r in resources.sorted(by: { "\($0.group)/\($0.version)/\($0.plural)" < "\($1.group)/\($1.version)/\($1.plural)" }) {
-            for b in "\(r.group)/\(r.version)/\(r.plural)/\(r.kind)/\(r.namespaced);".utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
+            for b in "\(r.group)/\(r.version)/\(r.plural)/\(r.kind)/\(r.namespaced);".utf8 { h = (h ^ UInt64(b)) &* 1_099_511_628_211 }
         }
         return String(h, radix: 16, uppercase: true)
     }
@@ -99,18 +111,30 @@ enum Discovery {
         for r in resources where r.group == group && r.version == version {
             let path = r.namespaced ? "\(r.basePath)/namespaces/{namespace}/\(r.plural)/{name}" : "\(r.basePath)/\(r.plural)/{name}"
             let gvk: JSON = ["group": .string(r.group), "version": .string(r.version), "kind": .string(r.kind)]
-            let body: JSON = ["content": ["application/json-patch+json": ["schema": .emptyObject],
-                                          "application/merge-patch+json": ["schema": .emptyObject],
-                                          "application/apply-patch+yaml": ["schema": .emptyObject]]]
-            let params: JSON = [["name": "dryRun", "in": "query", "schema": ["type": "string"]],
-                                ["name": "fieldManager", "in": "query", "schema": ["type": "string"]],
-                                ["name": "fieldValidation", "in": "query", "schema": ["type": "string"]],
-                                ["name": "force", "in": "query", "schema": ["type": "boolean"]]]
-            paths[path] = ["patch": ["operationId": .string("patch\(r.kind)"), "x-kubernetes-action": "patch",
-                                     "x-kubernetes-group-version-kind": gvk, "parameters": params, "requestBody": body,
-                                     "responses": ["200": ["description": "OK"]]]]
+            let body: JSON = [
+                "content": [
+                    "application/json-patch+json": ["schema": .emptyObject],
+                    "application/merge-patch+json": ["schema": .emptyObject],
+                    "application/apply-patch+yaml": ["schema": .emptyObject],
+                ]
+            ]
+            let params: JSON = [
+                ["name": "dryRun", "in": "query", "schema": ["type": "string"]],
+                ["name": "fieldManager", "in": "query", "schema": ["type": "string"]],
+                ["name": "fieldValidation", "in": "query", "schema": ["type": "string"]],
+                ["name": "force", "in": "query", "schema": ["type": "boolean"]],
+            ]
+            paths[path] = [
+                "patch": [
+                    "operationId": .string("patch\(r.kind)"), "x-kubernetes-action": "patch",
+                    "x-kubernetes-group-version-kind": gvk, "parameters": params, "requestBody": body,
+                    "responses": ["200": ["description": "OK"]],
+                ]
+            ]
         }
-        return ["openapi": "3.0.0", "info": ["title": "Kubernetes", "version": "v1.33.0"], "paths": .object(paths),
-                "components": ["schemas": .emptyObject]]
+        return [
+            "openapi": "3.0.0", "info": ["title": "Kubernetes", "version": "v1.33.0"], "paths": .object(paths),
+            "components": ["schemas": .emptyObject],
+        ]
     }
 }

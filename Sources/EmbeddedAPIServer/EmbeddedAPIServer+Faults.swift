@@ -24,26 +24,31 @@ extension EmbeddedAPIServer {
         router.faults.setPolicy(policy)
         var tasks: [Task<Void, Never>] = []
         if let every = policy.compactHistoryEvery, every > .zero {
-            tasks.append(Task { [weak self] in
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: every)
-                    if Task.isCancelled { return }
-                    self?.compactHistory()
-                }
-            })
+            tasks.append(
+                Task { [weak self] in
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: every)
+                        if Task.isCancelled { return }
+                        self?.compactHistory()
+                    }
+                })
         }
         if let every = policy.dropConnectionsEvery, every > .zero {
-            tasks.append(Task { [weak self] in
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: every)
-                    if Task.isCancelled { return }
-                    self?.dropAllConnections()
-                }
-            })
+            tasks.append(
+                Task { [weak self] in
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: every)
+                        if Task.isCancelled { return }
+                        self?.dropAllConnections()
+                    }
+                })
         }
         let stoppedNow = stopped.withLock { $0 }
         if stoppedNow { for t in tasks { t.cancel() } }
-        let old = periodicFaults.withLock { p in defer { p = stoppedNow ? [] : tasks }; return p }
+        let old = periodicFaults.withLock { p in
+            defer { p = stoppedNow ? [] : tasks }
+            return p
+        }
         for t in old { t.cancel() }
     }
 
@@ -78,7 +83,10 @@ extension EmbeddedAPIServer {
     /// Not to be called concurrently with itself or ``shutdown()``.
     public func restart(downtime: Duration = .zero) async throws {
         if stopped.withLock({ $0 }) { throw EmbeddedAPIServerError(description: "restart after shutdown") }
-        let old = http.withLock { h in defer { h = nil }; return h }
+        let old = http.withLock { h in
+            defer { h = nil }
+            return h
+        }
         router.store.read { s in
             for key in Array(s.watchers.keys) { s.finishWatchers(storageKey: key) }
         }
@@ -91,7 +99,10 @@ extension EmbeddedAPIServer {
                 p.close()
                 var reloaded = try Self.loadState(configuration)
                 // Never go back, even if the clock did.
-                if reloaded.rv < s.rv { reloaded.rv = s.rv; reloaded.compactedRV = s.rv }
+                if reloaded.rv < s.rv {
+                    reloaded.rv = s.rv
+                    reloaded.compactedRV = s.rv
+                }
                 s = reloaded
             } else {
                 s.history.removeAll()
@@ -105,10 +116,11 @@ extension EmbeddedAPIServer {
         var lastError: Error?
         for attempt in 0..<50 {
             do {
-                let server = try await HTTPServer(host: configuration.host, port: port, tls: tls, router: router, threads: configuration.threads,
-                                                  watchBatchInterval: configuration.watchBatchInterval,
-                                                  watchBatchMaxInterval: configuration.watchBatchMaxInterval,
-                                                  watchBookmarkInterval: configuration.watchBookmarkInterval)
+                let server = try await HTTPServer(
+                    host: configuration.host, port: port, tls: tls, router: router, threads: configuration.threads,
+                    watchBatchInterval: configuration.watchBatchInterval,
+                    watchBatchMaxInterval: configuration.watchBatchMaxInterval,
+                    watchBookmarkInterval: configuration.watchBookmarkInterval)
                 http.withLock { $0 = server }
                 server.start()
                 router.faults.count { $0.restarts += 1 }

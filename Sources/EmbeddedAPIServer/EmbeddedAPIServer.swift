@@ -2,7 +2,7 @@
 // Python client accept (spec: ../shared/spec/apiserver-semantics.md).
 import Crypto
 import Foundation
-import KubeJSON
+import KubeCore
 import NIOSSL
 import Synchronization
 
@@ -35,8 +35,10 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
     /// Faults injected from the start (change later with ``EmbeddedAPIServer/faultPolicy``).
     public var faultPolicy: FaultPolicy = .none
 
-    public init(host: String = "127.0.0.1", port: Int = 0, dataDirectory: String? = nil, token: String? = nil,
-                historySize: Int = 10_000, watchBufferSize: Int = 1_000, threads: Int = 2, faultPolicy: FaultPolicy = .none) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 0, dataDirectory: String? = nil, token: String? = nil,
+        historySize: Int = 10_000, watchBufferSize: Int = 1_000, threads: Int = 2, faultPolicy: FaultPolicy = .none
+    ) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
@@ -89,10 +91,11 @@ public final class EmbeddedAPIServer: Sendable {
         tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(authority.caCertificatePEM.utf8), format: .pem)])
         tls.applicationProtocols = ["http/1.1"]
         self.tls = tls
-        let server = try await HTTPServer(host: configuration.host, port: configuration.port, tls: tls, router: router, threads: configuration.threads,
-                                          watchBatchInterval: configuration.watchBatchInterval,
-                                          watchBatchMaxInterval: configuration.watchBatchMaxInterval,
-                                          watchBookmarkInterval: configuration.watchBookmarkInterval)
+        let server = try await HTTPServer(
+            host: configuration.host, port: configuration.port, tls: tls, router: router, threads: configuration.threads,
+            watchBatchInterval: configuration.watchBatchInterval,
+            watchBatchMaxInterval: configuration.watchBatchMaxInterval,
+            watchBookmarkInterval: configuration.watchBookmarkInterval)
         port = server.port
         http = Mutex(server)
         router.hostPort.withLock { $0 = "\(Self.urlHost(configuration.host)):\(server.port)" }
@@ -172,13 +175,22 @@ public final class EmbeddedAPIServer: Sendable {
 
     /// Stops listening, closes connections and watches, flushes persistence.
     public func shutdown() async throws {
-        let already = stopped.withLock { s -> Bool in defer { s = true }; return s }
+        let already = stopped.withLock { s -> Bool in
+            defer { s = true }
+            return s
+        }
         if already { return }
-        for t in periodicFaults.withLock({ t in defer { t = [] }; return t }) { t.cancel() }
+        for t in periodicFaults.withLock({ t in
+            defer { t = [] }
+            return t
+        }) { t.cancel() }
         router.store.read { s in
             for key in Array(s.watchers.keys) { s.finishWatchers(storageKey: key) }
         }
-        let server = http.withLock { h in defer { h = nil }; return h }
+        let server = http.withLock { h in
+            defer { h = nil }
+            return h
+        }
         await server?.shutdown(grace: .milliseconds(200))
         router.store.read { s in
             if let p = s.persistence {
@@ -205,7 +217,8 @@ public final class EmbeddedAPIServer: Sendable {
     /// `pathPrefix`) with `status` (e.g. 429, 500, 503) and a matching Status body; 429/503 carry
     /// `Retry-After` when `retryAfterSeconds` is set.
     public func failNextRequests(_ count: Int, status: Int, retryAfterSeconds: Int? = nil, pathPrefix: String? = nil) {
-        router.faults.addOneShot(Array(repeating: InjectedFault(status: status, retryAfterSeconds: retryAfterSeconds, pathPrefix: pathPrefix), count: max(0, count)))
+        router.faults.addOneShot(
+            Array(repeating: InjectedFault(status: status, retryAfterSeconds: retryAfterSeconds, pathPrefix: pathPrefix), count: max(0, count)))
     }
 
     /// Closes every open client connection (in-flight watches end abruptly, without a final chunk).

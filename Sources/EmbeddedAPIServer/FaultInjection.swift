@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 import Synchronization
 
 /// What the embedded server does wrong on purpose (issue 9, fault injection). Set it at any time
@@ -51,11 +51,13 @@ public struct FaultPolicy: Sendable, Equatable {
     /// Seed of the random generator; setting a policy restarts the sequence from it.
     public var seed: UInt64
 
-    public init(errorRate: Double = 0, errorStatuses: [Int] = [503], retryAfterSeconds: Int? = nil,
-                verbs: Set<String>? = nil, pathPrefix: String? = nil, includeWatches: Bool = false,
-                delay: Duration = .zero, delayJitter: Duration = .zero, delayRate: Double = 1,
-                watchTruncateAfterEvents: Int? = nil, watchTruncateAfter: Duration? = nil,
-                compactHistoryEvery: Duration? = nil, dropConnectionsEvery: Duration? = nil, seed: UInt64 = 1) {
+    public init(
+        errorRate: Double = 0, errorStatuses: [Int] = [503], retryAfterSeconds: Int? = nil,
+        verbs: Set<String>? = nil, pathPrefix: String? = nil, includeWatches: Bool = false,
+        delay: Duration = .zero, delayJitter: Duration = .zero, delayRate: Double = 1,
+        watchTruncateAfterEvents: Int? = nil, watchTruncateAfter: Duration? = nil,
+        compactHistoryEvery: Duration? = nil, dropConnectionsEvery: Duration? = nil, seed: UInt64 = 1
+    ) {
         self.errorRate = errorRate
         self.errorStatuses = errorStatuses
         self.retryAfterSeconds = retryAfterSeconds
@@ -188,7 +190,8 @@ final class FaultInjector: Sendable {
             let isWatch = verb == "watch"
             if let prefix = p.pathPrefix, !path.hasPrefix(prefix) { return nil }
             // Truncation hits every watch under the path prefix, whatever the verb filter says.
-            let truncation = isWatch ? FaultDecision(truncateAfterEvents: p.watchTruncateAfterEvents, truncateAfter: p.watchTruncateAfter) : FaultDecision()
+            let truncation =
+                isWatch ? FaultDecision(truncateAfterEvents: p.watchTruncateAfterEvents, truncateAfter: p.watchTruncateAfter) : FaultDecision()
             let verbOK = p.verbs.map { $0.contains(verb) } ?? true
             let watchOK = !isWatch || p.includeWatches || p.verbs?.contains("watch") == true
             guard verbOK && watchOK else { return truncation.isEmpty ? nil : truncation }
@@ -222,16 +225,20 @@ final class FaultInjector: Sendable {
     static func errorResponse(status: Int, retryAfterSeconds: Int?, resource: (group: String, plural: String, name: String?)?) -> APIResponse {
         let target = resource.map { r in r.group.isEmpty ? r.plural : "\(r.plural).\(r.group)" }
         var details: JSON? = resource.map { APIError.resourceDetails($0.name, group: $0.group, resource: $0.plural) }
-        let (reason, message): (String, String) = switch status {
-        case 409:
-            ("Conflict", "Operation cannot be fulfilled on \(target ?? "the resource") \"\(resource?.name ?? "")\": the object has been modified; please apply your changes to the latest version and try again (injected fault)")
-        case 410: ("Expired", "too old resource version (injected fault)")
-        case 429: ("TooManyRequests", "Too many requests, please try again later.")
-        case 500: ("InternalError", "Internal error occurred: injected fault")
-        case 503: ("ServiceUnavailable", "The server is currently unable to handle the request")
-        case 504: ("Timeout", "The server was unable to return a response in the time allotted, but may still be processing the request")
-        default: ("InternalError", "Internal error occurred: injected fault")
-        }
+        let (reason, message): (String, String) =
+            switch status {
+            case 409:
+                (
+                    "Conflict",
+                    "Operation cannot be fulfilled on \(target ?? "the resource") \"\(resource?.name ?? "")\": the object has been modified; please apply your changes to the latest version and try again (injected fault)"
+                )
+            case 410: ("Expired", "too old resource version (injected fault)")
+            case 429: ("TooManyRequests", "Too many requests, please try again later.")
+            case 500: ("InternalError", "Internal error occurred: injected fault")
+            case 503: ("ServiceUnavailable", "The server is currently unable to handle the request")
+            case 504: ("Timeout", "The server was unable to return a response in the time allotted, but may still be processing the request")
+            default: ("InternalError", "Internal error occurred: injected fault")
+            }
         var extra: [(String, String)] = []
         if let r = retryAfterSeconds {
             var d = details ?? .emptyObject

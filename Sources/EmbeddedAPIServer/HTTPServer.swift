@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -35,9 +35,11 @@ final class HTTPServer: Sendable {
 
     var activeWatches: Int { registry.activeWatches.load(ordering: .acquiring) }
 
-    init(host: String, port: Int, tls: TLSConfiguration, router: Router, threads: Int,
-         watchBatchInterval: Duration = .milliseconds(5), watchBatchMaxInterval: Duration = .milliseconds(20),
-         watchBookmarkInterval: Duration = .seconds(10)) async throws {
+    init(
+        host: String, port: Int, tls: TLSConfiguration, router: Router, threads: Int,
+        watchBatchInterval: Duration = .milliseconds(5), watchBatchMaxInterval: Duration = .milliseconds(20),
+        watchBookmarkInterval: Duration = .seconds(10)
+    ) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         self.group = group
         self.router = router
@@ -49,7 +51,8 @@ final class HTTPServer: Sendable {
         let bookmarkInterval = TimeAmount.nanoseconds(APIConnectionHandler.nanoseconds(watchBookmarkInterval))
         var dispatchers: [ObjectIdentifier: WatchDispatcher] = [:]
         for loop in group.makeIterator() {
-            dispatchers[ObjectIdentifier(loop)] = WatchDispatcher(loop: loop, minInterval: minInterval, maxInterval: maxInterval, bookmarkInterval: bookmarkInterval)
+            dispatchers[ObjectIdentifier(loop)] = WatchDispatcher(
+                loop: loop, minInterval: minInterval, maxInterval: maxInterval, bookmarkInterval: bookmarkInterval)
         }
         let byLoop = dispatchers
         do {
@@ -59,12 +62,16 @@ final class HTTPServer: Sendable {
                 .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let dispatcher = byLoop[ObjectIdentifier(channel.eventLoop)] ?? WatchDispatcher(loop: channel.eventLoop, minInterval: minInterval, maxInterval: maxInterval,
-                                                                                                                 bookmarkInterval: bookmarkInterval)
+                        let dispatcher =
+                            byLoop[ObjectIdentifier(channel.eventLoop)]
+                            ?? WatchDispatcher(
+                                loop: channel.eventLoop, minInterval: minInterval, maxInterval: maxInterval,
+                                bookmarkInterval: bookmarkInterval)
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
                         try channel.pipeline.syncOperations.addHandler(WriteCoalescer())
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        try channel.pipeline.syncOperations.addHandler(APIConnectionHandler(router: router, registry: registry, dispatcher: dispatcher))
+                        try channel.pipeline.syncOperations.addHandler(
+                            APIConnectionHandler(router: router, registry: registry, dispatcher: dispatcher))
                         registry.add(channel)
                     }
                 }
@@ -128,7 +135,8 @@ final class WriteCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .byteBuffer(var buffer) = unwrapOutboundIn(data), buffer.readableBytes <= Self.smallWrite,
-           (pending?.readableBytes ?? 0) + buffer.readableBytes <= Self.maxPending {
+            (pending?.readableBytes ?? 0) + buffer.readableBytes <= Self.maxPending
+        {
             var gathered = pending ?? context.channel.allocator.buffer(capacity: 1_024)
             pending = nil  // keep the storage uniquely referenced while appending
             gathered.writeBuffer(&buffer)
@@ -332,8 +340,9 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             let cert = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
             certUser = .some(cert.flatMap { try? $0.toDERBytes() }.flatMap { CertificateAuthority.identity(fromDER: $0)?.user })
         }
-        let request = APIRequest(method: next.head.method.rawValue, uri: next.head.uri, headers: next.head.headers, body: next.body,
-                                 bodyTooLarge: next.tooLarge, certificateUser: certUser ?? nil)
+        let request = APIRequest(
+            method: next.head.method.rawValue, uri: next.head.uri, headers: next.head.headers, body: next.body,
+            bodyTooLarge: next.tooLarge, certificateUser: certUser ?? nil)
         let prepared = router.prepare(request)
         if let delay = prepared.delay {
             // Injected delay: scheduled on the event loop, which keeps serving other connections.
@@ -400,21 +409,28 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         switch item {
         case .event(let event):
             let presented = Router.present(event.object, info)
-            let t = TableRenderer.table(info, objects: [presented], listMeta: ["resourceVersion": presented[path: "metadata", "resourceVersion"] ?? ""],
-                                        include: stream.include, withColumns: firstTable)
+            let t = TableRenderer.table(
+                info, objects: [presented], listMeta: ["resourceVersion": presented[path: "metadata", "resourceVersion"] ?? ""],
+                include: stream.include, withColumns: firstTable)
             firstTable = false
             return HTTPServer.eventLine(type: event.type, object: t)
         case .bookmark(let rv):
-            return HTTPServer.eventLine(type: "BOOKMARK", object: ["kind": .string(info.kind), "apiVersion": .string(info.groupVersion),
-                                                                   "metadata": ["resourceVersion": .string(String(rv))]])
+            return HTTPServer.eventLine(
+                type: "BOOKMARK",
+                object: [
+                    "kind": .string(info.kind), "apiVersion": .string(info.groupVersion),
+                    "metadata": ["resourceVersion": .string(String(rv))],
+                ])
         case .error(let status):
             return HTTPServer.eventLine(type: "ERROR", object: status)
         }
     }
 
     /// Renders items into `lines` until the truncation limit; returns true when it was hit.
-    private func render(_ items: [WatchItem], _ stream: WatchStream, remaining: inout Int, firstTable: inout Bool,
-                        into lines: inout [ByteBuffer]) -> Bool {
+    private func render(
+        _ items: [WatchItem], _ stream: WatchStream, remaining: inout Int, firstTable: inout Bool,
+        into lines: inout [ByteBuffer]
+    ) -> Bool {
         let groupVersion = stream.info?.groupVersion ?? ""
         let plainEvents = !stream.table && stream.info != nil
         for item in items {
@@ -484,10 +500,11 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         active.timers.append(loop.scheduleTask(in: .seconds(stream.timeoutSeconds)) { watcher.finish() })
         if let d = stream.truncateAfter {
             let flag = active.truncatedByTime
-            active.timers.append(loop.scheduleTask(in: .nanoseconds(Self.nanoseconds(d))) {
-                flag.set()
-                watcher.finish()
-            })
+            active.timers.append(
+                loop.scheduleTask(in: .nanoseconds(Self.nanoseconds(d))) {
+                    flag.set()
+                    watcher.finish()
+                })
         }
         let store = router.store
         if stream.bookmarks {
@@ -527,9 +544,11 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         if let shareable, taken.extras.isEmpty, !taken.finished {
             guard taken.count > 0 else { return }
             let groupVersion = shareable.info.groupVersion
-            let chunk = taken.chunk ?? active.watcher.group.chunk(start: taken.start, events: taken.events, groupVersion: groupVersion) {
-                Self.frameChunk(taken.events, stream: stream, groupVersion: groupVersion, allocator: context.channel.allocator)
-            }
+            let chunk =
+                taken.chunk
+                ?? active.watcher.group.chunk(start: taken.start, events: taken.events, groupVersion: groupVersion) {
+                    Self.frameChunk(taken.events, stream: stream, groupVersion: groupVersion, allocator: context.channel.allocator)
+                }
             shareable.raw.write(NIOAny(IOData.byteBuffer(chunk)), promise: nil)
             context.flush()
             return
@@ -541,8 +560,11 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         if truncated || taken.finished {
             if truncated || active.truncatedByTime.isSet { router.faults.count { $0.truncatedWatches += 1 } }
             if active.watcher.overflowed {
-                let status = APIError(code: 410, reason: "Expired",
-                                      message: "watch closed: the client fell behind and the per-watcher buffer overflowed; resume from the last seen resourceVersion or relist").status
+                let status = APIError(
+                    code: 410, reason: "Expired",
+                    message:
+                        "watch closed: the client fell behind and the per-watcher buffer overflowed; resume from the last seen resourceVersion or relist"
+                ).status
                 lines.append(HTTPServer.eventLine(type: "ERROR", object: status))
             }
             writeLines(&lines, raw: active.raw, context: context)

@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -68,9 +68,11 @@ public final class LoopbackHTTPClient: Sendable {
 
     /// Connects lazily; `token` nil sends no Authorization header. Pass `eventLoops` to share
     /// I/O threads between many clients (benchmarks); otherwise each client has one thread.
-    public init(host: String = "127.0.0.1", port: Int, caPEM: String, token: String?,
-                clientCertificatePEM: String? = nil, clientKeyPEM: String? = nil,
-                eventLoops: LoopbackEventLoops? = nil) throws {
+    public init(
+        host: String = "127.0.0.1", port: Int, caPEM: String, token: String?,
+        clientCertificatePEM: String? = nil, clientKeyPEM: String? = nil,
+        eventLoops: LoopbackEventLoops? = nil
+    ) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(caPEM.utf8), format: .pem)])
         tls.applicationProtocols = ["http/1.1"]
@@ -335,7 +337,10 @@ public final class LoopbackHTTPClient: Sendable {
     /// Closes the connection and the event loop.
     public func close() async {
         closed.withLock { $0 = true }
-        if let task = connection.withLock({ c in defer { c = nil }; return c }), let channel = try? await task.value {
+        if let task = connection.withLock({ c in
+            defer { c = nil }
+            return c
+        }), let channel = try? await task.value {
             try? await channel.close()
         }
         if ownsGroup { try? await group.shutdownGracefully() }
@@ -464,8 +469,10 @@ final class ChunkedLineCounter: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
-        var lines = 0, dataBytes = 0
-        var failed = false, finished = false
+        var lines = 0
+        var dataBytes = 0
+        var failed = false
+        var finished = false
         buffer.withUnsafeReadableBytes { raw in
             guard var p = raw.baseAddress else { return }
             let end = p + raw.count
@@ -475,14 +482,22 @@ final class ChunkedLineCounter: ChannelInboundHandler {
                     head.append(p.load(as: UInt8.self))
                     p += 1
                     guard head.count >= 4, head.suffix(4).elementsEqual([13, 10, 13, 10]) else {
-                        if head.count > 64 * 1024 { failed = true; state = .done }
+                        if head.count > 64 * 1024 {
+                            failed = true
+                            state = .done
+                        }
                         continue
                     }
                     let text = String(decoding: head, as: UTF8.self)
                     let statusOK = text.hasPrefix("HTTP/1.1 200") || text.hasPrefix("HTTP/1.0 200")
                     let chunked = text.lowercased().containsBytes("transfer-encoding: chunked")
                     head = []
-                    if !statusOK { failed = true; state = .done } else { state = chunked ? .size : .raw }
+                    if !statusOK {
+                        failed = true
+                        state = .done
+                    } else {
+                        state = chunked ? .size : .raw
+                    }
                 case .size:
                     let b = p.load(as: UInt8.self)
                     p += 1
@@ -491,7 +506,12 @@ final class ChunkedLineCounter: ChannelInboundHandler {
                     case UInt8(ascii: "a")...UInt8(ascii: "f"): size = size &* 16 &+ Int(b - 87)
                     case UInt8(ascii: "A")...UInt8(ascii: "F"): size = size &* 16 &+ Int(b - 55)
                     case 10:
-                        if size == 0 { finished = true; state = .done } else { state = .data(remaining: size) }
+                        if size == 0 {
+                            finished = true
+                            state = .done
+                        } else {
+                            state = .data(remaining: size)
+                        }
                         size = 0
                     default: break  // CR, chunk extensions
                     }

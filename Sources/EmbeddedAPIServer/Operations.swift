@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 
 /// The target of a resource request.
 struct ResourceRequest: Sendable {
@@ -34,9 +34,14 @@ extension StoreState {
         guard req.info.namespaced else { return }
         guard let ns = namespaceObject(req.namespace) else { throw APIError.namespaceNotFound(req.namespace) }
         if isCreate, ns[path: "metadata", "deletionTimestamp"] != nil {
-            throw APIError.forbidden(req.info, name, "unable to create new content in namespace \(req.namespace) because it is being terminated",
-                                     causes: [["reason": "NamespaceTerminating", "message": .string("namespace \(req.namespace) is being terminated"),
-                                               "field": "metadata.namespace"]])
+            throw APIError.forbidden(
+                req.info, name, "unable to create new content in namespace \(req.namespace) because it is being terminated",
+                causes: [
+                    [
+                        "reason": "NamespaceTerminating", "message": .string("namespace \(req.namespace) is being terminated"),
+                        "field": "metadata.namespace",
+                    ]
+                ])
         }
     }
 
@@ -87,9 +92,13 @@ extension StoreState {
             obj[path: "metadata", "labels", "kubernetes.io/metadata.name"] = .string(name)
         case .secret:
             if let sd = obj["stringData"], !sd.isNull {
-                guard let o = sd.objectValue else { throw APIError.invalid(info, name: name, [FieldError(.invalid, "stringData", sd, "must be a map of strings")]) }
+                guard let o = sd.objectValue else {
+                    throw APIError.invalid(info, name: name, [FieldError(.invalid, "stringData", sd, "must be a map of strings")])
+                }
                 for (k, v) in o {
-                    guard let s = v.stringValue else { throw APIError.invalid(info, name: name, [FieldError(.invalid, "stringData[\(k)]", v, "must be a string")]) }
+                    guard let s = v.stringValue else {
+                        throw APIError.invalid(info, name: name, [FieldError(.invalid, "stringData[\(k)]", v, "must be a string")])
+                    }
                     obj[path: "data", k] = .string(Data(s.utf8).base64EncodedString())
                 }
             }
@@ -99,12 +108,21 @@ extension StoreState {
             if let data = obj["data"], !data.isNull {
                 if let o = data.objectValue {
                     for (k, v) in o {
-                        if !Self.isConfigKey(k) { errors.append(FieldError(.invalid, "data[\(k)]", .string(k), "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')")) }
+                        if !Self.isConfigKey(k) {
+                            errors.append(
+                                FieldError(
+                                    .invalid, "data[\(k)]", .string(k),
+                                    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
+                                ))
+                        }
                         guard let s = v.stringValue, Data(base64Encoded: s) != nil else {
-                            errors.append(FieldError(.invalid, "data[\(k)]", v, "must be a base64-encoded string")); continue
+                            errors.append(FieldError(.invalid, "data[\(k)]", v, "must be a base64-encoded string"))
+                            continue
                         }
                     }
-                } else { errors.append(FieldError(.invalid, "data", data, "must be a map")) }
+                } else {
+                    errors.append(FieldError(.invalid, "data", data, "must be a map"))
+                }
             }
             if let old {
                 if old["type"] != obj["type"] { errors.append(FieldError(.invalid, "type", obj["type"], "field is immutable")) }
@@ -116,10 +134,18 @@ extension StoreState {
             if let data = obj["data"], !data.isNull {
                 if let o = data.objectValue {
                     for (k, v) in o {
-                        if !Self.isConfigKey(k) { errors.append(FieldError(.invalid, "data[\(k)]", .string(k), "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')")) }
+                        if !Self.isConfigKey(k) {
+                            errors.append(
+                                FieldError(
+                                    .invalid, "data[\(k)]", .string(k),
+                                    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
+                                ))
+                        }
                         if v.stringValue == nil { errors.append(FieldError(.invalid, "data[\(k)]", v, "must be a string")) }
                     }
-                } else { errors.append(FieldError(.invalid, "data", data, "must be a map of strings")) }
+                } else {
+                    errors.append(FieldError(.invalid, "data", data, "must be a map of strings"))
+                }
             }
             if let bd = obj["binaryData"]?.objectValue {
                 for (k, v) in bd where v.stringValue.flatMap({ Data(base64Encoded: $0) }) == nil {
@@ -131,16 +157,22 @@ extension StoreState {
         case .lease:
             var errors: [FieldError] = []
             if let d = obj[path: "spec", "leaseDurationSeconds"], !d.isNull {
-                if let i = d.intValue { if i <= 0 { errors.append(FieldError(.invalid, "spec.leaseDurationSeconds", d, "must be greater than 0")) } }
-                else { errors.append(FieldError(.invalid, "spec.leaseDurationSeconds", d, "must be an integer")) }
+                if let i = d.intValue {
+                    if i <= 0 { errors.append(FieldError(.invalid, "spec.leaseDurationSeconds", d, "must be greater than 0")) }
+                } else {
+                    errors.append(FieldError(.invalid, "spec.leaseDurationSeconds", d, "must be an integer"))
+                }
             }
             if let t = obj[path: "spec", "leaseTransitions"], !t.isNull, (t.intValue ?? -1) < 0 {
                 errors.append(FieldError(.invalid, "spec.leaseTransitions", t, "must be greater than or equal to 0"))
             }
             for f in ["acquireTime", "renewTime"] {
                 guard let v = obj[path: "spec", f], !v.isNull else { continue }
-                if let s = v.stringValue, let date = KubeTime.parse(s) { obj[path: "spec", f] = .string(KubeTime.formatMicro(date)) }
-                else { errors.append(FieldError(.invalid, "spec.\(f)", v, "must be an RFC 3339 time")) }
+                if let s = v.stringValue, let date = KubeTime.parse(s) {
+                    obj[path: "spec", f] = .string(KubeTime.formatMicro(date))
+                } else {
+                    errors.append(FieldError(.invalid, "spec.\(f)", v, "must be an RFC 3339 time"))
+                }
             }
             if !errors.isEmpty { throw APIError.invalid(info, name: name, errors) }
         case .crd:
@@ -176,10 +208,16 @@ extension StoreState {
         let group = obj[path: "spec", "group"]?.stringValue ?? ""
         let plural = obj[path: "spec", "names", "plural"]?.stringValue ?? ""
         let kind = obj[path: "spec", "names", "kind"]?.stringValue ?? ""
-        if group.isEmpty { errors.append(FieldError(.required, "spec.group")) }
-        else if !group.contains(".") { errors.append(FieldError(.invalid, "spec.group", .string(group), "should be a domain with at least one dot")) }
-        if plural.isEmpty { errors.append(FieldError(.required, "spec.names.plural")) }
-        else if !Validation.isDNS1123Label(plural) { errors.append(contentsOf: Validation.labelErrors(plural, field: "spec.names.plural")) }
+        if group.isEmpty {
+            errors.append(FieldError(.required, "spec.group"))
+        } else if !group.contains(".") {
+            errors.append(FieldError(.invalid, "spec.group", .string(group), "should be a domain with at least one dot"))
+        }
+        if plural.isEmpty {
+            errors.append(FieldError(.required, "spec.names.plural"))
+        } else if !Validation.isDNS1123Label(plural) {
+            errors.append(contentsOf: Validation.labelErrors(plural, field: "spec.names.plural"))
+        }
         if kind.isEmpty { errors.append(FieldError(.required, "spec.names.kind")) }
         if let singular = obj[path: "spec", "names", "singular"]?.stringValue, !singular.isEmpty, !Validation.isDNS1123Label(singular) {
             errors.append(contentsOf: Validation.labelErrors(singular, field: "spec.names.singular"))
@@ -189,14 +227,21 @@ extension StoreState {
         }
         let scope = obj[path: "spec", "scope"]?.stringValue ?? ""
         if scope != "Namespaced" && scope != "Cluster" {
-            errors.append(scope.isEmpty ? FieldError(.required, "spec.scope")
-                          : FieldError(.unsupported, "spec.scope", .string(scope), "supported values: \"Cluster\", \"Namespaced\""))
+            errors.append(
+                scope.isEmpty
+                    ? FieldError(.required, "spec.scope")
+                    : FieldError(.unsupported, "spec.scope", .string(scope), "supported values: \"Cluster\", \"Namespaced\""))
         }
         let versions = obj[path: "spec", "versions"]?.arrayValue ?? []
-        if versions.isEmpty { errors.append(FieldError(.invalid, "spec.versions", obj[path: "spec", "versions"] ?? .null, "must have exactly one version marked as storage version")) }
-        else if versions.filter({ $0["storage"]?.boolValue == true }).count != 1 {
-            errors.append(FieldError(.invalid, "spec.versions", .array(versions.map { ["name": $0["name"] ?? .null, "storage": $0["storage"] ?? false] }),
-                                     "must have exactly one version marked as storage version"))
+        if versions.isEmpty {
+            errors.append(
+                FieldError(
+                    .invalid, "spec.versions", obj[path: "spec", "versions"] ?? .null, "must have exactly one version marked as storage version"))
+        } else if versions.filter({ $0["storage"]?.boolValue == true }).count != 1 {
+            errors.append(
+                FieldError(
+                    .invalid, "spec.versions", .array(versions.map { ["name": $0["name"] ?? .null, "storage": $0["storage"] ?? false] }),
+                    "must have exactly one version marked as storage version"))
         }
         for (i, v) in versions.enumerated() where (v["name"]?.stringValue ?? "").isEmpty {
             errors.append(FieldError(.required, "spec.versions[\(i)].name"))
@@ -213,18 +258,23 @@ extension StoreState {
         }
         if !errors.isEmpty { throw APIError.invalid(info, name: name, errors) }
         // Defaults and status (registration is synchronous, so the CRD is Established at once).
-        if obj[path: "spec", "names", "singular"]?.stringValue?.isEmpty ?? true { obj[path: "spec", "names", "singular"] = .string(kind.lowercased()) }
+        if obj[path: "spec", "names", "singular"]?.stringValue?.isEmpty ?? true {
+            obj[path: "spec", "names", "singular"] = .string(kind.lowercased())
+        }
         if obj[path: "spec", "names", "listKind"]?.stringValue?.isEmpty ?? true { obj[path: "spec", "names", "listKind"] = .string("\(kind)List") }
         if obj[path: "spec", "conversion"] == nil { obj[path: "spec", "conversion"] = ["strategy": "None"] }
         let storage = versions.first { $0["storage"]?.boolValue == true }?["name"] ?? .null
         var stored = old?[path: "status", "storedVersions"]?.arrayValue ?? []
         if !stored.contains(storage) { stored.append(storage) }
         let now = JSON.string(KubeTime.format(Date()))
-        let conditions: JSON = old?[path: "status", "conditions"] ?? [
-            ["type": "NamesAccepted", "status": "True", "lastTransitionTime": now, "reason": "NoConflicts", "message": "no conflicts found"],
-            ["type": "Established", "status": "True", "lastTransitionTime": now, "reason": "InitialNamesAccepted",
-             "message": "the initial names have been accepted"],
-        ]
+        let conditions: JSON =
+            old?[path: "status", "conditions"] ?? [
+                ["type": "NamesAccepted", "status": "True", "lastTransitionTime": now, "reason": "NoConflicts", "message": "no conflicts found"],
+                [
+                    "type": "Established", "status": "True", "lastTransitionTime": now, "reason": "InitialNamesAccepted",
+                    "message": "the initial names have been accepted",
+                ],
+            ]
         obj["status"] = ["conditions": conditions, "acceptedNames": obj[path: "spec", "names"] ?? .emptyObject, "storedVersions": .array(stored)]
     }
 
@@ -241,8 +291,11 @@ extension StoreState {
         let info = req.info
         if info.namespaced {
             let bodyNS = meta["namespace"]?.stringValue ?? ""
-            if bodyNS.isEmpty { meta["namespace"] = .string(req.namespace) }
-            else if bodyNS != req.namespace { throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request") }
+            if bodyNS.isEmpty {
+                meta["namespace"] = .string(req.namespace)
+            } else if bodyNS != req.namespace {
+                throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
+            }
         } else {
             meta["namespace"] = nil
         }
@@ -255,8 +308,10 @@ extension StoreState {
             var base = generateName
             if base.hasSuffix("-") { base.removeLast() }
             let check = base.isEmpty ? "a" : base
-            errors += info.behavior == .namespace ? Validation.labelErrors(check, field: "metadata.generateName")
-                                                  : Validation.subdomainErrors(check, field: "metadata.generateName")
+            errors +=
+                info.behavior == .namespace
+                ? Validation.labelErrors(check, field: "metadata.generateName")
+                : Validation.subdomainErrors(check, field: "metadata.generateName")
         } else {
             errors += nameErrors(info, name)
         }
@@ -296,8 +351,9 @@ extension StoreState {
     func nameErrors(_ info: ResourceInfo, _ name: String) -> [FieldError] {
         let seg = Validation.pathSegmentErrors(name, field: "metadata.name")
         if !seg.isEmpty { return seg }
-        return info.behavior == .namespace ? Validation.labelErrors(name, field: "metadata.name")
-                                           : Validation.subdomainErrors(name, field: "metadata.name")
+        return info.behavior == .namespace
+            ? Validation.labelErrors(name, field: "metadata.name")
+            : Validation.subdomainErrors(name, field: "metadata.name")
     }
 
     // MARK: - update / patch
@@ -307,12 +363,18 @@ extension StoreState {
         guard obj["metadata"]?.objectValue != nil || obj["metadata"] == nil else { throw APIError.badRequest("metadata must be an object") }
         let info = req.info
         let bodyName = obj[path: "metadata", "name"]?.stringValue ?? ""
-        if bodyName.isEmpty { obj[path: "metadata", "name"] = .string(name) }
-        else if bodyName != name { throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))") }
+        if bodyName.isEmpty {
+            obj[path: "metadata", "name"] = .string(name)
+        } else if bodyName != name {
+            throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
+        }
         if info.namespaced {
             let bodyNS = obj[path: "metadata", "namespace"]?.stringValue ?? ""
-            if bodyNS.isEmpty { obj[path: "metadata", "namespace"] = .string(req.namespace) }
-            else if bodyNS != req.namespace { throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request") }
+            if bodyNS.isEmpty {
+                obj[path: "metadata", "namespace"] = .string(req.namespace)
+            } else if bodyNS != req.namespace {
+                throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
+            }
         } else {
             obj[path: "metadata", "namespace"] = nil
         }
@@ -384,13 +446,17 @@ extension StoreState {
                 throw APIError.badRequest("json: cannot unmarshal \(patchDoc.typeName) into Go value of type jsonpatch.Patch")
             }
             if ops.count > 10000 {
-                throw APIError(code: 413, reason: "RequestEntityTooLarge", message: "The allowed maximum operations in a JSON patch is 10000, got \(ops.count)")
+                throw APIError(
+                    code: 413, reason: "RequestEntityTooLarge", message: "The allowed maximum operations in a JSON patch is 10000, got \(ops.count)")
             }
             do { patched = try Patch.jsonPatch(current, ops) } catch {
-                throw APIError(code: 422, reason: "Invalid", message: "the server rejected our request due to an error in our request", details: .emptyObject)
+                throw APIError(
+                    code: 422, reason: "Invalid", message: "the server rejected our request due to an error in our request", details: .emptyObject)
             }
         case "application/strategic-merge-patch+json":
-            guard patchDoc.objectValue != nil else { throw APIError.badRequest("error decoding patch: a strategic merge patch must be a JSON object") }
+            guard patchDoc.objectValue != nil else {
+                throw APIError.badRequest("error decoding patch: a strategic merge patch must be a JSON object")
+            }
             do { patched = try Patch.strategicMerge(current, patchDoc) } catch {
                 throw APIError.badRequest("error applying strategic merge patch: \((error as? Patch.SMPError)?.message ?? "\(error)")")
             }
@@ -444,14 +510,19 @@ extension StoreState {
             var meta = new["metadata"] ?? .emptyObject
             let oldMeta = old["metadata"] ?? .emptyObject
             let uid = meta["uid"]?.stringValue ?? ""
-            if uid.isEmpty { meta["uid"] = oldMeta["uid"] }
-            else if uid != oldMeta["uid"]?.stringValue { errors.append(FieldError(.invalid, "metadata.uid", .string(uid), "field is immutable")) }
+            if uid.isEmpty {
+                meta["uid"] = oldMeta["uid"]
+            } else if uid != oldMeta["uid"]?.stringValue {
+                errors.append(FieldError(.invalid, "metadata.uid", .string(uid), "field is immutable"))
+            }
             meta["creationTimestamp"] = oldMeta["creationTimestamp"]
             if oldMeta["deletionTimestamp"] != nil {
                 meta["deletionTimestamp"] = oldMeta["deletionTimestamp"]
                 meta["deletionGracePeriodSeconds"] = oldMeta["deletionGracePeriodSeconds"]
             } else {
-                if let dt = meta["deletionTimestamp"], !dt.isNull { errors.append(FieldError(.invalid, "metadata.deletionTimestamp", dt, "field is immutable")) }
+                if let dt = meta["deletionTimestamp"], !dt.isNull {
+                    errors.append(FieldError(.invalid, "metadata.deletionTimestamp", dt, "field is immutable"))
+                }
                 meta["deletionGracePeriodSeconds"] = nil
             }
             meta["generation"] = oldMeta["generation"]
@@ -461,8 +532,11 @@ extension StoreState {
                 let before = Set(Self.finalizers(old))
                 let added = Self.finalizers(.object(["metadata": meta])).filter { !before.contains($0) }
                 if !added.isEmpty {
-                    errors.append(FieldError(.forbidden, "metadata.finalizers", nil,
-                        "no new finalizers can be added if the object is being deleted, found new finalizers []string{" + added.map { "\"\($0)\"" }.joined(separator: ", ") + "}"))
+                    errors.append(
+                        FieldError(
+                            .forbidden, "metadata.finalizers", nil,
+                            "no new finalizers can be added if the object is being deleted, found new finalizers []string{"
+                                + added.map { "\"\($0)\"" }.joined(separator: ", ") + "}"))
                 }
             }
             errors += Validation.metadataErrors(meta)
@@ -475,7 +549,8 @@ extension StoreState {
             try kindRules(info, &new, old: old, name: name)
         }
         if info.tracksGeneration && req.subresource == nil,
-           Self.withoutMetadata(old, dropStatus: info.hasStatus) != Self.withoutMetadata(new, dropStatus: info.hasStatus) {
+            Self.withoutMetadata(old, dropStatus: info.hasStatus) != Self.withoutMetadata(new, dropStatus: info.hasStatus)
+        {
             new[path: "metadata", "generation"] = .int(Int64((old[path: "metadata", "generation"]?.intValue ?? 0) + 1))
         }
         new[path: "metadata", "resourceVersion"] = old[path: "metadata", "resourceVersion"]
@@ -484,7 +559,8 @@ extension StoreState {
         if req.dryRun { return (200, new) }
         let key = Self.objectKey(req.namespace, name)
         if new[path: "metadata", "deletionTimestamp"] != nil && Self.finalizers(new).isEmpty
-            && (new[path: "metadata", "deletionGracePeriodSeconds"]?.intValue ?? 0) == 0 {
+            && (new[path: "metadata", "deletionGracePeriodSeconds"]?.intValue ?? 0) == 0
+        {
             let removed = commit(storageKey: info.storageKey, key: key, object: new, type: .deleted, old: old)
             didRemove(info, removed)
             return (200, removed)
@@ -530,7 +606,9 @@ extension StoreState {
             if opts.orphanDependents != nil {
                 errors.append(FieldError(.invalid, "propagationPolicy", .string(p), "orphanDependents and deletionPropagation cannot be both set"))
             } else if !["Orphan", "Background", "Foreground"].contains(p) {
-                errors.append(FieldError(.unsupported, "propagationPolicy", .string(p), "supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""))
+                errors.append(
+                    FieldError(.unsupported, "propagationPolicy", .string(p), "supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"")
+                )
             }
         }
         for d in dryRunValues where d != "All" {
@@ -550,14 +628,18 @@ extension StoreState {
         let oldUID = old[path: "metadata", "uid"]?.stringValue ?? ""
         let oldRV = old[path: "metadata", "resourceVersion"]?.stringValue ?? ""
         if let uid = options.preconditionUID, uid != oldUID {
-            throw APIError(code: 409, reason: "Conflict",
-                           message: "Operation cannot be fulfilled on \(info.qualifiedKind) \"\(name)\": the UID in the precondition (\(uid)) does not match the UID in record (\(oldUID)). The object might have been deleted and then recreated",
-                           details: APIError.resourceDetails(name, group: info.group, resource: info.plural))
+            throw APIError(
+                code: 409, reason: "Conflict",
+                message:
+                    "Operation cannot be fulfilled on \(info.qualifiedKind) \"\(name)\": the UID in the precondition (\(uid)) does not match the UID in record (\(oldUID)). The object might have been deleted and then recreated",
+                details: APIError.resourceDetails(name, group: info.group, resource: info.plural))
         }
         if let rv = options.preconditionRV, rv != oldRV {
-            throw APIError(code: 409, reason: "Conflict",
-                           message: "Operation cannot be fulfilled on \(info.qualifiedKind) \"\(name)\": the ResourceVersion in the precondition (\(rv)) does not match the ResourceVersion in record (\(oldRV)). The object might have been modified",
-                           details: APIError.resourceDetails(name, group: info.group, resource: info.plural))
+            throw APIError(
+                code: 409, reason: "Conflict",
+                message:
+                    "Operation cannot be fulfilled on \(info.qualifiedKind) \"\(name)\": the ResourceVersion in the precondition (\(rv)) does not match the ResourceVersion in record (\(oldRV)). The object might have been modified",
+                details: APIError.resourceDetails(name, group: info.group, resource: info.plural))
         }
         if info.behavior == .namespace {
             if ["default", "kube-system", "kube-public"].contains(name) {
@@ -606,7 +688,8 @@ extension StoreState {
         if info.behavior == .custom, collections[info.storageKey]?.isEmpty ?? true {
             let crdName = "\(info.plural).\(info.group)"
             if let crd = collections["apiextensions.k8s.io/customresourcedefinitions"]?[crdName],
-               crd[path: "metadata", "deletionTimestamp"] != nil {
+                crd[path: "metadata", "deletionTimestamp"] != nil
+            {
                 finishCRDDeletion(crdName, crd)
             }
         }
@@ -640,7 +723,8 @@ extension StoreState {
     /// Removes a terminating namespace once it is empty (spec §15).
     mutating func tryFinalizeNamespace(_ name: String) {
         guard let nsInfo = resource(group: "", version: "v1", plural: "namespaces"), let ns = namespaceObject(name),
-              ns[path: "metadata", "deletionTimestamp"] != nil else { return }
+            ns[path: "metadata", "deletionTimestamp"] != nil
+        else { return }
         let prefix = name + "/"
         for (storageKey, objects) in collections where storageKey != nsInfo.storageKey {
             if objects.keys.contains(where: { $0.hasPrefix(prefix) }) { return }
@@ -698,8 +782,10 @@ extension StoreState {
         if !fins.contains("customresourcecleanup.apiextensions.k8s.io") { fins.append("customresourcecleanup.apiextensions.k8s.io") }
         new[path: "metadata", "finalizers"] = .array(fins.map(JSON.string))
         var conditions = new[path: "status", "conditions"]?.arrayValue ?? []
-        conditions.append(["type": "Terminating", "status": "True", "lastTransitionTime": .string(KubeTime.format(Date())),
-                           "reason": "InstanceDeletionInProgress", "message": "CustomResource deletion is in progress"])
+        conditions.append([
+            "type": "Terminating", "status": "True", "lastTransitionTime": .string(KubeTime.format(Date())),
+            "reason": "InstanceDeletionInProgress", "message": "CustomResource deletion is in progress",
+        ])
         new[path: "status", "conditions"] = .array(conditions)
         return commit(storageKey: info.storageKey, key: key, object: new, type: .modified, old: current)
     }
@@ -746,13 +832,19 @@ extension StoreState {
         let match = q["resourceVersionMatch"] ?? ""
         var errors: [FieldError] = []
         if !match.isEmpty {
-            if rvParam.isEmpty { errors.append(FieldError(.forbidden, "resourceVersionMatch", nil, "resourceVersionMatch is forbidden unless resourceVersion is provided")) }
-            if q["continue"] != nil { errors.append(FieldError(.forbidden, "resourceVersionMatch", nil, "resourceVersionMatch is forbidden when continue is provided")) }
+            if rvParam.isEmpty {
+                errors.append(
+                    FieldError(.forbidden, "resourceVersionMatch", nil, "resourceVersionMatch is forbidden unless resourceVersion is provided"))
+            }
+            if q["continue"] != nil {
+                errors.append(FieldError(.forbidden, "resourceVersionMatch", nil, "resourceVersionMatch is forbidden when continue is provided"))
+            }
             if match != "Exact" && match != "NotOlderThan" {
                 errors.append(FieldError(.unsupported, "resourceVersionMatch", .string(match), "supported values: \"Exact\", \"NotOlderThan\", \"\""))
             }
             if match == "Exact" && rvParam == "0" {
-                errors.append(FieldError(.forbidden, "resourceVersionMatch", nil, "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""))
+                errors.append(
+                    FieldError(.forbidden, "resourceVersionMatch", nil, "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""))
             }
         }
         if q["sendInitialEvents"] != nil {
@@ -768,11 +860,14 @@ extension StoreState {
         var meta: JSON = ["resourceVersion": .string(String(rv))]
         if let token = q["continue"], !token.isEmpty {
             guard let decoded = Data(base64Encoded: token).flatMap({ String(data: $0, encoding: .utf8) }),
-                  let sep = decoded.firstIndex(of: "|"), let tokenRV = Int64(decoded[..<sep]) else {
+                let sep = decoded.firstIndex(of: "|"), let tokenRV = Int64(decoded[..<sep])
+            else {
                 throw APIError.badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
             }
             if tokenRV < compactedRV {
-                throw APIError.expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue value from the response to continue the list with inconsistent results.")
+                throw APIError.expired(
+                    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue value from the response to continue the list with inconsistent results."
+                )
             }
             let after = String(decoded[decoded.index(after: sep)...])
             items = items.filter { (Self.names($0).namespace + "\u{0}" + Self.names($0).name) > after }
@@ -791,8 +886,9 @@ extension StoreState {
     }
 
     static func tooLarge(_ n: Int64, _ current: Int64) -> APIError {
-        APIError(code: 504, reason: "Timeout", message: "Too large resource version: \(n), current: \(current)",
-                 details: ["causes": [["reason": "ResourceVersionTooLarge", "message": "Too large resource version"]], "retryAfterSeconds": 1])
+        APIError(
+            code: 504, reason: "Timeout", message: "Too large resource version: \(n), current: \(current)",
+            details: ["causes": [["reason": "ResourceVersionTooLarge", "message": "Too large resource version"]], "retryAfterSeconds": 1])
     }
 
     // MARK: - watch
@@ -800,12 +896,22 @@ extension StoreState {
     mutating func watch(_ req: ResourceRequest, labelSelector: LabelSelector, fieldSelector: FieldSelector) throws(APIError) -> WatchPlan {
         let q = req.query
         if q["sendInitialEvents"] != nil {
-            throw APIError.invalidOptions("ListOptions", [FieldError(.forbidden, "sendInitialEvents", nil,
-                "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled")])
+            throw APIError.invalidOptions(
+                "ListOptions",
+                [
+                    FieldError(
+                        .forbidden, "sendInitialEvents", nil,
+                        "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled")
+                ])
         }
         if q["resourceVersionMatch"] != nil {
-            throw APIError.invalidOptions("ListOptions", [FieldError(.forbidden, "resourceVersionMatch", nil,
-                "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided")])
+            throw APIError.invalidOptions(
+                "ListOptions",
+                [
+                    FieldError(
+                        .forbidden, "resourceVersionMatch", nil,
+                        "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided")
+                ])
         }
         let rvParam = q["resourceVersion"] ?? ""
         var start: Int64?
@@ -819,10 +925,12 @@ extension StoreState {
         }
         let namespace = req.info.namespaced && !req.namespace.isEmpty ? req.namespace : nil
         // Watchers with equal selectors see a change the same way: the fan-out evaluates it once.
-        let selectorKey = "\(namespace ?? "*")|\(q["labelSelector"] ?? "")|"
+        let selectorKey =
+            "\(namespace ?? "*")|\(q["labelSelector"] ?? "")|"
             + fieldSelector.requirements.map { "\($0.field)\($0.negated ? "!=" : "=")\($0.value)" }.joined(separator: ",")
-        let watcher = registerWatcher(storageKey: req.info.storageKey, namespace: namespace,
-                                      labelSelector: labelSelector, fieldSelector: fieldSelector, selectorKey: selectorKey)
+        let watcher = registerWatcher(
+            storageKey: req.info.storageKey, namespace: namespace,
+            labelSelector: labelSelector, fieldSelector: fieldSelector, selectorKey: selectorKey)
         var initial: [WatchItem] = []
         if let start {
             for e in history.events(after: start) where e.storageKey == req.info.storageKey {

@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 
 /// Patch algorithms (spec §8).
 enum Patch {
@@ -83,13 +83,19 @@ enum Patch {
         let last = path.count == 1
         switch doc {
         case .object(var o):
-            if last { o[key] = value; return .object(o) }
+            if last {
+                o[key] = value
+                return .object(o)
+            }
             guard let child = o[key] else { throw JSONPatchError(message: "missing key \(key)") }
             o[key] = try add(child, path.dropFirst(), value)
             return .object(o)
         case .array(var a):
             if last {
-                if key == "-" { a.append(value); return .array(a) }
+                if key == "-" {
+                    a.append(value)
+                    return .array(a)
+                }
                 guard let i = Int(key), i >= 0, i <= a.count else { throw JSONPatchError(message: "bad index \(key)") }
                 a.insert(value, at: i)
                 return .array(a)
@@ -108,13 +114,19 @@ enum Patch {
         switch doc {
         case .object(var o):
             guard let child = o[key] else { throw JSONPatchError(message: "missing key \(key)") }
-            if last { o.removeValue(forKey: key); return (.object(o), child) }
+            if last {
+                o.removeValue(forKey: key)
+                return (.object(o), child)
+            }
             let (c, v) = try remove(child, path.dropFirst())
             o[key] = c
             return (.object(o), v)
         case .array(var a):
             guard let i = Int(key), a.indices.contains(i) else { throw JSONPatchError(message: "bad index \(key)") }
-            if last { let v = a.remove(at: i); return (.array(a), v) }
+            if last {
+                let v = a.remove(at: i)
+                return (.array(a), v)
+            }
             let (c, v) = try remove(a[i], path.dropFirst())
             a[i] = c
             return (.array(a), v)
@@ -152,7 +164,8 @@ enum Patch {
         if let directive = p["$patch"]?.stringValue {
             switch directive {
             case "replace":
-                var copy = p; copy.removeValue(forKey: "$patch")
+                var copy = p
+                copy.removeValue(forKey: "$patch")
                 return stripDirectives(.object(copy))
             case "delete": return .null
             case "merge": break
@@ -172,7 +185,10 @@ enum Patch {
                 if let list = result[field]?.arrayValue { result[field] = .array(list.filter { !remove.contains($0) }) }
                 continue
             }
-            if v.isNull { result.removeValue(forKey: k); continue }
+            if v.isNull {
+                result.removeValue(forKey: k)
+                continue
+            }
             let existing = result[k] ?? .null
             switch v {
             case .object:
@@ -198,7 +214,8 @@ enum Patch {
             return .array(out)
         }
         guard let key = mergeKey(field: field, elements: patch + (existing ?? [])),
-              patch.allSatisfy({ $0.objectValue != nil }) else {
+            patch.allSatisfy({ $0.objectValue != nil })
+        else {
             return .array(patch.map(stripDirectives))
         }
         var out = existing ?? []

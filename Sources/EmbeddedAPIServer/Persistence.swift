@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 import Synchronization
 
 /// `--data-dir` persistence: a snapshot file plus an append-only log of changes.

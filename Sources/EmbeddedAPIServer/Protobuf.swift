@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 
 /// Minimal decoder of Kubernetes protobuf request bodies for Namespace, ConfigMap and Secret
 /// (what `kubectl create namespace|configmap|secret` send, spec §1).
@@ -9,7 +9,11 @@ enum KubeProtobuf {
     static let magic: [UInt8] = [0x6b, 0x38, 0x73, 0x00]
 
     /// A protobuf field: number plus either a varint or a length-delimited payload.
-    enum Value { case varint(UInt64), bytes(ArraySlice<UInt8>), fixed }
+    enum Value {
+        case varint(UInt64)
+        case bytes(ArraySlice<UInt8>)
+        case fixed
+    }
 
     static func fields(_ data: ArraySlice<UInt8>) throws -> [(Int, Value)] {
         var out: [(Int, Value)] = []
@@ -19,7 +23,8 @@ enum KubeProtobuf {
             var shift: UInt64 = 0
             while true {
                 guard i < data.endIndex, shift < 64 else { throw DecodeError(description: "truncated varint") }
-                let b = data[i]; i += 1
+                let b = data[i]
+                i += 1
                 result |= UInt64(b & 0x7f) << shift
                 if b & 0x80 == 0 { return result }
                 shift += 7
@@ -35,8 +40,14 @@ enum KubeProtobuf {
                 guard len >= 0, i + len <= data.endIndex else { throw DecodeError(description: "truncated field \(number)") }
                 out.append((number, .bytes(data[i..<(i + len)])))
                 i += len
-            case 1: guard i + 8 <= data.endIndex else { throw DecodeError(description: "truncated fixed64") }; i += 8; out.append((number, .fixed))
-            case 5: guard i + 4 <= data.endIndex else { throw DecodeError(description: "truncated fixed32") }; i += 4; out.append((number, .fixed))
+            case 1:
+                guard i + 8 <= data.endIndex else { throw DecodeError(description: "truncated fixed64") }
+                i += 8
+                out.append((number, .fixed))
+            case 5:
+                guard i + 4 <= data.endIndex else { throw DecodeError(description: "truncated fixed32") }
+                i += 4
+                out.append((number, .fixed))
             default: throw DecodeError(description: "unsupported wire type \(tag & 7)")
             }
         }

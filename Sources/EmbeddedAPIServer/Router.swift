@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 import NIOHTTP1
 import Synchronization
 
@@ -97,7 +97,8 @@ final class Router: Sendable {
         var it = Array(s.utf8)[...]
         while let b = it.popFirst() {
             if b == UInt8(ascii: "%"), it.count >= 2, let v = UInt8(String(decoding: it.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(v); it = it.dropFirst(2)
+                bytes.append(v)
+                it = it.dropFirst(2)
             } else if b == UInt8(ascii: "+") && plusAsSpace {
                 bytes.append(32)
             } else {
@@ -135,7 +136,13 @@ final class Router: Sendable {
         let uri = request.uri
         let pathPart: Substring
         let queryPart: Substring
-        if let q = uri.firstIndex(of: "?") { pathPart = uri[..<q]; queryPart = uri[uri.index(after: q)...] } else { pathPart = uri[...]; queryPart = "" }
+        if let q = uri.firstIndex(of: "?") {
+            pathPart = uri[..<q]
+            queryPart = uri[uri.index(after: q)...]
+        } else {
+            pathPart = uri[...]
+            queryPart = ""
+        }
         let path = String(pathPart)
         let query = Self.parseQuery(queryPart)
         let segments = pathPart.split(separator: "/").map { Self.percentDecode($0, plusAsSpace: false) }
@@ -156,13 +163,18 @@ final class Router: Sendable {
 
     /// Second half of handling: answers a prepared request. Synchronous (callable on an event loop).
     func respond(_ request: APIRequest, _ prepared: Prepared) -> APIResponse {
-        let path = prepared.path, query = prepared.query, segments = prepared.segments, verb = prepared.verb
+        let path = prepared.path
+        let query = prepared.query
+        let segments = prepared.segments
+        let verb = prepared.verb
         let decision = prepared.decision
         if let status = decision?.errorStatus {
             if status == 410 && verb == "watch" {
                 // A real server reports an expired watch as a 200 stream carrying one 410 ERROR event.
-                return .watch(WatchStream(plan: WatchPlan(watcher: nil, initial: [.error(APIError.expired("too old resource version (injected fault)").status)]),
-                                          info: nil, table: false, include: .metadata, bookmarks: false, timeoutSeconds: 1))
+                return .watch(
+                    WatchStream(
+                        plan: WatchPlan(watcher: nil, initial: [.error(APIError.expired("too old resource version (injected fault)").status)]),
+                        info: nil, table: false, include: .metadata, bookmarks: false, timeoutSeconds: 1))
             }
             return FaultInjector.errorResponse(status: status, retryAfterSeconds: decision?.retryAfterSeconds, resource: Self.target(segments))
         }
@@ -201,7 +213,8 @@ final class Router: Sendable {
     }
 
     func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         guard x.count == y.count else { return false }
         var d: UInt8 = 0
         for i in 0..<x.count { d |= x[i] ^ y[i] }
@@ -213,7 +226,10 @@ final class Router: Sendable {
         let base = segments.first == "api" ? 2 : 3
         var rest = Array(segments.dropFirst(base))
         var watchPath = false
-        if rest.first == "watch" { watchPath = true; rest.removeFirst() }
+        if rest.first == "watch" {
+            watchPath = true
+            rest.removeFirst()
+        }
         if rest.count >= 3 && rest[0] == "namespaces" && !(rest.count == 3 && (rest[2] == "status" || rest[2] == "finalize")) { rest.removeFirst(2) }
         let hasName = rest.count >= 2
         switch method {
@@ -246,20 +262,25 @@ final class Router: Sendable {
             }
             return Self.json(200, ["paths": .array(paths)])
         case 1 where segments[0] == "version":
-            try getOnly(); return Self.json(200, Discovery.version())
+            try getOnly()
+            return Self.json(200, Discovery.version())
         case 1 where ["healthz", "readyz", "livez"].contains(segments[0]):
             return .full(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("ok".utf8))
         case 1 where segments[0] == "api":
-            try getOnly(); return Self.json(200, Discovery.apiVersions(hostPort: hostPort.withLock { $0 }))
+            try getOnly()
+            return Self.json(200, Discovery.apiVersions(hostPort: hostPort.withLock { $0 }))
         case 1 where segments[0] == "apis":
-            try getOnly(); return Self.json(200, Discovery.apiGroupList(resources()))
+            try getOnly()
+            return Self.json(200, Discovery.apiGroupList(resources()))
         case 2 where segments[0] == "api" && segments[1] == "v1":
-            try getOnly(); return Self.json(200, Discovery.resourceList(group: "", version: "v1", resources()))
+            try getOnly()
+            return Self.json(200, Discovery.resourceList(group: "", version: "v1", resources()))
         case 2 where segments[0] == "apis":
             try getOnly()
             guard let gv = Discovery.groupVersions(resources()).first(where: { $0.group == segments[1] }) else { throw APIError.unknownPath }
             var g = Discovery.apiGroup(gv.group, gv.versions)
-            g["kind"] = "APIGroup"; g["apiVersion"] = "v1"
+            g["kind"] = "APIGroup"
+            g["apiVersion"] = "v1"
             return Self.json(200, g)
         case 3 where segments[0] == "apis":
             try getOnly()
@@ -328,7 +349,9 @@ final class Router: Sendable {
         var errors: [FieldError] = []
         var dry = false
         if let d = query["dryRun"] {
-            if d == "All" { dry = true } else if !d.isEmpty {
+            if d == "All" {
+                dry = true
+            } else if !d.isEmpty {
                 errors.append(FieldError(.unsupported, "dryRun", .array([.string(d)]), "supported values: \"All\""))
             }
         }
@@ -361,16 +384,23 @@ final class Router: Sendable {
         }
     }
 
-    func resourceRoute(_ request: APIRequest, group: String, version: String, rest segments: [String], query: [String: String]) throws(APIError) -> APIResponse {
+    func resourceRoute(_ request: APIRequest, group: String, version: String, rest segments: [String], query: [String: String]) throws(APIError)
+        -> APIResponse
+    {
         var rest = segments
         var watchPath = false
-        if rest.first == "watch" { watchPath = true; rest.removeFirst() }
+        if rest.first == "watch" {
+            watchPath = true
+            rest.removeFirst()
+        }
         var namespace = ""
         var plural: String
         var name: String?
         var sub: String?
         if group.isEmpty && rest.count == 3 && rest[0] == "namespaces" && (rest[2] == "status" || rest[2] == "finalize") {
-            plural = "namespaces"; name = rest[1]; sub = rest[2]
+            plural = "namespaces"
+            name = rest[1]
+            sub = rest[2]
         } else {
             if rest.count >= 3 && rest[0] == "namespaces" {
                 namespace = rest[1]
@@ -409,8 +439,10 @@ final class Router: Sendable {
                 }
                 var timeout = Int64(query["timeoutSeconds"] ?? "") ?? 0
                 if timeout <= 0 { timeout = Int64.random(in: 1800..<3600) }
-                return .watch(WatchStream(plan: plan, info: info, table: table, include: include,
-                                          bookmarks: Validation.parseBool(query["allowWatchBookmarks"]) == true, timeoutSeconds: timeout))
+                return .watch(
+                    WatchStream(
+                        plan: plan, info: info, table: table, include: include,
+                        bookmarks: Validation.parseBool(query["allowWatchBookmarks"]) == true, timeoutSeconds: timeout))
             }
             if let name {
                 guard let obj = store.read({ $0.object(info, namespace, name) }) else {
@@ -418,8 +450,11 @@ final class Router: Sendable {
                 }
                 let presented = Self.present(obj, info)
                 if table {
-                    return Self.json(200, TableRenderer.table(info, objects: [presented], listMeta: ["resourceVersion": presented[path: "metadata", "resourceVersion"] ?? ""],
-                                                              include: try includeObject(query)))
+                    return Self.json(
+                        200,
+                        TableRenderer.table(
+                            info, objects: [presented], listMeta: ["resourceVersion": presented[path: "metadata", "resourceVersion"] ?? ""],
+                            include: try includeObject(query)))
                 }
                 return Self.json(200, presented)
             }
@@ -432,7 +467,8 @@ final class Router: Sendable {
             if table {
                 return Self.json(200, TableRenderer.table(info, objects: presented, listMeta: meta, include: try includeObject(query)))
             }
-            return Self.json(200, ["kind": .string(info.listKind), "apiVersion": .string(info.groupVersion), "metadata": meta, "items": .array(presented)])
+            return Self.json(
+                200, ["kind": .string(info.listKind), "apiVersion": .string(info.groupVersion), "metadata": meta, "items": .array(presented)])
         case "POST":
             guard name == nil else { throw APIError.methodNotAllowed("create", info, name: name) }
             if info.namespaced && namespace.isEmpty { throw APIError.methodNotAllowed("create", info) }
@@ -463,7 +499,9 @@ final class Router: Sendable {
             let options = try StoreState.deleteOptions(body: request.body, query: query)
             req.dryRun = options.dryRun
             if let name {
-                let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.delete(req, name: name, options: options) }
+                let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in
+                    try s.delete(req, name: name, options: options)
+                }
                 return Self.json(code, Self.present(obj, info))
             }
             let labelSel = try LabelSelector(parsing: query["labelSelector"] ?? "")
@@ -481,9 +519,13 @@ final class Router: Sendable {
                 }
                 return out
             }
-            return Self.json(200, ["kind": .string(info.listKind), "apiVersion": .string(info.groupVersion),
-                                   "metadata": ["resourceVersion": .string(String(store.read { $0.rv }))],
-                                   "items": .array(items.map { Self.present($0, info) })])
+            return Self.json(
+                200,
+                [
+                    "kind": .string(info.listKind), "apiVersion": .string(info.groupVersion),
+                    "metadata": ["resourceVersion": .string(String(store.read { $0.rv }))],
+                    "items": .array(items.map { Self.present($0, info) }),
+                ])
         default:
             throw APIError.methodNotAllowed(method, info, name: name)
         }

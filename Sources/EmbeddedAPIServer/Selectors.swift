@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 
 /// A parsed label selector (spec §11): AND of requirements.
 struct LabelSelector: Sendable {
@@ -20,7 +20,10 @@ struct LabelSelector: Sendable {
         func skipSpaces() { while i < chars.count, chars[i] == " " { i += 1 } }
         func readKey() -> String {
             var s = ""
-            while i < chars.count, !" ,=!()<>".contains(chars[i]) { s.append(chars[i]); i += 1 }
+            while i < chars.count, !" ,=!()<>".contains(chars[i]) {
+                s.append(chars[i])
+                i += 1
+            }
             return s
         }
         func fail(_ why: String) -> APIError { APIError.badRequest("unable to parse requirement: \(why)") }
@@ -29,11 +32,17 @@ struct LabelSelector: Sendable {
         while true {
             skipSpaces()
             var negate = false
-            if i < chars.count, chars[i] == "!" { negate = true; i += 1; skipSpaces() }
+            if i < chars.count, chars[i] == "!" {
+                negate = true
+                i += 1
+                skipSpaces()
+            }
             let key = readKey()
             guard !key.isEmpty else { throw fail("found '\(i < chars.count ? String(chars[i]) : "")', expected: identifier") }
             if !Validation.isQualifiedName(key) {
-                throw fail("invalid label key \"\(key)\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character")
+                throw fail(
+                    "invalid label key \"\(key)\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
+                )
             }
             skipSpaces()
             if negate {
@@ -47,12 +56,23 @@ struct LabelSelector: Sendable {
                     if i < chars.count, chars[i] == "=" { i += 1 }
                     op = .eq
                 } else if chars[i] == "!", i + 1 < chars.count, chars[i + 1] == "=" {
-                    i += 2; op = .neq
-                } else if chars[i] == ">" { i += 1; op = .gt
-                } else if chars[i] == "<" { i += 1; op = .lt
+                    i += 2
+                    op = .neq
+                } else if chars[i] == ">" {
+                    i += 1
+                    op = .gt
+                } else if chars[i] == "<" {
+                    i += 1
+                    op = .lt
                 } else {
                     let word = readKey()
-                    if word == "in" { op = .in } else if word == "notin" { op = .notIn } else { throw fail("found '\(word)', expected: in, notin, =, ==, !=, gt, lt") }
+                    if word == "in" {
+                        op = .in
+                    } else if word == "notin" {
+                        op = .notIn
+                    } else {
+                        throw fail("found '\(word)', expected: in, notin, =, ==, !=, gt, lt")
+                    }
                 }
                 skipSpaces()
                 var values: [String] = []
@@ -65,8 +85,14 @@ struct LabelSelector: Sendable {
                         if !v.isEmpty || (i < chars.count && (chars[i] == "," || chars[i] == ")")) { values.append(v) }
                         skipSpaces()
                         guard i < chars.count else { throw fail("found '', expected: ')'") }
-                        if chars[i] == "," { i += 1; continue }
-                        if chars[i] == ")" { i += 1; break }
+                        if chars[i] == "," {
+                            i += 1
+                            continue
+                        }
+                        if chars[i] == ")" {
+                            i += 1
+                            break
+                        }
                         throw fail("found '\(chars[i])', expected: ',' or ')'")
                     }
                 } else {
@@ -121,17 +147,22 @@ struct FieldSelector: Sendable {
             var value: Substring
             var negated = false
             if let r = s.range(of: "!=") {
-                field = s[..<r.lowerBound]; value = s[r.upperBound...]; negated = true
+                field = s[..<r.lowerBound]
+                value = s[r.upperBound...]
+                negated = true
             } else if let r = s.range(of: "==") {
-                field = s[..<r.lowerBound]; value = s[r.upperBound...]
+                field = s[..<r.lowerBound]
+                value = s[r.upperBound...]
             } else if let r = s.range(of: "=") {
-                field = s[..<r.lowerBound]; value = s[r.upperBound...]
+                field = s[..<r.lowerBound]
+                value = s[r.upperBound...]
             } else {
                 throw APIError.badRequest("invalid selector: '\(text)'; can't understand '\(s)'")
             }
             let f = String(field).trimmedSpaces()
             guard allowedAll.contains(f) else {
-                let list = allowedAll.count == 2 ? "\"metadata.name\", \"metadata.namespace\"" : allowedAll.map { "\"\($0)\"" }.joined(separator: ", ")
+                let list =
+                    allowedAll.count == 2 ? "\"metadata.name\", \"metadata.namespace\"" : allowedAll.map { "\"\($0)\"" }.joined(separator: ", ")
                 throw APIError.badRequest("\"\(f)\" is not a known field selector: only \(list)")
             }
             requirements.append(Requirement(field: f, value: String(value).trimmedSpaces(), negated: negated))
@@ -176,7 +207,8 @@ extension String {
         return false
     }
 
-    func trimmedSpaces() -> String { let set: Character = " "
+    func trimmedSpaces() -> String {
+        let set: Character = " "
         var s = Substring(self)
         while s.first == set { s = s.dropFirst() }
         while s.last == set { s = s.dropLast() }

@@ -1,10 +1,14 @@
 import Foundation
-import KubeJSON
+import KubeCore
 import NIOCore
 import Synchronization
 
 /// The kind of a stored change.
-enum ChangeType: String, Sendable { case added = "ADDED", modified = "MODIFIED", deleted = "DELETED" }
+enum ChangeType: String, Sendable {
+    case added = "ADDED"
+    case modified = "MODIFIED"
+    case deleted = "DELETED"
+}
 
 /// One retained change, used for watch fan-out and resume-from-resourceVersion.
 struct StoredEvent: Sendable {
@@ -321,15 +325,16 @@ final class WatchGroup: Sendable {
             // Drained after another member at the same position: take exactly its chunk; what
             // came since goes out in the next pass (the member is notified again below).
             if let groupVersion, m.extras.isEmpty, !m.finished,
-               let c = s.chunks.last(where: { $0.start == m.cursor && $0.groupVersion == groupVersion })
+                let c = s.chunks.last(where: { $0.start == m.cursor && $0.groupVersion == groupVersion })
             {
                 upTo = c.end
                 chunk = c.bytes
             }
             let from = m.cursor
             let events = chunk == nil && from < upTo ? Array(s.log[(from - s.base)..<(upTo - s.base)]) : []
-            let taken = Taken(start: from, count: upTo - from, events: events, extras: m.extras, finished: m.finished && upTo == end,
-                              chunk: chunk)
+            let taken = Taken(
+                start: from, count: upTo - from, events: events, extras: m.extras, finished: m.finished && upTo == end,
+                chunk: chunk)
             m.extras.removeAll()
             m.cursor = upTo
             var again: (@Sendable () -> Void)?
@@ -376,14 +381,20 @@ struct EventRing: Sendable {
 
     /// Appends; returns the evicted event, if any.
     mutating func append(_ e: StoredEvent) -> StoredEvent? {
-        if buffer.count < capacity { buffer.append(e); return nil }
+        if buffer.count < capacity {
+            buffer.append(e)
+            return nil
+        }
         let evicted = buffer[head]
         buffer[head] = e
         head = (head + 1) % capacity
         return evicted
     }
 
-    mutating func removeAll() { buffer.removeAll(); head = 0 }
+    mutating func removeAll() {
+        buffer.removeAll()
+        head = 0
+    }
 
     /// Events with rv > after, in order.
     func events(after rv: Int64) -> [StoredEvent] {
@@ -445,14 +456,22 @@ struct StoreState {
         if let groups = watchers[storageKey] {
             // One shared event per type (selector transitions can turn one change into ADDED for
             // some groups and DELETED for others); evaluated and logged once per group.
-            var added: WatchEvent?, modified: WatchEvent?, deleted: WatchEvent?
+            var added: WatchEvent?
+            var modified: WatchEvent?
+            var deleted: WatchEvent?
             for group in groups.values {
                 guard let (t, o) = group.view(event) else { continue }
                 let shared: WatchEvent
                 switch t {
-                case "ADDED": shared = added ?? WatchEvent(type: t, object: o); added = shared
-                case "DELETED": shared = deleted ?? WatchEvent(type: t, object: o); deleted = shared
-                default: shared = modified ?? WatchEvent(type: t, object: o); modified = shared
+                case "ADDED":
+                    shared = added ?? WatchEvent(type: t, object: o)
+                    added = shared
+                case "DELETED":
+                    shared = deleted ?? WatchEvent(type: t, object: o)
+                    deleted = shared
+                default:
+                    shared = modified ?? WatchEvent(type: t, object: o)
+                    modified = shared
                 }
                 group.append(shared)
             }
@@ -463,8 +482,10 @@ struct StoreState {
 
     /// Registers a watcher in the group of its namespace and selectors (`selectorKey`; nil: a
     /// group of its own).
-    mutating func registerWatcher(storageKey: String, namespace: String?, labelSelector: LabelSelector,
-                                  fieldSelector: FieldSelector, selectorKey: String? = nil) -> Watcher {
+    mutating func registerWatcher(
+        storageKey: String, namespace: String?, labelSelector: LabelSelector,
+        fieldSelector: FieldSelector, selectorKey: String? = nil
+    ) -> Watcher {
         let id = nextWatcherID
         nextWatcherID += 1
         let key = selectorKey ?? "#\(id)"

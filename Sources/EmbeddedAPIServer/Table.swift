@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 
 /// Table responses for `kubectl get` (spec §13) and a small JSONPath evaluator for printer columns.
 enum TableRenderer {
@@ -11,11 +11,17 @@ enum TableRenderer {
     }
 
     static func columnDefinitions(_ info: ResourceInfo) -> JSON {
-        var defs: [JSON] = [["name": "Name", "type": "string", "format": "name",
-                             "description": "Name must be unique within a namespace.", "priority": 0]]
+        var defs: [JSON] = [
+            [
+                "name": "Name", "type": "string", "format": "name",
+                "description": "Name must be unique within a namespace.", "priority": 0,
+            ]
+        ]
         for c in info.printerColumns {
-            defs.append(["name": .string(c.name), "type": .string(c.type), "format": .string(c.format),
-                         "description": .string(c.description), "priority": .int(Int64(c.priority))])
+            defs.append([
+                "name": .string(c.name), "type": .string(c.type), "format": .string(c.format),
+                "description": .string(c.description), "priority": .int(Int64(c.priority)),
+            ])
         }
         return .array(defs)
     }
@@ -97,7 +103,10 @@ enum JSONPath {
             if chars[i] == "." {
                 i += 1
                 var key = ""
-                while i < chars.count, chars[i] != ".", chars[i] != "[" { key.append(chars[i]); i += 1 }
+                while i < chars.count, chars[i] != ".", chars[i] != "[" {
+                    key.append(chars[i])
+                    i += 1
+                }
                 if key.isEmpty { continue }
                 current = current.compactMap { $0[key] }
             } else if chars[i] == "[" {
@@ -123,7 +132,10 @@ enum JSONPath {
                 }
             } else {
                 var key = ""
-                while i < chars.count, chars[i] != ".", chars[i] != "[" { key.append(chars[i]); i += 1 }
+                while i < chars.count, chars[i] != ".", chars[i] != "[" {
+                    key.append(chars[i])
+                    i += 1
+                }
                 current = current.compactMap { $0[key] }
             }
         }
@@ -135,10 +147,19 @@ enum JSONPath {
         var quote: Character?
         for j in open..<chars.count {
             let c = chars[j]
-            if let q = quote { if c == q { quote = nil }; continue }
-            if c == "\"" || c == "'" { quote = c; continue }
+            if let q = quote {
+                if c == q { quote = nil }
+                continue
+            }
+            if c == "\"" || c == "'" {
+                quote = c
+                continue
+            }
             if c == "[" { depth += 1 }
-            if c == "]" { depth -= 1; if depth == 0 { return j } }
+            if c == "]" {
+                depth -= 1
+                if depth == 0 { return j }
+            }
         }
         return nil
     }

@@ -1,9 +1,10 @@
 import Foundation
+import KubeCore
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import KubeJSON
 
 /// Name, label and metadata validation (spec §4, §4.3).
 enum Validation {
@@ -32,8 +33,11 @@ enum Validation {
         var errors: [FieldError] = []
         if name.utf8.count > 253 { errors.append(FieldError(.invalid, field, .string(name), "must be no more than 253 characters")) }
         if !isDNS1123SubdomainSyntax(name) {
-            errors.append(FieldError(.invalid, field, .string(name),
-                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '\(dns1123SubdomainRegex)')"))
+            errors.append(
+                FieldError(
+                    .invalid, field, .string(name),
+                    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '\(dns1123SubdomainRegex)')"
+                ))
         }
         return errors
     }
@@ -43,8 +47,11 @@ enum Validation {
         if name.utf8.count > 63 { errors.append(FieldError(.invalid, field, .string(name), "must be no more than 63 characters")) }
         let b = Array(name.utf8)
         if b.isEmpty || !isAlnumLower(b[0]) || !isAlnumLower(b[b.count - 1]) || !b.allSatisfy({ isAlnumLower($0) || $0 == 45 }) {
-            errors.append(FieldError(.invalid, field, .string(name),
-                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '\(dns1123LabelRegex)')"))
+            errors.append(
+                FieldError(
+                    .invalid, field, .string(name),
+                    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '\(dns1123LabelRegex)')"
+                ))
         }
         return errors
     }
@@ -85,15 +92,22 @@ enum Validation {
             if let o = labels.objectValue {
                 for (k, v) in o {
                     if !isQualifiedName(k) {
-                        errors.append(FieldError(.invalid, "metadata.labels", .string(k),
-                            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"))
+                        errors.append(
+                            FieldError(
+                                .invalid, "metadata.labels", .string(k),
+                                "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+                            ))
                     }
                     guard let s = v.stringValue else {
-                        errors.append(FieldError(.invalid, "metadata.labels", v, "label values must be strings")); continue
+                        errors.append(FieldError(.invalid, "metadata.labels", v, "label values must be strings"))
+                        continue
                     }
                     if !isLabelValue(s) {
-                        errors.append(FieldError(.invalid, "metadata.labels", .string(s),
-                            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"))
+                        errors.append(
+                            FieldError(
+                                .invalid, "metadata.labels", .string(s),
+                                "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+                            ))
                     }
                 }
             } else {
@@ -105,11 +119,15 @@ enum Validation {
                 var total = 0
                 for (k, v) in o {
                     if !isQualifiedName(k.lowercased()) {
-                        errors.append(FieldError(.invalid, "metadata.annotations", .string(k),
-                            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"))
+                        errors.append(
+                            FieldError(
+                                .invalid, "metadata.annotations", .string(k),
+                                "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+                            ))
                     }
                     guard let s = v.stringValue else {
-                        errors.append(FieldError(.invalid, "metadata.annotations", v, "annotation values must be strings")); continue
+                        errors.append(FieldError(.invalid, "metadata.annotations", v, "annotation values must be strings"))
+                        continue
                     }
                     total += k.utf8.count + s.utf8.count
                 }
@@ -125,16 +143,21 @@ enum Validation {
                 var seen = Set<String>()
                 for (i, f) in list.enumerated() {
                     guard let s = f.stringValue else {
-                        errors.append(FieldError(.invalid, "metadata.finalizers[\(i)]", f, "must be a string")); continue
+                        errors.append(FieldError(.invalid, "metadata.finalizers[\(i)]", f, "must be a string"))
+                        continue
                     }
                     if !isQualifiedName(s) {
-                        errors.append(FieldError(.invalid, "metadata.finalizers[\(i)]", .string(s),
-                            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"))
+                        errors.append(
+                            FieldError(
+                                .invalid, "metadata.finalizers[\(i)]", .string(s),
+                                "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+                            ))
                     }
                     seen.insert(s)
                 }
                 if seen.contains("orphan") && seen.contains("foregroundDeletion") {
-                    errors.append(FieldError(.invalid, "metadata.finalizers", finalizers, "finalizer orphan and foregroundDeletion cannot be both set"))
+                    errors.append(
+                        FieldError(.invalid, "metadata.finalizers", finalizers, "finalizer orphan and foregroundDeletion cannot be both set"))
                 }
             } else {
                 errors.append(FieldError(.invalid, "metadata.finalizers", finalizers, "must be a list of strings"))
@@ -174,8 +197,9 @@ enum KubeTime {
         var tmv = tm()
         var tt = t
         gmtime_r(&tt, &tmv)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(tmv.tm_year) + 1900, Int(tmv.tm_mon) + 1, Int(tmv.tm_mday),
-                      Int(tmv.tm_hour), Int(tmv.tm_min), Int(tmv.tm_sec))
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(tmv.tm_year) + 1900, Int(tmv.tm_mon) + 1, Int(tmv.tm_mday),
+            Int(tmv.tm_hour), Int(tmv.tm_min), Int(tmv.tm_sec))
     }
 
     static func formatMicro(_ date: Date) -> String {
@@ -191,19 +215,27 @@ enum KubeTime {
         func num(_ from: Int, _ len: Int) -> Int? {
             guard from + len <= b.count else { return nil }
             var v = 0
-            for i in from..<(from + len) { guard b[i] >= 48 && b[i] <= 57 else { return nil }; v = v * 10 + Int(b[i] - 48) }
+            for i in from..<(from + len) {
+                guard b[i] >= 48 && b[i] <= 57 else { return nil }
+                v = v * 10 + Int(b[i] - 48)
+            }
             return v
         }
         guard let y = num(0, 4), b[4] == 45, let mo = num(5, 2), b[7] == 45, let d = num(8, 2), b[10] == 84 || b[10] == 116,
-              let h = num(11, 2), b[13] == 58, let mi = num(14, 2), b[16] == 58, let sec = num(17, 2),
-              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, sec < 61 else { return nil }
+            let h = num(11, 2), b[13] == 58, let mi = num(14, 2), b[16] == 58, let sec = num(17, 2),
+            (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, sec < 61
+        else { return nil }
         var i = 19
         var fraction = 0.0
         if i < b.count, b[i] == 46 {
             i += 1
             var scale = 0.1
             let start = i
-            while i < b.count, b[i] >= 48 && b[i] <= 57 { fraction += Double(b[i] - 48) * scale; scale /= 10; i += 1 }
+            while i < b.count, b[i] >= 48 && b[i] <= 57 {
+                fraction += Double(b[i] - 48) * scale
+                scale /= 10
+                i += 1
+            }
             if i == start { return nil }
         }
         guard i < b.count else { return nil }
@@ -214,11 +246,17 @@ enum KubeTime {
             guard let oh = num(i + 1, 2), b.count > i + 3, b[i + 3] == 58, let om = num(i + 4, 2) else { return nil }
             offset = (oh * 3600 + om * 60) * (b[i] == 45 ? -1 : 1)
             i += 6
-        } else { return nil }
+        } else {
+            return nil
+        }
         guard i == b.count else { return nil }
         var tmv = tm()
-        tmv.tm_year = Int32(y - 1900); tmv.tm_mon = Int32(mo - 1); tmv.tm_mday = Int32(d)
-        tmv.tm_hour = Int32(h); tmv.tm_min = Int32(mi); tmv.tm_sec = Int32(sec)
+        tmv.tm_year = Int32(y - 1900)
+        tmv.tm_mon = Int32(mo - 1)
+        tmv.tm_mday = Int32(d)
+        tmv.tm_hour = Int32(h)
+        tmv.tm_min = Int32(mi)
+        tmv.tm_sec = Int32(sec)
         let epoch = timegm(&tmv)
         return Date(timeIntervalSince1970: Double(epoch - offset) + fraction)
     }

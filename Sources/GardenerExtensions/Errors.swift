@@ -1,5 +1,5 @@
 import KubeClient
-import KubeJSON
+import KubeCore
 
 /// Gardener error codes attached to `lastError.codes` (exact strings).
 public struct ErrorCode: RawRepresentable, Hashable, Sendable, Comparable, CustomStringConvertible {

@@ -1,6 +1,6 @@
 import Foundation
 import KubeClient
-import KubeJSON
+import KubeCore
 import KubeRuntime
 
 /// Gardener's ManagedResource helpers (contract §6.2–6.4).
@@ -298,7 +298,8 @@ public struct ManagedResources: Sendable {
             condition["status"]?.stringValue != "True",
             let reason = condition["reason"]?.stringValue, reason == "DeletionFailed" || reason == "DeletionPending"
         {
-            let text = "error while waiting for all resources to be deleted: \(waitError.message):\n"
+            let text =
+                "error while waiting for all resources to be deleted: \(waitError.message):\n"
                 + (condition["message"]?.stringValue ?? "")
             let problem = MessageError(text)
             if Self.matchesConfigurationProblem(text) {

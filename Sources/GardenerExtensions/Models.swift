@@ -1,5 +1,5 @@
 import KubeClient
-import KubeJSON
+import KubeCore
 
 extension Resource {
     /// `networks.extensions.gardener.cloud/v1alpha1` (namespaced).

@@ -1,6 +1,6 @@
 import Foundation
 import KubeClient
-import KubeJSON
+import KubeCore
 import KubeRuntime
 import Logging
 import Synchronization

@@ -1,6 +1,6 @@
 import Foundation
 import KubeClient
-import KubeJSON
+import KubeCore
 import KubeRuntime
 
 /// Annotation, label and finalizer names of the Gardener contract.

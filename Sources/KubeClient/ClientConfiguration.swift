@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 
 /// Everything a ``KubernetesClient`` needs to reach and authenticate to one API server.
 ///
@@ -34,8 +34,10 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
         /// (`tls-server-name`), instead of the URL's host.
         public var serverName: String?
 
-        public init(certificateAuthorityPEM: [UInt8]? = nil, clientCertificatePEM: [UInt8]? = nil, clientKeyPEM: [UInt8]? = nil,
-                    insecureSkipVerify: Bool = false, serverName: String? = nil) {
+        public init(
+            certificateAuthorityPEM: [UInt8]? = nil, clientCertificatePEM: [UInt8]? = nil, clientKeyPEM: [UInt8]? = nil,
+            insecureSkipVerify: Bool = false, serverName: String? = nil
+        ) {
             self.certificateAuthorityPEM = certificateAuthorityPEM
             self.clientCertificatePEM = clientCertificatePEM
             self.clientKeyPEM = clientKeyPEM
@@ -95,8 +97,8 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
         switch authentication {
         case .none: auth = "none"
         case .bearerToken: auth = "token"
-        case let .tokenFile(path): auth = "tokenFile \(path)"
-        case let .basic(user, _): auth = "basic \(user)"
+        case .tokenFile(let path): auth = "tokenFile \(path)"
+        case .basic(let user, _): auth = "basic \(user)"
         }
         if tls.clientCertificatePEM != nil { auth += "+client-certificate" }
         return "server \(server), auth \(auth), namespace \(namespace), from \(source)"
@@ -111,21 +113,21 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
 
     static var osName: String {
         #if os(Linux)
-        return "linux"
+            return "linux"
         #elseif os(macOS)
-        return "darwin"
+            return "darwin"
         #else
-        return "unknown"
+            return "unknown"
         #endif
     }
 
     static var archName: String {
         #if arch(x86_64)
-        return "amd64"
+            return "amd64"
         #elseif arch(arm64)
-        return "arm64"
+            return "arm64"
         #else
-        return "unknown"
+            return "unknown"
         #endif
     }
 }

@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// One `details.causes` entry of a `Status` (a field error of an `Invalid` answer, typically).
 public struct StatusCause: Sendable, Hashable, CustomStringConvertible {
@@ -84,7 +84,7 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
 
     /// Field errors of an `Invalid` answer (empty otherwise).
     public var causes: [StatusCause] {
-        if case let .invalid(causes) = kind { return causes }
+        if case .invalid(let causes) = kind { return causes }
         return Self.decodeCauses(status)
     }
 
@@ -154,9 +154,10 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
     static func decodeCauses(_ status: JSON?) -> [StatusCause] {
         guard let causes = status?[path: "details", "causes"]?.arrayValue else { return [] }
         return causes.map {
-            StatusCause(reason: $0["reason"]?.stringValue ?? $0["type"]?.stringValue,
-                        message: $0["message"]?.stringValue,
-                        field: $0["field"]?.stringValue)
+            StatusCause(
+                reason: $0["reason"]?.stringValue ?? $0["type"]?.stringValue,
+                message: $0["message"]?.stringValue,
+                field: $0["field"]?.stringValue)
         }
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 import NIOSSL
 
 /// A parsed (and possibly merged) kubeconfig. Entries remember the file they came from so that
@@ -45,7 +45,7 @@ public struct Kubeconfig: Sendable {
         config.files = [file]
         let base = baseDirectory ?? Self.directory(of: file)
         if doc.isNull { return config }  // an empty file is an empty config, as kubectl treats it
-        guard case let .object(top) = doc else {
+        guard case .object(let top) = doc else {
             throw ConfigurationError(file: file, "expected a mapping at the top level, found a \(doc.typeName)")
         }
         if let kind = top["kind"]?.stringValue, kind != "Config" {
@@ -119,7 +119,8 @@ public struct Kubeconfig: Sendable {
         }
         guard let ctx = contexts[contextName] else {
             if contextOrigin.field == nil {
-                throw ConfigurationError(file: fileList, "context \"\(contextName)\" not found (available: \(contexts.keys.sorted().joined(separator: ", ")))")
+                throw ConfigurationError(
+                    file: fileList, "context \"\(contextName)\" not found (available: \(contexts.keys.sorted().joined(separator: ", ")))")
             }
             throw ConfigurationError(file: contextOrigin.file, field: contextOrigin.field, "context \"\(contextName)\" not found")
         }
@@ -152,8 +153,9 @@ public struct Kubeconfig: Sendable {
         let insecure = try cluster.bool("insecure-skip-tls-verify", field: clusterField) ?? false
         let ca = try cluster.bytes(dataKey: "certificate-authority-data", fileKey: "certificate-authority", field: clusterField)
         if insecure && ca != nil {
-            throw ConfigurationError(file: cluster.file, field: "\(clusterField).insecure-skip-tls-verify",
-                                     "specifying a root certificates file with the insecure flag is not allowed")
+            throw ConfigurationError(
+                file: cluster.file, field: "\(clusterField).insecure-skip-tls-verify",
+                "specifying a root certificates file with the insecure flag is not allowed")
         }
         if let ca {
             try Self.validateCertificates(ca.bytes, file: ca.file, field: ca.field)
@@ -168,8 +170,10 @@ public struct Kubeconfig: Sendable {
         if let user {
             let userField = "users[\(user.index)].user"
             for unsupported in ["exec", "auth-provider"] where user.value[unsupported] != nil && !(user.value[unsupported]?.isNull ?? true) {
-                throw ConfigurationError(file: user.file, field: "\(userField).\(unsupported)",
-                                         "\(unsupported == "exec" ? "exec credential plugins" : "auth providers") are not supported by this client; use token, tokenFile or a client certificate")
+                throw ConfigurationError(
+                    file: user.file, field: "\(userField).\(unsupported)",
+                    "\(unsupported == "exec" ? "exec credential plugins" : "auth providers") are not supported by this client; use token, tokenFile or a client certificate"
+                )
             }
             let token = try user.string("token", field: userField)
             let tokenFile = try user.string("tokenFile", field: userField)
@@ -178,8 +182,9 @@ public struct Kubeconfig: Sendable {
             let hasToken = !(token ?? "").isEmpty || !(tokenFile ?? "").isEmpty
             let hasBasic = !(username ?? "").isEmpty || !(password ?? "").isEmpty
             if hasToken && hasBasic {
-                throw ConfigurationError(file: user.file, field: userField,
-                                         "more than one authentication method found for user \"\(user.name)\"; found [token basicAuth], only one is allowed")
+                throw ConfigurationError(
+                    file: user.file, field: userField,
+                    "more than one authentication method found for user \"\(user.name)\"; found [token basicAuth], only one is allowed")
             }
             if let token, !token.isEmpty {
                 // client-go: a literal token takes precedence over tokenFile.
@@ -197,24 +202,27 @@ public struct Kubeconfig: Sendable {
             let cert = try user.bytes(dataKey: "client-certificate-data", fileKey: "client-certificate", field: userField)
             let key = try user.bytes(dataKey: "client-key-data", fileKey: "client-key", field: userField)
             switch (cert, key) {
-            case let (cert?, key?):
+            case (let cert?, let key?):
                 try Self.validateCertificates(cert.bytes, file: cert.file, field: cert.field)
                 try Self.validatePrivateKey(key.bytes, file: key.file, field: key.field)
                 config.tls.clientCertificatePEM = cert.bytes
                 config.tls.clientKeyPEM = key.bytes
             case (.some, nil):
-                throw ConfigurationError(file: user.file, field: "\(userField).client-key",
-                                         "client-key or client-key-data is required when a client certificate is set")
+                throw ConfigurationError(
+                    file: user.file, field: "\(userField).client-key",
+                    "client-key or client-key-data is required when a client certificate is set")
             case (nil, .some):
-                throw ConfigurationError(file: user.file, field: "\(userField).client-certificate",
-                                         "client-certificate or client-certificate-data is required when a client key is set")
+                throw ConfigurationError(
+                    file: user.file, field: "\(userField).client-certificate",
+                    "client-certificate or client-certificate-data is required when a client key is set")
             case (nil, nil):
                 break
             }
         }
         if config.tls.clientCertificatePEM != nil, !server.hasPrefix("https://") {
-            throw ConfigurationError(file: cluster.file, field: "\(clusterField).server",
-                                     "client certificates need an https:// server, got \(server)")
+            throw ConfigurationError(
+                file: cluster.file, field: "\(clusterField).server",
+                "client certificates need an https:// server, got \(server)")
         }
         return config
     }
@@ -238,7 +246,7 @@ public struct Kubeconfig: Sendable {
 
     static func parseSection(_ value: JSON?, section: String, inner: String, file: String, base: String) throws -> [Entry] {
         guard let value, !value.isNull else { return [] }
-        guard case let .array(items) = value else {
+        guard case .array(let items) = value else {
             throw ConfigurationError(file: file, field: section, "expected a list, found a \(value.typeName)")
         }
         var entries: [Entry] = []
@@ -263,7 +271,8 @@ public struct Kubeconfig: Sendable {
         var server = raw.trimmingCharacters(in: .whitespaces)
         if !server.contains("://") { server = "https://" + server }
         guard let url = URLComponents(string: server), let scheme = url.scheme?.lowercased(),
-              scheme == "https" || scheme == "http", let host = url.host, !host.isEmpty else {
+            scheme == "https" || scheme == "http", let host = url.host, !host.isEmpty
+        else {
             throw ConfigurationError(file: file, field: field, "invalid server URL \"\(raw)\" (expected https://host[:port])")
         }
         if url.query != nil || url.fragment != nil {
@@ -386,10 +395,12 @@ extension ClientConfiguration {
     ///
     /// `context` selects a context (kubeconfig sources only); `masterURL` (`--master`)
     /// overrides the server URL. Environment and paths are injectable for tests.
-    public static func load(kubeconfigPath: String? = nil, context: String? = nil, masterURL: String? = nil,
-                            environment: [String: String] = ProcessInfo.processInfo.environment,
-                            homeDirectory: String? = nil,
-                            serviceAccountDirectory: String = defaultServiceAccountDirectory) throws -> ClientConfiguration {
+    public static func load(
+        kubeconfigPath: String? = nil, context: String? = nil, masterURL: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        homeDirectory: String? = nil,
+        serviceAccountDirectory: String = defaultServiceAccountDirectory
+    ) throws -> ClientConfiguration {
         var config: ClientConfiguration
         if let kubeconfigPath, !kubeconfigPath.isEmpty {
             let kubeconfig = try Kubeconfig.load(files: [kubeconfigPath], skipMissing: false)
@@ -402,13 +413,16 @@ extension ClientConfiguration {
             }
             config = try kubeconfig.configuration(context: context)
         } else if let host = environment["KUBERNETES_SERVICE_HOST"], !host.isEmpty,
-                  let port = environment["KUBERNETES_SERVICE_PORT"], !port.isEmpty {
+            let port = environment["KUBERNETES_SERVICE_PORT"], !port.isEmpty
+        {
             config = try inCluster(environment: environment, serviceAccountDirectory: serviceAccountDirectory)
         } else {
             let home = homeDirectory ?? environment["HOME"] ?? NSHomeDirectory()
             let path = (home as NSString).appendingPathComponent(".kube/config")
             guard FileManager.default.fileExists(atPath: path) else {
-                throw ConfigurationError("no configuration found: no --kubeconfig given, KUBECONFIG is not set, not running in a cluster (KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT unset), and \(path) does not exist")
+                throw ConfigurationError(
+                    "no configuration found: no --kubeconfig given, KUBECONFIG is not set, not running in a cluster (KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT unset), and \(path) does not exist"
+                )
             }
             let kubeconfig = try Kubeconfig.load(files: [path], skipMissing: false)
             config = try kubeconfig.configuration(context: context)
@@ -420,8 +434,10 @@ extension ClientConfiguration {
     }
 
     /// Builds a configuration from kubeconfig text (relative paths resolve against `baseDirectory`).
-    public static func fromKubeconfig(yaml: String, context: String? = nil, file: String = "<inline>",
-                                      baseDirectory: String? = nil) throws -> ClientConfiguration {
+    public static func fromKubeconfig(
+        yaml: String, context: String? = nil, file: String = "<inline>",
+        baseDirectory: String? = nil
+    ) throws -> ClientConfiguration {
         try Kubeconfig.parse(yaml: yaml, file: file, baseDirectory: baseDirectory).configuration(context: context)
     }
 
@@ -433,10 +449,13 @@ extension ClientConfiguration {
     /// The in-cluster configuration of a pod: `https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT`,
     /// the service-account token (as a token file, so kubelet rotations are picked up), `ca.crt`
     /// and `namespace` from `serviceAccountDirectory`.
-    public static func inCluster(environment: [String: String] = ProcessInfo.processInfo.environment,
-                                 serviceAccountDirectory: String = defaultServiceAccountDirectory) throws -> ClientConfiguration {
+    public static func inCluster(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        serviceAccountDirectory: String = defaultServiceAccountDirectory
+    ) throws -> ClientConfiguration {
         guard let host = environment["KUBERNETES_SERVICE_HOST"], !host.isEmpty,
-              let port = environment["KUBERNETES_SERVICE_PORT"], !port.isEmpty else {
+            let port = environment["KUBERNETES_SERVICE_PORT"], !port.isEmpty
+        else {
             throw ConfigurationError("unable to load in-cluster configuration, KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be defined")
         }
         guard let portNumber = Int(port), (1...65535).contains(portNumber) else {

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import KubeJSON
+import KubeCore
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -39,7 +39,7 @@ public final class KubernetesClient: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.limiter = configuration.qps > 0 ? TokenBucket(qps: configuration.qps, burst: configuration.burst) : nil
-        if case let .tokenFile(path) = configuration.authentication {
+        if case .tokenFile(let path) = configuration.authentication {
             self.tokenSource = TokenFileSource(path: path)
         } else {
             self.tokenSource = nil
@@ -88,7 +88,8 @@ public final class KubernetesClient: Sendable {
             // tls-server-name: address the server by that name (SNI + hostname verification)
             // while connecting to the real host, via AsyncHTTPClient's DNS override.
             if let serverName = configuration.tls.serverName, !serverName.isEmpty,
-               var components = URLComponents(string: configuration.server), let host = components.host, host != serverName {
+                var components = URLComponents(string: configuration.server), let host = components.host, host != serverName
+            {
                 components.host = serverName
                 if let rewritten = components.string {
                     base = rewritten
@@ -181,7 +182,9 @@ public final class KubernetesClient: Sendable {
 
     /// PUT an object (or `subresource`, e.g. `status`). `metadata.resourceVersion` in the object is
     /// the optimistic-concurrency precondition (409 → `.conflict`).
-    public func update(_ resource: Resource, namespace: String?, _ object: JSON, subresource: String? = nil, dryRun: Bool = false) async throws -> JSON {
+    public func update(_ resource: Resource, namespace: String?, _ object: JSON, subresource: String? = nil, dryRun: Bool = false) async throws
+        -> JSON
+    {
         var object = object
         fillTypeMeta(&object, resource)
         guard let name = object[path: "metadata", "name"]?.stringValue, !name.isEmpty else {
@@ -190,23 +193,27 @@ public final class KubernetesClient: Sendable {
         let ns = objectNamespace(resource, namespace, object)
         var query = writeQuery()
         if dryRun { query.append(("dryRun", "All")) }
-        return try await requestJSON(.PUT, path: resource.objectPath(namespace: ns, name: try checkName(name), subresource: subresource),
-                                     query: query, body: object, contentType: "application/json")
+        return try await requestJSON(
+            .PUT, path: resource.objectPath(namespace: ns, name: try checkName(name), subresource: subresource),
+            query: query, body: object, contentType: "application/json")
     }
 
     /// PATCH an object (or `subresource`). A `metadata.resourceVersion` inside a merge patch acts
     /// as a precondition on the server.
-    public func patch(_ resource: Resource, namespace: String?, name: String, _ patch: JSON, type: PatchType,
-                      subresource: String? = nil, dryRun: Bool = false) async throws -> JSON {
+    public func patch(
+        _ resource: Resource, namespace: String?, name: String, _ patch: JSON, type: PatchType,
+        subresource: String? = nil, dryRun: Bool = false
+    ) async throws -> JSON {
         let ns = objectNamespace(resource, namespace, nil)
         var query = writeQuery()
-        if case let .apply(force) = type {
+        if case .apply(let force) = type {
             if configuration.fieldManager == nil { query.append(("fieldManager", "kubeclient-swift")) }
             if force { query.append(("force", "true")) }
         }
         if dryRun { query.append(("dryRun", "All")) }
-        return try await requestJSON(.PATCH, path: resource.objectPath(namespace: ns, name: try checkName(name), subresource: subresource),
-                                     query: query, body: patch, contentType: type.contentType)
+        return try await requestJSON(
+            .PATCH, path: resource.objectPath(namespace: ns, name: try checkName(name), subresource: subresource),
+            query: query, body: patch, contentType: type.contentType)
     }
 
     /// DELETE an object. Returns the answer: a success `Status` when the object is gone, or the
@@ -214,14 +221,17 @@ public final class KubernetesClient: Sendable {
     @discardableResult
     public func delete(_ resource: Resource, namespace: String?, name: String, options: DeleteOptions = .init()) async throws -> JSON {
         let ns = objectNamespace(resource, namespace, nil)
-        return try await requestJSON(.DELETE, path: resource.objectPath(namespace: ns, name: try checkName(name)),
-                                     body: options.body, contentType: "application/json")
+        return try await requestJSON(
+            .DELETE, path: resource.objectPath(namespace: ns, name: try checkName(name)),
+            body: options.body, contentType: "application/json")
     }
 
     /// DELETE a collection (optionally filtered by selectors).
     @discardableResult
-    public func deleteCollection(_ resource: Resource, namespace: String?, listOptions: ListOptions = .init(),
-                                 options: DeleteOptions = .init()) async throws -> JSON {
+    public func deleteCollection(
+        _ resource: Resource, namespace: String?, listOptions: ListOptions = .init(),
+        options: DeleteOptions = .init()
+    ) async throws -> JSON {
         let path = resource.collectionPath(namespace: resource.namespaced ? (namespace ?? configuration.namespace) : nil)
         return try await requestJSON(.DELETE, path: path, query: listOptions.queryItems, body: options.body, contentType: "application/json")
     }

@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 
 /// A typed view over a Kubernetes object kept as raw JSON.
 ///
@@ -432,8 +432,9 @@ public enum KubeTime {
             return v
         }
         guard b.count >= 20, let y = num(0, 4), b[4] == 45, let mo = num(5, 2), b[7] == 45, let d = num(8, 2),
-              b[10] == 84 || b[10] == 116 || b[10] == 32, let h = num(11, 2), b[13] == 58, let mi = num(14, 2), b[16] == 58,
-              let s = num(17, 2), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
+            b[10] == 84 || b[10] == 116 || b[10] == 32, let h = num(11, 2), b[13] == 58, let mi = num(14, 2), b[16] == 58,
+            let s = num(17, 2), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61
+        else { return nil }
         var i = 19
         var fraction = 0.0
         if i < b.count, b[i] == 46 {
@@ -468,10 +469,16 @@ public enum KubeTime {
         let t = date.timeIntervalSince1970
         var secs = Int(t.rounded(.down))
         var micros = Int(((t - Double(secs)) * 1_000_000).rounded())
-        if micros >= 1_000_000 { secs += 1; micros -= 1_000_000 }
+        if micros >= 1_000_000 {
+            secs += 1
+            micros -= 1_000_000
+        }
         var days = secs / 86400
         var rem = secs % 86400
-        if rem < 0 { rem += 86400; days -= 1 }
+        if rem < 0 {
+            rem += 86400
+            days -= 1
+        }
         let (y, m, d) = civilFromDays(days)
         return (y, m, d, rem / 3600, (rem % 3600) / 60, rem % 60, micros)
     }

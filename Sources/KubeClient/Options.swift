@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// Options of a list request (query parameters of §11).
 public struct ListOptions: Sendable, Hashable {
@@ -15,8 +15,10 @@ public struct ListOptions: Sendable, Hashable {
     public var resourceVersionMatch: String?
     public var timeoutSeconds: Int?
 
-    public init(labelSelector: String? = nil, fieldSelector: String? = nil, limit: Int? = nil, continueToken: String? = nil,
-                resourceVersion: String? = nil, resourceVersionMatch: String? = nil, timeoutSeconds: Int? = nil) {
+    public init(
+        labelSelector: String? = nil, fieldSelector: String? = nil, limit: Int? = nil, continueToken: String? = nil,
+        resourceVersion: String? = nil, resourceVersionMatch: String? = nil, timeoutSeconds: Int? = nil
+    ) {
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
         self.limit = limit
@@ -51,8 +53,10 @@ public struct ObjectList: Sendable {
     public var kind: String?
     public var apiVersion: String?
 
-    public init(items: [JSON], resourceVersion: String, continueToken: String? = nil, remainingItemCount: Int? = nil,
-                kind: String? = nil, apiVersion: String? = nil) {
+    public init(
+        items: [JSON], resourceVersion: String, continueToken: String? = nil, remainingItemCount: Int? = nil,
+        kind: String? = nil, apiVersion: String? = nil
+    ) {
         self.items = items
         self.resourceVersion = resourceVersion
         self.continueToken = continueToken
@@ -68,12 +72,13 @@ public struct ObjectList: Sendable {
             throw KubeError.other("invalid list response: items is a \(items.typeName)")
         }
         let cont = body[path: "metadata", "continue"]?.stringValue
-        self.init(items: items?.arrayValue ?? [],
-                  resourceVersion: body[path: "metadata", "resourceVersion"]?.stringValue ?? "",
-                  continueToken: (cont?.isEmpty ?? true) ? nil : cont,
-                  remainingItemCount: body[path: "metadata", "remainingItemCount"]?.intValue,
-                  kind: body["kind"]?.stringValue,
-                  apiVersion: body["apiVersion"]?.stringValue)
+        self.init(
+            items: items?.arrayValue ?? [],
+            resourceVersion: body[path: "metadata", "resourceVersion"]?.stringValue ?? "",
+            continueToken: (cont?.isEmpty ?? true) ? nil : cont,
+            remainingItemCount: body[path: "metadata", "remainingItemCount"]?.intValue,
+            kind: body["kind"]?.stringValue,
+            apiVersion: body["apiVersion"]?.stringValue)
     }
 }
 
@@ -89,8 +94,10 @@ public struct WatchOptions: Sendable, Hashable {
     /// Ask for BOOKMARK events (progress notifications carrying only a resourceVersion).
     public var allowWatchBookmarks: Bool
 
-    public init(resourceVersion: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil,
-                timeoutSeconds: Int? = nil, allowWatchBookmarks: Bool = true) {
+    public init(
+        resourceVersion: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil,
+        timeoutSeconds: Int? = nil, allowWatchBookmarks: Bool = true
+    ) {
         self.resourceVersion = resourceVersion
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
@@ -169,8 +176,10 @@ public struct DeleteOptions: Sendable, Hashable {
     public var preconditionResourceVersion: String?
     public var dryRun: Bool
 
-    public init(propagationPolicy: PropagationPolicy? = nil, gracePeriodSeconds: Int? = nil,
-                preconditionUID: String? = nil, preconditionResourceVersion: String? = nil, dryRun: Bool = false) {
+    public init(
+        propagationPolicy: PropagationPolicy? = nil, gracePeriodSeconds: Int? = nil,
+        preconditionUID: String? = nil, preconditionResourceVersion: String? = nil, dryRun: Bool = false
+    ) {
         self.propagationPolicy = propagationPolicy
         self.gracePeriodSeconds = gracePeriodSeconds
         self.preconditionUID = preconditionUID

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import KubeJSON
+import KubeCore
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -9,11 +9,14 @@ import NIOSSL
 extension KubernetesClient {
     /// Sends one logical request (with rate limiting and retries) and decodes the JSON answer.
     /// `decodeAnswer: false` reads the answer but skips its decoding (and returns an empty object).
-    func requestJSON(_ method: HTTPMethod, path: String, query: [(String, String)] = [], body: JSON? = nil,
-                     contentType: String? = nil, decodeAnswer: Bool = true) async throws -> JSON {
+    func requestJSON(
+        _ method: HTTPMethod, path: String, query: [(String, String)] = [], body: JSON? = nil,
+        contentType: String? = nil, decodeAnswer: Bool = true
+    ) async throws -> JSON {
         let bodyBytes = body.map { $0.serialized() }
-        let response = try await send(method, path: path, query: query, body: bodyBytes, contentType: contentType,
-                                      deadline: { .now() + .init(self.configuration.requestTimeout) })
+        let response = try await send(
+            method, path: path, query: query, body: bodyBytes, contentType: contentType,
+            deadline: { .now() + .init(self.configuration.requestTimeout) })
         let buffer: ByteBuffer
         do {
             buffer = try await response.body.collect(upTo: Self.maxBodyBytes)
@@ -30,8 +33,10 @@ extension KubernetesClient {
 
     /// Sends a request and returns the 2xx response with its body not yet read; every other
     /// outcome is retried per the policy or thrown as ``KubeError``.
-    func send(_ method: HTTPMethod, path: String, query: [(String, String)], body: [UInt8]?, contentType: String?,
-              deadline: @Sendable () -> NIODeadline) async throws -> HTTPClientResponse {
+    func send(
+        _ method: HTTPMethod, path: String, query: [(String, String)], body: [UInt8]?, contentType: String?,
+        deadline: @Sendable () -> NIODeadline
+    ) async throws -> HTTPClientResponse {
         let url = baseURL + path + Self.encodeQuery(query)
         let idempotent = method == .GET || method == .HEAD || method == .PUT || method == .DELETE || method == .OPTIONS
         var attempt = 0
@@ -58,7 +63,11 @@ extension KubernetesClient {
                 let failure = KubeError.transport("\(method) \(url): \(Self.describe(error))")
                 if idempotent, attempt < configuration.maxRetries, !Self.isPermanent(error) {
                     let delay = backoff(attempt: attempt, retryAfter: nil)
-                    logger.debug("retrying after transport error", metadata: ["method": "\(method)", "path": "\(path)", "attempt": "\(attempt + 1)", "error": "\(failure.message)", "delay": "\(delay)"])
+                    logger.debug(
+                        "retrying after transport error",
+                        metadata: [
+                            "method": "\(method)", "path": "\(path)", "attempt": "\(attempt + 1)", "error": "\(failure.message)", "delay": "\(delay)",
+                        ])
                     attempt += 1
                     try await Task.sleep(for: delay)
                     continue
@@ -83,7 +92,9 @@ extension KubernetesClient {
             }
             if attempt < configuration.maxRetries, shouldRetry(code: code, idempotent: idempotent, hasRetryAfter: error.retryAfterSeconds != nil) {
                 let delay = backoff(attempt: attempt, retryAfter: error.retryAfterSeconds)
-                logger.debug("retrying after error answer", metadata: ["method": "\(method)", "path": "\(path)", "code": "\(code)", "attempt": "\(attempt + 1)", "delay": "\(delay)"])
+                logger.debug(
+                    "retrying after error answer",
+                    metadata: ["method": "\(method)", "path": "\(path)", "code": "\(code)", "attempt": "\(attempt + 1)", "delay": "\(delay)"])
                 attempt += 1
                 try await Task.sleep(for: delay)
                 continue
@@ -116,12 +127,12 @@ extension KubernetesClient {
         switch configuration.authentication {
         case .none:
             return nil
-        case let .bearerToken(token):
+        case .bearerToken(let token):
             return "Bearer \(token)"
         case .tokenFile:
             guard let tokenSource else { return nil }
             return "Bearer \(try tokenSource.token())"
-        case let .basic(username, password):
+        case .basic(let username, let password):
             let encoded = Data("\(username):\(password)".utf8).base64EncodedString()
             return "Basic \(encoded)"
         }
@@ -152,8 +163,8 @@ extension KubernetesClient {
         for byte in s.utf8 {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
-                 UInt8(ascii: "_"), UInt8(ascii: "~"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
                 out += "%" + Resource.hex(byte)

@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// Typed list answer.
 public struct TypedList<T: KubeObjectView>: Sendable {
@@ -42,8 +42,10 @@ extension KubernetesClient {
         T(raw: try await update(T.resource, namespace: namespace, object.raw, subresource: subresource))
     }
 
-    public func patch<T: KubeObjectView>(_ type: T.Type, namespace: String?, name: String, _ patch: JSON, type patchType: PatchType,
-                                         subresource: String? = nil) async throws -> T {
+    public func patch<T: KubeObjectView>(
+        _ type: T.Type, namespace: String?, name: String, _ patch: JSON, type patchType: PatchType,
+        subresource: String? = nil
+    ) async throws -> T {
         T(raw: try await self.patch(T.resource, namespace: namespace, name: name, patch, type: patchType, subresource: subresource))
     }
 
@@ -55,8 +57,10 @@ extension KubernetesClient {
     /// Read-modify-write with client-go's `RetryOnConflict` semantics: GET, apply `mutate`, PUT;
     /// on 409 start over (up to `attempts` times). `mutate` returning `false` skips the write.
     @discardableResult
-    public func modify<T: KubeObjectView>(_ type: T.Type, namespace: String?, name: String, attempts: Int = 5,
-                                          _ mutate: (inout T) async throws -> Bool) async throws -> T {
+    public func modify<T: KubeObjectView>(
+        _ type: T.Type, namespace: String?, name: String, attempts: Int = 5,
+        _ mutate: (inout T) async throws -> Bool
+    ) async throws -> T {
         var attempt = 0
         while true {
             var object = try await get(type, namespace: namespace, name: name)

@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import KubeJSON
+import KubeCore
 import NIOCore
 import NIOHTTP1
 
@@ -16,8 +16,9 @@ extension KubernetesClient {
                 // The server ends the watch after timeoutSeconds; allow slack before giving up
                 // on our side. Without a timeout the server picks one (30-60 min).
                 let timeout = options.timeoutSeconds.map { TimeAmount.seconds(Int64($0) + 30) }
-                let response = try await self.send(.GET, path: path, query: options.queryItems, body: nil, contentType: nil,
-                                                   deadline: { timeout.map { .now() + $0 } ?? .distantFuture })
+                let response = try await self.send(
+                    .GET, path: path, query: options.queryItems, body: nil, contentType: nil,
+                    deadline: { timeout.map { .now() + $0 } ?? .distantFuture })
                 var splitter = LineSplitter()
                 for try await chunk in response.body {
                     for line in splitter.append(chunk) {
@@ -115,7 +116,9 @@ extension KubernetesClient {
                         continuation.yield(event)
                     }
                     if Task.isCancelled { break }
-                } catch let error as KubeError where error.kind == .transport || error.kind == .internal || error.kind == .serverTimeout || error.kind == .tooManyRequests {
+                } catch let error as KubeError
+                    where error.kind == .transport || error.kind == .internal || error.kind == .serverTimeout || error.kind == .tooManyRequests
+                {
                     failures += 1
                     if failures > 10 {
                         continuation.finish(throwing: error)

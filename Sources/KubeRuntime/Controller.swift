@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 import Logging
 import Synchronization
 

@@ -1,6 +1,6 @@
 import Foundation
 import KubeClient
-import KubeJSON
+import KubeCore
 import Logging
 
 /// Writes `core/v1` Events with client-go's correlation: an identical event (same object,
@@ -67,7 +67,8 @@ public actor EventRecorder {
         if entry.messages.count > aggregationThreshold {
             message = "(combined from similar events): \(message)"
         }
-        let identicalKey = entry.messages.count > aggregationThreshold
+        let identicalKey =
+            entry.messages.count > aggregationThreshold
             ? similarKey + "|aggregate" : "\(similarKey)|\(message)"
 
         let timestamp = Date()

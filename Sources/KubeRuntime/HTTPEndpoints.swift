@@ -218,7 +218,8 @@ public final class HealthProbes: Sendable {
             body += ok ? "[+]\(name) ok\n" : "[-]\(name) failed: reason withheld\n"
         }
         if !excluded.isEmpty {
-            body += "warn: some health checks cannot be excluded: no matches for "
+            body +=
+                "warn: some health checks cannot be excluded: no matches for "
                 + excluded.sorted().map { "\"\($0)\"" }.joined(separator: ",") + "\n"
         }
         body += failed ? "healthz check failed\n" : "healthz check passed\n"

@@ -1,5 +1,5 @@
 import KubeClient
-import KubeJSON
+import KubeCore
 import Logging
 import Synchronization
 
@@ -215,6 +215,6 @@ public final class Informer: Sendable {
             s.syncWaiters = []
             return w
         }
-        waiters.forEach { $0.resume() }
+        for element in waiters { element.resume() }
     }
 }

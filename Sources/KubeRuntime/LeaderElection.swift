@@ -1,14 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import KubeClient
-import KubeJSON
+import KubeCore
 import Logging
 import Prometheus
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Leader-election settings (controller-runtime defaults: 15 s / 10 s / 2 s).
 public struct LeaderElectionConfiguration: Sendable {
@@ -41,7 +42,8 @@ public struct LeaderElectionConfiguration: Sendable {
     /// `<hostname>_<random UUID>`.
     public static func defaultIdentity() -> String {
         var buf = [CChar](repeating: 0, count: 256)
-        let host = gethostname(&buf, buf.count) == 0
+        let host =
+            gethostname(&buf, buf.count) == 0
             ? String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "unknown"
         return "\(host)_\(randomUUID())"
     }

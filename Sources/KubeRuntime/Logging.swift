@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import KubeJSON
+import KubeCore
 import Logging
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Output format of the process log (`--log-format`).
 public enum LogFormat: String, Sendable, CaseIterable {
@@ -49,8 +50,14 @@ public struct LoggingOptions: Sendable, Equatable {
     /// A handler for `label` in this format and level.
     public func makeHandler(label: String, sink: LogSink) -> any LogHandler {
         switch format {
-        case .json: var h = JSONLogHandler(label: label, sink: sink); h.logLevel = level; return h
-        case .text: var h = ConsoleLogHandler(label: label, sink: sink); h.logLevel = level; return h
+        case .json:
+            var h = JSONLogHandler(label: label, sink: sink)
+            h.logLevel = level
+            return h
+        case .text:
+            var h = ConsoleLogHandler(label: label, sink: sink)
+            h.logLevel = level
+            return h
         }
     }
 }

@@ -1,5 +1,5 @@
 import KubeClient
-import KubeJSON
+import KubeCore
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -60,7 +60,7 @@ final class Signal<Value: Sendable>: Sendable {
             s.waiters = []
             return w
         }
-        waiters.forEach { $0.1.resume(returning: value) }
+        for element in waiters { element.1.resume(returning: value) }
     }
 
     var value: Value? { state.withLock { $0.value } }
@@ -257,7 +257,7 @@ public final class Manager: Service, Sendable {
             s.informerTasks = []
             return t
         }
-        allTasks.forEach { $0.cancel() }
+        for element in allTasks { element.cancel() }
         for t in allTasks { await t.value }
         for s in servers { await s.stop() }
         logger.info("Stopped manager")
@@ -307,7 +307,7 @@ public final class Manager: Service, Sendable {
 
         let reason = await stopSignal.wait() ?? .requested
         logger.info("Stopping and waiting for controllers", metadata: ["reason": "\(reason)"])
-        controllers.forEach { $0.shutdown() }
+        for element in controllers { element.shutdown() }
         let tasksToWait = controllerTasks
         let drain = min(options.drainTimeout, options.gracefulShutdownTimeout)
         // Drain period over: cancel what is still running (it gets the rest of the graceful
@@ -316,10 +316,13 @@ public final class Manager: Service, Sendable {
             try? await Task.sleep(for: drain)
             guard !Task.isCancelled else { return }
             logger.info("Cancelling in-flight reconciles", metadata: ["after": "\(drain)"])
-            tasksToWait.forEach { $0.cancel() }
+            for element in tasksToWait { element.cancel() }
         }
         let finished = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { for t in tasksToWait { await t.value }; return true }
+            group.addTask {
+                for t in tasksToWait { await t.value }
+                return true
+            }
             group.addTask { [timeout = options.gracefulShutdownTimeout] in
                 try? await Task.sleep(for: timeout)
                 return false

@@ -1,11 +1,11 @@
-import KubeJSON
+import KubeCore
 
 /// JSON merge patches (RFC 7386).
 public enum MergePatch {
     /// The merge patch that turns `old` into `new`: only changed keys, removed keys as `null`,
     /// non-object values (lists included) sent whole. Answers `nil` when nothing changed.
     public static func diff(from old: JSON, to new: JSON) -> JSON? {
-        guard case let .object(o) = old, case let .object(n) = new else {
+        guard case .object(let o) = old, case .object(let n) = new else {
             return old == new ? nil : new
         }
         var patch = JSONObject()
@@ -29,9 +29,9 @@ public enum MergePatch {
 
     /// Applies a merge patch to `target` (RFC 7386 semantics).
     public static func apply(_ patch: JSON, to target: JSON) -> JSON {
-        guard case let .object(p) = patch else { return patch }
+        guard case .object(let p) = patch else { return patch }
         var result: JSONObject
-        if case let .object(t) = target { result = t } else { result = [:] }
+        if case .object(let t) = target { result = t } else { result = [:] }
         for (key, value) in p {
             if value.isNull {
                 result[key] = nil

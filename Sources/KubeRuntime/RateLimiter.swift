@@ -97,7 +97,7 @@ public final class MaxOfRateLimiter: RateLimiter {
         limiters.map { $0.when(key) }.max() ?? .zero
     }
 
-    public func forget(_ key: String) { limiters.forEach { $0.forget(key) } }
+    public func forget(_ key: String) { for element in limiters { element.forget(key) } }
 
     public func numRequeues(_ key: String) -> Int {
         limiters.map { $0.numRequeues(key) }.max() ?? 0

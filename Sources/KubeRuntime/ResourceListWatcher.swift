@@ -1,5 +1,5 @@
 import KubeClient
-import KubeJSON
+import KubeCore
 import Logging
 
 /// `ListWatcher` over a `KubernetesClient` for one resource (optionally one namespace and a

@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 import Synchronization
 
 /// What happened to an object, as delivered to event handlers and predicates

@@ -146,7 +146,7 @@ public final class WorkQueue: Sendable {
             return result
         }
         if let (w, k) = waiter { w.continuation.resume(returning: k) }
-        drained.forEach { $0.resume() }
+        for element in drained { element.resume() }
     }
 
     /// Adds `key` after `delay`. Of several pending delayed adds of one key only the earliest counts.
@@ -205,8 +205,8 @@ public final class WorkQueue: Sendable {
             s.delayed = [:]
             return (w, t)
         }
-        tasks.forEach { $0.cancel() }
-        waiters.forEach { $0.continuation.resume(returning: nil) }
+        for element in tasks { element.cancel() }
+        for element in waiters { element.continuation.resume(returning: nil) }
     }
 
     /// Waits until no key is in flight.

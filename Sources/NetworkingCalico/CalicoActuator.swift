@@ -3,7 +3,7 @@ import CalicoManifests
 import Foundation
 import GardenerExtensions
 import KubeClient
-import KubeJSON
+import KubeCore
 import KubeRuntime
 import Logging
 

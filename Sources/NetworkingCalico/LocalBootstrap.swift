@@ -1,7 +1,7 @@
 import Foundation
 import GardenerExtensions
 import KubeClient
-import KubeJSON
+import KubeCore
 
 /// The Gardener-side setup for local mode and end-to-end tests (gardener-contract.md §10):
 /// CRDs, namespace, Cluster and Network from the `example/` files, idempotent on restart.
@@ -23,7 +23,7 @@ public enum LocalBootstrap {
         case ("v1", "ConfigMap"): return .configMaps
         case (Resource.clusters.apiVersion, "Cluster"): return .clusters
         case (Resource.networks.apiVersion, "Network"): return .networks
-        case let (apiVersion, kind): throw MessageError("unsupported object \(apiVersion) \(kind) in example file")
+        case (let apiVersion, let kind): throw MessageError("unsupported object \(apiVersion) \(kind) in example file")
         }
     }
 
@@ -151,9 +151,15 @@ public enum LocalBootstrap {
         var lines: [String] = []
         lines.append("")
         lines.append("Network \(ns)/\(name)")
-        lines.append("  lastOperation:      \(op["type"]?.stringValue ?? "") \(op["state"]?.stringValue ?? "") \(op["progress"]?.intValue ?? 0)% — \(op["description"]?.stringValue ?? "")")
-        lines.append("  observedGeneration: \(obj[path: "status", "observedGeneration"]?.intValue ?? 0) (generation \(obj[path: "metadata", "generation"]?.intValue ?? 0))")
-        lines.append("  providerStatus:     \(obj[path: "status", "providerStatus", "kind"]?.stringValue ?? "-") (\(obj[path: "status", "providerStatus", "apiVersion"]?.stringValue ?? "-"))")
+        lines.append(
+            "  lastOperation:      \(op["type"]?.stringValue ?? "") \(op["state"]?.stringValue ?? "") \(op["progress"]?.intValue ?? 0)% — \(op["description"]?.stringValue ?? "")"
+        )
+        lines.append(
+            "  observedGeneration: \(obj[path: "status", "observedGeneration"]?.intValue ?? 0) (generation \(obj[path: "metadata", "generation"]?.intValue ?? 0))"
+        )
+        lines.append(
+            "  providerStatus:     \(obj[path: "status", "providerStatus", "kind"]?.stringValue ?? "-") (\(obj[path: "status", "providerStatus", "apiVersion"]?.stringValue ?? "-"))"
+        )
         let families = obj[path: "status", "ipFamilies"]?.arrayValue?.compactMap(\.stringValue) ?? []
         lines.append("  ipFamilies:         \(families.isEmpty ? "-" : families.joined(separator: ", "))")
         if let mr = try? await client.get(.managedResources, namespace: ns, name: CalicoNames.managedResourceName) {
@@ -181,7 +187,9 @@ public enum LocalBootstrap {
         lines.append("  kubectl -n \(ns) edit networks.extensions.gardener.cloud \(name)")
         lines.append("  kubectl -n \(ns) patch networks.extensions.gardener.cloud \(name) --type merge \\")
         lines.append("    -p '{\"spec\":{\"providerConfig\":{\"overlay\":{\"enabled\":true}}}}'")
-        lines.append("Re-create from \(exampleDir)/20-network.yaml by restarting, or start fresh: rm -rf \((kubeconfigPath as NSString).deletingLastPathComponent)")
+        lines.append(
+            "Re-create from \(exampleDir)/20-network.yaml by restarting, or start fresh: rm -rf \((kubeconfigPath as NSString).deletingLastPathComponent)"
+        )
         return lines.joined(separator: "\n")
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import EmbeddedAPIServer
 import Foundation
-import KubeJSON
+import KubeCore
 import NIOCore
 import NIOPosix
 
@@ -21,7 +21,10 @@ struct APIServerBench: AsyncParsableCommand {
     @Option(help: "Watchers connected during the writes (and watchers of the single fan-out change).")
     var watchers: Int = 100
 
-    @Option(help: "What the watchers see during the writes: 'all' (every change, on the written collection), 'none' (a label selector no object matches: filtering cost only), 'off' (no watchers during writes).")
+    @Option(
+        help:
+            "What the watchers see during the writes: 'all' (every change, on the written collection), 'none' (a label selector no object matches: filtering cost only), 'off' (no watchers during writes)."
+    )
     var watchMode: String = "all"
 
     @Option(help: "Server event-loop threads.")
@@ -30,10 +33,16 @@ struct APIServerBench: AsyncParsableCommand {
     @Option(help: "Client I/O threads shared by all client connections.")
     var clientThreads: Int = 1
 
-    @Option(help: "Where the request tasks run: 'loop' (on the client I/O threads: a response resumes its task without a thread hop) or 'global' (Swift's global pool).")
+    @Option(
+        help:
+            "Where the request tasks run: 'loop' (on the client I/O threads: a response resumes its task without a thread hop) or 'global' (Swift's global pool)."
+    )
     var clientExecutor: String = "loop"
 
-    @Option(help: "Client of the create and update phases: 'generator' (pre-encoded requests sent from event-loop callbacks, as a load generator such as wrk does: the least client CPU on the shared cores) or 'async' (LoopbackHTTPClient, one async request at a time per connection).")
+    @Option(
+        help:
+            "Client of the create and update phases: 'generator' (pre-encoded requests sent from event-loop callbacks, as a load generator such as wrk does: the least client CPU on the shared cores) or 'async' (LoopbackHTTPClient, one async request at a time per connection)."
+    )
     var writeClient: String = "generator"
 
     @Option(help: "I/O threads of their own for the watch streams (0: they share the client threads); makes their CPU visible per thread group.")
@@ -49,7 +58,9 @@ struct APIServerBench: AsyncParsableCommand {
         guard ["all", "none", "off"].contains(watchMode) else { throw ValidationError("--watch-mode must be all, none or off") }
         guard ["loop", "global"].contains(clientExecutor) else { throw ValidationError("--client-executor must be loop or global") }
         guard ["generator", "async"].contains(writeClient) else { throw ValidationError("--write-client must be generator or async") }
-        guard count > 0, concurrency > 0, watchers >= 0, watchClientThreads >= 0 else { throw ValidationError("--count and --concurrency must be positive") }
+        guard count > 0, concurrency > 0, watchers >= 0, watchClientThreads >= 0 else {
+            throw ValidationError("--count and --concurrency must be positive")
+        }
         guard watchBatchMs >= 0, watchBatchMaxMs >= watchBatchMs, watchBatchMaxMs <= 1_000 else {
             throw ValidationError("need 0 ≤ --watch-batch-ms ≤ --watch-batch-max-ms ≤ 1000")
         }
@@ -58,8 +69,10 @@ struct APIServerBench: AsyncParsableCommand {
     /// One line per phase: operations, rate, median and p99 latency.
     static func printPhase(_ name: String, latencies: [Double], elapsed: Double) {
         let stats = Stats(latencies)
-        print(String(format: "%-7@ %6d ops in %6.2fs = %8.0f ops/s   median %@   p99 %@", name as NSString, latencies.count, elapsed,
-                     Double(latencies.count) / elapsed, Stats.format(stats.median) as NSString, Stats.format(stats.p99) as NSString))
+        print(
+            String(
+                format: "%-7@ %6d ops in %6.2fs = %8.0f ops/s   median %@   p99 %@", name as NSString, latencies.count, elapsed,
+                Double(latencies.count) / elapsed, Stats.format(stats.median) as NSString, Stats.format(stats.p99) as NSString))
     }
 
     func run() async throws {
@@ -70,7 +83,9 @@ struct APIServerBench: AsyncParsableCommand {
         let loops = LoopbackEventLoops(threads: clientThreads)
         let clients = try (0..<concurrency).map { _ in try LoopbackHTTPClient(server: server, eventLoops: loops) }
         let base = "/api/v1/namespaces/default/configmaps"
-        print("embedded API server benchmark: \(count) objects, \(clients.count) connections, \(watchers) watchers (during writes: \(watchMode)), server threads \(serverThreads), client threads \(clientThreads) (writes from \(writeClient == "generator" ? "the load generator" : "async requests"); other request tasks on \(clientExecutor == "loop" ? "a client I/O thread" : "the global pool")), watch batches \(watchBatchMs)-\(watchBatchMaxMs) ms apart")
+        print(
+            "embedded API server benchmark: \(count) objects, \(clients.count) connections, \(watchers) watchers (during writes: \(watchMode)), server threads \(serverThreads), client threads \(clientThreads) (writes from \(writeClient == "generator" ? "the load generator" : "async requests"); other request tasks on \(clientExecutor == "loop" ? "a client I/O thread" : "the global pool")), watch batches \(watchBatchMs)-\(watchBatchMaxMs) ms apart"
+        )
 
         // Watchers connected during the write phases; each counts the event lines it receives.
         let watchLoops = watchClientThreads > 0 ? LoopbackEventLoops(threads: watchClientThreads) : loops
@@ -115,7 +130,9 @@ struct APIServerBench: AsyncParsableCommand {
 
         // The write phases' requests, pre-encoded for the load generator.
         let headers = [("Host", "127.0.0.1:\(server.port)"), ("Authorization", "Bearer \(server.token)"), ("Accept", "application/json")]
-        @Sendable func createBody(_ i: Int) -> JSON { ["metadata": ["name": .string("cm-\(i)"), "labels": ["bench": "yes"]], "data": ["i": .string(String(i))]] }
+        @Sendable func createBody(_ i: Int) -> JSON {
+            ["metadata": ["name": .string("cm-\(i)"), "labels": ["bench": "yes"]], "data": ["i": .string(String(i))]]
+        }
         @Sendable func updateBody(_ i: Int) -> JSON { ["data": ["i": .string("updated-\(i)")]] }
         let generatorLoops = MultiThreadedEventLoopGroup(numberOfThreads: clientThreads)
         func generatorPhase(_ name: String, _ requests: [ByteBuffer]) async throws {
@@ -127,15 +144,18 @@ struct APIServerBench: AsyncParsableCommand {
             guard result.failed == 0 else { throw ValidationError("\(name): \(result.failed) requests failed") }
             Self.printPhase(name, latencies: result.latencies, elapsed: result.elapsed)
         }
-        var creates: [ByteBuffer] = [], updates: [ByteBuffer] = []
+        var creates: [ByteBuffer] = []
+        var updates: [ByteBuffer] = []
         if writeClient == "generator" {
             guard count % concurrency == 0 else { throw ValidationError("--count must be a multiple of --concurrency with --write-client generator") }
             creates = (0..<count).map { i in
-                HTTPLoadGenerator.encode(method: "POST", path: base, headers: headers + [("Content-Type", "application/json")], body: createBody(i).serialized())
+                HTTPLoadGenerator.encode(
+                    method: "POST", path: base, headers: headers + [("Content-Type", "application/json")], body: createBody(i).serialized())
             }
             updates = (0..<count).map { i in
-                HTTPLoadGenerator.encode(method: "PATCH", path: "\(base)/cm-\(i)", headers: headers + [("Content-Type", "application/merge-patch+json")],
-                                         body: updateBody(i).serialized())
+                HTTPLoadGenerator.encode(
+                    method: "PATCH", path: "\(base)/cm-\(i)", headers: headers + [("Content-Type", "application/merge-patch+json")],
+                    body: updateBody(i).serialized())
             }
         }
 
@@ -151,8 +171,10 @@ struct APIServerBench: AsyncParsableCommand {
             }
         }
         let writesEnd = now()
-        print(String(format: "writes  %6d in %6.2fs = %8.0f writes/s (create + update, %d watchers connected)",
-                     2 * count, writesEnd - writesStart, Double(2 * count) / (writesEnd - writesStart), liveWatchers))
+        print(
+            String(
+                format: "writes  %6d in %6.2fs = %8.0f writes/s (create + update, %d watchers connected)",
+                2 * count, writesEnd - writesStart, Double(2 * count) / (writesEnd - writesStart), liveWatchers))
         // CPU is the scarce resource on a shared machine: report it per write, split by thread group.
         let cpuWrites = ThreadCPU.snapshot().since(cpuStart)
         let deliveredDuringWrites = delivered.lines
@@ -166,13 +188,18 @@ struct APIServerBench: AsyncParsableCommand {
             let deadline = now() + 120
             while delivered.lines < expected && now() < deadline { try await Task.sleep(for: .milliseconds(20)) }
             let done = now()
-            print(String(format: "watch   %d of %d events delivered to %d watchers; all in %.2fs after the first write (%.2fs after the last) = %.0f events/s",
-                         delivered.lines, expected, liveWatchers, done - writesStart, max(0, done - writesEnd),
-                         Double(delivered.lines) / (done - writesStart)))
+            print(
+                String(
+                    format:
+                        "watch   %d of %d events delivered to %d watchers; all in %.2fs after the first write (%.2fs after the last) = %.0f events/s",
+                    delivered.lines, expected, liveWatchers, done - writesStart, max(0, done - writesEnd),
+                    Double(delivered.lines) / (done - writesStart)))
             let cpu = cpuWrites.seconds.values.reduce(0, +)
-            print(String(format: "cpu     %.2f µs per event delivered during the writes (%d events; write handling included); %.0f bytes per event line",
-                         cpu / Double(max(1, deliveredDuringWrites)) * 1e6, deliveredDuringWrites,
-                         Double(delivered.bytes) / Double(max(1, delivered.lines))))
+            print(
+                String(
+                    format: "cpu     %.2f µs per event delivered during the writes (%d events; write handling included); %.0f bytes per event line",
+                    cpu / Double(max(1, deliveredDuringWrites)) * 1e6, deliveredDuringWrites,
+                    Double(delivered.bytes) / Double(max(1, delivered.lines))))
         } else if liveWatchers > 0 {
             print("watch   \(delivered.lines) events delivered to \(liveWatchers) non-matching watchers (expected 0)")
         }
@@ -194,11 +221,17 @@ struct APIServerBench: AsyncParsableCommand {
                 }
             }
             var n = 0
-            if watchers > 0 { for await _ in started { n += 1; if n == watchers { break } } }
+            if watchers > 0 {
+                for await _ in started {
+                    n += 1
+                    if n == watchers { break }
+                }
+            }
             // Give the watch requests time to register (the stream yields before the request is sent).
             try await Task.sleep(for: .milliseconds(500))
             let t0 = now()
-            let r = try await clients[0].request("PATCH", "\(base)/cm-0", json: ["data": ["i": "watched"]], contentType: "application/merge-patch+json")
+            let r = try await clients[0].request(
+                "PATCH", "\(base)/cm-0", json: ["data": ["i": "watched"]], contentType: "application/merge-patch+json")
             guard r.status == 200 else { throw ValidationError("watched change failed: \(r.status)") }
             var delays: [Double] = []
             for try await t in group { delays.append(t - t0) }
@@ -206,7 +239,9 @@ struct APIServerBench: AsyncParsableCommand {
         }
         if watchers > 0 {
             let fs = Stats(fanout)
-            print("fan-out \(fanout.count) watchers got one change: median \(Stats.format(fs.median))  p99 \(Stats.format(fs.p99))  max \(Stats.format(fs.samples.last ?? .nan))  (setup \(String(format: "%.2fs", now() - ready)))")
+            print(
+                "fan-out \(fanout.count) watchers got one change: median \(Stats.format(fs.median))  p99 \(Stats.format(fs.p99))  max \(Stats.format(fs.samples.last ?? .nan))  (setup \(String(format: "%.2fs", now() - ready)))"
+            )
         }
         print(String(format: "peak RSS %.1f MiB (server and clients in one process)", Double(peakRSSBytes()) / 1_048_576))
         try? await generatorLoops.shutdownGracefully()
@@ -229,7 +264,8 @@ private struct ThreadCPU {
         guard let tids = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return out }
         for tid in tids {
             guard let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
-                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
+                let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
+            else { continue }
             let name = String(stat[stat.index(after: open)..<close])
             // Fields after the name: state is field 3; utime and stime are fields 14 and 15.
             let fields = stat[stat.index(after: close)...].split(separator: " ")
@@ -250,8 +286,8 @@ private struct ThreadCPU {
     static func describe(_ d: ThreadCPU, wall: Double, writes: Int) -> String {
         let total = d.seconds.values.reduce(0, +)
         let parts = d.seconds.sorted { $0.key < $1.key }.map { String(format: "%@ %.2fs", $0.key as NSString, $0.value) }.joined(separator: ", ")
-        return String(format: "cpu     %.2fs during the writes (%.2f cores; %@) = %.1f µs per write", total, total / wall, parts as NSString,
-                      total / Double(writes) * 1e6)
+        return String(
+            format: "cpu     %.2fs during the writes (%.2f cores; %@) = %.1f µs per write", total, total / wall, parts as NSString,
+            total / Double(writes) * 1e6)
     }
 }
-

@@ -2,7 +2,7 @@ import ArgumentParser
 import EmbeddedAPIServer
 import Foundation
 import KubeClient
-import KubeJSON
+import KubeCore
 import NetworkingCalico
 import Synchronization
 
@@ -28,7 +28,10 @@ struct ControllerBench: AsyncParsableCommand {
     @Option(help: "--max-concurrent-reconciles of the controller.")
     var workers: Int = 5
 
-    @Option(help: "Client QPS of the controller (component config clientConnection.qps; the example's 100 would make the client's rate limit the whole measurement).")
+    @Option(
+        help:
+            "Client QPS of the controller (component config clientConnection.qps; the example's 100 would make the client's rate limit the whole measurement)."
+    )
     var qps: Int = 5000
 
     @Option(help: "Client burst of the controller.")
@@ -40,7 +43,10 @@ struct ControllerBench: AsyncParsableCommand {
     @Option(help: "Print RSS and CPU of the controller every N seconds of the steady phase (0 = never).")
     var sampleEvery: Int = 0
 
-    @Option(help: "Controller executable (default: next to calico-bench), e.g. the static build .build-static/release/gardener-extension-networking-calico (make static-controller).")
+    @Option(
+        help:
+            "Controller executable (default: next to calico-bench), e.g. the static build .build-static/release/gardener-extension-networking-calico (make static-controller)."
+    )
     var controller: String?
 
     @Flag(help: "Print where the idle RSS is: /proc/<pid>/smaps by kind (binary code, data, libraries, heap, stacks) and the largest mappings.")
@@ -70,16 +76,16 @@ struct ControllerBench: AsyncParsableCommand {
 
         let componentConfigPath = dir.appendingPathComponent("componentconfig.yaml").path
         try """
-            apiVersion: calico.networking.extensions.config.gardener.cloud/v1alpha1
-            kind: ControllerConfiguration
-            clientConnection:
-              acceptContentTypes: application/json
-              contentType: application/json
-              qps: \(qps)
-              burst: \(burst)
-            featureGates: {}
+        apiVersion: calico.networking.extensions.config.gardener.cloud/v1alpha1
+        kind: ControllerConfiguration
+        clientConnection:
+          acceptContentTypes: application/json
+          contentType: application/json
+          qps: \(qps)
+          burst: \(burst)
+        featureGates: {}
 
-            """.write(toFile: componentConfigPath, atomically: true, encoding: .utf8)
+        """.write(toFile: componentConfigPath, atomically: true, encoding: .utf8)
         let metricsPort = try Self.freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -102,8 +108,10 @@ struct ControllerBench: AsyncParsableCommand {
         let idleRSS = Self.rss(pid: pid)
 
         print("controller benchmark: \(networks) Networks, \(workers) workers, controller pid \(pid)")
-        print(String(format: "idle RSS            %.1f MiB (anonymous %.1f MiB)", Double(idleRSS.current) / 1_048_576,
-                     Double(idleRSS.anonymous) / 1_048_576))
+        print(
+            String(
+                format: "idle RSS            %.1f MiB (anonymous %.1f MiB)", Double(idleRSS.current) / 1_048_576,
+                Double(idleRSS.anonymous) / 1_048_576))
         if smaps, let memory = ProcessMemory(pid: pid) { print(memory.report(pid: pid)) }
 
         // Watch first, so no transition is missed.
@@ -155,15 +163,20 @@ struct ControllerBench: AsyncParsableCommand {
         let requests = server.requestLog
         let creates = 3 * total
         let controllerRequests = requests.count - creates
-        print(String(format: "requests            %d by the controller (%.1f per Network; %d watch/list)", controllerRequests,
-                     Double(controllerRequests) / Double(total), requests.filter { $0.verb == "watch" || $0.verb == "list" }.count))
+        print(
+            String(
+                format: "requests            %d by the controller (%.1f per Network; %d watch/list)", controllerRequests,
+                Double(controllerRequests) / Double(total), requests.filter { $0.verb == "watch" || $0.verb == "list" }.count))
         var byKind: [String: Int] = [:]
         for r in requests {
             let parts = r.path.split(separator: "/")
             // verb + resource (+ subresource): the element after the namespace name, or the last collection.
             var resource = parts.last.map(String.init) ?? ""
-            if let i = parts.firstIndex(of: "namespaces"), i + 2 < parts.count { resource = String(parts[i + 2]) }
-            else if parts.count >= 2, ["api", "apis"].contains(parts[0]) { resource = String(parts[parts.count >= 4 && parts[0] == "apis" ? 3 : 2]) }
+            if let i = parts.firstIndex(of: "namespaces"), i + 2 < parts.count {
+                resource = String(parts[i + 2])
+            } else if parts.count >= 2, ["api", "apis"].contains(parts[0]) {
+                resource = String(parts[parts.count >= 4 && parts[0] == "apis" ? 3 : 2])
+            }
             if r.path.hasSuffix("/status") { resource += "/status" }
             byKind["\(r.verb) \(resource)", default: 0] += 1
         }
@@ -172,9 +185,13 @@ struct ControllerBench: AsyncParsableCommand {
         let histogram = try await Self.reconcileHistogram(metricsURL)
         print(String(format: "created             %d Namespaces+Clusters+Networks in %.2fs", total, created))
         print(String(format: "all Succeeded after %.2fs (from the first create)   controller CPU %.2fs", allSucceeded, cpuBurst))
-        print("reconcile time      count \(histogram.count)  median ≤ \(histogram.percentileBound(0.5))  p99 ≤ \(histogram.percentileBound(0.99))  (bucket upper bounds)")
-        print(String(format: "loaded RSS          %.1f MiB (peak %.1f MiB, anonymous %.1f MiB)", Double(loadedRSS.current) / 1_048_576,
-                     Double(loadedRSS.peak) / 1_048_576, Double(loadedRSS.anonymous) / 1_048_576))
+        print(
+            "reconcile time      count \(histogram.count)  median ≤ \(histogram.percentileBound(0.5))  p99 ≤ \(histogram.percentileBound(0.99))  (bucket upper bounds)"
+        )
+        print(
+            String(
+                format: "loaded RSS          %.1f MiB (peak %.1f MiB, anonymous %.1f MiB)", Double(loadedRSS.current) / 1_048_576,
+                Double(loadedRSS.peak) / 1_048_576, Double(loadedRSS.anonymous) / 1_048_576))
 
         // Steady phase: one Network changed per second (providerConfig + gardenlet's annotation).
         guard steadySeconds > 0 else { return }
@@ -201,8 +218,10 @@ struct ControllerBench: AsyncParsableCommand {
                 let cpu = Self.cpuSeconds(pid: pid)
                 let t = now()
                 samples.append((second, rss))
-                print(String(format: "  t=%5ds  RSS %6.1f MiB  CPU %5.2f%%  Succeeded %d/%d", second, Double(rss) / 1_048_576,
-                             (cpu - sampleCPU) / max(t - sampleTime, 0.001) * 100, succeeded.withLock { $0.count }, total))
+                print(
+                    String(
+                        format: "  t=%5ds  RSS %6.1f MiB  CPU %5.2f%%  Succeeded %d/%d", second, Double(rss) / 1_048_576,
+                        (cpu - sampleCPU) / max(t - sampleTime, 0.001) * 100, succeeded.withLock { $0.count }, total))
                 sampleCPU = cpu
                 sampleTime = t
             }
@@ -219,7 +238,7 @@ struct ControllerBench: AsyncParsableCommand {
                             "spec": ["providerConfig": ["vethMTU": .string(mtu)]],
                         ], type: .merge)
                     break
-                } catch where attempt < 20 {
+                } catch  where attempt < 20 {
                     try await Task.sleep(for: .milliseconds(100))
                 }
             }
@@ -235,18 +254,25 @@ struct ControllerBench: AsyncParsableCommand {
             guard let ns = Self.namespace(inPath: w.path), ns.hasPrefix("shoot--bench--") else { return false }
             return !changed.contains(ns)
         }
-        print(String(format: "steady state        %ds, %d Networks changed: controller CPU %.2f%% of a core, %d writes, %d to unchanged Networks",
-                     steadySeconds, changed.count, steadyCPU / steadyWall * 100, writes.count, foreign.count))
+        print(
+            String(
+                format: "steady state        %ds, %d Networks changed: controller CPU %.2f%% of a core, %d writes, %d to unchanged Networks",
+                steadySeconds, changed.count, steadyCPU / steadyWall * 100, writes.count, foreign.count))
         // One reconcile at a time on an otherwise idle controller: the work of one Network
         // without the burst's queueing for CPU and API server.
         let steadyHistogram = try await Self.reconcileHistogram(metricsURL).minus(steadyHistogram0)
-        print("steady reconciles   count \(steadyHistogram.count)  median ≤ \(steadyHistogram.percentileBound(0.5))  p99 ≤ \(steadyHistogram.percentileBound(0.99))  (bucket upper bounds)")
+        print(
+            "steady reconciles   count \(steadyHistogram.count)  median ≤ \(steadyHistogram.percentileBound(0.5))  p99 ≤ \(steadyHistogram.percentileBound(0.99))  (bucket upper bounds)"
+        )
         let steadyRSS = Self.rss(pid: pid)
-        print(String(format: "RSS after steady    %.1f MiB (peak %.1f MiB)", Double(steadyRSS.current) / 1_048_576, Double(steadyRSS.peak) / 1_048_576))
+        print(
+            String(format: "RSS after steady    %.1f MiB (peak %.1f MiB)", Double(steadyRSS.current) / 1_048_576, Double(steadyRSS.peak) / 1_048_576))
         if faults {
             let counters = server.faultCounters
             server.clearFaults()
-            print("faults injected     \(counters.totalErrors) errors (\(counters.errors.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))), \(counters.truncatedWatches) watches cut, \(counters.compactions) compactions")
+            print(
+                "faults injected     \(counters.totalErrors) errors (\(counters.errors.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))), \(counters.truncatedWatches) watches cut, \(counters.compactions) compactions"
+            )
             // No Network may be stuck: every changed one must end Succeeded for its last change.
             let settle = now() + 180
             var pending = changed
@@ -264,9 +290,12 @@ struct ControllerBench: AsyncParsableCommand {
         }
         if samples.count >= 3 {
             // Growth from the sample after warm-up to the last one.
-            let first = samples[1].rss, last = samples[samples.count - 1].rss
-            print(String(format: "RSS growth          %+.1f%% (t=%ds %.1f MiB → t=%ds %.1f MiB)", Double(last - first) / Double(first) * 100,
-                         samples[1].second, Double(first) / 1_048_576, samples[samples.count - 1].second, Double(last) / 1_048_576))
+            let first = samples[1].rss
+            let last = samples[samples.count - 1].rss
+            print(
+                String(
+                    format: "RSS growth          %+.1f%% (t=%ds %.1f MiB → t=%ds %.1f MiB)", Double(last - first) / Double(first) * 100,
+                    samples[1].second, Double(first) / 1_048_576, samples[samples.count - 1].second, Double(last) / 1_048_576))
         }
 
         process.interrupt()

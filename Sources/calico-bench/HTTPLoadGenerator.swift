@@ -51,9 +51,11 @@ enum HTTPLoadGenerator {
     /// connections together send `rate` requests per second on a fixed schedule, and a latency is
     /// measured from the *scheduled* send time, so a server falling behind shows up in the
     /// percentiles (no coordinated omission).
-    static func run(group: MultiThreadedEventLoopGroup, port: Int, caPEM: String, serverHostname: String? = "localhost",
-                    requests: [ByteBuffer], order: Order = .cycle, warmupRequests: [ByteBuffer]? = nil,
-                    connections: Int, requestsPerConnection: Int, warmup: Int = 20, rate: Double = 0) async throws -> Result {
+    static func run(
+        group: MultiThreadedEventLoopGroup, port: Int, caPEM: String, serverHostname: String? = "localhost",
+        requests: [ByteBuffer], order: Order = .cycle, warmupRequests: [ByteBuffer]? = nil,
+        connections: Int, requestsPerConnection: Int, warmup: Int = 20, rate: Double = 0
+    ) async throws -> Result {
         guard !requests.isEmpty, connections > 0 else { throw LoadError(description: "nothing to send") }
         if order == .each && connections * requestsPerConnection > requests.count {
             throw LoadError(description: "\(connections) × \(requestsPerConnection) requests wanted, \(requests.count) given")
@@ -69,9 +71,10 @@ enum HTTPLoadGenerator {
             let loop = group.next()
             let ready = loop.makePromise(of: Void.self)
             let done = loop.makePromise(of: [Double].self)
-            let handler = LoadHandler(requests: requests, offset: i, step: order == .each ? connections : 1, warmupRequests: warmupList,
-                                      warmup: warmup, measured: requestsPerConnection, ready: ready, done: done,
-                                      interval: interval, stagger: interval / UInt64(connections) * UInt64(i))
+            let handler = LoadHandler(
+                requests: requests, offset: i, step: order == .each ? connections : 1, warmupRequests: warmupList,
+                warmup: warmup, measured: requestsPerConnection, ready: ready, done: done,
+                interval: interval, stagger: interval / UInt64(connections) * UInt64(i))
             let channel = try await ClientBootstrap(group: loop)
                 .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(.seconds(10))
@@ -131,12 +134,21 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
     var nextDue: UInt64 = 0
     private(set) var failedCount = 0
 
-    init(requests: [ByteBuffer], offset: Int, step: Int, warmupRequests: [ByteBuffer], warmup: Int, measured: Int,
-         ready: EventLoopPromise<Void>, done: EventLoopPromise<[Double]>, interval: UInt64 = 0, stagger: UInt64 = 0) {
-        self.requests = requests; self.next = offset; self.step = step; self.warmup = warmup; self.measured = measured
-        self.warmupRequests = warmupRequests; self.nextWarmup = offset
-        self.interval = interval; self.stagger = stagger
-        self.ready = ready; self.done = done
+    init(
+        requests: [ByteBuffer], offset: Int, step: Int, warmupRequests: [ByteBuffer], warmup: Int, measured: Int,
+        ready: EventLoopPromise<Void>, done: EventLoopPromise<[Double]>, interval: UInt64 = 0, stagger: UInt64 = 0
+    ) {
+        self.requests = requests
+        self.next = offset
+        self.step = step
+        self.warmup = warmup
+        self.measured = measured
+        self.warmupRequests = warmupRequests
+        self.nextWarmup = offset
+        self.interval = interval
+        self.stagger = stagger
+        self.ready = ready
+        self.done = done
         latencies.reserveCapacity(measured)
     }
 
@@ -209,8 +221,14 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func fail(_ error: any Error) {
-        if !readyDone { readyDone = true; ready.fail(error) }
-        if !finished { finished = true; done.fail(error) }
+        if !readyDone {
+            readyDone = true
+            ready.fail(error)
+        }
+        if !finished {
+            finished = true
+            done.fail(error)
+        }
     }
 
     func finish() {
@@ -227,7 +245,10 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
         var i = view.startIndex
         let end = view.endIndex
         while i + 3 < end {
-            if view[i] == 13 && view[i + 1] == 10 && view[i + 2] == 13 && view[i + 3] == 10 { headerEnd = i + 4; break }
+            if view[i] == 13 && view[i + 1] == 10 && view[i + 2] == 13 && view[i + 3] == 10 {
+                headerEnd = i + 4
+                break
+            }
             i += 1
         }
         guard headerEnd >= 0 else { return nil }
@@ -244,7 +265,10 @@ final class LoadHandler: ChannelInboundHandler, @unchecked Sendable {
             if k == key.count {
                 var p = j + k
                 while p < headerEnd && view[p] == 32 { p += 1 }
-                while p < headerEnd, view[p] >= 48, view[p] <= 57 { length = length * 10 + Int(view[p] - 48); p += 1 }
+                while p < headerEnd, view[p] >= 48, view[p] <= 57 {
+                    length = length * 10 + Int(view[p] - 48)
+                    p += 1
+                }
                 found = true
             }
             j += 1

@@ -63,8 +63,9 @@ struct ProcessMemory {
         }
         var lines = [String(format: "  smaps Rss total %.1f MiB", Double(totalRSSKiB) / 1024)]
         for (k, v) in byKind.sorted(by: { $0.value.rss > $1.value.rss }) where v.rss > 0 {
-            lines.append(String(format: "    %7.2f MiB  ", Double(v.rss) / 1024) + k
-                + String(format: " (%d mappings, %.2f MiB anonymous)", v.count, Double(v.anon) / 1024))
+            lines.append(
+                String(format: "    %7.2f MiB  ", Double(v.rss) / 1024) + k
+                    + String(format: " (%d mappings, %.2f MiB anonymous)", v.count, Double(v.anon) / 1024))
         }
         lines.append("  largest mappings:")
         for m in mappings.sorted(by: { $0.rssKiB > $1.rssKiB }).prefix(top) where m.rssKiB > 0 {

@@ -2,7 +2,7 @@ import ArgumentParser
 import CalicoAPI
 import CalicoManifests
 import Foundation
-import KubeJSON
+import KubeCore
 
 /// `render` benchmark: pre-processing + values + objects + YAML serialization of one full shoot
 /// manifest set (target ≤ 0.25 ms median for the default case, release build). Inputs are the
@@ -60,7 +60,9 @@ struct RenderBench: AsyncParsableCommand {
             print("render \(name) (\(size) bytes YAML): median \(Stats.format(stats.median)), p99 \(Stats.format(stats.p99)), n=\(iterations)")
             // Leak check: every render's allocations are freed again, so the resident set does
             // not grow between warm-up, half-way and the end of the measured loop.
-            print("  RSS after warm-up \(rssAfterWarmup / 1024) KiB, half-way \(rssHalfway / 1024) KiB, end \(rssEnd / 1024) KiB (growth \((rssEnd - rssAfterWarmup) / 1024) KiB over \(iterations) renders)")
+            print(
+                "  RSS after warm-up \(rssAfterWarmup / 1024) KiB, half-way \(rssHalfway / 1024) KiB, end \(rssEnd / 1024) KiB (growth \((rssEnd - rssAfterWarmup) / 1024) KiB over \(iterations) renders)"
+            )
         }
     }
 }

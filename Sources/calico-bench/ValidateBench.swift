@@ -1,7 +1,7 @@
 import ArgumentParser
 import CalicoAPI
 import Foundation
-import KubeJSON
+import KubeCore
 
 /// `validate` benchmark: decode + default + validate one providerConfig (target ≤ 20 µs median).
 struct ValidateBench: AsyncParsableCommand {
@@ -53,84 +53,101 @@ struct ValidateBench: AsyncParsableCommand {
         let d = Stats(decodeOnly)
         print("validate (decode+default+validate of parsed JSON): median \(Stats.format(d.median)), p99 \(Stats.format(d.p99)), n=\(iterations)")
         let stats = Stats(samples)
-        print("validate (parse+decode+default+validate, \(bytes.count) bytes): median \(Stats.format(stats.median)), p99 \(Stats.format(stats.p99)), n=\(iterations)")
+        print(
+            "validate (parse+decode+default+validate, \(bytes.count) bytes): median \(Stats.format(stats.median)), p99 \(Stats.format(stats.p99)), n=\(iterations)"
+        )
         #if canImport(AdmissionCalico)
-        // The webhook's per-request work without the network: parse the AdmissionReview, decode
-        // the Shoot, validate, build and serialize the answer.
-        let reviewBytes = Self.review(providerConfig: Self.providerConfig).serialized()
-        var handleSamples: [Double] = []
-        handleSamples.reserveCapacity(iterations)
-        for i in 0..<(warmup + iterations) {
-            let t0 = now()
-            let result = AdmissionReviewHandler.handle(body: reviewBytes)
-            let out = result.body.serialized()
-            let t1 = now()
-            errorCount &+= result.outcome == .allowed && !out.isEmpty ? 0 : 1
-            if i >= warmup { handleSamples.append(t1 - t0) }
-        }
-        precondition(errorCount == 0, "the benchmark review must be allowed")
-        let h = Stats(handleSamples)
-        print("admission review (parse \(reviewBytes.count) bytes + decode Shoot + validate + serialize answer): median \(Stats.format(h.median)), p99 \(Stats.format(h.p99)), n=\(iterations)")
-        if webhook {
-            try await Self.webhookLoad(clients: clients, requestsPerClient: requestsPerClient, clientThreads: clientThreads,
-                                       serverThreads: serverThreads, rate: rate)
-        }
+            // The webhook's per-request work without the network: parse the AdmissionReview, decode
+            // the Shoot, validate, build and serialize the answer.
+            let reviewBytes = Self.review(providerConfig: Self.providerConfig).serialized()
+            var handleSamples: [Double] = []
+            handleSamples.reserveCapacity(iterations)
+            for i in 0..<(warmup + iterations) {
+                let t0 = now()
+                let result = AdmissionReviewHandler.handle(body: reviewBytes)
+                let out = result.body.serialized()
+                let t1 = now()
+                errorCount &+= result.outcome == .allowed && !out.isEmpty ? 0 : 1
+                if i >= warmup { handleSamples.append(t1 - t0) }
+            }
+            precondition(errorCount == 0, "the benchmark review must be allowed")
+            let h = Stats(handleSamples)
+            print(
+                "admission review (parse \(reviewBytes.count) bytes + decode Shoot + validate + serialize answer): median \(Stats.format(h.median)), p99 \(Stats.format(h.p99)), n=\(iterations)"
+            )
+            if webhook {
+                try await Self.webhookLoad(
+                    clients: clients, requestsPerClient: requestsPerClient, clientThreads: clientThreads,
+                    serverThreads: serverThreads, rate: rate)
+            }
         #endif
     }
 }
 
 #if canImport(AdmissionCalico)
-import AdmissionCalico
-import NIOPosix
+    import AdmissionCalico
+    import NIOPosix
 
-/// `validate --webhook`: load test of the admission webhook over HTTPS (keep-alive clients).
-extension ValidateBench {
-    static func webhookLoad(clients: Int, requestsPerClient: Int, clientThreads: Int, serverThreads: Int, rate: Double) async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("calico-bench-webhook-\(UUID().uuidString)").path
-        let certs = try CertificateGenerator.generate(names: ["localhost", "127.0.0.1"])
-        try CertificateDirectory.write(certs, to: dir)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let group: MultiThreadedEventLoopGroup = serverThreads > 0 ? MultiThreadedEventLoopGroup(numberOfThreads: serverThreads) : .singleton
-        let server = try await WebhookServer.start(WebhookServerConfiguration(host: "127.0.0.1", port: 0, certDirectory: dir), group: group)
-        let allowed = Self.review(providerConfig: providerConfig).serialized()
-        let denied = Self.review(providerConfig: ["backend": "x", "ipv4": ["pool": "y"]]).serialized()
-        // 10 % denied: one denied body in every ten.
-        let bodies = Array(repeating: allowed, count: 9) + [denied]
-        let requests = bodies.map { body in
-            HTTPLoadGenerator.encode(
-                method: "POST", path: AdmissionReviewHandler.path,
-                headers: [("Host", "localhost:\(server.port)"), ("Content-Type", "application/json"), ("Accept", "application/json")],
-                body: body)
-        }
-        let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: max(1, clientThreads))
-        let result: HTTPLoadGenerator.Result
-        do {
-            result = try await HTTPLoadGenerator.run(group: clientGroup, port: server.port, caPEM: certs.caCertificatePEM, requests: requests,
-                                                     connections: clients, requestsPerConnection: requestsPerClient, rate: rate)
-        } catch {
+    /// `validate --webhook`: load test of the admission webhook over HTTPS (keep-alive clients).
+    extension ValidateBench {
+        static func webhookLoad(clients: Int, requestsPerClient: Int, clientThreads: Int, serverThreads: Int, rate: Double) async throws {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("calico-bench-webhook-\(UUID().uuidString)").path
+            let certs = try CertificateGenerator.generate(names: ["localhost", "127.0.0.1"])
+            try CertificateDirectory.write(certs, to: dir)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let group: MultiThreadedEventLoopGroup = serverThreads > 0 ? MultiThreadedEventLoopGroup(numberOfThreads: serverThreads) : .singleton
+            let server = try await WebhookServer.start(WebhookServerConfiguration(host: "127.0.0.1", port: 0, certDirectory: dir), group: group)
+            let allowed = Self.review(providerConfig: providerConfig).serialized()
+            let denied = Self.review(providerConfig: ["backend": "x", "ipv4": ["pool": "y"]]).serialized()
+            // 10 % denied: one denied body in every ten.
+            let bodies = Array(repeating: allowed, count: 9) + [denied]
+            let requests = bodies.map { body in
+                HTTPLoadGenerator.encode(
+                    method: "POST", path: AdmissionReviewHandler.path,
+                    headers: [("Host", "localhost:\(server.port)"), ("Content-Type", "application/json"), ("Accept", "application/json")],
+                    body: body)
+            }
+            let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: max(1, clientThreads))
+            let result: HTTPLoadGenerator.Result
+            do {
+                result = try await HTTPLoadGenerator.run(
+                    group: clientGroup, port: server.port, caPEM: certs.caCertificatePEM, requests: requests,
+                    connections: clients, requestsPerConnection: requestsPerClient, rate: rate)
+            } catch {
+                try? await clientGroup.shutdownGracefully()
+                await server.stop()
+                throw error
+            }
             try? await clientGroup.shutdownGracefully()
             await server.stop()
-            throw error
+            if serverThreads > 0 { try? await group.shutdownGracefully() }
+            guard result.failed == 0 else { throw ValidationError("\(result.failed) responses were not 2xx") }
+            let denials = server.metrics.count(outcome: .denied)
+            let stats = Stats(result.latencies)
+            let achieved = Double(result.latencies.count) / result.elapsed
+            let mode = rate > 0 ? "open loop at \(Int(rate)) req/s offered" : "closed loop"
+            print(
+                "webhook (\(mode), \(clients) concurrent keep-alive HTTPS clients on \(clientThreads) thread(s), server threads \(serverThreads == 0 ? "\(ProcessInfo.processInfo.activeProcessorCount) (one per core)" : "\(serverThreads)"), \(result.latencies.count) requests, \(denials) denied incl. warm-up): \(String(format: "%.0f", achieved)) req/s, median \(Stats.format(stats.median)), p99 \(Stats.format(stats.p99))"
+            )
         }
-        try? await clientGroup.shutdownGracefully()
-        await server.stop()
-        if serverThreads > 0 { try? await group.shutdownGracefully() }
-        guard result.failed == 0 else { throw ValidationError("\(result.failed) responses were not 2xx") }
-        let denials = server.metrics.count(outcome: .denied)
-        let stats = Stats(result.latencies)
-        let achieved = Double(result.latencies.count) / result.elapsed
-        let mode = rate > 0 ? "open loop at \(Int(rate)) req/s offered" : "closed loop"
-        print("webhook (\(mode), \(clients) concurrent keep-alive HTTPS clients on \(clientThreads) thread(s), server threads \(serverThreads == 0 ? "\(ProcessInfo.processInfo.activeProcessorCount) (one per core)" : "\(serverThreads)"), \(result.latencies.count) requests, \(denials) denied incl. warm-up): \(String(format: "%.0f", achieved)) req/s, median \(Stats.format(stats.median)), p99 \(Stats.format(stats.p99))")
-    }
 
-    static func review(providerConfig: JSON) -> JSON {
-        ["apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": [
-            "uid": "bench", "kind": ["group": "core.gardener.cloud", "version": "v1beta1", "kind": "Shoot"], "operation": "UPDATE",
-            "object": ["apiVersion": "core.gardener.cloud/v1beta1", "kind": "Shoot", "metadata": ["name": "s", "namespace": "garden-p"],
-                       "spec": ["kubernetes": ["version": "1.33.2"], "provider": ["type": "local", "workers": [["name": "w"]]],
-                                "networking": ["type": "calico", "pods": "100.96.0.0/11", "services": "100.64.0.0/13", "nodes": "10.250.0.0/16",
-                                               "ipFamilies": ["IPv4"], "providerConfig": providerConfig]]],
-        ]]
+        static func review(providerConfig: JSON) -> JSON {
+            [
+                "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                "request": [
+                    "uid": "bench", "kind": ["group": "core.gardener.cloud", "version": "v1beta1", "kind": "Shoot"], "operation": "UPDATE",
+                    "object": [
+                        "apiVersion": "core.gardener.cloud/v1beta1", "kind": "Shoot", "metadata": ["name": "s", "namespace": "garden-p"],
+                        "spec": [
+                            "kubernetes": ["version": "1.33.2"], "provider": ["type": "local", "workers": [["name": "w"]]],
+                            "networking": [
+                                "type": "calico", "pods": "100.96.0.0/11", "services": "100.64.0.0/13", "nodes": "10.250.0.0/16",
+                                "ipFamilies": ["IPv4"], "providerConfig": providerConfig,
+                            ],
+                        ],
+                    ],
+                ],
+            ]
+        }
     }
-}
 #endif

@@ -58,8 +58,9 @@ struct AdmissionCalicoCommand: AsyncParsableCommand {
         options.metricsBindAddress = metricsBindAddress
         options.healthBindAddress = healthBindAddress
         options.disableWebhooks = disableWebhooks
-        options.applyEnvironment(ProcessInfo.processInfo.environment, namespaceFlagSet: webhookConfigNamespace != nil,
-                                 leaderNamespaceFlagSet: leaderElectionNamespace != nil)
+        options.applyEnvironment(
+            ProcessInfo.processInfo.environment, namespaceFlagSet: webhookConfigNamespace != nil,
+            leaderNamespaceFlagSet: leaderElectionNamespace != nil)
         do {
             _ = try options.webhookDisabled()
             _ = try options.registrationOptions()

@@ -27,8 +27,9 @@ struct APIServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("fault-rate"), help: "Fraction (0-1) of eligible requests answered with an injected error.")
     var faultRate: Double = 0
 
-    @Option(name: .customLong("fault-status"), parsing: .singleValue,
-            help: "Injected error status (409, 410, 429, 500, 503, 504); repeat or comma-separate to rotate randomly.")
+    @Option(
+        name: .customLong("fault-status"), parsing: .singleValue,
+        help: "Injected error status (409, 410, 429, 500, 503, 504); repeat or comma-separate to rotate randomly.")
     var faultStatus: [String] = []
 
     @Option(name: .customLong("fault-retry-after"), help: "Retry-After seconds on injected 429/503 (429 defaults to 1).")
@@ -78,8 +79,10 @@ struct APIServerCommand: AsyncParsableCommand {
         if faultRate > 0 && statuses.isEmpty { throw ValidationError("--fault-rate needs --fault-status") }
         guard faultDelayMs >= 0, faultDelayJitterMs >= 0, restartDowntimeMs >= 0 else { throw ValidationError("delays must not be negative") }
         if let n = watchTruncateAfter, n <= 0 { throw ValidationError("--watch-truncate-after must be positive") }
-        for (flag, v) in [("--watch-truncate-after-seconds", watchTruncateAfterSeconds), ("--compact-every-seconds", compactEverySeconds),
-                          ("--drop-connections-every-seconds", dropConnectionsEverySeconds), ("--restart-every-seconds", restartEverySeconds)] {
+        for (flag, v) in [
+            ("--watch-truncate-after-seconds", watchTruncateAfterSeconds), ("--compact-every-seconds", compactEverySeconds),
+            ("--drop-connections-every-seconds", dropConnectionsEverySeconds), ("--restart-every-seconds", restartEverySeconds),
+        ] {
             if let v, !(v > 0) { throw ValidationError("\(flag) must be positive") }
         }
     }
@@ -108,8 +111,10 @@ struct APIServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let policy = try faultPolicy()
-        let server = try await EmbeddedAPIServer.start(EmbeddedAPIServerConfiguration(host: host, port: port, dataDirectory: dataDir,
-                                                                                      historySize: historySize, faultPolicy: policy))
+        let server = try await EmbeddedAPIServer.start(
+            EmbeddedAPIServerConfiguration(
+                host: host, port: port, dataDirectory: dataDir,
+                historySize: historySize, faultPolicy: policy))
         try server.writeKubeconfig(to: kubeconfigOut)
         let absolute = URL(fileURLWithPath: kubeconfigOut).standardizedFileURL.path
         // Machine-readable first line (tests parse it), then a usage hint for humans.
@@ -140,7 +145,9 @@ struct APIServerCommand: AsyncParsableCommand {
         say("shutting down")
         let c = server.faultCounters
         if policy != .none || restartEverySeconds != nil {
-            say("faults injected: errors=\(c.errors.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")) delayed=\(c.delayedRequests) truncatedWatches=\(c.truncatedWatches) compactions=\(c.compactions) connectionDrops=\(c.connectionDrops) restarts=\(c.restarts)")
+            say(
+                "faults injected: errors=\(c.errors.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")) delayed=\(c.delayedRequests) truncatedWatches=\(c.truncatedWatches) compactions=\(c.compactions) connectionDrops=\(c.connectionDrops) restarts=\(c.restarts)"
+            )
         }
         try await server.shutdown()
     }

@@ -5,7 +5,7 @@ import EmbeddedAPIServer
 import Foundation
 import GardenerExtensions
 import KubeClient
-import KubeJSON
+import KubeCore
 import KubeRuntime
 import Logging
 import NetworkingCalico

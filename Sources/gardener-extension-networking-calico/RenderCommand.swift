@@ -2,7 +2,7 @@ import ArgumentParser
 import CalicoAPI
 import CalicoManifests
 import Foundation
-import KubeJSON
+import KubeCore
 
 /// `render` subcommand: the shoot manifests (or the seed monitoring objects) for a Network and
 /// its Cluster, per the contract in `shared/golden/README.md`. Invalid input: message on stderr,

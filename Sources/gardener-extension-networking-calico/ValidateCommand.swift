@@ -1,7 +1,7 @@
 import ArgumentParser
 import CalicoAPI
 import Foundation
-import KubeJSON
+import KubeCore
 
 /// `validate FILE...`: validates NetworkConfig, Network or Shoot documents (YAML or JSON,
 /// multi-document, `List` objects too) and prints every field error as `path: message`.
@@ -61,11 +61,12 @@ struct ValidateCommand: AsyncParsableCommand {
 
     /// `path: message` lines for one document (empty when valid).
     static func validate(document: JSON) -> [String] {
-        guard case let .object(o) = document else { return ["<document>: expected an object, got \(document.typeName)"] }
+        guard case .object(let o) = document else { return ["<document>: expected an object, got \(document.typeName)"] }
         let kind = o["kind"]?.stringValue ?? ""
         let apiVersion = o["apiVersion"]?.stringValue ?? ""
         switch kind {
-        case "List", _ where kind.hasSuffix("List") && o["items"] != nil:
+        case "List",
+            _ where kind.hasSuffix("List") && o["items"] != nil:
             return (o["items"]?.arrayValue ?? []).flatMap { validate(document: $0) }
         case "Shoot":
             return validateShoot(document)
@@ -132,7 +133,7 @@ struct ValidateCommand: AsyncParsableCommand {
         do { shoot = try ShootView.decode(json) } catch { return error.errors.map { line($0, root: "") } }
         switch CalicoValidation.validateShoot(shoot) {
         case .valid, .skipped: return []
-        case let .invalid(list):
+        case .invalid(let list):
             return list.errors.map { line($0, root: CalicoValidation.admissionRoot) }
         }
     }

@@ -1,17 +1,26 @@
 import CalicoAPI
-import KubeJSON
+import KubeCore
 import Testing
+
 @testable import AdmissionCalico
 
 /// AdmissionReview fixtures.
 enum Fixtures {
-    static func shoot(networking: JSON? = ["type": "calico", "pods": "100.96.0.0/11", "nodes": "10.250.0.0/16", "services": "100.64.0.0/13", "ipFamilies": ["IPv4"]],
-                      providerConfig: JSON? = nil, kubeProxyEnabled: Bool? = nil, workers: Int = 1) -> JSON {
+    static func shoot(
+        networking: JSON? = [
+            "type": "calico", "pods": "100.96.0.0/11", "nodes": "10.250.0.0/16", "services": "100.64.0.0/13", "ipFamilies": ["IPv4"],
+        ],
+        providerConfig: JSON? = nil, kubeProxyEnabled: Bool? = nil, workers: Int = 1
+    ) -> JSON {
         var s: JSON = [
             "apiVersion": "core.gardener.cloud/v1beta1", "kind": "Shoot",
             "metadata": ["name": "my-shoot", "namespace": "garden-dev", "labels": ["networking.extensions.gardener.cloud/calico": "true"]],
-            "spec": ["kubernetes": ["version": "1.33.2"], "region": "local",
-                     "provider": ["type": "local", "workers": .array((0..<workers).map { ["name": .string("worker-\($0)"), "minimum": 1, "maximum": 2] })]],
+            "spec": [
+                "kubernetes": ["version": "1.33.2"], "region": "local",
+                "provider": [
+                    "type": "local", "workers": .array((0..<workers).map { ["name": .string("worker-\($0)"), "minimum": 1, "maximum": 2] }),
+                ],
+            ],
         ]
         if var networking {
             if let providerConfig { networking["providerConfig"] = providerConfig }
@@ -21,8 +30,10 @@ enum Fixtures {
         return s
     }
 
-    static func review(_ object: JSON?, uid: String = "705ab4f5-6393-11e8-b7cc-42010a800002", operation: String = "CREATE",
-                       apiVersion: String = "admission.k8s.io/v1", oldObject: JSON? = nil) -> JSON {
+    static func review(
+        _ object: JSON?, uid: String = "705ab4f5-6393-11e8-b7cc-42010a800002", operation: String = "CREATE",
+        apiVersion: String = "admission.k8s.io/v1", oldObject: JSON? = nil
+    ) -> JSON {
         var request: JSON = [
             "uid": .string(uid),
             "kind": ["group": "core.gardener.cloud", "version": "v1beta1", "kind": "Shoot"],
@@ -56,14 +67,17 @@ enum Fixtures {
 
     @Test func deniesWithEveryError() {
         let pc: JSON = ["backend": "foo", "ipv4": ["pool": "gre", "mode": "Sometimes"], "vethMTU": "abc"]
-        let r = AdmissionReviewHandler.handle(review: Fixtures.review(Fixtures.shoot(providerConfig: pc), operation: "UPDATE", oldObject: Fixtures.shoot()))
+        let r = AdmissionReviewHandler.handle(
+            review: Fixtures.review(Fixtures.shoot(providerConfig: pc), operation: "UPDATE", oldObject: Fixtures.shoot()))
         #expect(r.outcome == .denied)
         #expect(r.body[path: "response", "allowed"] == false)
         #expect(r.body[path: "response", "status", "code"] == 403)
         #expect(r.body[path: "response", "status", "reason"] == "Forbidden")
         let message = r.body[path: "response", "status", "message"]?.stringValue ?? ""
-        for field in ["spec.networking.providerConfig.backend", "spec.networking.providerConfig.ipv4.pool",
-                      "spec.networking.providerConfig.ipv4.mode", "spec.networking.providerConfig.vethMTU"] {
+        for field in [
+            "spec.networking.providerConfig.backend", "spec.networking.providerConfig.ipv4.pool",
+            "spec.networking.providerConfig.ipv4.mode", "spec.networking.providerConfig.vethMTU",
+        ] {
             #expect(message.contains(field), "\(message)")
         }
         #expect(message.hasPrefix("[") && message.hasSuffix("]"))
@@ -72,13 +86,18 @@ enum Fixtures {
     @Test func deniesKubeProxyWithoutEBPF() {
         let r = AdmissionReviewHandler.handle(review: Fixtures.review(Fixtures.shoot(kubeProxyEnabled: false)))
         #expect(r.outcome == .denied)
-        #expect(r.body[path: "response", "status", "message"] == "spec.kubernetes.kubeProxy.enabled: Forbidden: Disabling kube-proxy is forbidden in conjunction with calico without running in ebpf dataplane")
-        let ok = AdmissionReviewHandler.handle(review: Fixtures.review(Fixtures.shoot(providerConfig: ["ebpfDataplane": ["enabled": true]], kubeProxyEnabled: false)))
+        #expect(
+            r.body[path: "response", "status", "message"]
+                == "spec.kubernetes.kubeProxy.enabled: Forbidden: Disabling kube-proxy is forbidden in conjunction with calico without running in ebpf dataplane"
+        )
+        let ok = AdmissionReviewHandler.handle(
+            review: Fixtures.review(Fixtures.shoot(providerConfig: ["ebpfDataplane": ["enabled": true]], kubeProxyEnabled: false)))
         #expect(ok.outcome == .allowed)
     }
 
     @Test func deniesShootNetworkingErrors() {
-        let r = AdmissionReviewHandler.handle(review: Fixtures.review(Fixtures.shoot(networking: ["type": "calico", "pods": "nope", "ipFamilies": ["IPv4", "IPv4"]])))
+        let r = AdmissionReviewHandler.handle(
+            review: Fixtures.review(Fixtures.shoot(networking: ["type": "calico", "pods": "nope", "ipFamilies": ["IPv4", "IPv4"]])))
         #expect(r.outcome == .denied)
         let message = r.body[path: "response", "status", "message"]?.stringValue ?? ""
         #expect(message.contains("spec.networking.pods: Invalid value: \"nope\": pods is not a valid CIDR: \"nope\""))
@@ -144,7 +163,10 @@ enum Fixtures {
         #expect(c[path: "metadata", "ownerReferences"]?[0]?["name"] == "extension-admission-calico")
         let w = c["webhooks"]?[0]
         #expect(w?["name"] == "validator.admission-calico.extensions.gardener.cloud")
-        #expect(w?["rules"] == [["operations": ["CREATE", "UPDATE"], "apiGroups": ["core.gardener.cloud"], "apiVersions": ["*"], "resources": ["shoots"]]])
+        #expect(
+            w?["rules"] == [
+                ["operations": ["CREATE", "UPDATE"], "apiGroups": ["core.gardener.cloud"], "apiVersions": ["*"], "resources": ["shoots"]]
+            ])
         #expect(w?["objectSelector"] == ["matchLabels": ["networking.extensions.gardener.cloud/calico": "true"]])
         #expect(w?["namespaceSelector"] == nil)
         #expect(w?["failurePolicy"] == "Fail")
@@ -152,7 +174,13 @@ enum Fixtures {
         #expect(w?["sideEffects"] == "None")
         #expect(w?["timeoutSeconds"] == 10)
         #expect(w?["admissionReviewVersions"] == ["v1", "v1beta1"])
-        #expect(w?["clientConfig"] == ["service": ["namespace": "extension-admission-calico", "name": "gardener-extension-admission-calico", "path": "/webhooks/validate", "port": 10250], "caBundle": "UEVN"])
+        #expect(
+            w?["clientConfig"] == [
+                "service": [
+                    "namespace": "extension-admission-calico", "name": "gardener-extension-admission-calico", "path": "/webhooks/validate",
+                    "port": 10250,
+                ], "caBundle": "UEVN",
+            ])
 
         let url = WebhookConfiguration.build(.init(mode: .url, url: "10.0.0.1:9443"), caBundlePEM: "x")
         #expect(url[path: "webhooks"]?[0]?[path: "clientConfig", "url"] == "https://10.0.0.1:9443/webhooks/validate")
@@ -177,7 +205,9 @@ enum Fixtures {
         #expect(throws: AdmissionOptions.Invalid.self) { try o.registrationOptions() }
         o.mode = "url"
         #expect(throws: AdmissionOptions.Invalid.self) { try o.registrationOptions() }
-        o.applyEnvironment(["GARDEN_KUBECONFIG": "/k", "WEBHOOK_CONFIG_NAMESPACE": "ns", "LEADER_ELECTION_NAMESPACE": "le"], namespaceFlagSet: false, leaderNamespaceFlagSet: false)
+        o.applyEnvironment(
+            ["GARDEN_KUBECONFIG": "/k", "WEBHOOK_CONFIG_NAMESPACE": "ns", "LEADER_ELECTION_NAMESPACE": "le"], namespaceFlagSet: false,
+            leaderNamespaceFlagSet: false)
         #expect(o.kubeconfig == "/k" && o.namespace == "ns" && o.leaderElectionNamespace == "le")
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 import KubeClient
-import KubeJSON
+import KubeCore
 import KubeRuntime
 import NIOCore
 import NIOHTTP1
@@ -8,6 +8,7 @@ import NIOPosix
 import TestSupport
 import Testing
 import X509
+
 @testable import AdmissionCalico
 
 /// Plain-HTTP GET (health endpoint).
@@ -46,7 +47,9 @@ func eventually(timeout: Duration = .seconds(15), _ condition: () async throws -
 func pemCertificates(_ bundle: String) throws -> [Certificate] {
     var out: [Certificate] = []
     var rest = Substring(bundle)
-    while let begin = rest.range(of: "-----BEGIN CERTIFICATE-----"), let end = rest.range(of: "-----END CERTIFICATE-----", range: begin.upperBound..<rest.endIndex) {
+    while let begin = rest.range(of: "-----BEGIN CERTIFICATE-----"),
+        let end = rest.range(of: "-----END CERTIFICATE-----", range: begin.upperBound..<rest.endIndex)
+    {
         out.append(try Certificate(pemEncoded: String(rest[begin.lowerBound..<end.upperBound])))
         rest = rest[end.upperBound...]
     }
@@ -95,19 +98,24 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
     }
 
     static func isNotFound(_ body: () async throws -> JSON) async -> Bool {
-        do { _ = try await body(); return false } catch let e as KubeError { return e.isNotFound } catch { return false }
+        do {
+            _ = try await body()
+            return false
+        } catch let e as KubeError { return e.isNotFound } catch { return false }
     }
 
     @Test func onlyTheLeaderManagesAndAnotherReplicaTakesOver() async throws {
         try await withTestAPIServer { api in
             let client = try Self.client(kubeconfig: try api.writeTemporaryKubeconfig())
             try await Self.createNamespace(client, Self.namespace)
-            let a = try await AdmissionRuntime.start(Self.options(certDir: try TestDirectories.make("adm-a").path), client: client,
-                                                     tuning: Self.tuning(identity: "replica-a"))
+            let a = try await AdmissionRuntime.start(
+                Self.options(certDir: try TestDirectories.make("adm-a").path), client: client,
+                tuning: Self.tuning(identity: "replica-a"))
             var bOrNil: AdmissionRuntime?
             do {
-                let b = try await AdmissionRuntime.start(Self.options(certDir: try TestDirectories.make("adm-b").path), client: client,
-                                                         tuning: Self.tuning(identity: "replica-b"))
+                let b = try await AdmissionRuntime.start(
+                    Self.options(certDir: try TestDirectories.make("adm-b").path), client: client,
+                    tuning: Self.tuning(identity: "replica-b"))
                 bOrNil = b
                 // One Lease, held by A; only A did leader work; both serve.
                 #expect(a.isLeader)
@@ -128,7 +136,8 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
                 #expect(try await eventually { b.leaderPasses >= 1 })
                 #expect(try await Self.leaseHolder(client, namespace: Self.namespace) == "replica-b")
                 let vwc = try await client.get(.validatingWebhookConfigurations, namespace: nil, name: "gardener-extension-admission-calico")
-                #expect(WebhookConfiguration.base64Decode(vwc["webhooks"]?[0]?[path: "clientConfig", "caBundle"]?.stringValue ?? "")
+                #expect(
+                    WebhookConfiguration.base64Decode(vwc["webhooks"]?[0]?[path: "clientConfig", "caBundle"]?.stringValue ?? "")
                         == Array(b.caBundlePEM.utf8))
                 await b.stop()
             } catch {
@@ -161,29 +170,36 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
                 try await Self.createNamespace(source, "garden")
                 var o = Self.options(certDir: try TestDirectories.make("adm-src").path, namespace: "", mode: "url")
                 o.leaderElectionNamespace = "garden"
-                o.applyEnvironment(["SOURCE_CLUSTER": "enabled", "SOURCE_KUBECONFIG": "/nonexistent-unused"], namespaceFlagSet: true,
-                                   leaderNamespaceFlagSet: true)
+                o.applyEnvironment(
+                    ["SOURCE_CLUSTER": "enabled", "SOURCE_KUBECONFIG": "/nonexistent-unused"], namespaceFlagSet: true,
+                    leaderNamespaceFlagSet: true)
                 #expect(o.sourceCluster)
                 let r = try await AdmissionRuntime.start(o, client: garden, sourceClient: source, tuning: Self.tuning(identity: "src-a"))
                 do {
                     // Lease and certificate Secrets in the source cluster's `garden` namespace ...
                     #expect(try await Self.leaseHolder(source, namespace: "garden") == "src-a")
                     let ca = try await source.get(.secrets, namespace: "garden", name: CertificateSecrets.caSecretName)
-                    #expect(WebhookConfiguration.base64Decode(ca["data"]?["ca.crt"]?.stringValue ?? "") == Array(r.certificates.caCertificatePEM.utf8))
+                    #expect(
+                        WebhookConfiguration.base64Decode(ca["data"]?["ca.crt"]?.stringValue ?? "") == Array(r.certificates.caCertificatePEM.utf8))
                     #expect(await Self.isNotFound { try await garden.get(.secrets, namespace: "garden", name: CertificateSecrets.caSecretName) })
                     #expect(await Self.isNotFound { try await garden.get(.leases, namespace: "garden", name: "admission-calico-leader-election") })
                     // ... the webhook configuration in the garden cluster only.
                     let vwc = try await garden.get(.validatingWebhookConfigurations, namespace: nil, name: "gardener-extension-admission-calico")
-                    #expect(WebhookConfiguration.base64Decode(vwc["webhooks"]?[0]?[path: "clientConfig", "caBundle"]?.stringValue ?? "")
+                    #expect(
+                        WebhookConfiguration.base64Decode(vwc["webhooks"]?[0]?[path: "clientConfig", "caBundle"]?.stringValue ?? "")
                             == Array(r.caBundlePEM.utf8))
-                    #expect(await Self.isNotFound { try await source.get(.validatingWebhookConfigurations, namespace: nil, name: "gardener-extension-admission-calico") })
+                    #expect(
+                        await Self.isNotFound {
+                            try await source.get(.validatingWebhookConfigurations, namespace: nil, name: "gardener-extension-admission-calico")
+                        })
                     // Readiness includes source-informer-sync.
                     let port = try #require(r.healthPort)
                     #expect(try await TestPlainHTTP.get(port: port, path: "/readyz/source-informer-sync").status == 200)
                     #expect(try await TestPlainHTTP.get(port: port, path: "/readyz/webhook-server").status == 200)
                     #expect(try await TestPlainHTTP.get(port: port, path: "/readyz").status == 200)
-                    let served = try await TestHTTPSClient.request(port: r.webhookServer.port, caPEM: r.caBundlePEM, path: "/webhooks/validate",
-                                                                   body: Fixtures.review(Fixtures.shoot()).serialized())
+                    let served = try await TestHTTPSClient.request(
+                        port: r.webhookServer.port, caPEM: r.caBundlePEM, path: "/webhooks/validate",
+                        body: Fixtures.review(Fixtures.shoot()).serialized())
                     #expect(served.status == 200)
                 } catch {
                     await r.stop()
@@ -204,8 +220,9 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
             do {
                 func registeredBundle() async throws -> String {
                     let vwc = try await client.get(.validatingWebhookConfigurations, namespace: nil, name: "gardener-extension-admission-calico")
-                    return String(decoding: WebhookConfiguration.base64Decode(vwc["webhooks"]?[0]?[path: "clientConfig", "caBundle"]?.stringValue ?? "") ?? [],
-                                  as: UTF8.self)
+                    return String(
+                        decoding: WebhookConfiguration.base64Decode(vwc["webhooks"]?[0]?[path: "clientConfig", "caBundle"]?.stringValue ?? "") ?? [],
+                        as: UTF8.self)
                 }
                 let firstCA = r.certificates.caCertificatePEM
                 #expect(try pemCertificates(r.caBundlePEM).count == 1)
@@ -229,7 +246,9 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
                 #expect(CertificateGenerator.isSigned(served, by: try Certificate(pemEncoded: secondCA)))
                 #expect(r.webhookServer.servingCertificatePEM == r.certificates.serverCertificatePEM)
                 let review = Fixtures.review(Fixtures.shoot()).serialized()
-                #expect(try await TestHTTPSClient.request(port: r.webhookServer.port, caPEM: r.caBundlePEM, path: "/webhooks/validate", body: review).status == 200)
+                #expect(
+                    try await TestHTTPSClient.request(port: r.webhookServer.port, caPEM: r.caBundlePEM, path: "/webhooks/validate", body: review)
+                        .status == 200)
                 await #expect(throws: (any Error).self) {
                     _ = try await TestHTTPSClient.request(port: r.webhookServer.port, caPEM: firstCA, path: "/webhooks/validate", body: review)
                 }
@@ -241,8 +260,11 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
                 #expect(r.certificates.caCertificatePEM == secondCA)
                 #expect(try pemCertificates(r.caBundlePEM).count == 1)
                 #expect(try await registeredBundle() == secondCA)
-                #expect(try await client.get(.secrets, namespace: Self.namespace, name: CertificateSecrets.caSecretName)["data"]?["ca-old.crt"] == nil)
-                #expect(try await TestHTTPSClient.request(port: r.webhookServer.port, caPEM: secondCA, path: "/webhooks/validate", body: review).status == 200)
+                #expect(
+                    try await client.get(.secrets, namespace: Self.namespace, name: CertificateSecrets.caSecretName)["data"]?["ca-old.crt"] == nil)
+                #expect(
+                    try await TestHTTPSClient.request(port: r.webhookServer.port, caPEM: secondCA, path: "/webhooks/validate", body: review).status
+                        == 200)
 
                 // Marking the CA Secret for rotation rotates at once (and the mark is consumed).
                 var marked = try await client.get(.secrets, namespace: Self.namespace, name: CertificateSecrets.caSecretName)
@@ -268,11 +290,13 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
             var tuning = Self.tuning(identity: "ren-a")
             tuning.rotation.oldCAGracePeriod = 0
             tuning.rotation.serverValidity = 10 * 86400
-            let a = try await AdmissionRuntime.start(Self.options(certDir: try TestDirectories.make("adm-ren-a").path), client: client, tuning: tuning)
+            let a = try await AdmissionRuntime.start(
+                Self.options(certDir: try TestDirectories.make("adm-ren-a").path), client: client, tuning: tuning)
             tuning.identity = "ren-b"
             let b: AdmissionRuntime
             do {
-                b = try await AdmissionRuntime.start(Self.options(certDir: try TestDirectories.make("adm-ren-b").path), client: client, tuning: tuning)
+                b = try await AdmissionRuntime.start(
+                    Self.options(certDir: try TestDirectories.make("adm-ren-b").path), client: client, tuning: tuning)
             } catch {
                 await a.stop()
                 throw error
@@ -280,11 +304,11 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
             // Serving certificate due (CA not yet): reissued by the leader; the other replica reloads it from disk.
             let before = b.webhookServer.servingCertificatePEM
             do {
-            try await a.runLeaderPass(now: Date().addingTimeInterval(9 * 86400))
-            #expect(try pemCertificates(a.caBundlePEM).count == 1)
-            let renewed = a.certificates.serverCertificatePEM
-            #expect(renewed != before)
-            #expect(try await eventually { b.webhookServer.servingCertificatePEM == renewed })
+                try await a.runLeaderPass(now: Date().addingTimeInterval(9 * 86400))
+                #expect(try pemCertificates(a.caBundlePEM).count == 1)
+                let renewed = a.certificates.serverCertificatePEM
+                #expect(renewed != before)
+                #expect(try await eventually { b.webhookServer.servingCertificatePEM == renewed })
             } catch {
                 await a.stop()
                 await b.stop()

@@ -1,8 +1,9 @@
 import Foundation
 import KubeClient
-import KubeJSON
+import KubeCore
 import TestSupport
 import Testing
+
 @testable import AdmissionCalico
 
 @Suite(.serialized) struct RegistrationTests {
@@ -35,8 +36,9 @@ import Testing
             // The cert dir holds the pair and the served certificate verifies with the injected CA (IP SAN).
             let sans = try CertificateGenerator.subjectAlternativeNames(ofPEM: String(contentsOfFile: dir + "/tls.crt", encoding: .utf8))
             #expect(sans.contains("127.0.0.1"))
-            let r = try await TestHTTPSClient.request(port: first.webhookServer.port, caPEM: first.certificates.caCertificatePEM,
-                                                      path: "/webhooks/validate", body: Fixtures.review(Fixtures.shoot()).serialized(), serverName: "localhost")
+            let r = try await TestHTTPSClient.request(
+                port: first.webhookServer.port, caPEM: first.certificates.caCertificatePEM,
+                path: "/webhooks/validate", body: Fixtures.review(Fixtures.shoot()).serialized(), serverName: "localhost")
             #expect(r.status == 200)
             await first.stop()
             // A restart regenerates and updates the existing configuration in place.
@@ -52,19 +54,25 @@ import Testing
     @Test func secretsReusedWithNamespace() async throws {
         try await withTestAPIServer { api in
             let client = try Self.client(kubeconfig: try api.writeTemporaryKubeconfig())
-            _ = try await client.create(.namespaces, namespace: nil, ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "extension-admission-calico"]])
+            _ = try await client.create(
+                .namespaces, namespace: nil, ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "extension-admission-calico"]])
             let ns = try await client.get(.namespaces, namespace: nil, name: "extension-admission-calico")
             let dir = try TestDirectories.make("admission-reg").path
-            let first = try await AdmissionRuntime.start(Self.options(certDir: dir, namespace: "extension-admission-calico", mode: "service"), client: client)
+            let first = try await AdmissionRuntime.start(
+                Self.options(certDir: dir, namespace: "extension-admission-calico", mode: "service"), client: client)
             await first.stop()
-            let second = try await AdmissionRuntime.start(Self.options(certDir: dir, namespace: "extension-admission-calico", mode: "service"), client: client)
+            let second = try await AdmissionRuntime.start(
+                Self.options(certDir: dir, namespace: "extension-admission-calico", mode: "service"), client: client)
             await second.stop()
             #expect(first.certificates == second.certificates)
             let secret = try await client.get(.secrets, namespace: "extension-admission-calico", name: CertificateSecrets.caSecretName)
             #expect(secret["data"]?["ca.crt"] != nil)
             let vwc = try await client.get(.validatingWebhookConfigurations, namespace: nil, name: "gardener-extension-admission-calico")
             let cc = vwc["webhooks"]?[0]?["clientConfig"]
-            #expect(cc?["service"] == ["namespace": "extension-admission-calico", "name": "gardener-extension-admission-calico", "path": "/webhooks/validate", "port": 0])
+            #expect(
+                cc?["service"] == [
+                    "namespace": "extension-admission-calico", "name": "gardener-extension-admission-calico", "path": "/webhooks/validate", "port": 0,
+                ])
             #expect(WebhookConfiguration.base64Decode(cc?["caBundle"]?.stringValue ?? "") == Array(first.certificates.caCertificatePEM.utf8))
             #expect(vwc[path: "metadata", "ownerReferences"]?[0]?["uid"] == ns[path: "metadata", "uid"])
         }

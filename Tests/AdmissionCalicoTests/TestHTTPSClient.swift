@@ -28,10 +28,10 @@ final class ResponseCollector: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case let .head(h):
+        case .head(let h):
             status = Int(h.status.code)
             headers = h.headers.map { ($0.name, $0.value) }
-        case let .body(b):
+        case .body(let b):
             body += Array(b.readableBytesView)
         case .end:
             done = true
@@ -40,11 +40,17 @@ final class ResponseCollector: ChannelInboundHandler, @unchecked Sendable {
         }
     }
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if !done { done = true; promise.fail(error) }
+        if !done {
+            done = true
+            promise.fail(error)
+        }
         context.close(promise: nil)
     }
     func channelInactive(context: ChannelHandlerContext) {
-        if !done { done = true; promise.fail(TestClientError(description: "connection closed before a response")) }
+        if !done {
+            done = true
+            promise.fail(TestClientError(description: "connection closed before a response"))
+        }
     }
 }
 
@@ -56,9 +62,17 @@ final class RawCollector: ChannelInboundHandler, @unchecked Sendable {
     var done = false
     init(promise: EventLoopPromise<[UInt8]>) { self.promise = promise }
     func channelRead(context: ChannelHandlerContext, data: NIOAny) { bytes += Array(unwrapInboundIn(data).readableBytesView) }
-    func channelInactive(context: ChannelHandlerContext) { if !done { done = true; promise.succeed(bytes) } }
+    func channelInactive(context: ChannelHandlerContext) {
+        if !done {
+            done = true
+            promise.succeed(bytes)
+        }
+    }
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if !done { done = true; promise.succeed(bytes) }
+        if !done {
+            done = true
+            promise.succeed(bytes)
+        }
         context.close(promise: nil)
     }
 }
@@ -70,8 +84,10 @@ enum TestHTTPSClient {
         return try NIOSSLContext(configuration: tls)
     }
 
-    static func request(port: Int, caPEM: String, method: HTTPMethod = .POST, path: String, body: [UInt8] = [],
-                        contentType: String = "application/json", serverName: String = "localhost") async throws -> TestResponse {
+    static func request(
+        port: Int, caPEM: String, method: HTTPMethod = .POST, path: String, body: [UInt8] = [],
+        contentType: String = "application/json", serverName: String = "localhost"
+    ) async throws -> TestResponse {
         let ssl = try context(caPEM: caPEM)
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.next().makePromise(of: TestResponse.self)

@@ -1,20 +1,24 @@
 import CalicoAPI
 import Foundation
-import KubeJSON
+import KubeCore
 import NIOCore
 import TestSupport
 import Testing
+
 @testable import AdmissionCalico
 
 /// Starts a webhook server with fresh certificates in a temp dir.
-func withWebhookServer<T>(requestTimeout: TimeAmount = .seconds(10), idleTimeout: TimeAmount = .seconds(60),
-                          _ body: (WebhookServer, WebhookCertificates, String) async throws -> T) async throws -> T {
+func withWebhookServer<T>(
+    requestTimeout: TimeAmount = .seconds(10), idleTimeout: TimeAmount = .seconds(60),
+    _ body: (WebhookServer, WebhookCertificates, String) async throws -> T
+) async throws -> T {
     let dir = try TestDirectories.make("admission-certs").path
     let certs = try CertificateGenerator.generate(names: ["localhost", "127.0.0.1"])
     try CertificateDirectory.write(certs, to: dir)
-    let server = try await WebhookServer.start(WebhookServerConfiguration(
-        host: "127.0.0.1", port: 0, certDirectory: dir, requestTimeout: requestTimeout, idleTimeout: idleTimeout,
-        certificateReloadInterval: .milliseconds(200)))
+    let server = try await WebhookServer.start(
+        WebhookServerConfiguration(
+            host: "127.0.0.1", port: 0, certDirectory: dir, requestTimeout: requestTimeout, idleTimeout: idleTimeout,
+            certificateReloadInterval: .milliseconds(200)))
     do {
         let r = try await body(server, certs, dir)
         await server.stop()
@@ -30,15 +34,19 @@ func withWebhookServer<T>(requestTimeout: TimeAmount = .seconds(10), idleTimeout
 @Suite(.serialized) struct WebhookServerTests {
     @Test func allowedDeniedSkippedOverHTTPS() async throws {
         try await withWebhookServer { server, certs, _ in
-            let ok = try await TestHTTPSClient.request(port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate",
-                                                       body: Fixtures.review(Fixtures.shoot(providerConfig: ["typha": ["enabled": true]])).serialized())
+            let ok = try await TestHTTPSClient.request(
+                port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate",
+                body: Fixtures.review(Fixtures.shoot(providerConfig: ["typha": ["enabled": true]])).serialized())
             #expect(ok.status == 200)
             let okJSON = try JSON.parse(ok.body)
             #expect(okJSON[path: "response", "allowed"] == true)
             #expect(okJSON[path: "response", "uid"] == "705ab4f5-6393-11e8-b7cc-42010a800002")
 
-            let bad = try await TestHTTPSClient.request(port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate",
-                                                        body: Fixtures.review(Fixtures.shoot(providerConfig: ["backend": "x", "ipv6": ["mode": "y"], "ipam": ["cidr": "1.2.3.4/8"]]), uid: "u-2").serialized())
+            let bad = try await TestHTTPSClient.request(
+                port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate",
+                body: Fixtures.review(
+                    Fixtures.shoot(providerConfig: ["backend": "x", "ipv6": ["mode": "y"], "ipam": ["cidr": "1.2.3.4/8"]]), uid: "u-2"
+                ).serialized())
             #expect(bad.status == 200)
             let badJSON = try JSON.parse(bad.body)
             #expect(badJSON[path: "response", "allowed"] == false)
@@ -47,10 +55,13 @@ func withWebhookServer<T>(requestTimeout: TimeAmount = .seconds(10), idleTimeout
             let message = badJSON[path: "response", "status", "message"]?.stringValue ?? ""
             #expect(message.contains("spec.networking.providerConfig.backend"))
             #expect(message.contains("spec.networking.providerConfig.ipv6.mode"))
-            #expect(message.contains("spec.networking.providerConfig.ipam.cidr: Invalid value: \"1.2.3.4/8\": must not have bits set beyond the prefix length"))
+            #expect(
+                message.contains(
+                    "spec.networking.providerConfig.ipam.cidr: Invalid value: \"1.2.3.4/8\": must not have bits set beyond the prefix length"))
 
-            let skipped = try await TestHTTPSClient.request(port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate",
-                                                            body: Fixtures.review(Fixtures.shoot(providerConfig: ["backend": "x"], workers: 0)).serialized())
+            let skipped = try await TestHTTPSClient.request(
+                port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate",
+                body: Fixtures.review(Fixtures.shoot(providerConfig: ["backend": "x"], workers: 0)).serialized())
             #expect(try JSON.parse(skipped.body)[path: "response", "allowed"] == true)
 
             let metrics = try await TestHTTPSClient.request(port: server.port, caPEM: certs.caCertificatePEM, method: .GET, path: "/metrics")
@@ -63,8 +74,12 @@ func withWebhookServer<T>(requestTimeout: TimeAmount = .seconds(10), idleTimeout
             #expect(metrics.text.contains("admission_calico_webhook_decisions_total{outcome=\"denied\",webhook=\"/webhooks/validate\"} 1\n"))
             #expect(metrics.text.contains("admission_calico_webhook_decisions_total{outcome=\"allowed\",webhook=\"/webhooks/validate\"} 1\n"))
             #expect(metrics.text.contains("admission_calico_webhook_decisions_total{outcome=\"skipped\",webhook=\"/webhooks/validate\"} 1\n"))
-            #expect(metrics.text.contains("admission_calico_webhook_decision_duration_seconds_count{outcome=\"denied\",webhook=\"/webhooks/validate\"} 1\n"))
-            #expect(metrics.text.contains("admission_calico_webhook_decision_duration_seconds_bucket{outcome=\"allowed\",webhook=\"/webhooks/validate\",le=\"+Inf\"} 1\n"))
+            #expect(
+                metrics.text.contains(
+                    "admission_calico_webhook_decision_duration_seconds_count{outcome=\"denied\",webhook=\"/webhooks/validate\"} 1\n"))
+            #expect(
+                metrics.text.contains(
+                    "admission_calico_webhook_decision_duration_seconds_bucket{outcome=\"allowed\",webhook=\"/webhooks/validate\",le=\"+Inf\"} 1\n"))
             #expect(!metrics.text.contains("admission_calico_webhook_requests_total"))
             let health = try await TestHTTPSClient.request(port: server.port, caPEM: certs.caCertificatePEM, method: .GET, path: "/healthz")
             #expect(health.status == 200)
@@ -79,30 +94,36 @@ func withWebhookServer<T>(requestTimeout: TimeAmount = .seconds(10), idleTimeout
 
     @Test func malformedAndOversize() async throws {
         try await withWebhookServer { server, certs, _ in
-            let notJSON = try await TestHTTPSClient.request(port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate", body: Array("hello".utf8))
+            let notJSON = try await TestHTTPSClient.request(
+                port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate", body: Array("hello".utf8))
             #expect(notJSON.status == 400)
             #expect(notJSON.text.contains("could not decode admission review"))
-            let wrongKind = try await TestHTTPSClient.request(port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate",
-                                                              body: Array(#"{"apiVersion":"v1","kind":"ConfigMap"}"#.utf8))
+            let wrongKind = try await TestHTTPSClient.request(
+                port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate",
+                body: Array(#"{"apiVersion":"v1","kind":"ConfigMap"}"#.utf8))
             #expect(wrongKind.status == 400)
-            let noRequest = try await TestHTTPSClient.request(port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate",
-                                                              body: Array(#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#.utf8))
+            let noRequest = try await TestHTTPSClient.request(
+                port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate",
+                body: Array(#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#.utf8))
             #expect(noRequest.status == 400)
             #expect(noRequest.text.contains("no request"))
             // Shoot that is not an object: a denied review (the format allows it), code 400.
-            let notObject = try await TestHTTPSClient.request(port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate",
-                                                              body: Fixtures.review(.array([1, 2])).serialized())
+            let notObject = try await TestHTTPSClient.request(
+                port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate",
+                body: Fixtures.review(.array([1, 2])).serialized())
             #expect(notObject.status == 200)
             #expect(try JSON.parse(notObject.body)[path: "response", "status", "code"] == 400)
             // Over 3 MiB: 413 with an explanation.
             var huge = Fixtures.review(Fixtures.shoot())
             huge[path: "request", "object", "metadata", "annotations"] = ["big": .string(String(repeating: "x", count: 3 * 1024 * 1024 + 10))]
-            let big = try await TestHTTPSClient.request(port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate", body: huge.serialized())
+            let big = try await TestHTTPSClient.request(
+                port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate", body: huge.serialized())
             #expect(big.status == 413)
             #expect(big.text.contains("exceeds the limit"))
             // The server still works afterwards.
-            let ok = try await TestHTTPSClient.request(port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate",
-                                                       body: Fixtures.review(Fixtures.shoot()).serialized())
+            let ok = try await TestHTTPSClient.request(
+                port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate",
+                body: Fixtures.review(Fixtures.shoot()).serialized())
             #expect(ok.status == 200)
         }
     }
@@ -110,7 +131,8 @@ func withWebhookServer<T>(requestTimeout: TimeAmount = .seconds(10), idleTimeout
     @Test func slowClientGetsTimeout() async throws {
         try await withWebhookServer(requestTimeout: .milliseconds(300), idleTimeout: .milliseconds(500)) { server, certs, _ in
             // Headers promise a body that never comes.
-            let partial = "POST /webhooks/validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"apiVersion\""
+            let partial =
+                "POST /webhooks/validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"apiVersion\""
             let start = ContinuousClock.now
             let reply = try await TestHTTPSClient.raw(port: server.port, caPEM: certs.caCertificatePEM, send: Array(partial.utf8))
             let text = String(decoding: reply, as: UTF8.self)
@@ -142,8 +164,9 @@ func withWebhookServer<T>(requestTimeout: TimeAmount = .seconds(10), idleTimeout
         let certs = try CertificateGenerator.generate(names: ["localhost"])
         try CertificateDirectory.write(certs, to: dir)
         let server = try await WebhookServer.start(WebhookServerConfiguration(certDirectory: dir, webhookDisabled: true))
-        let r = try await TestHTTPSClient.request(port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate",
-                                                  body: Fixtures.review(Fixtures.shoot()).serialized())
+        let r = try await TestHTTPSClient.request(
+            port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate",
+            body: Fixtures.review(Fixtures.shoot()).serialized())
         #expect(r.status == 404)
         await server.stop()
     }
@@ -167,17 +190,19 @@ struct SplitMix64: RandomNumberGenerator {
         "interface=[", "can-reach=a..b", "cidr=1.2.3.4/33", "-1", "99999999999999999999", "100m", "-5Gi", [], [:], ["enabled": true],
         [1, "a", nil], .string(String(repeating: "(", count: 50)), "\u{0}\u{FFFF}", "first-found=", "(?P<n>a)(?P<n>b)",
     ]
-    static let keys = ["backend", "ipam", "type", "cidr", "ipv4", "ipv6", "pool", "mode", "autoDetectionMethod", "vethMTU", "typha", "enabled",
-                       "overlay", "autoScaling", "resources", "node", "cpu", "memory", "ipip", "ipAutodetectionMethod", "serviceLoopPrevention",
-                       "apiVersion", "kind", "networking", "providerConfig", "pods", "ipFamilies", "kubeProxy", "workers", "request", "object",
-                       "uid", "operation", "spec", "foo"]
+    static let keys = [
+        "backend", "ipam", "type", "cidr", "ipv4", "ipv6", "pool", "mode", "autoDetectionMethod", "vethMTU", "typha", "enabled",
+        "overlay", "autoScaling", "resources", "node", "cpu", "memory", "ipip", "ipAutodetectionMethod", "serviceLoopPrevention",
+        "apiVersion", "kind", "networking", "providerConfig", "pods", "ipFamilies", "kubeProxy", "workers", "request", "object",
+        "uid", "operation", "spec", "foo",
+    ]
 
     /// Replaces or inserts random values at random places.
     static func mutate(_ value: JSON, _ rng: inout SplitMix64, depth: Int = 0) -> JSON {
         let roll = Int(rng.next() % 100)
         if depth > 6 || roll < 8 { return interesting[Int(rng.next() % UInt64(interesting.count))] }
         switch value {
-        case var .object(o):
+        case .object(var o):
             if roll < 20, !o.isEmpty {
                 let k = o.keys[Int(rng.next() % UInt64(o.count))]
                 o[k] = nil
@@ -188,7 +213,7 @@ struct SplitMix64: RandomNumberGenerator {
                 o[k] = mutate(o[k] ?? .null, &rng, depth: depth + 1)
             }
             return .object(o)
-        case var .array(a):
+        case .array(var a):
             if !a.isEmpty && roll < 50 {
                 let i = Int(rng.next() % UInt64(a.count))
                 a[i] = mutate(a[i], &rng, depth: depth + 1)
@@ -203,10 +228,13 @@ struct SplitMix64: RandomNumberGenerator {
 
     @Test func mutatedReviewsAlwaysGetAWellFormedAnswer() throws {
         var rng = SplitMix64(state: 0xC0FFEE)
-        let base = Fixtures.review(Fixtures.shoot(providerConfig: [
-            "backend": "bird", "ipam": ["type": "host-local", "cidr": "usePodCIDR"], "ipv4": ["pool": "ipip", "mode": "Always", "autoDetectionMethod": "interface=eth0"],
-            "ipv6": ["pool": "vxlan"], "vethMTU": "1440", "autoScaling": ["mode": "static", "resources": ["node": ["cpu": "100m"]]],
-        ], kubeProxyEnabled: true))
+        let base = Fixtures.review(
+            Fixtures.shoot(
+                providerConfig: [
+                    "backend": "bird", "ipam": ["type": "host-local", "cidr": "usePodCIDR"],
+                    "ipv4": ["pool": "ipip", "mode": "Always", "autoDetectionMethod": "interface=eth0"],
+                    "ipv6": ["pool": "vxlan"], "vethMTU": "1440", "autoScaling": ["mode": "static", "resources": ["node": ["cpu": "100m"]]],
+                ], kubeProxyEnabled: true))
         var outcomes: [AdmissionOutcome: Int] = [:]
         let deadline = ContinuousClock.now + .seconds(60)
         for i in 0..<5000 {
@@ -235,7 +263,10 @@ struct SplitMix64: RandomNumberGenerator {
             } else {
                 #expect(r.httpStatus == 400)
             }
-            if ContinuousClock.now > deadline { Issue.record("fuzzing too slow"); break }
+            if ContinuousClock.now > deadline {
+                Issue.record("fuzzing too slow")
+                break
+            }
         }
         // The mutations must reach every branch, or the test proves little.
         for o in [AdmissionOutcome.allowed, .denied, .skipped, .errored, .malformed] {
@@ -245,10 +276,14 @@ struct SplitMix64: RandomNumberGenerator {
 
     @Test func mutatedProviderConfigsNeverCrash() {
         var rng = SplitMix64(state: 42)
-        let base: JSON = ["backend": "bird", "ipam": ["type": "calico-ipam", "cidr": "10.0.0.0/8"], "ipv4": ["pool": "vxlan", "mode": "Never", "autoDetectionMethod": "cidr=10.0.0.0/8"],
-                          "ipv6": ["autoDetectionMethod": "can-reach=example.com"], "vethMTU": "0", "ipAutodetectionMethod": "skip-interface=^veth",
-                          "autoScaling": ["mode": "vpa", "resources": ["node": ["cpu": "1", "memory": "1Gi"], "typha": ["cpu": "-1"]]]]
-        var decoded = 0, failed = 0
+        let base: JSON = [
+            "backend": "bird", "ipam": ["type": "calico-ipam", "cidr": "10.0.0.0/8"],
+            "ipv4": ["pool": "vxlan", "mode": "Never", "autoDetectionMethod": "cidr=10.0.0.0/8"],
+            "ipv6": ["autoDetectionMethod": "can-reach=example.com"], "vethMTU": "0", "ipAutodetectionMethod": "skip-interface=^veth",
+            "autoScaling": ["mode": "vpa", "resources": ["node": ["cpu": "1", "memory": "1Gi"], "typha": ["cpu": "-1"]]],
+        ]
+        var decoded = 0
+        var failed = 0
         for _ in 0..<5000 {
             let m = Self.mutate(base, &rng)
             do {

@@ -1,28 +1,29 @@
+import KubeCore
 import Testing
-import KubeJSON
+
 @testable import CalicoAPI
 
 @Suite struct DecodingTests {
     static let example = """
-    apiVersion: calico.networking.extensions.gardener.cloud/v1alpha1
-    kind: NetworkConfig
-    ipam:
-      type: host-local
-      cidr: usePodCIDR
-    vethMTU: "1440"
-    typha:
-      enabled: true
-    overlay:
-      enabled: false
-      createPodRoutes: false
-    snatToUpstreamDNS:
-      enabled: true
-    autoScaling:
-      mode: vpa
-      resources:
-        node: {cpu: 100m, memory: 100Mi}
-        typha: {cpu: 100m, memory: 100Mi}
-    """
+        apiVersion: calico.networking.extensions.gardener.cloud/v1alpha1
+        kind: NetworkConfig
+        ipam:
+          type: host-local
+          cidr: usePodCIDR
+        vethMTU: "1440"
+        typha:
+          enabled: true
+        overlay:
+          enabled: false
+          createPodRoutes: false
+        snatToUpstreamDNS:
+          enabled: true
+        autoScaling:
+          mode: vpa
+          resources:
+            node: {cpu: 100m, memory: 100Mi}
+            typha: {cpu: 100m, memory: 100Mi}
+        """
 
     @Test func decodesSpecExample() throws {
         let c = try NetworkConfig.decode(text: Self.example)
@@ -95,13 +96,17 @@ import KubeJSON
         BadCase(json: ["foo": 1], field: "foo", contains: "strict decoding error: unknown field \"foo\""),
         BadCase(json: ["IPAM": ["type": "host-local"]], field: "IPAM", contains: "unknown field \"IPAM\""),
         BadCase(json: ["ipam": ["type": "host-local", "bar": true]], field: "ipam.bar", contains: "unknown field \"ipam.bar\""),
-        BadCase(json: ["autoScaling": ["mode": "vpa", "resources": ["nodes": [:]]]], field: "autoScaling.resources.nodes", contains: "unknown field"),
-        BadCase(json: ["vethMTU": 1440], field: "vethMTU", contains: "cannot unmarshal number into Go struct field NetworkConfig.vethMTU of type string"),
+        BadCase(
+            json: ["autoScaling": ["mode": "vpa", "resources": ["nodes": [:]]]], field: "autoScaling.resources.nodes", contains: "unknown field"),
+        BadCase(
+            json: ["vethMTU": 1440], field: "vethMTU", contains: "cannot unmarshal number into Go struct field NetworkConfig.vethMTU of type string"),
         BadCase(json: ["typha": true], field: "typha", contains: "cannot unmarshal bool"),
         BadCase(json: ["typha": ["enabled": "yes"]], field: "typha.enabled", contains: "of type bool"),
         BadCase(json: ["wireguardEncryption": "true"], field: "wireguardEncryption", contains: "of type bool"),
         BadCase(json: ["backend": 3], field: "backend", contains: "of type string"),
-        BadCase(json: ["autoScaling": ["mode": "static", "resources": ["node": ["cpu": "abc"]]]], field: "autoScaling.resources.node.cpu", contains: "quantities must match"),
+        BadCase(
+            json: ["autoScaling": ["mode": "static", "resources": ["node": ["cpu": "abc"]]]], field: "autoScaling.resources.node.cpu",
+            contains: "quantities must match"),
         BadCase(json: ["apiVersion": "foo/v1"], field: "apiVersion", contains: "no kind \"NetworkConfig\" is registered for version \"foo/v1\""),
         BadCase(json: ["kind": "NetworkStatus"], field: "kind", contains: "converting (v1alpha1.NetworkStatus) to (v1alpha1.NetworkConfig)"),
         BadCase(json: ["kind": "Foo"], field: "kind", contains: "no kind \"Foo\" is registered"),
@@ -140,7 +145,9 @@ import KubeJSON
 
     @Test func networkStatus() throws {
         let s = NetworkStatus().encode()
-        #expect(s.serializedString(.init(sortedKeys: true)) == #"{"apiVersion":"calico.networking.extensions.gardener.cloud/v1alpha1","kind":"NetworkStatus"}"#)
+        #expect(
+            s.serializedString(.init(sortedKeys: true))
+                == #"{"apiVersion":"calico.networking.extensions.gardener.cloud/v1alpha1","kind":"NetworkStatus"}"#)
         _ = try NetworkStatus.decode(s)
         #expect(throws: FieldErrorList.self) { try NetworkStatus.decode(["kind": "NetworkStatus", "x": 1]) }
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CalicoAPI
 
 /// Edge cases of the allocation-free IPv4 parser and the Int64 fast path of binary quantities

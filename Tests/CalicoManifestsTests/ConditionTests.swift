@@ -1,6 +1,6 @@
 import CalicoAPI
 import Foundation
-import KubeJSON
+import KubeCore
 import Testing
 
 @testable import CalicoManifests
@@ -51,7 +51,9 @@ struct Scenario {
             "spec": ["kubernetes": .object(kubernetes), "networking": .object(networking)],
             "status": .object(status),
         ]
-        return ["apiVersion": "extensions.gardener.cloud/v1alpha1", "kind": "Cluster", "metadata": ["name": "shoot--dev--n"], "spec": ["shoot": shoot]]
+        return [
+            "apiVersion": "extensions.gardener.cloud/v1alpha1", "kind": "Cluster", "metadata": ["name": "shoot--dev--n"], "spec": ["shoot": shoot],
+        ]
     }
 
     func render() throws -> RenderedManifests {
@@ -174,7 +176,7 @@ struct ConditionTests {
 
     @Test func staticModeCanonicalisesQuantities() throws {
         let m = try Scenario(providerConfig: [
-            "autoScaling": ["mode": "static", "resources": ["node": ["cpu": "0.5", "memory": "2048Mi"], "typha": ["memory": "1.5Gi"]]],
+            "autoScaling": ["mode": "static", "resources": ["node": ["cpu": "0.5", "memory": "2048Mi"], "typha": ["memory": "1.5Gi"]]]
         ]).render()
         #expect(m.container("calico-node")?[path: "resources", "requests"] == ["cpu": "500m", "memory": "2Gi"])
         let typha = m.find("Deployment", "calico-typha-deploy")?[path: "spec", "template", "spec", "containers"]?[0]
@@ -187,9 +189,10 @@ struct ConditionTests {
 
     @Test func birdExporterPrivilegedAndNonPrivileged() throws {
         let m = try Scenario(providerConfig: ["birdExporter": ["enabled": true]]).render()
-        #expect(m.container("bird-exporter")?["args"] == [
-            "-format.new=true", "-bird.socket=/var/run/calico/bird.ctl", "-bird.ipv6=false", "-web.listen-address=:9094",
-        ])
+        #expect(
+            m.container("bird-exporter")?["args"] == [
+                "-format.new=true", "-bird.socket=/var/run/calico/bird.ctl", "-bird.ipv6=false", "-web.listen-address=:9094",
+            ])
         #expect(m.has("Service", "calico-bird-monitoring"))
         var s = Scenario(providerConfig: ["birdExporter": ["enabled": true]])
         try s.gates.set("NonPrivilegedCalicoNode=true")
@@ -217,10 +220,11 @@ struct ConditionTests {
         #expect(m.env("FELIX_BPFKUBEPROXYHEALTZPORT") == "10257")
         #expect(m.env("FELIX_BPFKUBEPROXYHEALTHZPORT") == "10257")
         #expect(m.env("FELIX_BPFKUBEPROXYIPTABLESCLEANUPENABLED") == "false")
-        #expect(m.volumeNames == [
-            "lib-modules", "var-run-calico", "var-lib-calico", "xtables-lock", "sys-fs", "bpffs", "nodeproc", "cni-bin-dir",
-            "cni-net-dir", "cni-log-dir", "policysync",
-        ])
+        #expect(
+            m.volumeNames == [
+                "lib-modules", "var-run-calico", "var-lib-calico", "xtables-lock", "sys-fs", "bpffs", "nodeproc", "cni-bin-dir",
+                "cni-net-dir", "cni-log-dir", "policysync",
+            ])
     }
 
     @Test func kubeProxyModes() throws {
@@ -309,7 +313,9 @@ struct ConditionTests {
         s.nodes = "2001:db8:1::/56"
         s.statusNodes = ["2001:db8:1::/56"]
         s.providerConfig = ["ipv6": ["pool": "ipip"]]
-        #expect(throws: RenderError(field: "spec.providerConfig.ipv6.pool", "error when generating calico config: unsupported value for ipv6 pool: ipip")) {
+        #expect(
+            throws: RenderError(field: "spec.providerConfig.ipv6.pool", "error when generating calico config: unsupported value for ipv6 pool: ipip")
+        ) {
             try s.render()
         }
         s.providerConfig = ["ipv6": ["mode": "Off"]]
@@ -363,8 +369,10 @@ struct ConditionTests {
     @Test func outputIsSortedAndDeterministic() throws {
         let m = try Scenario().render()
         let keys = m.objects.map {
-            [$0["apiVersion"]?.stringValue ?? "", $0["kind"]?.stringValue ?? "", $0[path: "metadata", "namespace"]?.stringValue ?? "",
-             $0[path: "metadata", "name"]?.stringValue ?? ""]
+            [
+                $0["apiVersion"]?.stringValue ?? "", $0["kind"]?.stringValue ?? "", $0[path: "metadata", "namespace"]?.stringValue ?? "",
+                $0[path: "metadata", "name"]?.stringValue ?? "",
+            ]
         }
         #expect(keys == keys.sorted { $0.lexicographicallyPrecedes($1) })
         #expect(m.yaml() == (try Scenario().render().yaml()))

@@ -1,8 +1,8 @@
 import CalicoAPI
 import Foundation
-import KubeJSON
-import Testing
+import KubeCore
 import TestSupport
+import Testing
 
 @testable import CalicoManifests
 

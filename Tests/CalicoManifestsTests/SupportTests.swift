@@ -1,5 +1,5 @@
 import Foundation
-import KubeJSON
+import KubeCore
 import Testing
 
 @testable import CalicoManifests
@@ -27,8 +27,10 @@ struct SupportTests {
     }
 
     @Test func autoscalerConfigMapsAreValidJSON() throws {
-        for text in [ClusterProportionalAutoscalers.nodeAutoscalerConfig, ClusterProportionalAutoscalers.typhaLadder,
-                     ClusterProportionalAutoscalers.typhaAutoscalerConfig] {
+        for text in [
+            ClusterProportionalAutoscalers.nodeAutoscalerConfig, ClusterProportionalAutoscalers.typhaLadder,
+            ClusterProportionalAutoscalers.typhaAutoscalerConfig,
+        ] {
             #expect(throws: Never.self) { try JSON.parse(string: text) }
             #expect(!text.hasSuffix("\n"))
         }
@@ -48,15 +50,16 @@ struct SupportTests {
         #expect(try v.reference("calico-cpa") == "registry.k8s.io/cpa/cluster-proportional-autoscaler:v1.10.3")
         #expect(try v.reference("cni-plugins").hasPrefix("europe-docker.pkg.dev/gardener-project/releases/gardener/extensions/cni-plugins:v"))
         for name in ImageVector.chartImageNames { #expect(throws: Never.self) { try v.reference(name) } }
-        let over = try v.overwritten(with: """
-            images:
-            - name: calico-node
-              repository: registry.example/calico/node
-              tag: "sha256:0123456789abcdef"
-            - name: calico-typha
-              tag: v9.9.9
-              targetVersion: ">= 1.33"
-            """)
+        let over = try v.overwritten(
+            with: """
+                images:
+                - name: calico-node
+                  repository: registry.example/calico/node
+                  tag: "sha256:0123456789abcdef"
+                - name: calico-typha
+                  tag: v9.9.9
+                  targetVersion: ">= 1.33"
+                """)
         #expect(try over.reference("calico-node") == "registry.example/calico/node@sha256:0123456789abcdef")
         #expect(try over.reference("calico-typha", kubernetesVersion: "1.31.4") == "quay.io/calico/typha:v3.31.6")
         // The constrained entry is appended without a repository; it only replaces the tag.
@@ -67,9 +70,10 @@ struct SupportTests {
 
     @Test func seedObjects() throws {
         let objects = SeedMonitoring.objects(namespace: "shoot--a--b")
-        #expect(objects.map { $0[path: "metadata", "name"]?.stringValue ?? "" } == [
-            "calico-dashboards", "shoot-calico-felix", "shoot-calico-typha", "shoot-calico-bird",
-        ])
+        #expect(
+            objects.map { $0[path: "metadata", "name"]?.stringValue ?? "" } == [
+                "calico-dashboards", "shoot-calico-felix", "shoot-calico-typha", "shoot-calico-bird",
+            ])
         #expect(objects.allSatisfy { $0[path: "metadata", "namespace"] == "shoot--a--b" })
         let data = try #require(objects[0]["data"]?.objectValue)
         #expect(Array(data.keys) == SeedMonitoring.dashboardKeys)
@@ -79,8 +83,9 @@ struct SupportTests {
             #expect(value.stringValue?.hasSuffix("\n") == false)
         }
         let bird = objects[3]
-        #expect(bird[path: "spec", "metricRelabelings"]?[0]?["regex"] ==
-            "bird_protocol_up.*|bird_protocol_prefix_export_count|bird_protocol_prefix_import_count")
+        #expect(
+            bird[path: "spec", "metricRelabelings"]?[0]?["regex"]
+                == "bird_protocol_up.*|bird_protocol_prefix_export_count|bird_protocol_prefix_import_count")
         #expect(bird[path: "spec", "relabelings"]?.arrayValue?.count == 6)
     }
 
@@ -128,7 +133,8 @@ struct ManagedResourceTests {
         let ref = ManagedResourceSecretData.referenceAnnotation(secretName: data.secretName)
         #expect(ref.key.hasPrefix("reference.resources.gardener.cloud/secret-") && ref.value == data.secretName)
         // Same input, same name; different input, different name.
-        #expect(ManagedResourceSecretData(manifests: try Scenario(providerConfig: ["overlay": ["enabled": true]]).render()).secretName == data.secretName)
+        #expect(
+            ManagedResourceSecretData(manifests: try Scenario(providerConfig: ["overlay": ["enabled": true]]).render()).secretName == data.secretName)
         #expect(ManagedResourceSecretData(manifests: try Scenario().render()).secretName != data.secretName)
     }
 

@@ -1,11 +1,11 @@
 import CalicoAPI
-import KubeJSON
+import KubeCore
 import Testing
 
 @testable import CalicoManifests
 
 /// The render hot path copies pre-serialized YAML for static objects; these checks make sure
-/// the copies are exactly what the single emitter (`KubeJSON.YAMLWriter`) writes for them.
+/// the copies are exactly what the single emitter (`KubeCore.YAMLWriter`) writes for them.
 @Suite("YAML byte caches")
 struct YAMLCacheTests {
     static var allStaticEntries: [ManifestEntry] {
@@ -68,7 +68,10 @@ struct YAMLCacheTests {
         #expect(cpva.count == 5)
         #expect(cpva[1] == ClusterProportionalAutoscalers.typhaCPVADeployment(v))
         let multus = MultusObjects.build(v)
-        #expect(multus.map { $0["kind"]?.stringValue } == ["CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "ServiceAccount", "DaemonSet"])
+        #expect(
+            multus.map { $0["kind"]?.stringValue } == [
+                "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "ServiceAccount", "DaemonSet",
+            ])
         #expect(multus.last == MultusObjects.daemonSet(v))
         let initNames = multus.last?[path: "spec", "template", "spec", "initContainers"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
         #expect(initNames == ["install-multus-cni", "install-cni-plugins"])
@@ -110,8 +113,10 @@ struct YAMLCacheTests {
         #expect(CIDR("0.0.0.0/0")?.prefixLength == 0)
         #expect(CIDR("10.0.0.1/032")?.prefixLength == 32)
         #expect(CIDR("10.250.0.0/16")?.bytes == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 250, 0, 0])
-        for bad in ["1.2.3.4/", "1.2.3/8", "1.2.3.4.5/8", "256.1.1.1/8", "1..2.3/8", "10.0.0.0/33", "1.2.3.4/1x", "1.2.3.4/1234",
-                    "01.2.3.4/8", "1.2.3.0004/8", "a.b.c.d/8", "/8", "1.2.3.4./8", ".1.2.3/8"] {
+        for bad in [
+            "1.2.3.4/", "1.2.3/8", "1.2.3.4.5/8", "256.1.1.1/8", "1..2.3/8", "10.0.0.0/33", "1.2.3.4/1x", "1.2.3.4/1234",
+            "01.2.3.4/8", "1.2.3.0004/8", "a.b.c.d/8", "/8", "1.2.3.4./8", ".1.2.3/8",
+        ] {
             #expect(CIDR(bad) == nil, "\(bad)")
         }
     }

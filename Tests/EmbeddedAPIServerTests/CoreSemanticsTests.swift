@@ -1,8 +1,8 @@
 import EmbeddedAPIServer
 import Foundation
-import KubeJSON
-import Testing
+import KubeCore
 import TestSupport
+import Testing
 
 @Suite struct TransportAndDiscoveryTests {
     @Test func unauthenticatedRequestsGet401Status() async throws {
@@ -23,7 +23,8 @@ import TestSupport
     @Test func clientCertificateAuthenticates() async throws {
         try await withTestAPIServer { server in
             let (cert, key) = try server.issueClientCertificate(commonName: "alice", groups: ["system:masters"])
-            let c = try LoopbackHTTPClient(port: server.port, caPEM: server.caCertificatePEM, token: nil, clientCertificatePEM: cert, clientKeyPEM: key)
+            let c = try LoopbackHTTPClient(
+                port: server.port, caPEM: server.caCertificatePEM, token: nil, clientCertificatePEM: cert, clientKeyPEM: key)
             let r = try await c.request("GET", "/api/v1/namespaces/default")
             #expect(r.status == 200)
             #expect(r.json[path: "metadata", "name"] == "default")
@@ -64,7 +65,9 @@ import TestSupport
             let group = try await c.get("/apis/demo.example.com").json
             #expect(group["kind"] == "APIGroup" && group[path: "preferredVersion", "version"] == "v1")
             let openapi = try await c.get("/openapi/v3").json
-            #expect(openapi[path: "paths", "apis/demo.example.com/v1", "serverRelativeURL"]?.stringValue?.hasPrefix("/openapi/v3/apis/demo.example.com/v1?hash=") == true)
+            #expect(
+                openapi[path: "paths", "apis/demo.example.com/v1", "serverRelativeURL"]?.stringValue?.hasPrefix(
+                    "/openapi/v3/apis/demo.example.com/v1?hash=") == true)
             let doc = try await c.get("/openapi/v3/apis/demo.example.com/v1").json
             let op = doc["paths"]?.objectValue?.values.first?["patch"]
             #expect(op?[path: "x-kubernetes-group-version-kind", "kind"] == "Widget")
@@ -103,17 +106,24 @@ import TestSupport
             let noName = try await c.post(cms, ["metadata": .emptyObject])
             #expect(noName.json["message"]?.stringValue?.contains("metadata.name: Required value: name or generateName is required") == true)
             let wrongVersion = try await c.post(cms, ["apiVersion": "v2", "kind": "ConfigMap", "metadata": ["name": "a"]])
-            #expect(wrongVersion.status == 400 && wrongVersion.json["message"] == "the API version in the data (v2) does not match the expected API version (v1)")
+            #expect(
+                wrongVersion.status == 400
+                    && wrongVersion.json["message"] == "the API version in the data (v2) does not match the expected API version (v1)")
             let array = try await c.post(cms, [1, 2])
             #expect(array.status == 400)
             let badSelector = try await c.get("\(cms)?labelSelector=a%20in%20(b")
             #expect(badSelector.status == 400)
             let badField = try await c.get("\(widgets)?fieldSelector=spec.size%3D1")
-            #expect(badField.status == 400 && badField.json["message"] == "\"spec.size\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"")
-            let badPatch = try await c.request("PATCH", "/api/v1/namespaces/default", body: Array("[".utf8), headers: [("Content-Type", "application/merge-patch+json")])
+            #expect(
+                badField.status == 400
+                    && badField.json["message"] == "\"spec.size\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"")
+            let badPatch = try await c.request(
+                "PATCH", "/api/v1/namespaces/default", body: Array("[".utf8), headers: [("Content-Type", "application/merge-patch+json")])
             #expect(badPatch.status == 400)
             let rvSet = try await c.post(cms, ["metadata": ["name": "rv", "resourceVersion": "12"]])
-            #expect(rvSet.status == 500 && rvSet.json["message"] == "resourceVersion should not be set on objects to be created" && rvSet.json["reason"] == nil)
+            #expect(
+                rvSet.status == 500 && rvSet.json["message"] == "resourceVersion should not be set on objects to be created"
+                    && rvSet.json["reason"] == nil)
         }
     }
 

@@ -1,8 +1,8 @@
 import EmbeddedAPIServer
 import Foundation
-import KubeJSON
-import Testing
+import KubeCore
 import TestSupport
+import Testing
 
 /// Fault-injection mode (issue 9): every fault kind, asserted over real HTTPS.
 @Suite struct FaultInjectionTests {
@@ -138,7 +138,8 @@ import TestSupport
             // Time-based truncation ends an idle watch long before its timeout.
             server.faultPolicy = FaultPolicy(watchTruncateAfter: .milliseconds(300))
             let start = ContinuousClock.now
-            let idle = try await collect(c.watch("\(widgets)?watch=true&resourceVersion=\(server.currentResourceVersion)&timeoutSeconds=60"), count: 100)
+            let idle = try await collect(
+                c.watch("\(widgets)?watch=true&resourceVersion=\(server.currentResourceVersion)&timeoutSeconds=60"), count: 100)
             #expect(idle.isEmpty && ContinuousClock.now - start < .seconds(10))
             #expect(server.faultCounters.truncatedWatches == 3)
         }

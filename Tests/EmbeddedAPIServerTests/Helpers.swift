@@ -1,8 +1,8 @@
 import EmbeddedAPIServer
 import Foundation
-import KubeJSON
-import Testing
+import KubeCore
 import TestSupport
+import Testing
 
 /// Shorthands for talking JSON to the server in tests.
 extension LoopbackHTTPClient {
@@ -25,25 +25,34 @@ let widgetCRD: JSON = [
     "spec": [
         "group": "demo.example.com", "scope": "Namespaced",
         "names": ["plural": "widgets", "singular": "widget", "kind": "Widget", "shortNames": ["wd"]],
-        "versions": [[
-            "name": "v1", "served": true, "storage": true,
-            "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]],
-            "subresources": ["status": .emptyObject],
-            "additionalPrinterColumns": [["name": "Size", "type": "integer", "jsonPath": ".spec.size"],
-                                         ["name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"]],
-        ]],
+        "versions": [
+            [
+                "name": "v1", "served": true, "storage": true,
+                "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]],
+                "subresources": ["status": .emptyObject],
+                "additionalPrinterColumns": [
+                    ["name": "Size", "type": "integer", "jsonPath": ".spec.size"],
+                    ["name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"],
+                ],
+            ]
+        ],
     ],
 ]
 
 let widgets = "/apis/demo.example.com/v1/namespaces/default/widgets"
 
 func widget(_ name: String, size: Int = 1, labels: JSON = .emptyObject) -> JSON {
-    ["apiVersion": "demo.example.com/v1", "kind": "Widget", "metadata": ["name": .string(name), "labels": labels], "spec": ["size": .int(Int64(size))]]
+    [
+        "apiVersion": "demo.example.com/v1", "kind": "Widget", "metadata": ["name": .string(name), "labels": labels],
+        "spec": ["size": .int(Int64(size))],
+    ]
 }
 
 /// Runs `body` with a started server, a client, and the Widget CRD registered.
-func withServer<T>(crd: Bool = true, _ configuration: EmbeddedAPIServerConfiguration = .init(),
-                   _ body: (EmbeddedAPIServer, LoopbackHTTPClient) async throws -> T) async throws -> T {
+func withServer<T>(
+    crd: Bool = true, _ configuration: EmbeddedAPIServerConfiguration = .init(),
+    _ body: (EmbeddedAPIServer, LoopbackHTTPClient) async throws -> T
+) async throws -> T {
     try await withTestAPIServer(configuration) { server in
         let client = try server.makeTestClient()
         defer { Task { await client.close() } }

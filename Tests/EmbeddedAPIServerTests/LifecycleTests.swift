@@ -1,8 +1,8 @@
 import EmbeddedAPIServer
 import Foundation
-import KubeJSON
-import Testing
+import KubeCore
 import TestSupport
+import Testing
 
 @Suite struct LifecycleTests {
     @Test func statusSubresourceAndGeneration() async throws {
@@ -11,7 +11,8 @@ import TestSupport
             body["status"] = ["phase": "dropped"]
             let created = try await c.post(widgets, body)
             #expect(created.json["status"] == nil && created.json[path: "metadata", "generation"] == 1)
-            let st = try await c.patch("\(widgets)/s/status", ["status": ["phase": "Ready"], "spec": ["size": 9], "metadata": ["labels": ["ignored": "yes"]]])
+            let st = try await c.patch(
+                "\(widgets)/s/status", ["status": ["phase": "Ready"], "spec": ["size": 9], "metadata": ["labels": ["ignored": "yes"]]])
             #expect(st.json["status"] == ["phase": "Ready"] && st.json[path: "spec", "size"] == 1)
             #expect(st.json[path: "metadata", "labels", "ignored"] == nil && st.json[path: "metadata", "generation"] == 1)
             let main = try await c.patch("\(widgets)/s", ["status": ["phase": "Hacked"], "metadata": ["labels": ["a": "b"]]])
@@ -42,7 +43,11 @@ import TestSupport
             let again = try await c.delete("\(widgets)/f")
             #expect(again.json[path: "metadata", "resourceVersion"] == deleting.json[path: "metadata", "resourceVersion"])
             let add = try await c.patch("\(widgets)/f", ["metadata": ["finalizers": ["demo.example.com/f", "new.io/x"]]])
-            #expect(add.status == 422 && add.json["message"]?.stringValue?.contains("no new finalizers can be added if the object is being deleted, found new finalizers []string{\"new.io/x\"}") == true)
+            #expect(
+                add.status == 422
+                    && add.json["message"]?.stringValue?.contains(
+                        "no new finalizers can be added if the object is being deleted, found new finalizers []string{\"new.io/x\"}") == true
+            )
             let spec = try await c.patch("\(widgets)/f", ["spec": ["size": 3]])
             #expect(spec.status == 200)
             let last = try await c.patch("\(widgets)/f", ["metadata": ["finalizers": nil]])
@@ -59,7 +64,9 @@ import TestSupport
             let list = try await c.get("/api/v1/namespaces").json["items"]?.arrayValue?.compactMap { $0[path: "metadata", "name"]?.stringValue }
             #expect(list == ["default", "kube-node-lease", "kube-public", "kube-system"])
             let missing = try await c.post("/api/v1/namespaces/nope/configmaps", ["metadata": ["name": "x"]])
-            #expect(missing.status == 404 && missing.json["message"] == "namespaces \"nope\" not found" && missing.json[path: "details", "kind"] == "namespaces")
+            #expect(
+                missing.status == 404 && missing.json["message"] == "namespaces \"nope\" not found"
+                    && missing.json[path: "details", "kind"] == "namespaces")
             let protected = try await c.delete("/api/v1/namespaces/default")
             #expect(protected.status == 403 && protected.json["message"] == "namespaces \"default\" is forbidden: this namespace may not be deleted")
             let ns = try await c.post("/api/v1/namespaces", ["metadata": ["name": "work"]]).json
@@ -72,7 +79,9 @@ import TestSupport
             #expect(try await c.get("/api/v1/namespaces/work/configmaps/plain").status == 404)
             let blocked = try await c.post("/api/v1/namespaces/work/configmaps", ["metadata": ["name": "new"]])
             #expect(blocked.status == 403)
-            #expect(blocked.json["message"] == "configmaps \"new\" is forbidden: unable to create new content in namespace work because it is being terminated")
+            #expect(
+                blocked.json["message"]
+                    == "configmaps \"new\" is forbidden: unable to create new content in namespace work because it is being terminated")
             #expect(try await c.get("/api/v1/namespaces/work").status == 200)
             _ = try await c.patch("/apis/demo.example.com/v1/namespaces/work/widgets/held", ["metadata": ["finalizers": nil]])
             #expect(try await c.get("/api/v1/namespaces/work").status == 404)
@@ -87,11 +96,19 @@ import TestSupport
             #expect(conditions.contains { $0["type"] == "NamesAccepted" && $0["reason"] == "NoConflicts" })
             #expect(crd[path: "status", "storedVersions"] == ["v1"] && crd[path: "metadata", "generation"] == 1)
             _ = try await c.post(widgets, widget("w"))
-            let bad = try await c.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-                                       ["metadata": ["name": "wrong"], "spec": ["group": "nodot", "scope": "Namespaced", "names": ["plural": "xs", "kind": "X"], "versions": [["name": "v1", "served": true, "storage": false]]]])
+            let bad = try await c.post(
+                "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                [
+                    "metadata": ["name": "wrong"],
+                    "spec": [
+                        "group": "nodot", "scope": "Namespaced", "names": ["plural": "xs", "kind": "X"],
+                        "versions": [["name": "v1", "served": true, "storage": false]],
+                    ],
+                ])
             #expect(bad.status == 422)
             let msg = bad.json["message"]?.stringValue ?? ""
-            #expect(msg.contains("should be a domain with at least one dot") && msg.contains("must have exactly one version marked as storage version"))
+            #expect(
+                msg.contains("should be a domain with at least one dot") && msg.contains("must have exactly one version marked as storage version"))
             let del = try await c.delete("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.demo.example.com")
             #expect(del.status == 200)
             #expect(try await c.get(widgets).status == 404)
@@ -106,7 +123,8 @@ import TestSupport
     @Test func tableOutputWithPrinterColumns() async throws {
         try await withServer { _, c in
             _ = try await c.post(widgets, widget("t", size: 4))
-            _ = try await c.patch("\(widgets)/t/status", ["status": ["conditions": [["type": "Other", "status": "False"], ["type": "Ready", "status": "True"]]]])
+            _ = try await c.patch(
+                "\(widgets)/t/status", ["status": ["conditions": [["type": "Other", "status": "False"], ["type": "Ready", "status": "True"]]]])
             let accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
             let t = try await c.get(widgets, accept: accept).json
             #expect(t["kind"] == "Table")

@@ -1,8 +1,8 @@
 import EmbeddedAPIServer
 import Foundation
-import KubeJSON
-import Testing
+import KubeCore
 import TestSupport
+import Testing
 
 @Suite struct ListWatchTests {
     @Test func listSelectorsAndPaging() async throws {
@@ -30,7 +30,8 @@ import TestSupport
             let page1 = try await c.get("\(widgets)?limit=2").json
             #expect(page1["items"]?.arrayValue?.count == 2 && page1[path: "metadata", "remainingItemCount"] == 1)
             let token = page1[path: "metadata", "continue"]?.stringValue ?? ""
-            let page2 = try await c.get("\(widgets)?limit=2&continue=\(token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")").json
+            let page2 = try await c.get("\(widgets)?limit=2&continue=\(token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+                .json
             #expect(page2["items"]?.arrayValue?.compactMap { $0[path: "metadata", "name"]?.stringValue } == ["c"])
             #expect(page2[path: "metadata", "continue"] == nil)
             let all = try await c.get("/apis/demo.example.com/v1/widgets").json
@@ -53,10 +54,11 @@ import TestSupport
             let selected = watcher.watch("/apis/demo.example.com/v1/watch/namespaces/default/widgets?labelSelector=w%3Dyes&resourceVersion=\(listRV)")
             try await Task.sleep(for: .milliseconds(200))
             _ = try await c.post(widgets, widget("post"))
-            _ = try await c.patch("\(widgets)/pre", ["metadata": ["labels": ["w": "no"]]])   // leaves the selector
+            _ = try await c.patch("\(widgets)/pre", ["metadata": ["labels": ["w": "no"]]])  // leaves the selector
             _ = try await c.patch("\(widgets)/post", ["metadata": ["labels": ["w": "yes"]]])  // enters the selector
             _ = try await c.delete("\(widgets)/post")
-            #expect(eventSummary(try await collect(initial, count: 5)) == ["ADDED pre", "ADDED post", "MODIFIED pre", "MODIFIED post", "DELETED post"])
+            #expect(
+                eventSummary(try await collect(initial, count: 5)) == ["ADDED pre", "ADDED post", "MODIFIED pre", "MODIFIED post", "DELETED post"])
             #expect(eventSummary(try await collect(resumed, count: 4)) == ["ADDED post", "MODIFIED pre", "MODIFIED post", "DELETED post"])
             #expect(eventSummary(try await collect(selected, count: 3)) == ["DELETED pre", "ADDED post", "DELETED post"])
             await watcher.close()
@@ -74,13 +76,16 @@ import TestSupport
             // timeoutSeconds ends the stream cleanly; bookmarks carry only the resourceVersion.
             let start = Date()
             let current = server.currentResourceVersion
-            let timed = try await collect(c.watch("\(widgets)?watch=true&resourceVersion=\(current)&timeoutSeconds=1&allowWatchBookmarks=true"), count: 100)
+            let timed = try await collect(
+                c.watch("\(widgets)?watch=true&resourceVersion=\(current)&timeoutSeconds=1&allowWatchBookmarks=true"), count: 100)
             #expect(Date().timeIntervalSince(start) < 10)
             #expect(timed.allSatisfy { $0["type"] == "BOOKMARK" })
             #expect(timed.first?[path: "object", "metadata"] == ["resourceVersion": .string(String(current))])
             let sie = try await c.get("\(widgets)?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan")
             #expect(sie.status == 422)
-            #expect(sie.json["message"]?.stringValue?.contains("sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled") == true)
+            #expect(
+                sie.json["message"]?.stringValue?.contains("sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled")
+                    == true)
             // Compacting history makes any older resume point expire.
             server.compactHistory()
             _ = try await c.post(widgets, widget("late"))
@@ -120,7 +125,9 @@ import TestSupport
             let s = try await c.post(secrets, ["metadata": ["name": "s"], "stringData": ["pw": "hunter2"], "immutable": true])
             #expect(s.status == 201 && s.json["data"] == ["pw": "aHVudGVyMg=="] && s.json["stringData"] == nil && s.json["type"] == "Opaque")
             let change = try await c.patch("\(secrets)/s", ["data": ["pw": "eA=="]])
-            #expect(change.status == 422 && change.json["message"] == "Secret \"s\" is invalid: data: Forbidden: field is immutable when `immutable` is set")
+            #expect(
+                change.status == 422
+                    && change.json["message"] == "Secret \"s\" is invalid: data: Forbidden: field is immutable when `immutable` is set")
             let labels = try await c.patch("\(secrets)/s", ["metadata": ["labels": ["ok": "yes"]]])
             #expect(labels.status == 200)
             _ = try await c.post(secrets, ["metadata": ["name": "t"], "type": "kubernetes.io/tls", "data": ["tls.crt": "", "tls.key": ""]])
@@ -133,22 +140,26 @@ import TestSupport
 
     @Test func storedOnlyBuiltinsAndEvents() async throws {
         try await withServer(crd: false) { _, c in
-            let paths = ["/api/v1/namespaces/default/serviceaccounts", "/api/v1/namespaces/default/services", "/api/v1/nodes",
-                         "/api/v1/namespaces/default/events", "/apis/events.k8s.io/v1/namespaces/default/events",
-                         "/apis/apps/v1/namespaces/default/deployments", "/apis/apps/v1/namespaces/default/daemonsets",
-                         "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
-                         "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations"]
+            let paths = [
+                "/api/v1/namespaces/default/serviceaccounts", "/api/v1/namespaces/default/services", "/api/v1/nodes",
+                "/api/v1/namespaces/default/events", "/apis/events.k8s.io/v1/namespaces/default/events",
+                "/apis/apps/v1/namespaces/default/deployments", "/apis/apps/v1/namespaces/default/daemonsets",
+                "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+                "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
+            ]
             for p in paths {
                 let r = try await c.post(p, ["metadata": ["name": "x"], "involvedObject": ["name": "obj", "kind": "Widget"]])
                 #expect(r.status == 201, "\(p): \(r.text)")
             }
             let ev = try await c.get("/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dobj,involvedObject.kind%3DWidget").json
             #expect(ev["items"]?.arrayValue?.count == 1)
-            let dep = try await c.patch("/apis/apps/v1/namespaces/default/deployments/x",
-                                        ["spec": ["template": ["spec": ["containers": [["name": "a", "image": "i:1"]]]]]], type: "application/strategic-merge-patch+json")
+            let dep = try await c.patch(
+                "/apis/apps/v1/namespaces/default/deployments/x",
+                ["spec": ["template": ["spec": ["containers": [["name": "a", "image": "i:1"]]]]]], type: "application/strategic-merge-patch+json")
             #expect(dep.json[path: "metadata", "generation"] == 2)
-            let dep2 = try await c.patch("/apis/apps/v1/namespaces/default/deployments/x",
-                                         ["spec": ["template": ["spec": ["containers": [["name": "b", "image": "i:2"]]]]]], type: "application/strategic-merge-patch+json")
+            let dep2 = try await c.patch(
+                "/apis/apps/v1/namespaces/default/deployments/x",
+                ["spec": ["template": ["spec": ["containers": [["name": "b", "image": "i:2"]]]]]], type: "application/strategic-merge-patch+json")
             #expect(dep2.json[path: "spec", "template", "spec", "containers"]?.arrayValue?.count == 2)
         }
     }
@@ -161,16 +172,23 @@ import TestSupport
             let meta = field(1, str(1, "pb"))
             let cm = meta + field(2, str(1, "key") + str(2, "value"))
             let body = [0x6b, 0x38, 0x73, 0x00] + field(1, str(1, "v1") + str(2, "ConfigMap")) + field(2, cm)
-            let r = try await c.request("POST", "/api/v1/namespaces/default/configmaps", body: body,
-                                        headers: [("Content-Type", "application/vnd.kubernetes.protobuf"), ("Accept", "application/vnd.kubernetes.protobuf,application/json")])
+            let r = try await c.request(
+                "POST", "/api/v1/namespaces/default/configmaps", body: body,
+                headers: [
+                    ("Content-Type", "application/vnd.kubernetes.protobuf"), ("Accept", "application/vnd.kubernetes.protobuf,application/json"),
+                ])
             #expect(r.status == 201 && r.json["data"] == ["key": "value"] && r.header("Content-Type") == "application/json")
             let ns = [0x6b, 0x38, 0x73, 0x00] + field(1, str(1, "v1") + str(2, "Namespace")) + field(2, field(1, str(1, "pbns")))
             let n = try await c.request("POST", "/api/v1/namespaces", body: ns, headers: [("Content-Type", "application/vnd.kubernetes.protobuf")])
             #expect(n.status == 201 && n.json[path: "metadata", "name"] == "pbns")
-            let secret = [0x6b, 0x38, 0x73, 0x00] + field(1, str(1, "v1") + str(2, "Secret")) + field(2, field(1, str(1, "pbs")) + field(2, str(1, "k") + str(2, "v")) + str(3, "Opaque"))
-            let s = try await c.request("POST", "/api/v1/namespaces/default/secrets", body: secret, headers: [("Content-Type", "application/vnd.kubernetes.protobuf")])
+            let secret =
+                [0x6b, 0x38, 0x73, 0x00] + field(1, str(1, "v1") + str(2, "Secret"))
+                + field(2, field(1, str(1, "pbs")) + field(2, str(1, "k") + str(2, "v")) + str(3, "Opaque"))
+            let s = try await c.request(
+                "POST", "/api/v1/namespaces/default/secrets", body: secret, headers: [("Content-Type", "application/vnd.kubernetes.protobuf")])
             #expect(s.status == 201 && s.json["data"] == ["k": "dg=="])
-            let garbage = try await c.request("POST", "/api/v1/namespaces", body: [1, 2, 3], headers: [("Content-Type", "application/vnd.kubernetes.protobuf")])
+            let garbage = try await c.request(
+                "POST", "/api/v1/namespaces", body: [1, 2, 3], headers: [("Content-Type", "application/vnd.kubernetes.protobuf")])
             #expect(garbage.status == 400)
         }
     }

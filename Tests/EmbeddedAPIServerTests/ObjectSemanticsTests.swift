@@ -1,8 +1,8 @@
 import EmbeddedAPIServer
 import Foundation
-import KubeJSON
-import Testing
+import KubeCore
 import TestSupport
+import Testing
 
 @Suite struct ObjectSemanticsTests {
     @Test func createGetUpdateDeleteWithServerMetadata() async throws {
@@ -42,16 +42,22 @@ import TestSupport
             stale[path: "spec", "size"] = 9
             let conflict = try await c.put("\(widgets)/a", stale)
             #expect(conflict.status == 409 && conflict.json["reason"] == "Conflict")
-            #expect(conflict.json["message"]?.stringValue?.hasPrefix("Operation cannot be fulfilled on widgets.demo.example.com \"a\": the object has been modified") == true)
+            #expect(
+                conflict.json["message"]?.stringValue?.hasPrefix(
+                    "Operation cannot be fulfilled on widgets.demo.example.com \"a\": the object has been modified") == true)
             var noRV = stale
             noRV[path: "metadata", "resourceVersion"] = nil
             let missing = try await c.put("\(widgets)/a", noRV)
             #expect(missing.status == 422)
-            #expect(missing.json["message"] == "Widget.demo.example.com \"a\" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update")
-            let patchConflict = try await c.patch("\(widgets)/a", ["metadata": ["resourceVersion": created["metadata"]?["resourceVersion"] ?? ""], "spec": ["size": 1]])
+            #expect(
+                missing.json["message"]
+                    == "Widget.demo.example.com \"a\" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update")
+            let patchConflict = try await c.patch(
+                "\(widgets)/a", ["metadata": ["resourceVersion": created["metadata"]?["resourceVersion"] ?? ""], "spec": ["size": 1]])
             #expect(patchConflict.status == 409)
             let uidPre = try await c.delete("\(widgets)/a", ["preconditions": ["uid": "nope"]])
-            #expect(uidPre.status == 409 && uidPre.json["message"]?.stringValue?.contains("the UID in the precondition (nope) does not match") == true)
+            #expect(
+                uidPre.status == 409 && uidPre.json["message"]?.stringValue?.contains("the UID in the precondition (nope) does not match") == true)
             let rvPre = try await c.delete("\(widgets)/a", ["preconditions": ["resourceVersion": "1"]])
             #expect(rvPre.status == 409 && rvPre.json["message"]?.stringValue?.contains("the ResourceVersion in the precondition (1)") == true)
             let nameMismatch = try await c.put("\(widgets)/b", created)
@@ -69,7 +75,8 @@ import TestSupport
             let leases = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases"
             let setup = try server.makeTestClient()
             // Lease: PUT creates (201), PUT without resourceVersion is invalid.
-            let created = try await setup.put("\(leases)/leader", ["metadata": ["name": "leader"], "spec": ["holderIdentity": "a", "leaseDurationSeconds": 15]])
+            let created = try await setup.put(
+                "\(leases)/leader", ["metadata": ["name": "leader"], "spec": ["holderIdentity": "a", "leaseDurationSeconds": 15]])
             #expect(created.status == 201)
             let noRV = try await setup.put("\(leases)/leader", ["metadata": ["name": "leader"], "spec": ["holderIdentity": "x"]])
             #expect(noRV.status == 422)
@@ -137,13 +144,18 @@ import TestSupport
 @Suite struct PatchTests {
     @Test func mergeJSONAndStrategicPatches() async throws {
         try await withServer { _, c in
-            _ = try await c.post(widgets, ["metadata": ["name": "p", "annotations": ["keep": "1", "drop": "2"]], "spec": ["size": 1, "list": [1, 2]]])
+            _ = try await c.post(
+                widgets, ["metadata": ["name": "p", "annotations": ["keep": "1", "drop": "2"]], "spec": ["size": 1, "list": [1, 2]]])
             let merged = try await c.patch("\(widgets)/p", ["metadata": ["annotations": ["drop": nil]], "spec": ["list": [3]]])
             #expect(merged.json[path: "metadata", "annotations"] == ["keep": "1"])
             #expect(merged.json[path: "spec", "list"] == [3])
-            let jp = try await c.patch("\(widgets)/p", [["op": "add", "path": "/spec/list/-", "value": 4], ["op": "test", "path": "/spec/size", "value": 1],
-                                                       ["op": "copy", "from": "/spec/size", "path": "/spec/copy"], ["op": "move", "from": "/spec/copy", "path": "/spec/moved"]],
-                                       type: "application/json-patch+json")
+            let jp = try await c.patch(
+                "\(widgets)/p",
+                [
+                    ["op": "add", "path": "/spec/list/-", "value": 4], ["op": "test", "path": "/spec/size", "value": 1],
+                    ["op": "copy", "from": "/spec/size", "path": "/spec/copy"], ["op": "move", "from": "/spec/copy", "path": "/spec/moved"],
+                ],
+                type: "application/json-patch+json")
             #expect(jp.status == 200 && jp.json[path: "spec", "list"] == [3, 4] && jp.json[path: "spec", "moved"] == 1)
             let failing = try await c.patch("\(widgets)/p", [["op": "remove", "path": "/spec/missing"]], type: "application/json-patch+json")
             #expect(failing.status == 422 && failing.json["message"] == "the server rejected our request due to an error in our request")
@@ -151,18 +163,28 @@ import TestSupport
             #expect(notArray.status == 400)
             let smp = try await c.patch("\(widgets)/p", ["spec": ["size": 2]], type: "application/strategic-merge-patch+json")
             #expect(smp.status == 415)
-            #expect(smp.json["message"] == "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
+            #expect(
+                smp.json["message"]
+                    == "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+            )
             // Strategic merge on built-ins: finalizers merge, directives are applied and stripped.
             let cms = "/api/v1/namespaces/default/configmaps"
-            _ = try await c.post(cms, ["metadata": ["name": "s", "finalizers": ["a.io/x"], "labels": ["l1": "1", "l2": "2"]], "data": ["a": "1", "b": "2"]])
-            let s1 = try await c.patch("\(cms)/s", ["metadata": ["finalizers": ["b.io/y"], "$setElementOrder/finalizers": ["a.io/x", "b.io/y"], "labels": ["l2": nil]], "data": ["c": "3"]],
-                                       type: "application/strategic-merge-patch+json")
+            _ = try await c.post(
+                cms, ["metadata": ["name": "s", "finalizers": ["a.io/x"], "labels": ["l1": "1", "l2": "2"]], "data": ["a": "1", "b": "2"]])
+            let s1 = try await c.patch(
+                "\(cms)/s",
+                [
+                    "metadata": ["finalizers": ["b.io/y"], "$setElementOrder/finalizers": ["a.io/x", "b.io/y"], "labels": ["l2": nil]],
+                    "data": ["c": "3"],
+                ],
+                type: "application/strategic-merge-patch+json")
             #expect(s1.status == 200)
             #expect(s1.json[path: "metadata", "finalizers"] == ["a.io/x", "b.io/y"])
             #expect(s1.json[path: "metadata", "labels"] == ["l1": "1"])
             #expect(s1.json[path: "data"] == ["a": "1", "b": "2", "c": "3"])
-            let s2 = try await c.patch("\(cms)/s", ["metadata": ["$deleteFromPrimitiveList/finalizers": ["a.io/x", "b.io/y"]], "data": ["$patch": "replace", "z": "9"]],
-                                       type: "application/strategic-merge-patch+json")
+            let s2 = try await c.patch(
+                "\(cms)/s", ["metadata": ["$deleteFromPrimitiveList/finalizers": ["a.io/x", "b.io/y"]], "data": ["$patch": "replace", "z": "9"]],
+                type: "application/strategic-merge-patch+json")
             #expect(s2.json[path: "metadata", "finalizers"] == nil || s2.json[path: "metadata", "finalizers"] == [])
             #expect(s2.json["data"] == ["z": "9"])
             #expect(!s2.text.contains("$patch") && !s2.text.contains("$setElementOrder"))
@@ -176,7 +198,9 @@ import TestSupport
             #expect(noManager.status == 422)
             let created = try await c.patch("\(widgets)/ssa?fieldManager=test", widget("ssa", size: 3), type: apply)
             #expect(created.status == 201 && created.json[path: "spec", "size"] == 3)
-            let updated = try await c.patch("\(widgets)/ssa?fieldManager=test&force=true", ["apiVersion": "demo.example.com/v1", "kind": "Widget", "metadata": ["name": "ssa"], "spec": ["color": "red"]], type: apply)
+            let updated = try await c.patch(
+                "\(widgets)/ssa?fieldManager=test&force=true",
+                ["apiVersion": "demo.example.com/v1", "kind": "Widget", "metadata": ["name": "ssa"], "spec": ["color": "red"]], type: apply)
             #expect(updated.status == 200 && updated.json["spec"] == ["size": 3, "color": "red"])
             let force = try await c.patch("\(widgets)/ssa?force=true", ["spec": ["size": 1]])
             #expect(force.status == 422)

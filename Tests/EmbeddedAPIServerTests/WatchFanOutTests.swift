@@ -1,8 +1,8 @@
 import EmbeddedAPIServer
 import Foundation
-import KubeJSON
-import Testing
+import KubeCore
 import TestSupport
+import Testing
 
 /// Watch delivery under a write storm: batching per event loop, one shared encoding per change,
 /// watchers grouped by selector, pre-framed chunks.

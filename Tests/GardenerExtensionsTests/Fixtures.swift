@@ -2,7 +2,7 @@ import EmbeddedAPIServer
 import Foundation
 import GardenerExtensions
 import KubeClient
-import KubeJSON
+import KubeCore
 import KubeRuntime
 import Logging
 import Synchronization
@@ -24,10 +24,12 @@ func fallbackCRD(group: String, kind: String, plural: String, scope: String, sho
         "metadata": ["name": .string("\(plural).\(group)")],
         "spec": [
             "group": .string(group), "scope": .string(scope), "names": names,
-            "versions": [[
-                "name": "v1alpha1", "served": true, "storage": true, "subresources": ["status": [:]],
-                "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]],
-            ]],
+            "versions": [
+                [
+                    "name": "v1alpha1", "served": true, "storage": true, "subresources": ["status": [:]],
+                    "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]],
+                ]
+            ],
         ],
     ]
 }
@@ -38,12 +40,17 @@ func installGardenerCRDs(_ client: KubernetesClient) async throws {
     let specs: [(file: String, fallback: JSON)] = [
         ("10-crd-network.yaml", fallbackCRD(group: "extensions.gardener.cloud", kind: "Network", plural: "networks", scope: "Namespaced")),
         ("10-crd-cluster.yaml", fallbackCRD(group: "extensions.gardener.cloud", kind: "Cluster", plural: "clusters", scope: "Cluster")),
-        ("10-crd-managedresource.yaml", fallbackCRD(group: "resources.gardener.cloud", kind: "ManagedResource", plural: "managedresources", scope: "Namespaced", shortNames: ["mr"])),
+        (
+            "10-crd-managedresource.yaml",
+            fallbackCRD(
+                group: "resources.gardener.cloud", kind: "ManagedResource", plural: "managedresources", scope: "Namespaced", shortNames: ["mr"])
+        ),
     ]
     for spec in specs {
         var crd = spec.fallback
         if let text = try? String(contentsOf: example.appendingPathComponent(spec.file), encoding: .utf8),
-           let parsed = try? JSON.parseYAML(text), parsed["kind"] == "CustomResourceDefinition" {
+            let parsed = try? JSON.parseYAML(text), parsed["kind"] == "CustomResourceDefinition"
+        {
             crd = parsed
         }
         _ = try await client.create(.customResourceDefinitions, namespace: nil, crd)
@@ -88,7 +95,9 @@ func networkObject(name: String = "demo", operation: String? = "reconcile") -> J
         "spec": ["type": "calico", "podCIDR": "100.96.0.0/11", "serviceCIDR": "100.64.0.0/13", "ipFamilies": ["IPv4"]],
     ]
     if let operation {
-        n[path: "metadata", "annotations"] = ["gardener.cloud/operation": .string(operation), "gardener.cloud/timestamp": "2025-01-31T12:00:00.000000000Z"]
+        n[path: "metadata", "annotations"] = [
+            "gardener.cloud/operation": .string(operation), "gardener.cloud/timestamp": "2025-01-31T12:00:00.000000000Z",
+        ]
     }
     return n
 }
@@ -103,7 +112,7 @@ final class ScriptedActuator: Actuator {
     private func run(_ op: String, _ network: Network, _ cluster: Cluster) throws {
         calls.append("\(op) \(network.namespace ?? "")/\(network.name)")
         #if DEBUG
-        precondition(cluster.shoot != nil)
+            precondition(cluster.shoot != nil)
         #endif
         if let error = failure.withLock({ $0 }) { throw error }
     }
@@ -141,7 +150,8 @@ struct Env {
     }
 
     func setOperation(_ op: String, name: String = "demo") async throws {
-        _ = try await client.patch(.networks, namespace: shootNamespace, name: name,
+        _ = try await client.patch(
+            .networks, namespace: shootNamespace, name: name,
             ["metadata": ["annotations": ["gardener.cloud/operation": .string(op)]]], type: .merge)
     }
 }
@@ -156,7 +166,8 @@ func withNetworkController(
         let client = try makeClient(server)
         do {
             try await installGardenerCRDs(client)
-            _ = try await client.create(.namespaces, namespace: nil,
+            _ = try await client.create(
+                .namespaces, namespace: nil,
                 ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(shootNamespace), "labels": ["gardener.cloud/role": "shoot"]]])
             _ = try await client.create(.clusters, namespace: nil, clusterObject(shoot: shoot))
             let actuator = ScriptedActuator()

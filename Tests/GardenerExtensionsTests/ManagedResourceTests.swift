@@ -1,10 +1,10 @@
 import Foundation
 import GardenerExtensions
 import KubeClient
-import KubeJSON
+import KubeCore
 import KubeRuntime
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct ManagedResourceIntegrationTests {
     func withEnv(_ body: (KubernetesClient) async throws -> Void) async throws {
@@ -12,7 +12,8 @@ import TestSupport
             let client = try makeClient(server)
             do {
                 try await installGardenerCRDs(client)
-                _ = try await client.create(.namespaces, namespace: nil,
+                _ = try await client.create(
+                    .namespaces, namespace: nil,
                     ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(shootNamespace)]])
                 try await body(client)
             } catch {
@@ -42,10 +43,11 @@ import TestSupport
 
             let mr = try await client.get(.managedResources, namespace: shootNamespace, name: "extension-networking-calico-config")
             #expect(mr[path: "metadata", "labels", "origin"] == "extension-networking-calico")
-            #expect(mr["spec"] == [
-                "secretRefs": [["name": .string(secretName)]],
-                "injectLabels": ["shoot.gardener.cloud/no-cleanup": "true"], "keepObjects": false,
-            ])
+            #expect(
+                mr["spec"] == [
+                    "secretRefs": [["name": .string(secretName)]],
+                    "injectLabels": ["shoot.gardener.cloud/no-cleanup": "true"], "keepObjects": false,
+                ])
             #expect(mr[path: "spec", "class"] == nil)
             #expect(mr[path: "metadata", "annotations", ManagedResources.secretReferenceAnnotation(secretName)] == .string(secretName))
 
@@ -55,7 +57,9 @@ import TestSupport
                 namespace: shootNamespace, name: "extension-networking-calico-config", origin: "extension-networking-calico",
                 keepObjects: false, data: data1)
             #expect(!second.secretWritten && !second.managedResourceWritten)
-            #expect(try await client.get(.managedResources, namespace: shootNamespace, name: "extension-networking-calico-config")[path: "metadata", "resourceVersion"] == rvBefore)
+            #expect(
+                try await client.get(.managedResources, namespace: shootNamespace, name: "extension-networking-calico-config")[
+                    path: "metadata", "resourceVersion"] == rvBefore)
 
             // New content: new secret, MR now references only it; the old one stays (GC'd by Gardener).
             let data2: [String: [UInt8]] = ["config.yaml": Array("kind: Secret\n".utf8)]
@@ -63,7 +67,8 @@ import TestSupport
                 namespace: shootNamespace, name: "extension-networking-calico-config", origin: "extension-networking-calico",
                 keepObjects: false, data: data2)
             #expect(third.secretWritten && third.managedResourceWritten && third.secretName != secretName)
-            let mr3 = ManagedResource(raw: try await client.get(.managedResources, namespace: shootNamespace, name: "extension-networking-calico-config"))
+            let mr3 = ManagedResource(
+                raw: try await client.get(.managedResources, namespace: shootNamespace, name: "extension-networking-calico-config"))
             #expect(mr3.secretRefs == [third.secretName])
             #expect(mr3.metadata.annotations.keys.filter { $0.hasPrefix("reference.resources.gardener.cloud/") }.count == 1)
             let old = try await client.get(.secrets, namespace: shootNamespace, name: secretName)
@@ -71,7 +76,9 @@ import TestSupport
 
             // keepObjects.
             try await mrs.setKeepObjects(namespace: shootNamespace, name: "extension-networking-calico-config", keepObjects: true)
-            #expect(try await client.get(.managedResources, namespace: shootNamespace, name: "extension-networking-calico-config")[path: "spec", "keepObjects"] == true)
+            #expect(
+                try await client.get(.managedResources, namespace: shootNamespace, name: "extension-networking-calico-config")[
+                    path: "spec", "keepObjects"] == true)
             try await mrs.setKeepObjects(namespace: shootNamespace, name: "missing", keepObjects: true)  // NotFound ignored
 
             // Delete with its secrets; waiting returns at once.
@@ -85,23 +92,38 @@ import TestSupport
     @Test func waitUntilDeletedTimesOutWithTheDeletionProblem() async throws {
         try await withEnv { client in
             let mrs = ManagedResources(client: client)
-            _ = try await client.create(.managedResources, namespace: shootNamespace, [
-                "apiVersion": "resources.gardener.cloud/v1alpha1", "kind": "ManagedResource",
-                "metadata": ["name": "stuck", "namespace": .string(shootNamespace), "finalizers": ["resources.gardener.cloud/gardener-resource-manager"]],
-                "spec": ["secretRefs": []],
-            ])
-            _ = try await client.patch(.managedResources, namespace: shootNamespace, name: "stuck", ["status": ["conditions": [[
-                "type": "ResourcesApplied", "status": "False", "reason": "DeletionFailed",
-                "message": "Error during apply of object \"apps/v1/DaemonSet\" is invalid: spec.x: Invalid value",
-                "lastTransitionTime": "2025-01-01T00:00:00Z", "lastUpdateTime": "2025-01-01T00:00:00Z",
-            ]]]], type: .merge, subresource: "status")
+            _ = try await client.create(
+                .managedResources, namespace: shootNamespace,
+                [
+                    "apiVersion": "resources.gardener.cloud/v1alpha1", "kind": "ManagedResource",
+                    "metadata": [
+                        "name": "stuck", "namespace": .string(shootNamespace), "finalizers": ["resources.gardener.cloud/gardener-resource-manager"],
+                    ],
+                    "spec": ["secretRefs": []],
+                ])
+            _ = try await client.patch(
+                .managedResources, namespace: shootNamespace, name: "stuck",
+                [
+                    "status": [
+                        "conditions": [
+                            [
+                                "type": "ResourcesApplied", "status": "False", "reason": "DeletionFailed",
+                                "message": "Error during apply of object \"apps/v1/DaemonSet\" is invalid: spec.x: Invalid value",
+                                "lastTransitionTime": "2025-01-01T00:00:00Z", "lastUpdateTime": "2025-01-01T00:00:00Z",
+                            ]
+                        ]
+                    ]
+                ], type: .merge, subresource: "status")
             try await mrs.delete(namespace: shootNamespace, name: "stuck")
             do {
                 try await mrs.waitUntilDeleted(namespace: shootNamespace, name: "stuck", timeout: .milliseconds(600), interval: .milliseconds(100))
                 Issue.record("expected a timeout")
             } catch {
                 let text = errorText(error)
-                #expect(text.hasPrefix("error while waiting for all resources to be deleted: retry failed with context deadline exceeded, last error: resource \(shootNamespace)/stuck still exists:\nError during apply"))
+                #expect(
+                    text.hasPrefix(
+                        "error while waiting for all resources to be deleted: retry failed with context deadline exceeded, last error: resource \(shootNamespace)/stuck still exists:\nError during apply"
+                    ))
                 #expect(errorCodes(of: error) == [.configurationProblem])
             }
         }
@@ -123,9 +145,11 @@ import TestSupport
             #expect(first[path: "spec", "leaseDurationSeconds"] == 1)
             let renew1 = try #require(first[path: "spec", "renewTime"]?.stringValue)
             #expect(renew1.count == 27)  // MicroTime
-            #expect(await eventually(timeout: .seconds(4)) {
-                (try? await client.get(.leases, namespace: "ext", name: "gardener-extension-heartbeat"))?[path: "spec", "renewTime"]?.stringValue != renew1
-            })
+            #expect(
+                await eventually(timeout: .seconds(4)) {
+                    (try? await client.get(.leases, namespace: "ext", name: "gardener-extension-heartbeat"))?[path: "spec", "renewTime"]?.stringValue
+                        != renew1
+                })
             manager.stop()
             try await run.value
             try? await client.shutdown()

@@ -1,10 +1,11 @@
 import Foundation
 import GardenerExtensions
 import KubeClient
-import KubeJSON
-@testable import KubeRuntime
-import Testing
+import KubeCore
 import TestSupport
+import Testing
+
+@testable import KubeRuntime
 
 @Suite struct NetworkReconcilerIntegrationTests {
     /// The wrapper starts from the informer's copy of the Network, as the reference reads
@@ -15,7 +16,8 @@ import TestSupport
             let client = try makeClient(server)
             defer { Task { try? await client.shutdown() } }
             try await installGardenerCRDs(client)
-            _ = try await client.create(.namespaces, namespace: nil,
+            _ = try await client.create(
+                .namespaces, namespace: nil,
                 ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(shootNamespace)]])
             _ = try await client.create(.clusters, namespace: nil, clusterObject(shoot: shootObject()))
             let created = try await client.create(.networks, namespace: shootNamespace, networkObject())
@@ -36,7 +38,8 @@ import TestSupport
             // A copy from before the reconciler's own writes (here saying wait-for-state, while
             // the server says reconcile) is not trusted: the Network is read live and reconciled.
             _ = store.upsert(waitingForState(created))
-            _ = try await client.patch(.networks, namespace: shootNamespace, name: "demo",
+            _ = try await client.patch(
+                .networks, namespace: shootNamespace, name: "demo",
                 ["metadata": ["annotations": ["gardener.cloud/operation": "reconcile"]]], type: .merge)
             _ = try await reconciler.reconcile(request)
             #expect(actuator.calls.count == 2)
@@ -67,18 +70,20 @@ import TestSupport
             #expect(env.actuator.calls.all == ["reconcile \(shootNamespace)/demo"])
 
             // Default mode: spec changes and status writes do not retrigger.
-            _ = try await env.client.patch(.networks, namespace: shootNamespace, name: "demo", ["spec": ["ipFamilies": ["IPv4", "IPv6"]]], type: .merge)
+            _ = try await env.client.patch(
+                .networks, namespace: shootNamespace, name: "demo", ["spec": ["ipFamilies": ["IPv4", "IPv6"]]], type: .merge)
             try await Task.sleep(for: .milliseconds(400))
             #expect(env.actuator.calls.count == 1)
 
             // The operation annotation retriggers, as type Reconcile, and is removed.
             try await env.setOperation("reconcile")
             #expect(await eventually { env.actuator.calls.count == 2 })
-            #expect(await eventually {
-                let n = try? await env.network()
-                return n?[path: "status", "lastOperation", "type"] == "Reconcile" && n?[path: "status", "lastOperation", "state"] == "Succeeded"
-                    && n?[path: "metadata", "annotations", "gardener.cloud/operation"] == nil
-            })
+            #expect(
+                await eventually {
+                    let n = try? await env.network()
+                    return n?[path: "status", "lastOperation", "type"] == "Reconcile" && n?[path: "status", "lastOperation", "state"] == "Succeeded"
+                        && n?[path: "metadata", "annotations", "gardener.cloud/operation"] == nil
+                })
             let n2 = try await env.network()
             #expect(n2[path: "status", "observedGeneration"] == n2[path: "metadata", "generation"])
             #expect(n2[path: "metadata", "generation"] == 2)
@@ -133,9 +138,10 @@ import TestSupport
             _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject())
             #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Succeeded" })
             try await env.client.delete(.networks, namespace: shootNamespace, name: "demo")
-            #expect(await eventually {
-                await env.networkGone()
-            })
+            #expect(
+                await eventually {
+                    await env.networkGone()
+                })
             #expect(env.actuator.calls.all == ["reconcile \(shootNamespace)/demo", "delete \(shootNamespace)/demo"])
         }
     }
@@ -152,9 +158,10 @@ import TestSupport
             #expect(n[path: "status", "lastOperation", "description"] == "Error deleting Network: managed resource still exists")
             #expect(n[path: "metadata", "finalizers"] == ["extensions.gardener.cloud/network"])
             env.actuator.fail(with: nil)
-            #expect(await eventually(timeout: .seconds(8)) {
-                await env.networkGone()
-            })
+            #expect(
+                await eventually(timeout: .seconds(8)) {
+                    await env.networkGone()
+                })
         }
     }
 
@@ -175,11 +182,12 @@ import TestSupport
             #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Succeeded" })
 
             try await env.setOperation("migrate")
-            #expect(await eventually {
-                let n = try? await env.network()
-                return n?[path: "status", "lastOperation", "type"] == "Migrate" && n?[path: "status", "lastOperation", "state"] == "Succeeded"
-                    && n?[path: "metadata", "annotations", "gardener.cloud/operation"] == nil
-            })
+            #expect(
+                await eventually {
+                    let n = try? await env.network()
+                    return n?[path: "status", "lastOperation", "type"] == "Migrate" && n?[path: "status", "lastOperation", "state"] == "Succeeded"
+                        && n?[path: "metadata", "annotations", "gardener.cloud/operation"] == nil
+                })
             let migrated = try await env.network()
             #expect(migrated[path: "status", "lastOperation", "description"] == "Successfully migrated Network")
             #expect(migrated[path: "metadata", "finalizers"] == nil)
@@ -196,12 +204,13 @@ import TestSupport
             // once more afterwards as a plain Reconcile.)
             try await env.setOperation("restore")
             #expect(await eventually { env.actuator.calls.all.contains("restore \(shootNamespace)/demo") })
-            #expect(await eventually {
-                let n = try? await env.network()
-                return n?[path: "status", "lastOperation", "state"] == "Succeeded"
-                    && n?[path: "metadata", "annotations", "gardener.cloud/operation"] == nil
-                    && n?[path: "metadata", "finalizers"] == ["extensions.gardener.cloud/network"]
-            })
+            #expect(
+                await eventually {
+                    let n = try? await env.network()
+                    return n?[path: "status", "lastOperation", "state"] == "Succeeded"
+                        && n?[path: "metadata", "annotations", "gardener.cloud/operation"] == nil
+                        && n?[path: "metadata", "finalizers"] == ["extensions.gardener.cloud/network"]
+                })
             let calls = env.actuator.calls.all
             let restoreIndex = try #require(calls.firstIndex(of: "restore \(shootNamespace)/demo"))
             #expect(calls[..<restoreIndex] == ["reconcile \(shootNamespace)/demo", "migrate \(shootNamespace)/demo"])
@@ -252,17 +261,20 @@ import TestSupport
             #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Succeeded" })
             #expect(env.actuator.calls.count == 1)
             // Annotation-only change: no generation change → no reconcile.
-            _ = try await env.client.patch(.networks, namespace: shootNamespace, name: "demo",
+            _ = try await env.client.patch(
+                .networks, namespace: shootNamespace, name: "demo",
                 ["metadata": ["annotations": ["foo": "bar"]]], type: .merge)
             try await Task.sleep(for: .milliseconds(400))
             #expect(env.actuator.calls.count == 1)
             // Spec change bumps the generation → reconcile.
-            _ = try await env.client.patch(.networks, namespace: shootNamespace, name: "demo", ["spec": ["ipFamilies": ["IPv4", "IPv6"]]], type: .merge)
+            _ = try await env.client.patch(
+                .networks, namespace: shootNamespace, name: "demo", ["spec": ["ipFamilies": ["IPv4", "IPv6"]]], type: .merge)
             #expect(await eventually { env.actuator.calls.count == 2 })
-            #expect(await eventually {
-                let n = try? await env.network()
-                return n?[path: "status", "observedGeneration"] == 2 && n?[path: "status", "lastOperation", "type"] == "Reconcile"
-            })
+            #expect(
+                await eventually {
+                    let n = try? await env.network()
+                    return n?[path: "status", "observedGeneration"] == 2 && n?[path: "status", "lastOperation", "type"] == "Reconcile"
+                })
         }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-import KubeJSON
+import KubeCore
 import KubeRuntime
 import Testing
+
 @testable import GardenerExtensions
 
 @Suite struct OperationTypeTests {
@@ -32,10 +33,11 @@ import Testing
         let now = Date(timeIntervalSince1970: 1_738_324_800)  // 2025-01-31T12:00:00Z
         let previous: JSON = ["lastError": ["description": "old"], "observedGeneration": 1, "providerStatus": ["kind": "X"]]
         let processing = ExtensionOperation.processing(previous, type: .create, description: "Reconciling the Network", now: now)
-        #expect(processing["lastOperation"] == [
-            "description": "Reconciling the Network", "lastUpdateTime": "2025-01-31T12:00:00Z", "progress": 1,
-            "state": "Processing", "type": "Create",
-        ])
+        #expect(
+            processing["lastOperation"] == [
+                "description": "Reconciling the Network", "lastUpdateTime": "2025-01-31T12:00:00Z", "progress": 1,
+                "state": "Processing", "type": "Create",
+            ])
         #expect(processing["lastError"] == ["description": "old"])  // untouched while processing
         #expect(processing["observedGeneration"] == 1)
         let success = ExtensionOperation.succeeded(processing, type: .create, description: "Successfully reconciled Network", generation: 3, now: now)
@@ -51,9 +53,11 @@ import Testing
 
     @Test func errorStatusCarriesCodesAndExactText() {
         let now = Date(timeIntervalSince1970: 0)
-        let cause = ErrorWithCodes(MessageError("invalid network resource: spec.podCIDR: Required value: field is required"), codes: [.configurationProblem])
+        let cause = ErrorWithCodes(
+            MessageError("invalid network resource: spec.podCIDR: Required value: field is required"), codes: [.configurationProblem])
         let err = WrappedError.wrap("outer", cause)
-        let s = ExtensionOperation.failed(.emptyObject, type: .reconcile, description: "Error reconciling Network", error: err, generation: 2, now: now)
+        let s = ExtensionOperation.failed(
+            .emptyObject, type: .reconcile, description: "Error reconciling Network", error: err, generation: 2, now: now)
         let text = "Error reconciling Network: outer: invalid network resource: spec.podCIDR: Required value: field is required"
         #expect(s[path: "lastOperation", "description"] == .string(text))
         #expect(s[path: "lastOperation", "state"] == "Error")
@@ -100,7 +104,9 @@ import Testing
 }
 
 @Suite struct PredicateTests {
-    func network(op: String? = nil, deleting: Bool = false, lastState: String? = nil, generation: Int = 1, cls: String? = nil, type: String = "calico") -> JSON {
+    func network(
+        op: String? = nil, deleting: Bool = false, lastState: String? = nil, generation: Int = 1, cls: String? = nil, type: String = "calico"
+    ) -> JSON {
         var o: JSON = ["metadata": ["name": "n", "namespace": "ns", "generation": .int(Int64(generation))], "spec": ["type": .string(type)]]
         if let cls { o[path: "spec", "class"] = .string(cls) }
         if let op { o[path: "metadata", "annotations", "gardener.cloud/operation"] = .string(op) }
@@ -131,7 +137,8 @@ import Testing
         #expect(ExtensionPredicates.defaultMode(.update(old: old, new: network(op: "restore", lastState: "Succeeded"))))
         #expect(!ExtensionPredicates.defaultMode(.update(old: old, new: network(op: "wait-for-state", lastState: "Succeeded"))))
         #expect(ExtensionPredicates.defaultMode(.update(old: old, new: network(deleting: true, lastState: "Succeeded"))))
-        #expect(!ExtensionPredicates.defaultMode(.update(old: network(lastState: "Processing"), new: network(deleting: true, lastState: "Succeeded"))))
+        #expect(
+            !ExtensionPredicates.defaultMode(.update(old: network(lastState: "Processing"), new: network(deleting: true, lastState: "Succeeded"))))
         #expect(!ExtensionPredicates.defaultMode(.delete(old)))
         #expect(!ExtensionPredicates.defaultMode(.generic(network(op: "reconcile"))))
     }
@@ -139,7 +146,8 @@ import Testing
     @Test func ignoreModeRules() {
         #expect(ExtensionPredicates.ignoreOperationAnnotationMode(.create(network(lastState: "Succeeded"))))
         #expect(ExtensionPredicates.ignoreOperationAnnotationMode(.update(old: network(generation: 1), new: network(generation: 2))))
-        #expect(!ExtensionPredicates.ignoreOperationAnnotationMode(.update(old: network(generation: 1), new: network(op: "reconcile", generation: 1))))
+        #expect(
+            !ExtensionPredicates.ignoreOperationAnnotationMode(.update(old: network(generation: 1), new: network(op: "reconcile", generation: 1))))
         #expect(ExtensionPredicates.ignoreOperationAnnotationMode(.delete(network())))
     }
 }
@@ -159,12 +167,16 @@ import Testing
         let name = ManagedResources.secretName(managedResourceName: "extension-networking-calico-config", data: data)
         #expect(name == "managedresource-extension-networking-calico-config-" + String(expectedChecksum.prefix(8)))
         #expect(ManagedResources.secretName(managedResourceName: "x-", data: data) == "managedresource-x-" + String(expectedChecksum.prefix(8)))
-        #expect(ManagedResources.secretReferenceAnnotation(name) == "reference.resources.gardener.cloud/secret-" + String(SHA256Digest.hex(Array(name.utf8)).prefix(8)))
+        #expect(
+            ManagedResources.secretReferenceAnnotation(name) == "reference.resources.gardener.cloud/secret-"
+                + String(SHA256Digest.hex(Array(name.utf8)).prefix(8)))
     }
 
     @Test func desiredStateReplacesSpecAndReferenceAnnotations() {
         let existing: JSON = [
-            "metadata": ["name": "mr", "labels": ["keep": "me"], "annotations": ["reference.resources.gardener.cloud/secret-deadbeef": "old", "other": "x"]],
+            "metadata": [
+                "name": "mr", "labels": ["keep": "me"], "annotations": ["reference.resources.gardener.cloud/secret-deadbeef": "old", "other": "x"],
+            ],
             "spec": ["class": "seed", "secretRefs": [["name": "old"]], "keepObjects": true, "forceOverwriteAnnotations": true],
         ]
         let d = ManagedResources.applyDesired(to: existing, origin: "extension-networking-calico", keepObjects: false, secretName: "new")

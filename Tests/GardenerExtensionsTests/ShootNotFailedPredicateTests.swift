@@ -1,11 +1,12 @@
 import EmbeddedAPIServer
 import GardenerExtensions
 import KubeClient
-import KubeJSON
-@testable import KubeRuntime
+import KubeCore
 import Logging
-import Testing
 import TestSupport
+import Testing
+
+@testable import KubeRuntime
 
 /// The shoot-not-failed predicate (contract §2.2 step 3) against a live API server.
 @Suite(.serialized) struct ShootNotFailedPredicateTests {

@@ -1,8 +1,9 @@
 import EmbeddedAPIServer
 import Foundation
-import KubeJSON
-import Testing
+import KubeCore
 import TestSupport
+import Testing
+
 @testable import KubeClient
 
 /// The client against the embedded API server over real HTTPS.
@@ -39,23 +40,23 @@ import TestSupport
         try await withTestAPIServer { server in
             let issued = try server.issueClientCertificate(commonName: "calico-admin", groups: ["system:masters"])
             let yaml = """
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: embedded
-              cluster:
-                server: \(server.baseURL)
-                certificate-authority-data: \(Data(server.caCertificatePEM.utf8).base64EncodedString())
-            users:
-            - name: cert-user
-              user:
-                client-certificate-data: \(Data(issued.certificatePEM.utf8).base64EncodedString())
-                client-key-data: \(Data(issued.privateKeyPEM.utf8).base64EncodedString())
-            contexts:
-            - name: cert
-              context: {cluster: embedded, user: cert-user, namespace: kube-system}
-            current-context: cert
-            """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: embedded
+                  cluster:
+                    server: \(server.baseURL)
+                    certificate-authority-data: \(Data(server.caCertificatePEM.utf8).base64EncodedString())
+                users:
+                - name: cert-user
+                  user:
+                    client-certificate-data: \(Data(issued.certificatePEM.utf8).base64EncodedString())
+                    client-key-data: \(Data(issued.privateKeyPEM.utf8).base64EncodedString())
+                contexts:
+                - name: cert
+                  context: {cluster: embedded, user: cert-user, namespace: kube-system}
+                current-context: cert
+                """
             let config = try ClientConfiguration.fromKubeconfig(yaml: yaml)
             #expect(config.authentication == .none)
             #expect(config.namespace == "kube-system")
@@ -137,7 +138,13 @@ import TestSupport
             // (A negative tls-server-name case cannot be shown here: NIOSSL also accepts a SAN
             // matching the connected IP, and the embedded server's certificate carries 127.0.0.1.)
             // Wrong CA: TLS failure, reported at once and not retried.
-            try await withClient(server, { $0.tls.certificateAuthorityPEM = Array(TestPEM.certificate.utf8); $0.maxRetries = 3 }) { client in
+            try await withClient(
+                server,
+                {
+                    $0.tls.certificateAuthorityPEM = Array(TestPEM.certificate.utf8)
+                    $0.maxRetries = 3
+                }
+            ) { client in
                 server.resetRequestLog()
                 let start = ContinuousClock.now
                 let error = await kubeError { try await client.get(.namespaces, namespace: nil, name: "default") }
@@ -146,7 +153,13 @@ import TestSupport
                 #expect(start.duration(to: .now) < .seconds(5), "a TLS verification failure must not wait for connect timeouts")
             }
             // insecure-skip-tls-verify: no CA needed.
-            try await withClient(server, { $0.tls.certificateAuthorityPEM = nil; $0.tls.insecureSkipVerify = true }) { client in
+            try await withClient(
+                server,
+                {
+                    $0.tls.certificateAuthorityPEM = nil
+                    $0.tls.insecureSkipVerify = true
+                }
+            ) { client in
                 _ = try await client.get(.namespaces, namespace: nil, name: "default")
             }
         }
@@ -183,7 +196,8 @@ extension JSON {
 
                 let merged = try await client.patch(.configMaps, namespace: "default", name: "cm1", ["data": ["b": "2"]], type: .merge)
                 #expect(merged["data"] == ["a": "1", "b": "2"])
-                let smp = try await client.patch(.configMaps, namespace: "default", name: "cm1", ["metadata": ["finalizers": ["example.com/x"]]], type: .strategicMerge)
+                let smp = try await client.patch(
+                    .configMaps, namespace: "default", name: "cm1", ["metadata": ["finalizers": ["example.com/x"]]], type: .strategicMerge)
                 #expect(smp[path: "metadata", "finalizers"] == ["example.com/x"])
                 let jp = try await client.patch(.configMaps, namespace: "default", name: "cm1", [["op": "remove", "path": "/data/a"]], type: .json)
                 #expect(jp["data"] == ["b": "2"])
@@ -221,7 +235,8 @@ extension JSON {
         try await withTestAPIServer { server in
             try await withClient(server) { client in
                 let first = try await client.create(.configMaps, namespace: "default", configMap("race", data: ["v": "0"]))
-                var a = first, b = first
+                var a = first
+                var b = first
                 a["data"] = ["v": "a"]
                 b["data"] = ["v": "b"]
                 _ = try await client.update(.configMaps, namespace: "default", a)
@@ -233,22 +248,26 @@ extension JSON {
                 // A merge patch carrying a stale resourceVersion is a precondition too.
                 let stale = first[path: "metadata", "resourceVersion"] ?? .null
                 let patchError = await kubeError {
-                    try await client.patch(.configMaps, namespace: "default", name: "race", ["metadata": ["resourceVersion": stale], "data": ["v": "c"]], type: .merge)
+                    try await client.patch(
+                        .configMaps, namespace: "default", name: "race", ["metadata": ["resourceVersion": stale], "data": ["v": "c"]], type: .merge)
                 }
                 #expect(patchError?.isConflict == true)
 
                 // Delete preconditions.
                 let uidError = await kubeError {
-                    try await client.delete(.configMaps, namespace: "default", name: "race", options: .init(preconditionUID: "00000000-0000-0000-0000-000000000000"))
+                    try await client.delete(
+                        .configMaps, namespace: "default", name: "race", options: .init(preconditionUID: "00000000-0000-0000-0000-000000000000"))
                 }
                 #expect(uidError?.isConflict == true)
                 let rvError = await kubeError {
-                    try await client.delete(.configMaps, namespace: "default", name: "race", options: .init(preconditionResourceVersion: stale.stringValue))
+                    try await client.delete(
+                        .configMaps, namespace: "default", name: "race", options: .init(preconditionResourceVersion: stale.stringValue))
                 }
                 #expect(rvError?.isConflict == true)
                 let current = try await client.get(ConfigMap.self, namespace: "default", name: "race")
-                try await client.delete(.configMaps, namespace: "default", name: "race",
-                                        options: .init(preconditionUID: current.metadata.uid, preconditionResourceVersion: current.metadata.resourceVersion))
+                try await client.delete(
+                    .configMaps, namespace: "default", name: "race",
+                    options: .init(preconditionUID: current.metadata.uid, preconditionResourceVersion: current.metadata.resourceVersion))
                 #expect(try await client.getIfExists(ConfigMap.self, namespace: "default", name: "race") == nil)
             }
         }
@@ -306,10 +325,13 @@ extension JSON {
                 let afterStatus = try await client.update(widgets, namespace: "default", withStatus, subresource: "status")
                 #expect(afterStatus[path: "status", "phase"] == "Ready")
                 #expect(afterStatus[path: "metadata", "generation"]?.intValue == 2, "status writes do not bump generation")
-                let patched = try await client.patch(widgets, namespace: "default", name: "w1", ["status": ["phase": "Done"]], type: .merge, subresource: "status")
+                let patched = try await client.patch(
+                    widgets, namespace: "default", name: "w1", ["status": ["phase": "Done"]], type: .merge, subresource: "status")
                 #expect(patched[path: "status", "unknownStatus"] == ["x": 1])
                 // Strategic merge patch is refused for custom resources (415).
-                let smp = await kubeError { try await client.patch(widgets, namespace: "default", name: "w1", ["spec": ["size": 3]], type: .strategicMerge) }
+                let smp = await kubeError {
+                    try await client.patch(widgets, namespace: "default", name: "w1", ["spec": ["size": 3]], type: .strategicMerge)
+                }
                 #expect(smp?.kind == .unsupportedMediaType)
             }
         }
@@ -335,4 +357,3 @@ extension JSON {
         }
     }
 }
-

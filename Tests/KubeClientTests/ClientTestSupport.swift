@@ -1,7 +1,7 @@
 import EmbeddedAPIServer
 import Foundation
 import KubeClient
-import KubeJSON
+import KubeCore
 import TestSupport
 
 struct WatchTimeout: Error, CustomStringConvertible {
@@ -9,8 +9,10 @@ struct WatchTimeout: Error, CustomStringConvertible {
 }
 
 /// Runs `body` with a client for `server` built from its kubeconfig, shutting the client down after.
-func withClient<T>(_ server: EmbeddedAPIServer, _ adjust: (inout ClientConfiguration) -> Void = { _ in },
-                   _ body: (KubernetesClient) async throws -> T) async throws -> T {
+func withClient<T>(
+    _ server: EmbeddedAPIServer, _ adjust: (inout ClientConfiguration) -> Void = { _ in },
+    _ body: (KubernetesClient) async throws -> T
+) async throws -> T {
     var config = try ClientConfiguration.fromKubeconfig(yaml: server.kubeconfig())
     // Tests are not throttled unless they test throttling; retries fast.
     config.qps = -1
@@ -29,8 +31,10 @@ func withClient<T>(_ server: EmbeddedAPIServer, _ adjust: (inout ClientConfigura
 }
 
 /// The first `count` non-bookmark events (or all events with `includeBookmarks`), failing after `timeout`.
-func collectEvents(_ stream: AsyncThrowingStream<WatchEvent, Error>, count: Int, includeBookmarks: Bool = false,
-                   timeout: Duration = .seconds(15)) async throws -> [WatchEvent] {
+func collectEvents(
+    _ stream: AsyncThrowingStream<WatchEvent, Error>, count: Int, includeBookmarks: Bool = false,
+    timeout: Duration = .seconds(15)
+) async throws -> [WatchEvent] {
     try await withThrowingTaskGroup(of: [WatchEvent]?.self) { group in
         group.addTask {
             var out: [WatchEvent] = []
@@ -102,11 +106,13 @@ let widgetCRD: JSON = [
     "spec": [
         "group": "example.kubeclient.test", "scope": "Namespaced",
         "names": ["plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"],
-        "versions": [[
-            "name": "v1", "served": true, "storage": true,
-            "subresources": ["status": [:]],
-            "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]],
-        ]],
+        "versions": [
+            [
+                "name": "v1", "served": true, "storage": true,
+                "subresources": ["status": [:]],
+                "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]],
+            ]
+        ],
     ],
 ]
 

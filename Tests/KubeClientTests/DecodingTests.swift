@@ -1,7 +1,8 @@
 import Foundation
-import KubeJSON
+import KubeCore
 import NIOCore
 import Testing
+
 @testable import KubeClient
 
 /// Status decoding, watch framing, rate limiter arithmetic, time formats, model views — pure.
@@ -16,7 +17,9 @@ import Testing
             (500, "", .internal), (503, "", .internal), (418, "", .other),
         ]
         for (code, reason, kind) in cases {
-            var status: JSON = ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure", "message": "m", "code": .int(Int64(code))]
+            var status: JSON = [
+                "kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure", "message": "m", "code": .int(Int64(code)),
+            ]
             if !reason.isEmpty { status["reason"] = .string(reason) }
             let error = KubeError.fromResponse(code: code, body: status)
             #expect(error.kind == kind, "\(code) \(reason)")
@@ -26,9 +29,13 @@ import Testing
     }
 
     @Test func invalidCarriesCauses() {
-        let status: JSON = ["kind": "Status", "status": "Failure", "reason": "Invalid", "code": 422,
-                            "message": "Network.extensions.gardener.cloud \"n\" is invalid: spec.type: Required value",
-                            "details": ["name": "n", "kind": "Network", "causes": [["reason": "FieldValueRequired", "message": "Required value", "field": "spec.type"]]]]
+        let status: JSON = [
+            "kind": "Status", "status": "Failure", "reason": "Invalid", "code": 422,
+            "message": "Network.extensions.gardener.cloud \"n\" is invalid: spec.type: Required value",
+            "details": [
+                "name": "n", "kind": "Network", "causes": [["reason": "FieldValueRequired", "message": "Required value", "field": "spec.type"]],
+            ],
+        ]
         let error = KubeError.fromResponse(code: 422, body: status)
         #expect(error.isInvalid)
         #expect(error.causes == [StatusCause(reason: "FieldValueRequired", message: "Required value", field: "spec.type")])
@@ -45,8 +52,10 @@ import Testing
     }
 
     @Test func retryAfterFromDetails() {
-        let status: JSON = ["kind": "Status", "reason": "Timeout", "code": 504, "message": "Too large resource version",
-                            "details": ["retryAfterSeconds": 1]]
+        let status: JSON = [
+            "kind": "Status", "reason": "Timeout", "code": 504, "message": "Too large resource version",
+            "details": ["retryAfterSeconds": 1],
+        ]
         #expect(KubeError.fromResponse(code: 504, body: status).retryAfterSeconds == 1)
     }
 
@@ -54,11 +63,15 @@ import Testing
         let added = try KubernetesClient.decodeWatchLine(Array(#"{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"7"}}}"#.utf8))
         #expect(added?.type == .added)
         #expect(added?.resourceVersion == "7")
-        let bookmark = try KubernetesClient.decodeWatchLine(Array(#"{"type":"BOOKMARK","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"resourceVersion":"9"}}}"#.utf8))
+        let bookmark = try KubernetesClient.decodeWatchLine(
+            Array(#"{"type":"BOOKMARK","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"resourceVersion":"9"}}}"#.utf8))
         #expect(bookmark?.type == .bookmark)
         #expect(try KubernetesClient.decodeWatchLine(Array("  \r".utf8)) == nil)
         do {
-            _ = try KubernetesClient.decodeWatchLine(Array(#"{"type":"ERROR","object":{"kind":"Status","status":"Failure","message":"too old resource version: 5 (42)","reason":"Expired","code":410}}"#.utf8))
+            _ = try KubernetesClient.decodeWatchLine(
+                Array(
+                    #"{"type":"ERROR","object":{"kind":"Status","status":"Failure","message":"too old resource version: 5 (42)","reason":"Expired","code":410}}"#
+                        .utf8))
             Issue.record("ERROR event must throw")
         } catch let error as KubeError {
             #expect(error.isGone)
@@ -117,10 +130,11 @@ import Testing
     }
 
     @Test func viewsKeepUnknownFieldsAndOrder() throws {
-        let raw = try JSON.parse(string: """
-        {"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"n","labels":{"z":"1","a":"2"},"managedFields":[{"manager":"x"}]},
-         "type":"Opaque","data":{"k":"dmFsdWU="},"futureField":{"nested":[1,2,3]}}
-        """)
+        let raw = try JSON.parse(
+            string: """
+                {"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"n","labels":{"z":"1","a":"2"},"managedFields":[{"manager":"x"}]},
+                 "type":"Opaque","data":{"k":"dmFsdWU="},"futureField":{"nested":[1,2,3]}}
+                """)
         var secret = Secret(raw: raw)
         #expect(secret.string("k") == "value")
         secret.metadata.labels["m"] = "3"
@@ -149,12 +163,20 @@ import Testing
     }
 
     @Test func nodeAndDaemonSetViews() throws {
-        let node = Node(raw: ["metadata": ["name": "n1"], "status": ["conditions": [
-            ["type": "Ready", "status": "True"], ["type": "NetworkUnavailable", "status": "False", "reason": "CalicoIsUp"]]]])
+        let node = Node(raw: [
+            "metadata": ["name": "n1"],
+            "status": [
+                "conditions": [
+                    ["type": "Ready", "status": "True"], ["type": "NetworkUnavailable", "status": "False", "reason": "CalicoIsUp"],
+                ]
+            ],
+        ])
         #expect(node.condition("Ready")?.isTrue == true)
         #expect(node.condition("NetworkUnavailable")?.reason == "CalicoIsUp")
-        let ds = DaemonSet(raw: ["metadata": ["name": "calico-node", "generation": 3],
-                                 "status": ["observedGeneration": 3, "desiredNumberScheduled": 2, "updatedNumberScheduled": 2, "numberAvailable": 2, "numberReady": 2]])
+        let ds = DaemonSet(raw: [
+            "metadata": ["name": "calico-node", "generation": 3],
+            "status": ["observedGeneration": 3, "desiredNumberScheduled": 2, "updatedNumberScheduled": 2, "numberAvailable": 2, "numberReady": 2],
+        ])
         #expect(ds.isRolledOut)
         var stale = ds
         stale.raw[path: "status", "observedGeneration"] = 2

@@ -1,13 +1,16 @@
 import Foundation
-import KubeJSON
+import KubeCore
 import Testing
+
 @testable import KubeClient
 
 /// Kubeconfig loading, merging, selection and error messages — pure, no server.
 @Suite struct KubeconfigTests {
-    static func kubeconfig(cluster: String = "c1", server: String = "https://10.0.0.1:6443", user: String = "u1",
-                           context: String = "ctx1", current: String? = "ctx1", namespace: String? = nil,
-                           userBody: String = "token: tok-1", clusterExtra: String = "") -> String {
+    static func kubeconfig(
+        cluster: String = "c1", server: String = "https://10.0.0.1:6443", user: String = "u1",
+        context: String = "ctx1", current: String? = "ctx1", namespace: String? = nil,
+        userBody: String = "token: tok-1", clusterExtra: String = ""
+    ) -> String {
         """
         apiVersion: v1
         kind: Config
@@ -46,17 +49,17 @@ import Testing
 
     @Test func explicitContextOverridesCurrentContext() throws {
         let yaml = """
-        clusters:
-        - {name: a, cluster: {server: "https://a:1"}}
-        - {name: b, cluster: {server: "https://b:2"}}
-        users:
-        - {name: ua, user: {token: ta}}
-        - {name: ub, user: {username: admin, password: secret}}
-        contexts:
-        - {name: ca, context: {cluster: a, user: ua}}
-        - {name: cb, context: {cluster: b, user: ub, namespace: nb}}
-        current-context: ca
-        """
+            clusters:
+            - {name: a, cluster: {server: "https://a:1"}}
+            - {name: b, cluster: {server: "https://b:2"}}
+            users:
+            - {name: ua, user: {token: ta}}
+            - {name: ub, user: {username: admin, password: secret}}
+            contexts:
+            - {name: ca, context: {cluster: a, user: ua}}
+            - {name: cb, context: {cluster: b, user: ub, namespace: nb}}
+            current-context: ca
+            """
         let a = try ClientConfiguration.fromKubeconfig(yaml: yaml)
         #expect(a.server == "https://a:1")
         let b = try ClientConfiguration.fromKubeconfig(yaml: yaml, context: "cb")
@@ -67,25 +70,29 @@ import Testing
 
     @Test func kubeconfigEnvironmentMergeFirstFileWins() throws {
         let dir = try ScratchDirectory()
-        let first = try dir.write("one.yaml", """
-        clusters:
-        - {name: shared, cluster: {server: "https://first:1"}}
-        users:
-        - {name: shared-user, user: {token: first-token}}
-        contexts:
-        - {name: first-ctx, context: {cluster: shared, user: shared-user, namespace: first-ns}}
-        """)
-        let second = try dir.write("two.yaml", """
-        clusters:
-        - {name: shared, cluster: {server: "https://second:2"}}
-        - {name: only-second, cluster: {server: "https://only-second:3"}}
-        users:
-        - {name: shared-user, user: {token: second-token}}
-        contexts:
-        - {name: second-ctx, context: {cluster: only-second, user: shared-user}}
-        - {name: first-ctx, context: {cluster: only-second, user: shared-user}}
-        current-context: second-ctx
-        """)
+        let first = try dir.write(
+            "one.yaml",
+            """
+            clusters:
+            - {name: shared, cluster: {server: "https://first:1"}}
+            users:
+            - {name: shared-user, user: {token: first-token}}
+            contexts:
+            - {name: first-ctx, context: {cluster: shared, user: shared-user, namespace: first-ns}}
+            """)
+        let second = try dir.write(
+            "two.yaml",
+            """
+            clusters:
+            - {name: shared, cluster: {server: "https://second:2"}}
+            - {name: only-second, cluster: {server: "https://only-second:3"}}
+            users:
+            - {name: shared-user, user: {token: second-token}}
+            contexts:
+            - {name: second-ctx, context: {cluster: only-second, user: shared-user}}
+            - {name: first-ctx, context: {cluster: only-second, user: shared-user}}
+            current-context: second-ctx
+            """)
         let third = try dir.write("three.yaml", "current-context: first-ctx\n")
         let env = ["KUBECONFIG": "\(dir.path)/missing.yaml:\(first)::\(second):\(third)"]
         // current-context: the first file that sets it (two.yaml) wins over three.yaml.
@@ -112,8 +119,9 @@ import Testing
         var env = inClusterEnv
         env["KUBECONFIG"] = envFile
 
-        let flag = try ClientConfiguration.load(kubeconfigPath: flagFile, environment: env, homeDirectory: "\(dir.path)/home",
-                                                serviceAccountDirectory: sa.path)
+        let flag = try ClientConfiguration.load(
+            kubeconfigPath: flagFile, environment: env, homeDirectory: "\(dir.path)/home",
+            serviceAccountDirectory: sa.path)
         #expect(flag.server == "https://flag:1")
         let fromEnv = try ClientConfiguration.load(environment: env, homeDirectory: "\(dir.path)/home", serviceAccountDirectory: sa.path)
         #expect(fromEnv.server == "https://env:2")
@@ -132,8 +140,9 @@ import Testing
         let sa = try ScratchDirectory()
         try sa.write("token", "t")
         try sa.write("ca.crt", TestPEM.certificate)
-        let config = try ClientConfiguration.inCluster(environment: ["KUBERNETES_SERVICE_HOST": "fd00::1", "KUBERNETES_SERVICE_PORT": "443"],
-                                                       serviceAccountDirectory: sa.path)
+        let config = try ClientConfiguration.inCluster(
+            environment: ["KUBERNETES_SERVICE_HOST": "fd00::1", "KUBERNETES_SERVICE_PORT": "443"],
+            serviceAccountDirectory: sa.path)
         #expect(config.server == "https://[fd00::1]:443")
         #expect(config.namespace == "default")
     }
@@ -144,23 +153,25 @@ import Testing
         try dir.write("certs/client.crt", TestPEM.certificate)
         try dir.write("certs/client.key", TestPEM.key)
         try dir.write("certs/token", "file-token\n")
-        let file = try dir.write("cfg/kubeconfig", """
-        clusters:
-        - name: c
-          cluster:
-            server: https://127.0.0.1:6443
-            certificate-authority: ../certs/ca.crt
-            tls-server-name: api.example
-        users:
-        - name: u
-          user:
-            tokenFile: ../certs/token
-            client-certificate: ../certs/client.crt
-            client-key: ../certs/client.key
-        contexts:
-        - {name: x, context: {cluster: c, user: u}}
-        current-context: x
-        """)
+        let file = try dir.write(
+            "cfg/kubeconfig",
+            """
+            clusters:
+            - name: c
+              cluster:
+                server: https://127.0.0.1:6443
+                certificate-authority: ../certs/ca.crt
+                tls-server-name: api.example
+            users:
+            - name: u
+              user:
+                tokenFile: ../certs/token
+                client-certificate: ../certs/client.crt
+                client-key: ../certs/client.key
+            contexts:
+            - {name: x, context: {cluster: c, user: u}}
+            current-context: x
+            """)
         let config = try ClientConfiguration.fromKubeconfigFile(file)
         #expect(config.tls.certificateAuthorityPEM == Array(TestPEM.certificate.utf8))
         #expect(config.tls.clientCertificatePEM == Array(TestPEM.certificate.utf8))
@@ -172,22 +183,22 @@ import Testing
 
     @Test func inlineDataFieldsAndTokenPrecedence() throws {
         let yaml = """
-        clusters:
-        - name: c
-          cluster:
-            server: 127.0.0.1:6443
-            certificate-authority-data: \(TestPEM.certificateBase64)
-        users:
-        - name: u
-          user:
-            token: literal
-            tokenFile: /does/not/matter
-            client-certificate-data: \(TestPEM.certificateBase64)
-            client-key-data: \(TestPEM.keyBase64)
-        contexts:
-        - {name: x, context: {cluster: c, user: u}}
-        current-context: x
-        """
+            clusters:
+            - name: c
+              cluster:
+                server: 127.0.0.1:6443
+                certificate-authority-data: \(TestPEM.certificateBase64)
+            users:
+            - name: u
+              user:
+                token: literal
+                tokenFile: /does/not/matter
+                client-certificate-data: \(TestPEM.certificateBase64)
+                client-key-data: \(TestPEM.keyBase64)
+            contexts:
+            - {name: x, context: {cluster: c, user: u}}
+            current-context: x
+            """
         let config = try ClientConfiguration.fromKubeconfig(yaml: yaml)
         // A bare host:port means https, as in client-go.
         #expect(config.server == "https://127.0.0.1:6443")
@@ -197,9 +208,13 @@ import Testing
 
     // MARK: - Every error names the file and the field
 
-    func expectError(_ yaml: String, context: String? = nil, file: String = "/etc/kc.yaml",
-                     field: String?, contains text: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        let error = configurationError { try ClientConfiguration.fromKubeconfig(yaml: yaml, context: context, file: file, baseDirectory: "/nonexistent-base") }
+    func expectError(
+        _ yaml: String, context: String? = nil, file: String = "/etc/kc.yaml",
+        field: String?, contains text: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let error = configurationError {
+            try ClientConfiguration.fromKubeconfig(yaml: yaml, context: context, file: file, baseDirectory: "/nonexistent-base")
+        }
         #expect(error != nil, "expected a ConfigurationError", sourceLocation: sourceLocation)
         guard let error else { return }
         #expect(error.file == file, "file: \(error)", sourceLocation: sourceLocation)
@@ -255,7 +270,8 @@ import Testing
     }
 
     @Test func errorContextUnknownUser() {
-        let yaml = "clusters:\n- {name: c, cluster: {server: https://a}}\ncontexts:\n- {name: x, context: {cluster: c, user: ghost}}\ncurrent-context: x\n"
+        let yaml =
+            "clusters:\n- {name: c, cluster: {server: https://a}}\ncontexts:\n- {name: x, context: {cluster: c, user: ghost}}\ncurrent-context: x\n"
         expectError(yaml, field: "contexts[0].context.user", contains: "user \"ghost\" not found")
     }
 
@@ -269,39 +285,48 @@ import Testing
     }
 
     @Test func errorInvalidBase64() {
-        let yaml = "clusters:\n- {name: c, cluster: {server: https://a, certificate-authority-data: '!!notbase64'}}\ncontexts:\n- {name: x, context: {cluster: c}}\ncurrent-context: x\n"
+        let yaml =
+            "clusters:\n- {name: c, cluster: {server: https://a, certificate-authority-data: '!!notbase64'}}\ncontexts:\n- {name: x, context: {cluster: c}}\ncurrent-context: x\n"
         expectError(yaml, field: "clusters[0].cluster.certificate-authority-data", contains: "not valid base64")
     }
 
     @Test func errorCAIsNotPEM() {
         let garbage = Data("hello".utf8).base64EncodedString()
-        let yaml = "clusters:\n- {name: c, cluster: {server: https://a, certificate-authority-data: \(garbage)}}\ncontexts:\n- {name: x, context: {cluster: c}}\ncurrent-context: x\n"
+        let yaml =
+            "clusters:\n- {name: c, cluster: {server: https://a, certificate-authority-data: \(garbage)}}\ncontexts:\n- {name: x, context: {cluster: c}}\ncurrent-context: x\n"
         expectError(yaml, field: "clusters[0].cluster.certificate-authority-data", contains: "PEM")
     }
 
     @Test func errorCAFileMissing() {
-        let yaml = "clusters:\n- {name: c, cluster: {server: https://a, certificate-authority: ca.crt}}\ncontexts:\n- {name: x, context: {cluster: c}}\ncurrent-context: x\n"
-        expectError(yaml, field: "clusters[0].cluster.certificate-authority", contains: "cannot read certificate-authority /nonexistent-base/ca.crt: no such file")
+        let yaml =
+            "clusters:\n- {name: c, cluster: {server: https://a, certificate-authority: ca.crt}}\ncontexts:\n- {name: x, context: {cluster: c}}\ncurrent-context: x\n"
+        expectError(
+            yaml, field: "clusters[0].cluster.certificate-authority",
+            contains: "cannot read certificate-authority /nonexistent-base/ca.crt: no such file")
     }
 
     @Test func errorInsecureWithCA() {
-        let yaml = "clusters:\n- {name: c, cluster: {server: https://a, insecure-skip-tls-verify: true, certificate-authority-data: \(TestPEM.certificateBase64)}}\ncontexts:\n- {name: x, context: {cluster: c}}\ncurrent-context: x\n"
+        let yaml =
+            "clusters:\n- {name: c, cluster: {server: https://a, insecure-skip-tls-verify: true, certificate-authority-data: \(TestPEM.certificateBase64)}}\ncontexts:\n- {name: x, context: {cluster: c}}\ncurrent-context: x\n"
         expectError(yaml, field: "clusters[0].cluster.insecure-skip-tls-verify", contains: "not allowed")
     }
 
     @Test func errorInsecureNotABool() {
-        let yaml = "clusters:\n- {name: c, cluster: {server: https://a, insecure-skip-tls-verify: maybe}}\ncontexts:\n- {name: x, context: {cluster: c}}\ncurrent-context: x\n"
+        let yaml =
+            "clusters:\n- {name: c, cluster: {server: https://a, insecure-skip-tls-verify: maybe}}\ncontexts:\n- {name: x, context: {cluster: c}}\ncurrent-context: x\n"
         expectError(yaml, field: "clusters[0].cluster.insecure-skip-tls-verify", contains: "expected true or false")
     }
 
     @Test func errorTokenAndBasicAuth() {
-        expectError(Self.kubeconfig(userBody: "{token: t, username: a, password: b}"), field: "users[0].user",
-                    contains: "more than one authentication method found for user \"u1\"")
+        expectError(
+            Self.kubeconfig(userBody: "{token: t, username: a, password: b}"), field: "users[0].user",
+            contains: "more than one authentication method found for user \"u1\"")
     }
 
     @Test func errorTokenFileMissing() {
-        expectError(Self.kubeconfig(userBody: "tokenFile: /nope/token"), field: "users[0].user.tokenFile",
-                    contains: "cannot read token file /nope/token: no such file")
+        expectError(
+            Self.kubeconfig(userBody: "tokenFile: /nope/token"), field: "users[0].user.tokenFile",
+            contains: "cannot read token file /nope/token: no such file")
     }
 
     @Test func errorTokenNotAString() {
@@ -309,28 +334,34 @@ import Testing
     }
 
     @Test func errorClientCertificateWithoutKey() {
-        expectError(Self.kubeconfig(userBody: "client-certificate-data: \(TestPEM.certificateBase64)"),
-                    field: "users[0].user.client-key", contains: "client-key or client-key-data is required")
+        expectError(
+            Self.kubeconfig(userBody: "client-certificate-data: \(TestPEM.certificateBase64)"),
+            field: "users[0].user.client-key", contains: "client-key or client-key-data is required")
     }
 
     @Test func errorClientKeyWithoutCertificate() {
-        expectError(Self.kubeconfig(userBody: "client-key-data: \(TestPEM.keyBase64)"),
-                    field: "users[0].user.client-certificate", contains: "client-certificate or client-certificate-data is required")
+        expectError(
+            Self.kubeconfig(userBody: "client-key-data: \(TestPEM.keyBase64)"),
+            field: "users[0].user.client-certificate", contains: "client-certificate or client-certificate-data is required")
     }
 
     @Test func errorClientKeyNotAKey() {
-        expectError(Self.kubeconfig(userBody: "{client-certificate-data: \(TestPEM.certificateBase64), client-key-data: \(TestPEM.certificateBase64)}"),
-                    field: "users[0].user.client-key-data", contains: "not a valid PEM private key")
+        expectError(
+            Self.kubeconfig(userBody: "{client-certificate-data: \(TestPEM.certificateBase64), client-key-data: \(TestPEM.certificateBase64)}"),
+            field: "users[0].user.client-key-data", contains: "not a valid PEM private key")
     }
 
     @Test func errorExecPlugin() {
-        expectError(Self.kubeconfig(userBody: "exec: {command: gke-gcloud-auth-plugin, apiVersion: client.authentication.k8s.io/v1beta1}"),
-                    field: "users[0].user.exec", contains: "exec credential plugins are not supported")
+        expectError(
+            Self.kubeconfig(userBody: "exec: {command: gke-gcloud-auth-plugin, apiVersion: client.authentication.k8s.io/v1beta1}"),
+            field: "users[0].user.exec", contains: "exec credential plugins are not supported")
     }
 
     @Test func errorClientCertificateOverPlainHTTP() {
-        expectError(Self.kubeconfig(server: "http://a:80", userBody: "{client-certificate-data: \(TestPEM.certificateBase64), client-key-data: \(TestPEM.keyBase64)}"),
-                    field: "clusters[0].cluster.server", contains: "client certificates need an https:// server")
+        expectError(
+            Self.kubeconfig(
+                server: "http://a:80", userBody: "{client-certificate-data: \(TestPEM.certificateBase64), client-key-data: \(TestPEM.keyBase64)}"),
+            field: "clusters[0].cluster.server", contains: "client certificates need an https:// server")
     }
 
     @Test func errorExplicitKubeconfigFileMissing() {
@@ -374,7 +405,10 @@ import Testing
     @Test func errorBadCAInMergedSecondFileNamesThatFile() throws {
         let dir = try ScratchDirectory()
         let first = try dir.write("a.yaml", "current-context: x\n")
-        let second = try dir.write("b.yaml", "clusters:\n- {name: c, cluster: {server: https://a, certificate-authority-data: '%%%'}}\ncontexts:\n- {name: x, context: {cluster: c}}\n")
+        let second = try dir.write(
+            "b.yaml",
+            "clusters:\n- {name: c, cluster: {server: https://a, certificate-authority-data: '%%%'}}\ncontexts:\n- {name: x, context: {cluster: c}}\n"
+        )
         let error = configurationError { try ClientConfiguration.load(environment: ["KUBECONFIG": "\(first):\(second)"]) }
         #expect(error?.file == second)
         #expect(error?.field == "clusters[0].cluster.certificate-authority-data")

@@ -1,8 +1,9 @@
 import EmbeddedAPIServer
 import Foundation
-import KubeJSON
-import Testing
+import KubeCore
 import TestSupport
+import Testing
+
 @testable import KubeClient
 
 /// Retries, rate limiting and watches, counted at the embedded server.
@@ -93,7 +94,13 @@ import TestSupport
 
     @Test func clientSideRateLimitPacesRequests() async throws {
         try await withTestAPIServer { server in
-            try await withClient(server, { $0.qps = 5; $0.burst = 2 }) { client in
+            try await withClient(
+                server,
+                {
+                    $0.qps = 5
+                    $0.burst = 2
+                }
+            ) { client in
                 server.resetRequestLog()
                 let start = ContinuousClock.now
                 for _ in 0..<6 { _ = try await client.get(.namespaces, namespace: nil, name: "default") }
@@ -139,7 +146,8 @@ import TestSupport
     @Test func watchWithoutResourceVersionStartsWithCurrentStateAndBookmarks() async throws {
         try await withTestAPIServer { server in
             try await withClient(server) { client in
-                _ = try await client.create(.configMaps, namespace: "kube-public", configMap("existing", namespace: "kube-public", labels: ["w": "1"]))
+                _ = try await client.create(
+                    .configMaps, namespace: "kube-public", configMap("existing", namespace: "kube-public", labels: ["w": "1"]))
                 _ = try await client.create(.configMaps, namespace: "kube-public", configMap("filtered-out", namespace: "kube-public"))
                 let stream = client.watch(.configMaps, namespace: nil, options: .init(labelSelector: "w=1", allowWatchBookmarks: true))
                 let events = try await collectEvents(stream, count: 2, includeBookmarks: true)
@@ -176,7 +184,8 @@ import TestSupport
     @Test func watchEndsCleanlyAtServerTimeout() async throws {
         try await withTestAPIServer { server in
             try await withClient(server) { client in
-                let stream = client.watch(.namespaces, namespace: nil, options: .init(resourceVersion: "", timeoutSeconds: 1, allowWatchBookmarks: false))
+                let stream = client.watch(
+                    .namespaces, namespace: nil, options: .init(resourceVersion: "", timeoutSeconds: 1, allowWatchBookmarks: false))
                 let end = try await streamEnd(stream, timeout: .seconds(20))
                 #expect(end == nil)
             }
@@ -211,7 +220,9 @@ import TestSupport
                 server.failNextRequests(1, status: 410, pathPrefix: "/api/v1/namespaces/default/configmaps")
                 let end = try await streamEnd(client.watch(.configMaps, namespace: "default", options: .init(resourceVersion: "1")))
                 #expect((end as? KubeError)?.isGone == true)
-                let missing = try await streamEnd(client.watch(Resource(group: "nope.example", version: "v1", plural: "things", kind: "Thing", namespaced: true), namespace: "default"))
+                let missing = try await streamEnd(
+                    client.watch(
+                        Resource(group: "nope.example", version: "v1", plural: "things", kind: "Thing", namespaced: true), namespace: "default"))
                 #expect((missing as? KubeError)?.isNotFound == true)
             }
         }

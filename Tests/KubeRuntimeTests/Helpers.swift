@@ -1,12 +1,12 @@
 import EmbeddedAPIServer
 import Foundation
 import KubeClient
-import KubeJSON
+import KubeCore
 import Synchronization
 import TestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func createNamespace(_ client: KubernetesClient, _ name: String, labels: [String: String] = [:]) async throws {

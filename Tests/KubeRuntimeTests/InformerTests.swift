@@ -1,9 +1,10 @@
 import EmbeddedAPIServer
 import KubeClient
-import KubeJSON
+import KubeCore
 import Logging
-import Testing
 import TestSupport
+import Testing
+
 @testable import KubeRuntime
 
 @Suite struct InformerTests {
@@ -53,10 +54,11 @@ import TestSupport
             // 1. The server drops every connection: the watch resumes from the last resourceVersion.
             server.dropAllConnections()
             // The test's own pooled connection was dropped too: retry the write once.
-            #expect(await eventually {
-                if (try? await client.create(.configMaps, namespace: "inf", configMap("c", "inf", data: ["v": "1"]))) != nil { return true }
-                return (try? await client.get(.configMaps, namespace: "inf", name: "c")) != nil
-            })
+            #expect(
+                await eventually {
+                    if (try? await client.create(.configMaps, namespace: "inf", configMap("c", "inf", data: ["v": "1"]))) != nil { return true }
+                    return (try? await client.get(.configMaps, namespace: "inf", name: "c")) != nil
+                })
             #expect(await eventually { informer.store.get(namespace: "inf", name: "c") != nil })
             _ = try await client.patch(.configMaps, namespace: "inf", name: "c", ["data": ["v": "9"]], type: .merge)
             #expect(await eventually { events.all.contains("update inf/c 1->9") })
@@ -71,7 +73,8 @@ import TestSupport
             #expect(await eventually { informer.relistCount >= 1 })
             _ = try await client.create(.configMaps, namespace: "inf", configMap("d", "inf"))
             try await client.delete(.configMaps, namespace: "inf", name: "b")
-            #expect(await eventually { informer.store.get(namespace: "inf", name: "d") != nil && informer.store.get(namespace: "inf", name: "b") == nil })
+            #expect(
+                await eventually { informer.store.get(namespace: "inf", name: "d") != nil && informer.store.get(namespace: "inf", name: "b") == nil })
             #expect(events.all.contains("create inf/d"))
             #expect(events.all.contains("delete inf/b"))
             #expect(Set(informer.store.keys()) == ["inf/a", "inf/c", "inf/d"])
@@ -84,8 +87,12 @@ import TestSupport
         func list() async throws -> (items: [JSON], resourceVersion: String) {
             lists.append(1)
             if lists.count == 1 {
-                return ([["metadata": ["name": "a", "namespace": "n", "resourceVersion": "1"]],
-                         ["metadata": ["name": "b", "namespace": "n", "resourceVersion": "2"]]], "2")
+                return (
+                    [
+                        ["metadata": ["name": "a", "namespace": "n", "resourceVersion": "1"]],
+                        ["metadata": ["name": "b", "namespace": "n", "resourceVersion": "2"]],
+                    ], "2"
+                )
             }
             return ([["metadata": ["name": "a", "namespace": "n", "resourceVersion": "5"]]], "5")
         }
@@ -156,7 +163,8 @@ import TestSupport
             try await createNamespace(client, "sec")
             let reconciled = Recorder<String>()
             let controller = Controller(
-                name: "owner", reconciler: ClosureReconciler { req in
+                name: "owner",
+                reconciler: ClosureReconciler { req in
                     reconciled.append(req.key)
                     return .done
                 }, metrics: MetricsRegistry())
@@ -165,7 +173,12 @@ import TestSupport
             // deletes are filtered out by the predicate.
             await controller.watch(
                 informer,
-                predicates: [{ event in if case .delete = event { return false }; return true }],
+                predicates: [
+                    { event in
+                        if case .delete = event { return false }
+                        return true
+                    }
+                ],
                 map: { obj in
                     guard let owner = obj[path: "metadata", "labels", "owner"]?.stringValue else { return [] }
                     return [ReconcileRequest(namespace: "sec", name: owner)]

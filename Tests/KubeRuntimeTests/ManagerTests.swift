@@ -1,14 +1,15 @@
 import EmbeddedAPIServer
 import KubeClient
-import KubeJSON
+import KubeCore
 import Logging
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import KubeRuntime
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A manager with one ConfigMap controller that records which manager reconciled what.
@@ -28,7 +29,8 @@ func makeManager(
         gracefulShutdownTimeout: .seconds(5))
     let manager = Manager(client: client, options: options, logger: Logger(label: "manager-\(id)"))
     let controller = Controller(
-        name: "cm", reconciler: ClosureReconciler { req in
+        name: "cm",
+        reconciler: ClosureReconciler { req in
             reconciled.append("\(id):\(req.key)")
             return .done
         }, maxConcurrentReconciles: 2, metrics: manager.metrics)
@@ -249,9 +251,10 @@ func makeManager(
             metrics: registry)
         let run = Task { await controller.run() }
         controller.enqueue(ReconcileRequest(namespace: nil, name: "x"))
-        #expect(await eventually(timeout: .seconds(3)) {
-            registry.exposition().contains(#"controller_runtime_reconcile_errors_total{controller="stuck"} 1"#)
-        })
+        #expect(
+            await eventually(timeout: .seconds(3)) {
+                registry.exposition().contains(#"controller_runtime_reconcile_errors_total{controller="stuck"} 1"#)
+            })
         controller.shutdown()
         await run.value
     }

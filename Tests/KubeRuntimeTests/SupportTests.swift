@@ -1,6 +1,7 @@
-import KubeJSON
+import KubeCore
 import Logging
 import Testing
+
 @testable import KubeRuntime
 
 @Suite struct MergePatchTests {

@@ -1,5 +1,6 @@
-import Testing
 import Synchronization
+import Testing
+
 @testable import KubeRuntime
 
 @Suite struct RateLimiterTests {
@@ -41,7 +42,10 @@ import Synchronization
 @Suite struct WorkQueueTests {
     @Test func dedupesWaitingKeys() async {
         let q = WorkQueue(name: "t")
-        q.add("a"); q.add("a"); q.add("b"); q.add("a")
+        q.add("a")
+        q.add("a")
+        q.add("b")
+        q.add("a")
         #expect(q.count == 2)
         #expect(await q.get() == "a")
         #expect(await q.get() == "b")
@@ -135,7 +139,10 @@ import Synchronization
         _ = await q.get()
         q.shutdown()
         let finished = LockedBox(false)
-        async let wait: Void = { await q.waitForInFlight(); finished.withLock { $0 = true } }()
+        async let wait: Void = {
+            await q.waitForInFlight()
+            finished.withLock { $0 = true }
+        }()
         try? await Task.sleep(for: .milliseconds(30))
         #expect(finished.withLock { $0 } == false)
         q.done("a")
@@ -156,7 +163,9 @@ import Synchronization
     @Test func metricsCountAddsAndDepth() async {
         let registry = MetricsRegistry()
         let q = WorkQueue(name: "demo", metrics: registry.workQueueMetrics(name: "demo"))
-        q.add("a"); q.add("b"); q.add("a")
+        q.add("a")
+        q.add("b")
+        q.add("a")
         let text = registry.exposition()
         #expect(text.contains(#"workqueue_adds_total{controller="demo",name="demo"} 2"#))
         #expect(text.contains(#"workqueue_depth{controller="demo",name="demo"} 2"#))

@@ -1,9 +1,9 @@
 import EmbeddedAPIServer
 import Foundation
 import KubeClient
-import KubeJSON
-import Testing
+import KubeCore
 import TestSupport
+import Testing
 
 @testable import NetworkingCalico
 
@@ -36,7 +36,8 @@ import TestSupport
         process.executableURL = URL(fileURLWithPath: bin)
         process.arguments = args
         process.currentDirectoryURL = dir
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -68,7 +69,8 @@ import TestSupport
         let dir = try Self.workDir()
         let file = dir.appendingPathComponent("example/20-network.yaml")
         var text = try String(contentsOf: file, encoding: .utf8)
-        text = text.replacingOccurrences(of: "    overlay:\n      enabled: false\n    snatToUpstreamDNS", with: "    backend: carrier-pigeon\n    snatToUpstreamDNS")
+        text = text.replacingOccurrences(
+            of: "    overlay:\n      enabled: false\n    snatToUpstreamDNS", with: "    backend: carrier-pigeon\n    snatToUpstreamDNS")
         try text.write(to: file, atomically: true, encoding: .utf8)
         let result = try Self.run(["local", "--once", "--timeout", "60"], in: dir)
         #expect(result.status != 0)
@@ -119,11 +121,12 @@ import TestSupport
         FileManager.default.createFile(atPath: logPath.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binary())
-        process.arguments = [
-            "--kubeconfig", kubeconfig, "--config-file", "example/00-componentconfig.yaml",
-            "--leader-election-namespace", "kube-system", "--heartbeat-namespace", "kube-system",
-            "--metrics-bind-address", "127.0.0.1:0", "--health-bind-address", "127.0.0.1:0",
-        ] + extraArguments
+        process.arguments =
+            [
+                "--kubeconfig", kubeconfig, "--config-file", "example/00-componentconfig.yaml",
+                "--leader-election-namespace", "kube-system", "--heartbeat-namespace", "kube-system",
+                "--metrics-bind-address", "127.0.0.1:0", "--health-bind-address", "127.0.0.1:0",
+            ] + extraArguments
         process.currentDirectoryURL = dir
         let log = try FileHandle(forWritingTo: logPath)
         process.standardError = log

@@ -4,10 +4,10 @@ import EmbeddedAPIServer
 import Foundation
 import GardenerExtensions
 import KubeClient
-import KubeJSON
+import KubeCore
 import KubeRuntime
-import Testing
 import TestSupport
+import Testing
 
 @testable import NetworkingCalico
 
@@ -30,7 +30,9 @@ struct Fleet {
                     var i = worker
                     while i < count {
                         let name = namespace(i)
-                        var n = ns, c = cluster, w = network
+                        var n = ns
+                        var c = cluster
+                        var w = network
                         n[path: "metadata", "name"] = .string(name)
                         c[path: "metadata", "name"] = .string(name)
                         w[path: "metadata", "namespace"] = .string(name)
@@ -121,8 +123,9 @@ struct Fleet {
 
     static func expectBoundedRequests(_ env: Env, networks: Int, sourceLocation: SourceLocation = #_sourceLocation) {
         let requests = env.server.requestLog.filter { $0.verb != "watch" }.count
-        #expect(requests <= networks * requestsPerNetworkBound, "\(requests) requests for \(networks) Networks",
-                sourceLocation: sourceLocation)
+        #expect(
+            requests <= networks * requestsPerNetworkBound, "\(requests) requests for \(networks) Networks",
+            sourceLocation: sourceLocation)
     }
 
     @Test func twoHundredNetworksWhileTheServerRestartsTenTimes() async throws {
@@ -152,11 +155,12 @@ struct Fleet {
             env.server.resetRequestLog()
             // Each status where a real server answers it: conflicts on writes, 410 Expired on
             // lists and watches (resourceVersion too old), throttling and server errors anywhere.
-            let verbs: Set<String>? = switch status {
-            case 409: ["create", "update", "patch"]
-            case 410: ["list", "watch"]
-            default: nil
-            }
+            let verbs: Set<String>? =
+                switch status {
+                case 409: ["create", "update", "patch"]
+                case 410: ["list", "watch"]
+                default: nil
+                }
             env.server.faultPolicy = FaultPolicy(
                 errorRate: 0.1, errorStatuses: [status], retryAfterSeconds: status == 429 ? 1 : nil, verbs: verbs,
                 includeWatches: status == 410, seed: UInt64(status))
@@ -237,7 +241,8 @@ struct Fleet {
             var holder = ""
             let leading = ContinuousClock.now + .seconds(30)
             while holder.isEmpty && ContinuousClock.now < leading {
-                holder = (try? await env.client.get(.leases, namespace: "kube-system", name: lease))?[path: "spec", "holderIdentity"]?
+                holder =
+                    (try? await env.client.get(.leases, namespace: "kube-system", name: lease))?[path: "spec", "holderIdentity"]?
                     .stringValue ?? ""
                 if holder.isEmpty { try await Task.sleep(for: .milliseconds(200)) }
             }

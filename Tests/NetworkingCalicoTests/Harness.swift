@@ -4,12 +4,12 @@ import EmbeddedAPIServer
 import Foundation
 import GardenerExtensions
 import KubeClient
-import KubeJSON
+import KubeCore
 import KubeRuntime
 import Logging
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 @testable import NetworkingCalico
 

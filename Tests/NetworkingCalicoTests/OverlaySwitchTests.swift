@@ -2,9 +2,9 @@ import CalicoAPI
 import Foundation
 import GardenerExtensions
 import KubeClient
-import KubeJSON
-import Testing
+import KubeCore
 import TestSupport
+import Testing
 
 @testable import NetworkingCalico
 
@@ -47,14 +47,18 @@ import TestSupport
             #expect(!(await act.isOverlaySwitch(namespace: Env.namespace, desiredOverlayEnabled: true)))
 
             // Shoot access: the `gardener` secret (no `gardener-internal`) with a kubeconfig.
-            _ = try await env.client.create(.secrets, namespace: Env.namespace, [
-                "apiVersion": "v1", "kind": "Secret",
-                "metadata": ["name": "gardener", "namespace": .string(Env.namespace)],
-                "data": ["kubeconfig": .string(Data(env.server.kubeconfig().utf8).base64EncodedString())],
-            ])
-            _ = try await env.client.create(.nodes, namespace: nil, [
-                "apiVersion": "v1", "kind": "Node", "metadata": ["name": "node-a"],
-            ])
+            _ = try await env.client.create(
+                .secrets, namespace: Env.namespace,
+                [
+                    "apiVersion": "v1", "kind": "Secret",
+                    "metadata": ["name": "gardener", "namespace": .string(Env.namespace)],
+                    "data": ["kubeconfig": .string(Data(env.server.kubeconfig().utf8).base64EncodedString())],
+                ])
+            _ = try await env.client.create(
+                .nodes, namespace: nil,
+                [
+                    "apiVersion": "v1", "kind": "Node", "metadata": ["name": "node-a"],
+                ])
 
             try await setOverlay(env, false)
             do {
@@ -68,9 +72,13 @@ import TestSupport
 
             // Routes reported → the switch proceeds.
             var node = try await env.client.get(.nodes, namespace: nil, name: "node-a")
-            node["status"] = ["conditions": [[
-                "type": "NetworkUnavailable", "status": "False", "reason": "RouteCreated", "message": "routes created",
-            ]]]
+            node["status"] = [
+                "conditions": [
+                    [
+                        "type": "NetworkUnavailable", "status": "False", "reason": "RouteCreated", "message": "routes created",
+                    ]
+                ]
+            ]
             _ = try await env.client.update(.nodes, namespace: nil, node, subresource: "status")
             try await reconcile(env, act)
             let (_, _, newConfig) = try await env.managedResourceConfig()
@@ -84,9 +92,11 @@ import TestSupport
             try await env.createExample(network: { n in n[path: "spec", "providerConfig", "overlay", "enabled"] = true })
             let act = try actuator(env, gate: false)
             try await reconcile(env, act)
-            _ = try await env.client.create(.nodes, namespace: nil, [
-                "apiVersion": "v1", "kind": "Node", "metadata": ["name": "node-a"],
-            ])
+            _ = try await env.client.create(
+                .nodes, namespace: nil,
+                [
+                    "apiVersion": "v1", "kind": "Node", "metadata": ["name": "node-a"],
+                ])
             try await setOverlay(env, false)
             try await reconcile(env, act)  // no shoot secret needed: the guard does not run
         }

@@ -3,10 +3,10 @@ import CalicoManifests
 import Foundation
 import GardenerExtensions
 import KubeClient
-import KubeJSON
+import KubeCore
 import KubeRuntime
-import Testing
 import TestSupport
+import Testing
 
 @testable import NetworkingCalico
 
@@ -25,9 +25,10 @@ import TestSupport
             #expect(op["progress"]?.intValue == 100)
             #expect(op["description"]?.stringValue == "Successfully reconciled Network")
             #expect(obj[path: "status", "observedGeneration"]?.intValue == obj[path: "metadata", "generation"]?.intValue)
-            #expect(obj[path: "status", "providerStatus"] == [
-                "apiVersion": "calico.networking.extensions.gardener.cloud/v1alpha1", "kind": "NetworkStatus",
-            ])
+            #expect(
+                obj[path: "status", "providerStatus"] == [
+                    "apiVersion": "calico.networking.extensions.gardener.cloud/v1alpha1", "kind": "NetworkStatus",
+                ])
             #expect(obj[path: "status", "ipFamilies"] == ["IPv4"])
             #expect(obj[path: "metadata", "finalizers"] == ["extensions.gardener.cloud/network"])
             #expect(obj[path: "metadata", "annotations", "gardener.cloud/operation"] == nil)
@@ -35,8 +36,10 @@ import TestSupport
             let (mr, secret, config) = try await env.managedResourceConfig()
             #expect(config == (try await env.expectedRender(network: obj)))
             let secretName = try #require(secret[path: "metadata", "name"]?.stringValue)
-            #expect(secretName == ManagedResources.secretName(
-                managedResourceName: CalicoNames.managedResourceName, data: [CalicoNames.configKey: config]))
+            #expect(
+                secretName
+                    == ManagedResources.secretName(
+                        managedResourceName: CalicoNames.managedResourceName, data: [CalicoNames.configKey: config]))
             #expect(secret["immutable"]?.boolValue == true)
             #expect(secret[path: "metadata", "labels", "resources.gardener.cloud/garbage-collectable-reference"] == "true")
             #expect(mr[path: "metadata", "labels", "origin"] == "extension-networking-calico")
@@ -62,8 +65,13 @@ import TestSupport
             }
             try await Task.sleep(for: .milliseconds(300))
             // The ManagedResource comes from the informer cache, the ScrapeConfigs from one list.
-            #expect(env.server.requestCount(verb: "get", path: "/apis/resources.gardener.cloud/v1alpha1/namespaces/\(Env.namespace)/managedresources/\(CalicoNames.managedResourceName)") == 0)
-            #expect(env.server.requestCount(verb: "list", path: "/apis/monitoring.coreos.com/v1alpha1/namespaces/\(Env.namespace)/scrapeconfigs") == 1)
+            #expect(
+                env.server.requestCount(
+                    verb: "get",
+                    path: "/apis/resources.gardener.cloud/v1alpha1/namespaces/\(Env.namespace)/managedresources/\(CalicoNames.managedResourceName)")
+                    == 0)
+            #expect(
+                env.server.requestCount(verb: "list", path: "/apis/monitoring.coreos.com/v1alpha1/namespaces/\(Env.namespace)/scrapeconfigs") == 1)
             #expect(env.server.requestCount(verb: "get", path: "/api/v1/namespaces/\(Env.namespace)/configmaps/calico-dashboards") == 1)
             #expect(env.writes(containing: "/secrets") == 0)
             #expect(env.writes(containing: "/managedresources") == 0)
@@ -102,12 +110,15 @@ import TestSupport
             })
             let (manager, task) = try await env.startManager()
             defer { Task { await stop(manager, task) } }
-            let obj = try #require(try await env.waitForNetwork("Error") {
-                $0?[path: "status", "lastOperation", "state"]?.stringValue == "Error"
-            })
+            let obj = try #require(
+                try await env.waitForNetwork("Error") {
+                    $0?[path: "status", "lastOperation", "state"]?.stringValue == "Error"
+                })
             let lastError = obj[path: "status", "lastError", "description"]?.stringValue ?? ""
             #expect(lastError.contains("spec.providerConfig.backend"), "\(lastError)")
-            #expect(obj[path: "status", "lastOperation", "description"]?.stringValue?.hasPrefix("Error reconciling Network: invalid network config") == true)
+            #expect(
+                obj[path: "status", "lastOperation", "description"]?.stringValue?.hasPrefix("Error reconciling Network: invalid network config")
+                    == true)
             // No ManagedResource for an invalid config.
             await #expect(throws: KubeError.self) {
                 _ = try await env.client.get(.managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName)
@@ -175,10 +186,11 @@ import TestSupport
                 .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
                 ["metadata": ["finalizers": ["test/stuck"]]], type: .merge)
             try await env.client.delete(.networks, namespace: Env.namespace, name: Env.name)
-            let obj = try #require(try await env.waitForNetwork("delete error") {
-                $0?[path: "status", "lastOperation", "type"]?.stringValue == "Delete"
-                    && $0?[path: "status", "lastOperation", "state"]?.stringValue == "Error"
-            })
+            let obj = try #require(
+                try await env.waitForNetwork("delete error") {
+                    $0?[path: "status", "lastOperation", "type"]?.stringValue == "Delete"
+                        && $0?[path: "status", "lastOperation", "state"]?.stringValue == "Error"
+                })
             #expect(obj[path: "status", "lastOperation", "description"]?.stringValue?.contains("still exists") == true)
             #expect(obj[path: "metadata", "finalizers"] == ["extensions.gardener.cloud/network"])
             // Unblock: the next retry completes the deletion.
@@ -211,11 +223,12 @@ import TestSupport
                 ["metadata": ["finalizers": ["test/hold"]]], type: .merge)
 
             try await env.annotate("migrate")
-            let migrated = try #require(try await env.waitForNetwork("Migrate Succeeded") {
-                $0?[path: "status", "lastOperation", "type"]?.stringValue == "Migrate"
-                    && $0?[path: "status", "lastOperation", "state"]?.stringValue == "Succeeded"
-                    && $0?[path: "metadata", "annotations", "gardener.cloud/operation"] == nil
-            })
+            let migrated = try #require(
+                try await env.waitForNetwork("Migrate Succeeded") {
+                    $0?[path: "status", "lastOperation", "type"]?.stringValue == "Migrate"
+                        && $0?[path: "status", "lastOperation", "state"]?.stringValue == "Succeeded"
+                        && $0?[path: "metadata", "annotations", "gardener.cloud/operation"] == nil
+                })
             #expect(migrated[path: "metadata", "finalizers"] == nil)
             let mr = try await env.client.get(.managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName)
             #expect(mr[path: "spec", "keepObjects"] == true)
@@ -235,13 +248,14 @@ import TestSupport
             // annotation, so they pass the predicates and queue the key once more: as in the
             // reference, a plain Reconcile (ComputeOperationType without annotation) may follow at
             // once. The watch proves the Restore itself succeeded, whatever ran last.
-            let restored = try #require(try await env.waitForNetwork("Restore Succeeded") {
-                let type = $0?[path: "status", "lastOperation", "type"]?.stringValue
-                return (type == "Restore" || type == "Reconcile")
-                    && $0?[path: "status", "lastOperation", "state"]?.stringValue == "Succeeded"
-                    && $0?[path: "metadata", "annotations", "gardener.cloud/operation"] == nil
-                    && operations.seen("Restore", "Succeeded")
-            })
+            let restored = try #require(
+                try await env.waitForNetwork("Restore Succeeded") {
+                    let type = $0?[path: "status", "lastOperation", "type"]?.stringValue
+                    return (type == "Restore" || type == "Reconcile")
+                        && $0?[path: "status", "lastOperation", "state"]?.stringValue == "Succeeded"
+                        && $0?[path: "metadata", "annotations", "gardener.cloud/operation"] == nil
+                        && operations.seen("Restore", "Succeeded")
+                })
             #expect(operations.seen("Restore", "Processing"))
             #expect(!operations.seen("Restore", "Error"))
             #expect(restored[path: "metadata", "finalizers"] == ["extensions.gardener.cloud/network"])

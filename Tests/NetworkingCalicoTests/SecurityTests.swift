@@ -1,9 +1,9 @@
 import EmbeddedAPIServer
 import Foundation
 import KubeClient
-import KubeJSON
-import Testing
+import KubeCore
 import TestSupport
+import Testing
 
 @testable import NetworkingCalico
 
@@ -49,12 +49,14 @@ import TestSupport
     /// A TLS server answers a plaintext request with a TLS alert or by closing — never with HTTP content.
     static func expectRefused(_ answer: [UInt8], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
         let text = String(decoding: answer, as: UTF8.self)
-        #expect(!text.hasPrefix("HTTP/1.1 2") && !text.hasPrefix("HTTP/1.0 2"), "\(what) answered plaintext: \(text.prefix(200))",
-                sourceLocation: sourceLocation)
+        #expect(
+            !text.hasPrefix("HTTP/1.1 2") && !text.hasPrefix("HTTP/1.0 2"), "\(what) answered plaintext: \(text.prefix(200))",
+            sourceLocation: sourceLocation)
         #expect(!text.contains("\"kind\""), "\(what) leaked API content over plaintext", sourceLocation: sourceLocation)
         // TLS record type 21 = alert (what NIOSSL sends on a non-TLS hello), else nothing.
-        #expect(answer.isEmpty || answer[0] == 21 || text.hasPrefix("HTTP/1.1 400"), "\(what): unexpected answer \(answer.prefix(16))",
-                sourceLocation: sourceLocation)
+        #expect(
+            answer.isEmpty || answer[0] == 21 || text.hasPrefix("HTTP/1.1 400"), "\(what): unexpected answer \(answer.prefix(16))",
+            sourceLocation: sourceLocation)
     }
 
     @Test func embeddedAPIServerRefusesPlaintext() async throws {
@@ -74,7 +76,9 @@ import TestSupport
             let body = #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"1"}}"#
             let answer = try Self.plaintextExchange(
                 port: port,
-                request: "POST /webhooks/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+                request:
+                    "POST /webhooks/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            )
             Self.expectRefused(answer, "admission webhook")
         }
     }

@@ -1,6 +1,6 @@
 import EmbeddedAPIServer
 import Foundation
-import KubeJSON
+import KubeCore
 
 /// Starts an embedded API server on a free loopback port, runs `body`, and shuts it down
 /// (also when `body` throws).
@@ -55,15 +55,18 @@ public enum TestTools {
     }
 
     /// Runs a process and returns (exit code, stdout, stderr).
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                           stdin: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        stdin: String? = nil
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         process.environment = env
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         let input = Pipe()

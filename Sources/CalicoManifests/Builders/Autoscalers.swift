@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// The cluster-proportional autoscalers: node CPVA, typha CPHA, typha CPVA, and their
 /// ConfigMaps (rendering.md §8). The ConfigMap texts are constant, so are their checksums.
@@ -79,10 +79,12 @@ enum ClusterProportionalAutoscalers {
     static let nodeCPVAStatic: [JSON] = [
         configMap("calico-node-vertical-autoscaler", key: "node-autoscaler", nodeAutoscalerConfig),
         K.serviceAccount("calico-node-cpva"),
-        K.clusterRole("calico-node-cpva", [
-            K.rule([""], ["nodes"], ["list"]),
-            K.rule(["apps", "extensions"], ["deployments", "daemonsets"], ["patch"]),
-        ]),
+        K.clusterRole(
+            "calico-node-cpva",
+            [
+                K.rule([""], ["nodes"], ["list"]),
+                K.rule(["apps", "extensions"], ["deployments", "daemonsets"], ["patch"]),
+            ]),
         K.clusterRoleBinding("calico-node-cpva", subjects: [K.saSubject("calico-node-cpva")]),
     ]
 
@@ -96,40 +98,44 @@ enum ClusterProportionalAutoscalers {
     static func nodeCPVADeployment(image: String) -> JSON {
         var templateLabels: JSONObject = ["k8s-app": "calico-node-autoscaler"]
         templateLabels.merge(K.networkingLabels(), uniquingKeysWith: { a, _ in a })
-        let deployment = K.object("apps/v1", "Deployment", K.meta("calico-node-vertical-autoscaler", labels: ["k8s-app": "calico-node-autoscaler"]), [
-            "spec": [
-                "revisionHistoryLimit": 2,
-                "replicas": 1,
-                "selector": ["matchLabels": ["k8s-app": "calico-node-autoscaler"]],
-                "template": [
-                    "metadata": [
-                        "annotations": ["checksum/configmap-calico-node-vertical-autoscaler": .string(nodeCPVAChecksum)],
-                        "labels": .object(templateLabels),
-                    ],
-                    "spec": [
-                        "priorityClassName": "system-cluster-critical",
-                        "securityContext": [
-                            "runAsNonRoot": true, "runAsUser": 65534, "fsGroup": 1, "supplementalGroups": [1],
-                            "seccompProfile": K.runtimeDefaultSeccomp,
+        let deployment = K.object(
+            "apps/v1", "Deployment", K.meta("calico-node-vertical-autoscaler", labels: ["k8s-app": "calico-node-autoscaler"]),
+            [
+                "spec": [
+                    "revisionHistoryLimit": 2,
+                    "replicas": 1,
+                    "selector": ["matchLabels": ["k8s-app": "calico-node-autoscaler"]],
+                    "template": [
+                        "metadata": [
+                            "annotations": ["checksum/configmap-calico-node-vertical-autoscaler": .string(nodeCPVAChecksum)],
+                            "labels": .object(templateLabels),
                         ],
-                        "dnsPolicy": "Default",
-                        "containers": [[
-                            "image": .string(image),
-                            "name": "autoscaler",
-                            "command": [
-                                "/cpvpa", "--target=daemonset/calico-node", "--namespace=kube-system", "--logtostderr=true",
-                                "--poll-period-seconds=30", "--v=2", "--config-file=/etc/config/node-autoscaler",
+                        "spec": [
+                            "priorityClassName": "system-cluster-critical",
+                            "securityContext": [
+                                "runAsNonRoot": true, "runAsUser": 65534, "fsGroup": 1, "supplementalGroups": [1],
+                                "seccompProfile": K.runtimeDefaultSeccomp,
                             ],
-                            "securityContext": ["allowPrivilegeEscalation": false],
-                            "resources": autoscalerRequests,
-                            "volumeMounts": [["name": "config", "mountPath": "/etc/config"]],
-                        ]],
-                        "volumes": [["name": "config", "configMap": ["name": "calico-node-vertical-autoscaler"]]],
-                        "serviceAccountName": "calico-node-cpva",
+                            "dnsPolicy": "Default",
+                            "containers": [
+                                [
+                                    "image": .string(image),
+                                    "name": "autoscaler",
+                                    "command": [
+                                        "/cpvpa", "--target=daemonset/calico-node", "--namespace=kube-system", "--logtostderr=true",
+                                        "--poll-period-seconds=30", "--v=2", "--config-file=/etc/config/node-autoscaler",
+                                    ],
+                                    "securityContext": ["allowPrivilegeEscalation": false],
+                                    "resources": autoscalerRequests,
+                                    "volumeMounts": [["name": "config", "mountPath": "/etc/config"]],
+                                ]
+                            ],
+                            "volumes": [["name": "config", "configMap": ["name": "calico-node-vertical-autoscaler"]]],
+                            "serviceAccountName": "calico-node-cpva",
+                        ],
                     ],
-                ],
-            ],
-        ])
+                ]
+            ])
         return deployment
     }
 
@@ -147,16 +153,20 @@ enum ClusterProportionalAutoscalers {
         K.serviceAccount("typha-cpha"),
         K.clusterRole("typha-cpha", [K.rule([""], ["nodes"], ["list", "watch", "get"])]),
         K.clusterRoleBinding("typha-cpha", subjects: [K.saSubject("typha-cpha")]),
-        K.object("rbac.authorization.k8s.io/v1", "Role", K.meta("typha-cpha"), [
-            "rules": [
-                K.rule([""], ["configmaps"], ["get"]),
-                K.rule(["apps", "extensions"], ["deployments/scale"], ["get", "update"]),
-            ],
-        ]),
-        K.object("rbac.authorization.k8s.io/v1", "RoleBinding", K.meta("typha-cpha"), [
-            "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "typha-cpha"],
-            "subjects": [K.saSubject("typha-cpha")],
-        ]),
+        K.object(
+            "rbac.authorization.k8s.io/v1", "Role", K.meta("typha-cpha"),
+            [
+                "rules": [
+                    K.rule([""], ["configmaps"], ["get"]),
+                    K.rule(["apps", "extensions"], ["deployments/scale"], ["get", "update"]),
+                ]
+            ]),
+        K.object(
+            "rbac.authorization.k8s.io/v1", "RoleBinding", K.meta("typha-cpha"),
+            [
+                "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "typha-cpha"],
+                "subjects": [K.saSubject("typha-cpha")],
+            ]),
     ]
 
     static func typhaCPHADeployment(_ v: CalicoValues) -> JSON {
@@ -170,41 +180,46 @@ enum ClusterProportionalAutoscalers {
         var templateLabels = K.networkingLabels()
         templateLabels["origin"] = "gardener"
         templateLabels["k8s-app"] = "calico-typha-horizontal-autoscaler"
-        let deployment = K.object("apps/v1", "Deployment", K.meta(
-            "calico-typha-horizontal-autoscaler", labels: ["k8s-app": "calico-typha-horizontal-autoscaler"],
-            annotations: K.deleteOnInvalidUpdate), [
-            "spec": [
-                "revisionHistoryLimit": 2,
-                "replicas": 1,
-                "selector": ["matchLabels": ["k8s-app": "calico-typha-horizontal-autoscaler"]],
-                "template": [
-                    "metadata": [
-                        "annotations": ["checksum/configmap-calico-typha-horizontal-autoscaler": .string(typhaCPHAChecksum)],
-                        "labels": .object(templateLabels),
-                    ],
-                    "spec": [
-                        "priorityClassName": "gardener-shoot-system-800",
-                        "dnsPolicy": "Default",
-                        "securityContext": [
-                            "supplementalGroups": [65532], "fsGroup": 65532, "runAsUser": 65532, "runAsNonRoot": true,
-                            "seccompProfile": K.runtimeDefaultSeccomp,
+        let deployment = K.object(
+            "apps/v1", "Deployment",
+            K.meta(
+                "calico-typha-horizontal-autoscaler", labels: ["k8s-app": "calico-typha-horizontal-autoscaler"],
+                annotations: K.deleteOnInvalidUpdate),
+            [
+                "spec": [
+                    "revisionHistoryLimit": 2,
+                    "replicas": 1,
+                    "selector": ["matchLabels": ["k8s-app": "calico-typha-horizontal-autoscaler"]],
+                    "template": [
+                        "metadata": [
+                            "annotations": ["checksum/configmap-calico-typha-horizontal-autoscaler": .string(typhaCPHAChecksum)],
+                            "labels": .object(templateLabels),
                         ],
-                        "containers": [[
-                            "image": .string(image),
-                            "name": "autoscaler",
-                            "command": [
-                                "/cluster-proportional-autoscaler", "--namespace=kube-system",
-                                "--configmap=calico-typha-horizontal-autoscaler", "--target=deployment/calico-typha-deploy",
-                                "--logtostderr=true", "--v=2",
+                        "spec": [
+                            "priorityClassName": "gardener-shoot-system-800",
+                            "dnsPolicy": "Default",
+                            "securityContext": [
+                                "supplementalGroups": [65532], "fsGroup": 65532, "runAsUser": 65532, "runAsNonRoot": true,
+                                "seccompProfile": K.runtimeDefaultSeccomp,
                             ],
-                            "securityContext": ["allowPrivilegeEscalation": false],
-                            "resources": autoscalerRequests,
-                        ]],
-                        "serviceAccountName": "typha-cpha",
+                            "containers": [
+                                [
+                                    "image": .string(image),
+                                    "name": "autoscaler",
+                                    "command": [
+                                        "/cluster-proportional-autoscaler", "--namespace=kube-system",
+                                        "--configmap=calico-typha-horizontal-autoscaler", "--target=deployment/calico-typha-deploy",
+                                        "--logtostderr=true", "--v=2",
+                                    ],
+                                    "securityContext": ["allowPrivilegeEscalation": false],
+                                    "resources": autoscalerRequests,
+                                ]
+                            ],
+                            "serviceAccountName": "typha-cpha",
+                        ],
                     ],
-                ],
-            ],
-        ])
+                ]
+            ])
         return deployment
     }
 
@@ -220,10 +235,12 @@ enum ClusterProportionalAutoscalers {
     static let typhaCPVAStatic: [JSON] = [
         configMap("calico-typha-vertical-autoscaler", key: "typha-autoscaler", typhaAutoscalerConfig),
         K.serviceAccount("typha-cpva"),
-        K.clusterRole("typha-cpva", [
-            K.rule([""], ["nodes"], ["list"]),
-            K.rule(["apps", "extensions"], ["deployments"], ["patch"]),
-        ]),
+        K.clusterRole(
+            "typha-cpva",
+            [
+                K.rule([""], ["nodes"], ["list"]),
+                K.rule(["apps", "extensions"], ["deployments"], ["patch"]),
+            ]),
         K.clusterRoleBinding("typha-cpva", subjects: [K.saSubject("typha-cpva")]),
     ]
 
@@ -238,43 +255,48 @@ enum ClusterProportionalAutoscalers {
         var templateLabels = K.networkingLabels()
         templateLabels["origin"] = "gardener"
         templateLabels["k8s-app"] = "calico-typha-vertical-autoscaler"
-        let deployment = K.object("apps/v1", "Deployment", K.meta(
-            "calico-typha-vertical-autoscaler", labels: ["k8s-app": "calico-typha-vertical-autoscaler"],
-            annotations: K.deleteOnInvalidUpdate), [
-            "spec": [
-                "revisionHistoryLimit": 2,
-                "replicas": 1,
-                "selector": ["matchLabels": ["k8s-app": "calico-typha-vertical-autoscaler"]],
-                "template": [
-                    "metadata": [
-                        "annotations": ["checksum/configmap-calico-typha-vertical-autoscaler": .string(typhaCPVAChecksum)],
-                        "labels": .object(templateLabels),
-                    ],
-                    "spec": [
-                        "priorityClassName": "gardener-shoot-system-800",
-                        "dnsPolicy": "Default",
-                        "securityContext": [
-                            "runAsUser": 65534, "runAsNonRoot": true, "supplementalGroups": [1], "fsGroup": 1,
-                            "seccompProfile": K.runtimeDefaultSeccomp,
+        let deployment = K.object(
+            "apps/v1", "Deployment",
+            K.meta(
+                "calico-typha-vertical-autoscaler", labels: ["k8s-app": "calico-typha-vertical-autoscaler"],
+                annotations: K.deleteOnInvalidUpdate),
+            [
+                "spec": [
+                    "revisionHistoryLimit": 2,
+                    "replicas": 1,
+                    "selector": ["matchLabels": ["k8s-app": "calico-typha-vertical-autoscaler"]],
+                    "template": [
+                        "metadata": [
+                            "annotations": ["checksum/configmap-calico-typha-vertical-autoscaler": .string(typhaCPVAChecksum)],
+                            "labels": .object(templateLabels),
                         ],
-                        "containers": [[
-                            "image": .string(image),
-                            "name": "autoscaler",
-                            "command": [
-                                "/cpvpa", "--target=deployment/calico-typha-deploy", "--namespace=kube-system",
-                                "--logtostderr=true", "--poll-period-seconds=30", "--v=2",
-                                "--config-file=/etc/config/typha-autoscaler",
+                        "spec": [
+                            "priorityClassName": "gardener-shoot-system-800",
+                            "dnsPolicy": "Default",
+                            "securityContext": [
+                                "runAsUser": 65534, "runAsNonRoot": true, "supplementalGroups": [1], "fsGroup": 1,
+                                "seccompProfile": K.runtimeDefaultSeccomp,
                             ],
-                            "securityContext": ["allowPrivilegeEscalation": false],
-                            "resources": autoscalerRequests,
-                            "volumeMounts": [["name": "config", "mountPath": "/etc/config"]],
-                        ]],
-                        "volumes": [["name": "config", "configMap": ["name": "calico-typha-vertical-autoscaler"]]],
-                        "serviceAccountName": "typha-cpva",
+                            "containers": [
+                                [
+                                    "image": .string(image),
+                                    "name": "autoscaler",
+                                    "command": [
+                                        "/cpvpa", "--target=deployment/calico-typha-deploy", "--namespace=kube-system",
+                                        "--logtostderr=true", "--poll-period-seconds=30", "--v=2",
+                                        "--config-file=/etc/config/typha-autoscaler",
+                                    ],
+                                    "securityContext": ["allowPrivilegeEscalation": false],
+                                    "resources": autoscalerRequests,
+                                    "volumeMounts": [["name": "config", "mountPath": "/etc/config"]],
+                                ]
+                            ],
+                            "volumes": [["name": "config", "configMap": ["name": "calico-typha-vertical-autoscaler"]]],
+                            "serviceAccountName": "typha-cpva",
+                        ],
                     ],
-                ],
-            ],
-        ])
+                ]
+            ])
         return deployment
     }
 }
@@ -290,24 +312,28 @@ enum VerticalPodAutoscalers {
     }
 
     static func vpa(_ name: String, kind: String, target: String, policies: [JSON]) -> JSON {
-        K.object("autoscaling.k8s.io/v1", "VerticalPodAutoscaler", K.meta(name), [
-            "spec": [
-                "targetRef": ["apiVersion": "apps/v1", "kind": .string(kind), "name": .string(target)],
-                "updatePolicy": ["updateMode": "InPlaceOrRecreate"],
-                "resourcePolicy": ["containerPolicies": .array(policies)],
-            ],
-        ])
+        K.object(
+            "autoscaling.k8s.io/v1", "VerticalPodAutoscaler", K.meta(name),
+            [
+                "spec": [
+                    "targetRef": ["apiVersion": "apps/v1", "kind": .string(kind), "name": .string(target)],
+                    "updatePolicy": ["updateMode": "InPlaceOrRecreate"],
+                    "resourcePolicy": ["containerPolicies": .array(policies)],
+                ]
+            ])
     }
 
     static func calicoNode(_ v: CalicoValues) -> JSON {
         var main: JSONObject = ["containerName": "calico-node", "controlledValues": "RequestsOnly"]
         if let m = minAllowed(v.nodeRequests) { main["minAllowed"] = m }
-        return vpa("calico-node", kind: "DaemonSet", target: "calico-node", policies: [
-            .object(main),
-            ["containerName": "add-snat-rule-to-upstream-dns", "mode": "Off"],
-            ["containerName": "network-unavailable-condition-ensurer", "mode": "Off"],
-            ["containerName": "bird-exporter", "mode": "Off"],
-        ])
+        return vpa(
+            "calico-node", kind: "DaemonSet", target: "calico-node",
+            policies: [
+                .object(main),
+                ["containerName": "add-snat-rule-to-upstream-dns", "mode": "Off"],
+                ["containerName": "network-unavailable-condition-ensurer", "mode": "Off"],
+                ["containerName": "bird-exporter", "mode": "Off"],
+            ])
     }
 
     static func typha(_ v: CalicoValues) -> JSON {
@@ -320,8 +346,10 @@ enum VerticalPodAutoscalers {
     static let kubeControllersVPA = kubeControllers()
 
     static func kubeControllers() -> JSON {
-        vpa("calico-kube-controllers", kind: "Deployment", target: "calico-kube-controllers", policies: [
-            ["containerName": "*", "controlledValues": "RequestsOnly"],
-        ])
+        vpa(
+            "calico-kube-controllers", kind: "Deployment", target: "calico-kube-controllers",
+            policies: [
+                ["containerName": "*", "controlledValues": "RequestsOnly"]
+            ])
     }
 }

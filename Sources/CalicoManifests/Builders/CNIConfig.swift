@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// The `calico-config` ConfigMap with the CNI network configuration template (rendering.md §5).
 enum CNIConfig {
@@ -45,13 +45,15 @@ enum CNIConfig {
 
     /// ConfigMap `calico-config`.
     static func configMap(_ v: CalicoValues) -> JSON {
-        K.object("v1", "ConfigMap", K.meta("calico-config"), [
-            "data": [
-                "typha_service_name": .string(v.typhaEnabled ? "calico-typha" : "none"),
-                "calico_backend": .string(v.backend),
-                "veth_mtu": .string(v.vethMTU),
-                "cni_network_config": .string(networkConfig(v)),
-            ],
-        ])
+        K.object(
+            "v1", "ConfigMap", K.meta("calico-config"),
+            [
+                "data": [
+                    "typha_service_name": .string(v.typhaEnabled ? "calico-typha" : "none"),
+                    "calico_backend": .string(v.backend),
+                    "veth_mtu": .string(v.vethMTU),
+                    "cni_network_config": .string(networkConfig(v)),
+                ]
+            ])
     }
 }

@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// The 24 Calico / network-policy-api CRDs (rendering.md §14), generated from a compact table
 /// with an open structural schema, plus the Multus NetworkAttachmentDefinition CRD (§13.2).
@@ -42,12 +42,18 @@ enum CalicoCRDs {
         ("Tier", "tiers", false),
     ]
 
-    static let table: [Entry] = [
-        Entry(group: anpGroup, kind: "AdminNetworkPolicy", plural: "adminnetworkpolicies", scope: "Cluster", version: "v1alpha1", shortNames: ["anp"]),
-        Entry(group: anpGroup, kind: "BaselineAdminNetworkPolicy", plural: "baselineadminnetworkpolicies", scope: "Cluster", version: "v1alpha1", shortNames: ["banp"]),
-    ] + calicoKinds.map { kind, plural, namespaced in
-        Entry(group: calicoGroup, kind: kind, plural: plural, scope: namespaced ? "Namespaced" : "Cluster", version: "v1", shortNames: [])
-    }
+    static let table: [Entry] =
+        [
+            Entry(
+                group: anpGroup, kind: "AdminNetworkPolicy", plural: "adminnetworkpolicies", scope: "Cluster", version: "v1alpha1",
+                shortNames: ["anp"]),
+            Entry(
+                group: anpGroup, kind: "BaselineAdminNetworkPolicy", plural: "baselineadminnetworkpolicies", scope: "Cluster", version: "v1alpha1",
+                shortNames: ["banp"]),
+        ]
+        + calicoKinds.map { kind, plural, namespaced in
+            Entry(group: calicoGroup, kind: kind, plural: plural, scope: namespaced ? "Namespaced" : "Cluster", version: "v1", shortNames: [])
+        }
 
     static let openSchema: JSON = ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]]
 
@@ -82,7 +88,8 @@ enum CalicoCRDs {
 
     /// Multus' CRD with its small upstream schema.
     static let networkAttachmentDefinition: JSON = K.object(
-        "apiextensions.k8s.io/v1", "CustomResourceDefinition", K.meta("network-attachment-definitions.k8s.cni.cncf.io", namespace: nil), [
+        "apiextensions.k8s.io/v1", "CustomResourceDefinition", K.meta("network-attachment-definitions.k8s.cni.cncf.io", namespace: nil),
+        [
             "spec": [
                 "group": "k8s.cni.cncf.io",
                 "scope": "Namespaced",
@@ -90,27 +97,39 @@ enum CalicoCRDs {
                     "plural": "network-attachment-definitions", "singular": "network-attachment-definition",
                     "kind": "NetworkAttachmentDefinition", "shortNames": ["net-attach-def"],
                 ],
-                "versions": [[
-                    "name": "v1", "served": true, "storage": true,
-                    "schema": [
-                        "openAPIV3Schema": [
-                            "description": "NetworkAttachmentDefinition is a CRD schema specified by the Network Plumbing Working Group to express the intent for attaching pods to one or more logical or physical networks. More information available at: https://github.com/k8snetworkplumbingwg/multi-net-spec",
-                            "type": "object",
-                            "properties": [
-                                "apiVersion": ["description": "APIVersion defines the versioned schema of this representation of an object.", "type": "string"],
-                                "kind": ["description": "Kind is a string value representing the REST resource this object represents.", "type": "string"],
-                                "metadata": ["type": "object"],
-                                "spec": [
-                                    "description": "NetworkAttachmentDefinition spec defines the desired state of a network attachment",
-                                    "type": "object",
-                                    "properties": [
-                                        "config": ["description": "NetworkAttachmentDefinition config is a JSON-formatted CNI configuration", "type": "string"],
+                "versions": [
+                    [
+                        "name": "v1", "served": true, "storage": true,
+                        "schema": [
+                            "openAPIV3Schema": [
+                                "description":
+                                    "NetworkAttachmentDefinition is a CRD schema specified by the Network Plumbing Working Group to express the intent for attaching pods to one or more logical or physical networks. More information available at: https://github.com/k8snetworkplumbingwg/multi-net-spec",
+                                "type": "object",
+                                "properties": [
+                                    "apiVersion": [
+                                        "description": "APIVersion defines the versioned schema of this representation of an object.",
+                                        "type": "string",
+                                    ],
+                                    "kind": [
+                                        "description": "Kind is a string value representing the REST resource this object represents.",
+                                        "type": "string",
+                                    ],
+                                    "metadata": ["type": "object"],
+                                    "spec": [
+                                        "description": "NetworkAttachmentDefinition spec defines the desired state of a network attachment",
+                                        "type": "object",
+                                        "properties": [
+                                            "config": [
+                                                "description": "NetworkAttachmentDefinition config is a JSON-formatted CNI configuration",
+                                                "type": "string",
+                                            ]
+                                        ],
                                     ],
                                 ],
-                            ],
+                            ]
                         ],
-                    ],
-                ]],
-            ],
+                    ]
+                ],
+            ]
         ])
 }

@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// DaemonSet `calico-node` (rendering.md §4).
 enum CalicoNodeDaemonSet {
@@ -27,20 +27,22 @@ enum CalicoNodeDaemonSet {
             "volumes": .array(volumes(v)),
         ]
 
-        return K.object("apps/v1", "DaemonSet", .object(metadata), [
-            "spec": [
-                "revisionHistoryLimit": 2,
-                "selector": ["matchLabels": ["k8s-app": "calico-node"]],
-                "updateStrategy": ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": 2]],
-                "template": [
-                    "metadata": [
-                        "labels": .object(templateLabels),
-                        "annotations": ["checksum/configmap-calico": .string(configChecksum)],
+        return K.object(
+            "apps/v1", "DaemonSet", .object(metadata),
+            [
+                "spec": [
+                    "revisionHistoryLimit": 2,
+                    "selector": ["matchLabels": ["k8s-app": "calico-node"]],
+                    "updateStrategy": ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": 2]],
+                    "template": [
+                        "metadata": [
+                            "labels": .object(templateLabels),
+                            "annotations": ["checksum/configmap-calico": .string(configChecksum)],
+                        ],
+                        "spec": .object(podSpec),
                     ],
-                    "spec": .object(podSpec),
-                ],
-            ],
-        ])
+                ]
+            ])
     }
 
     // MARK: §4.2 init containers
@@ -112,7 +114,8 @@ enum CalicoNodeDaemonSet {
     static func containers(_ v: CalicoValues) -> [JSON] {
         var list: [JSON] = []
         if v.snatToUpstreamDNS {
-            let securityContext: JSON = v.privileged
+            let securityContext: JSON =
+                v.privileged
                 ? ["privileged": true]
                 : ["privileged": false, "allowPrivilegeEscalation": false, "capabilities": ["add": ["NET_ADMIN"]]]
             list.append([
@@ -167,7 +170,8 @@ enum CalicoNodeDaemonSet {
             c["ports"] = [["containerPort": .int(Int64(v.felixMetricsPort)), "name": "metrics", "protocol": "TCP"]]
         }
         c["env"] = .array(env(v))
-        c["securityContext"] = v.privileged
+        c["securityContext"] =
+            v.privileged
             ? ["privileged": true]
             : [
                 "runAsUser": 999, "runAsGroup": 0, "privileged": false, "allowPrivilegeEscalation": false,

@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// Small constructors shared by the builders, so each builder reads like the spec table.
 enum K {
@@ -81,10 +81,12 @@ enum K {
     }
 
     static func clusterRoleBinding(_ name: String, role: String? = nil, subjects: [JSON]) -> JSON {
-        object("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", meta(name, namespace: nil), [
-            "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": .string(role ?? name)],
-            "subjects": .array(subjects),
-        ])
+        object(
+            "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", meta(name, namespace: nil),
+            [
+                "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": .string(role ?? name)],
+                "subjects": .array(subjects),
+            ])
     }
 
     /// `object` (a workload) with `spec.template.spec.containers[0].image` set to `image`.

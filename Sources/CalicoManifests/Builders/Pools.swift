@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// Calico IPPools (rendering.md §11.1).
 enum IPPools {
@@ -11,29 +11,35 @@ enum IPPools {
         if v.ipv4.enabled && v.overlay != .unset {
             let (ipip, vxlan): (String, String) =
                 v.overlay == .disabled ? ("Never", "Never") : (v.vxlanOverlay ? ("Never", "Always") : ("Always", "Never"))
-            pools.append(pool("default-ipv4-ippool", [
-                "allowedUses": ["Workload", "Tunnel"],
-                "blockSize": 26,
-                "cidr": .string(v.podCIDR),
-                "ipipMode": .string(ipip),
-                "natOutgoing": true,
-                "nodeSelector": "all()",
-                "vxlanMode": .string(vxlan),
-            ]))
+            pools.append(
+                pool(
+                    "default-ipv4-ippool",
+                    [
+                        "allowedUses": ["Workload", "Tunnel"],
+                        "blockSize": 26,
+                        "cidr": .string(v.podCIDR),
+                        "ipipMode": .string(ipip),
+                        "natOutgoing": true,
+                        "nodeSelector": "all()",
+                        "vxlanMode": .string(vxlan),
+                    ]))
             if v.overlay == .disabled, let nodeCIDR = v.nodeCIDR, !nodeCIDR.isEmpty {
                 pools.append(pool("no-snat-for-node-cidr", ["cidr": .string(nodeCIDR), "disabled": true, "disableBGPExport": true]))
             }
         }
         if v.ipv6.enabled {
-            pools.append(pool("default-ipv6-ippool", [
-                "allowedUses": ["Workload", "Tunnel"],
-                "blockSize": 122,
-                "cidr": .string(v.podCIDRv6),
-                "ipipMode": "Never",
-                "natOutgoing": .bool(v.ipv6.natOutgoing),
-                "nodeSelector": "all()",
-                "vxlanMode": "Never",
-            ]))
+            pools.append(
+                pool(
+                    "default-ipv6-ippool",
+                    [
+                        "allowedUses": ["Workload", "Tunnel"],
+                        "blockSize": 122,
+                        "cidr": .string(v.podCIDRv6),
+                        "ipipMode": "Never",
+                        "natOutgoing": .bool(v.ipv6.natOutgoing),
+                        "nodeSelector": "all()",
+                        "vxlanMode": "Never",
+                    ]))
         }
         return pools
     }
@@ -42,12 +48,14 @@ enum IPPools {
 /// The metrics Services (rendering.md §11.2): no labels, no type, no protocol.
 enum MonitoringServices {
     static func service(_ name: String, port: Int, app: String) -> JSON {
-        K.object("v1", "Service", K.meta(name), [
-            "spec": [
-                "ports": [["port": .int(Int64(port)), "targetPort": .int(Int64(port))]],
-                "selector": ["k8s-app": .string(app)],
-            ],
-        ])
+        K.object(
+            "v1", "Service", K.meta(name),
+            [
+                "spec": [
+                    "ports": [["port": .int(Int64(port)), "targetPort": .int(Int64(port))]],
+                    "selector": ["k8s-app": .string(app)],
+                ]
+            ])
     }
 
     static func build(_ v: CalicoValues) -> [JSON] {
@@ -69,12 +77,14 @@ enum MultusObjects {
         let cnibin = K.mount("cnibin", "/host/opt/cni/bin")
         let privileged: JSON = ["privileged": true]
         let initRequests = K.requests(cpu: "10m", memory: "15Mi")
-        var inits: [JSON] = [[
-            "name": "install-multus-cni", "image": .string(v.images.multusCNI),
-            "command": ["/install_multus"], "args": ["--type", "thin"],
-            "resources": initRequests, "volumeMounts": [["name": "cnibin", "mountPath": "/host/opt/cni/bin"]],
-            "securityContext": privileged,
-        ]]
+        var inits: [JSON] = [
+            [
+                "name": "install-multus-cni", "image": .string(v.images.multusCNI),
+                "command": ["/install_multus"], "args": ["--type", "thin"],
+                "resources": initRequests, "volumeMounts": [["name": "cnibin", "mountPath": "/host/opt/cni/bin"]],
+                "securityContext": privileged,
+            ]
+        ]
         if v.multusInstallCNIPlugins {
             inits.append([
                 "name": "install-cni-plugins", "image": .string(v.images.cniPlugins),
@@ -88,45 +98,52 @@ enum MultusObjects {
         templateLabels["k8s-app"] = "multus"
         templateLabels["gardener.cloud/role"] = "system-component"
 
-        let daemonSet = K.object("apps/v1", "DaemonSet", K.meta("multus", labels: [
-            "k8s-app": "multus", "gardener.cloud/role": "system-component", "node.gardener.cloud/critical-component": "true",
-        ]), [
-            "spec": [
-                "revisionHistoryLimit": 2,
-                "selector": ["matchLabels": ["k8s-app": "multus"]],
-                "updateStrategy": ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": 2]],
-                "template": [
-                    "metadata": ["labels": .object(templateLabels)],
-                    "spec": [
-                        "nodeSelector": K.linuxNodeSelector,
-                        "hostNetwork": true,
-                        "tolerations": K.tolerateAll,
-                        "serviceAccountName": "multus",
-                        "securityContext": ["seccompProfile": K.runtimeDefaultSeccomp],
-                        "terminationGracePeriodSeconds": 0,
-                        "priorityClassName": "system-node-critical",
-                        "initContainers": .array(inits),
-                        "containers": [[
-                            "name": "multus", "image": .string(v.images.multusCNI),
-                            "command": ["/thin_entrypoint"],
-                            "args": [
-                                "--cleanup-config-on-exit", "--cni-bin-dir=/host/opt/cni/bin", "--cni-conf-dir=/host/etc/cni/net.d",
-                                "--cni-version=0.3.1", "--multus-autoconfig-dir=/host/etc/cni/net.d",
-                                "--multus-cni-conf-dir=/etc/cni/multus/net.d", "--multus-conf-file=auto",
-                                "--multus-log-file=/var/log/multus.log", "--multus-log-level=error", "--multus-log-to-stderr=true",
-                                "--multus-master-cni-file-name=10-calico.conflist",
-                                "--readiness-indicator-file=/etc/cni/net.d/10-calico.conflist",
+        let daemonSet = K.object(
+            "apps/v1", "DaemonSet",
+            K.meta(
+                "multus",
+                labels: [
+                    "k8s-app": "multus", "gardener.cloud/role": "system-component", "node.gardener.cloud/critical-component": "true",
+                ]),
+            [
+                "spec": [
+                    "revisionHistoryLimit": 2,
+                    "selector": ["matchLabels": ["k8s-app": "multus"]],
+                    "updateStrategy": ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": 2]],
+                    "template": [
+                        "metadata": ["labels": .object(templateLabels)],
+                        "spec": [
+                            "nodeSelector": K.linuxNodeSelector,
+                            "hostNetwork": true,
+                            "tolerations": K.tolerateAll,
+                            "serviceAccountName": "multus",
+                            "securityContext": ["seccompProfile": K.runtimeDefaultSeccomp],
+                            "terminationGracePeriodSeconds": 0,
+                            "priorityClassName": "system-node-critical",
+                            "initContainers": .array(inits),
+                            "containers": [
+                                [
+                                    "name": "multus", "image": .string(v.images.multusCNI),
+                                    "command": ["/thin_entrypoint"],
+                                    "args": [
+                                        "--cleanup-config-on-exit", "--cni-bin-dir=/host/opt/cni/bin", "--cni-conf-dir=/host/etc/cni/net.d",
+                                        "--cni-version=0.3.1", "--multus-autoconfig-dir=/host/etc/cni/net.d",
+                                        "--multus-cni-conf-dir=/etc/cni/multus/net.d", "--multus-conf-file=auto",
+                                        "--multus-log-file=/var/log/multus.log", "--multus-log-level=error", "--multus-log-to-stderr=true",
+                                        "--multus-master-cni-file-name=10-calico.conflist",
+                                        "--readiness-indicator-file=/etc/cni/net.d/10-calico.conflist",
+                                    ],
+                                    "securityContext": privileged,
+                                    "resources": K.requests(cpu: "100m", memory: "200Mi"),
+                                    "env": [K.envField("MULTUS_NODE_NAME", "spec.nodeName")],
+                                    "volumeMounts": [K.mount("cni", "/host/etc/cni/net.d"), cnibin],
+                                ]
                             ],
-                            "securityContext": privileged,
-                            "resources": K.requests(cpu: "100m", memory: "200Mi"),
-                            "env": [K.envField("MULTUS_NODE_NAME", "spec.nodeName")],
-                            "volumeMounts": [K.mount("cni", "/host/etc/cni/net.d"), cnibin],
-                        ]],
-                        "volumes": [K.hostPath("cni", "/etc/cni/net.d"), K.hostPath("cnibin", "/opt/cni/bin")],
+                            "volumes": [K.hostPath("cni", "/etc/cni/net.d"), K.hostPath("cnibin", "/opt/cni/bin")],
+                        ],
                     ],
-                ],
-            ],
-        ])
+                ]
+            ])
         var objects = staticObjects
         objects.append(daemonSet)
         return objects
@@ -135,11 +152,13 @@ enum MultusObjects {
     /// The Multus objects that never depend on the values, built once per process.
     static let staticObjects: [JSON] = [
         CalicoCRDs.networkAttachmentDefinition,
-        K.clusterRole("multus", [
-            K.rule(["k8s.cni.cncf.io"], ["*"], ["*"]),
-            K.rule([""], ["pods", "pods/status"], ["get", "list", "update", "watch"]),
-            K.rule(["", "events.k8s.io"], ["events"], ["create", "patch", "update"]),
-        ]),
+        K.clusterRole(
+            "multus",
+            [
+                K.rule(["k8s.cni.cncf.io"], ["*"], ["*"]),
+                K.rule([""], ["pods", "pods/status"], ["get", "list", "update", "watch"]),
+                K.rule(["", "events.k8s.io"], ["events"], ["create", "patch", "update"]),
+            ]),
         K.clusterRoleBinding("multus", subjects: [K.saSubject("multus")]),
         K.serviceAccount("multus"),
     ]

@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 /// Typha Deployment, Service, PodDisruptionBudget and the NetworkPolicy (rendering.md §6).
 enum TyphaDeployment {
@@ -50,66 +50,77 @@ enum TyphaDeployment {
             ],
         ]
 
-        return K.object("apps/v1", "Deployment", .object(metadata), [
-            "spec": [
-                "revisionHistoryLimit": 2,
-                "strategy": ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": 1, "maxSurge": "100%"]],
-                "selector": ["matchLabels": ["k8s-app": "calico-typha"]],
-                "template": [
-                    "metadata": [
-                        "annotations": ["cluster-autoscaler.kubernetes.io/safe-to-evict": "true"],
-                        "labels": .object(templateLabels),
-                    ],
-                    "spec": [
-                        "tolerations": K.tolerateAll,
-                        "hostNetwork": true,
-                        "terminationGracePeriodSeconds": 300,
-                        "priorityClassName": "system-cluster-critical",
-                        "serviceAccountName": "calico-typha",
-                        "securityContext": [
-                            "runAsUser": 65534, "fsGroup": 65534, "supplementalGroups": [1],
-                            "seccompProfile": K.runtimeDefaultSeccomp,
+        return K.object(
+            "apps/v1", "Deployment", .object(metadata),
+            [
+                "spec": [
+                    "revisionHistoryLimit": 2,
+                    "strategy": ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": 1, "maxSurge": "100%"]],
+                    "selector": ["matchLabels": ["k8s-app": "calico-typha"]],
+                    "template": [
+                        "metadata": [
+                            "annotations": ["cluster-autoscaler.kubernetes.io/safe-to-evict": "true"],
+                            "labels": .object(templateLabels),
                         ],
-                        "containers": [container],
+                        "spec": [
+                            "tolerations": K.tolerateAll,
+                            "hostNetwork": true,
+                            "terminationGracePeriodSeconds": 300,
+                            "priorityClassName": "system-cluster-critical",
+                            "serviceAccountName": "calico-typha",
+                            "securityContext": [
+                                "runAsUser": 65534, "fsGroup": 65534, "supplementalGroups": [1],
+                                "seccompProfile": K.runtimeDefaultSeccomp,
+                            ],
+                            "containers": [container],
+                        ],
                     ],
-                ],
-            ],
-        ])
+                ]
+            ])
     }
 
     static func service() -> JSON {
-        K.object("v1", "Service", K.meta("calico-typha", labels: ["k8s-app": "calico-typha"]), [
-            "spec": [
-                "ports": [["port": 5473, "protocol": "TCP", "targetPort": "calico-typha", "name": "calico-typha"]],
-                "selector": ["k8s-app": "calico-typha"],
-            ],
-        ])
+        K.object(
+            "v1", "Service", K.meta("calico-typha", labels: ["k8s-app": "calico-typha"]),
+            [
+                "spec": [
+                    "ports": [["port": 5473, "protocol": "TCP", "targetPort": "calico-typha", "name": "calico-typha"]],
+                    "selector": ["k8s-app": "calico-typha"],
+                ]
+            ])
     }
 
     static func podDisruptionBudget() -> JSON {
-        K.object("policy/v1", "PodDisruptionBudget", K.meta("calico-typha", labels: ["k8s-app": "calico-typha"]), [
-            "spec": [
-                "maxUnavailable": 1,
-                "selector": ["matchLabels": ["k8s-app": "calico-typha"]],
-                "unhealthyPodEvictionPolicy": "AlwaysAllow",
-            ],
-        ])
+        K.object(
+            "policy/v1", "PodDisruptionBudget", K.meta("calico-typha", labels: ["k8s-app": "calico-typha"]),
+            [
+                "spec": [
+                    "maxUnavailable": 1,
+                    "selector": ["matchLabels": ["k8s-app": "calico-typha"]],
+                    "unhealthyPodEvictionPolicy": "AlwaysAllow",
+                ]
+            ])
     }
 
     /// Always rendered, also without Typha.
     static func networkPolicy() -> JSON {
-        K.object("networking.k8s.io/v1", "NetworkPolicy", K.meta(
-            "gardener.cloud--allow-from-calico-node", labels: ["origin": "gardener"],
-            annotations: ["gardener.cloud/description": "Allows traffic from calico node\n"]), [
-            "spec": [
-                "ingress": [[
-                    "from": [["podSelector": ["matchLabels": ["k8s-app": "calico-node"]]]],
-                    "ports": [["port": 5473, "protocol": "TCP"]],
-                ]],
-                "podSelector": ["matchLabels": ["k8s-app": "calico-typha"]],
-                "policyTypes": ["Ingress"],
-            ],
-        ])
+        K.object(
+            "networking.k8s.io/v1", "NetworkPolicy",
+            K.meta(
+                "gardener.cloud--allow-from-calico-node", labels: ["origin": "gardener"],
+                annotations: ["gardener.cloud/description": "Allows traffic from calico node\n"]),
+            [
+                "spec": [
+                    "ingress": [
+                        [
+                            "from": [["podSelector": ["matchLabels": ["k8s-app": "calico-node"]]]],
+                            "ports": [["port": 5473, "protocol": "TCP"]],
+                        ]
+                    ],
+                    "podSelector": ["matchLabels": ["k8s-app": "calico-typha"]],
+                    "policyTypes": ["Ingress"],
+                ]
+            ])
     }
 }
 
@@ -127,52 +138,59 @@ enum KubeControllersDeployment {
         templateLabels["origin"] = "gardener"
         templateLabels["k8s-app"] = "calico-kube-controllers"
         templateLabels["gardener.cloud/role"] = "system-component"
-        return K.object("apps/v1", "Deployment", K.meta(
-            "calico-kube-controllers", labels: ["k8s-app": "calico-kube-controllers", "gardener.cloud/role": "system-component"]), [
-            "spec": [
-                "replicas": 1,
-                "revisionHistoryLimit": 2,
-                "selector": ["matchLabels": ["k8s-app": "calico-kube-controllers"]],
-                "strategy": ["type": "Recreate"],
-                "template": [
-                    "metadata": [
-                        "name": "calico-kube-controllers", "namespace": .string(K.namespace),
-                        "labels": .object(templateLabels),
-                    ],
-                    "spec": [
-                        "tolerations": [["effect": "NoSchedule", "operator": "Exists"]],
-                        "serviceAccountName": "calico-kube-controllers",
-                        "priorityClassName": "system-cluster-critical",
-                        "dnsPolicy": "Default",
-                        "securityContext": ["seccompProfile": K.runtimeDefaultSeccomp],
-                        "containers": [[
-                            "name": "calico-kube-controllers",
-                            "image": .string(image),
-                            "env": [K.env("ENABLED_CONTROLLERS", "node,loadbalancer"), K.env("DATASTORE_TYPE", "kubernetes")],
-                            "resources": K.requests(cpu: "10m", memory: "50Mi"),
-                            "livenessProbe": [
-                                "exec": ["command": ["/usr/bin/check-status", "-l"]],
-                                "periodSeconds": 10, "initialDelaySeconds": 10, "failureThreshold": 6, "timeoutSeconds": 10,
+        return K.object(
+            "apps/v1", "Deployment",
+            K.meta(
+                "calico-kube-controllers", labels: ["k8s-app": "calico-kube-controllers", "gardener.cloud/role": "system-component"]),
+            [
+                "spec": [
+                    "replicas": 1,
+                    "revisionHistoryLimit": 2,
+                    "selector": ["matchLabels": ["k8s-app": "calico-kube-controllers"]],
+                    "strategy": ["type": "Recreate"],
+                    "template": [
+                        "metadata": [
+                            "name": "calico-kube-controllers", "namespace": .string(K.namespace),
+                            "labels": .object(templateLabels),
+                        ],
+                        "spec": [
+                            "tolerations": [["effect": "NoSchedule", "operator": "Exists"]],
+                            "serviceAccountName": "calico-kube-controllers",
+                            "priorityClassName": "system-cluster-critical",
+                            "dnsPolicy": "Default",
+                            "securityContext": ["seccompProfile": K.runtimeDefaultSeccomp],
+                            "containers": [
+                                [
+                                    "name": "calico-kube-controllers",
+                                    "image": .string(image),
+                                    "env": [K.env("ENABLED_CONTROLLERS", "node,loadbalancer"), K.env("DATASTORE_TYPE", "kubernetes")],
+                                    "resources": K.requests(cpu: "10m", memory: "50Mi"),
+                                    "livenessProbe": [
+                                        "exec": ["command": ["/usr/bin/check-status", "-l"]],
+                                        "periodSeconds": 10, "initialDelaySeconds": 10, "failureThreshold": 6, "timeoutSeconds": 10,
+                                    ],
+                                    "readinessProbe": [
+                                        "exec": ["command": ["/usr/bin/check-status", "-r"]],
+                                        "periodSeconds": 10, "timeoutSeconds": 10,
+                                    ],
+                                    "securityContext": ["allowPrivilegeEscalation": false, "readOnlyRootFilesystem": false, "runAsNonRoot": true],
+                                ]
                             ],
-                            "readinessProbe": [
-                                "exec": ["command": ["/usr/bin/check-status", "-r"]],
-                                "periodSeconds": 10, "timeoutSeconds": 10,
-                            ],
-                            "securityContext": ["allowPrivilegeEscalation": false, "readOnlyRootFilesystem": false, "runAsNonRoot": true],
-                        ]],
+                        ],
                     ],
-                ],
-            ],
-        ])
+                ]
+            ])
     }
 
     static func podDisruptionBudget() -> JSON {
-        K.object("policy/v1", "PodDisruptionBudget", K.meta("calico-kube-controllers", labels: ["k8s-app": "calico-kube-controllers"]), [
-            "spec": [
-                "maxUnavailable": 1,
-                "selector": ["matchLabels": ["k8s-app": "calico-kube-controllers"]],
-                "unhealthyPodEvictionPolicy": "AlwaysAllow",
-            ],
-        ])
+        K.object(
+            "policy/v1", "PodDisruptionBudget", K.meta("calico-kube-controllers", labels: ["k8s-app": "calico-kube-controllers"]),
+            [
+                "spec": [
+                    "maxUnavailable": 1,
+                    "selector": ["matchLabels": ["k8s-app": "calico-kube-controllers"]],
+                    "unhealthyPodEvictionPolicy": "AlwaysAllow",
+                ]
+            ])
     }
 }

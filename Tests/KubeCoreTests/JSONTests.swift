@@ -1,5 +1,6 @@
 import Testing
-@testable import KubeJSON
+
+@testable import KubeCore
 
 @Suite struct JSONParsingTests {
     @Test func parsesAllValueKinds() throws {
@@ -106,7 +107,8 @@ import Testing
 
 @Suite struct YAMLTests {
     @Test func parsesKubernetesScalars() throws {
-        let value = try JSON.parseYAML("""
+        let value = try JSON.parseYAML(
+            """
             a: 1
             b: "1"
             c: true

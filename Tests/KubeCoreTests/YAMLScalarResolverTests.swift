@@ -1,11 +1,12 @@
 import Testing
 import Yams
-@testable import KubeJSON
+
+@testable import KubeCore
 
 /// `YAMLScalarResolver` must type every plain scalar exactly as Yams' regex rules did
 /// (bool, int, float, null in that order, otherwise str).
 @Suite struct YAMLScalarResolverTests {
-    /// The rules KubeJSON used before: Yams' NSRegularExpression patterns.
+    /// The rules KubeCore used before: Yams' NSRegularExpression patterns.
     static let reference = Resolver.basic.appending(.bool).appending(.int).appending(.float).appending(.null)
 
     static func referenceTag(_ text: String) -> Yams.Tag.Name { reference.resolveTag(of: Node(text)) }

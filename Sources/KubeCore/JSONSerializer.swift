@@ -28,12 +28,15 @@ extension JSON {
     public func write(to out: inout [UInt8], options: JSONWriteOptions = .init(), indent: Int = 0) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
-        case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case let .int(i): out.append(contentsOf: String(i).utf8)
-        case let .double(d): JSON.writeDouble(d, to: &out)
-        case let .string(s): JSON.writeString(s, to: &out)
-        case let .array(a):
-            if a.isEmpty { out.append(contentsOf: "[]".utf8); return }
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .double(let d): JSON.writeDouble(d, to: &out)
+        case .string(let s): JSON.writeString(s, to: &out)
+        case .array(let a):
+            if a.isEmpty {
+                out.append(contentsOf: "[]".utf8)
+                return
+            }
             out.append(UInt8(ascii: "["))
             for (i, element) in a.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -42,8 +45,11 @@ extension JSON {
             }
             if options.pretty { JSON.newline(&out, indent) }
             out.append(UInt8(ascii: "]"))
-        case let .object(o):
-            if o.isEmpty { out.append(contentsOf: "{}".utf8); return }
+        case .object(let o):
+            if o.isEmpty {
+                out.append(contentsOf: "{}".utf8)
+                return
+            }
             out.append(UInt8(ascii: "{"))
             var first = true
             func member(_ key: String, _ value: JSON) {
@@ -112,11 +118,21 @@ extension JSON {
     @inline(__always)
     static func writeEscaped(_ b: UInt8, to out: inout [UInt8]) {
         switch b {
-        case UInt8(ascii: "\""): out.append(0x5C); out.append(0x22)
-        case UInt8(ascii: "\\"): out.append(0x5C); out.append(0x5C)
-        case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-        case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-        case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+        case UInt8(ascii: "\""):
+            out.append(0x5C)
+            out.append(0x22)
+        case UInt8(ascii: "\\"):
+            out.append(0x5C)
+            out.append(0x5C)
+        case 0x0A:
+            out.append(0x5C)
+            out.append(UInt8(ascii: "n"))
+        case 0x0D:
+            out.append(0x5C)
+            out.append(UInt8(ascii: "r"))
+        case 0x09:
+            out.append(0x5C)
+            out.append(UInt8(ascii: "t"))
         default:
             out.append(contentsOf: "\\u00".utf8)
             out.append(hexDigits[Int(b >> 4)])

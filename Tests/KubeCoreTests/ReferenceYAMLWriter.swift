@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeCore
 
 // The YAML emitter as it was before it was tuned for speed (a verbatim copy of the former
 // `YAMLWriter`), kept as the reference the fast emitter must match byte for byte.
@@ -32,9 +32,9 @@ struct ReferenceYAMLWriter: Sendable {
     /// Appends one document to `out`.
     func write(_ value: JSON, to out: inout [UInt8]) {
         switch value {
-        case let .object(o) where !o.isEmpty:
+        case .object(let o) where !o.isEmpty:
             writeObject(o, indent: 0, to: &out)
-        case let .array(a) where !a.isEmpty:
+        case .array(let a) where !a.isEmpty:
             writeArray(a, indent: 0, to: &out)
         default:
             writeScalar(value, indent: 0, to: &out)
@@ -59,10 +59,10 @@ struct ReferenceYAMLWriter: Sendable {
             ReferenceYAMLWriter.writeString(key, indent: indent, allowBlock: false, to: &out)
             out.append(UInt8(ascii: ":"))
             switch value {
-            case let .object(child) where !child.isEmpty:
+            case .object(let child) where !child.isEmpty:
                 out.append(0x0A)
                 writeObject(child, indent: indent + 2, to: &out)
-            case let .array(child) where !child.isEmpty:
+            case .array(let child) where !child.isEmpty:
                 out.append(0x0A)
                 writeArray(child, indent: indent, to: &out)
             default:
@@ -78,9 +78,9 @@ struct ReferenceYAMLWriter: Sendable {
             pad(indent, &out)
             out.append(contentsOf: "- ".utf8)
             switch element {
-            case let .object(child) where !child.isEmpty:
+            case .object(let child) where !child.isEmpty:
                 writeObject(child, indent: indent + 2, firstInline: true, to: &out)
-            case let .array(child) where !child.isEmpty:
+            case .array(let child) where !child.isEmpty:
                 // Nested sequence: start it on the next line.
                 out.removeLast()
                 out.append(0x0A)
@@ -95,10 +95,10 @@ struct ReferenceYAMLWriter: Sendable {
     private func writeScalar(_ value: JSON, indent: Int, to out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
-        case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case let .int(i): out.append(contentsOf: String(i).utf8)
-        case let .double(d): JSON.writeDouble(d, to: &out)
-        case let .string(s): ReferenceYAMLWriter.writeString(s, indent: indent, allowBlock: true, to: &out)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .double(let d): JSON.writeDouble(d, to: &out)
+        case .string(let s): ReferenceYAMLWriter.writeString(s, indent: indent, allowBlock: true, to: &out)
         case .array: out.append(contentsOf: "[]".utf8)
         case .object: out.append(contentsOf: "{}".utf8)
         }
@@ -215,7 +215,8 @@ struct ReferenceYAMLWriter: Sendable {
     static func looksNumeric(_ s: String) -> Bool {
         let utf8 = s.utf8
         guard let first = utf8.first else { return false }
-        let startsNumeric = (first >= 0x30 && first <= 0x39) || first == UInt8(ascii: "+")
+        let startsNumeric =
+            (first >= 0x30 && first <= 0x39) || first == UInt8(ascii: "+")
             || first == UInt8(ascii: "-") || first == UInt8(ascii: ".")
         guard startsNumeric else { return false }
         for b in utf8 {
@@ -234,4 +235,3 @@ struct ReferenceYAMLWriter: Sendable {
         return true
     }
 }
-

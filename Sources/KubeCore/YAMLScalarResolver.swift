@@ -88,7 +88,7 @@ enum YAMLScalarResolver {
             var s = Scanner(rest)
             if s.takeAll(oneOrMore: { isDigit($0) || $0 == 0x5F }) { return true }
             s = Scanner(rest)
-            if s.take(oneOrMore: { isDigit($0) || $0 == 0x5F }), s.take(where: { $0 == 0x65 || $0 == 0x45 }),
+            if s.takeRun(oneOrMore: { isDigit($0) || $0 == 0x5F }), s.take(where: { $0 == 0x65 || $0 == 0x45 }),
                 s.take(where: { $0 == 0x2B || $0 == 0x2D }), s.takeAll(oneOrMore: isDigit)
             {
                 return true
@@ -151,7 +151,7 @@ enum YAMLScalarResolver {
         }
 
         /// At least one byte matching `predicate`.
-        mutating func take(oneOrMore predicate: (UInt8) -> Bool) -> Bool {
+        mutating func takeRun(oneOrMore predicate: (UInt8) -> Bool) -> Bool {
             guard take(where: predicate) else { return false }
             skip(while: predicate)
             return true
@@ -159,7 +159,7 @@ enum YAMLScalarResolver {
 
         /// At least one byte, and every remaining byte, match `predicate`.
         mutating func takeAll(oneOrMore predicate: (UInt8) -> Bool) -> Bool {
-            take(oneOrMore: predicate) && atEnd
+            takeRun(oneOrMore: predicate) && atEnd
         }
 
         /// `(?::[0-5]?[0-9])+`. Two digits are taken when the first is 0-5: what may follow a

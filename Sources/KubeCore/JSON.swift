@@ -22,13 +22,13 @@ extension JSON: Equatable {
     public static func == (lhs: JSON, rhs: JSON) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
-        case let (.bool(a), .bool(b)): return a == b
-        case let (.int(a), .int(b)): return a == b
-        case let (.double(a), .double(b)): return a == b
-        case let (.int(a), .double(b)), let (.double(b), .int(a)): return Double(a) == b
-        case let (.string(a), .string(b)): return a == b
-        case let (.array(a), .array(b)): return a == b
-        case let (.object(a), .object(b)):
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.int(let a), .int(let b)): return a == b
+        case (.double(let a), .double(let b)): return a == b
+        case (.int(let a), .double(let b)), (.double(let b), .int(let a)): return Double(a) == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)):
             guard a.count == b.count else { return false }
             for (key, value) in a {
                 guard let other = b[key], other == value else { return false }
@@ -43,12 +43,22 @@ extension JSON: Hashable {
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .null: hasher.combine(0)
-        case let .bool(b): hasher.combine(1); hasher.combine(b)
-        case let .int(i): hasher.combine(2); hasher.combine(Double(i))
-        case let .double(d): hasher.combine(2); hasher.combine(d)
-        case let .string(s): hasher.combine(3); hasher.combine(s)
-        case let .array(a): hasher.combine(4); hasher.combine(a)
-        case let .object(o):
+        case .bool(let b):
+            hasher.combine(1)
+            hasher.combine(b)
+        case .int(let i):
+            hasher.combine(2)
+            hasher.combine(Double(i))
+        case .double(let d):
+            hasher.combine(2)
+            hasher.combine(d)
+        case .string(let s):
+            hasher.combine(3)
+            hasher.combine(s)
+        case .array(let a):
+            hasher.combine(4)
+            hasher.combine(a)
+        case .object(let o):
             hasher.combine(5)
             hasher.combine(o.count)
             // Order-independent: sum of per-member hashes.
@@ -88,38 +98,38 @@ extension JSON: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expressibl
 extension JSON {
     /// The string, if this is a string.
     @inlinable public var stringValue: String? {
-        if case let .string(s) = self { return s }
+        if case .string(let s) = self { return s }
         return nil
     }
     /// The integer, if this is an integer (or a float with an integral value).
     @inlinable public var intValue: Int? {
         switch self {
-        case let .int(i): return Int(exactly: i)
-        case let .double(d): return Int(exactly: d)
+        case .int(let i): return Int(exactly: i)
+        case .double(let d): return Int(exactly: d)
         default: return nil
         }
     }
     /// The number as a double, if this is a number.
     @inlinable public var doubleValue: Double? {
         switch self {
-        case let .int(i): return Double(i)
-        case let .double(d): return d
+        case .int(let i): return Double(i)
+        case .double(let d): return d
         default: return nil
         }
     }
     /// The Boolean, if this is a Boolean.
     @inlinable public var boolValue: Bool? {
-        if case let .bool(b) = self { return b }
+        if case .bool(let b) = self { return b }
         return nil
     }
     /// The elements, if this is an array.
     @inlinable public var arrayValue: [JSON]? {
-        if case let .array(a) = self { return a }
+        if case .array(let a) = self { return a }
         return nil
     }
     /// The members, if this is an object.
     @inlinable public var objectValue: JSONObject? {
-        if case let .object(o) = self { return o }
+        if case .object(let o) = self { return o }
         return nil
     }
     @inlinable public var isNull: Bool {
@@ -148,12 +158,12 @@ extension JSON {
     /// `nil`; writing to `.null` turns it into an object; writing `nil` removes the member.
     public subscript(key: String) -> JSON? {
         get {
-            if case let .object(o) = self { return o[key] }
+            if case .object(let o) = self { return o[key] }
             return nil
         }
         set {
             switch self {
-            case var .object(o):
+            case .object(var o):
                 self = .null  // release the storage so the mutation below is in place
                 o[key] = newValue
                 self = .object(o)
@@ -169,11 +179,11 @@ extension JSON {
     /// Element access on arrays; out of range or non-array gives `nil` when reading.
     public subscript(index: Int) -> JSON? {
         get {
-            if case let .array(a) = self, a.indices.contains(index) { return a[index] }
+            if case .array(let a) = self, a.indices.contains(index) { return a[index] }
             return nil
         }
         set {
-            guard case var .array(a) = self, a.indices.contains(index) else {
+            guard case .array(var a) = self, a.indices.contains(index) else {
                 preconditionFailure("JSON: setting index \(index) out of range or on a \(typeName)")
             }
             self = .null

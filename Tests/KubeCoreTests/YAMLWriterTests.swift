@@ -1,6 +1,6 @@
 import Testing
 
-@testable import KubeJSON
+@testable import KubeCore
 
 /// The fast emitter must write exactly what the reference emitter writes (rendered manifests,
 /// checksums over them and golden outputs depend on it).
@@ -81,11 +81,11 @@ import Testing
                                 "env": [["name": "A", "value": "1"], ["name": "B", "valueFrom": ["fieldRef": ["fieldPath": "spec.nodeName"]]]],
                                 "ports": [["containerPort": 9091, "protocol": "TCP"]],
                                 "resources": ["requests": ["cpu": "100m", "memory": "100Mi"]],
-                            ],
+                            ]
                         ],
                         "nested": [[["a": 1, "b": [1, [2, 3]]]], [:], ["z": [:], "y": []]],
-                    ],
-                ],
+                    ]
+                ]
             ],
             "zeta": 1, "alpha": ["q": "p", "b": "a"], "": "empty key", "yes": "no", "a: b": "key with colon",
         ],

@@ -51,8 +51,8 @@ public struct YAMLWriter: Sendable {
         for document in documents {
             sink.append(contentsOf: [0x2D, 0x2D, 0x2D, 0x0A] as [UInt8])  // "---\n"
             switch document {
-            case let .value(value): write(value, to: sink)
-            case let .bytes(bytes): sink.append(contentsOf: bytes)
+            case .value(let value): write(value, to: sink)
+            case .bytes(let bytes): sink.append(contentsOf: bytes)
             }
         }
         return sink.withBytes { Array($0) }
@@ -74,9 +74,9 @@ public struct YAMLWriter: Sendable {
 
     func write(_ value: JSON, to out: ByteSink) {
         switch value {
-        case let .object(o) where !o.isEmpty:
+        case .object(let o) where !o.isEmpty:
             writeObject(o, indent: 0, firstInline: false, to: out)
-        case let .array(a) where !a.isEmpty:
+        case .array(let a) where !a.isEmpty:
             writeArray(a, indent: 0, to: out)
         default:
             writeScalar(value, indent: 0, to: out)
@@ -112,10 +112,10 @@ public struct YAMLWriter: Sendable {
     private func writeMember(_ key: String, _ value: JSON, indent: Int, to out: ByteSink) {
         YAMLWriter.writeString(key, indent: indent, allowBlock: false, to: out)
         switch value {
-        case let .object(child) where !child.isEmpty:
+        case .object(let child) where !child.isEmpty:
             out.append(contentsOf: [0x3A, 0x0A] as [UInt8])  // ":\n"
             writeObject(child, indent: indent + 2, firstInline: false, to: out)
-        case let .array(child) where !child.isEmpty:
+        case .array(let child) where !child.isEmpty:
             out.append(contentsOf: [0x3A, 0x0A] as [UInt8])
             writeArray(child, indent: indent, to: out)
         default:
@@ -129,10 +129,10 @@ public struct YAMLWriter: Sendable {
         for element in a {
             YAMLWriter.pad(indent, out)
             switch element {
-            case let .object(child) where !child.isEmpty:
+            case .object(let child) where !child.isEmpty:
                 out.append(contentsOf: [0x2D, 0x20] as [UInt8])  // "- "
                 writeObject(child, indent: indent + 2, firstInline: true, to: out)
-            case let .array(child) where !child.isEmpty:
+            case .array(let child) where !child.isEmpty:
                 // Nested sequence: start it on the next line.
                 out.append(contentsOf: [0x2D, 0x0A] as [UInt8])
                 writeArray(child, indent: indent + 2, to: out)
@@ -147,17 +147,18 @@ public struct YAMLWriter: Sendable {
     private func writeScalar(_ value: JSON, indent: Int, to out: ByteSink) {
         switch value {
         case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C] as [UInt8])  // null
-        case let .bool(b):
+        case .bool(let b):
             if b {
                 out.append(contentsOf: [0x74, 0x72, 0x75, 0x65] as [UInt8])  // true
             } else {
                 out.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65] as [UInt8])  // false
             }
-        case let .int(i): YAMLWriter.appendInt(i, to: out)
-        case let .double(d): var text: [UInt8] = []
+        case .int(let i): YAMLWriter.appendInt(i, to: out)
+        case .double(let d):
+            var text: [UInt8] = []
             JSON.writeDouble(d, to: &text)
             out.append(contentsOf: text)
-        case let .string(s): YAMLWriter.writeString(s, indent: indent, allowBlock: true, to: out)
+        case .string(let s): YAMLWriter.writeString(s, indent: indent, allowBlock: true, to: out)
         case .array: out.append(contentsOf: [0x5B, 0x5D] as [UInt8])  // []
         case .object: out.append(contentsOf: [0x7B, 0x7D] as [UInt8])  // {}
         }
@@ -351,12 +352,12 @@ public struct YAMLWriter: Sendable {
     @inline(__always) static func byteClass(_ b: UInt8) -> UInt8 {
         guard b < 0x80 else { return 3 }
         // Detailed rules: 0x00-0x1F, space, '#', ':' (low half); DEL (high half).
-        let detailLow: UInt64 = 0x04000009FFFFFFFF
+        let detailLow: UInt64 = 0x0400_0009_FFFF_FFFF
         let detailHigh: UInt64 = 0x8000_0000_0000_0000
         // Numeric bytes (see `isNumericByte`; a test checks both agree): digits + - . : space
         // (low half); _ a-f A-F x X o O i n I N T Z (high half).
-        let numericLow: UInt64 = 0x07FF680100000000
-        let numericHigh: UInt64 = 0x0100C27E8510C27E
+        let numericLow: UInt64 = 0x07FF_6801_0000_0000
+        let numericHigh: UInt64 = 0x0100_C27E_8510_C27E
         let bit = UInt64(b & 0x3F)
         let detail = b < 0x40 ? (detailLow >> bit) & 1 : (detailHigh >> bit) & 1
         let numeric = b < 0x40 ? (numericLow >> bit) & 1 : (numericHigh >> bit) & 1
@@ -386,34 +387,34 @@ public struct YAMLWriter: Sendable {
         var packed: UInt64 = 0
         for (i, b) in bytes.enumerated() { packed |= UInt64(b) << (8 * UInt64(i)) }
         switch packed {
-        case 0x7E /* ~ */,
-            0x6C6C756E /* null */,
-            0x6C6C754E /* Null */,
-            0x4C4C554E /* NULL */,
-            0x65757274 /* true */,
-            0x65757254 /* True */,
-            0x45555254 /* TRUE */,
-            0x65736C6166 /* false */,
-            0x65736C6146 /* False */,
-            0x45534C4146 /* FALSE */,
-            0x736579 /* yes */,
-            0x736559 /* Yes */,
-            0x534559 /* YES */,
-            0x6F6E /* no */,
-            0x6F4E /* No */,
-            0x4F4E /* NO */,
-            0x6E6F /* on */,
-            0x6E4F /* On */,
-            0x4E4F /* ON */,
-            0x66666F /* off */,
-            0x66664F /* Off */,
-            0x46464F /* OFF */,
-            0x79 /* y */,
-            0x59 /* Y */,
-            0x6E /* n */,
-            0x4E /* N */,
-            0x3D /* = */,
-            0x3C3C /* << */:
+        case 0x7E,  // ~
+            0x6C6C_756E,  // null
+            0x6C6C_754E,  // Null
+            0x4C4C_554E,  // NULL
+            0x6575_7274,  // true
+            0x6575_7254,  // True
+            0x4555_5254,  // TRUE
+            0x65_736C_6166,  // false
+            0x65_736C_6146,  // False
+            0x45_534C_4146,  // FALSE
+            0x736579,  // yes
+            0x736559,  // Yes
+            0x534559,  // YES
+            0x6F6E,  // no
+            0x6F4E,  // No
+            0x4F4E,  // NO
+            0x6E6F,  // on
+            0x6E4F,  // On
+            0x4E4F,  // ON
+            0x66666F,  // off
+            0x66664F,  // Off
+            0x46464F,  // OFF
+            0x79,  // y
+            0x59,  // Y
+            0x6E,  // n
+            0x4E,  // N
+            0x3D,  // =
+            0x3C3C:  // <<
             return true
         default:
             return false

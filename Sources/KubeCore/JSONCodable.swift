@@ -3,12 +3,30 @@
 extension JSON: Codable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null; return }
-        if let b = try? container.decode(Bool.self) { self = .bool(b); return }
-        if let i = try? container.decode(Int64.self) { self = .int(i); return }
-        if let d = try? container.decode(Double.self) { self = .double(d); return }
-        if let s = try? container.decode(String.self) { self = .string(s); return }
-        if let a = try? container.decode([JSON].self) { self = .array(a); return }
+        if container.decodeNil() {
+            self = .null
+            return
+        }
+        if let b = try? container.decode(Bool.self) {
+            self = .bool(b)
+            return
+        }
+        if let i = try? container.decode(Int64.self) {
+            self = .int(i)
+            return
+        }
+        if let d = try? container.decode(Double.self) {
+            self = .double(d)
+            return
+        }
+        if let s = try? container.decode(String.self) {
+            self = .string(s)
+            return
+        }
+        if let a = try? container.decode([JSON].self) {
+            self = .array(a)
+            return
+        }
         if let o = try? container.decode([String: JSON].self) {
             var object = JSONObject(minimumCapacity: o.count)
             for key in o.keys.sorted() { object[key] = o[key] }
@@ -22,12 +40,12 @@ extension JSON: Codable {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
-        case let .bool(b): try container.encode(b)
-        case let .int(i): try container.encode(i)
-        case let .double(d): try container.encode(d)
-        case let .string(s): try container.encode(s)
-        case let .array(a): try container.encode(a)
-        case let .object(o):
+        case .bool(let b): try container.encode(b)
+        case .int(let i): try container.encode(i)
+        case .double(let d): try container.encode(d)
+        case .string(let s): try container.encode(s)
+        case .array(let a): try container.encode(a)
+        case .object(let o):
             var dict: [String: JSON] = [:]
             for (k, v) in o { dict[k] = v }
             try container.encode(dict)

@@ -51,7 +51,7 @@ extension JSON {
 
     init(yamlNode node: Node) throws {
         switch node {
-        case let .scalar(scalar):
+        case .scalar(let scalar):
             if scalar.style != .plain && scalar.style != .any {
                 self = .string(scalar.string)
                 return
@@ -68,16 +68,16 @@ extension JSON {
             case Tag.Name.float: self = node.float.map(JSON.double) ?? .string(scalar.string)
             default: self = .string(scalar.string)
             }
-        case let .mapping(mapping):
+        case .mapping(let mapping):
             var object = JSONObject(minimumCapacity: mapping.count)
             for (keyNode, valueNode) in mapping {
-                guard case let .scalar(keyScalar) = keyNode else {
+                guard case .scalar(let keyScalar) = keyNode else {
                     throw YAMLConversionError("YAML mapping keys must be scalars (line \((keyNode.mark?.line).map(String.init) ?? "?"))")
                 }
                 object[keyScalar.string] = try JSON(yamlNode: valueNode)
             }
             self = .object(object)
-        case let .sequence(sequence):
+        case .sequence(let sequence):
             self = .array(try sequence.map { try JSON(yamlNode: $0) })
         case .alias:
             throw YAMLConversionError("YAML aliases are not supported")
