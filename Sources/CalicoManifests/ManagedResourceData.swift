@@ -13,6 +13,7 @@ public struct ManagedResourceSecretData: Sendable, Equatable {
     /// Secret data: `config.yaml` → the manifest stream (rendering.md §1.3).
     public var data: [String: [UInt8]]
 
+    /// Wraps data that is already laid out as the secret holds it.
     public init(data: [String: [UInt8]]) { self.data = data }
 
     /// The secret for rendered shoot manifests.

@@ -10,7 +10,9 @@ public enum SeedMonitoring {
     public static let dashboardKeys = ["calico-felix-dashboard.json", "calico-typha-dashboard.json", "calico-bird-dashboard.json"]
     /// Legacy ConfigMap deleted on Delete (reconcile.md §5.1).
     public static let legacyConfigMapName = "calico-monitoring-config"
+    /// The ConfigMap carrying the Grafana dashboards for Felix, Typha and BIRD.
     public static let dashboardsConfigMapName = "calico-dashboards"
+    /// The ScrapeConfigs that make the seed's Prometheus scrape Felix, Typha and BIRD of the shoot.
     public static let scrapeConfigNames = ["shoot-calico-felix", "shoot-calico-typha", "shoot-calico-bird"]
 
     /// The dashboards (file content with trailing newlines removed), loaded once from the bundle.
