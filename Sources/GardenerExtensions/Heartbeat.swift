@@ -4,7 +4,7 @@ import KubeCore
 import KubeRuntime
 import Logging
 
-/// The `heartbeat` controller (contract §7.2): renews the Lease `gardener-extension-heartbeat`
+/// The `heartbeat` controller: renews the Lease `gardener-extension-heartbeat`
 /// every renew interval so gardenlet sees the extension alive.
 public struct HeartbeatReconciler: Reconciler {
     /// Lease name read by gardenlet.

@@ -3,7 +3,8 @@ import KubeClient
 import KubeCore
 import KubeRuntime
 
-/// Gardener's ManagedResource helpers (contract §6.2–6.4).
+/// Gardener's ManagedResource helpers: create or update a shoot ManagedResource with its
+/// content-addressed secret, keep objects on migration, delete and wait.
 public struct ManagedResources: Sendable {
     /// Label on MR secrets that the resource manager may garbage-collect once unreferenced.
     public static let garbageCollectableLabel = "resources.gardener.cloud/garbage-collectable-reference"
@@ -277,7 +278,7 @@ public struct ManagedResources: Sendable {
     }
 
     /// Polls every `interval` until the MR is gone; on timeout reports the MR's deletion problem
-    /// (contract §6.4).
+    /// (from its conditions, so the Network's `lastError` says why the shoot objects stay).
     public func waitUntilDeleted(
         namespace: String, name: String, timeout: Duration, interval: Duration = .seconds(2)
     ) async throws {

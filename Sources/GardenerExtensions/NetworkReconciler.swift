@@ -6,7 +6,7 @@ import Logging
 import Synchronization
 
 /// The provider-specific part of a Network controller. The generic reconciler handles
-/// finalizers, status and operation annotations around these calls (contract §5).
+/// finalizers, status and operation annotations around these calls.
 public protocol Actuator: Sendable {
     /// Create/update everything to the desired state and return the provider's status fields
     /// (`providerStatus`, `ipFamilies`), which the reconciler writes with the Succeeded status.
@@ -73,8 +73,8 @@ public struct NetworkControllerOptions: Sendable {
     }
 }
 
-/// Gardener's generic extension reconciler for `Network` (contract §3/§4), including the
-/// operation-annotation wrapper.
+/// Gardener's generic extension reconciler for `Network`: operation type, finalizer and the
+/// `lastOperation`/`lastError` status gardenlet reads, including the operation-annotation wrapper.
 public struct NetworkReconciler: Reconciler {
     public let client: KubernetesClient
     public let actuator: any Actuator
@@ -128,7 +128,8 @@ public struct NetworkReconciler: Reconciler {
         }
     }
 
-    /// The operation-annotation wrapper (§3.1), then the real reconciler (§3.2).
+    /// The operation-annotation wrapper (drops a `reconcile` annotation before any work, ignores
+    /// `wait-for-state`), then the real reconciler.
     public func reconcile(_ request: ReconcileRequest) async throws -> ReconcileResult {
         var log = logger
         log[metadataKey: "network"] = .string(request.name)
@@ -189,7 +190,7 @@ public struct NetworkReconciler: Reconciler {
         return try await run.reconcile(cluster, type: operation)
     }
 
-    /// The Cluster named like the namespace, with its embedded objects checked (§1.2): from the
+    /// The Cluster named like the namespace, with its embedded objects checked: from the
     /// informer cache, or a live GET when it has not seen the Cluster yet or has it as failed
     /// (a stale "failed" must not skip the reconcile of a shoot that has just recovered).
     func readCluster(namespace: String) async throws -> Cluster {
@@ -243,7 +244,8 @@ public struct NetworkReconciler: Reconciler {
                         network.status, type: type, description: description, generation: generation, now: Date())))
         }
 
-        /// Error status (a failure of this write is ignored), then the §4.3 result.
+        /// Error status (a failure of this write is ignored), then the result: a requeue-after error
+        /// requeues after its delay, any other error goes back with backoff.
         func failure(_ type: LastOperationType, _ description: String, _ error: any Error) async throws -> ReconcileResult {
             let status = ExtensionOperation.failed(
                 network.status, type: type, description: description, error: error, generation: generation, now: Date())
@@ -412,14 +414,14 @@ public struct ReconcileFailure: WrappingError, CustomStringConvertible, Sendable
     public var description: String { message }
 }
 
-/// Gardener's default extension predicates for Networks (contract §2.2), in order.
+/// Gardener's default extension predicates for Networks, in the order Gardener evaluates them.
 public func networkPredicates(
     client: KubernetesClient, options: NetworkControllerOptions, cache: ShootLookupCache? = nil, logger: Logger
 ) -> [ObjectPredicate] {
     let classes = options.classes
     let type = options.extensionType
     let ignore = options.ignoreOperationAnnotation
-    // The result is the conjunction of §2.2's predicates; the pure ones run first so the
+    // The result is the conjunction of the predicates; the pure ones run first so the
     // shoot-not-failed reads happen only for events that would otherwise pass (most events are
     // the controller's own status writes, which the mode predicate drops).
     return [
@@ -444,7 +446,8 @@ public struct ShootLookupCache: Sendable {
     }
 }
 
-/// The shoot-not-failed predicate (§2.2 step 3).
+/// The shoot-not-failed predicate: Networks of failed shoots are left alone (see docs/reliability.md
+/// for how transient read errors are treated).
 public func shootNotFailed(
     _ event: ObjectEvent, client: KubernetesClient, cache: ShootLookupCache? = nil, logger: Logger
 ) async -> Bool {
@@ -503,7 +506,8 @@ public enum NetworkController {
         let controller = Controller(
             name: options.controllerName, reconciler: reconciler, maxConcurrentReconciles: options.maxConcurrentReconciles,
             rateLimiter: rateLimiter, reconcileTimeout: options.reconcileTimeout, metrics: manager.metrics, logger: logger)
-        // No Cluster watch, also in ignore mode (decision on contract Q1: behave as the reference).
+        // No Cluster watch, also in ignore mode: the reference's mapping never enqueues anything
+        // (see docs/operations.md, Decisions).
         // The Cluster informer only feeds the predicate's cache (RBAC: clusters get/list/watch).
         let cache = ShootLookupCache(clusters: clusters)
         await controller.watch(

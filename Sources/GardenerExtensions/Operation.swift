@@ -53,7 +53,7 @@ public func parseGoBool(_ text: String?) -> Bool {
     return ["1", "t", "T", "true", "TRUE", "True"].contains(text)
 }
 
-/// Pure decisions of Gardener's generic extension reconciler (contract §3), on raw objects.
+/// Pure decisions of Gardener's generic extension reconciler, on raw objects.
 public enum ExtensionOperation {
     /// The `gardener.cloud/operation` annotation of an object.
     public static func operationAnnotation(_ object: JSON) -> String? {
@@ -66,7 +66,8 @@ public enum ExtensionOperation {
         return false
     }
 
-    /// Contract §3.2 step 4: the operation type, first match wins.
+    /// The operation type, first match wins: the annotation and deletion outrank the last
+    /// operation, and an unfinished Create, Migrate or Restore is repeated.
     public static func operationType(_ object: JSON) -> LastOperationType {
         let annotation = operationAnnotation(object)
         if annotation == GardenerConstants.operationMigrate { return .migrate }
@@ -117,7 +118,7 @@ public enum ExtensionOperation {
         return s
     }
 
-    /// The text of an Error status (contract §4.2): `description + ": " + cause`, first letter upper-cased.
+    /// The text of an Error status as Gardener writes it: `description + ": " + cause`, first letter upper-cased.
     public static func errorDescription(_ description: String, error: any Error) -> String {
         var cause: any Error = error
         if let r = error as? RequeueAfterError, let c = r.cause { cause = c }
@@ -149,7 +150,7 @@ public enum ExtensionOperation {
 /// Events seen by predicates (KubeRuntime's `ObjectEvent`).
 public typealias PredicateEvent = ObjectEvent
 
-/// Gardener's default extension predicates that need no API access (contract §2.2).
+/// Gardener's default extension predicates that need no API access.
 public enum ExtensionPredicates {
     /// Class predicate: absent/empty class = `shoot`.
     public static func hasClass(_ object: JSON, accepted: Set<String> = [GardenerConstants.classShoot]) -> Bool {
@@ -169,7 +170,8 @@ public enum ExtensionPredicates {
             || op == GardenerConstants.operationMigrate
     }
 
-    /// Default mode (§2.2 4a).
+    /// Default mode: only the operation annotation, a deletion or an unsucceeded last operation
+    /// trigger, so the controller's own status writes never re-trigger it.
     public static func defaultMode(_ event: PredicateEvent) -> Bool {
         switch event {
         case .create(let o):
@@ -184,7 +186,7 @@ public enum ExtensionPredicates {
         }
     }
 
-    /// Ignore-operation-annotation mode (§2.2 4b): updates only on generation change.
+    /// Ignore-operation-annotation mode: updates only on generation change.
     public static func ignoreOperationAnnotationMode(_ event: PredicateEvent) -> Bool {
         switch event {
         case .create, .delete, .generic: return true

@@ -7,7 +7,7 @@ import KubeCore
 import KubeRuntime
 import Logging
 
-/// Everything the controller binary needs to build its manager (reconcile.md §6), independent
+/// Everything the controller binary needs to build its manager (flags in docs/operations.md), independent
 /// of flag parsing so `local` mode and tests build exactly the same manager.
 public struct CalicoControllerSettings: Sendable {
     /// `--leader-election`.
