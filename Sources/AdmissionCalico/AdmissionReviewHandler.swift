@@ -26,7 +26,7 @@ public struct AdmissionResult: Sendable {
     public var message: String?
 }
 
-/// Pure AdmissionReview handling of the validating webhook (reconcile.md §7.4): no I/O, so it can
+/// Pure AdmissionReview handling of the validating webhook: no I/O, so it can
 /// be tested and benchmarked directly and the HTTPS server just moves bytes.
 public enum AdmissionReviewHandler {
     /// The webhook's HTTP path.

@@ -5,7 +5,7 @@ import KubeRuntime
 import Logging
 import Synchronization
 
-/// The command-line options of `gardener-extension-admission-calico` (reconcile.md §7.1) after
+/// The command-line options of `gardener-extension-admission-calico` after
 /// environment defaults were applied.
 public struct AdmissionOptions: Sendable, Equatable {
     public var kubeconfig: String = ""
@@ -25,7 +25,7 @@ public struct AdmissionOptions: Sendable, Equatable {
     public var namespace: String = ""
     public var ownerNamespace: String = ""
     /// `SOURCE_CLUSTER` non-empty: leader election and certificate Secrets live in a second
-    /// ("source") cluster (reconcile.md §7.2).
+    /// ("source") cluster (docs/operations.md).
     public var sourceCluster: Bool = false
     /// `SOURCE_KUBECONFIG`: kubeconfig of the source cluster (in-cluster config if empty).
     public var sourceKubeconfig: String = ""
@@ -305,7 +305,7 @@ public final class AdmissionRuntime: Sendable {
         return try KubernetesClient(configuration: config, logger: logger)
     }
 
-    /// The namespace of the certificate Secrets in the source cluster (reconcile.md §7.2).
+    /// The namespace of the certificate Secrets in the source cluster (`garden`, docs/operations.md).
     public static let sourceSecretsNamespace = "garden"
 
     /// Starts everything: certificates into the cert dir (self-signed without a namespace, from

@@ -14,7 +14,7 @@ public enum WebhookConfigMode: String, Sendable, CaseIterable {
     }
 }
 
-/// Everything the ValidatingWebhookConfiguration depends on (reconcile.md §7.3).
+/// Everything the ValidatingWebhookConfiguration depends on (registration modes in docs/deployment.md).
 public struct WebhookRegistrationOptions: Sendable, Equatable {
     public var mode: WebhookConfigMode
     /// `--webhook-config-url` (host[:port]), used in `url` mode.
@@ -102,7 +102,7 @@ public enum WebhookConfiguration {
         return hostPort
     }
 
-    /// The complete `ValidatingWebhookConfiguration` (reconcile.md §7.3). `ownerNamespaceUID`
+    /// The complete `ValidatingWebhookConfiguration`. `ownerNamespaceUID`
     /// adds the controller owner reference to the owner namespace.
     public static func build(_ o: WebhookRegistrationOptions, caBundlePEM: String, ownerNamespaceUID: String? = nil) -> JSON {
         var client = clientConfig(o)

@@ -1,7 +1,7 @@
 import KubeCore
 
 /// `ControllerConfiguration` of `calico.networking.extensions.config.gardener.cloud/v1alpha1`:
-/// the controller's configuration file (spec §7). Decoded non-strictly, no defaulting.
+/// the controller's configuration file (docs/operations.md). Decoded non-strictly, no defaulting.
 public struct ControllerConfiguration: Sendable, Hashable {
     public static let apiVersion = "calico.networking.extensions.config.gardener.cloud/v1alpha1"
     public static let kind = "ControllerConfiguration"

@@ -1,6 +1,6 @@
 import KubeCore
 
-/// The controller's feature gates (spec §8), in a dedicated (non-global) registry.
+/// The controller's feature gates (docs/operations.md), in a dedicated (non-global) registry.
 public struct FeatureGates: Sendable, Hashable {
     /// A known gate.
     public enum Gate: String, Sendable, CaseIterable {

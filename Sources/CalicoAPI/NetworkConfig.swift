@@ -289,9 +289,9 @@ public struct NetworkConfig: Sendable, Hashable {
         self.serviceLoopPrevention = serviceLoopPrevention
     }
 
-    /// There is no defaulting in the reference API package (spec §4): decoding never fills in
+    /// There is no defaulting in the reference API package: decoding never fills in
     /// values. Returns `self` unchanged; the effective defaults are the `effective…` properties
-    /// below and the procedural rules in reconcile.md §3 / rendering.md §2.
+    /// below and the reconcile pre-processing and values computation in CalicoManifests.
     public func defaulted() -> NetworkConfig { self }
 
     /// Typha is enabled when `typha` is absent, else `typha.enabled`.

@@ -1,6 +1,6 @@
 import KubeCore
 
-/// Options of a list request (query parameters of §11).
+/// Options of a list request, sent as query parameters.
 public struct ListOptions: Sendable, Hashable {
     /// e.g. `app=calico,tier in (a,b)`.
     public var labelSelector: String?
@@ -82,7 +82,7 @@ public struct ObjectList: Sendable {
     }
 }
 
-/// Options of a watch request (§12).
+/// Options of a watch request.
 public struct WatchOptions: Sendable, Hashable {
     /// Start point: nil/`""`/`"0"` = synthetic ADDED events for the current state first;
     /// `N` = every change after N (410 `gone` when N is too old).
@@ -139,7 +139,7 @@ public struct WatchEvent: Sendable {
     public var resourceVersion: String? { object[path: "metadata", "resourceVersion"]?.stringValue }
 }
 
-/// Patch flavours (§8), selected by the request content type.
+/// Patch flavours, selected by the request content type.
 public enum PatchType: Sendable, Hashable {
     /// RFC 7386 JSON merge patch (`null` deletes a key).
     case merge
@@ -160,7 +160,7 @@ public enum PatchType: Sendable, Hashable {
     }
 }
 
-/// Options of a delete request (§10), sent as a `DeleteOptions` body.
+/// Options of a delete request, sent as a `DeleteOptions` body.
 public struct DeleteOptions: Sendable, Hashable {
     public enum PropagationPolicy: String, Sendable, Hashable {
         case orphan = "Orphan"

@@ -2,7 +2,7 @@ import KubeCore
 
 /// Describes one REST resource of the Kubernetes API: where its objects live and what they are.
 ///
-/// The value is all a client needs to build URLs (§2 of the API-server semantics): core
+/// The value is all a client needs to build URLs: core
 /// resources (`group == ""`) live under `/api/v1`, grouped ones under `/apis/<group>/<version>`;
 /// namespaced resources add `/namespaces/<ns>` unless listed across all namespaces.
 public struct Resource: Sendable, Hashable, CustomStringConvertible {
