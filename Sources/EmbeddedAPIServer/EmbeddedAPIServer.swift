@@ -1,5 +1,5 @@
 // Module EmbeddedAPIServer: an in-process Kubernetes API server that kubectl and the official
-// Python client accept (spec: ../shared/spec/apiserver-semantics.md).
+// Python client accept (overview in EmbeddedAPIServer.docc; running it: docs/local.md).
 import Crypto
 import Foundation
 import KubeCore
