@@ -1,9 +1,9 @@
 import CalicoAPI
 import KubeCore
 
-/// The NetworkConfig after the reconcile pre-processing (reconcile.md §3.5–3.10): the shape of
+/// The NetworkConfig after the reconcile pre-processing: the shape of
 /// the provider API with every field optional, mutated by the pre-processing steps. It is the
-/// input of the values computation (rendering.md §2.3).
+/// input of the values computation.
 public struct EffectiveNetworkConfig: Sendable, Equatable {
     /// The `ipv4` block: pool type and mode as plain strings, so values the renderer cannot handle
     /// reach it and fail with a clear error instead of being lost in decoding.
@@ -193,7 +193,7 @@ extension EffectiveNetworkConfig {
         overlay = c.overlay.map { Overlay(enabled: $0.enabled, createPodRoutes: $0.createPodRoutes) }
         snatToUpstreamDNSEnabled = c.snatToUpstreamDNS?.enabled
         if let a = c.autoScaling {
-            // Only cpu and memory are forwarded into the chart values (rendering.md §2.5).
+            // Only cpu and memory are forwarded into the chart values (the only names validation allows).
             func requests(_ list: ResourceList?) -> Requests? {
                 list.map { Requests(cpu: $0["cpu"]?.canonical, memory: $0["memory"]?.canonical) }
             }
@@ -211,7 +211,7 @@ extension EffectiveNetworkConfig {
     }
 
     /// Strict decoding and validation of `Network.spec.providerConfig` as the actuator does it
-    /// (reconcile.md §3.3): decode errors unchanged, validation errors as
+    /// (so `render` fails exactly where the controller does): decode errors unchanged, validation errors as
     /// `invalid network config: <aggregate>` with root `spec.providerConfig`.
     public static func decodeAndValidate(_ raw: JSON, ipFamilies: [String]) throws -> EffectiveNetworkConfig {
         let config: NetworkConfig

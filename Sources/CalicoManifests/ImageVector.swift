@@ -40,7 +40,7 @@ public struct ImageVectorError: Error, Sendable, CustomStringConvertible, Equata
     public init(_ description: String) { self.description = description }
 }
 
-/// The images the extension deploys (rendering.md §10), loaded from `Resources/images.yaml`
+/// The images the extension deploys, loaded from `Resources/images.yaml`
 /// and overridable with a Gardener image-vector overwrite document.
 public struct ImageVector: Sendable, Equatable {
     /// The entries in file order, overwrite entries appended; `find(_:kubernetesVersion:)` picks among them.
@@ -51,7 +51,7 @@ public struct ImageVector: Sendable, Equatable {
     /// The version string the extension reports for itself (tag of `cni-plugins`).
     public static let defaultExtensionVersion = "v1.60.0-dev"
 
-    /// The nine image names the chart needs (rendering.md §2.6).
+    /// The nine image names the chart needs; rendering fails when one is missing.
     public static let chartImageNames = [
         "calico-cni", "calico-typha", "calico-kube-controllers", "calico-node", "calico-cpa", "calico-cpva",
         "bird-exporter", "multus-cni", "cni-plugins",

@@ -1,7 +1,7 @@
 import KubeCore
 
 /// ClusterRoles, bindings and ServiceAccounts of calico-node, the CNI plugin, kube-controllers
-/// and the tier getter (rendering.md §12). The autoscaler and multus RBAC live with their objects.
+/// and the tier getter, with the rules each component needs. The autoscaler and multus RBAC live with their objects.
 enum CalicoRBAC {
     static let core = ""
     static let calico = "crd.projectcalico.org"
