@@ -1,6 +1,6 @@
 import Foundation
 
-/// Locates `../shared` (the spec and golden cases), which CI places beside the checkout.
+/// Locates `../shared` (the golden render cases), which CI places beside the checkout.
 /// Fails loudly instead of skipping: tests that need it must not silently pass without it.
 public enum SharedFixtures {
     /// The package root (the folder holding Package.swift).
