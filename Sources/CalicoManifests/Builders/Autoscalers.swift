@@ -59,8 +59,8 @@ enum ClusterProportionalAutoscalers {
         }
         """
 
-    // Checksums of the reference's (static) ConfigMap template files: the pod templates carry them so
-    // a changed scaling configuration rolls the autoscalers.
+    // Checksums of the reference's (static) ConfigMap template files, carried as the pod templates'
+    // `checksum/*` annotations; the texts never change, so these are constants.
     static let nodeCPVAChecksum = "9a65d8d800e500d161b6f71c94d595bde22e4298440090ffe84f8825ce4bb68c"
     static let typhaCPHAChecksum = "b21ef7275f00076843b06e865267c507dbb7b26b842e4edaa63624878c816a4a"
     static let typhaCPVAChecksum = "1ec407391e096737c7426baceded6bc66ee59816db9ee542914d5b8663114017"
