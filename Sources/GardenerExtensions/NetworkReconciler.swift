@@ -25,8 +25,10 @@ public protocol Actuator: Sendable {
 /// Fields of `status` an actuator reports; they go out with the operation's final status write,
 /// so a successful reconcile costs one status write, not two. `.null` removes a field.
 public struct StatusFields: Sendable, Equatable {
+    /// The status fields by name.
     public var fields: JSONObject
 
+    /// Wraps status fields.
     public init(_ fields: JSONObject) { self.fields = fields }
 
     /// No fields.
@@ -57,6 +59,7 @@ public struct NetworkControllerOptions: Sendable {
     /// Finalizer (`extensions.gardener.cloud/network`).
     public var finalizer: String
 
+    /// Creates options with the defaults the controller chart uses.
     public init(
         extensionType: String = "calico", classes: Set<String> = [GardenerConstants.classShoot],
         ignoreOperationAnnotation: Bool = false, maxConcurrentReconciles: Int = 5,
@@ -76,8 +79,11 @@ public struct NetworkControllerOptions: Sendable {
 /// Gardener's generic extension reconciler for `Network`: operation type, finalizer and the
 /// `lastOperation`/`lastError` status gardenlet reads, including the operation-annotation wrapper.
 public struct NetworkReconciler: Reconciler {
+    /// The client for Networks, Clusters and their status.
     public let client: KubernetesClient
+    /// The provider's part of every operation.
     public let actuator: any Actuator
+    /// Type, classes, mode and limits of the controller.
     public let options: NetworkControllerOptions
     /// Cluster informer store read before a live GET (the reference reads through its cache).
     public let clusters: Store?
@@ -88,6 +94,7 @@ public struct NetworkReconciler: Reconciler {
     let ownWrites: OwnWrites
     let logger: Logger
 
+    /// Creates the reconciler; without stores every read is a live GET.
     public init(
         client: KubernetesClient, actuator: any Actuator, options: NetworkControllerOptions = NetworkControllerOptions(),
         clusters: Store? = nil, networks: Store? = nil, logger: Logger = Logger(label: "network")
@@ -408,9 +415,13 @@ final class OwnWrites: Sendable {
 
 /// The error a failed operation returns to the controller (logged, then backoff).
 public struct ReconcileFailure: WrappingError, CustomStringConvertible, Sendable {
+    /// The text shown in the Network's `lastError`.
     public var message: String
+    /// The actuator's error, whose codes count for `lastError.codes`.
     public var cause: any Error
+    /// The actuator's error, for the code walk.
     public var underlying: (any Error)? { cause }
+    /// The text shown in the Network's `lastError`.
     public var description: String { message }
 }
 
@@ -437,10 +448,12 @@ public func networkPredicates(
 /// The informer cache of Clusters that the shoot-not-failed predicate reads first, as the
 /// reference reads through its cached client: one request fewer per event. A miss (a Cluster the
 /// informer has not seen yet) falls back to a live GET. Namespaces are read live: the
-/// controller's RBAC (deployment spec) grants no watch on them.
+/// controller's RBAC (docs/operations.md) grants no watch on them.
 public struct ShootLookupCache: Sendable {
+    /// The Cluster informer's store.
     public let clusters: Store
 
+    /// Wraps the Cluster informer's store.
     public init(clusters: Store) {
         self.clusters = clusters
     }

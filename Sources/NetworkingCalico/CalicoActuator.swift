@@ -39,6 +39,7 @@ public struct CalicoActuatorOptions: Sendable {
     /// Poll interval of that wait (Gardener: 2 seconds).
     public var deleteWaitInterval: Duration
 
+    /// Creates options with Gardener's delete-wait timings and the built-in image vector.
     public init(
         featureGates: FeatureGates = FeatureGates(), imageVector: ImageVector = .default,
         useExternalShootClient: Bool = false, deleteWaitTimeout: Duration = .seconds(120),
@@ -56,7 +57,9 @@ public struct CalicoActuatorOptions: Sendable {
 /// shoot ManagedResource, applies the seed monitoring objects and reports the provider status.
 /// Every write is preceded by a comparison, so an unchanged input causes no write.
 public struct CalicoActuator: Actuator {
+    /// The seed client (Networks, ManagedResources, Secrets, monitoring objects).
     public let client: KubernetesClient
+    /// Feature gates, images and timings.
     public let options: CalicoActuatorOptions
     let logger: Logger
     /// Informer store of the extension's ManagedResources (see `ManagedResources.cache`), if any.
@@ -64,6 +67,7 @@ public struct CalicoActuator: Actuator {
     /// Builds a client for the shoot from a kubeconfig (tests may substitute it).
     let shootClientFactory: @Sendable (String) throws -> KubernetesClient
 
+    /// Creates the actuator; shoot clients are built from the access kubeconfig when needed.
     public init(
         client: KubernetesClient, options: CalicoActuatorOptions = CalicoActuatorOptions(),
         managedResourceCache: Store? = nil, logger: Logger = Logger(label: "calico-actuator")
@@ -79,6 +83,7 @@ public struct CalicoActuator: Actuator {
 
     // MARK: Reconcile
 
+    /// Pre-processes, renders and writes the ManagedResource and the seed monitoring objects; returns the provider status.
     public func reconcile(_ network: Network, cluster: Cluster) async throws -> StatusFields {
         let namespace = network.namespace ?? ""
         // The pure pre-processing shared with `render`, so both produce the same objects.
@@ -134,6 +139,7 @@ public struct CalicoActuator: Actuator {
         return result
     }
 
+    /// Same as Reconcile: everything the extension deploys is derived from the Network and the Cluster.
     public func restore(_ network: Network, cluster: Cluster) async throws -> StatusFields {
         try await reconcile(network, cluster: cluster)
     }
@@ -323,14 +329,17 @@ public struct CalicoActuator: Actuator {
 
     // MARK: Delete, ForceDelete, Migrate
 
+    /// Removes the monitoring objects and the ManagedResource, then waits until the shoot objects are gone.
     public func delete(_ network: Network, cluster: Cluster) async throws {
         try await deleteAll(network, cluster: cluster)
     }
 
+    /// As Delete, but does not wait when the shoot is being force-deleted.
     public func forceDelete(_ network: Network, cluster: Cluster) async throws {
         try await deleteAll(network, cluster: cluster)
     }
 
+    /// Keeps the shoot objects (`keepObjects`) and removes the extension's seed objects, so another seed can take over.
     public func migrate(_ network: Network, cluster: Cluster) async throws {
         let namespace = network.namespace ?? ""
         try await ManagedResources(client: client).setKeepObjects(
