@@ -15,12 +15,14 @@ public struct ManagedResources: Sendable {
     /// Injected label of shoot MRs.
     public static let noCleanupLabel = "shoot.gardener.cloud/no-cleanup"
 
+    /// The seed client.
     public let client: KubernetesClient
     /// Informer store of the ManagedResources this extension writes, if any. Reads come from it,
     /// as the reference reads through its cached client; a miss or a stale entry is caught by the
     /// API server (409 on create or update) and answered with a live read.
     public let cache: Store?
 
+    /// Creates the helpers; without a cache every read is a live GET.
     public init(client: KubernetesClient, cache: Store? = nil) {
         self.client = client
         self.cache = cache
@@ -43,12 +45,16 @@ public struct ManagedResources: Sendable {
 
     /// What a create-or-update wrote (tests and logs; "unchanged input → no write").
     public struct WriteResult: Sendable, Equatable {
+        /// The name of the content-addressed secret.
         public var secretName: String
+        /// Whether the secret was created or updated.
         public var secretWritten: Bool
+        /// Whether the ManagedResource was created or updated.
         public var managedResourceWritten: Bool
         /// Whether the ManagedResource existed before this call (false on a first deployment).
         public var managedResourceExisted: Bool
 
+        /// Creates a result.
         public init(secretName: String, secretWritten: Bool, managedResourceWritten: Bool, managedResourceExisted: Bool) {
             self.secretName = secretName
             self.secretWritten = secretWritten
