@@ -21,8 +21,11 @@ public enum SharedFixtures {
         return url
     }
 
+    /// Thrown when `../shared` (or `SHARED_DIR`) does not exist, so tests fail instead of skipping.
     public struct MissingSharedDirectory: Error, CustomStringConvertible {
+        /// The directory that was looked for.
         public var path: String
+        /// Names the path and how to point elsewhere.
         public var description: String { "the shared spec/golden directory is missing at \(path) (set SHARED_DIR)" }
     }
 }
