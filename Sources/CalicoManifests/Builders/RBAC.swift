@@ -77,7 +77,7 @@ enum CalicoRBAC {
             ["apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "system:kube-controller-manager"]
         ])
 
-    /// kube-controllers RBAC and ServiceAccount (iff `KC`).
+    /// kube-controllers RBAC and ServiceAccount (only while kube-controllers runs: backend not `none`).
     static func kubeControllers() -> [JSON] {
         [
             kubeControllersRole,
