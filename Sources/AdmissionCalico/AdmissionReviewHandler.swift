@@ -21,12 +21,13 @@ public struct AdmissionResult: Sendable {
     public var httpStatus: Int
     /// The JSON body (an AdmissionReview, or for malformed input an explanation in the same shape).
     public var body: JSON
+    /// How the request ended, for the decision metrics.
     public var outcome: AdmissionOutcome
     /// The denial / error message, if any (also inside `body`).
     public var message: String?
 }
 
-/// Pure AdmissionReview handling of the validating webhook (reconcile.md §7.4): no I/O, so it can
+/// Pure AdmissionReview handling of the validating webhook: no I/O, so it can
 /// be tested and benchmarked directly and the HTTPS server just moves bytes.
 public enum AdmissionReviewHandler {
     /// The webhook's HTTP path.

@@ -5,31 +5,48 @@ import KubeRuntime
 import Logging
 import Synchronization
 
-/// The command-line options of `gardener-extension-admission-calico` (reconcile.md §7.1) after
+/// The command-line options of `gardener-extension-admission-calico` after
 /// environment defaults were applied.
 public struct AdmissionOptions: Sendable, Equatable {
+    /// `--kubeconfig` of the garden (`GARDEN_KUBECONFIG` overrides it); empty uses the in-cluster config.
     public var kubeconfig: String = ""
+    /// `--master`: API server URL override.
     public var master: String = ""
+    /// `--leader-election`; off makes every replica do the leader work.
     public var leaderElection: Bool = true
+    /// `--leader-election-id`: name of the Lease.
     public var leaderElectionID: String = "admission-calico-leader-election"
+    /// `--leader-election-namespace` (default `LEADER_ELECTION_NAMESPACE`).
     public var leaderElectionNamespace: String = ""
+    /// `--webhook-config-server-host`: listen host of the HTTPS server.
     public var serverHost: String = ""
+    /// `--webhook-config-server-port`: listen port of the HTTPS server.
     public var serverPort: Int = 443
+    /// `--webhook-config-cert-dir`: where the serving certificate and key are kept.
     public var certDirectory: String = "/tmp/admission-calico-cert"
+    /// `--metrics-bind-address`.
     public var metricsBindAddress: String = ":8080"
+    /// `--health-bind-address`.
     public var healthBindAddress: String = ":8081"
+    /// `--disable-webhooks` (`validator` or `*`).
     public var disableWebhooks: [String] = []
+    /// `--webhook-config-mode`: `service`, `url` or `url-service`.
     public var mode: String = ""
+    /// `--webhook-config-url`: host[:port] for `url` mode.
     public var url: String = ""
+    /// `--webhook-config-service-port`; 0 uses the server port.
     public var servicePort: Int = 0
+    /// `--webhook-config-namespace` (default `WEBHOOK_CONFIG_NAMESPACE`); empty means local, self-signed certificates.
     public var namespace: String = ""
+    /// `--webhook-config-owner-namespace`; empty uses the namespace.
     public var ownerNamespace: String = ""
     /// `SOURCE_CLUSTER` non-empty: leader election and certificate Secrets live in a second
-    /// ("source") cluster (reconcile.md §7.2).
+    /// ("source") cluster (docs/operations.md).
     public var sourceCluster: Bool = false
     /// `SOURCE_KUBECONFIG`: kubeconfig of the source cluster (in-cluster config if empty).
     public var sourceKubeconfig: String = ""
 
+    /// Options at the flags' defaults.
     public init() {}
 
     /// Applies `GARDEN_KUBECONFIG`, `WEBHOOK_CONFIG_NAMESPACE`, `LEADER_ELECTION_NAMESPACE`,
@@ -45,7 +62,9 @@ public struct AdmissionOptions: Sendable, Equatable {
 
     /// An error in the options (message as the reference prints it).
     public struct Invalid: Error, Sendable, CustomStringConvertible, Equatable {
+        /// The message, as the reference prints it.
         public var description: String
+        /// Creates an error with its message.
         public init(_ description: String) { self.description = description }
     }
 
@@ -95,11 +114,14 @@ public struct AdmissionTuning: Sendable {
     public var startupTimeout: Duration = .seconds(300)
     /// Lease timings (controller-runtime defaults).
     public var leaseDuration: Duration = .seconds(15)
+    /// How long the leader keeps retrying a renewal before it gives up leadership.
     public var renewDeadline: Duration = .seconds(10)
+    /// Wait between attempts to acquire or renew the Lease.
     public var retryPeriod: Duration = .seconds(2)
     /// Lease holder identity; `<hostname>_<uuid>` when nil.
     public var identity: String?
 
+    /// Timings at their production defaults.
     public init() {}
 }
 
@@ -112,7 +134,9 @@ public struct AdmissionTuning: Sendable {
 /// replica holding the Lease. Every replica copies the certificate Secrets into its cert dir,
 /// from where the server reloads them without a restart.
 public final class AdmissionRuntime: Sendable {
+    /// The HTTPS server answering AdmissionReviews.
     public let webhookServer: WebhookServer
+    /// Where and how the webhook configuration points at the server.
     public let registration: WebhookRegistrationOptions
     /// The leader elector (nil with `--leader-election=false` or without a cluster).
     public let leaderElector: LeaderElector?
@@ -305,7 +329,7 @@ public final class AdmissionRuntime: Sendable {
         return try KubernetesClient(configuration: config, logger: logger)
     }
 
-    /// The namespace of the certificate Secrets in the source cluster (reconcile.md §7.2).
+    /// The namespace of the certificate Secrets in the source cluster (`garden`, docs/operations.md).
     public static let sourceSecretsNamespace = "garden"
 
     /// Starts everything: certificates into the cert dir (self-signed without a namespace, from

@@ -14,8 +14,9 @@ public enum WebhookConfigMode: String, Sendable, CaseIterable {
     }
 }
 
-/// Everything the ValidatingWebhookConfiguration depends on (reconcile.md §7.3).
+/// Everything the ValidatingWebhookConfiguration depends on (registration modes in docs/deployment.md).
 public struct WebhookRegistrationOptions: Sendable, Equatable {
+    /// How the API server reaches the webhook: `service`, `url` or `url-service`.
     public var mode: WebhookConfigMode
     /// `--webhook-config-url` (host[:port]), used in `url` mode.
     public var url: String
@@ -28,6 +29,7 @@ public struct WebhookRegistrationOptions: Sendable, Equatable {
     /// `--webhook-config-owner-namespace`; empty = `namespace`.
     public var ownerNamespace: String
 
+    /// Creates options; `service` mode on port 443 by default.
     public init(
         mode: WebhookConfigMode = .service, url: String = "", namespace: String = "", servicePort: Int = 0,
         serverPort: Int = 443, ownerNamespace: String = ""
@@ -102,7 +104,7 @@ public enum WebhookConfiguration {
         return hostPort
     }
 
-    /// The complete `ValidatingWebhookConfiguration` (reconcile.md §7.3). `ownerNamespaceUID`
+    /// The complete `ValidatingWebhookConfiguration`. `ownerNamespaceUID`
     /// adds the controller owner reference to the owner namespace.
     public static func build(_ o: WebhookRegistrationOptions, caBundlePEM: String, ownerNamespaceUID: String? = nil) -> JSON {
         var client = clientConfig(o)
@@ -183,9 +185,12 @@ public enum WebhookConfiguration {
 
 /// Creates or updates the ValidatingWebhookConfiguration in the garden cluster.
 public struct WebhookRegistrar: Sendable {
+    /// The garden client.
     public let client: KubernetesClient
+    /// Logs what was applied.
     public let logger: Logger
 
+    /// Creates the registrar.
     public init(client: KubernetesClient, logger: Logger = Logger(label: "admission-calico")) {
         self.client = client
         self.logger = logger

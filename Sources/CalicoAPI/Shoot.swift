@@ -1,7 +1,7 @@
 import KubeCore
 
 /// A lenient, typed view of the part of a `core.gardener.cloud/v1beta1` Shoot that the calico
-/// extension reads (gardener-contract.md §1.3), for validation and rendering.
+/// extension reads, for validation and rendering.
 ///
 /// "Lenient": unknown fields are ignored and absent objects are nil. A field we read that has
 /// the wrong JSON type is still an error (as the Go unmarshaller reports it), so a Shoot whose

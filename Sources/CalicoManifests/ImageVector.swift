@@ -4,13 +4,18 @@ import KubeCore
 /// One image of the image vector: a name, where it comes from and, optionally, the Kubernetes
 /// versions it applies to (Gardener's `targetVersion` constraint).
 public struct ImageSource: Sendable, Equatable {
+    /// The name the chart looks the image up by (e.g. `calico-node`).
     public var name: String
+    /// The image repository; an overwrite may replace it (e.g. for a mirror).
     public var repository: String?
+    /// The tag or, when it starts with `sha256:`, the digest; nil uses the extension's version.
     public var tag: String?
+    /// Where the image's source lives; informational, as in Gardener's image vectors.
     public var sourceRepository: String?
     /// A constraint such as `>= 1.30, < 1.33` on the shoot's Kubernetes version; nil = any.
     public var targetVersion: String?
 
+    /// Creates an entry; only the name is required.
     public init(name: String, repository: String? = nil, tag: String? = nil, sourceRepository: String? = nil, targetVersion: String? = nil) {
         self.name = name
         self.repository = repository
@@ -29,13 +34,16 @@ public struct ImageSource: Sendable, Equatable {
 
 /// Errors of image-vector loading and lookup.
 public struct ImageVectorError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// The message, naming the image or the malformed entry.
     public var description: String
+    /// Creates an error with its message.
     public init(_ description: String) { self.description = description }
 }
 
-/// The images the extension deploys (rendering.md §10), loaded from `Resources/images.yaml`
+/// The images the extension deploys, loaded from `Resources/images.yaml`
 /// and overridable with a Gardener image-vector overwrite document.
 public struct ImageVector: Sendable, Equatable {
+    /// The entries in file order, overwrite entries appended; `find(_:kubernetesVersion:)` picks among them.
     public var images: [ImageSource]
     /// The tag of images without a tag in the vector (`cni-plugins`): the extension's version.
     public var extensionVersion: String
@@ -43,12 +51,13 @@ public struct ImageVector: Sendable, Equatable {
     /// The version string the extension reports for itself (tag of `cni-plugins`).
     public static let defaultExtensionVersion = "v1.60.0-dev"
 
-    /// The nine image names the chart needs (rendering.md §2.6).
+    /// The nine image names the chart needs; rendering fails when one is missing.
     public static let chartImageNames = [
         "calico-cni", "calico-typha", "calico-kube-controllers", "calico-node", "calico-cpa", "calico-cpva",
         "bird-exporter", "multus-cni", "cni-plugins",
     ]
 
+    /// Creates a vector; the default version tags images that have none.
     public init(images: [ImageSource], extensionVersion: String = ImageVector.defaultExtensionVersion) {
         self.images = images
         self.extensionVersion = extensionVersion

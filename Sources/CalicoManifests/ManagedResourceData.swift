@@ -1,6 +1,6 @@
 import KubeCore
 
-/// The pure part of the shoot ManagedResource (reconcile.md §3.12): the secret's data layout,
+/// The pure part of the shoot ManagedResource: the secret's data layout,
 /// its content-hashed name and the reference annotation on the ManagedResource.
 public struct ManagedResourceSecretData: Sendable, Equatable {
     /// Name of the ManagedResource in the shoot namespace.
@@ -10,9 +10,10 @@ public struct ManagedResourceSecretData: Sendable, Equatable {
     /// The only data key.
     public static let dataKey = "config.yaml"
 
-    /// Secret data: `config.yaml` → the manifest stream (rendering.md §1.3).
+    /// Secret data: `config.yaml` → the manifest stream.
     public var data: [String: [UInt8]]
 
+    /// Wraps data that is already laid out as the secret holds it.
     public init(data: [String: [UInt8]]) { self.data = data }
 
     /// The secret for rendered shoot manifests.
@@ -50,7 +51,8 @@ public struct ManagedResourceSecretData: Sendable, Equatable {
 }
 
 extension RenderedManifests {
-    /// Helm install order of kinds (rendering.md §1.3); other kinds come after, alphabetically.
+    /// Helm install order of kinds, which the reference's manifest stream follows; other kinds come
+    /// after, alphabetically.
     static let helmKindOrder: [String: Int] = {
         let kinds = [
             "PriorityClass", "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy", "PodDisruptionBudget",

@@ -1,6 +1,6 @@
 import KubeCore
 
-/// The pure part of the actuator's Reconcile before rendering (reconcile.md §3.1–3.11):
+/// The pure part of the actuator's Reconcile before rendering, shared with the `render` command:
 /// everything the chart needs, derived from the Network, the Cluster's Shoot and feature gates.
 public struct RenderInput: Sendable, Equatable {
     /// The pre-processed NetworkConfig.
@@ -9,29 +9,41 @@ public struct RenderInput: Sendable, Equatable {
     public var shoot: ShootContext
     /// `status.ipFamilies` for the Network: `IPv4` if the config has `ipv4`, then `IPv6` if it has `ipv6`.
     public var statusIPFamilies: [String]
-    /// Whether the shoot's API server offers MutatingAdmissionPolicy (§3.7; SeamlessOverlaySwitch guard).
+    /// Whether the shoot's API server offers MutatingAdmissionPolicy; the SeamlessOverlaySwitch guard is active only then.
     public var mutatingAdmissionPolicyAvailable: Bool
-    /// Whether the original provider config wants the overlay (§4.1 `desiredOverlayEnabled`).
+    /// Whether the original provider config wants the overlay (before pre-processing; the overlay-switch guard compares it with the deployed state).
     public var desiredOverlayEnabled: Bool
 }
 
-/// A read-only view of the Shoot fields the extension reads (reconcile.md §2), taken from the
+/// A read-only view of the Shoot fields the extension reads, taken from the
 /// Cluster object's `spec.shoot`. Missing fields are nil; nothing here throws.
 struct ShootFields: Sendable {
+    /// The embedded Shoot (`.null` when the Cluster has none).
     public var json: JSON
+    /// The Shoot embedded in a Cluster object.
     public init(cluster: JSON) { json = cluster[path: "spec", "shoot"] ?? .null }
+    /// A Shoot object as it is.
     public init(shoot: JSON) { json = shoot }
 
+    /// `spec.kubernetes.version`.
     public var kubernetesVersion: String? { json[path: "spec", "kubernetes", "version"]?.stringValue }
     /// `spec.kubernetes.kubeProxy` present.
     public var hasKubeProxy: Bool { json[path: "spec", "kubernetes", "kubeProxy"]?.isObject == true }
+    /// `spec.kubernetes.kubeProxy.enabled`; nil when unset (kube-proxy then runs).
     public var kubeProxyEnabled: Bool? { json[path: "spec", "kubernetes", "kubeProxy", "enabled"]?.boolValue }
+    /// `spec.kubernetes.kubeProxy.mode`.
     public var kubeProxyMode: String? { json[path: "spec", "kubernetes", "kubeProxy", "mode"]?.stringValue }
+    /// Whether `spec.kubernetes.verticalPodAutoscaler.enabled` is true.
     public var wantsVPA: Bool { json[path: "spec", "kubernetes", "verticalPodAutoscaler", "enabled"]?.boolValue == true }
+    /// Whether `spec.networking` is present.
     public var hasNetworking: Bool { json[path: "spec", "networking"]?.isObject == true }
+    /// `spec.networking.nodes`, the node CIDR.
     public var nodesCIDR: String? { json[path: "spec", "networking", "nodes"]?.stringValue }
+    /// Whether `status.networking` is present.
     public var hasStatusNetworking: Bool { json[path: "status", "networking"]?.isObject == true }
+    /// `status.networking.nodes` (the node CIDRs per family); empty when absent.
     public var statusNodes: [String] { (json[path: "status", "networking", "nodes"]?.arrayValue ?? []).compactMap(\.stringValue) }
+    /// `status.networking.pods` (the pod CIDRs per family); nil when absent.
     public var statusPods: [String]? { json[path: "status", "networking", "pods"]?.arrayValue?.compactMap(\.stringValue) }
     /// Status of the `DualStackNodesMigrationReady` constraint, if present.
     public var dualStackMigrationReady: String? {
@@ -40,9 +52,11 @@ struct ShootFields: Sendable {
         }
         return nil
     }
+    /// A feature gate of the shoot's kube-apiserver, nil when not set.
     public func kubeAPIServerFeatureGate(_ name: String) -> Bool? {
         json[path: "spec", "kubernetes", "kubeAPIServer", "featureGates", name]?.boolValue
     }
+    /// A runtime-config entry of the shoot's kube-apiserver, nil when not set.
     public func kubeAPIServerRuntimeConfig(_ key: String) -> Bool? {
         json[path: "spec", "kubernetes", "kubeAPIServer", "runtimeConfig", key]?.boolValue
     }
@@ -56,9 +70,9 @@ extension RenderInput {
         network: JSON, cluster: JSON, nonPrivilegedCalicoNode: Bool,
         decodeProviderConfig: (JSON, [String]) throws -> EffectiveNetworkConfig
     ) throws -> RenderInput {
-        // §3.1 Network validation (the fields the renderer depends on).
+        // Network validation (the fields the renderer depends on).
         try validateNetwork(network)
-        // §3.2
+        // IP families and pod CIDR of the Network.
         let spec = network["spec"] ?? .null
         var families = (spec["ipFamilies"]?.arrayValue ?? []).compactMap(\.stringValue)
         let podCIDR = spec["podCIDR"]?.stringValue ?? ""
@@ -67,7 +81,7 @@ extension RenderInput {
             throw RenderError(field: "spec.shoot", "cluster has no shoot: spec.shoot is required")
         }
 
-        // §3.3 decode + validate with the untruncated families.
+        // Decode + validate with the untruncated families.
         var config = EffectiveNetworkConfig()
         var desiredOverlayEnabled = true
         if let raw = spec["providerConfig"], !raw.isNull {
@@ -75,18 +89,18 @@ extension RenderInput {
             if let overlay = config.overlay { desiredOverlayEnabled = overlay.enabled }
         }
 
-        // §3.4 dual-stack migration truncation.
+        // Dual-stack migration: until the shoot's nodes are ready for it, only the first family is rendered.
         if let ready = shoot.dualStackMigrationReady, ready != "True", families.count > 1 {
             families = [families[0]]
         }
         let isIPv4 = families.contains("IPv4")
         let isIPv6 = families.contains("IPv6")
 
-        // §3.5
+        // Every family in use gets its (possibly empty) settings block.
         if isIPv4 && config.ipv4 == nil { config.ipv4 = .init() }
         if isIPv6 && config.ipv6 == nil { config.ipv6 = .init() }
 
-        // §3.6 node-CIDR based IP autodetection.
+        // Node-CIDR based IP autodetection: Gardener knows the node network, so calico-node need not guess.
         if shoot.hasNetworking, let nodes = shoot.nodesCIDR, !nodes.isEmpty {
             if isIPv4 { config.ipv4?.autoDetectionMethod = "cidr=" + nodes }
             let statusNodes = shoot.statusNodes
@@ -104,7 +118,7 @@ extension RenderInput {
             }
         }
 
-        // §3.7 Kubernetes version and MutatingAdmissionPolicy availability.
+        // Kubernetes version and MutatingAdmissionPolicy availability.
         let version = shoot.kubernetesVersion ?? ""
         guard let components = VersionConstraint.components(version), components.count >= 3 else {
             throw RenderError(field: "spec.kubernetes.version", "failed to parse shoot Kubernetes version \(version): invalid semantic version")
@@ -116,7 +130,7 @@ extension RenderInput {
                 && (shoot.kubeAPIServerRuntimeConfig("admissionregistration.k8s.io/v1alpha1") == true
                     || shoot.kubeAPIServerRuntimeConfig("admissionregistration.k8s.io/v1beta1") == true))
 
-        // §3.9 overlay → pool mode / backend.
+        // Overlay → pool mode / backend (docs/overlay.md).
         func setPoolMode(_ mode: String) throws {
             if isIPv6 {
                 config.ipv6?.mode = mode
@@ -139,7 +153,7 @@ extension RenderInput {
             try setPoolMode("Never")
         }
 
-        // §3.10 kube-proxy checks.
+        // kube-proxy checks: disabling it requires eBPF.
         var kubeProxyEnabled = true
         var kubeProxyMode: String?
         if shoot.hasKubeProxy {
@@ -155,7 +169,7 @@ extension RenderInput {
             kubeProxyMode = shoot.kubeProxyMode
         }
 
-        // §3.11 chart inputs.
+        // Chart inputs.
         var statusFamilies: [String] = []
         if config.ipv4 != nil { statusFamilies.append("IPv4") }
         if config.ipv6 != nil { statusFamilies.append("IPv6") }
@@ -168,7 +182,8 @@ extension RenderInput {
             mutatingAdmissionPolicyAvailable: mapAvailable, desiredOverlayEnabled: desiredOverlayEnabled)
     }
 
-    /// The parts of Gardener's Network validation the rendering depends on (§3.1).
+    /// The parts of Gardener's Network validation the rendering depends on (a malformed Network fails
+    /// with a field path instead of rendering nonsense).
     static func validateNetwork(_ network: JSON) throws {
         func invalid(_ field: String, _ detail: String) -> RenderError {
             RenderError(field: field, "invalid network resource: \(field): \(detail)")

@@ -28,7 +28,7 @@ public struct RenderedManifests: Sendable {
     }
 }
 
-/// The internal `calico` chart: which objects exist for which values (rendering.md §3).
+/// The internal `calico` chart: which objects exist for which values.
 public enum CalicoChart {
     /// Every shoot object for `values`, sorted by apiVersion, kind, namespace, name.
     public static func objects(_ v: CalicoValues) -> [JSON] { entries(v).map(\.json) }

@@ -1,4 +1,5 @@
-/// Shell scripts of the calico-node DaemonSet's helper containers (rendering.md §4.2/§4.3).
+/// Shell scripts of the calico-node DaemonSet's helper containers; our own scripts with the
+/// reference's behaviour (docs/operations.md, Decisions).
 /// Constant text: no value substitution (`${POD_CIDR}` is a shell variable of the container).
 enum Scripts {
     /// Shared prologue: use the iptables back-end the kubelet uses (nft if its chains exist in

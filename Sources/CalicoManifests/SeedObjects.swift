@@ -1,16 +1,18 @@
 import Foundation
 import KubeCore
 
-/// The seed-side `calico-monitoring` chart (rendering.md §9): dashboards ConfigMap and the
+/// The seed-side `calico-monitoring` chart: dashboards ConfigMap and the
 /// three ScrapeConfigs, all in the shoot namespace of the seed.
 public enum SeedMonitoring {
     /// Release name of the monitoring chart.
     public static let releaseName = "calico-monitoring-config"
     /// Dashboard file names = ConfigMap data keys.
     public static let dashboardKeys = ["calico-felix-dashboard.json", "calico-typha-dashboard.json", "calico-bird-dashboard.json"]
-    /// Legacy ConfigMap deleted on Delete (reconcile.md §5.1).
+    /// Legacy ConfigMap (named like the release), still deleted on Delete so no leftover stays.
     public static let legacyConfigMapName = "calico-monitoring-config"
+    /// The ConfigMap carrying the Grafana dashboards for Felix, Typha and BIRD.
     public static let dashboardsConfigMapName = "calico-dashboards"
+    /// The ScrapeConfigs that make the seed's Prometheus scrape Felix, Typha and BIRD of the shoot.
     public static let scrapeConfigNames = ["shoot-calico-felix", "shoot-calico-typha", "shoot-calico-bird"]
 
     /// The dashboards (file content with trailing newlines removed), loaded once from the bundle.

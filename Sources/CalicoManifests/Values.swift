@@ -3,47 +3,65 @@ import KubeCore
 /// An input that cannot be rendered. `field` names the offending field (dotted path) when one
 /// is known; `description` is the full message.
 public struct RenderError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// Dotted path of the offending field (e.g. `spec.providerConfig.ipv4.pool`), nil when no single field is to blame.
     public var field: String?
+    /// The full message, as it ends up in the Network's `lastError`.
     public var message: String
+    /// Creates an error with its message and, if known, the field.
     public init(field: String? = nil, _ message: String) {
         self.field = field
         self.message = message
     }
+    /// The full message.
     public var description: String { message }
 }
 
-/// The chart values of the internal `calico` chart (rendering.md §2), after Helm coalescing
-/// with the chart defaults (§1.2), as typed values. Every condition the templates test is one
+/// The chart values of the internal `calico` chart, after Helm coalescing
+/// with the chart defaults, as typed values. Every condition the templates test is one
 /// named property; the builders read nothing else.
 public struct CalicoValues: Sendable, Equatable {
     /// `global.overlayEnabled`: unset (`""`), `"true"` or `"false"`.
     public enum OverlaySetting: Sendable, Equatable { case unset, enabled, disabled }
 
+    /// IPv4 settings of calico-node, the IPv4 pool and the CNI config.
     public struct IPv4: Sendable, Equatable {
         /// `V4`.
         public var enabled = false
+        /// Pool encapsulation: `ipip` or `vxlan`.
         public var pool = ""
+        /// Pool encapsulation mode: `Always`, `Never`, `CrossSubnet` or `Off`.
         public var mode = ""
         /// nil or empty → no `IP_AUTODETECTION_METHOD`.
         public var autoDetectionMethod: String?
+        /// Whether Felix encrypts IPv4 pod traffic between nodes with WireGuard.
         public var wireguard = false
     }
+    /// IPv6 settings of calico-node, the IPv6 pool and the CNI config.
     public struct IPv6: Sendable, Equatable {
         /// `V6`.
         public var enabled = false
+        /// Pool encapsulation; only `vxlan` is renderable.
         public var pool = ""
+        /// Pool encapsulation mode: `Always`, `Never` or `CrossSubnet`.
         public var mode = ""
+        /// nil or empty → no `IP6_AUTODETECTION_METHOD`.
         public var autoDetectionMethod: String?
+        /// Whether the IPv6 pool masquerades traffic leaving the cluster (on by default with WireGuard).
         public var natOutgoing = false
+        /// Whether Felix encrypts IPv6 pod traffic between nodes with WireGuard.
         public var wireguard = false
     }
+    /// The IPAM section of the CNI network configuration.
     public struct IPAM: Sendable, Equatable {
+        /// The CNI IPAM plugin: `host-local` (node pod CIDR) or `calico-ipam` (needed for VXLAN).
         public var type = "host-local"
         /// `""` → no subnet line in the CNI config.
         public var subnet = ""
         /// Dual-stack ranges (IPv6 first); empty otherwise.
         public var ranges: [String] = []
+        /// Whether the CNI plugin assigns IPv4 addresses.
         public var assignIPv4 = false
+        /// Whether the CNI plugin assigns IPv6 addresses.
         public var assignIPv6 = false
     }
     /// Image references for the nine chart images.
@@ -53,6 +71,7 @@ public struct CalicoValues: Sendable, Equatable {
     }
 
     // global.*
+    /// The Network's pod CIDR (`global.podCIDR`).
     public var podCIDR = ""
     /// `""` when no IPv6 pod CIDR is known.
     public var podCIDRv6 = ""
@@ -68,25 +87,35 @@ public struct CalicoValues: Sendable, Equatable {
     // config.*
     /// `BACKEND`: `bird`, `vxlan` or `none`.
     public var backend = "bird"
+    /// Whether Felix runs IP-in-IP (off for IPv6-only, backend `none` and without overlay).
     public var ipinipEnabled = true
     /// `BPF`.
     public var bpfEnabled = false
     /// `CLEANUP`.
     public var kubeProxyIPTablesCleanup = false
+    /// Whether calico-node follows kube-proxy's nftables mode.
     public var nftablesEnabled = false
+    /// Felix's handling of traffic to service IPs no Service owns; nil keeps Calico's default.
     public var serviceLoopPrevention: String?
+    /// IPv4 settings.
     public var ipv4 = IPv4()
+    /// IPv6 settings.
     public var ipv6 = IPv6()
+    /// CNI IPAM settings.
     public var ipam = IPAM()
     /// `TYPHA`.
     public var typhaEnabled = true
     /// `KC`.
     public var kubeControllersEnabled = true
+    /// MTU of pod interfaces and tunnels; `"0"` lets Calico detect it.
     public var vethMTU = "0"
     /// `MON` (always true).
     public var monitoringEnabled = true
+    /// Port of Felix's Prometheus metrics.
     public let felixMetricsPort = 9091
+    /// Port of Typha's Prometheus metrics.
     public let typhaMetricsPort = 9093
+    /// Port of the BIRD exporter's metrics.
     public let birdMetricsPort = 9094
     /// not `PRIV`.
     public var nonPrivileged = false
@@ -94,6 +123,7 @@ public struct CalicoValues: Sendable, Equatable {
     public var birdExporterEnabled = false
     /// `MULTUS`.
     public var multusEnabled = false
+    /// Whether Multus also installs the standard CNI reference plugins on the nodes.
     public var multusInstallCNIPlugins = false
 
     // autoscaling.*
@@ -107,13 +137,16 @@ public struct CalicoValues: Sendable, Equatable {
     public var staticRequests = false
     /// `autoscaling.resourceRequests.node` (VPA minAllowed / static requests).
     public var nodeRequests = EffectiveNetworkConfig.Requests()
+    /// `autoscaling.resourceRequests.typha` (VPA minAllowed / static requests).
     public var typhaRequests = EffectiveNetworkConfig.Requests()
 
+    /// Image references of the chart images.
     public var images = Images()
 
+    /// The chart defaults, before the shoot and the NetworkConfig are merged in.
     public init() {}
 
-    // MARK: Derived switches (rendering.md §2.7)
+    // MARK: Derived switches
 
     /// `PRIV`.
     public var privileged: Bool { !nonPrivileged }
@@ -125,8 +158,11 @@ public struct CalicoValues: Sendable, Equatable {
     public var typhaCPVA: Bool { typhaEnabled && !(vpaTypha || staticRequests) }
     /// The Calico node's cpu request.
     public var nodeCPURequest: String { (staticRequests || vpaNode) ? (nodeRequests.cpu ?? "250m") : "250m" }
+    /// The Calico node's memory request.
     public var nodeMemoryRequest: String { (staticRequests || vpaNode) ? (nodeRequests.memory ?? "100Mi") : "100Mi" }
+    /// Typha's cpu request (from the config only in `static` mode; an autoscaler adjusts it otherwise).
     public var typhaCPURequest: String { staticRequests ? (typhaRequests.cpu ?? "200m") : "200m" }
+    /// Typha's memory request (from the config only in `static` mode).
     public var typhaMemoryRequest: String { staticRequests ? (typhaRequests.memory ?? "100Mi") : "100Mi" }
     /// `resources.gardener.cloud/preserve-resources` on calico-node and typha.
     public var preserveResources: Bool { !staticRequests }
@@ -134,19 +170,28 @@ public struct CalicoValues: Sendable, Equatable {
     public var birdExporterContainer: Bool { monitoringEnabled && birdExporterEnabled && privileged }
 }
 
-/// What the values computation needs from the Shoot and the Network (rendering.md §2 inputs).
+/// What the values computation needs from the Shoot and the Network.
 public struct ShootContext: Sendable, Equatable {
+    /// The Network's pod CIDR.
     public var podCIDR: String
+    /// The shoot's Kubernetes version; selects version-specific images.
     public var kubernetesVersion: String
+    /// Whether the shoot runs the vertical pod autoscaler (`vpa` mode needs it).
     public var wantsVPA: Bool
+    /// Whether kube-proxy runs; when it is off, Felix cleans up its iptables rules.
     public var kubeProxyEnabled: Bool
+    /// kube-proxy's mode (e.g. `NFTables`); must be unset while kube-proxy is disabled.
     public var kubeProxyMode: String?
+    /// The NonPrivilegedCalicoNode feature gate.
     public var nonPrivileged: Bool
+    /// The shoot's node CIDR, when it has one.
     public var nodeCIDR: String?
+    /// The shoot's pod CIDRs from its status (an IPv6 one becomes `podCIDRv6`).
     public var podCIDRs: [String]
     /// Effective (possibly truncated) IP families, `IPv4`/`IPv6`.
     public var ipFamilies: [String]
 
+    /// Creates the context; defaults describe an IPv4 shoot with kube-proxy on and VPA off.
     public init(
         podCIDR: String, kubernetesVersion: String = "", wantsVPA: Bool = false, kubeProxyEnabled: Bool = true,
         kubeProxyMode: String? = nil, nonPrivileged: Bool = false, nodeCIDR: String? = nil, podCIDRs: [String] = [],
@@ -165,7 +210,7 @@ public struct ShootContext: Sendable, Equatable {
 }
 
 extension CalicoValues {
-    /// Computes the chart values (rendering.md §2) from the pre-processed config. Errors carry
+    /// Computes the chart values from the pre-processed config. Errors carry
     /// the message `error when generating calico config: <inner>`.
     public static func compute(config: EffectiveNetworkConfig?, shoot: ShootContext, imageVector: ImageVector = .default) throws -> CalicoValues {
         var v = CalicoValues()
@@ -177,7 +222,7 @@ extension CalicoValues {
             return RenderError(field: path, "error when generating calico config: \(message)")
         }
 
-        // §2.2 base config.
+        // Base config from the IP families and kube-proxy, before the NetworkConfig is merged.
         v.ipinipEnabled = true
         v.ipam = IPAM(type: "host-local", subnet: "", ranges: [], assignIPv4: false, assignIPv6: false)
         if isIPv4 {
@@ -205,7 +250,7 @@ extension CalicoValues {
         }
         v.nonPrivileged = shoot.nonPrivileged
 
-        // §2.3 merge of the NetworkConfig.
+        // Merge of the NetworkConfig (skipped when there is none).
         if let c = config {
             if let slp = c.serviceLoopPrevention { v.serviceLoopPrevention = slp }
             v.ipv4.wireguard = c.wireguardEncryption
@@ -290,7 +335,7 @@ extension CalicoValues {
             }
         }
 
-        // §2.4 global values.
+        // Global values.
         v.podCIDR = shoot.podCIDR
         for cidr in shoot.podCIDRs {
             guard let parsed = CIDR(cidr) else {
@@ -305,7 +350,7 @@ extension CalicoValues {
             if !overlay.enabled { v.snatToUpstreamDNS = config?.snatToUpstreamDNSEnabled ?? true }
         }
 
-        // §2.5 autoscaling values.
+        // Autoscaling values (`vpa` counts only when the shoot runs VPA).
         v.vpaKubeControllers = shoot.wantsVPA
         let mode = config?.autoScaling?.mode
         if mode == "vpa" && shoot.wantsVPA {
@@ -318,7 +363,7 @@ extension CalicoValues {
         }
         if mode == "static" { v.staticRequests = true }
 
-        // §2.6 images.
+        // Images.
         let k8s = shoot.kubernetesVersion.isEmpty ? nil : shoot.kubernetesVersion
         func image(_ name: String) throws -> String {
             do { return try imageVector.reference(name, kubernetesVersion: k8s) } catch {

@@ -1,6 +1,6 @@
 import KubeCore
 
-/// A failed request, rendered as a Kubernetes `Status` object (spec §6). The HTTP status line
+/// A failed request, rendered as a Kubernetes `Status` object, as clients decode errors from it. The HTTP status line
 /// always equals `code`.
 struct APIError: Error, Sendable {
     var code: Int

@@ -1,7 +1,7 @@
 import Foundation
 import KubeCore
 
-/// Discovery, version and OpenAPI documents (spec §3).
+/// Discovery, version and OpenAPI documents: what kubectl reads before its first request.
 enum Discovery {
     static func version() -> JSON {
         [
@@ -86,7 +86,7 @@ enum Discovery {
         ]
     }
 
-    // MARK: OpenAPI v3 (minimal documents kubectl accepts, spec §3.4)
+    // MARK: OpenAPI v3 (minimal documents kubectl accepts)
 
     static func openAPIIndex(_ resources: [ResourceInfo]) -> JSON {
         var paths: JSONObject = [:]

@@ -29,7 +29,7 @@ extension StoreState {
 
     func namespaceObject(_ ns: String) -> JSON? { collections["/namespaces"]?[ns] }
 
-    /// Namespaced writes need an existing, non-terminating namespace (spec §5.1).
+    /// Namespaced writes need an existing, non-terminating namespace, as kube-apiserver's admission enforces.
     func checkNamespace(_ req: ResourceRequest, name: String, isCreate: Bool) throws(APIError) {
         guard req.info.namespaced else { return }
         guard let ns = namespaceObject(req.namespace) else { throw APIError.namespaceNotFound(req.namespace) }
@@ -497,7 +497,8 @@ extension StoreState {
         }
     }
 
-    /// Shared update rules for PUT and PATCH on the main resource and `/status` (spec §4.2, §5.3).
+    /// Shared update rules for PUT and PATCH on the main resource and `/status` (each ignores the
+    /// other's part, and the generation moves only with the main resource).
     mutating func write(_ req: ResourceRequest, name: String, old: JSON, incoming: JSON) throws(APIError) -> (Int, JSON) {
         let info = req.info
         var new: JSON
@@ -656,7 +657,7 @@ extension StoreState {
         return (200, ["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "details": details])
     }
 
-    /// Per-object deletion (spec §10.2). Returns the object when it stays (finalizers pending),
+    /// Per-object deletion. Returns the object when it stays (finalizers pending),
     /// nil when it was removed.
     mutating func deleteObject(_ info: ResourceInfo, key: String, old: JSON, dryRun: Bool) -> JSON? {
         if info.behavior == .crd && !dryRun {
@@ -720,7 +721,7 @@ extension StoreState {
         return response
     }
 
-    /// Removes a terminating namespace once it is empty (spec §15).
+    /// Removes a terminating namespace once it is empty (the namespace controller's job in a real cluster).
     mutating func tryFinalizeNamespace(_ name: String) {
         guard let nsInfo = resource(group: "", version: "v1", plural: "namespaces"), let ns = namespaceObject(name),
             ns[path: "metadata", "deletionTimestamp"] != nil

@@ -1,7 +1,7 @@
 import Foundation
 import KubeCore
 
-/// Patch algorithms (spec §8).
+/// Patch algorithms: JSON patch, merge patch and strategic merge patch.
 enum Patch {
     /// RFC 7386 JSON merge patch.
     static func mergePatch(_ target: JSON, _ patch: JSON) -> JSON {
@@ -246,7 +246,7 @@ enum Patch {
         }
     }
 
-    /// Server-side apply, minimal: deep merge maps, replace lists (spec §9).
+    /// Server-side apply, minimal: deep merge maps, replace lists (no field ownership).
     static func applyMerge(_ target: JSON, _ patch: JSON) -> JSON {
         guard case .object(let p) = patch, case .object(var t) = target else { return patch }
         for (k, v) in p {

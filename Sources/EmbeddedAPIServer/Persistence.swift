@@ -4,7 +4,8 @@ import Synchronization
 
 /// `--data-dir` persistence: a snapshot file plus an append-only log of changes.
 /// On start the snapshot is loaded, the log replayed, and a fresh snapshot written; the
-/// resourceVersion counter continues from the highest value seen (spec §12.3).
+/// resourceVersion counter continues from the highest value seen, so clients never see a
+/// version reused after a restart.
 final class Persistence: Sendable {
     enum Op: String { case put, delete }
 

@@ -2,7 +2,7 @@ import Foundation
 import KubeCore
 
 /// Minimal decoder of Kubernetes protobuf request bodies for Namespace, ConfigMap and Secret
-/// (what `kubectl create namespace|configmap|secret` send, spec §1).
+/// (what `kubectl create namespace|configmap|secret` send: those commands speak only protobuf).
 enum KubeProtobuf {
     struct DecodeError: Error, CustomStringConvertible { var description: String }
 

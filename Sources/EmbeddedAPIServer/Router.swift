@@ -67,7 +67,7 @@ struct InjectedFault: Sendable {
     var pathPrefix: String?
 }
 
-/// Request routing and protocol handling (spec §2).
+/// Request routing and protocol handling.
 final class Router: Sendable {
     let store: Store
     let token: String
@@ -344,7 +344,7 @@ final class Router: Sendable {
         return obj
     }
 
-    /// Validates the write options (dryRun, fieldValidation, fieldManager), spec §16.
+    /// Validates the write options (dryRun, fieldValidation, fieldManager) and rejects bad values as kube-apiserver does.
     static func writeOptions(_ query: [String: String], kind: String) throws(APIError) -> Bool {
         var errors: [FieldError] = []
         var dry = false

@@ -1,7 +1,7 @@
 import Foundation
 import KubeCore
 
-/// A parsed label selector (spec §11): AND of requirements.
+/// A parsed label selector: AND of requirements.
 struct LabelSelector: Sendable {
     enum Op: Sendable { case eq, neq, `in`, notIn, exists, notExists, gt, lt }
     struct Requirement: Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import KubeCore
 
-/// Table responses for `kubectl get` (spec §13) and a small JSONPath evaluator for printer columns.
+/// Table responses for `kubectl get` and a small JSONPath evaluator for printer columns.
 enum TableRenderer {
     enum IncludeObject { case metadata, object, none }
 

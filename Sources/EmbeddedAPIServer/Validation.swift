@@ -6,7 +6,7 @@ import Synchronization
     import Glibc
 #endif
 
-/// Name, label and metadata validation (spec §4, §4.3).
+/// Name, label and metadata validation, with kube-apiserver's messages.
 enum Validation {
     static let dns1123SubdomainRegex = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
     static let dns1123LabelRegex = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
@@ -180,7 +180,7 @@ enum Validation {
     }
 }
 
-/// Time formatting (spec §1).
+/// Time formatting (RFC 3339 in UTC, as Kubernetes writes time stamps).
 enum KubeTime {
     /// The last formatted second: every create formats "now", and String(format:) is slow.
     private static let lastSecond = Mutex<(second: Int, text: String)>((Int.min, ""))
@@ -261,7 +261,7 @@ enum KubeTime {
         return Date(timeIntervalSince1970: Double(epoch - offset) + fraction)
     }
 
-    /// Human-readable age as kube-apiserver prints it in Tables (spec §13).
+    /// Human-readable age as kube-apiserver prints it in Tables.
     static func age(since date: Date, now: Date = Date()) -> String {
         let d = now.timeIntervalSince(date)
         if d < -1 { return "<invalid>" }

@@ -4,19 +4,23 @@ import KubeCore
 import KubeRuntime
 import Logging
 
-/// The `heartbeat` controller (contract §7.2): renews the Lease `gardener-extension-heartbeat`
+/// The `heartbeat` controller: renews the Lease `gardener-extension-heartbeat`
 /// every renew interval so gardenlet sees the extension alive.
 public struct HeartbeatReconciler: Reconciler {
     /// Lease name read by gardenlet.
     public static let leaseName = "gardener-extension-heartbeat"
 
+    /// The seed client.
     public let client: KubernetesClient
+    /// Namespace of the Lease (the extension's own).
     public let namespace: String
     /// `holderIdentity` (the extension name, e.g. `networking-calico`).
     public let extensionName: String
+    /// How often the Lease is renewed; also its duration.
     public let renewInterval: Duration
     let logger: Logger
 
+    /// Creates the heartbeat reconciler.
     public init(
         client: KubernetesClient, namespace: String, extensionName: String, renewInterval: Duration,
         logger: Logger = Logger(label: "heartbeat")
@@ -33,6 +37,7 @@ public struct HeartbeatReconciler: Reconciler {
         if renewIntervalSeconds <= 0 { throw MessageError("--heartbeat-renew-interval-seconds must be greater than 0") }
     }
 
+    /// Creates or renews the Lease, then requeues after the renew interval.
     public func reconcile(_ request: ReconcileRequest) async throws -> ReconcileResult {
         let seconds = Int64(renewInterval.seconds.rounded())
         let spec: JSON = [

@@ -3,7 +3,8 @@ import KubeClient
 import KubeCore
 import KubeRuntime
 
-/// Gardener's ManagedResource helpers (contract §6.2–6.4).
+/// Gardener's ManagedResource helpers: create or update a shoot ManagedResource with its
+/// content-addressed secret, keep objects on migration, delete and wait.
 public struct ManagedResources: Sendable {
     /// Label on MR secrets that the resource manager may garbage-collect once unreferenced.
     public static let garbageCollectableLabel = "resources.gardener.cloud/garbage-collectable-reference"
@@ -14,12 +15,14 @@ public struct ManagedResources: Sendable {
     /// Injected label of shoot MRs.
     public static let noCleanupLabel = "shoot.gardener.cloud/no-cleanup"
 
+    /// The seed client.
     public let client: KubernetesClient
     /// Informer store of the ManagedResources this extension writes, if any. Reads come from it,
     /// as the reference reads through its cached client; a miss or a stale entry is caught by the
     /// API server (409 on create or update) and answered with a live read.
     public let cache: Store?
 
+    /// Creates the helpers; without a cache every read is a live GET.
     public init(client: KubernetesClient, cache: Store? = nil) {
         self.client = client
         self.cache = cache
@@ -42,12 +45,16 @@ public struct ManagedResources: Sendable {
 
     /// What a create-or-update wrote (tests and logs; "unchanged input → no write").
     public struct WriteResult: Sendable, Equatable {
+        /// The name of the content-addressed secret.
         public var secretName: String
+        /// Whether the secret was created or updated.
         public var secretWritten: Bool
+        /// Whether the ManagedResource was created or updated.
         public var managedResourceWritten: Bool
         /// Whether the ManagedResource existed before this call (false on a first deployment).
         public var managedResourceExisted: Bool
 
+        /// Creates a result.
         public init(secretName: String, secretWritten: Bool, managedResourceWritten: Bool, managedResourceExisted: Bool) {
             self.secretName = secretName
             self.secretWritten = secretWritten
@@ -277,7 +284,7 @@ public struct ManagedResources: Sendable {
     }
 
     /// Polls every `interval` until the MR is gone; on timeout reports the MR's deletion problem
-    /// (contract §6.4).
+    /// (from its conditions, so the Network's `lastError` says why the shoot objects stay).
     public func waitUntilDeleted(
         namespace: String, name: String, timeout: Duration, interval: Duration = .seconds(2)
     ) async throws {

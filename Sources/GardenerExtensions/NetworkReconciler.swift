@@ -6,7 +6,7 @@ import Logging
 import Synchronization
 
 /// The provider-specific part of a Network controller. The generic reconciler handles
-/// finalizers, status and operation annotations around these calls (contract §5).
+/// finalizers, status and operation annotations around these calls.
 public protocol Actuator: Sendable {
     /// Create/update everything to the desired state and return the provider's status fields
     /// (`providerStatus`, `ipFamilies`), which the reconciler writes with the Succeeded status.
@@ -25,8 +25,10 @@ public protocol Actuator: Sendable {
 /// Fields of `status` an actuator reports; they go out with the operation's final status write,
 /// so a successful reconcile costs one status write, not two. `.null` removes a field.
 public struct StatusFields: Sendable, Equatable {
+    /// The status fields by name.
     public var fields: JSONObject
 
+    /// Wraps status fields.
     public init(_ fields: JSONObject) { self.fields = fields }
 
     /// No fields.
@@ -57,6 +59,7 @@ public struct NetworkControllerOptions: Sendable {
     /// Finalizer (`extensions.gardener.cloud/network`).
     public var finalizer: String
 
+    /// Creates options with the defaults the controller chart uses.
     public init(
         extensionType: String = "calico", classes: Set<String> = [GardenerConstants.classShoot],
         ignoreOperationAnnotation: Bool = false, maxConcurrentReconciles: Int = 5,
@@ -73,11 +76,14 @@ public struct NetworkControllerOptions: Sendable {
     }
 }
 
-/// Gardener's generic extension reconciler for `Network` (contract §3/§4), including the
-/// operation-annotation wrapper.
+/// Gardener's generic extension reconciler for `Network`: operation type, finalizer and the
+/// `lastOperation`/`lastError` status gardenlet reads, including the operation-annotation wrapper.
 public struct NetworkReconciler: Reconciler {
+    /// The client for Networks, Clusters and their status.
     public let client: KubernetesClient
+    /// The provider's part of every operation.
     public let actuator: any Actuator
+    /// Type, classes, mode and limits of the controller.
     public let options: NetworkControllerOptions
     /// Cluster informer store read before a live GET (the reference reads through its cache).
     public let clusters: Store?
@@ -88,6 +94,7 @@ public struct NetworkReconciler: Reconciler {
     let ownWrites: OwnWrites
     let logger: Logger
 
+    /// Creates the reconciler; without stores every read is a live GET.
     public init(
         client: KubernetesClient, actuator: any Actuator, options: NetworkControllerOptions = NetworkControllerOptions(),
         clusters: Store? = nil, networks: Store? = nil, logger: Logger = Logger(label: "network")
@@ -128,7 +135,8 @@ public struct NetworkReconciler: Reconciler {
         }
     }
 
-    /// The operation-annotation wrapper (§3.1), then the real reconciler (§3.2).
+    /// The operation-annotation wrapper (drops a `reconcile` annotation before any work, ignores
+    /// `wait-for-state`), then the real reconciler.
     public func reconcile(_ request: ReconcileRequest) async throws -> ReconcileResult {
         var log = logger
         log[metadataKey: "network"] = .string(request.name)
@@ -189,7 +197,7 @@ public struct NetworkReconciler: Reconciler {
         return try await run.reconcile(cluster, type: operation)
     }
 
-    /// The Cluster named like the namespace, with its embedded objects checked (§1.2): from the
+    /// The Cluster named like the namespace, with its embedded objects checked: from the
     /// informer cache, or a live GET when it has not seen the Cluster yet or has it as failed
     /// (a stale "failed" must not skip the reconcile of a shoot that has just recovered).
     func readCluster(namespace: String) async throws -> Cluster {
@@ -243,7 +251,8 @@ public struct NetworkReconciler: Reconciler {
                         network.status, type: type, description: description, generation: generation, now: Date())))
         }
 
-        /// Error status (a failure of this write is ignored), then the §4.3 result.
+        /// Error status (a failure of this write is ignored), then the result: a requeue-after error
+        /// requeues after its delay, any other error goes back with backoff.
         func failure(_ type: LastOperationType, _ description: String, _ error: any Error) async throws -> ReconcileResult {
             let status = ExtensionOperation.failed(
                 network.status, type: type, description: description, error: error, generation: generation, now: Date())
@@ -406,20 +415,24 @@ final class OwnWrites: Sendable {
 
 /// The error a failed operation returns to the controller (logged, then backoff).
 public struct ReconcileFailure: WrappingError, CustomStringConvertible, Sendable {
+    /// The text shown in the Network's `lastError`.
     public var message: String
+    /// The actuator's error, whose codes count for `lastError.codes`.
     public var cause: any Error
+    /// The actuator's error, for the code walk.
     public var underlying: (any Error)? { cause }
+    /// The text shown in the Network's `lastError`.
     public var description: String { message }
 }
 
-/// Gardener's default extension predicates for Networks (contract §2.2), in order.
+/// Gardener's default extension predicates for Networks, in the order Gardener evaluates them.
 public func networkPredicates(
     client: KubernetesClient, options: NetworkControllerOptions, cache: ShootLookupCache? = nil, logger: Logger
 ) -> [ObjectPredicate] {
     let classes = options.classes
     let type = options.extensionType
     let ignore = options.ignoreOperationAnnotation
-    // The result is the conjunction of §2.2's predicates; the pure ones run first so the
+    // The result is the conjunction of the predicates; the pure ones run first so the
     // shoot-not-failed reads happen only for events that would otherwise pass (most events are
     // the controller's own status writes, which the mode predicate drops).
     return [
@@ -435,16 +448,19 @@ public func networkPredicates(
 /// The informer cache of Clusters that the shoot-not-failed predicate reads first, as the
 /// reference reads through its cached client: one request fewer per event. A miss (a Cluster the
 /// informer has not seen yet) falls back to a live GET. Namespaces are read live: the
-/// controller's RBAC (deployment spec) grants no watch on them.
+/// controller's RBAC (docs/operations.md) grants no watch on them.
 public struct ShootLookupCache: Sendable {
+    /// The Cluster informer's store.
     public let clusters: Store
 
+    /// Wraps the Cluster informer's store.
     public init(clusters: Store) {
         self.clusters = clusters
     }
 }
 
-/// The shoot-not-failed predicate (§2.2 step 3).
+/// The shoot-not-failed predicate: Networks of failed shoots are left alone (see docs/reliability.md
+/// for how transient read errors are treated).
 public func shootNotFailed(
     _ event: ObjectEvent, client: KubernetesClient, cache: ShootLookupCache? = nil, logger: Logger
 ) async -> Bool {
@@ -503,7 +519,8 @@ public enum NetworkController {
         let controller = Controller(
             name: options.controllerName, reconciler: reconciler, maxConcurrentReconciles: options.maxConcurrentReconciles,
             rateLimiter: rateLimiter, reconcileTimeout: options.reconcileTimeout, metrics: manager.metrics, logger: logger)
-        // No Cluster watch, also in ignore mode (decision on contract Q1: behave as the reference).
+        // No Cluster watch, also in ignore mode: the reference's mapping never enqueues anything
+        // (see docs/operations.md, Decisions).
         // The Cluster informer only feeds the predicate's cache (RBAC: clusters get/list/watch).
         let cache = ShootLookupCache(clusters: clusters)
         await controller.watch(

@@ -9,20 +9,27 @@ public enum GardenerConstants {
     public static let operationAnnotation = "gardener.cloud/operation"
     /// `gardener.cloud/timestamp`.
     public static let timestampAnnotation = "gardener.cloud/timestamp"
+    /// Operation value asking for a reconcile; the wrapper removes it before any work.
     public static let operationReconcile = "reconcile"
+    /// Operation value starting a control-plane migration.
     public static let operationMigrate = "migrate"
+    /// Operation value restoring after a migration.
     public static let operationRestore = "restore"
+    /// Operation value telling the extension to wait while gardenlet restores state.
     public static let operationWaitForState = "wait-for-state"
     /// Finalizer of the Network controller.
     public static let networkFinalizer = "extensions.gardener.cloud/network"
     /// Shoot annotation selecting ForceDelete.
     public static let forceDeletionAnnotation = "confirmation.gardener.cloud/force-deletion"
+    /// Shoot annotation confirming a deletion (not evaluated here).
     public static let deletionConfirmationAnnotation = "confirmation.gardener.cloud/deletion"
     /// Namespace label marking a shoot control-plane namespace (`gardener.cloud/role: shoot`).
     public static let roleLabel = "gardener.cloud/role"
+    /// Value of `roleLabel` on shoot namespaces.
     public static let roleShoot = "shoot"
     /// Cluster annotation naming the generic token kubeconfig secret.
     public static let genericTokenKubeconfigAnnotation = "generic-token-kubeconfig.secret.gardener.cloud/name"
+    /// Secret name used when the Cluster names no generic token kubeconfig.
     public static let genericTokenKubeconfigDefault = "generic-token-kubeconfig"
     /// Default extension class.
     public static let classShoot = "shoot"
@@ -53,7 +60,7 @@ public func parseGoBool(_ text: String?) -> Bool {
     return ["1", "t", "T", "true", "TRUE", "True"].contains(text)
 }
 
-/// Pure decisions of Gardener's generic extension reconciler (contract §3), on raw objects.
+/// Pure decisions of Gardener's generic extension reconciler, on raw objects.
 public enum ExtensionOperation {
     /// The `gardener.cloud/operation` annotation of an object.
     public static func operationAnnotation(_ object: JSON) -> String? {
@@ -66,7 +73,8 @@ public enum ExtensionOperation {
         return false
     }
 
-    /// Contract §3.2 step 4: the operation type, first match wins.
+    /// The operation type, first match wins: the annotation and deletion outrank the last
+    /// operation, and an unfinished Create, Migrate or Restore is repeated.
     public static func operationType(_ object: JSON) -> LastOperationType {
         let annotation = operationAnnotation(object)
         if annotation == GardenerConstants.operationMigrate { return .migrate }
@@ -117,7 +125,7 @@ public enum ExtensionOperation {
         return s
     }
 
-    /// The text of an Error status (contract §4.2): `description + ": " + cause`, first letter upper-cased.
+    /// The text of an Error status as Gardener writes it: `description + ": " + cause`, first letter upper-cased.
     public static func errorDescription(_ description: String, error: any Error) -> String {
         var cause: any Error = error
         if let r = error as? RequeueAfterError, let c = r.cause { cause = c }
@@ -149,7 +157,7 @@ public enum ExtensionOperation {
 /// Events seen by predicates (KubeRuntime's `ObjectEvent`).
 public typealias PredicateEvent = ObjectEvent
 
-/// Gardener's default extension predicates that need no API access (contract §2.2).
+/// Gardener's default extension predicates that need no API access.
 public enum ExtensionPredicates {
     /// Class predicate: absent/empty class = `shoot`.
     public static func hasClass(_ object: JSON, accepted: Set<String> = [GardenerConstants.classShoot]) -> Bool {
@@ -169,7 +177,8 @@ public enum ExtensionPredicates {
             || op == GardenerConstants.operationMigrate
     }
 
-    /// Default mode (§2.2 4a).
+    /// Default mode: only the operation annotation, a deletion or an unsucceeded last operation
+    /// trigger, so the controller's own status writes never re-trigger it.
     public static func defaultMode(_ event: PredicateEvent) -> Bool {
         switch event {
         case .create(let o):
@@ -184,7 +193,7 @@ public enum ExtensionPredicates {
         }
     }
 
-    /// Ignore-operation-annotation mode (§2.2 4b): updates only on generation change.
+    /// Ignore-operation-annotation mode: updates only on generation change.
     public static func ignoreOperationAnnotationMode(_ event: PredicateEvent) -> Bool {
         switch event {
         case .create, .delete, .generic: return true

@@ -1,6 +1,6 @@
 import KubeCore
 
-/// Options of a list request (query parameters of §11).
+/// Options of a list request, sent as query parameters.
 public struct ListOptions: Sendable, Hashable {
     /// e.g. `app=calico,tier in (a,b)`.
     public var labelSelector: String?
@@ -8,13 +8,16 @@ public struct ListOptions: Sendable, Hashable {
     public var fieldSelector: String?
     /// Page size; the server may ignore it. ``KubernetesClient/listAll(_:namespace:options:)`` follows `continue`.
     public var limit: Int?
+    /// The `continue` token of the previous page.
     public var continueToken: String?
     /// `""`/nil = consistent read, `"0"` = any cached state.
     public var resourceVersion: String?
     /// `Exact` or `NotOlderThan`.
     public var resourceVersionMatch: String?
+    /// Server-side timeout of the request.
     public var timeoutSeconds: Int?
 
+    /// Creates options; everything unset asks for a complete, consistent list.
     public init(
         labelSelector: String? = nil, fieldSelector: String? = nil, limit: Int? = nil, continueToken: String? = nil,
         resourceVersion: String? = nil, resourceVersionMatch: String? = nil, timeoutSeconds: Int? = nil
@@ -43,16 +46,20 @@ public struct ListOptions: Sendable, Hashable {
 
 /// The answer of a list request.
 public struct ObjectList: Sendable {
+    /// The objects, as the server sent them.
     public var items: [JSON]
     /// `metadata.resourceVersion` of the list: start a watch from here.
     public var resourceVersion: String
     /// `metadata.continue`, when the server paged the result.
     public var continueToken: String?
+    /// How many objects the following pages hold, when the server tells.
     public var remainingItemCount: Int?
     /// e.g. `ConfigMapList`.
     public var kind: String?
+    /// e.g. `v1`.
     public var apiVersion: String?
 
+    /// Creates a list answer.
     public init(
         items: [JSON], resourceVersion: String, continueToken: String? = nil, remainingItemCount: Int? = nil,
         kind: String? = nil, apiVersion: String? = nil
@@ -82,18 +89,21 @@ public struct ObjectList: Sendable {
     }
 }
 
-/// Options of a watch request (§12).
+/// Options of a watch request.
 public struct WatchOptions: Sendable, Hashable {
     /// Start point: nil/`""`/`"0"` = synthetic ADDED events for the current state first;
     /// `N` = every change after N (410 `gone` when N is too old).
     public var resourceVersion: String?
+    /// e.g. `app=calico`; only matching objects produce events.
     public var labelSelector: String?
+    /// e.g. `metadata.name=foo`.
     public var fieldSelector: String?
     /// Server-side timeout; the stream then ends normally.
     public var timeoutSeconds: Int?
     /// Ask for BOOKMARK events (progress notifications carrying only a resourceVersion).
     public var allowWatchBookmarks: Bool
 
+    /// Creates options; by default the watch starts with the current state and asks for bookmarks.
     public init(
         resourceVersion: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil,
         timeoutSeconds: Int? = nil, allowWatchBookmarks: Bool = true
@@ -139,7 +149,7 @@ public struct WatchEvent: Sendable {
     public var resourceVersion: String? { object[path: "metadata", "resourceVersion"]?.stringValue }
 }
 
-/// Patch flavours (§8), selected by the request content type.
+/// Patch flavours, selected by the request content type.
 public enum PatchType: Sendable, Hashable {
     /// RFC 7386 JSON merge patch (`null` deletes a key).
     case merge
@@ -150,6 +160,7 @@ public enum PatchType: Sendable, Hashable {
     /// Server-side apply; needs a field manager (the configuration's or `kubeclient-swift`).
     case apply(force: Bool)
 
+    /// The `Content-Type` header that selects this flavour.
     public var contentType: String {
         switch self {
         case .merge: return "application/merge-patch+json"
@@ -160,22 +171,27 @@ public enum PatchType: Sendable, Hashable {
     }
 }
 
-/// Options of a delete request (§10), sent as a `DeleteOptions` body.
+/// Options of a delete request, sent as a `DeleteOptions` body.
 public struct DeleteOptions: Sendable, Hashable {
+    /// What happens to the object's dependents.
     public enum PropagationPolicy: String, Sendable, Hashable {
         case orphan = "Orphan"
         case background = "Background"
         case foreground = "Foreground"
     }
 
+    /// How dependents are deleted; the server's default when nil.
     public var propagationPolicy: PropagationPolicy?
+    /// Seconds before the object is removed; the server's default when nil.
     public var gracePeriodSeconds: Int?
     /// Delete only if the stored object still has this UID (409 otherwise).
     public var preconditionUID: String?
     /// Delete only if the stored object still has this resourceVersion (409 otherwise).
     public var preconditionResourceVersion: String?
+    /// Validate the request without deleting anything.
     public var dryRun: Bool
 
+    /// Creates options; everything unset deletes right away with the server's defaults.
     public init(
         propagationPolicy: PropagationPolicy? = nil, gracePeriodSeconds: Int? = nil,
         preconditionUID: String? = nil, preconditionResourceVersion: String? = nil, dryRun: Bool = false

@@ -68,7 +68,7 @@ extension KubernetesClient {
     }
 }
 
-/// Splits a byte stream into newline-terminated lines (the watch framing of §12.2).
+/// Splits a byte stream into newline-terminated lines (a watch stream sends one JSON event per line).
 struct LineSplitter {
     private var pending: [UInt8] = []
 

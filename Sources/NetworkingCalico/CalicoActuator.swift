@@ -14,7 +14,7 @@ extension Resource {
         namespaced: true)
 }
 
-/// Names and settings of the Calico actuator (reconcile.md §3.12, §5).
+/// Names and settings of the Calico actuator.
 public enum CalicoNames {
     /// The shoot ManagedResource.
     public static let managedResourceName = "extension-networking-calico-config"
@@ -39,6 +39,7 @@ public struct CalicoActuatorOptions: Sendable {
     /// Poll interval of that wait (Gardener: 2 seconds).
     public var deleteWaitInterval: Duration
 
+    /// Creates options with Gardener's delete-wait timings and the built-in image vector.
     public init(
         featureGates: FeatureGates = FeatureGates(), imageVector: ImageVector = .default,
         useExternalShootClient: Bool = false, deleteWaitTimeout: Duration = .seconds(120),
@@ -52,11 +53,13 @@ public struct CalicoActuatorOptions: Sendable {
     }
 }
 
-/// The networking-calico actuator (reconcile.md §3–§5): renders the Calico manifests into the
+/// The networking-calico actuator: renders the Calico manifests into the
 /// shoot ManagedResource, applies the seed monitoring objects and reports the provider status.
 /// Every write is preceded by a comparison, so an unchanged input causes no write.
 public struct CalicoActuator: Actuator {
+    /// The seed client (Networks, ManagedResources, Secrets, monitoring objects).
     public let client: KubernetesClient
+    /// Feature gates, images and timings.
     public let options: CalicoActuatorOptions
     let logger: Logger
     /// Informer store of the extension's ManagedResources (see `ManagedResources.cache`), if any.
@@ -64,6 +67,7 @@ public struct CalicoActuator: Actuator {
     /// Builds a client for the shoot from a kubeconfig (tests may substitute it).
     let shootClientFactory: @Sendable (String) throws -> KubernetesClient
 
+    /// Creates the actuator; shoot clients are built from the access kubeconfig when needed.
     public init(
         client: KubernetesClient, options: CalicoActuatorOptions = CalicoActuatorOptions(),
         managedResourceCache: Store? = nil, logger: Logger = Logger(label: "calico-actuator")
@@ -77,26 +81,27 @@ public struct CalicoActuator: Actuator {
         }
     }
 
-    // MARK: Reconcile (§3)
+    // MARK: Reconcile
 
+    /// Pre-processes, renders and writes the ManagedResource and the seed monitoring objects; returns the provider status.
     public func reconcile(_ network: Network, cluster: Cluster) async throws -> StatusFields {
         let namespace = network.namespace ?? ""
-        // §3.1–§3.7, §3.9, §3.10: the pure pre-processing shared with `render`.
+        // The pure pre-processing shared with `render`, so both produce the same objects.
         let input = try RenderInput.prepare(
             network: network.raw, cluster: cluster.raw,
             nonPrivilegedCalicoNode: options.featureGates.nonPrivilegedCalicoNode,
             decodeProviderConfig: { raw, families in try EffectiveNetworkConfig.decodeAndValidate(raw, ipFamilies: families) })
 
-        // §3.8: the guard runs before anything is written, so a blocked overlay switch keeps
+        // The overlay-switch guard runs before anything is written, so a blocked overlay switch keeps
         // the currently deployed configuration.
         if options.featureGates.seamlessOverlaySwitch && input.mutatingAdmissionPolicyAvailable {
             try await ensureNodeRoutesBeforeOverlaySwitch(
                 namespace: namespace, desiredOverlayEnabled: input.desiredOverlayEnabled)
         }
 
-        // §3.11
+        // Rendering (pure; see CalicoManifests).
         let manifests = try renderShootManifests(input, imageVector: options.imageVector)
-        // §3.12 and §3.13. The monitoring objects do not depend on the ManagedResource, so with
+        // ManagedResource and seed monitoring objects. The monitoring objects do not depend on the ManagedResource, so with
         // the ManagedResource cache (which tells a first deployment without a request) they are
         // applied while the secret and the ManagedResource are written: a reconcile then waits
         // for two chains of requests side by side instead of one long one. The ManagedResource's
@@ -112,12 +117,13 @@ public struct CalicoActuator: Actuator {
             // On a first deployment the monitoring objects are new as well.
             try await applyMonitoring(namespace: namespace, firstDeployment: !result.managedResourceExisted)
         }
-        // §3.14 (no transient lastOperation: spec README decision Q2); written by the reconciler
+        // Provider status, without a transient lastOperation of its own (docs/operations.md,
+        // Decisions); written by the reconciler
         // together with the Succeeded status.
         return Self.providerStatusFields(network, ipFamilies: input.statusIPFamilies)
     }
 
-    /// §3.12: the secret with the rendered manifests and the shoot ManagedResource.
+    /// The secret with the rendered manifests and the shoot ManagedResource.
     @discardableResult
     private func writeManagedResource(namespace: String, manifests: RenderedManifests) async throws
         -> ManagedResources.WriteResult
@@ -133,6 +139,7 @@ public struct CalicoActuator: Actuator {
         return result
     }
 
+    /// Same as Reconcile: everything the extension deploys is derived from the Network and the Cluster.
     public func restore(_ network: Network, cluster: Cluster) async throws -> StatusFields {
         try await reconcile(network, cluster: cluster)
     }
@@ -214,7 +221,7 @@ public struct CalicoActuator: Actuator {
         _ = try await client.patch(resource, namespace: namespace, name: name, patch, type: .merge)
     }
 
-    /// `providerStatus` and `ipFamilies` (§3.14); an empty family list removes `ipFamilies`, and an
+    /// `providerStatus` and `ipFamilies`; an empty family list removes `ipFamilies`, and an
     /// equivalent current value is kept as it is.
     static func providerStatusFields(_ network: Network, ipFamilies: [String]) -> StatusFields {
         let providerStatus: JSON = [
@@ -226,9 +233,9 @@ public struct CalicoActuator: Actuator {
         return StatusFields(["providerStatus": providerStatus, "ipFamilies": sameFamilies ? currentFamilies : families])
     }
 
-    // MARK: SeamlessOverlaySwitch (§4)
+    // MARK: SeamlessOverlaySwitch (docs/overlay.md)
 
-    /// §4.1: whether the desired config switches the overlay off while it is on in the deployed
+    /// Whether the desired config switches the overlay off while it is on in the deployed
     /// calico-node DaemonSet.
     func isOverlaySwitch(namespace: String, desiredOverlayEnabled: Bool) async -> Bool {
         guard !desiredOverlayEnabled else { return false }
@@ -269,7 +276,8 @@ public struct CalicoActuator: Actuator {
         return nil
     }
 
-    /// §4.2: refuses to switch the overlay off until every shoot node reports its routes.
+    /// Refuses to switch the overlay off until every shoot node reports its routes (pods would
+    /// lose cross-node connectivity before that; see docs/operations.md).
     func ensureNodeRoutesBeforeOverlaySwitch(namespace: String, desiredOverlayEnabled: Bool) async throws {
         guard await isOverlaySwitch(namespace: namespace, desiredOverlayEnabled: desiredOverlayEnabled) else { return }
         let shootClient: KubernetesClient
@@ -319,16 +327,19 @@ public struct CalicoActuator: Actuator {
         return try shootClientFactory(String(decoding: data, as: UTF8.self))
     }
 
-    // MARK: Delete, ForceDelete, Migrate (§5)
+    // MARK: Delete, ForceDelete, Migrate
 
+    /// Removes the monitoring objects and the ManagedResource, then waits until the shoot objects are gone.
     public func delete(_ network: Network, cluster: Cluster) async throws {
         try await deleteAll(network, cluster: cluster)
     }
 
+    /// As Delete, but does not wait when the shoot is being force-deleted.
     public func forceDelete(_ network: Network, cluster: Cluster) async throws {
         try await deleteAll(network, cluster: cluster)
     }
 
+    /// Keeps the shoot objects (`keepObjects`) and removes the extension's seed objects, so another seed can take over.
     public func migrate(_ network: Network, cluster: Cluster) async throws {
         let namespace = network.namespace ?? ""
         try await ManagedResources(client: client).setKeepObjects(
@@ -348,7 +359,7 @@ public struct CalicoActuator: Actuator {
         }
     }
 
-    /// §5.1 step 1.
+    /// First step of every delete flow: the seed monitoring objects (and the legacy ConfigMap).
     func deleteMonitoring(_ network: Network) async throws {
         let namespace = network.namespace ?? ""
         var birdExporter = false

@@ -7,7 +7,7 @@ import KubeCore
 import KubeRuntime
 import Logging
 
-/// Everything the controller binary needs to build its manager (reconcile.md §6), independent
+/// Everything the controller binary needs to build its manager (flags in docs/operations.md), independent
 /// of flag parsing so `local` mode and tests build exactly the same manager.
 public struct CalicoControllerSettings: Sendable {
     /// `--leader-election`.
@@ -18,7 +18,9 @@ public struct CalicoControllerSettings: Sendable {
     public var leaderElectionNamespace: String = ""
     /// Lease timings (controller-runtime defaults 15 s / 10 s / 2 s).
     public var leaseDuration: Duration = .seconds(15)
+    /// How long the leader keeps retrying a renewal before it gives up leadership.
     public var renewDeadline: Duration = .seconds(10)
+    /// Wait between attempts to acquire or renew the Lease.
     public var retryPeriod: Duration = .seconds(2)
     /// `--metrics-bind-address` (nil = disabled).
     public var metricsBindAddress: BindAddress?
@@ -41,6 +43,7 @@ public struct CalicoControllerSettings: Sendable {
     /// Rate limiter of the Network controller (nil: controller-runtime's default).
     public var rateLimiter: (any RateLimiter)?
 
+    /// Settings with the controller's defaults.
     public init() {}
 }
 

@@ -3,7 +3,7 @@ import GardenerExtensions
 import KubeClient
 import KubeCore
 
-/// The Gardener-side setup for local mode and end-to-end tests (gardener-contract.md §10):
+/// The Gardener-side setup for local mode and end-to-end tests (docs/local.md):
 /// CRDs, namespace, Cluster and Network from the `example/` files, idempotent on restart.
 public enum LocalBootstrap {
     /// Creates or updates every document of a YAML file (CRDs, namespaces, Clusters, Networks).

@@ -4,7 +4,7 @@ import Foundation
 import KubeRuntime
 import Logging
 
-/// The admission webhook for Shoots using calico networking (reconcile.md §7).
+/// The admission webhook for Shoots using calico networking (docs/operations.md, docs/deployment.md).
 @main
 struct AdmissionCalicoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

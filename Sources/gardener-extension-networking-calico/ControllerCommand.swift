@@ -12,7 +12,7 @@ import NetworkingCalico
 let extensionVersion = ImageVector.defaultExtensionVersion
 
 /// `controller` subcommand (the default): the networking-calico controller manager
-/// (reconcile.md §6). Runs until SIGTERM/SIGINT, then stops gracefully.
+/// (flags in docs/operations.md). Runs until SIGTERM/SIGINT, then stops gracefully.
 struct ControllerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "controller", abstract: "Run the networking-calico controller manager (default).")

@@ -5,7 +5,7 @@ import Foundation
 import KubeCore
 
 /// `render` subcommand: the shoot manifests (or the seed monitoring objects) for a Network and
-/// its Cluster, per the contract in `shared/golden/README.md`. Invalid input: message on stderr,
+/// its Cluster, without any API server (docs/local.md); the golden render tests compare its output. Invalid input: message on stderr,
 /// nothing on stdout, exit code 1.
 struct RenderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "render", abstract: "Render the shoot manifests for a Network and Cluster.")

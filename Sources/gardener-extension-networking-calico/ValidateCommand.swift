@@ -97,7 +97,7 @@ struct ValidateCommand: AsyncParsableCommand {
         }
     }
 
-    /// Network: the Gardener spec checks the actuator runs first, then the provider config.
+    /// Network: Gardener's checks of the Network object, which the actuator runs first, then the provider config.
     static func validateNetwork(_ json: JSON) -> [String] {
         var errs: [FieldError] = []
         let spec = json["spec"]

@@ -13,7 +13,8 @@ struct SupportTests {
         #expect(SHA256Digest.hex(long) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
 
-    /// Fingerprints of the scripts from rendering.md §15 (length, line feeds, sha256).
+    /// Fingerprints of the helper scripts (length, line feeds, sha256), so an accidental edit is caught:
+    /// the scripts are part of calico-node's pod template, and any change rolls it on every node.
     @Test(arguments: [
         (Scripts.cleanupRoutes, 83, 1, "e66052be935ed8e3a7e9020f09f50084940003983eb70ff72b75bff0eb70c3a2"),
         (Scripts.logMTUIssues, 955, 18, "31088c33ce31db2ba0988ae4bca6eb523bc9b8edea23f0ab50d6cdde222561b7"),

@@ -8,7 +8,7 @@ import Testing
 
 @testable import KubeRuntime
 
-/// The shoot-not-failed predicate (contract §2.2 step 3) against a live API server.
+/// The shoot-not-failed predicate (docs/reliability.md) against a live API server.
 @Suite(.serialized) struct ShootNotFailedPredicateTests {
     @Test func acceptsRejectsAndSurvivesTransientErrors() async throws {
         try await withTestAPIServer { server in

@@ -8,7 +8,7 @@ import Testing
 
 @testable import NetworkingCalico
 
-/// SeamlessOverlaySwitch (reconcile.md §4), driving the actuator directly; the embedded server
+/// SeamlessOverlaySwitch (docs/overlay.md), driving the actuator directly; the embedded server
 /// plays seed and shoot (the `gardener` secret holds its own kubeconfig).
 @Suite(.serialized) struct OverlaySwitchTests {
     func actuator(_ env: Env, gate: Bool) throws -> CalicoActuator {
@@ -33,7 +33,7 @@ import Testing
         try await Env.with { env in
             try await env.createExample(
                 cluster: { c in
-                    // MutatingAdmissionPolicy available via feature gate + runtime config (§3.7).
+                    // MutatingAdmissionPolicy available via feature gate + runtime config (the guard is active only then).
                     c[path: "spec", "shoot", "spec", "kubernetes", "kubeAPIServer"] = [
                         "featureGates": ["MutatingAdmissionPolicy": true],
                         "runtimeConfig": ["admissionregistration.k8s.io/v1beta1": true],

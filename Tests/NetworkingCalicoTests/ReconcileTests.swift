@@ -19,7 +19,7 @@ import Testing
             let obj = try await env.waitReconciled()
 
             let op = try #require(obj[path: "status", "lastOperation"])
-            // The first operation of a Network without lastOperation is Create (reconcile.md §1 step 2).
+            // The first operation of a Network without lastOperation is Create.
             #expect(op["type"]?.stringValue == "Create")
             #expect(op["state"]?.stringValue == "Succeeded")
             #expect(op["progress"]?.intValue == 100)

@@ -1,7 +1,10 @@
 import KubeCore
 
 /// The cluster-proportional autoscalers: node CPVA, typha CPHA, typha CPVA, and their
-/// ConfigMaps (rendering.md §8). The ConfigMap texts are constant, so are their checksums.
+/// ConfigMaps. They size calico-node and Typha by the cluster's node count in the default
+/// `cluster-proportional` mode (docs/usage.md): the node CPVA unless calico-node runs under VPA or
+/// static requests, the Typha CPHA whenever Typha runs, the Typha CPVA under the same condition as
+/// the node's. The ConfigMap texts are constant, so are their checksums.
 enum ClusterProportionalAutoscalers {
     static let nodeAutoscalerConfig = """
         {
@@ -56,7 +59,8 @@ enum ClusterProportionalAutoscalers {
         }
         """
 
-    // Checksums of the reference's (static) ConfigMap template files (rendering.md §15).
+    // Checksums of the reference's (static) ConfigMap template files, carried as the pod templates'
+    // `checksum/*` annotations; the texts never change, so these are constants.
     static let nodeCPVAChecksum = "9a65d8d800e500d161b6f71c94d595bde22e4298440090ffe84f8825ce4bb68c"
     static let typhaCPHAChecksum = "b21ef7275f00076843b06e865267c507dbb7b26b842e4edaa63624878c816a4a"
     static let typhaCPVAChecksum = "1ec407391e096737c7426baceded6bc66ee59816db9ee542914d5b8663114017"
@@ -67,7 +71,7 @@ enum ClusterProportionalAutoscalers {
 
     static let autoscalerRequests = K.requests(cpu: "10m", memory: "50Mi")
 
-    // MARK: §8.1 node CPVA
+    // MARK: node CPVA
 
     static func nodeCPVAObjects(_ v: CalicoValues) -> [JSON] {
         var objects = nodeCPVAStatic
@@ -139,7 +143,7 @@ enum ClusterProportionalAutoscalers {
         return deployment
     }
 
-    // MARK: §8.2 typha CPHA
+    // MARK: typha CPHA
 
     static func typhaCPHAObjects(_ v: CalicoValues) -> [JSON] {
         var objects = typhaCPHAStatic
@@ -223,7 +227,7 @@ enum ClusterProportionalAutoscalers {
         return deployment
     }
 
-    // MARK: §8.3 typha CPVA
+    // MARK: typha CPVA
 
     static func typhaCPVAObjects(_ v: CalicoValues) -> [JSON] {
         var objects = typhaCPVAStatic
@@ -301,7 +305,8 @@ enum ClusterProportionalAutoscalers {
     }
 }
 
-/// The three VerticalPodAutoscalers (rendering.md §11.3).
+/// The three VerticalPodAutoscalers: kube-controllers' whenever the shoot runs VPA, calico-node's
+/// and Typha's in `vpa` mode, with the configured requests as `minAllowed`.
 enum VerticalPodAutoscalers {
     static func minAllowed(_ r: EffectiveNetworkConfig.Requests) -> JSON? {
         if r.isEmpty { return nil }

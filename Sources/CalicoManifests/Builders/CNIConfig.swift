@@ -1,6 +1,7 @@
 import KubeCore
 
-/// The `calico-config` ConfigMap with the CNI network configuration template (rendering.md §5).
+/// The `calico-config` ConfigMap with the CNI network configuration template that calico-node's
+/// `install-cni` init container fills in on every node; the IPAM plugin and its subnets come from the values.
 enum CNIConfig {
     /// The conflist template `install-cni` fills in (`__CNI_MTU__` is unquoted on purpose).
     static func networkConfig(_ v: CalicoValues) -> String {

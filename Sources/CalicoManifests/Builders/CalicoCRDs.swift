@@ -1,7 +1,7 @@
 import KubeCore
 
-/// The 24 Calico / network-policy-api CRDs (rendering.md §14), generated from a compact table
-/// with an open structural schema, plus the Multus NetworkAttachmentDefinition CRD (§13.2).
+/// The 24 Calico / network-policy-api CRDs, rendered for every shoot, generated from a compact
+/// table with an open structural schema, plus the Multus NetworkAttachmentDefinition CRD.
 /// All of them are static: built once per process.
 enum CalicoCRDs {
     struct Entry {

@@ -1,6 +1,8 @@
 import KubeCore
 
-/// DaemonSet `calico-node` (rendering.md §4).
+/// DaemonSet `calico-node`, the per-node agent. It encodes the privilege decision: privileged
+/// unless the NonPrivilegedCalicoNode gate is on and eBPF is off (docs/operations.md), and the
+/// BIRD exporter side-car only while privileged.
 enum CalicoNodeDaemonSet {
     static func build(_ v: CalicoValues, configChecksum: String) -> JSON {
         var metadata: JSONObject = [
@@ -45,7 +47,7 @@ enum CalicoNodeDaemonSet {
             ])
     }
 
-    // MARK: §4.2 init containers
+    // MARK: init containers
 
     static func initContainers(_ v: CalicoValues) -> [JSON] {
         var list: [JSON] = []
@@ -109,7 +111,7 @@ enum CalicoNodeDaemonSet {
         return list
     }
 
-    // MARK: §4.3 containers
+    // MARK: containers
 
     static func containers(_ v: CalicoValues) -> [JSON] {
         var list: [JSON] = []
@@ -197,7 +199,8 @@ enum CalicoNodeDaemonSet {
         return .object(c)
     }
 
-    /// §4.3.4, in the exact order.
+    /// Environment of the `calico-node` container, in the reference's order (a reordering alone would
+    /// roll the DaemonSet on every node when switching implementations).
     static func env(_ v: CalicoValues) -> [JSON] {
         var e: [JSON] = []
         e.reserveCapacity(40)
@@ -245,7 +248,7 @@ enum CalicoNodeDaemonSet {
         return e
     }
 
-    // MARK: §4.4 volumes
+    // MARK: volumes
 
     static func volumes(_ v: CalicoValues) -> [JSON] {
         var vols: [JSON] = [Fixed.libModulesVolume]

@@ -1,6 +1,6 @@
 import KubeCore
 
-/// Small constructors shared by the builders, so each builder reads like the spec table.
+/// Small constructors shared by the builders, so each builder reads like the object it builds.
 enum K {
     static let namespace = "kube-system"
 

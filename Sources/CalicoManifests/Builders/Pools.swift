@@ -1,6 +1,8 @@
 import KubeCore
 
-/// Calico IPPools (rendering.md §11.1).
+/// Calico IPPools. The IPv4 pool is rendered only when the provider config has an `overlay` key
+/// (otherwise calico-node creates its default pool); without overlay a disabled pool for the node
+/// CIDR keeps node traffic from being masqueraded (docs/overlay.md).
 enum IPPools {
     static func pool(_ name: String, _ spec: JSON) -> JSON {
         K.object("crd.projectcalico.org/v1", "IPPool", K.meta(name, namespace: nil), ["spec": spec])
@@ -45,7 +47,7 @@ enum IPPools {
     }
 }
 
-/// The metrics Services (rendering.md §11.2): no labels, no type, no protocol.
+/// The metrics Services: no labels, no type, no protocol, exactly as the reference renders them.
 enum MonitoringServices {
     static func service(_ name: String, port: Int, app: String) -> JSON {
         K.object(
@@ -71,7 +73,7 @@ enum MonitoringServices {
     }
 }
 
-/// Multus DaemonSet, RBAC, ServiceAccount and CRD (rendering.md §13).
+/// Multus DaemonSet, RBAC, ServiceAccount and CRD, rendered only when `multus.enabled`.
 enum MultusObjects {
     static func build(_ v: CalicoValues) -> [JSON] {
         let cnibin = K.mount("cnibin", "/host/opt/cni/bin")

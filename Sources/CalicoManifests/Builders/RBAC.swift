@@ -1,7 +1,7 @@
 import KubeCore
 
 /// ClusterRoles, bindings and ServiceAccounts of calico-node, the CNI plugin, kube-controllers
-/// and the tier getter (rendering.md §12). The autoscaler and multus RBAC live with their objects.
+/// and the tier getter, with the rules each component needs. The autoscaler and multus RBAC live with their objects.
 enum CalicoRBAC {
     static let core = ""
     static let calico = "crd.projectcalico.org"
@@ -77,7 +77,7 @@ enum CalicoRBAC {
             ["apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "system:kube-controller-manager"]
         ])
 
-    /// kube-controllers RBAC and ServiceAccount (iff `KC`).
+    /// kube-controllers RBAC and ServiceAccount (only while kube-controllers runs: backend not `none`).
     static func kubeControllers() -> [JSON] {
         [
             kubeControllersRole,

@@ -1,6 +1,7 @@
 import KubeCore
 
-/// Typha Deployment, Service, PodDisruptionBudget and the NetworkPolicy (rendering.md §6).
+/// Typha Deployment, Service, PodDisruptionBudget and the NetworkPolicy; all but the NetworkPolicy
+/// only when Typha is enabled (`typha: {}` disables it, docs/usage.md).
 enum TyphaDeployment {
     static func build(_ v: CalicoValues) -> JSON {
         var metadata: JSONObject = ["name": "calico-typha-deploy", "namespace": .string(K.namespace)]
@@ -124,7 +125,8 @@ enum TyphaDeployment {
     }
 }
 
-/// calico-kube-controllers Deployment and PodDisruptionBudget (rendering.md §7).
+/// calico-kube-controllers Deployment and PodDisruptionBudget, rendered only while the backend is
+/// not `none` (so an overlay switch without pod routes removes it, docs/overlay.md).
 enum KubeControllersDeployment {
     static func build(_ v: CalicoValues) -> JSON {
         K.settingImage(of: template, to: v.images.calicoKubeControllers)
