@@ -14,8 +14,11 @@ What this scanner derives, for a set of "scanned" modules:
 1. resources: every `Resource(...)` declared in a scanned module, plus every resource declared in
    KubeClient (or any module) that a scanned module references by name;
 2. verbs, where the call shows them: `client.get/list/listAll/watch/create/update/patch/delete(
-   Resource.x | .x | T.self | T.resource, ...)`, with `subresource: "status"` mapped to `x/status`.
-   Calls through variables cannot be resolved; the maintained table in the tests covers them.
+   Resource.x | .x | T.self | T.resource, ...)`, with `subresource: "status"` mapped to `x/status`,
+   and `manager.informer(for: .x)` as list + watch. Calls through variables cannot be resolved; the
+   tests' commented allow-list covers them;
+3. the string literals of the scanned files, so the tests can check that every `resourceNames`
+   entry of a chart is a name the code really uses.
 
 Comments and string contents are stripped before matching references, so documentation never
 counts as usage. A `Resource(` whose group/version/plural are not string literals is reported as
@@ -47,6 +50,7 @@ class Usage:
     verbs: dict[tuple[Res, str], set[str]] = field(default_factory=dict)  # (res, "plural[/sub]") → verbs
     unparseable: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    literals: set[str] = field(default_factory=set)  # string literals of the scanned files
 
     def add(self, res: Res, where: str) -> None:
         self.resources.setdefault(res, []).append(where)
@@ -114,11 +118,14 @@ _ARG = {k: re.compile(rf'\b{k}\s*:\s*"([^"]*)"') for k in ("group", "version", "
 _ALIAS = re.compile(r"static\s+let\s+(\w+)\s*(?::\s*Resource\s*)?=\s*Resource\.(\w+)")
 _VIEW = re.compile(r"\b(?:struct|class|enum|extension)\s+(\w+)")
 _VIEW_RES = re.compile(r"static\s+let\s+resource\s*(?::\s*Resource\s*)?=\s*Resource\.(\w+)")
-_CALL = re.compile(r"\.(get|getIfExists|list|listAll|watch|watchResuming|create|update|patch|delete|"
-                   r"deleteCollection)\s*\(\s*(?:Resource\.(\w+)|\.(\w+)\b|(\w+)\.self|(\w+)\.resource)")
+_CALL = re.compile(r"\.(get|getIfExists|list|listAll|watch|watchResuming|create|createIgnoringAnswer|update|patch|"
+                   r"delete|deleteCollection)\s*\(\s*(?:Resource\.(\w+)|\.(\w+)\b|(\w+)\.self|(\w+)\.resource)")
 _VERB = {"get": "get", "getIfExists": "get", "list": "list", "listAll": "list", "watch": "watch",
-         "watchResuming": "watch", "create": "create", "update": "update", "patch": "patch",
-         "delete": "delete", "deleteCollection": "deletecollection"}
+         "watchResuming": "watch", "create": "create", "createIgnoringAnswer": "create", "update": "update",
+         "patch": "patch", "delete": "delete", "deleteCollection": "deletecollection"}
+# An informer lists and then watches its resource: `manager.informer(for: .networks, ...)`.
+_INFORMER = re.compile(r"\.informer\s*\(\s*for\s*:\s*(?:Resource\.(\w+)|\.(\w+)\b)")
+_LITERAL = re.compile(r'"((?:\\.|[^"\\\n])*)"')
 
 
 def swift_files(modules: list[str]) -> list[Path]:
@@ -200,6 +207,13 @@ def scan(modules: list[str], declaring_modules: list[str]) -> Usage:
             if m.group(2) and m.group(2) not in named and m.group(2) not in aliases:
                 continue
             usage.add(res, f"{rel}:{_line(text, m.start())}")
+        usage.literals.update(_LITERAL.findall(raw))
+        for m in _INFORMER.finditer(text):
+            res = resolve(m.group(1) or m.group(2))
+            if res is None:
+                continue
+            usage.verbs.setdefault((res, res.plural), set()).update({"list", "watch"})
+            usage.add(res, f"{rel}:{_line(text, m.start())}")
         for m in _CALL.finditer(text):
             target = m.group(2) or m.group(3)
             res = resolve(target) if target else None
@@ -216,21 +230,35 @@ def scan(modules: list[str], declaring_modules: list[str]) -> Usage:
     return usage
 
 
-def grants(rules: list[dict]) -> list[tuple[str, str, frozenset[str], frozenset[str]]]:
-    """Flattens RBAC rules into (group, resource, verbs, resourceNames)."""
+def grants(rules: list[dict], scope: str = "") -> list[tuple[str, str, frozenset[str], frozenset[str]]]:
+    """Flattens RBAC rules into (group, resource, verbs, resourceNames); with `scope` (e.g. "Role"),
+    into (group, resource, verbs, resourceNames, scope)."""
     out = []
     for rule in rules:
         for group in rule.get("apiGroups", []):
             for resource in rule.get("resources", []):
-                out.append((group, resource, frozenset(rule.get("verbs", [])),
-                            frozenset(rule.get("resourceNames", []))))
+                row = (group, resource, frozenset(rule.get("verbs", [])), frozenset(rule.get("resourceNames", [])))
+                out.append(row + (scope,) if scope else row)
     return out
+
+
+def granted_names(flat, group: str, resource: str, verb: str) -> frozenset[str] | None:
+    """None when some rule allows `verb` on every `resource` object, else the union of the
+    resourceNames of the rules allowing it (empty: not granted at all)."""
+    names: set[str] = set()
+    for g, r, verbs, rule_names, *_ in flat:
+        if g not in (group, "*") or r not in (resource, "*") or not ({verb, "*"} & verbs):
+            continue
+        if not rule_names:
+            return None
+        names |= rule_names
+    return frozenset(names)
 
 
 def granted(flat, group: str, resource: str, verb: str, names: frozenset[str] = frozenset(),
             any_names: bool = False) -> bool:
     """Whether a rule allows `verb` on `resource` (for all objects, or for all of `names`)."""
-    for g, r, verbs, rule_names in flat:
+    for g, r, verbs, rule_names, *_ in flat:
         if g not in (group, "*") or r not in (resource, "*") or not ({verb, "*"} & verbs):
             continue
         if not rule_names or any_names or (names and names <= rule_names):
