@@ -255,17 +255,6 @@ def granted_names(flat, group: str, resource: str, verb: str) -> frozenset[str] 
     return frozenset(names)
 
 
-def granted(flat, group: str, resource: str, verb: str, names: frozenset[str] = frozenset(),
-            any_names: bool = False) -> bool:
-    """Whether a rule allows `verb` on `resource` (for all objects, or for all of `names`)."""
-    for g, r, verbs, rule_names, *_ in flat:
-        if g not in (group, "*") or r not in (resource, "*") or not ({verb, "*"} & verbs):
-            continue
-        if not rule_names or any_names or (names and names <= rule_names):
-            return True
-    return False
-
-
 def grant_text(group: str, resource: str, names: frozenset[str] | tuple[str, ...] = ()) -> str:
     text = f"{resource}.{group}" if group else f"{resource} (core)"
     if names:

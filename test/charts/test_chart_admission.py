@@ -312,11 +312,10 @@ def test_runtime_service_pdb_vpa_and_rbac():
     flat = sorted((g, res, tuple(rule.get("resourceNames", [])), tuple(sorted(rule["verbs"])))
                   for rule in role["rules"] for g in rule["apiGroups"] for res in rule["resources"])
     assert flat == sorted([
-        ("", "secrets", (), tuple(sorted(["create", "get", "list", "watch", "update", "patch", "delete"]))),
-        ("coordination.k8s.io", "leases", (), ("create", "list", "watch")),
+        ("", "secrets", (), ("create",)),
+        ("", "secrets", ("ca-admission-calico-webhook", "admission-calico-webhook-server"), ("get", "update")),
+        ("coordination.k8s.io", "leases", (), ("create",)),
         ("coordination.k8s.io", "leases", (NAME,), ("get", "update")),
-        ("", "events", (), ("create", "patch", "update")),
-        ("events.k8s.io", "events", (), ("create", "patch", "update")),
     ])
     rb = r.get("RoleBinding", NAME)
     assert rb["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": NAME}
@@ -363,10 +362,10 @@ def test_application_cluster_role():
     flat = sorted((g, res, tuple(rule.get("resourceNames", [])), tuple(sorted(rule["verbs"])))
                   for rule in role["rules"] for g in rule["apiGroups"] for res in rule["resources"])
     assert flat == sorted([
-        ("core.gardener.cloud", "shoots", (), ("get", "list", "watch")),
-        ("", "namespaces", (), ("get", "list", "watch")),
-        ("admissionregistration.k8s.io", "validatingwebhookconfigurations", (), ("create", "get", "list", "watch")),
-        ("admissionregistration.k8s.io", "validatingwebhookconfigurations", (NAME,), ("delete", "patch", "update")),
+        ("", "namespaces", (), ("get",)),
+        ("admissionregistration.k8s.io", "validatingwebhookconfigurations", (), ("create",)),
+        ("admissionregistration.k8s.io", "validatingwebhookconfigurations", (NAME, f"{NAME}-runtime"),
+         ("get", "update")),
     ])
 
 

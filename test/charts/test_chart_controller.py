@@ -60,8 +60,8 @@ def test_default_objects():
     assert r.kinds() == sorted([
         ("ClusterFilter", "calico-node"), ("ClusterParser", "calico-node-parser"),
         ("ConfigMap", f"{NAME}-configmap"), ("Deployment", NAME), ("PodDisruptionBudget", NAME),
-        ("ClusterRole", NAME), ("ClusterRoleBinding", NAME), ("Service", NAME),
-        ("ServiceAccount", NAME), ("VerticalPodAutoscaler", f"{NAME}-vpa")])
+        ("ClusterRole", NAME), ("ClusterRoleBinding", NAME), ("Role", NAME), ("RoleBinding", NAME),
+        ("Service", NAME), ("ServiceAccount", NAME), ("VerticalPodAutoscaler", f"{NAME}-vpa")])
     for obj in r.docs:
         if obj["kind"] not in ("ClusterRole", "ClusterRoleBinding", "ClusterFilter", "ClusterParser"):
             assert obj["metadata"]["namespace"] == NAMESPACE, obj["kind"]
@@ -367,27 +367,50 @@ def test_cluster_role_binding():
     assert crb["subjects"] == [{"kind": "ServiceAccount", "name": NAME, "namespace": "garden-ext"}]
 
 
-def test_cluster_role_rules_match_the_spec():
-    rules = render(CONTROLLER_CHART).get("ClusterRole", NAME)["rules"]
-    flat = sorted((g, r, tuple(sorted(rule.get("resourceNames", []))), tuple(sorted(rule["verbs"])))
+def _flat_rules(rules):
+    return sorted((g, r, tuple(sorted(rule.get("resourceNames", []))), tuple(sorted(rule["verbs"])))
                   for rule in rules for g in rule["apiGroups"] for r in rule["resources"])
+
+
+def test_cluster_role_rules_are_least_privilege():
+    """The exact rules (docs/operations.md, "RBAC"); test_chart_rbac_coverage.py ties them to the code."""
+    rules = render(CONTROLLER_CHART).get("ClusterRole", NAME)["rules"]
     expected = []
     def add(group, resources, verbs, names=()):
         for res in resources:
             expected.append((group, res, tuple(sorted(names)), tuple(sorted(verbs))))
+    add("extensions.gardener.cloud", ["networks"], ["get", "list", "watch", "patch"])
+    add("extensions.gardener.cloud", ["networks/status"], ["patch"])
     add("extensions.gardener.cloud", ["clusters"], ["get", "list", "watch"])
-    add("extensions.gardener.cloud", ["networks", "networks/status"], ["get", "list", "watch", "patch", "update"])
-    add("coordination.k8s.io", ["leases"], ["create", "list", "watch"])
-    add("coordination.k8s.io", ["leases"], ["get", "patch", "update"],
-        ["networking-calico-leader-election", "gardener-extension-heartbeat"])
-    add("resources.gardener.cloud", ["managedresources"],
-        ["create", "get", "list", "watch", "patch", "update", "delete"])
-    add("", ["namespaces", "events", "secrets", "configmaps"],
-        ["create", "get", "list", "patch", "update", "delete"])
-    add("monitoring.coreos.com", ["scrapeconfigs"], ["create", "get", "list", "watch"])
-    add("monitoring.coreos.com", ["scrapeconfigs"], ["update", "patch", "delete"],
+    add("", ["namespaces"], ["get", "list", "watch"])
+    add("resources.gardener.cloud", ["managedresources"], ["create", "get", "list", "watch"])
+    add("resources.gardener.cloud", ["managedresources"], ["update", "patch", "delete"],
+        ["extension-networking-calico-config"])
+    add("", ["secrets"], ["create", "get", "update", "patch", "delete"])
+    add("", ["configmaps"], ["create"])
+    add("", ["configmaps"], ["get", "delete"], ["calico-dashboards", "calico-monitoring-config"])
+    add("", ["configmaps"], ["patch"], ["calico-dashboards"])
+    add("monitoring.coreos.com", ["scrapeconfigs"], ["create", "list"])
+    add("monitoring.coreos.com", ["scrapeconfigs"], ["get", "patch", "delete"],
         ["shoot-calico-felix", "shoot-calico-typha", "shoot-calico-bird"])
-    assert flat == sorted(expected)
+    add("", ["events"], ["create", "patch"])
+    assert _flat_rules(rules) == sorted(expected)
     # no wildcard anywhere
     for rule in rules:
         assert "*" not in rule["verbs"] and "*" not in rule["resources"] and "*" not in rule["apiGroups"]
+
+
+def test_leases_only_in_the_release_namespace():
+    r = render(CONTROLLER_CHART, namespace="garden-ext")
+    role = r.get("Role", NAME)
+    assert role["metadata"]["namespace"] == "garden-ext"
+    assert role["metadata"]["labels"] == LABELS
+    assert _flat_rules(role["rules"]) == sorted([
+        ("coordination.k8s.io", "leases", (), ("create",)),
+        ("coordination.k8s.io", "leases", ("networking-calico-leader-election",), ("get", "update")),
+        ("coordination.k8s.io", "leases", ("gardener-extension-heartbeat",), ("get", "patch")),
+    ])
+    rb = r.get("RoleBinding", NAME)
+    assert rb["metadata"]["namespace"] == "garden-ext"
+    assert rb["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": NAME}
+    assert rb["subjects"] == [{"kind": "ServiceAccount", "name": NAME, "namespace": "garden-ext"}]

@@ -68,5 +68,6 @@ def test_usage_covers_every_network_config_field():
 def test_operations_covers_feature_gates_and_the_rbac_rule():
     text = (DOCS / "operations.md").read_text()
     for needle in ("NonPrivilegedCalicoNode", "SeamlessOverlaySwitch", "ControllerConfiguration", "/metrics",
-                   "test_chart_rbac_coverage.py", "CONTROLLER_NEEDS", "static let"):
+                   "test_chart_rbac_coverage.py", "CONTROLLER_UNSEEN", "CONTROLLER_NAMES",
+                   "static let"):
         assert needle in text, needle
