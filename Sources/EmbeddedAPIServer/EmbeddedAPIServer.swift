@@ -32,12 +32,10 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
     /// Spacing of BOOKMARK events on watches that allow them (kube-apiserver: about a minute;
     /// shorter here so that clients resume close to the head).
     public var watchBookmarkInterval: Duration = .seconds(10)
-    /// Faults injected from the start (change later with ``EmbeddedAPIServer/faultPolicy``).
-    public var faultPolicy: FaultPolicy = .none
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, dataDirectory: String? = nil, token: String? = nil,
-        historySize: Int = 10_000, watchBufferSize: Int = 1_000, threads: Int = 2, faultPolicy: FaultPolicy = .none
+        historySize: Int = 10_000, watchBufferSize: Int = 1_000, threads: Int = 2
     ) {
         self.host = host
         self.port = port
@@ -46,7 +44,6 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
         self.historySize = historySize
         self.watchBufferSize = watchBufferSize
         self.threads = threads
-        self.faultPolicy = faultPolicy
     }
 }
 
@@ -99,7 +96,6 @@ public final class EmbeddedAPIServer: Sendable {
         port = server.port
         http = Mutex(server)
         router.hostPort.withLock { $0 = "\(Self.urlHost(configuration.host)):\(server.port)" }
-        if configuration.faultPolicy != .none { faultPolicy = configuration.faultPolicy }
         server.start()
     }
 
@@ -200,7 +196,7 @@ public final class EmbeddedAPIServer: Sendable {
         }
     }
 
-    // MARK: - Test hooks (seed of fault injection)
+    // MARK: - Test hooks (fault injection itself: EmbeddedAPIServerTesting)
 
     /// Every request seen so far (method, path, query, verb), oldest first.
     public var requestLog: [RecordedRequest] { router.log.withLock { $0 } }
@@ -212,14 +208,6 @@ public final class EmbeddedAPIServer: Sendable {
 
     /// Clears the request log.
     public func resetRequestLog() { router.log.withLock { $0.removeAll() } }
-
-    /// Answers the next `count` requests (optionally only those whose path starts with
-    /// `pathPrefix`) with `status` (e.g. 429, 500, 503) and a matching Status body; 429/503 carry
-    /// `Retry-After` when `retryAfterSeconds` is set.
-    public func failNextRequests(_ count: Int, status: Int, retryAfterSeconds: Int? = nil, pathPrefix: String? = nil) {
-        router.faults.addOneShot(
-            Array(repeating: InjectedFault(status: status, retryAfterSeconds: retryAfterSeconds, pathPrefix: pathPrefix), count: max(0, count)))
-    }
 
     /// Closes every open client connection (in-flight watches end abruptly, without a final chunk).
     public func dropAllConnections() {

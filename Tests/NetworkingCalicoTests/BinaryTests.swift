@@ -1,7 +1,9 @@
 import EmbeddedAPIServer
+import EmbeddedAPIServerTesting
 import Foundation
 import KubeClient
 import KubeCore
+import LocalMode
 import TestSupport
 import Testing
 

@@ -60,20 +60,13 @@ public struct RecordedRequest: Sendable, Equatable {
     public var verb: String
 }
 
-/// An injected fault (test hook, seed of fault injection).
-struct InjectedFault: Sendable {
-    var status: Int
-    var retryAfterSeconds: Int?
-    var pathPrefix: String?
-}
-
 /// Request routing and protocol handling (spec §2).
 final class Router: Sendable {
     let store: Store
     let token: String
     let hostPort: Mutex<String>
     let log = Mutex<[RecordedRequest]>([])
-    let faults = FaultInjector()
+    let faults = FaultHookSlot()
     static let maxBody = 3 * 1024 * 1024
 
     init(store: Store, token: String) {
@@ -176,7 +169,7 @@ final class Router: Sendable {
                         plan: WatchPlan(watcher: nil, initial: [.error(APIError.expired("too old resource version (injected fault)").status)]),
                         info: nil, table: false, include: .metadata, bookmarks: false, timeoutSeconds: 1))
             }
-            return FaultInjector.errorResponse(status: status, retryAfterSeconds: decision?.retryAfterSeconds, resource: Self.target(segments))
+            return FaultHookSlot.errorResponse(status: status, retryAfterSeconds: decision?.retryAfterSeconds, resource: Self.target(segments))
         }
         let anonymousOK = ["/healthz", "/readyz", "/livez"].contains(path)
         if !anonymousOK && request.certificateUser == nil {

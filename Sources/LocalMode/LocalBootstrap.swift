@@ -2,8 +2,9 @@ import Foundation
 import GardenerExtensions
 import KubeClient
 import KubeCore
+import NetworkingCalico
 
-/// The Gardener-side setup for local mode and end-to-end tests (gardener-contract.md §10):
+/// The Gardener-side setup for local mode and end-to-end tests (docs/local.md):
 /// CRDs, namespace, Cluster and Network from the `example/` files, idempotent on restart.
 public enum LocalBootstrap {
     /// Creates or updates every document of a YAML file (CRDs, namespaces, Clusters, Networks).

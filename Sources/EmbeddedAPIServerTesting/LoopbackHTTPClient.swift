@@ -1,3 +1,4 @@
+import EmbeddedAPIServer
 import Foundation
 import KubeCore
 import NIOCore
@@ -130,7 +131,7 @@ public final class LoopbackHTTPClient: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: ssl, serverHostname: nil))
                     // A request's head and body in one TLS record.
-                    try channel.pipeline.syncOperations.addHandler(WriteCoalescer())
+                    try channel.pipeline.syncOperations.addHandler(ClientHandlers.writeCoalescer())
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(ResponseHandler())
                 }
