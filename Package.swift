@@ -156,7 +156,8 @@ let package = Package(
         .testTarget(name: "CalicoAPITests", dependencies: ["CalicoAPI", "TestSupport"]),
         .testTarget(name: "CalicoManifestsTests", dependencies: ["CalicoManifests", "CalicoAPI", "TestSupport"]),
         .testTarget(
-            name: "NetworkingCalicoTests", dependencies: ["NetworkingCalico", "LocalMode", "TestSupport", "EmbeddedAPIServer", "EmbeddedAPIServerTesting"]),
+            name: "NetworkingCalicoTests",
+            dependencies: ["NetworkingCalico", "LocalMode", "TestSupport", "EmbeddedAPIServer", "EmbeddedAPIServerTesting"]),
         .testTarget(
             name: "AdmissionCalicoTests",
             dependencies: [

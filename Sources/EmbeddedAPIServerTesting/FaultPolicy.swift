@@ -1,5 +1,5 @@
-import Foundation
 import EmbeddedAPIServer
+import Foundation
 import Synchronization
 
 /// What the embedded server does wrong on purpose (fault injection, see docs/reliability.md). Set it at any time
