@@ -319,7 +319,7 @@ final class Router: Sendable {
                 throw APIError.badRequest("error decoding request body as YAML: \(error)")
             }
         case "application/vnd.kubernetes.protobuf":
-            guard [.namespace, .configMap, .secret].contains(info.behavior) else {
+            guard info.strategy.acceptsProtobuf else {
                 throw APIError.unsupportedMediaType(["application/json", "application/yaml"])
             }
             do { obj = try KubeProtobuf.decode(request.body) } catch { throw APIError.badRequest("error decoding protobuf body: \(error)") }
@@ -408,7 +408,7 @@ final class Router: Sendable {
         if !namespace.isEmpty && !info.namespaced { throw APIError.unknownPath }
         if info.namespaced && namespace.isEmpty && name != nil { throw APIError.unknownPath }
         if let s = sub {
-            guard s == "status" && info.hasStatus || (s == "finalize" && info.behavior == .namespace) else { throw APIError.unknownPath }
+            guard s == "status" && info.hasStatus || (s == "finalize" && info.strategy.hasFinalizeSubresource) else { throw APIError.unknownPath }
         }
         if sub == "finalize" { sub = "status" }  // only spec.finalizers/status matter; treated like status writes
         let method = request.method

@@ -12,12 +12,6 @@ struct ResourceRequest: Sendable {
     var dryRun: Bool
 }
 
-/// A watch prepared under the store lock: initial items plus the live stream.
-struct WatchPlan: Sendable {
-    var watcher: Watcher?
-    var initial: [WatchItem]
-}
-
 private let generateNameAlphabet = Array("bcdfghjklmnpqrstvwxz2456789")
 
 extension StoreState {
@@ -78,206 +72,6 @@ extension StoreState {
         return String(decoding: out, as: UTF8.self)
     }
 
-    // MARK: - kind-specific defaulting and validation
-
-    func kindRules(_ info: ResourceInfo, _ obj: inout JSON, old: JSON?, name: String) throws(APIError) {
-        switch info.behavior {
-        case .namespace:
-            if old == nil {
-                var fins = obj[path: "spec", "finalizers"]?.arrayValue ?? []
-                if !fins.contains("kubernetes") { fins.append("kubernetes") }
-                obj[path: "spec", "finalizers"] = .array(fins)
-                obj["status"] = ["phase": "Active"]
-            }
-            obj[path: "metadata", "labels", "kubernetes.io/metadata.name"] = .string(name)
-        case .secret:
-            if let sd = obj["stringData"], !sd.isNull {
-                guard let o = sd.objectValue else {
-                    throw APIError.invalid(info, name: name, [FieldError(.invalid, "stringData", sd, "must be a map of strings")])
-                }
-                for (k, v) in o {
-                    guard let s = v.stringValue else {
-                        throw APIError.invalid(info, name: name, [FieldError(.invalid, "stringData[\(k)]", v, "must be a string")])
-                    }
-                    obj[path: "data", k] = .string(Data(s.utf8).base64EncodedString())
-                }
-            }
-            obj["stringData"] = nil
-            if obj["type"]?.stringValue?.isEmpty ?? true { obj["type"] = "Opaque" }
-            var errors: [FieldError] = []
-            if let data = obj["data"], !data.isNull {
-                if let o = data.objectValue {
-                    for (k, v) in o {
-                        if !Self.isConfigKey(k) {
-                            errors.append(
-                                FieldError(
-                                    .invalid, "data[\(k)]", .string(k),
-                                    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
-                                ))
-                        }
-                        guard let s = v.stringValue, Data(base64Encoded: s) != nil else {
-                            errors.append(FieldError(.invalid, "data[\(k)]", v, "must be a base64-encoded string"))
-                            continue
-                        }
-                    }
-                } else {
-                    errors.append(FieldError(.invalid, "data", data, "must be a map"))
-                }
-            }
-            if let old {
-                if old["type"] != obj["type"] { errors.append(FieldError(.invalid, "type", obj["type"], "field is immutable")) }
-                try immutability(info, obj, old: old, name: name, fields: ["data"])
-            }
-            if !errors.isEmpty { throw APIError.invalid(info, name: name, errors) }
-        case .configMap:
-            var errors: [FieldError] = []
-            if let data = obj["data"], !data.isNull {
-                if let o = data.objectValue {
-                    for (k, v) in o {
-                        if !Self.isConfigKey(k) {
-                            errors.append(
-                                FieldError(
-                                    .invalid, "data[\(k)]", .string(k),
-                                    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
-                                ))
-                        }
-                        if v.stringValue == nil { errors.append(FieldError(.invalid, "data[\(k)]", v, "must be a string")) }
-                    }
-                } else {
-                    errors.append(FieldError(.invalid, "data", data, "must be a map of strings"))
-                }
-            }
-            if let bd = obj["binaryData"]?.objectValue {
-                for (k, v) in bd where v.stringValue.flatMap({ Data(base64Encoded: $0) }) == nil {
-                    errors.append(FieldError(.invalid, "binaryData[\(k)]", v, "must be a base64-encoded string"))
-                }
-            }
-            if !errors.isEmpty { throw APIError.invalid(info, name: name, errors) }
-            if let old { try immutability(info, obj, old: old, name: name, fields: ["data", "binaryData"]) }
-        case .lease:
-            var errors: [FieldError] = []
-            if let d = obj[path: "spec", "leaseDurationSeconds"], !d.isNull {
-                if let i = d.intValue {
-                    if i <= 0 { errors.append(FieldError(.invalid, "spec.leaseDurationSeconds", d, "must be greater than 0")) }
-                } else {
-                    errors.append(FieldError(.invalid, "spec.leaseDurationSeconds", d, "must be an integer"))
-                }
-            }
-            if let t = obj[path: "spec", "leaseTransitions"], !t.isNull, (t.intValue ?? -1) < 0 {
-                errors.append(FieldError(.invalid, "spec.leaseTransitions", t, "must be greater than or equal to 0"))
-            }
-            for f in ["acquireTime", "renewTime"] {
-                guard let v = obj[path: "spec", f], !v.isNull else { continue }
-                if let s = v.stringValue, let date = KubeTime.parse(s) {
-                    obj[path: "spec", f] = .string(KubeTime.formatMicro(date))
-                } else {
-                    errors.append(FieldError(.invalid, "spec.\(f)", v, "must be an RFC 3339 time"))
-                }
-            }
-            if !errors.isEmpty { throw APIError.invalid(info, name: name, errors) }
-        case .crd:
-            try crdRules(info, &obj, old: old, name: name)
-        case .event:
-            if obj["involvedObject"] == nil, info.group.isEmpty { obj["involvedObject"] = .emptyObject }
-            for f in ["firstTimestamp", "lastTimestamp"] {
-                if let s = obj[f]?.stringValue, let d = KubeTime.parse(s) { obj[f] = .string(KubeTime.format(d)) }
-            }
-        case .custom, .generic:
-            break
-        }
-    }
-
-    static func isConfigKey(_ k: String) -> Bool {
-        !k.isEmpty && k.utf8.count <= 253 && k != "." && k != ".." && k.utf8.allSatisfy { Validation.isAlnum($0) || $0 == 45 || $0 == 95 || $0 == 46 }
-    }
-
-    func immutability(_ info: ResourceInfo, _ obj: JSON, old: JSON, name: String, fields: [String]) throws(APIError) {
-        guard old["immutable"]?.boolValue == true else { return }
-        var errors: [FieldError] = []
-        for f in fields where (old[f] ?? .null) != (obj[f] ?? .null) && !((old[f] ?? .null).isNull && (obj[f]?.objectValue?.isEmpty ?? false)) {
-            errors.append(FieldError(.forbidden, f, nil, "field is immutable when `immutable` is set"))
-        }
-        if obj["immutable"]?.boolValue != true {
-            errors.append(FieldError(.forbidden, "immutable", nil, "field is immutable when `immutable` is set"))
-        }
-        if !errors.isEmpty { throw APIError.invalid(info, name: name, errors) }
-    }
-
-    func crdRules(_ info: ResourceInfo, _ obj: inout JSON, old: JSON?, name: String) throws(APIError) {
-        var errors: [FieldError] = []
-        let group = obj[path: "spec", "group"]?.stringValue ?? ""
-        let plural = obj[path: "spec", "names", "plural"]?.stringValue ?? ""
-        let kind = obj[path: "spec", "names", "kind"]?.stringValue ?? ""
-        if group.isEmpty {
-            errors.append(FieldError(.required, "spec.group"))
-        } else if !group.contains(".") {
-            errors.append(FieldError(.invalid, "spec.group", .string(group), "should be a domain with at least one dot"))
-        }
-        if plural.isEmpty {
-            errors.append(FieldError(.required, "spec.names.plural"))
-        } else if !Validation.isDNS1123Label(plural) {
-            errors.append(contentsOf: Validation.labelErrors(plural, field: "spec.names.plural"))
-        }
-        if kind.isEmpty { errors.append(FieldError(.required, "spec.names.kind")) }
-        if let singular = obj[path: "spec", "names", "singular"]?.stringValue, !singular.isEmpty, !Validation.isDNS1123Label(singular) {
-            errors.append(contentsOf: Validation.labelErrors(singular, field: "spec.names.singular"))
-        }
-        if !group.isEmpty, !plural.isEmpty, name != "\(plural).\(group)" {
-            errors.append(FieldError(.invalid, "metadata.name", .string(name), "must be spec.names.plural+\".\"+spec.group"))
-        }
-        let scope = obj[path: "spec", "scope"]?.stringValue ?? ""
-        if scope != "Namespaced" && scope != "Cluster" {
-            errors.append(
-                scope.isEmpty
-                    ? FieldError(.required, "spec.scope")
-                    : FieldError(.unsupported, "spec.scope", .string(scope), "supported values: \"Cluster\", \"Namespaced\""))
-        }
-        let versions = obj[path: "spec", "versions"]?.arrayValue ?? []
-        if versions.isEmpty {
-            errors.append(
-                FieldError(
-                    .invalid, "spec.versions", obj[path: "spec", "versions"] ?? .null, "must have exactly one version marked as storage version"))
-        } else if versions.filter({ $0["storage"]?.boolValue == true }).count != 1 {
-            errors.append(
-                FieldError(
-                    .invalid, "spec.versions", .array(versions.map { ["name": $0["name"] ?? .null, "storage": $0["storage"] ?? false] }),
-                    "must have exactly one version marked as storage version"))
-        }
-        for (i, v) in versions.enumerated() where (v["name"]?.stringValue ?? "").isEmpty {
-            errors.append(FieldError(.required, "spec.versions[\(i)].name"))
-        }
-        if obj[path: "spec", "preserveUnknownFields"]?.boolValue == true {
-            errors.append(FieldError(.invalid, "spec.preserveUnknownFields", true, "must be false in order to use defaults in the schema"))
-        }
-        if let old, old[path: "spec", "scope"] != obj[path: "spec", "scope"], !(collections["\(group)/\(plural)"]?.isEmpty ?? true) {
-            errors.append(FieldError(.forbidden, "spec.scope", nil, "may not be changed while instances exist"))
-        }
-        // Another CRD or a built-in already serving this group/plural.
-        if errors.isEmpty, resources.values.contains(where: { $0.group == group && $0.plural == plural && $0.behavior != .custom }) {
-            errors.append(FieldError(.invalid, "spec.names.plural", .string(plural), "conflicts with a built-in resource"))
-        }
-        if !errors.isEmpty { throw APIError.invalid(info, name: name, errors) }
-        // Defaults and status (registration is synchronous, so the CRD is Established at once).
-        if obj[path: "spec", "names", "singular"]?.stringValue?.isEmpty ?? true {
-            obj[path: "spec", "names", "singular"] = .string(kind.lowercased())
-        }
-        if obj[path: "spec", "names", "listKind"]?.stringValue?.isEmpty ?? true { obj[path: "spec", "names", "listKind"] = .string("\(kind)List") }
-        if obj[path: "spec", "conversion"] == nil { obj[path: "spec", "conversion"] = ["strategy": "None"] }
-        let storage = versions.first { $0["storage"]?.boolValue == true }?["name"] ?? .null
-        var stored = old?[path: "status", "storedVersions"]?.arrayValue ?? []
-        if !stored.contains(storage) { stored.append(storage) }
-        let now = JSON.string(KubeTime.format(Date()))
-        let conditions: JSON =
-            old?[path: "status", "conditions"] ?? [
-                ["type": "NamesAccepted", "status": "True", "lastTransitionTime": now, "reason": "NoConflicts", "message": "no conflicts found"],
-                [
-                    "type": "Established", "status": "True", "lastTransitionTime": now, "reason": "InitialNamesAccepted",
-                    "message": "the initial names have been accepted",
-                ],
-            ]
-        obj["status"] = ["conditions": conditions, "acceptedNames": obj[path: "spec", "names"] ?? .emptyObject, "storedVersions": .array(stored)]
-    }
-
     // MARK: - create
 
     mutating func create(_ req: ResourceRequest, body: JSON) throws(APIError) -> (Int, JSON) {
@@ -308,10 +102,7 @@ extension StoreState {
             var base = generateName
             if base.hasSuffix("-") { base.removeLast() }
             let check = base.isEmpty ? "a" : base
-            errors +=
-                info.behavior == .namespace
-                ? Validation.labelErrors(check, field: "metadata.generateName")
-                : Validation.subdomainErrors(check, field: "metadata.generateName")
+            errors += info.strategy.nameErrors(check, field: "metadata.generateName")
         } else {
             errors += nameErrors(info, name)
         }
@@ -339,21 +130,20 @@ extension StoreState {
         obj["metadata"] = meta
         obj["apiVersion"] = .string(info.groupVersion)
         obj["kind"] = .string(info.kind)
-        if info.hasStatus && info.behavior == .custom { obj["status"] = nil }
-        try kindRules(info, &obj, old: nil, name: name)
+        let strategy = info.strategy
+        strategy.prepareForCreate(&obj, info: info)
+        try strategy.validateCreate(&obj, info: info, name: name, state: self)
         if object(info, req.namespace, name) != nil { throw APIError.alreadyExists(info, name) }
         if req.dryRun { return (201, obj) }
         let stored = commit(storageKey: info.storageKey, key: Self.objectKey(req.namespace, name), object: obj, type: .added, old: nil)
-        if info.behavior == .crd { registerCRD(stored) }
+        strategy.afterCreate(stored, info: info, state: &self)
         return (201, stored)
     }
 
     func nameErrors(_ info: ResourceInfo, _ name: String) -> [FieldError] {
         let seg = Validation.pathSegmentErrors(name, field: "metadata.name")
         if !seg.isEmpty { return seg }
-        return info.behavior == .namespace
-            ? Validation.labelErrors(name, field: "metadata.name")
-            : Validation.subdomainErrors(name, field: "metadata.name")
+        return info.strategy.nameErrors(name, field: "metadata.name")
     }
 
     // MARK: - update / patch
@@ -500,10 +290,10 @@ extension StoreState {
     /// Shared update rules for PUT and PATCH on the main resource and `/status` (spec §4.2, §5.3).
     mutating func write(_ req: ResourceRequest, name: String, old: JSON, incoming: JSON) throws(APIError) -> (Int, JSON) {
         let info = req.info
+        let strategy = info.strategy
         var new: JSON
         if req.subresource == "status" {
-            new = old
-            new["status"] = incoming["status"]
+            new = strategy.prepareForStatusUpdate(incoming: incoming, old: old, info: info)
         } else {
             new = incoming
             var errors: [FieldError] = []
@@ -542,11 +332,10 @@ extension StoreState {
             errors += Validation.metadataErrors(meta)
             if !errors.isEmpty { throw APIError.invalid(info, name: name, errors) }
             new["metadata"] = meta
-            if info.hasStatus { new["status"] = old["status"] }
-            if info.behavior == .namespace { new["spec"] = old["spec"] }
+            strategy.prepareForUpdate(&new, old: old, info: info)
             new["apiVersion"] = old["apiVersion"]
             new["kind"] = .string(info.kind)
-            try kindRules(info, &new, old: old, name: name)
+            try strategy.validateUpdate(&new, old: old, info: info, name: name, state: self)
         }
         if info.tracksGeneration && req.subresource == nil,
             Self.withoutMetadata(old, dropStatus: info.hasStatus) != Self.withoutMetadata(new, dropStatus: info.hasStatus)
@@ -562,12 +351,11 @@ extension StoreState {
             && (new[path: "metadata", "deletionGracePeriodSeconds"]?.intValue ?? 0) == 0
         {
             let removed = commit(storageKey: info.storageKey, key: key, object: new, type: .deleted, old: old)
-            didRemove(info, removed)
+            strategy.afterRemove(removed, info: info, state: &self)
             return (200, removed)
         }
         let stored = commit(storageKey: info.storageKey, key: key, object: new, type: .modified, old: old)
-        if info.behavior == .crd { registerCRD(stored) }
-        if info.behavior == .namespace { tryFinalizeNamespace(name) }
+        strategy.afterUpdate(stored, name: name, info: info, state: &self)
         return (200, stored)
     }
 
@@ -641,12 +429,8 @@ extension StoreState {
                     "Operation cannot be fulfilled on \(info.qualifiedKind) \"\(name)\": the ResourceVersion in the precondition (\(rv)) does not match the ResourceVersion in record (\(oldRV)). The object might have been modified",
                 details: APIError.resourceDetails(name, group: info.group, resource: info.plural))
         }
-        if info.behavior == .namespace {
-            if ["default", "kube-system", "kube-public"].contains(name) {
-                throw APIError.forbidden(info, name, "this namespace may not be deleted")
-            }
-            if options.dryRun { return (200, old) }
-            return (200, startNamespaceDeletion(name))
+        if let answer = try info.strategy.delete(name: name, old: old, dryRun: options.dryRun, info: info, state: &self) {
+            return (200, answer)
         }
         let dryRun = options.dryRun || req.dryRun
         let result = deleteObject(info, key: Self.objectKey(req.namespace, name), old: old, dryRun: dryRun)
@@ -656,12 +440,15 @@ extension StoreState {
         return (200, ["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "details": details])
     }
 
-    /// Per-object deletion (spec §10.2). Returns the object when it stays (finalizers pending),
-    /// nil when it was removed.
+    /// Per-object deletion, by the kind's strategy. Returns the object when it stays (finalizers
+    /// pending), nil when it was removed.
     mutating func deleteObject(_ info: ResourceInfo, key: String, old: JSON, dryRun: Bool) -> JSON? {
-        if info.behavior == .crd && !dryRun {
-            return deleteCRD(info, key: key, old: old)
-        }
+        info.strategy.deleteObject(key: key, old: old, dryRun: dryRun, info: info, state: &self)
+    }
+
+    /// The generic deletion: removed at once without finalizers, else marked with a
+    /// deletionTimestamp and kept until the finalizers are gone.
+    mutating func deleteWithFinalizers(_ info: ResourceInfo, key: String, old: JSON, dryRun: Bool) -> JSON? {
         if Self.finalizers(old).isEmpty {
             if dryRun { return nil }
             let removed = commit(storageKey: info.storageKey, key: key, object: old, type: .deleted, old: old)
@@ -677,270 +464,15 @@ extension StoreState {
         return commit(storageKey: info.storageKey, key: key, object: new, type: .modified, old: old)
     }
 
-    /// Hooks after an object disappeared: CRD unregistration and namespace / CRD finalization.
+    /// Hooks after an object disappeared (the kind's strategy: CRD unregistration, namespace and
+    /// CRD finalization).
     mutating func didRemove(_ info: ResourceInfo, _ removed: JSON) {
-        if info.behavior == .crd {
-            unregisterCRD(removed)
-            return
-        }
+        info.strategy.afterRemove(removed, info: info, state: &self)
+    }
+
+    /// A removed object may have been the last content of its terminating namespace.
+    mutating func finalizeNamespaceIfTerminating(of removed: JSON) {
         let ns = removed[path: "metadata", "namespace"]?.stringValue ?? ""
         if !ns.isEmpty, namespaceObject(ns)?[path: "metadata", "deletionTimestamp"] != nil { tryFinalizeNamespace(ns) }
-        if info.behavior == .custom, collections[info.storageKey]?.isEmpty ?? true {
-            let crdName = "\(info.plural).\(info.group)"
-            if let crd = collections["apiextensions.k8s.io/customresourcedefinitions"]?[crdName],
-                crd[path: "metadata", "deletionTimestamp"] != nil
-            {
-                finishCRDDeletion(crdName, crd)
-            }
-        }
-    }
-
-    // MARK: - namespaces
-
-    mutating func startNamespaceDeletion(_ name: String) -> JSON {
-        guard let nsInfo = resource(group: "", version: "v1", plural: "namespaces"), var ns = namespaceObject(name) else { return .null }
-        if ns[path: "metadata", "deletionTimestamp"] == nil {
-            let old = ns
-            ns[path: "metadata", "deletionTimestamp"] = .string(KubeTime.format(Date()))
-            ns[path: "metadata", "deletionGracePeriodSeconds"] = 0
-            ns[path: "status", "phase"] = "Terminating"
-            ns = commit(storageKey: nsInfo.storageKey, key: name, object: ns, type: .modified, old: old)
-        }
-        let response = ns
-        // Delete the content (objects with finalizers stay until they are finalized).
-        var seen = Set<String>()
-        for info in resources.values where info.namespaced && !seen.contains(info.storageKey) {
-            seen.insert(info.storageKey)
-            let prefix = name + "/"
-            for (key, obj) in collections[info.storageKey] ?? [:] where key.hasPrefix(prefix) {
-                _ = deleteObject(info, key: key, old: obj, dryRun: false)
-            }
-        }
-        tryFinalizeNamespace(name)
-        return response
-    }
-
-    /// Removes a terminating namespace once it is empty (spec §15).
-    mutating func tryFinalizeNamespace(_ name: String) {
-        guard let nsInfo = resource(group: "", version: "v1", plural: "namespaces"), let ns = namespaceObject(name),
-            ns[path: "metadata", "deletionTimestamp"] != nil
-        else { return }
-        let prefix = name + "/"
-        for (storageKey, objects) in collections where storageKey != nsInfo.storageKey {
-            if objects.keys.contains(where: { $0.hasPrefix(prefix) }) { return }
-        }
-        var new = ns
-        let specFinalizers = (ns[path: "spec", "finalizers"]?.arrayValue ?? []).filter { $0 != "kubernetes" }
-        new[path: "spec", "finalizers"] = specFinalizers.isEmpty ? JSON?.none : .array(specFinalizers)
-        if Self.finalizers(new).isEmpty && specFinalizers.isEmpty {
-            _ = commit(storageKey: nsInfo.storageKey, key: name, object: new, type: .deleted, old: ns)
-        } else if new != ns {
-            _ = commit(storageKey: nsInfo.storageKey, key: name, object: new, type: .modified, old: ns)
-        }
-    }
-
-    // MARK: - CRDs
-
-    mutating func registerCRD(_ crd: JSON) {
-        guard crd[path: "metadata", "deletionTimestamp"] == nil else { return }
-        let name = crd[path: "metadata", "name"]?.stringValue ?? ""
-        for (k, r) in resources where r.behavior == .custom && "\(r.plural).\(r.group)" == name { resources[k] = nil }
-        for r in CRDRegistration.resources(from: crd) { resources["\(r.group)/\(r.version)/\(r.plural)"] = r }
-    }
-
-    mutating func unregisterCRD(_ crd: JSON) {
-        let name = crd[path: "metadata", "name"]?.stringValue ?? ""
-        var keys = Set<String>()
-        for (k, r) in resources where r.behavior == .custom && "\(r.plural).\(r.group)" == name {
-            resources[k] = nil
-            keys.insert(r.storageKey)
-        }
-        for k in keys {
-            collections[k] = nil
-            finishWatchers(storageKey: k)
-        }
-    }
-
-    mutating func deleteCRD(_ info: ResourceInfo, key: String, old: JSON) -> JSON? {
-        let group = old[path: "spec", "group"]?.stringValue ?? ""
-        let plural = old[path: "spec", "names", "plural"]?.stringValue ?? ""
-        let storageKey = "\(group)/\(plural)"
-        if let instanceInfo = anyResource(storageKey: storageKey) {
-            for (k, obj) in collections[storageKey] ?? [:] { _ = deleteObject(instanceInfo, key: k, old: obj, dryRun: false) }
-        }
-        guard let current = collections[info.storageKey]?[key] else { return nil }  // already removed via didRemove
-        if collections[storageKey]?.isEmpty ?? true, Self.finalizers(current).isEmpty {
-            let removed = commit(storageKey: info.storageKey, key: key, object: current, type: .deleted, old: current)
-            unregisterCRD(removed)
-            return nil
-        }
-        if current[path: "metadata", "deletionTimestamp"] != nil { return current }
-        var new = current
-        new[path: "metadata", "deletionTimestamp"] = .string(KubeTime.format(Date()))
-        new[path: "metadata", "deletionGracePeriodSeconds"] = 0
-        var fins = Self.finalizers(current)
-        if !fins.contains("customresourcecleanup.apiextensions.k8s.io") { fins.append("customresourcecleanup.apiextensions.k8s.io") }
-        new[path: "metadata", "finalizers"] = .array(fins.map(JSON.string))
-        var conditions = new[path: "status", "conditions"]?.arrayValue ?? []
-        conditions.append([
-            "type": "Terminating", "status": "True", "lastTransitionTime": .string(KubeTime.format(Date())),
-            "reason": "InstanceDeletionInProgress", "message": "CustomResource deletion is in progress",
-        ])
-        new[path: "status", "conditions"] = .array(conditions)
-        return commit(storageKey: info.storageKey, key: key, object: new, type: .modified, old: current)
-    }
-
-    mutating func finishCRDDeletion(_ name: String, _ crd: JSON) {
-        let key = "apiextensions.k8s.io/customresourcedefinitions"
-        var new = crd
-        let fins = Self.finalizers(crd).filter { $0 != "customresourcecleanup.apiextensions.k8s.io" }
-        new[path: "metadata", "finalizers"] = fins.isEmpty ? JSON?.none : .array(fins.map(JSON.string))
-        if fins.isEmpty {
-            let removed = commit(storageKey: key, key: name, object: new, type: .deleted, old: crd)
-            unregisterCRD(removed)
-        } else {
-            _ = commit(storageKey: key, key: name, object: new, type: .modified, old: crd)
-        }
-    }
-
-    // MARK: - list
-
-    func filtered(_ req: ResourceRequest, labelSelector: LabelSelector, fieldSelector: FieldSelector) -> [JSON] {
-        let all = collections[req.info.storageKey] ?? [:]
-        var items: [JSON]
-        if req.info.namespaced && !req.namespace.isEmpty {
-            let prefix = req.namespace + "/"
-            // (explicit filter: JSON is nil-literal expressible, so a ternary with nil would yield .null)
-            items = all.filter { $0.key.hasPrefix(prefix) }.map(\.value)
-        } else {
-            items = Array(all.values)
-        }
-        if !labelSelector.isEmpty || !fieldSelector.requirements.isEmpty {
-            items = items.filter { labelSelector.matches($0[path: "metadata", "labels"]) && fieldSelector.matches($0) }
-        }
-        items.sort { a, b in
-            let (na, ma) = Self.names(a)
-            let (nb, mb) = Self.names(b)
-            return na == nb ? ma < mb : na < nb
-        }
-        return items
-    }
-
-    func list(_ req: ResourceRequest, labelSelector: LabelSelector, fieldSelector: FieldSelector) throws(APIError) -> (items: [JSON], meta: JSON) {
-        let q = req.query
-        let rvParam = q["resourceVersion"] ?? ""
-        let match = q["resourceVersionMatch"] ?? ""
-        var errors: [FieldError] = []
-        if !match.isEmpty {
-            if rvParam.isEmpty {
-                errors.append(
-                    FieldError(.forbidden, "resourceVersionMatch", nil, "resourceVersionMatch is forbidden unless resourceVersion is provided"))
-            }
-            if q["continue"] != nil {
-                errors.append(FieldError(.forbidden, "resourceVersionMatch", nil, "resourceVersionMatch is forbidden when continue is provided"))
-            }
-            if match != "Exact" && match != "NotOlderThan" {
-                errors.append(FieldError(.unsupported, "resourceVersionMatch", .string(match), "supported values: \"Exact\", \"NotOlderThan\", \"\""))
-            }
-            if match == "Exact" && rvParam == "0" {
-                errors.append(
-                    FieldError(.forbidden, "resourceVersionMatch", nil, "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""))
-            }
-        }
-        if q["sendInitialEvents"] != nil {
-            errors.append(FieldError(.forbidden, "sendInitialEvents", nil, "sendInitialEvents is forbidden for list"))
-        }
-        if !errors.isEmpty { throw APIError.invalidOptions("ListOptions", errors) }
-        if !rvParam.isEmpty && rvParam != "0" {
-            guard let n = Int64(rvParam) else { throw APIError.badRequest("invalid resource version \"\(rvParam)\"") }
-            if n > rv { throw Self.tooLarge(n, rv) }
-            if match == "Exact" && n != rv { throw APIError.expired("too old resource version: \(n) (\(rv))") }
-        }
-        var items = filtered(req, labelSelector: labelSelector, fieldSelector: fieldSelector)
-        var meta: JSON = ["resourceVersion": .string(String(rv))]
-        if let token = q["continue"], !token.isEmpty {
-            guard let decoded = Data(base64Encoded: token).flatMap({ String(data: $0, encoding: .utf8) }),
-                let sep = decoded.firstIndex(of: "|"), let tokenRV = Int64(decoded[..<sep])
-            else {
-                throw APIError.badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
-            }
-            if tokenRV < compactedRV {
-                throw APIError.expired(
-                    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue value from the response to continue the list with inconsistent results."
-                )
-            }
-            let after = String(decoded[decoded.index(after: sep)...])
-            items = items.filter { (Self.names($0).namespace + "\u{0}" + Self.names($0).name) > after }
-        }
-        if let limitText = q["limit"], let limit = Int(limitText), limit > 0, items.count > limit {
-            let remaining = items.count - limit
-            items = Array(items.prefix(limit))
-            if let last = items.last {
-                let (ns, name) = Self.names(last)
-                let token = Data("\(rv)|\(ns)\u{0}\(name)".utf8).base64EncodedString()
-                meta["continue"] = .string(token)
-                meta["remainingItemCount"] = .int(Int64(remaining))
-            }
-        }
-        return (items, meta)
-    }
-
-    static func tooLarge(_ n: Int64, _ current: Int64) -> APIError {
-        APIError(
-            code: 504, reason: "Timeout", message: "Too large resource version: \(n), current: \(current)",
-            details: ["causes": [["reason": "ResourceVersionTooLarge", "message": "Too large resource version"]], "retryAfterSeconds": 1])
-    }
-
-    // MARK: - watch
-
-    mutating func watch(_ req: ResourceRequest, labelSelector: LabelSelector, fieldSelector: FieldSelector) throws(APIError) -> WatchPlan {
-        let q = req.query
-        if q["sendInitialEvents"] != nil {
-            throw APIError.invalidOptions(
-                "ListOptions",
-                [
-                    FieldError(
-                        .forbidden, "sendInitialEvents", nil,
-                        "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled")
-                ])
-        }
-        if q["resourceVersionMatch"] != nil {
-            throw APIError.invalidOptions(
-                "ListOptions",
-                [
-                    FieldError(
-                        .forbidden, "resourceVersionMatch", nil,
-                        "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided")
-                ])
-        }
-        let rvParam = q["resourceVersion"] ?? ""
-        var start: Int64?
-        if !rvParam.isEmpty && rvParam != "0" {
-            guard let n = Int64(rvParam) else { throw APIError.badRequest("invalid resource version \"\(rvParam)\"") }
-            if n < compactedRV {
-                return WatchPlan(watcher: nil, initial: [.error(APIError.expired("too old resource version: \(n) (\(compactedRV))").status)])
-            }
-            if n > rv { return WatchPlan(watcher: nil, initial: [.error(Self.tooLarge(n, rv).status)]) }
-            start = n
-        }
-        let namespace = req.info.namespaced && !req.namespace.isEmpty ? req.namespace : nil
-        // Watchers with equal selectors see a change the same way: the fan-out evaluates it once.
-        let selectorKey =
-            "\(namespace ?? "*")|\(q["labelSelector"] ?? "")|"
-            + fieldSelector.requirements.map { "\($0.field)\($0.negated ? "!=" : "=")\($0.value)" }.joined(separator: ",")
-        let watcher = registerWatcher(
-            storageKey: req.info.storageKey, namespace: namespace,
-            labelSelector: labelSelector, fieldSelector: fieldSelector, selectorKey: selectorKey)
-        var initial: [WatchItem] = []
-        if let start {
-            for e in history.events(after: start) where e.storageKey == req.info.storageKey {
-                if let (t, o) = watcher.view(e) { initial.append(.event(WatchEvent(type: t, object: o))) }
-            }
-        } else {
-            for obj in filtered(req, labelSelector: labelSelector, fieldSelector: fieldSelector) {
-                initial.append(.event(WatchEvent(type: "ADDED", object: obj)))
-            }
-        }
-        return WatchPlan(watcher: watcher, initial: initial)
     }
 }
