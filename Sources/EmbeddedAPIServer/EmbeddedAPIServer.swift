@@ -28,11 +28,13 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
     /// `watchBatchInterval` and doubles while the stream of changes lasts, up to
     /// `watchBatchMaxInterval` (the longest a change waits for its watchers under load).
     public var watchBatchInterval: Duration = .milliseconds(5)
+    /// The longest spacing of watch batches under a sustained stream of changes (see ``watchBatchInterval``).
     public var watchBatchMaxInterval: Duration = .milliseconds(20)
     /// Spacing of BOOKMARK events on watches that allow them (kube-apiserver: about a minute;
     /// shorter here so that clients resume close to the head).
     public var watchBookmarkInterval: Duration = .seconds(10)
 
+    /// A configuration; the batching and bookmark intervals keep their defaults (set them afterwards).
     public init(
         host: String = "127.0.0.1", port: Int = 0, dataDirectory: String? = nil, token: String? = nil,
         historySize: Int = 10_000, watchBufferSize: Int = 1_000, threads: Int = 2

@@ -51,6 +51,7 @@ public struct FaultPolicy: Sendable, Equatable {
     /// Seed of the random generator; setting a policy restarts the sequence from it.
     public var seed: UInt64
 
+    /// A policy; every parameter defaults to injecting nothing of its kind.
     public init(
         errorRate: Double = 0, errorStatuses: [Int] = [503], retryAfterSeconds: Int? = nil,
         verbs: Set<String>? = nil, pathPrefix: String? = nil, includeWatches: Bool = false,
@@ -104,6 +105,7 @@ public struct FaultCounters: Sendable, Equatable {
     /// All injected error answers.
     public var totalErrors: Int { errors.values.reduce(0, +) }
 
+    /// All counters at zero.
     public init() {}
 }
 

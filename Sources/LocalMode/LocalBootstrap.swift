@@ -87,7 +87,9 @@ public enum LocalBootstrap {
 
     /// Result of waiting for a reconcile.
     public enum Outcome: Sendable {
+        /// Reconciled; the Network as last read.
         case succeeded(JSON)
+        /// Failed or timed out, with the reason.
         case failed(String)
     }
 

@@ -21,8 +21,11 @@ public enum SharedFixtures {
         return url
     }
 
+    /// `../shared` (or `SHARED_DIR`) is not there: tests fail loudly instead of skipping.
     public struct MissingSharedDirectory: Error, CustomStringConvertible {
+        /// Where it was looked for.
         public var path: String
+        /// The message, with the remedy.
         public var description: String { "the shared spec/golden directory is missing at \(path) (set SHARED_DIR)" }
     }
 }

@@ -53,8 +53,11 @@ struct WatchStream: Sendable {
 
 /// A recorded request (test hook).
 public struct RecordedRequest: Sendable, Equatable {
+    /// HTTP method.
     public var method: String
+    /// Path without the query.
     public var path: String
+    /// Raw query string (without `?`).
     public var query: String
     /// Kubernetes verb: get, list, watch, create, update, patch, delete, deletecollection (or the HTTP method for non-resource paths).
     public var verb: String
