@@ -32,7 +32,8 @@ COPY hack/controller.order ./hack/controller.order
 # (hack/controller.order). They take the idle controller from 38 to about 23 MiB RSS
 # (bench/results.md, "idle RSS"); behaviour is unchanged.
 # Resource bundles (e.g. CalicoManifests' image vector) are looked up next to the executable,
-# so they are copied beside the binaries.
+# so they are copied beside the binaries. Only the two shipped products are built: the development
+# executables (calico-dev with the embedded API server and local mode, calico-bench) stay out.
 ARG LAYOUT_FLAGS="-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
  -Xswiftc -use-ld=lld -Xlinker --no-export-dynamic -Xlinker -z -Xlinker pack-relative-relocs \
  -Xlinker --symbol-ordering-file=/src/hack/controller.order -Xlinker --no-warn-symbol-ordering"

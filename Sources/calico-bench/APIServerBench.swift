@@ -1,5 +1,6 @@
 import ArgumentParser
 import EmbeddedAPIServer
+import EmbeddedAPIServerTesting
 import Foundation
 import KubeCore
 import NIOCore

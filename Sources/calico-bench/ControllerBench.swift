@@ -1,8 +1,10 @@
 import ArgumentParser
 import EmbeddedAPIServer
+import EmbeddedAPIServerTesting
 import Foundation
 import KubeClient
 import KubeCore
+import LocalMode
 import NetworkingCalico
 import Synchronization
 

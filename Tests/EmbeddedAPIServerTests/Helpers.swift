@@ -1,4 +1,5 @@
 import EmbeddedAPIServer
+import EmbeddedAPIServerTesting
 import Foundation
 import KubeCore
 import TestSupport

@@ -1,4 +1,5 @@
 import EmbeddedAPIServer
+import EmbeddedAPIServerTesting
 import GardenerExtensions
 import KubeClient
 import KubeCore

@@ -1,7 +1,9 @@
 import EmbeddedAPIServer
+import EmbeddedAPIServerTesting
 import Foundation
 import KubeClient
 import KubeCore
+import LocalMode
 import TestSupport
 import Testing
 
@@ -9,17 +11,23 @@ import Testing
 
 /// Tests through the built executable (the README commands).
 @Suite(.serialized) struct BinaryTests {
-    /// `CALICO_BIN`, else the executable next to the test bundle (same build directory).
-    static func binary() throws -> String {
-        if let path = ProcessInfo.processInfo.environment["CALICO_BIN"], !path.isEmpty { return path }
+    /// The production controller: `CALICO_BIN`, else the executable next to the test bundle.
+    static func binary() throws -> String { try executable("gardener-extension-networking-calico", override: "CALICO_BIN") }
+
+    /// The development executable (`local`, `apiserver`): `CALICO_DEV_BIN`, else the one next to the test bundle.
+    static func devBinary() throws -> String { try executable("calico-dev", override: "CALICO_DEV_BIN") }
+
+    /// `override` from the environment, else the executable `name` next to the test bundle (same build directory).
+    static func executable(_ name: String, override: String) throws -> String {
+        if let path = ProcessInfo.processInfo.environment[override], !path.isEmpty { return path }
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("gardener-extension-networking-calico").path
+            let candidate = dir.appendingPathComponent(name).path
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
             dir = dir.deletingLastPathComponent()
         }
-        let fallback = SharedFixtures.packageRoot.appendingPathComponent(".build/debug/gardener-extension-networking-calico").path
-        try #require(FileManager.default.isExecutableFile(atPath: fallback), "binary not found; set CALICO_BIN")
+        let fallback = SharedFixtures.packageRoot.appendingPathComponent(".build/debug/\(name)").path
+        try #require(FileManager.default.isExecutableFile(atPath: fallback), "\(name) not found; set \(override)")
         return fallback
     }
 
@@ -30,8 +38,9 @@ import Testing
         return dir
     }
 
-    static func run(_ args: [String], in dir: URL) throws -> (status: Int32, stdout: String, stderr: String) {
-        let bin = try binary()
+    /// Runs the production binary, or with `dev` the development executable, to completion.
+    static func run(_ args: [String], dev: Bool = false, in dir: URL) throws -> (status: Int32, stdout: String, stderr: String) {
+        let bin = try dev ? devBinary() : binary()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: bin)
         process.arguments = args
@@ -49,7 +58,7 @@ import Testing
 
     @Test func localOnceReconcilesTheExampleAndIsIdempotent() throws {
         let dir = try Self.workDir()
-        let first = try Self.run(["local", "--once"], in: dir)
+        let first = try Self.run(["local", "--once"], dev: true, in: dir)
         #expect(first.status == 0, "stdout: \(first.stdout)\nstderr: \(first.stderr)")
         #expect(first.stdout.contains("Network shoot--foo--bar/bar"))
         #expect(first.stdout.contains("Create Succeeded 100%"))
@@ -60,7 +69,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(".local/kubeconfig").path))
 
         // Restart on the persisted state: idempotent, reconciled again.
-        let second = try Self.run(["local", "--once"], in: dir)
+        let second = try Self.run(["local", "--once"], dev: true, in: dir)
         #expect(second.status == 0, "stdout: \(second.stdout)\nstderr: \(second.stderr)")
         #expect(second.stdout.contains("Reconcile Succeeded 100%"))
     }
@@ -72,9 +81,21 @@ import Testing
         text = text.replacingOccurrences(
             of: "    overlay:\n      enabled: false\n    snatToUpstreamDNS", with: "    backend: carrier-pigeon\n    snatToUpstreamDNS")
         try text.write(to: file, atomically: true, encoding: .utf8)
-        let result = try Self.run(["local", "--once", "--timeout", "60"], in: dir)
+        let result = try Self.run(["local", "--once", "--timeout", "60"], dev: true, in: dir)
         #expect(result.status != 0)
         #expect(result.stderr.contains("spec.providerConfig.backend"), "stderr: \(result.stderr)")
+    }
+
+    /// The shipped controller carries no development subcommands; `calico-dev` has them.
+    @Test func developmentSubcommandsLiveInCalicoDev() throws {
+        let dir = try Self.workDir()
+        let production = try Self.run(["--help"], in: dir)
+        #expect(production.status == 0)
+        #expect(production.stdout.contains("render") && production.stdout.contains("validate"))
+        #expect(!production.stdout.contains("apiserver") && !production.stdout.contains("local"), "\(production.stdout)")
+        let dev = try Self.run(["--help"], dev: true, in: dir)
+        #expect(dev.status == 0)
+        #expect(dev.stdout.contains("apiserver") && dev.stdout.contains("local"), "\(dev.stdout)")
     }
 
     @Test func controllerRejectsBadFlags() throws {

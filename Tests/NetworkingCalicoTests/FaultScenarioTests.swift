@@ -1,11 +1,13 @@
 import CalicoAPI
 import CalicoManifests
 import EmbeddedAPIServer
+import EmbeddedAPIServerTesting
 import Foundation
 import GardenerExtensions
 import KubeClient
 import KubeCore
 import KubeRuntime
+import LocalMode
 import TestSupport
 import Testing
 

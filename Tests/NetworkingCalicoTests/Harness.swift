@@ -6,6 +6,7 @@ import GardenerExtensions
 import KubeClient
 import KubeCore
 import KubeRuntime
+import LocalMode
 import Logging
 import Synchronization
 import TestSupport

@@ -5,6 +5,7 @@ import GardenerExtensions
 import KubeClient
 import KubeCore
 import KubeRuntime
+import LocalMode
 import TestSupport
 import Testing
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Locates `../shared` (the golden render cases), which CI places beside the checkout.
+/// Locates `../shared` (the spec and golden cases), which CI places beside the checkout.
 /// Fails loudly instead of skipping: tests that need it must not silently pass without it.
 public enum SharedFixtures {
     /// The package root (the folder holding Package.swift).
@@ -21,11 +21,11 @@ public enum SharedFixtures {
         return url
     }
 
-    /// Thrown when `../shared` (or `SHARED_DIR`) does not exist, so tests fail instead of skipping.
+    /// `../shared` (or `SHARED_DIR`) is not there: tests fail loudly instead of skipping.
     public struct MissingSharedDirectory: Error, CustomStringConvertible {
-        /// The directory that was looked for.
+        /// Where it was looked for.
         public var path: String
-        /// Names the path and how to point elsewhere.
+        /// The message, with the remedy.
         public var description: String { "the shared spec/golden directory is missing at \(path) (set SHARED_DIR)" }
     }
 }

@@ -1,4 +1,5 @@
 import EmbeddedAPIServer
+import EmbeddedAPIServerTesting
 import Foundation
 import KubeCore
 
@@ -46,10 +47,12 @@ extension EmbeddedAPIServer {
 
 /// Locations of the pinned Python tools (set by `make test`, else `<packageRoot>/.venv/bin`).
 public enum TestTools {
+    /// The venv's python3 (`TEST_PYTHON`).
     public static var python: String {
         ProcessInfo.processInfo.environment["TEST_PYTHON"] ?? SharedFixtures.packageRoot.appendingPathComponent(".venv/bin/python3").path
     }
 
+    /// The pinned kubectl (`KUBECTL`).
     public static var kubectl: String {
         ProcessInfo.processInfo.environment["KUBECTL"] ?? SharedFixtures.packageRoot.appendingPathComponent(".venv/bin/kubectl").path
     }

@@ -1,4 +1,4 @@
-"""Fixtures for the interop suite: the embedded API server started from the built binary,
+"""Fixtures for the interop suite: the embedded API server started from the built calico-dev,
 kubectl from the pinned venv, and the official Python client."""
 import os
 import re
@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = os.environ.get("CALICO_BIN", str(ROOT / ".build" / "debug" / "gardener-extension-networking-calico"))
+# The development executable carries the embedded API server (the shipped controller does not).
+BIN = os.environ.get("CALICO_DEV_BIN", str(ROOT / ".build" / "debug" / "calico-dev"))
 KUBECTL = os.environ.get("KUBECTL", str(ROOT / ".venv" / "bin" / "kubectl"))
 
 WIDGET_CRD = """\

@@ -1,8 +1,8 @@
+import EmbeddedAPIServer
 import Foundation
-import KubeCore
 import Synchronization
 
-/// What the embedded server does wrong on purpose (issue 9, fault injection). Set it at any time
+/// What the embedded server does wrong on purpose (fault injection, see docs/reliability.md). Set it at any time
 /// with ``EmbeddedAPIServer/faultPolicy`` (or at start through
 /// ``EmbeddedAPIServerConfiguration/faultPolicy``); the default injects nothing.
 ///
@@ -51,6 +51,7 @@ public struct FaultPolicy: Sendable, Equatable {
     /// Seed of the random generator; setting a policy restarts the sequence from it.
     public var seed: UInt64
 
+    /// A policy; every parameter defaults to injecting nothing of its kind.
     public init(
         errorRate: Double = 0, errorStatuses: [Int] = [503], retryAfterSeconds: Int? = nil,
         verbs: Set<String>? = nil, pathPrefix: String? = nil, includeWatches: Bool = false,
@@ -104,6 +105,7 @@ public struct FaultCounters: Sendable, Equatable {
     /// All injected error answers.
     public var totalErrors: Int { errors.values.reduce(0, +) }
 
+    /// All counters at zero.
     public init() {}
 }
 
@@ -122,23 +124,16 @@ struct SplitMix64: RandomNumberGenerator, Sendable {
     mutating func unit() -> Double { Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0) }
 }
 
-/// An injected fault decided for one request.
-struct FaultDecision: Sendable {
-    /// Answer with this status instead of serving the request.
-    var errorStatus: Int?
+/// A one-shot failure queued by ``EmbeddedAPIServer/failNextRequests(_:status:retryAfterSeconds:pathPrefix:)``.
+struct InjectedFault: Sendable {
+    var status: Int
     var retryAfterSeconds: Int?
-    /// Wait this long before answering.
-    var delay: Duration?
-    /// For watches: truncation limits.
-    var truncateAfterEvents: Int?
-    var truncateAfter: Duration?
-
-    var isEmpty: Bool { errorStatus == nil && delay == nil && truncateAfterEvents == nil && truncateAfter == nil }
+    var pathPrefix: String?
 }
 
-/// The server's fault state: the policy, the RNG, one-shot failures, counters. Lock-protected;
-/// an atomic flag keeps the no-fault path to a single load.
-final class FaultInjector: Sendable {
+/// A server's fault state: the policy, the RNG, one-shot failures, counters. Installed in the
+/// server's fault slot, which it keeps active while it has anything to inject.
+final class FaultInjector: FaultHook {
     struct State {
         var policy = FaultPolicy.none
         var rng = SplitMix64(seed: 1)
@@ -147,8 +142,9 @@ final class FaultInjector: Sendable {
     }
 
     let state = Mutex(State())
-    /// True when a policy affecting requests is set or one-shot failures are pending.
-    let active = Atomic<Bool>(false)
+    let slot: FaultHookSlot
+
+    init(slot: FaultHookSlot) { self.slot = slot }
 
     var policy: FaultPolicy { state.withLock { $0.policy } }
 
@@ -156,14 +152,14 @@ final class FaultInjector: Sendable {
         state.withLock { s in
             s.policy = policy
             s.rng = SplitMix64(seed: policy.seed)
-            active.store(policy.affectsRequests || !s.oneShot.isEmpty, ordering: .releasing)
+            slot.setActive(policy.affectsRequests || !s.oneShot.isEmpty)
         }
     }
 
     func addOneShot(_ faults: [InjectedFault]) {
         state.withLock { s in
             s.oneShot += faults
-            active.store(s.policy.affectsRequests || !s.oneShot.isEmpty, ordering: .releasing)
+            slot.setActive(s.policy.affectsRequests || !s.oneShot.isEmpty)
         }
     }
 
@@ -171,18 +167,15 @@ final class FaultInjector: Sendable {
 
     func resetCounters() { state.withLock { $0.counters = FaultCounters() } }
 
-    func count(_ body: (inout FaultCounters) -> Void) { state.withLock { body(&$0.counters) } }
-
     static let healthPaths: Set<String> = ["/healthz", "/readyz", "/livez"]
 
     /// Decides what happens to one request (nil: nothing injected).
     func decide(path: String, verb: String) -> FaultDecision? {
-        guard active.load(ordering: .acquiring) else { return nil }
         if Self.healthPaths.contains(path) { return nil }
         return state.withLock { s -> FaultDecision? in
             if let i = s.oneShot.firstIndex(where: { $0.pathPrefix.map(path.hasPrefix) ?? true }) {
                 let f = s.oneShot.remove(at: i)
-                active.store(s.policy.affectsRequests || !s.oneShot.isEmpty, ordering: .releasing)
+                slot.setActive(s.policy.affectsRequests || !s.oneShot.isEmpty)
                 s.counters.errors[f.status, default: 0] += 1
                 return FaultDecision(errorStatus: f.status, retryAfterSeconds: f.retryAfterSeconds)
             }
@@ -220,39 +213,4 @@ final class FaultInjector: Sendable {
             return d.isEmpty ? nil : d
         }
     }
-
-    /// The `Status` answer for an injected error; `resource` names the target when the path has one.
-    static func errorResponse(status: Int, retryAfterSeconds: Int?, resource: (group: String, plural: String, name: String?)?) -> APIResponse {
-        let target = resource.map { r in r.group.isEmpty ? r.plural : "\(r.plural).\(r.group)" }
-        var details: JSON? = resource.map { APIError.resourceDetails($0.name, group: $0.group, resource: $0.plural) }
-        let (reason, message): (String, String) =
-            switch status {
-            case 409:
-                (
-                    "Conflict",
-                    "Operation cannot be fulfilled on \(target ?? "the resource") \"\(resource?.name ?? "")\": the object has been modified; please apply your changes to the latest version and try again (injected fault)"
-                )
-            case 410: ("Expired", "too old resource version (injected fault)")
-            case 429: ("TooManyRequests", "Too many requests, please try again later.")
-            case 500: ("InternalError", "Internal error occurred: injected fault")
-            case 503: ("ServiceUnavailable", "The server is currently unable to handle the request")
-            case 504: ("Timeout", "The server was unable to return a response in the time allotted, but may still be processing the request")
-            default: ("InternalError", "Internal error occurred: injected fault")
-            }
-        var extra: [(String, String)] = []
-        if let r = retryAfterSeconds {
-            var d = details ?? .emptyObject
-            d["retryAfterSeconds"] = .int(Int64(r))
-            details = d
-            extra.append(("Retry-After", String(r)))
-        }
-        return Router.json(status, APIError(code: status, reason: reason, message: message, details: details).status, extra: extra)
-    }
-}
-
-/// A boolean flag shareable with escaping closures.
-final class AtomicFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-    func set() { value.store(true, ordering: .releasing) }
-    var isSet: Bool { value.load(ordering: .acquiring) }
 }

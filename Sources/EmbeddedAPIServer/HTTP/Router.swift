@@ -53,18 +53,14 @@ struct WatchStream: Sendable {
 
 /// A recorded request (test hook).
 public struct RecordedRequest: Sendable, Equatable {
+    /// HTTP method.
     public var method: String
+    /// Path without the query.
     public var path: String
+    /// Raw query string (without `?`).
     public var query: String
     /// Kubernetes verb: get, list, watch, create, update, patch, delete, deletecollection (or the HTTP method for non-resource paths).
     public var verb: String
-}
-
-/// An injected fault (test hook, seed of fault injection).
-struct InjectedFault: Sendable {
-    var status: Int
-    var retryAfterSeconds: Int?
-    var pathPrefix: String?
 }
 
 /// Request routing and protocol handling.
@@ -73,7 +69,7 @@ final class Router: Sendable {
     let token: String
     let hostPort: Mutex<String>
     let log = Mutex<[RecordedRequest]>([])
-    let faults = FaultInjector()
+    let faults = FaultHookSlot()
     static let maxBody = 3 * 1024 * 1024
 
     init(store: Store, token: String) {
@@ -176,7 +172,7 @@ final class Router: Sendable {
                         plan: WatchPlan(watcher: nil, initial: [.error(APIError.expired("too old resource version (injected fault)").status)]),
                         info: nil, table: false, include: .metadata, bookmarks: false, timeoutSeconds: 1))
             }
-            return FaultInjector.errorResponse(status: status, retryAfterSeconds: decision?.retryAfterSeconds, resource: Self.target(segments))
+            return FaultHookSlot.errorResponse(status: status, retryAfterSeconds: decision?.retryAfterSeconds, resource: Self.target(segments))
         }
         let anonymousOK = ["/healthz", "/readyz", "/livez"].contains(path)
         if !anonymousOK && request.certificateUser == nil {
@@ -326,7 +322,7 @@ final class Router: Sendable {
                 throw APIError.badRequest("error decoding request body as YAML: \(error)")
             }
         case "application/vnd.kubernetes.protobuf":
-            guard [.namespace, .configMap, .secret].contains(info.behavior) else {
+            guard info.strategy.acceptsProtobuf else {
                 throw APIError.unsupportedMediaType(["application/json", "application/yaml"])
             }
             do { obj = try KubeProtobuf.decode(request.body) } catch { throw APIError.badRequest("error decoding protobuf body: \(error)") }
@@ -344,7 +340,7 @@ final class Router: Sendable {
         return obj
     }
 
-    /// Validates the write options (dryRun, fieldValidation, fieldManager) and rejects bad values as kube-apiserver does.
+    /// Validates the write options (dryRun, fieldValidation, fieldManager), spec §16.
     static func writeOptions(_ query: [String: String], kind: String) throws(APIError) -> Bool {
         var errors: [FieldError] = []
         var dry = false
@@ -415,7 +411,7 @@ final class Router: Sendable {
         if !namespace.isEmpty && !info.namespaced { throw APIError.unknownPath }
         if info.namespaced && namespace.isEmpty && name != nil { throw APIError.unknownPath }
         if let s = sub {
-            guard s == "status" && info.hasStatus || (s == "finalize" && info.behavior == .namespace) else { throw APIError.unknownPath }
+            guard s == "status" && info.hasStatus || (s == "finalize" && info.strategy.hasFinalizeSubresource) else { throw APIError.unknownPath }
         }
         if sub == "finalize" { sub = "status" }  // only spec.finalizers/status matter; treated like status writes
         let method = request.method

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EmbeddedAPIServer
+import EmbeddedAPIServerTesting
 import Foundation
 
 /// `apiserver` subcommand: runs the embedded Kubernetes API server until interrupted.
@@ -23,7 +24,7 @@ struct APIServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("history-size"), help: "Watch events retained for resuming; older resourceVersions get 410 Expired.")
     var historySize: Int = 10_000
 
-    // Fault injection (issue 9): for soak runs and manual resilience checks.
+    // Fault injection (docs/reliability.md): for soak runs and manual resilience checks.
     @Option(name: .customLong("fault-rate"), help: "Fraction (0-1) of eligible requests answered with an injected error.")
     var faultRate: Double = 0
 
@@ -112,9 +113,7 @@ struct APIServerCommand: AsyncParsableCommand {
     func run() async throws {
         let policy = try faultPolicy()
         let server = try await EmbeddedAPIServer.start(
-            EmbeddedAPIServerConfiguration(
-                host: host, port: port, dataDirectory: dataDir,
-                historySize: historySize, faultPolicy: policy))
+            EmbeddedAPIServerConfiguration(host: host, port: port, dataDirectory: dataDir, historySize: historySize), faultPolicy: policy)
         try server.writeKubeconfig(to: kubeconfigOut)
         let absolute = URL(fileURLWithPath: kubeconfigOut).standardizedFileURL.path
         // Machine-readable first line (tests parse it), then a usage hint for humans.

@@ -2,6 +2,7 @@ import Foundation
 import GardenerExtensions
 import KubeClient
 import KubeCore
+import NetworkingCalico
 
 /// The Gardener-side setup for local mode and end-to-end tests (docs/local.md):
 /// CRDs, namespace, Cluster and Network from the `example/` files, idempotent on restart.
@@ -86,7 +87,9 @@ public enum LocalBootstrap {
 
     /// Result of waiting for a reconcile.
     public enum Outcome: Sendable {
+        /// Reconciled; the Network as last read.
         case succeeded(JSON)
+        /// Failed or timed out, with the reason.
         case failed(String)
     }
 

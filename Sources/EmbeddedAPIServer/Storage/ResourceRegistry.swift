@@ -1,7 +1,8 @@
 import KubeCore
 
-/// How a resource behaves beyond the generic rules.
-enum ResourceBehavior: Sendable, Equatable {
+/// How a resource behaves beyond the generic rules: the key of its ``ResourceStrategy`` in
+/// ``ResourceStrategies/table``.
+enum ResourceBehavior: Sendable, Hashable {
     case generic, namespace, secret, configMap, lease, crd, custom, event
 }
 
@@ -42,7 +43,7 @@ struct ResourceInfo: Sendable, Equatable {
     var groupVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
     var qualifiedResource: String { group.isEmpty ? plural : "\(plural).\(group)" }
     var qualifiedKind: String { group.isEmpty ? kind : "\(kind).\(group)" }
-    var strategicMergeAllowed: Bool { behavior != .custom && behavior != .crd }
+    var strategicMergeAllowed: Bool { strategy.allowsStrategicMerge }
     var patchTypes: [String] {
         strategicMergeAllowed
             ? [

@@ -194,7 +194,7 @@ struct FieldSelector: Sendable {
 extension String {
     /// Substring test on UTF-8 bytes. (`contains` with a string argument resolves to Foundation's
     /// version, which goes through NSString and is slow on the request path.)
-    func containsBytes(_ needle: String) -> Bool {
+    package func containsBytes(_ needle: String) -> Bool {
         let n = Array(needle.utf8)
         guard let first = n.first else { return true }
         let h = Array(utf8)

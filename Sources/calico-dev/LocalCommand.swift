@@ -7,6 +7,7 @@ import GardenerExtensions
 import KubeClient
 import KubeCore
 import KubeRuntime
+import LocalMode
 import Logging
 import NetworkingCalico
 

@@ -3,75 +3,13 @@ import NIOCore
 import NIOSSL
 import Synchronization
 
-/// Errors of the fault-injection lifecycle.
+/// A lifecycle call that the server cannot honour (e.g. ``EmbeddedAPIServer/restart(downtime:)`` after shutdown).
 public struct EmbeddedAPIServerError: Error, CustomStringConvertible {
+    /// What went wrong.
     public var description: String
 }
 
 extension EmbeddedAPIServer {
-    // MARK: - Fault injection (issue 9)
-
-    /// The active fault policy. Setting it takes effect for the next request, restarts the random
-    /// sequence from ``FaultPolicy/seed`` and (re)starts the periodic faults (compaction,
-    /// connection drops). Thread-safe.
-    public var faultPolicy: FaultPolicy {
-        get { router.faults.policy }
-        set { setFaultPolicy(newValue) }
-    }
-
-    /// Sets ``faultPolicy``.
-    public func setFaultPolicy(_ policy: FaultPolicy) {
-        router.faults.setPolicy(policy)
-        var tasks: [Task<Void, Never>] = []
-        if let every = policy.compactHistoryEvery, every > .zero {
-            tasks.append(
-                Task { [weak self] in
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: every)
-                        if Task.isCancelled { return }
-                        self?.compactHistory()
-                    }
-                })
-        }
-        if let every = policy.dropConnectionsEvery, every > .zero {
-            tasks.append(
-                Task { [weak self] in
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: every)
-                        if Task.isCancelled { return }
-                        self?.dropAllConnections()
-                    }
-                })
-        }
-        let stoppedNow = stopped.withLock { $0 }
-        if stoppedNow { for t in tasks { t.cancel() } }
-        let old = periodicFaults.withLock { p in
-            defer { p = stoppedNow ? [] : tasks }
-            return p
-        }
-        for t in old { t.cancel() }
-    }
-
-    /// Changes part of the policy: `server.updateFaultPolicy { $0.errorRate = 0.1 }`.
-    public func updateFaultPolicy(_ body: (inout FaultPolicy) -> Void) {
-        var p = faultPolicy
-        body(&p)
-        setFaultPolicy(p)
-    }
-
-    /// Stops injecting faults (policy and pending ``failNextRequests(_:status:retryAfterSeconds:pathPrefix:)``).
-    /// Counters are kept.
-    public func clearFaults() {
-        router.faults.state.withLock { $0.oneShot.removeAll() }
-        setFaultPolicy(.none)
-    }
-
-    /// Faults injected so far, by kind.
-    public var faultCounters: FaultCounters { router.faults.counters }
-
-    /// Zeroes ``faultCounters``.
-    public func resetFaultCounters() { router.faults.resetCounters() }
-
     /// Simulates an API-server restart: stops listening and closes every connection and watch,
     /// flushes the state, waits `downtime`, then listens again on the **same port** with the same
     /// CA, serving certificate and token, and returns once it accepts connections.

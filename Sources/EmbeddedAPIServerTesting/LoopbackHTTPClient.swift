@@ -1,3 +1,4 @@
+import EmbeddedAPIServer
 import Foundation
 import KubeCore
 import NIOCore
@@ -10,6 +11,7 @@ import Synchronization
 public final class LoopbackEventLoops: Sendable {
     let group: MultiThreadedEventLoopGroup
 
+    /// Starts `threads` I/O threads (at least one).
     public init(threads: Int = 1) { group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads)) }
 
     /// Stops the threads (after the clients using them are closed).
@@ -40,16 +42,23 @@ final class EventLoopTaskExecutor: TaskExecutor {
 public final class LoopbackHTTPClient: Sendable {
     /// A response.
     public struct Response: Sendable {
+        /// HTTP status code.
         public var status: Int
+        /// Header fields in the order received.
         public var headers: [(String, String)]
+        /// The (de-chunked) body.
         public var body: [UInt8]
         /// The body parsed as JSON (`.null` when it is not JSON).
         public var json: JSON { (try? JSON.parse(body)) ?? .null }
+        /// The body as UTF-8 text.
         public var text: String { String(decoding: body, as: UTF8.self) }
+        /// The first value of a header field (case-insensitive name).
         public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
 
+    /// A connection or protocol failure of the client itself (not an HTTP error status).
     public struct ClientError: Error, CustomStringConvertible {
+        /// What failed.
         public var description: String
     }
 
@@ -130,7 +139,7 @@ public final class LoopbackHTTPClient: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: ssl, serverHostname: nil))
                     // A request's head and body in one TLS record.
-                    try channel.pipeline.syncOperations.addHandler(WriteCoalescer())
+                    try channel.pipeline.syncOperations.addHandler(ClientHandlers.writeCoalescer())
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(ResponseHandler())
                 }
@@ -422,6 +431,7 @@ public final class WatchLineCounter: Sendable {
     private let failed = Atomic<Int>(0)
     private let ended = Atomic<Int>(0)
 
+    /// A counter with nothing counted yet.
     public init() {}
 
     /// Event lines received by all streams.

@@ -1,0 +1,20 @@
+import KubeCore
+
+/// Events (core/v1 and events.k8s.io): a default `involvedObject` for core events and timestamps
+/// in canonical form.
+struct EventStrategy: ResourceStrategy {
+    func validateCreate(_ object: inout JSON, info: ResourceInfo, name: String, state: StoreState) throws(APIError) {
+        Self.canonicalize(&object, info: info)
+    }
+
+    func validateUpdate(_ object: inout JSON, old: JSON, info: ResourceInfo, name: String, state: StoreState) throws(APIError) {
+        Self.canonicalize(&object, info: info)
+    }
+
+    static func canonicalize(_ obj: inout JSON, info: ResourceInfo) {
+        if obj["involvedObject"] == nil, info.group.isEmpty { obj["involvedObject"] = .emptyObject }
+        for f in ["firstTimestamp", "lastTimestamp"] {
+            if let s = obj[f]?.stringValue, let d = KubeTime.parse(s) { obj[f] = .string(KubeTime.format(d)) }
+        }
+    }
+}
