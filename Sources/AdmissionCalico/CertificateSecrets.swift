@@ -201,9 +201,7 @@ public struct CertificateSecrets: Sendable {
         do {
             let secret = try await client.get(.secrets, namespace: namespace, name: name)
             var out = StoredSecret(data: [:], annotations: [:])
-            for (k, v) in secret["data"]?.objectValue ?? [:] {
-                if let s = v.stringValue, let bytes = WebhookConfiguration.base64Decode(s) { out.data[k] = String(decoding: bytes, as: UTF8.self) }
-            }
+            for (k, bytes) in Secret(raw: secret).data { out.data[k] = String(decoding: bytes, as: UTF8.self) }
             for (k, v) in secret[path: "metadata", "annotations"]?.objectValue ?? [:] {
                 if let s = v.stringValue { out.annotations[k] = s }
             }

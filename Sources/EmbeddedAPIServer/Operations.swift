@@ -168,8 +168,9 @@ extension StoreState {
             }
             for f in ["acquireTime", "renewTime"] {
                 guard let v = obj[path: "spec", f], !v.isNull else { continue }
-                if let s = v.stringValue, let date = KubeTime.parse(s) {
-                    obj[path: "spec", f] = .string(KubeTime.formatMicro(date))
+                // Exact to the microsecond: no `Date` (a Double) in between.
+                if let s = v.stringValue, let instant = KubeTime.parseInstant(s) {
+                    obj[path: "spec", f] = .string(KubeTime.formatMicro(instant))
                 } else {
                     errors.append(FieldError(.invalid, "spec.\(f)", v, "must be an RFC 3339 time"))
                 }
@@ -180,7 +181,7 @@ extension StoreState {
         case .event:
             if obj["involvedObject"] == nil, info.group.isEmpty { obj["involvedObject"] = .emptyObject }
             for f in ["firstTimestamp", "lastTimestamp"] {
-                if let s = obj[f]?.stringValue, let d = KubeTime.parse(s) { obj[f] = .string(KubeTime.format(d)) }
+                if let s = obj[f]?.stringValue, let t = KubeTime.parseInstant(s) { obj[f] = .string(KubeTime.format(t)) }
             }
         case .custom, .generic:
             break
@@ -230,7 +231,7 @@ extension StoreState {
             errors.append(
                 scope.isEmpty
                     ? FieldError(.required, "spec.scope")
-                    : FieldError(.unsupported, "spec.scope", .string(scope), "supported values: \"Cluster\", \"Namespaced\""))
+                    : FieldError(.notSupported, "spec.scope", .string(scope), "supported values: \"Cluster\", \"Namespaced\""))
         }
         let versions = obj[path: "spec", "versions"]?.arrayValue ?? []
         if versions.isEmpty {
@@ -440,7 +441,7 @@ extension StoreState {
         switch contentType {
         case "application/merge-patch+json":
             guard patchDoc.objectValue != nil else { throw APIError.badRequest("error decoding patch: a merge patch must be a JSON object") }
-            patched = Patch.mergePatch(current, patchDoc)
+            patched = MergePatch.apply(patchDoc, to: current)
         case "application/json-patch+json":
             guard let ops = patchDoc.arrayValue, ops.allSatisfy({ $0.objectValue != nil }) else {
                 throw APIError.badRequest("json: cannot unmarshal \(patchDoc.typeName) into Go value of type jsonpatch.Patch")
@@ -596,7 +597,7 @@ extension StoreState {
             dryRunValues = doc["dryRun"]?.arrayValue?.compactMap(\.stringValue) ?? []
         } else {
             opts.propagationPolicy = query["propagationPolicy"]
-            opts.orphanDependents = Validation.parseBool(query["orphanDependents"])
+            opts.orphanDependents = query["orphanDependents"].flatMap(parseGoBool)
             if let d = query["dryRun"] { dryRunValues = [d] }
             opts.preconditionUID = query["preconditions.uid"]
             opts.preconditionRV = query["preconditions.resourceVersion"]
@@ -607,12 +608,12 @@ extension StoreState {
                 errors.append(FieldError(.invalid, "propagationPolicy", .string(p), "orphanDependents and deletionPropagation cannot be both set"))
             } else if !["Orphan", "Background", "Foreground"].contains(p) {
                 errors.append(
-                    FieldError(.unsupported, "propagationPolicy", .string(p), "supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"")
+                    FieldError(.notSupported, "propagationPolicy", .string(p), "supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"")
                 )
             }
         }
         for d in dryRunValues where d != "All" {
-            errors.append(FieldError(.unsupported, "dryRun", .array(dryRunValues.map(JSON.string)), "supported values: \"All\""))
+            errors.append(FieldError(.notSupported, "dryRun", .array(dryRunValues.map(JSON.string)), "supported values: \"All\""))
             break
         }
         if !errors.isEmpty { throw APIError.invalidOptions("DeleteOptions", errors) }
@@ -840,7 +841,7 @@ extension StoreState {
                 errors.append(FieldError(.forbidden, "resourceVersionMatch", nil, "resourceVersionMatch is forbidden when continue is provided"))
             }
             if match != "Exact" && match != "NotOlderThan" {
-                errors.append(FieldError(.unsupported, "resourceVersionMatch", .string(match), "supported values: \"Exact\", \"NotOlderThan\", \"\""))
+                errors.append(FieldError(.notSupported, "resourceVersionMatch", .string(match), "supported values: \"Exact\", \"NotOlderThan\", \"\""))
             }
             if match == "Exact" && rvParam == "0" {
                 errors.append(
@@ -934,11 +935,11 @@ extension StoreState {
         var initial: [WatchItem] = []
         if let start {
             for e in history.events(after: start) where e.storageKey == req.info.storageKey {
-                if let (t, o) = watcher.view(e) { initial.append(.event(WatchEvent(type: t, object: o))) }
+                if let seen = watcher.view(e) { initial.append(.event(SharedWatchEvent(seen))) }
             }
         } else {
             for obj in filtered(req, labelSelector: labelSelector, fieldSelector: fieldSelector) {
-                initial.append(.event(WatchEvent(type: "ADDED", object: obj)))
+                initial.append(.event(SharedWatchEvent(WatchEvent(type: .added, object: obj))))
             }
         }
         return WatchPlan(watcher: watcher, initial: initial)

@@ -109,14 +109,6 @@ public struct ManagedResources: Sendable {
         ]
     }
 
-    private static func decodedData(_ secret: JSON) -> [String: [UInt8]] {
-        var out: [String: [UInt8]] = [:]
-        for (k, v) in secret["data"]?.objectValue ?? [:] {
-            if let s = v.stringValue, let d = Data(base64Encoded: s) { out[k] = [UInt8](d) }
-        }
-        return out
-    }
-
     /// GET; create when missing; PUT only when labels/annotations/type/data/immutable differ.
     /// `likelyMissing`: create first and read only if it exists after all.
     private func writeSecret(
@@ -140,7 +132,7 @@ public struct ManagedResources: Sendable {
             (existing[path: "metadata", "labels"] ?? .null) == (desired[path: "metadata", "labels"] ?? .null)
             && (existing[path: "metadata", "annotations"] ?? .null) == .null
             && existing["type"]?.stringValue == "Opaque" && existing["immutable"]?.boolValue == true
-            && Self.decodedData(existing) == data
+            && Secret(raw: existing).data == data
         if same { return false }
         var updated = existing
         updated[path: "metadata", "labels"] = desired[path: "metadata", "labels"]

@@ -60,6 +60,16 @@ extension JSON {
         self[key] = .object(out)
     }
 
+    /// A map member of base64 strings, decoded (Secret `data`, ConfigMap `binaryData`); values
+    /// that are not valid base64 are skipped.
+    func base64Map(_ key: String) -> [String: [UInt8]] {
+        var out: [String: [UInt8]] = [:]
+        for (k, v) in self[key]?.objectValue ?? [:] {
+            if let s = v.stringValue, let d = Data(base64Encoded: s) { out[k] = [UInt8](d) }
+        }
+        return out
+    }
+
     mutating func setOptional(_ key: String, _ value: JSON?) {
         if let value { self[key] = value } else if self[key] != nil { self[key] = nil }
     }
@@ -203,13 +213,7 @@ public struct Secret: KubeObjectView {
     }
     /// `data`, base64-decoded. Values that are not valid base64 are skipped.
     public var data: [String: [UInt8]] {
-        get {
-            var out: [String: [UInt8]] = [:]
-            for (k, v) in raw["data"]?.objectValue ?? [:] {
-                if let s = v.stringValue, let d = Data(base64Encoded: s) { out[k] = [UInt8](d) }
-            }
-            return out
-        }
+        get { raw.base64Map("data") }
         set {
             var object = JSONObject()
             for k in newValue.keys.sorted() { object[k] = .string(Data(newValue[k]!).base64EncodedString()) }
@@ -236,13 +240,7 @@ public struct ConfigMap: KubeObjectView {
         get { raw.stringMap("data") }
         set { raw.setStringMap("data", newValue) }
     }
-    public var binaryData: [String: [UInt8]] {
-        var out: [String: [UInt8]] = [:]
-        for (k, v) in raw["binaryData"]?.objectValue ?? [:] {
-            if let s = v.stringValue, let d = Data(base64Encoded: s) { out[k] = [UInt8](d) }
-        }
-        return out
-    }
+    public var binaryData: [String: [UInt8]] { raw.base64Map("binaryData") }
     public var immutable: Bool? { raw["immutable"]?.boolValue }
 }
 
@@ -368,141 +366,5 @@ public struct GenericObject: Sendable, Hashable {
     public var metadata: ObjectMeta {
         get { ObjectMeta(raw: raw["metadata"] ?? .object([:])) }
         set { raw["metadata"] = newValue.raw }
-    }
-}
-
-// MARK: - Time
-
-/// Kubernetes time formats: `Time` (RFC 3339, UTC, seconds) and `MicroTime` (six fractional digits).
-public enum KubeTime {
-    /// `2025-01-31T12:00:00Z`.
-    public static func format(_ date: Date) -> String {
-        let (y, mo, d, h, mi, s, _) = components(date)
-        var out: [UInt8] = []
-        out.reserveCapacity(20)
-        writeDateTime(y, mo, d, h, mi, s, to: &out)
-        out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// `2025-01-31T12:00:00.123456Z`.
-    public static func formatMicro(_ date: Date) -> String {
-        let (y, mo, d, h, mi, s, micros) = components(date)
-        var out: [UInt8] = []
-        out.reserveCapacity(27)
-        writeDateTime(y, mo, d, h, mi, s, to: &out)
-        out.append(UInt8(ascii: "."))
-        appendDigits(micros, width: 6, to: &out)
-        out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    // Written by hand: `String(format:)` goes through Foundation's formatter on every status write.
-    private static func writeDateTime(_ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: Int, to out: inout [UInt8]) {
-        appendDigits(y, width: 4, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(mo, width: 2, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(d, width: 2, to: &out)
-        out.append(UInt8(ascii: "T"))
-        appendDigits(h, width: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(mi, width: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(s, width: 2, to: &out)
-    }
-
-    /// Zero-padded decimal of a non-negative value (wider values keep all their digits, as `%0Nd`).
-    private static func appendDigits(_ value: Int, width: Int, to out: inout [UInt8]) {
-        let digits = Array(String(max(0, value)).utf8)
-        if digits.count < width { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - digits.count)) }
-        out.append(contentsOf: digits)
-    }
-
-    /// Parses any RFC 3339 timestamp (fractions and offsets allowed); `nil` if malformed.
-    public static func parse(_ text: String) -> Date? {
-        let b = Array(text.utf8)
-        func num(_ from: Int, _ count: Int) -> Int? {
-            guard from + count <= b.count else { return nil }
-            var v = 0
-            for i in from..<(from + count) {
-                guard b[i] >= 48, b[i] <= 57 else { return nil }
-                v = v * 10 + Int(b[i] - 48)
-            }
-            return v
-        }
-        guard b.count >= 20, let y = num(0, 4), b[4] == 45, let mo = num(5, 2), b[7] == 45, let d = num(8, 2),
-            b[10] == 84 || b[10] == 116 || b[10] == 32, let h = num(11, 2), b[13] == 58, let mi = num(14, 2), b[16] == 58,
-            let s = num(17, 2), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61
-        else { return nil }
-        var i = 19
-        var fraction = 0.0
-        if i < b.count, b[i] == 46 {
-            i += 1
-            var scale = 0.1
-            let start = i
-            while i < b.count, b[i] >= 48, b[i] <= 57 {
-                fraction += Double(b[i] - 48) * scale
-                scale /= 10
-                i += 1
-            }
-            if i == start { return nil }
-        }
-        guard i < b.count else { return nil }
-        var offset = 0
-        if b[i] == 90 || b[i] == 122 {
-            i += 1
-        } else if b[i] == 43 || b[i] == 45 {
-            guard let oh = num(i + 1, 2), b.count > i + 3, b[i + 3] == 58, let om = num(i + 4, 2) else { return nil }
-            offset = (oh * 60 + om) * 60 * (b[i] == 45 ? -1 : 1)
-            i += 6
-        } else {
-            return nil
-        }
-        guard i == b.count else { return nil }
-        let days = daysFromCivil(y, mo, d)
-        let seconds = Double(days * 86400 + h * 3600 + mi * 60 + s - offset) + fraction
-        return Date(timeIntervalSince1970: seconds)
-    }
-
-    static func components(_ date: Date) -> (Int, Int, Int, Int, Int, Int, Int) {
-        let t = date.timeIntervalSince1970
-        var secs = Int(t.rounded(.down))
-        var micros = Int(((t - Double(secs)) * 1_000_000).rounded())
-        if micros >= 1_000_000 {
-            secs += 1
-            micros -= 1_000_000
-        }
-        var days = secs / 86400
-        var rem = secs % 86400
-        if rem < 0 {
-            rem += 86400
-            days -= 1
-        }
-        let (y, m, d) = civilFromDays(days)
-        return (y, m, d, rem / 3600, (rem % 3600) / 60, rem % 60, micros)
-    }
-
-    // Howard Hinnant's civil-date algorithms (proleptic Gregorian calendar).
-    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
-
-    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp + (mp < 10 ? 3 : -9)
-        return (m <= 2 ? y + 1 : y, m, d)
     }
 }

@@ -116,29 +116,6 @@ public struct WatchOptions: Sendable, Hashable {
     }
 }
 
-/// One event of a watch stream. `ERROR` events are not events: they end the stream with a
-/// ``KubeError`` (kind `.gone` for 410).
-public struct WatchEvent: Sendable {
-    public enum EventType: String, Sendable, Hashable {
-        case added = "ADDED"
-        case modified = "MODIFIED"
-        case deleted = "DELETED"
-        case bookmark = "BOOKMARK"
-    }
-
-    public var type: EventType
-    /// The object (for bookmarks only `apiVersion`, `kind` and `metadata.resourceVersion`).
-    public var object: JSON
-
-    public init(type: EventType, object: JSON) {
-        self.type = type
-        self.object = object
-    }
-
-    /// `object.metadata.resourceVersion`.
-    public var resourceVersion: String? { object[path: "metadata", "resourceVersion"]?.stringValue }
-}
-
 /// Patch flavours (§8), selected by the request content type.
 public enum PatchType: Sendable, Hashable {
     /// RFC 7386 JSON merge patch (`null` deletes a key).

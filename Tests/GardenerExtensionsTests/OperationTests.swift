@@ -97,9 +97,9 @@ import Testing
     }
 
     @Test func goBoolParsing() {
-        for t in ["1", "t", "T", "true", "TRUE", "True"] { #expect(parseGoBool(t)) }
-        for f in ["yes", "", "0", "false", "tRuE"] { #expect(!parseGoBool(f)) }
-        #expect(!parseGoBool(nil))
+        for t in ["1", "t", "T", "true", "TRUE", "True"] { #expect(parseGoBool(t) == true) }
+        for f in ["0", "f", "F", "false", "FALSE", "False"] { #expect(parseGoBool(f) == false) }
+        for bad in ["yes", "", "tRuE"] { #expect(parseGoBool(bad) == nil) }
     }
 }
 

@@ -1,5 +1,3 @@
-import KubeCore
-
 /// A dotted field path such as `spec.networking.providerConfig.ipv4.pool`, built the way
 /// Kubernetes' `field.Path` builds them (`Child` appends `.name`, `Index` appends `[i]`,
 /// `Key` appends `[key]`).
@@ -116,6 +114,12 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
         self.allowedValues = allowedValues
     }
 
+    /// An error on `field` with an optional JSON value (`nil`: no value printed), the form the
+    /// embedded API server's validation builds its 422 causes from.
+    public init(_ type: FieldErrorType, _ field: String, _ value: JSON? = nil, _ detail: String = "") {
+        self.init(type: type, field: field, badValue: value.map(FieldBadValue.init) ?? .omitted, detail: detail)
+    }
+
     /// `field.Invalid(path, value, detail)`.
     public static func invalid(_ path: FieldPath, _ value: FieldBadValue, _ detail: String) -> FieldError {
         FieldError(type: .invalid, field: path.string, badValue: value, detail: detail)
@@ -161,6 +165,12 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
         return s
     }
 
+    /// The `details.causes[]` entry of an Invalid `Status`, as kube-apiserver writes it: the
+    /// message repeats type, value and detail but not the field.
+    public var statusCause: JSON {
+        ["reason": .string(type.rawValue), "message": .string(body), "field": .string(field)]
+    }
+
     /// `<field>: <body>`, e.g. `spec.providerConfig.ipv4.pool: Unsupported value: "foo": supported values: "ipip", "vxlan"`.
     public var description: String {
         if type == .decode { return detail }
@@ -189,37 +199,4 @@ public struct FieldErrorList: Error, Sendable, Hashable, CustomStringConvertible
         default: return "[" + errors.map(\.description).joined(separator: ", ") + "]"
         }
     }
-}
-
-/// Go's `%q` formatting of a string (double quotes, backslash escapes for quotes, control and
-/// non-printable characters).
-public func goQuote(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        case "\u{07}": out += "\\a"
-        case "\u{08}": out += "\\b"
-        case "\u{0C}": out += "\\f"
-        case "\u{0B}": out += "\\v"
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x7F {
-                out += "\\x" + hex2(scalar.value)
-            } else if (0x80...0x9F).contains(scalar.value) || scalar.value == 0xFFFD {
-                out += scalar.value == 0xFFFD ? "\u{FFFD}" : "\\u00" + hex2(scalar.value)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
-
-private func hex2(_ v: UInt32) -> String {
-    let digits = Array("0123456789abcdef")
-    return String(digits[Int((v >> 4) & 0xF)]) + String(digits[Int(v & 0xF)])
 }
