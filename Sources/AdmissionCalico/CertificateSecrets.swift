@@ -226,7 +226,7 @@ public struct CertificateSecrets: Sendable {
 
     func store(_ name: String, _ data: [String: String], type: String, annotations: [String: String]) async throws {
         var dataObj = JSONObject()
-        for k in data.keys.sorted() { dataObj[k] = .string(WebhookConfiguration.base64(Array(data[k, default: ""].utf8))) }
+        for k in data.keys.sorted() { dataObj[k] = .string(Base64.encode(Array(data[k, default: ""].utf8))) }
         var secret: JSON = [
             "apiVersion": "v1", "kind": "Secret", "type": .string(type),
             "metadata": ["name": .string(name), "namespace": .string(namespace), "labels": ["app": "gardener-extension-admission-calico"]],

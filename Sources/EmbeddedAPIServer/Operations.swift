@@ -99,7 +99,7 @@ extension StoreState {
                     guard let s = v.stringValue else {
                         throw APIError.invalid(info, name: name, [FieldError(.invalid, "stringData[\(k)]", v, "must be a string")])
                     }
-                    obj[path: "data", k] = .string(Data(s.utf8).base64EncodedString())
+                    obj[path: "data", k] = .string(Base64.encode(Array(s.utf8)))
                 }
             }
             obj["stringData"] = nil
@@ -115,7 +115,7 @@ extension StoreState {
                                     "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
                                 ))
                         }
-                        guard let s = v.stringValue, Data(base64Encoded: s) != nil else {
+                        guard let s = v.stringValue, Base64.decode(s) != nil else {
                             errors.append(FieldError(.invalid, "data[\(k)]", v, "must be a base64-encoded string"))
                             continue
                         }
@@ -148,7 +148,7 @@ extension StoreState {
                 }
             }
             if let bd = obj["binaryData"]?.objectValue {
-                for (k, v) in bd where v.stringValue.flatMap({ Data(base64Encoded: $0) }) == nil {
+                for (k, v) in bd where v.stringValue.flatMap(Base64.decode) == nil {
                     errors.append(FieldError(.invalid, "binaryData[\(k)]", v, "must be a base64-encoded string"))
                 }
             }
@@ -231,7 +231,7 @@ extension StoreState {
             errors.append(
                 scope.isEmpty
                     ? FieldError(.required, "spec.scope")
-                    : FieldError(.notSupported, "spec.scope", .string(scope), "supported values: \"Cluster\", \"Namespaced\""))
+                    : FieldError.notSupported("spec.scope", .string(scope), ["Cluster", "Namespaced"]))
         }
         let versions = obj[path: "spec", "versions"]?.arrayValue ?? []
         if versions.isEmpty {
@@ -608,12 +608,12 @@ extension StoreState {
                 errors.append(FieldError(.invalid, "propagationPolicy", .string(p), "orphanDependents and deletionPropagation cannot be both set"))
             } else if !["Orphan", "Background", "Foreground"].contains(p) {
                 errors.append(
-                    FieldError(.notSupported, "propagationPolicy", .string(p), "supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"")
+                    FieldError.notSupported("propagationPolicy", .string(p), ["Foreground", "Background", "Orphan", "nil"])
                 )
             }
         }
         for d in dryRunValues where d != "All" {
-            errors.append(FieldError(.notSupported, "dryRun", .array(dryRunValues.map(JSON.string)), "supported values: \"All\""))
+            errors.append(FieldError.notSupported("dryRun", FieldBadValue(.array(dryRunValues.map(JSON.string))), ["All"]))
             break
         }
         if !errors.isEmpty { throw APIError.invalidOptions("DeleteOptions", errors) }
@@ -841,7 +841,7 @@ extension StoreState {
                 errors.append(FieldError(.forbidden, "resourceVersionMatch", nil, "resourceVersionMatch is forbidden when continue is provided"))
             }
             if match != "Exact" && match != "NotOlderThan" {
-                errors.append(FieldError(.notSupported, "resourceVersionMatch", .string(match), "supported values: \"Exact\", \"NotOlderThan\", \"\""))
+                errors.append(FieldError.notSupported("resourceVersionMatch", .string(match), ["Exact", "NotOlderThan", ""]))
             }
             if match == "Exact" && rvParam == "0" {
                 errors.append(

@@ -352,11 +352,11 @@ final class Router: Sendable {
             if d == "All" {
                 dry = true
             } else if !d.isEmpty {
-                errors.append(FieldError(.notSupported, "dryRun", .array([.string(d)]), "supported values: \"All\""))
+                errors.append(FieldError.notSupported("dryRun", FieldBadValue(.array([.string(d)])), ["All"]))
             }
         }
         if let fv = query["fieldValidation"], !fv.isEmpty, !["Ignore", "Warn", "Strict"].contains(fv) {
-            errors.append(FieldError(.notSupported, "fieldValidation", .string(fv), "supported values: \"Ignore\", \"Strict\", \"Warn\""))
+            errors.append(FieldError.notSupported("fieldValidation", .string(fv), ["Ignore", "Strict", "Warn"]))
         }
         if let fm = query["fieldManager"], fm.count > 128 || fm.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) {
             errors.append(FieldError(.invalid, "fieldManager", .string(fm), "must be less than 128 characters and printable"))

@@ -98,7 +98,7 @@ public struct ManagedResources: Sendable {
 
     private func desiredSecret(namespace: String, name: String, data: [String: [UInt8]]) -> JSON {
         var encoded = JSONObject()
-        for key in data.keys.sorted() { encoded[key] = .string(Data(data[key]!).base64EncodedString()) }
+        for key in data.keys.sorted() { encoded[key] = .string(Base64.encode(data[key] ?? [])) }
         return [
             "apiVersion": "v1", "kind": "Secret",
             "metadata": [

@@ -8,13 +8,16 @@ public struct ListOptions: Sendable, Hashable {
     public var fieldSelector: String?
     /// Page size; the server may ignore it. ``KubernetesClient/listAll(_:namespace:options:)`` follows `continue`.
     public var limit: Int?
+    /// `continue` token of the previous page.
     public var continueToken: String?
     /// `""`/nil = consistent read, `"0"` = any cached state.
     public var resourceVersion: String?
     /// `Exact` or `NotOlderThan`.
     public var resourceVersionMatch: String?
+    /// Server-side timeout of the list call.
     public var timeoutSeconds: Int?
 
+    /// Options with every member optional (a plain list of everything).
     public init(
         labelSelector: String? = nil, fieldSelector: String? = nil, limit: Int? = nil, continueToken: String? = nil,
         resourceVersion: String? = nil, resourceVersionMatch: String? = nil, timeoutSeconds: Int? = nil
@@ -43,16 +46,20 @@ public struct ListOptions: Sendable, Hashable {
 
 /// The answer of a list request.
 public struct ObjectList: Sendable {
+    /// The objects (each with `apiVersion` and `kind` filled in).
     public var items: [JSON]
     /// `metadata.resourceVersion` of the list: start a watch from here.
     public var resourceVersion: String
     /// `metadata.continue`, when the server paged the result.
     public var continueToken: String?
+    /// `metadata.remainingItemCount`: an estimate of the items on later pages.
     public var remainingItemCount: Int?
     /// e.g. `ConfigMapList`.
     public var kind: String?
+    /// e.g. `v1`.
     public var apiVersion: String?
 
+    /// A list answer with its items and list metadata.
     public init(
         items: [JSON], resourceVersion: String, continueToken: String? = nil, remainingItemCount: Int? = nil,
         kind: String? = nil, apiVersion: String? = nil
@@ -87,13 +94,16 @@ public struct WatchOptions: Sendable, Hashable {
     /// Start point: nil/`""`/`"0"` = synthetic ADDED events for the current state first;
     /// `N` = every change after N (410 `gone` when N is too old).
     public var resourceVersion: String?
+    /// Only objects whose labels match, e.g. `app=calico`.
     public var labelSelector: String?
+    /// Only objects whose fields match, e.g. `metadata.name=foo`.
     public var fieldSelector: String?
     /// Server-side timeout; the stream then ends normally.
     public var timeoutSeconds: Int?
     /// Ask for BOOKMARK events (progress notifications carrying only a resourceVersion).
     public var allowWatchBookmarks: Bool
 
+    /// Options for a watch; bookmarks are requested unless turned off.
     public init(
         resourceVersion: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil,
         timeoutSeconds: Int? = nil, allowWatchBookmarks: Bool = true
@@ -127,6 +137,7 @@ public enum PatchType: Sendable, Hashable {
     /// Server-side apply; needs a field manager (the configuration's or `kubeclient-swift`).
     case apply(force: Bool)
 
+    /// The `Content-Type` header that selects the flavour.
     public var contentType: String {
         switch self {
         case .merge: return "application/merge-patch+json"
@@ -139,20 +150,25 @@ public enum PatchType: Sendable, Hashable {
 
 /// Options of a delete request (§10), sent as a `DeleteOptions` body.
 public struct DeleteOptions: Sendable, Hashable {
+    /// What happens to dependents (objects owned by the deleted one).
     public enum PropagationPolicy: String, Sendable, Hashable {
         case orphan = "Orphan"
         case background = "Background"
         case foreground = "Foreground"
     }
 
+    /// Dependents' fate; `nil` leaves it to the server (background for most kinds).
     public var propagationPolicy: PropagationPolicy?
+    /// Seconds before the object is deleted (`0`: at once); `nil` uses the kind's default.
     public var gracePeriodSeconds: Int?
     /// Delete only if the stored object still has this UID (409 otherwise).
     public var preconditionUID: String?
     /// Delete only if the stored object still has this resourceVersion (409 otherwise).
     public var preconditionResourceVersion: String?
+    /// Validate and answer without persisting (`dryRun=All`).
     public var dryRun: Bool
 
+    /// Options with every member optional (a plain background delete).
     public init(
         propagationPolicy: PropagationPolicy? = nil, gracePeriodSeconds: Int? = nil,
         preconditionUID: String? = nil, preconditionResourceVersion: String? = nil, dryRun: Bool = false

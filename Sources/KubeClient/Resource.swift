@@ -17,6 +17,7 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
     /// Whether objects live inside a namespace.
     public var namespaced: Bool
 
+    /// A resource by group, version, plural and kind; `namespaced` picks the URL layout.
     public init(group: String, version: String, plural: String, kind: String, namespaced: Bool) {
         self.group = group
         self.version = version
@@ -32,6 +33,7 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
     /// (the form the API server uses in its messages).
     public var qualifiedName: String { group.isEmpty ? plural : "\(plural).\(group)" }
 
+    /// `<plural>.<group>/<version>`, e.g. `leases.coordination.k8s.io/v1`.
     public var description: String { "\(qualifiedName)/\(version)" }
 
     /// `/api/v1` or `/apis/<group>/<version>`.
@@ -78,25 +80,38 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension Resource {
+    /// Core `v1` Namespaces (cluster-scoped).
     public static let namespaces = Resource(group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false)
+    /// Core `v1` Secrets.
     public static let secrets = Resource(group: "", version: "v1", plural: "secrets", kind: "Secret", namespaced: true)
+    /// Core `v1` ConfigMaps.
     public static let configMaps = Resource(group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true)
+    /// Core `v1` ServiceAccounts.
     public static let serviceAccounts = Resource(group: "", version: "v1", plural: "serviceaccounts", kind: "ServiceAccount", namespaced: true)
+    /// Core `v1` Services.
     public static let services = Resource(group: "", version: "v1", plural: "services", kind: "Service", namespaced: true)
+    /// Core `v1` Nodes (cluster-scoped).
     public static let nodes = Resource(group: "", version: "v1", plural: "nodes", kind: "Node", namespaced: false)
+    /// Core `v1` Pods.
     public static let pods = Resource(group: "", version: "v1", plural: "pods", kind: "Pod", namespaced: true)
     /// Core `v1` Events (`involvedObject`, `reason`, `message`, ...).
     public static let events = Resource(group: "", version: "v1", plural: "events", kind: "Event", namespaced: true)
     /// `events.k8s.io/v1` Events (`regarding`, `note`, ...).
     public static let eventsV1 = Resource(group: "events.k8s.io", version: "v1", plural: "events", kind: "Event", namespaced: true)
+    /// `coordination.k8s.io/v1` Leases (leader election, heartbeats).
     public static let leases = Resource(group: "coordination.k8s.io", version: "v1", plural: "leases", kind: "Lease", namespaced: true)
+    /// `apps/v1` DaemonSets.
     public static let daemonSets = Resource(group: "apps", version: "v1", plural: "daemonsets", kind: "DaemonSet", namespaced: true)
+    /// `apps/v1` Deployments.
     public static let deployments = Resource(group: "apps", version: "v1", plural: "deployments", kind: "Deployment", namespaced: true)
+    /// `apiextensions.k8s.io/v1` CustomResourceDefinitions (cluster-scoped).
     public static let customResourceDefinitions = Resource(
         group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false)
+    /// `admissionregistration.k8s.io/v1` ValidatingWebhookConfigurations (cluster-scoped).
     public static let validatingWebhookConfigurations = Resource(
         group: "admissionregistration.k8s.io", version: "v1", plural: "validatingwebhookconfigurations", kind: "ValidatingWebhookConfiguration",
         namespaced: false)
+    /// `admissionregistration.k8s.io/v1` MutatingWebhookConfigurations (cluster-scoped).
     public static let mutatingWebhookConfigurations = Resource(
         group: "admissionregistration.k8s.io", version: "v1", plural: "mutatingwebhookconfigurations", kind: "MutatingWebhookConfiguration",
         namespaced: false)

@@ -5,7 +5,9 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible, Expressibl
     /// The rendered path; empty for the root.
     public var string: String
 
+    /// A path from its rendered form (empty: the root).
     public init(_ string: String = "") { self.string = string }
+    /// A path written as a literal, e.g. `"spec.networking"`.
     public init(stringLiteral value: String) { self.string = value }
 
     /// The path of a named child (`a.b`).
@@ -21,6 +23,7 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible, Expressibl
     /// The path of a map entry (`a[key]`).
     public func key(_ k: String) -> FieldPath { FieldPath(string + "[\(k)]") }
 
+    /// The rendered path.
     public var description: String { string }
 }
 
@@ -83,6 +86,7 @@ public enum FieldBadValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The value as Go's `field.Error` prints it.
     public var description: String {
         switch self {
         case .omitted: return ""
@@ -98,14 +102,18 @@ public enum FieldBadValue: Sendable, Hashable, CustomStringConvertible {
 
 /// One validation (or decoding) error on one field, like Kubernetes' `field.Error`.
 public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of problem it is (selects the message's wording).
     public var type: FieldErrorType
     /// Dotted path of the field, e.g. `spec.networking.providerConfig.ipv4.pool`.
     public var field: String
+    /// The offending value, printed after the type unless omitted.
     public var badValue: FieldBadValue
+    /// Free-text explanation appended to the message.
     public var detail: String
     /// For `notSupported`: the allowed values (already part of `detail`).
     public var allowedValues: [String]
 
+    /// An error with every member given by name.
     public init(type: FieldErrorType, field: String, badValue: FieldBadValue = .omitted, detail: String = "", allowedValues: [String] = []) {
         self.type = type
         self.field = field
@@ -181,17 +189,25 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
 /// A list of field errors; the error thrown by decoding and by `validate...` helpers.
 /// Its description follows Kubernetes' aggregate: one error alone, several as `[e1, e2]`.
 public struct FieldErrorList: Error, Sendable, Hashable, CustomStringConvertible, Sequence {
+    /// The errors in the order they were found.
     public var errors: [FieldError]
 
+    /// A list of `errors` (empty by default).
     public init(_ errors: [FieldError] = []) { self.errors = errors }
 
+    /// Whether validation found nothing.
     public var isEmpty: Bool { errors.isEmpty }
+    /// How many errors there are.
     public var count: Int { errors.count }
+    /// Iterates the errors in order.
     public func makeIterator() -> IndexingIterator<[FieldError]> { errors.makeIterator() }
 
+    /// Adds one error at the end.
     public mutating func append(_ error: FieldError) { errors.append(error) }
+    /// Adds several errors at the end.
     public mutating func append(contentsOf other: [FieldError]) { errors.append(contentsOf: other) }
 
+    /// One error as is, several as `[e1, e2]` (Kubernetes' aggregate form).
     public var description: String {
         switch errors.count {
         case 0: return ""
