@@ -201,9 +201,7 @@ public struct CertificateSecrets: Sendable {
         do {
             let secret = try await client.get(.secrets, namespace: namespace, name: name)
             var out = StoredSecret(data: [:], annotations: [:])
-            for (k, v) in secret["data"]?.objectValue ?? [:] {
-                if let s = v.stringValue, let bytes = WebhookConfiguration.base64Decode(s) { out.data[k] = String(decoding: bytes, as: UTF8.self) }
-            }
+            for (k, bytes) in Secret(raw: secret).data { out.data[k] = String(decoding: bytes, as: UTF8.self) }
             for (k, v) in secret[path: "metadata", "annotations"]?.objectValue ?? [:] {
                 if let s = v.stringValue { out.annotations[k] = s }
             }
@@ -228,7 +226,7 @@ public struct CertificateSecrets: Sendable {
 
     func store(_ name: String, _ data: [String: String], type: String, annotations: [String: String]) async throws {
         var dataObj = JSONObject()
-        for k in data.keys.sorted() { dataObj[k] = .string(WebhookConfiguration.base64(Array(data[k, default: ""].utf8))) }
+        for k in data.keys.sorted() { dataObj[k] = .string(Base64.encode(Array(data[k, default: ""].utf8))) }
         var secret: JSON = [
             "apiVersion": "v1", "kind": "Secret", "type": .string(type),
             "metadata": ["name": .string(name), "namespace": .string(namespace), "labels": ["app": "gardener-extension-admission-calico"]],

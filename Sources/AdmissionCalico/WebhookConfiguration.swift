@@ -108,7 +108,7 @@ public enum WebhookConfiguration {
     /// adds the controller owner reference to the owner namespace.
     public static func build(_ o: WebhookRegistrationOptions, caBundlePEM: String, ownerNamespaceUID: String? = nil) -> JSON {
         var client = clientConfig(o)
-        client["caBundle"] = .string(base64(Array(caBundlePEM.utf8)))
+        client["caBundle"] = .string(Base64.encode(Array(caBundlePEM.utf8)))
         let webhook: JSON = [
             "name": .string(webhookName),
             "rules": [["operations": ["CREATE", "UPDATE"], "apiGroups": ["core.gardener.cloud"], "apiVersions": ["*"], "resources": ["shoots"]]],
@@ -136,50 +136,6 @@ public enum WebhookConfiguration {
             "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
             "metadata": .object(metadata), "webhooks": [webhook],
         ]
-    }
-
-    /// Standard base64 with padding.
-    public static func base64(_ bytes: [UInt8]) -> String {
-        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i + 2 < bytes.count {
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            out += [table[Int(v >> 18 & 63)], table[Int(v >> 12 & 63)], table[Int(v >> 6 & 63)], table[Int(v & 63)]]
-            i += 3
-        }
-        let rest = bytes.count - i
-        if rest == 1 {
-            let v = UInt32(bytes[i]) << 16
-            out += [table[Int(v >> 18 & 63)], table[Int(v >> 12 & 63)], UInt8(ascii: "="), UInt8(ascii: "=")]
-        } else if rest == 2 {
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-            out += [table[Int(v >> 18 & 63)], table[Int(v >> 12 & 63)], table[Int(v >> 6 & 63)], UInt8(ascii: "=")]
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Decodes standard base64 (whitespace ignored); nil on invalid input.
-    public static func base64Decode(_ s: String) -> [UInt8]? {
-        var map = [Int16](repeating: -1, count: 256)
-        for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() { map[Int(c)] = Int16(i) }
-        var out: [UInt8] = []
-        var acc: UInt32 = 0
-        var bits = 0
-        for c in s.utf8 {
-            if c == UInt8(ascii: "=") { break }
-            if c == 10 || c == 13 || c == 32 || c == 9 { continue }
-            let v = map[Int(c)]
-            guard v >= 0 else { return nil }
-            acc = acc << 6 | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
-            }
-        }
-        return out
     }
 }
 

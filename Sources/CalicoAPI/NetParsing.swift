@@ -1,3 +1,5 @@
+import KubeCore
+
 /// IP address and CIDR parsing with the exact leniency levels the reference uses:
 /// Go's `net.ParseCIDR` (rejects IPv4 leading zeros), Kubernetes' sloppy parser (accepts them)
 /// and `netip` (strict, also rejects leading zeros in the prefix length).

@@ -1,6 +1,5 @@
 // Module EmbeddedAPIServer: an in-process Kubernetes API server that kubectl and the official
 // Python client accept (spec: ../shared/spec/apiserver-semantics.md).
-import Crypto
 import Foundation
 import KubeCore
 import NIOSSL
@@ -139,7 +138,7 @@ public final class EmbeddedAPIServer: Sendable {
 
     static func randomToken() -> String {
         var g = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &g)) }.joined()
+        return Hex.lowercase((0..<32).map { _ in UInt8.random(in: 0...255, using: &g) })
     }
 
     /// A kubeconfig (YAML) for this server: CA data, bearer token, optional default namespace.

@@ -105,7 +105,7 @@ public struct ManagedResources: Sendable {
 
     private func desiredSecret(namespace: String, name: String, data: [String: [UInt8]]) -> JSON {
         var encoded = JSONObject()
-        for key in data.keys.sorted() { encoded[key] = .string(Data(data[key]!).base64EncodedString()) }
+        for key in data.keys.sorted() { encoded[key] = .string(Base64.encode(data[key] ?? [])) }
         return [
             "apiVersion": "v1", "kind": "Secret",
             "metadata": [
@@ -114,14 +114,6 @@ public struct ManagedResources: Sendable {
             ],
             "type": "Opaque", "immutable": true, "data": .object(encoded),
         ]
-    }
-
-    private static func decodedData(_ secret: JSON) -> [String: [UInt8]] {
-        var out: [String: [UInt8]] = [:]
-        for (k, v) in secret["data"]?.objectValue ?? [:] {
-            if let s = v.stringValue, let d = Data(base64Encoded: s) { out[k] = [UInt8](d) }
-        }
-        return out
     }
 
     /// GET; create when missing; PUT only when labels/annotations/type/data/immutable differ.
@@ -147,7 +139,7 @@ public struct ManagedResources: Sendable {
             (existing[path: "metadata", "labels"] ?? .null) == (desired[path: "metadata", "labels"] ?? .null)
             && (existing[path: "metadata", "annotations"] ?? .null) == .null
             && existing["type"]?.stringValue == "Opaque" && existing["immutable"]?.boolValue == true
-            && Self.decodedData(existing) == data
+            && Secret(raw: existing).data == data
         if same { return false }
         var updated = existing
         updated[path: "metadata", "labels"] = desired[path: "metadata", "labels"]

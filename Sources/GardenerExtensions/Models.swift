@@ -91,7 +91,7 @@ public struct Shoot: Sendable, Hashable {
     /// Failed shoot: `status.lastOperation.state == Failed`.
     public var isFailed: Bool { lastOperation?["state"]?.stringValue == LastOperationState.failed.rawValue }
     /// Force deletion requested (`confirmation.gardener.cloud/force-deletion` parsed as a Go bool).
-    public var needsForceDeletion: Bool { parseGoBool(annotations[GardenerConstants.forceDeletionAnnotation]) }
+    public var needsForceDeletion: Bool { annotations[GardenerConstants.forceDeletionAnnotation].flatMap(parseGoBool) ?? false }
     /// `spec.hibernation.enabled == true`.
     public var hibernationEnabled: Bool { raw[path: "spec", "hibernation", "enabled"]?.boolValue ?? false }
     /// Hibernation enabled and `status.hibernated == true`.

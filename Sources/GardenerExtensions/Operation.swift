@@ -54,13 +54,7 @@ public enum LastOperationState: String, Sendable, CaseIterable {
     case aborted = "Aborted"
 }
 
-/// Go's `strconv.ParseBool` truth values (`1`, `t`, `T`, `true`, `TRUE`, `True`).
-public func parseGoBool(_ text: String?) -> Bool {
-    guard let text else { return false }
-    return ["1", "t", "T", "true", "TRUE", "True"].contains(text)
-}
-
-/// Pure decisions of Gardener's generic extension reconciler, on raw objects.
+/// Pure decisions of Gardener's generic extension reconciler (contract §3), on raw objects.
 public enum ExtensionOperation {
     /// The `gardener.cloud/operation` annotation of an object.
     public static func operationAnnotation(_ object: JSON) -> String? {

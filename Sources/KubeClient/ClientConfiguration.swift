@@ -34,6 +34,7 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
         /// (`tls-server-name`), instead of the URL's host.
         public var serverName: String?
 
+        /// TLS settings; everything optional (system trust store, no client certificate).
         public init(
             certificateAuthorityPEM: [UInt8]? = nil, clientCertificatePEM: [UInt8]? = nil, clientKeyPEM: [UInt8]? = nil,
             insecureSkipVerify: Bool = false, serverName: String? = nil
@@ -48,7 +49,9 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
 
     /// Base URL of the API server, e.g. `https://127.0.0.1:6443` (a path prefix is kept).
     public var server: String
+    /// How the server is verified and how the client proves its identity on the TLS layer.
     public var tls: TLS
+    /// Credentials sent with each request (bearer token, token file, basic auth or none).
     public var authentication: Authentication
     /// Default namespace (the context's namespace, the service account's namespace, or `default`).
     /// Used by object verbs when neither the call nor the object names a namespace.
@@ -66,6 +69,7 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
     public var maxRetries: Int
     /// First backoff delay; doubled per retry (with jitter) up to ``retryMaxDelay``.
     public var retryBaseDelay: Duration
+    /// Upper bound of the retry backoff delay.
     public var retryMaxDelay: Duration
     /// Sent as `User-Agent`.
     public var userAgent: String
@@ -92,6 +96,7 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
         self.source = "explicit configuration"
     }
 
+    /// The server and the authentication method, without secrets (safe to log).
     public var description: String {
         var auth: String
         switch authentication {
@@ -138,14 +143,17 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible, Equa
     public var file: String?
     /// Field path inside the file, e.g. `users[0].user.client-key-data`.
     public var field: String?
+    /// What is wrong, without the file and field prefix.
     public var message: String
 
+    /// An error about `message`, optionally located in `file` at `field`.
     public init(file: String? = nil, field: String? = nil, _ message: String) {
         self.file = file
         self.field = field
         self.message = message
     }
 
+    /// `<file>: <field>: <message>`, leaving out the parts that are unknown.
     public var description: String {
         ([file, field].compactMap { $0 } + [message]).joined(separator: ": ")
     }

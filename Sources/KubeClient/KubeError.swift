@@ -5,16 +5,19 @@ public struct StatusCause: Sendable, Hashable, CustomStringConvertible {
     /// Machine-readable reason, e.g. `FieldValueInvalid` (the wire key is `reason`, older
     /// servers write `type`).
     public var reason: String?
+    /// Human-readable explanation of the cause.
     public var message: String?
     /// Field path, e.g. `spec.providerConfig`.
     public var field: String?
 
+    /// A cause with any of its members.
     public init(reason: String? = nil, message: String? = nil, field: String? = nil) {
         self.reason = reason
         self.message = message
         self.field = field
     }
 
+    /// `<field>: <message>` (or just the message), as kubectl prints causes.
     public var description: String {
         [field, message].compactMap { $0 }.joined(separator: ": ")
     }
@@ -48,17 +51,20 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
         case other
     }
 
+    /// The classification callers branch on (not found, conflict, gone, ...).
     public var kind: Kind
     /// HTTP status code (`0` for transport failures).
     public var code: Int
     /// The Status `reason` (e.g. `NotFound`), empty when the server sent none.
     public var reason: String
+    /// The Status `message`, or a description of the transport failure.
     public var message: String
     /// The full Status object as sent by the server, when there was one.
     public var status: JSON?
     /// `Retry-After` (header or `details.retryAfterSeconds`), in seconds.
     public var retryAfterSeconds: Int?
 
+    /// An error with every member given explicitly (tests and scripted list-watchers build these).
     public init(kind: Kind, code: Int, reason: String = "", message: String, status: JSON? = nil, retryAfterSeconds: Int? = nil) {
         self.kind = kind
         self.code = code
@@ -68,18 +74,31 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
         self.retryAfterSeconds = retryAfterSeconds
     }
 
+    /// 404: the object or collection does not exist.
     public var isNotFound: Bool { kind == .notFound }
+    /// 409 `AlreadyExists`: a create found the name taken.
     public var isAlreadyExists: Bool { kind == .alreadyExists }
+    /// 409 `Conflict`: the resourceVersion was stale; re-read and retry.
     public var isConflict: Bool { kind == .conflict }
+    /// 422: the object failed validation (causes in ``status``).
     public var isInvalid: Bool { if case .invalid = kind { return true } else { return false } }
+    /// 410: the resourceVersion expired; relist.
     public var isGone: Bool { kind == .gone }
+    /// 403: the credentials may not do this.
     public var isForbidden: Bool { kind == .forbidden }
+    /// 401: the credentials were rejected.
     public var isUnauthorized: Bool { kind == .unauthorized }
+    /// 429: throttled by the server (see ``retryAfterSeconds``).
     public var isTooManyRequests: Bool { kind == .tooManyRequests }
+    /// 504 or `ServerTimeout`: the server gave up; safe to retry.
     public var isServerTimeout: Bool { kind == .serverTimeout }
+    /// 500: the server failed internally.
     public var isInternal: Bool { kind == .internal }
+    /// 400: the request was malformed.
     public var isBadRequest: Bool { kind == .badRequest }
+    /// 405: the verb is not supported on this resource.
     public var isMethodNotAllowed: Bool { kind == .methodNotAllowed }
+    /// The server could not be reached or the connection broke.
     public var isTransport: Bool { kind == .transport }
 
     /// Field errors of an `Invalid` answer (empty otherwise).
@@ -91,6 +110,7 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
     /// `details.name` of the Status, if any.
     public var detailsName: String? { status?[path: "details", "name"]?.stringValue }
 
+    /// `<reason>: <message>` (the HTTP code when the reason is empty); transport failures print the message alone.
     public var description: String {
         if code == 0 { return message }
         let r = reason.isEmpty ? "\(code)" : reason

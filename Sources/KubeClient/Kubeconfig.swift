@@ -7,6 +7,7 @@ import NIOSSL
 public struct Kubeconfig: Sendable {
     /// One named entry of `clusters`, `users` or `contexts`.
     public struct Entry: Sendable {
+        /// The entry's `name`, the key other entries refer to it by.
         public var name: String
         /// The inner object (`cluster:`, `user:` or `context:`); empty object if absent.
         public var value: JSON
@@ -18,8 +19,11 @@ public struct Kubeconfig: Sendable {
         public var baseDirectory: String
     }
 
+    /// `clusters` by name (the first file that defines a name wins).
     public var clusters: [String: Entry] = [:]
+    /// `users` by name (the first file that defines a name wins).
     public var users: [String: Entry] = [:]
+    /// `contexts` by name (the first file that defines a name wins).
     public var contexts: [String: Entry] = [:]
     /// The first non-empty `current-context` in merge order.
     public var currentContext: String?
@@ -28,6 +32,7 @@ public struct Kubeconfig: Sendable {
     /// Files that were read, in merge order.
     public var files: [String] = []
 
+    /// An empty kubeconfig, to merge files into.
     public init() {}
 
     /// Parses one kubeconfig document.
@@ -341,7 +346,7 @@ extension Kubeconfig.Entry {
     func bytes(dataKey: String, fileKey: String, field: String) throws -> (bytes: [UInt8], file: String, field: String)? {
         if let data = try string(dataKey, field: field), !data.isEmpty {
             let cleaned = data.filter { !$0.isWhitespace }
-            guard let decoded = Data(base64Encoded: cleaned) else {
+            guard let decoded = Base64.decode(cleaned) else {
                 throw ConfigurationError(file: file, field: "\(field).\(dataKey)", "not valid base64")
             }
             return ([UInt8](decoded), file, "\(field).\(dataKey)")

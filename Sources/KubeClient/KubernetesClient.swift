@@ -23,6 +23,7 @@ import Synchronization
 /// configuration's namespace; for list/watch `nil` means all namespaces. Cluster-scoped resources
 /// ignore it.
 public final class KubernetesClient: Sendable {
+    /// What this client connects to and how (fixed for its lifetime).
     public let configuration: ClientConfiguration
     let logger: Logger
     let http: HTTPClient

@@ -21,7 +21,9 @@ extension KubeObjectView {
         self.init(raw: raw)
     }
 
+    /// `apiVersion`, e.g. `coordination.k8s.io/v1`.
     public var apiVersion: String? { raw["apiVersion"]?.stringValue }
+    /// `kind`, e.g. `Lease`.
     public var kind: String? { raw["kind"]?.stringValue }
 
     /// The object's metadata (a view; setting writes it back).
@@ -30,7 +32,9 @@ extension KubeObjectView {
         set { raw["metadata"] = newValue.raw }
     }
 
+    /// `metadata.name` (empty when unset).
     public var name: String { metadata.name ?? "" }
+    /// `metadata.namespace` (`nil` for cluster-scoped objects).
     public var namespace: String? { metadata.namespace }
 }
 
@@ -60,6 +64,16 @@ extension JSON {
         self[key] = .object(out)
     }
 
+    /// A map member of base64 strings, decoded (Secret `data`, ConfigMap `binaryData`); values
+    /// that are not valid base64 are skipped.
+    func base64Map(_ key: String) -> [String: [UInt8]] {
+        var out: [String: [UInt8]] = [:]
+        for (k, v) in self[key]?.objectValue ?? [:] {
+            if let s = v.stringValue, let d = Base64.decode(s) { out[k] = d }
+        }
+        return out
+    }
+
     mutating func setOptional(_ key: String, _ value: JSON?) {
         if let value { self[key] = value } else if self[key] != nil { self[key] = nil }
     }
@@ -67,9 +81,12 @@ extension JSON {
 
 /// Kubernetes condition (`type`, `status`, `reason`, `message`, `lastTransitionTime`, ...).
 public struct Condition: Sendable, Hashable {
+    /// The complete object, including fields this view does not model.
     public var raw: JSON
+    /// A view over `raw` (not validated).
     public init(raw: JSON) { self.raw = raw }
 
+    /// A new condition; the transition time is written as a Kubernetes `Time` (whole seconds).
     public init(type: String, status: String, reason: String? = nil, message: String? = nil, lastTransitionTime: Date? = nil) {
         var raw: JSON = ["type": .string(type), "status": .string(status)]
         if let reason { raw["reason"] = .string(reason) }
@@ -78,21 +95,30 @@ public struct Condition: Sendable, Hashable {
         self.raw = raw
     }
 
+    /// The condition's `type`, e.g. `Ready`.
     public var type: String { raw["type"]?.stringValue ?? "" }
     /// `True`, `False` or `Unknown`.
     public var status: String { raw["status"]?.stringValue ?? "" }
+    /// Whether `status` is `True`.
     public var isTrue: Bool { status == "True" }
+    /// Machine-readable reason in CamelCase.
     public var reason: String? { raw["reason"]?.stringValue }
+    /// Human-readable details.
     public var message: String? { raw["message"]?.stringValue }
+    /// When `status` last changed.
     public var lastTransitionTime: Date? { raw["lastTransitionTime"]?.stringValue.flatMap(KubeTime.parse) }
+    /// When the condition was last probed (nodes).
     public var lastHeartbeatTime: Date? { raw["lastHeartbeatTime"]?.stringValue.flatMap(KubeTime.parse) }
 }
 
 /// `metadata.ownerReferences[]` entry.
 public struct OwnerReference: Sendable, Hashable {
+    /// The complete object, including fields this view does not model.
     public var raw: JSON
+    /// A view over `raw` (not validated).
     public init(raw: JSON) { self.raw = raw }
 
+    /// A new owner reference; `controller` marks the managing owner.
     public init(apiVersion: String, kind: String, name: String, uid: String, controller: Bool? = nil, blockOwnerDeletion: Bool? = nil) {
         var raw: JSON = ["apiVersion": .string(apiVersion), "kind": .string(kind), "name": .string(name), "uid": .string(uid)]
         if let controller { raw["controller"] = .bool(controller) }
@@ -100,61 +126,82 @@ public struct OwnerReference: Sendable, Hashable {
         self.raw = raw
     }
 
+    /// The owner's `apiVersion`.
     public var apiVersion: String { raw["apiVersion"]?.stringValue ?? "" }
+    /// The owner's `kind`.
     public var kind: String { raw["kind"]?.stringValue ?? "" }
+    /// The owner's name (same namespace, or cluster-scoped).
     public var name: String { raw["name"]?.stringValue ?? "" }
+    /// The owner's UID: a reference to a recreated owner of the same name does not match.
     public var uid: String { raw["uid"]?.stringValue ?? "" }
+    /// Whether this owner is the managing controller (at most one per object).
     public var controller: Bool { raw["controller"]?.boolValue ?? false }
+    /// Whether foreground deletion of the owner waits for this object.
     public var blockOwnerDeletion: Bool? { raw["blockOwnerDeletion"]?.boolValue }
 }
 
 /// View over `metadata`.
 public struct ObjectMeta: Sendable, Hashable {
+    /// The complete object, including fields this view does not model.
     public var raw: JSON
+    /// A view over `raw`; anything but an object counts as empty metadata.
     public init(raw: JSON) { self.raw = raw.isObject ? raw : .object([:]) }
+    /// Empty metadata.
     public init() { self.raw = .object([:]) }
 
+    /// `name`, unique per namespace and kind.
     public var name: String? {
         get { raw["name"]?.stringValue }
         set { raw.setOptional("name", newValue.map(JSON.string)) }
     }
+    /// `generateName`: the server appends a random suffix when `name` is empty.
     public var generateName: String? {
         get { raw["generateName"]?.stringValue }
         set { raw.setOptional("generateName", newValue.map(JSON.string)) }
     }
+    /// `namespace` (unset for cluster-scoped objects).
     public var namespace: String? {
         get { raw["namespace"]?.stringValue }
         set { raw.setOptional("namespace", newValue.map(JSON.string)) }
     }
+    /// `uid`, assigned by the server at creation.
     public var uid: String? { raw["uid"]?.stringValue }
+    /// `resourceVersion`, the optimistic-concurrency token (send it back on update).
     public var resourceVersion: String? {
         get { raw["resourceVersion"]?.stringValue }
         set { raw.setOptional("resourceVersion", newValue.map(JSON.string)) }
     }
     /// `metadata.generation` (0 when absent, as for built-in kinds).
     public var generation: Int { raw["generation"]?.intValue ?? 0 }
+    /// When the server stored the object.
     public var creationTimestamp: Date? { raw["creationTimestamp"]?.stringValue.flatMap(KubeTime.parse) }
+    /// When deletion was requested (finalizers still hold the object).
     public var deletionTimestamp: Date? { raw["deletionTimestamp"]?.stringValue.flatMap(KubeTime.parse) }
     /// Whether deletion has started (finalizers are holding the object).
     public var isBeingDeleted: Bool { raw["deletionTimestamp"].map { !$0.isNull } ?? false }
 
+    /// `labels` (selectable key/value pairs).
     public var labels: [String: String] {
         get { raw.stringMap("labels") }
         set { raw.setStringMap("labels", newValue) }
     }
+    /// `annotations` (non-selectable key/value pairs).
     public var annotations: [String: String] {
         get { raw.stringMap("annotations") }
         set { raw.setStringMap("annotations", newValue) }
     }
+    /// `finalizers`: keys that must be removed before the object goes away.
     public var finalizers: [String] {
         get { raw["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
         set { raw.setOptional("finalizers", newValue.isEmpty ? nil : .array(newValue.map(JSON.string))) }
     }
+    /// `ownerReferences`: the objects this one is garbage-collected with.
     public var ownerReferences: [OwnerReference] {
         get { raw["ownerReferences"]?.arrayValue?.map(OwnerReference.init(raw:)) ?? [] }
         set { raw.setOptional("ownerReferences", newValue.isEmpty ? nil : .array(newValue.map(\.raw))) }
     }
 
+    /// Whether `finalizer` is set.
     public func hasFinalizer(_ finalizer: String) -> Bool { finalizers.contains(finalizer) }
 
     /// Adds a finalizer if missing; returns whether it changed anything.
@@ -179,17 +226,25 @@ public struct ObjectMeta: Sendable, Hashable {
 
 // MARK: - Core models
 
+/// Core `v1` Namespace.
 public struct Namespace: KubeObjectView {
+    /// Where these objects live.
     public static let resource = Resource.namespaces
+    /// The complete object, including fields this view does not model.
     public var raw: JSON
+    /// A view over `raw` (not validated).
     public init(raw: JSON) { self.raw = raw }
     /// `status.phase`: `Active` or `Terminating`.
     public var phase: String? { raw[path: "status", "phase"]?.stringValue }
 }
 
+/// Core `v1` Secret; `data` is base64 on the wire and decoded here (the one place that decodes Secret data).
 public struct Secret: KubeObjectView {
+    /// Where these objects live.
     public static let resource = Resource.secrets
+    /// The complete object, including fields this view does not model.
     public var raw: JSON
+    /// A view over `raw` (not validated).
     public init(raw: JSON) { self.raw = raw }
 
     /// `type`, e.g. `Opaque`.
@@ -197,22 +252,17 @@ public struct Secret: KubeObjectView {
         get { raw["type"]?.stringValue }
         set { raw.setOptional("type", newValue.map(JSON.string)) }
     }
+    /// `immutable`: the data can no longer change once set.
     public var immutable: Bool? {
         get { raw["immutable"]?.boolValue }
         set { raw.setOptional("immutable", newValue.map(JSON.bool)) }
     }
     /// `data`, base64-decoded. Values that are not valid base64 are skipped.
     public var data: [String: [UInt8]] {
-        get {
-            var out: [String: [UInt8]] = [:]
-            for (k, v) in raw["data"]?.objectValue ?? [:] {
-                if let s = v.stringValue, let d = Data(base64Encoded: s) { out[k] = [UInt8](d) }
-            }
-            return out
-        }
+        get { raw.base64Map("data") }
         set {
             var object = JSONObject()
-            for k in newValue.keys.sorted() { object[k] = .string(Data(newValue[k]!).base64EncodedString()) }
+            for k in newValue.keys.sorted() { object[k] = .string(Base64.encode(newValue[k] ?? [])) }
             raw.setOptional("data", newValue.isEmpty ? nil : .object(object))
         }
     }
@@ -227,29 +277,33 @@ public struct Secret: KubeObjectView {
     }
 }
 
+/// Core `v1` ConfigMap.
 public struct ConfigMap: KubeObjectView {
+    /// Where these objects live.
     public static let resource = Resource.configMaps
+    /// The complete object, including fields this view does not model.
     public var raw: JSON
+    /// A view over `raw` (not validated).
     public init(raw: JSON) { self.raw = raw }
 
+    /// `data`: text values by key.
     public var data: [String: String] {
         get { raw.stringMap("data") }
         set { raw.setStringMap("data", newValue) }
     }
-    public var binaryData: [String: [UInt8]] {
-        var out: [String: [UInt8]] = [:]
-        for (k, v) in raw["binaryData"]?.objectValue ?? [:] {
-            if let s = v.stringValue, let d = Data(base64Encoded: s) { out[k] = [UInt8](d) }
-        }
-        return out
-    }
+    /// `binaryData`, base64-decoded; values that are not valid base64 are skipped.
+    public var binaryData: [String: [UInt8]] { raw.base64Map("binaryData") }
+    /// `immutable`: the data can no longer change once set.
     public var immutable: Bool? { raw["immutable"]?.boolValue }
 }
 
 /// Core `v1` Event.
 public struct Event: KubeObjectView {
+    /// Where these objects live.
     public static let resource = Resource.events
+    /// The complete object, including fields this view does not model.
     public var raw: JSON
+    /// A view over `raw` (not validated).
     public init(raw: JSON) { self.raw = raw }
 
     /// `involvedObject` (kind, namespace, name, uid, apiVersion, resourceVersion, fieldPath).
@@ -257,10 +311,12 @@ public struct Event: KubeObjectView {
         get { raw["involvedObject"] ?? .object([:]) }
         set { raw["involvedObject"] = newValue }
     }
+    /// Machine-readable reason in CamelCase, e.g. `Reconciled`.
     public var reason: String? {
         get { raw["reason"]?.stringValue }
         set { raw.setOptional("reason", newValue.map(JSON.string)) }
     }
+    /// Human-readable description of what happened.
     public var message: String? {
         get { raw["message"]?.stringValue }
         set { raw.setOptional("message", newValue.map(JSON.string)) }
@@ -270,26 +326,34 @@ public struct Event: KubeObjectView {
         get { raw["type"]?.stringValue }
         set { raw.setOptional("type", newValue.map(JSON.string)) }
     }
+    /// How often the event occurred (repeats are aggregated into one object).
     public var count: Int {
         get { raw["count"]?.intValue ?? 0 }
         set { raw["count"] = .int(Int64(newValue)) }
     }
     /// `source.component`.
     public var sourceComponent: String? { raw[path: "source", "component"]?.stringValue }
+    /// When the event first occurred.
     public var firstTimestamp: Date? { raw["firstTimestamp"]?.stringValue.flatMap(KubeTime.parse) }
+    /// When the event last occurred.
     public var lastTimestamp: Date? { raw["lastTimestamp"]?.stringValue.flatMap(KubeTime.parse) }
 }
 
 /// `coordination.k8s.io/v1` Lease (leader election, Gardener heartbeat).
 public struct Lease: KubeObjectView {
+    /// Where these objects live.
     public static let resource = Resource.leases
+    /// The complete object, including fields this view does not model.
     public var raw: JSON
+    /// A view over `raw` (not validated).
     public init(raw: JSON) { self.raw = raw }
 
+    /// `spec.holderIdentity`: who holds the lease.
     public var holderIdentity: String? {
         get { raw[path: "spec", "holderIdentity"]?.stringValue }
         set { setSpec("holderIdentity", newValue.map(JSON.string)) }
     }
+    /// `spec.leaseDurationSeconds`: how long a holder may go without renewing.
     public var leaseDurationSeconds: Int? {
         get { raw[path: "spec", "leaseDurationSeconds"]?.intValue }
         set { setSpec("leaseDurationSeconds", newValue.map { .int(Int64($0)) }) }
@@ -299,10 +363,12 @@ public struct Lease: KubeObjectView {
         get { raw[path: "spec", "acquireTime"]?.stringValue.flatMap(KubeTime.parse) }
         set { setSpec("acquireTime", newValue.map { .string(KubeTime.formatMicro($0)) }) }
     }
+    /// `spec.renewTime`, a MicroTime (six fractional digits on the wire).
     public var renewTime: Date? {
         get { raw[path: "spec", "renewTime"]?.stringValue.flatMap(KubeTime.parse) }
         set { setSpec("renewTime", newValue.map { .string(KubeTime.formatMicro($0)) }) }
     }
+    /// `spec.leaseTransitions`: how often the holder changed.
     public var leaseTransitions: Int? {
         get { raw[path: "spec", "leaseTransitions"]?.intValue }
         set { setSpec("leaseTransitions", newValue.map { .int(Int64($0)) }) }
@@ -316,12 +382,18 @@ public struct Lease: KubeObjectView {
     }
 }
 
+/// Core `v1` Node.
 public struct Node: KubeObjectView {
+    /// Where these objects live.
     public static let resource = Resource.nodes
+    /// The complete object, including fields this view does not model.
     public var raw: JSON
+    /// A view over `raw` (not validated).
     public init(raw: JSON) { self.raw = raw }
 
+    /// `status.conditions` (`Ready`, `MemoryPressure`, ...).
     public var conditions: [Condition] { raw[path: "status", "conditions"]?.arrayValue?.map(Condition.init(raw:)) ?? [] }
+    /// The condition of `type`, if reported.
     public func condition(_ type: String) -> Condition? { conditions.first { $0.type == type } }
     /// `status.addresses` as (type, address) pairs.
     public var addresses: [(type: String, address: String)] {
@@ -330,24 +402,37 @@ public struct Node: KubeObjectView {
             return (t, addr)
         } ?? []
     }
+    /// `spec.podCIDRs`: the pod ranges assigned to the node.
     public var podCIDRs: [String] { raw[path: "spec", "podCIDRs"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
 }
 
 /// `apps/v1` DaemonSet, decoded for rollout status.
 public struct DaemonSet: KubeObjectView {
+    /// Where these objects live.
     public static let resource = Resource.daemonSets
+    /// The complete object, including fields this view does not model.
     public var raw: JSON
+    /// A view over `raw` (not validated).
     public init(raw: JSON) { self.raw = raw }
 
     private func status(_ key: String) -> Int { raw[path: "status", key]?.intValue ?? 0 }
+    /// `status.desiredNumberScheduled`: nodes that should run a pod.
     public var desiredNumberScheduled: Int { status("desiredNumberScheduled") }
+    /// `status.currentNumberScheduled`: nodes running a pod.
     public var currentNumberScheduled: Int { status("currentNumberScheduled") }
+    /// `status.updatedNumberScheduled`: nodes running a pod of the current template.
     public var updatedNumberScheduled: Int { status("updatedNumberScheduled") }
+    /// `status.numberReady`: nodes with a ready pod.
     public var numberReady: Int { status("numberReady") }
+    /// `status.numberAvailable`: nodes with a pod available for `minReadySeconds`.
     public var numberAvailable: Int { status("numberAvailable") }
+    /// `status.numberUnavailable`: nodes that should run an available pod but do not.
     public var numberUnavailable: Int { status("numberUnavailable") }
+    /// `status.numberMisscheduled`: nodes running a pod they should not.
     public var numberMisscheduled: Int { status("numberMisscheduled") }
+    /// `status.observedGeneration`: the generation the controller last acted on.
     public var observedGeneration: Int { status("observedGeneration") }
+    /// `status.conditions`.
     public var conditions: [Condition] { raw[path: "status", "conditions"]?.arrayValue?.map(Condition.init(raw:)) ?? [] }
     /// The pod template labels' selector (`spec.selector.matchLabels`).
     public var selectorLabels: [String: String] { (raw[path: "spec", "selector"] ?? .null).stringMap("matchLabels") }
@@ -363,146 +448,13 @@ public struct DaemonSet: KubeObjectView {
 
 /// Generic view for kinds without a model of their own.
 public struct GenericObject: Sendable, Hashable {
+    /// The complete object, including fields this view does not model.
     public var raw: JSON
+    /// A view over `raw` (not validated).
     public init(raw: JSON) { self.raw = raw }
+    /// The object's metadata (a view; setting writes it back).
     public var metadata: ObjectMeta {
         get { ObjectMeta(raw: raw["metadata"] ?? .object([:])) }
         set { raw["metadata"] = newValue.raw }
-    }
-}
-
-// MARK: - Time
-
-/// Kubernetes time formats: `Time` (RFC 3339, UTC, seconds) and `MicroTime` (six fractional digits).
-public enum KubeTime {
-    /// `2025-01-31T12:00:00Z`.
-    public static func format(_ date: Date) -> String {
-        let (y, mo, d, h, mi, s, _) = components(date)
-        var out: [UInt8] = []
-        out.reserveCapacity(20)
-        writeDateTime(y, mo, d, h, mi, s, to: &out)
-        out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// `2025-01-31T12:00:00.123456Z`.
-    public static func formatMicro(_ date: Date) -> String {
-        let (y, mo, d, h, mi, s, micros) = components(date)
-        var out: [UInt8] = []
-        out.reserveCapacity(27)
-        writeDateTime(y, mo, d, h, mi, s, to: &out)
-        out.append(UInt8(ascii: "."))
-        appendDigits(micros, width: 6, to: &out)
-        out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    // Written by hand: `String(format:)` goes through Foundation's formatter on every status write.
-    private static func writeDateTime(_ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: Int, to out: inout [UInt8]) {
-        appendDigits(y, width: 4, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(mo, width: 2, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(d, width: 2, to: &out)
-        out.append(UInt8(ascii: "T"))
-        appendDigits(h, width: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(mi, width: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(s, width: 2, to: &out)
-    }
-
-    /// Zero-padded decimal of a non-negative value (wider values keep all their digits, as `%0Nd`).
-    private static func appendDigits(_ value: Int, width: Int, to out: inout [UInt8]) {
-        let digits = Array(String(max(0, value)).utf8)
-        if digits.count < width { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - digits.count)) }
-        out.append(contentsOf: digits)
-    }
-
-    /// Parses any RFC 3339 timestamp (fractions and offsets allowed); `nil` if malformed.
-    public static func parse(_ text: String) -> Date? {
-        let b = Array(text.utf8)
-        func num(_ from: Int, _ count: Int) -> Int? {
-            guard from + count <= b.count else { return nil }
-            var v = 0
-            for i in from..<(from + count) {
-                guard b[i] >= 48, b[i] <= 57 else { return nil }
-                v = v * 10 + Int(b[i] - 48)
-            }
-            return v
-        }
-        guard b.count >= 20, let y = num(0, 4), b[4] == 45, let mo = num(5, 2), b[7] == 45, let d = num(8, 2),
-            b[10] == 84 || b[10] == 116 || b[10] == 32, let h = num(11, 2), b[13] == 58, let mi = num(14, 2), b[16] == 58,
-            let s = num(17, 2), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61
-        else { return nil }
-        var i = 19
-        var fraction = 0.0
-        if i < b.count, b[i] == 46 {
-            i += 1
-            var scale = 0.1
-            let start = i
-            while i < b.count, b[i] >= 48, b[i] <= 57 {
-                fraction += Double(b[i] - 48) * scale
-                scale /= 10
-                i += 1
-            }
-            if i == start { return nil }
-        }
-        guard i < b.count else { return nil }
-        var offset = 0
-        if b[i] == 90 || b[i] == 122 {
-            i += 1
-        } else if b[i] == 43 || b[i] == 45 {
-            guard let oh = num(i + 1, 2), b.count > i + 3, b[i + 3] == 58, let om = num(i + 4, 2) else { return nil }
-            offset = (oh * 60 + om) * 60 * (b[i] == 45 ? -1 : 1)
-            i += 6
-        } else {
-            return nil
-        }
-        guard i == b.count else { return nil }
-        let days = daysFromCivil(y, mo, d)
-        let seconds = Double(days * 86400 + h * 3600 + mi * 60 + s - offset) + fraction
-        return Date(timeIntervalSince1970: seconds)
-    }
-
-    static func components(_ date: Date) -> (Int, Int, Int, Int, Int, Int, Int) {
-        let t = date.timeIntervalSince1970
-        var secs = Int(t.rounded(.down))
-        var micros = Int(((t - Double(secs)) * 1_000_000).rounded())
-        if micros >= 1_000_000 {
-            secs += 1
-            micros -= 1_000_000
-        }
-        var days = secs / 86400
-        var rem = secs % 86400
-        if rem < 0 {
-            rem += 86400
-            days -= 1
-        }
-        let (y, m, d) = civilFromDays(days)
-        return (y, m, d, rem / 3600, (rem % 3600) / 60, rem % 60, micros)
-    }
-
-    // Howard Hinnant's civil-date algorithms (proleptic Gregorian calendar).
-    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
-
-    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp + (mp < 10 ? 3 : -9)
-        return (m <= 2 ? y + 1 : y, m, d)
     }
 }

@@ -8,16 +8,16 @@ public struct ListOptions: Sendable, Hashable {
     public var fieldSelector: String?
     /// Page size; the server may ignore it. ``KubernetesClient/listAll(_:namespace:options:)`` follows `continue`.
     public var limit: Int?
-    /// The `continue` token of the previous page.
+    /// `continue` token of the previous page.
     public var continueToken: String?
     /// `""`/nil = consistent read, `"0"` = any cached state.
     public var resourceVersion: String?
     /// `Exact` or `NotOlderThan`.
     public var resourceVersionMatch: String?
-    /// Server-side timeout of the request.
+    /// Server-side timeout of the list call.
     public var timeoutSeconds: Int?
 
-    /// Creates options; everything unset asks for a complete, consistent list.
+    /// Options with every member optional (a plain list of everything).
     public init(
         labelSelector: String? = nil, fieldSelector: String? = nil, limit: Int? = nil, continueToken: String? = nil,
         resourceVersion: String? = nil, resourceVersionMatch: String? = nil, timeoutSeconds: Int? = nil
@@ -46,20 +46,20 @@ public struct ListOptions: Sendable, Hashable {
 
 /// The answer of a list request.
 public struct ObjectList: Sendable {
-    /// The objects, as the server sent them.
+    /// The objects (each with `apiVersion` and `kind` filled in).
     public var items: [JSON]
     /// `metadata.resourceVersion` of the list: start a watch from here.
     public var resourceVersion: String
     /// `metadata.continue`, when the server paged the result.
     public var continueToken: String?
-    /// How many objects the following pages hold, when the server tells.
+    /// `metadata.remainingItemCount`: an estimate of the items on later pages.
     public var remainingItemCount: Int?
     /// e.g. `ConfigMapList`.
     public var kind: String?
     /// e.g. `v1`.
     public var apiVersion: String?
 
-    /// Creates a list answer.
+    /// A list answer with its items and list metadata.
     public init(
         items: [JSON], resourceVersion: String, continueToken: String? = nil, remainingItemCount: Int? = nil,
         kind: String? = nil, apiVersion: String? = nil
@@ -94,16 +94,16 @@ public struct WatchOptions: Sendable, Hashable {
     /// Start point: nil/`""`/`"0"` = synthetic ADDED events for the current state first;
     /// `N` = every change after N (410 `gone` when N is too old).
     public var resourceVersion: String?
-    /// e.g. `app=calico`; only matching objects produce events.
+    /// Only objects whose labels match, e.g. `app=calico`.
     public var labelSelector: String?
-    /// e.g. `metadata.name=foo`.
+    /// Only objects whose fields match, e.g. `metadata.name=foo`.
     public var fieldSelector: String?
     /// Server-side timeout; the stream then ends normally.
     public var timeoutSeconds: Int?
     /// Ask for BOOKMARK events (progress notifications carrying only a resourceVersion).
     public var allowWatchBookmarks: Bool
 
-    /// Creates options; by default the watch starts with the current state and asks for bookmarks.
+    /// Options for a watch; bookmarks are requested unless turned off.
     public init(
         resourceVersion: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil,
         timeoutSeconds: Int? = nil, allowWatchBookmarks: Bool = true
@@ -126,30 +126,7 @@ public struct WatchOptions: Sendable, Hashable {
     }
 }
 
-/// One event of a watch stream. `ERROR` events are not events: they end the stream with a
-/// ``KubeError`` (kind `.gone` for 410).
-public struct WatchEvent: Sendable {
-    public enum EventType: String, Sendable, Hashable {
-        case added = "ADDED"
-        case modified = "MODIFIED"
-        case deleted = "DELETED"
-        case bookmark = "BOOKMARK"
-    }
-
-    public var type: EventType
-    /// The object (for bookmarks only `apiVersion`, `kind` and `metadata.resourceVersion`).
-    public var object: JSON
-
-    public init(type: EventType, object: JSON) {
-        self.type = type
-        self.object = object
-    }
-
-    /// `object.metadata.resourceVersion`.
-    public var resourceVersion: String? { object[path: "metadata", "resourceVersion"]?.stringValue }
-}
-
-/// Patch flavours, selected by the request content type.
+/// Patch flavours (§8), selected by the request content type.
 public enum PatchType: Sendable, Hashable {
     /// RFC 7386 JSON merge patch (`null` deletes a key).
     case merge
@@ -160,7 +137,7 @@ public enum PatchType: Sendable, Hashable {
     /// Server-side apply; needs a field manager (the configuration's or `kubeclient-swift`).
     case apply(force: Bool)
 
-    /// The `Content-Type` header that selects this flavour.
+    /// The `Content-Type` header that selects the flavour.
     public var contentType: String {
         switch self {
         case .merge: return "application/merge-patch+json"
@@ -173,25 +150,25 @@ public enum PatchType: Sendable, Hashable {
 
 /// Options of a delete request, sent as a `DeleteOptions` body.
 public struct DeleteOptions: Sendable, Hashable {
-    /// What happens to the object's dependents.
+    /// What happens to dependents (objects owned by the deleted one).
     public enum PropagationPolicy: String, Sendable, Hashable {
         case orphan = "Orphan"
         case background = "Background"
         case foreground = "Foreground"
     }
 
-    /// How dependents are deleted; the server's default when nil.
+    /// Dependents' fate; `nil` leaves it to the server (background for most kinds).
     public var propagationPolicy: PropagationPolicy?
-    /// Seconds before the object is removed; the server's default when nil.
+    /// Seconds before the object is deleted (`0`: at once); `nil` uses the kind's default.
     public var gracePeriodSeconds: Int?
     /// Delete only if the stored object still has this UID (409 otherwise).
     public var preconditionUID: String?
     /// Delete only if the stored object still has this resourceVersion (409 otherwise).
     public var preconditionResourceVersion: String?
-    /// Validate the request without deleting anything.
+    /// Validate and answer without persisting (`dryRun=All`).
     public var dryRun: Bool
 
-    /// Creates options; everything unset deletes right away with the server's defaults.
+    /// Options with every member optional (a plain background delete).
     public init(
         propagationPolicy: PropagationPolicy? = nil, gracePeriodSeconds: Int? = nil,
         preconditionUID: String? = nil, preconditionResourceVersion: String? = nil, dryRun: Bool = false

@@ -17,7 +17,7 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
     /// Whether objects live inside a namespace.
     public var namespaced: Bool
 
-    /// Describes a resource; the caller states its scope, as discovery would.
+    /// A resource by group, version, plural and kind; `namespaced` picks the URL layout.
     public init(group: String, version: String, plural: String, kind: String, namespaced: Bool) {
         self.group = group
         self.version = version
@@ -33,7 +33,7 @@ public struct Resource: Sendable, Hashable, CustomStringConvertible {
     /// (the form the API server uses in its messages).
     public var qualifiedName: String { group.isEmpty ? plural : "\(plural).\(group)" }
 
-    /// `<qualifiedName>/<version>`, for logs.
+    /// `<plural>.<group>/<version>`, e.g. `leases.coordination.k8s.io/v1`.
     public var description: String { "\(qualifiedName)/\(version)" }
 
     /// `/api/v1` or `/apis/<group>/<version>`.
@@ -98,7 +98,7 @@ extension Resource {
     public static let events = Resource(group: "", version: "v1", plural: "events", kind: "Event", namespaced: true)
     /// `events.k8s.io/v1` Events (`regarding`, `note`, ...).
     public static let eventsV1 = Resource(group: "events.k8s.io", version: "v1", plural: "events", kind: "Event", namespaced: true)
-    /// `coordination.k8s.io/v1` Leases (leader election, heartbeat).
+    /// `coordination.k8s.io/v1` Leases (leader election, heartbeats).
     public static let leases = Resource(group: "coordination.k8s.io", version: "v1", plural: "leases", kind: "Lease", namespaced: true)
     /// `apps/v1` DaemonSets.
     public static let daemonSets = Resource(group: "apps", version: "v1", plural: "daemonsets", kind: "DaemonSet", namespaced: true)

@@ -133,7 +133,7 @@ extension KubernetesClient {
             guard let tokenSource else { return nil }
             return "Bearer \(try tokenSource.token())"
         case .basic(let username, let password):
-            let encoded = Data("\(username):\(password)".utf8).base64EncodedString()
+            let encoded = Base64.encode(Array("\(username):\(password)".utf8))
             return "Basic \(encoded)"
         }
     }

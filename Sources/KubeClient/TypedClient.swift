@@ -2,8 +2,11 @@ import KubeCore
 
 /// Typed list answer.
 public struct TypedList<T: KubeObjectView>: Sendable {
+    /// The objects, as typed views.
     public var items: [T]
+    /// `metadata.resourceVersion` of the list: start a watch from here.
     public var resourceVersion: String
+    /// `metadata.continue`, when the server paged the result.
     public var continueToken: String?
 }
 
@@ -33,6 +36,7 @@ extension KubernetesClient {
         return TypedList(items: list.items.map(T.init(raw:)), resourceVersion: list.resourceVersion, continueToken: list.continueToken)
     }
 
+    /// Creates `object` (in `namespace`, or the object's or the client's default) and answers the stored object.
     public func create<T: KubeObjectView>(_ object: T, namespace: String? = nil, dryRun: Bool = false) async throws -> T {
         T(raw: try await create(T.resource, namespace: namespace, object.raw, dryRun: dryRun))
     }
@@ -42,6 +46,7 @@ extension KubernetesClient {
         T(raw: try await update(T.resource, namespace: namespace, object.raw, subresource: subresource))
     }
 
+    /// Patches the named object with `patch` of the given flavour and answers the result.
     public func patch<T: KubeObjectView>(
         _ type: T.Type, namespace: String?, name: String, _ patch: JSON, type patchType: PatchType,
         subresource: String? = nil
@@ -49,6 +54,7 @@ extension KubernetesClient {
         T(raw: try await self.patch(T.resource, namespace: namespace, name: name, patch, type: patchType, subresource: subresource))
     }
 
+    /// Deletes the named object; answers the server's response (the object while finalizers hold it, or a Status).
     @discardableResult
     public func delete<T: KubeObjectView>(_ type: T.Type, namespace: String?, name: String, options: DeleteOptions = .init()) async throws -> JSON {
         try await delete(T.resource, namespace: namespace, name: name, options: options)

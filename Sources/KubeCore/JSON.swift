@@ -19,6 +19,7 @@ public enum JSON: Sendable {
 // MARK: - Equality and hashing (object member order is irrelevant, 1 == 1.0)
 
 extension JSON: Equatable {
+    /// Structural equality: member order is ignored and `1 == 1.0`.
     public static func == (lhs: JSON, rhs: JSON) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
@@ -40,6 +41,7 @@ extension JSON: Equatable {
 }
 
 extension JSON: Hashable {
+    /// Hashes consistently with `==` (member order does not matter).
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .null: hasher.combine(0)
@@ -80,12 +82,19 @@ extension JSON: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expressibl
     ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral,
     ExpressibleByDictionaryLiteral
 {
+    /// `nil` in a literal is JSON `null`.
     public init(nilLiteral: ()) { self = .null }
+    /// A boolean literal.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// An integer literal (kept an integer, never a double).
     public init(integerLiteral value: Int) { self = .int(Int64(value)) }
+    /// A floating-point literal.
     public init(floatLiteral value: Double) { self = .double(value) }
+    /// A string literal.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// An array literal.
     public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    /// A dictionary literal: an object with the members in written order.
     public init(dictionaryLiteral elements: (String, JSON)...) {
         var object = JSONObject(minimumCapacity: elements.count)
         for (key, value) in elements { object[key] = value }
@@ -132,10 +141,12 @@ extension JSON {
         if case .object(let o) = self { return o }
         return nil
     }
+    /// Whether the value is `null`.
     @inlinable public var isNull: Bool {
         if case .null = self { return true }
         return false
     }
+    /// Whether the value is an object.
     @inlinable public var isObject: Bool {
         if case .object = self { return true }
         return false
@@ -198,6 +209,7 @@ extension JSON {
         set { self[path: keys] = newValue }
     }
 
+    /// The value at a path of object keys; setting creates missing intermediate objects.
     public subscript(path keys: [String]) -> JSON? {
         get {
             var current: JSON? = self
@@ -229,8 +241,11 @@ extension JSON {
 
     /// Wraps an optional string, `nil` → `.null`.
     public init(_ value: String?) { self = value.map(JSON.string) ?? .null }
+    /// An integer value.
     public init(_ value: Int) { self = .int(Int64(value)) }
+    /// A boolean value.
     public init(_ value: Bool) { self = .bool(value) }
+    /// An object of string members, keys sorted (labels, annotations, ConfigMap data).
     public init(_ values: [String: String]) {
         var o = JSONObject(minimumCapacity: values.count)
         for key in values.keys.sorted() { o[key] = .string(values[key]!) }
@@ -239,5 +254,6 @@ extension JSON {
 }
 
 extension JSON: CustomStringConvertible {
+    /// The compact serialization.
     public var description: String { serializedString() }
 }

@@ -1,6 +1,7 @@
 /// `JSON` can be embedded in `Codable` models (e.g. a raw `providerConfig`). Object member order
 /// is not preserved through `Codable`; use `JSON.parse` where order matters.
 extension JSON: Codable {
+    /// Decodes any JSON value through `Codable` (for embedding in Codable types).
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
@@ -36,6 +37,7 @@ extension JSON: Codable {
         throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a JSON value")
     }
 
+    /// Encodes the value through `Codable`, members in order.
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {

@@ -1,7 +1,10 @@
 /// A JSON syntax error, with the byte offset where it was found.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Byte offset where parsing failed.
     public var offset: Int
+    /// What was wrong there.
     public var reason: String
+    /// `invalid JSON at byte <offset>: <reason>`.
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 

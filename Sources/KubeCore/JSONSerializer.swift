@@ -4,6 +4,7 @@ public struct JSONWriteOptions: Sendable {
     public var pretty: Bool
     /// Object members sorted by key instead of insertion order.
     public var sortedKeys: Bool
+    /// A serializer; `pretty` indents, `sortedKeys` orders object members by key.
     public init(pretty: Bool = false, sortedKeys: Bool = false) {
         self.pretty = pretty
         self.sortedKeys = sortedKeys

@@ -2,7 +2,9 @@ import Yams
 
 /// A YAML document that cannot be represented as JSON, or a YAML syntax error.
 public struct YAMLConversionError: Error, Sendable, CustomStringConvertible {
+    /// The reason, as printed.
     public var description: String
+    /// An error with the given reason.
     public init(_ description: String) { self.description = description }
 }
 

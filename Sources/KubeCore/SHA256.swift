@@ -14,7 +14,7 @@ public enum SHA256Digest {
 
     /// Lower-case hex of the digest of `bytes`.
     public static func hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        hexString(hash(bytes))
+        Hex.lowercase(hash(bytes))
     }
 
     /// Hex digest over the concatenated hex digests of every value, keys in sorted order: the
@@ -30,7 +30,12 @@ public enum SHA256Digest {
     /// Lower-case hex of the digest of the UTF-8 text.
     public static func hex(_ text: String) -> String { hex(Array(text.utf8)) }
 
-    static func hexString(_ bytes: [UInt8]) -> String {
+}
+
+/// Lower-case hexadecimal text of bytes (digests, tokens, UUIDs), two digits per byte.
+public enum Hex {
+    /// `bytes` as lower-case hex, e.g. `[0x0f, 0xa0]` → `0fa0`.
+    public static func lowercase<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 2)
@@ -40,5 +45,4 @@ public enum SHA256Digest {
         }
         return String(decoding: out, as: UTF8.self)
     }
-
 }

@@ -7,7 +7,9 @@
 /// indentation is copied from a constant run of spaces. Strings with non-ASCII bytes take the
 /// general Unicode-scalar path, which produces the same style as before.
 public struct YAMLWriter: Sendable {
+    /// Whether object members are written sorted by key instead of in their order.
     public var sortedKeys: Bool
+    /// A writer; members keep their order unless `sortedKeys`.
     public init(sortedKeys: Bool = false) { self.sortedKeys = sortedKeys }
 
     /// One YAML document (no `---` marker), ending in a newline.

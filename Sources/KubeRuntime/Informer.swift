@@ -3,18 +3,6 @@ import KubeCore
 import Logging
 import Synchronization
 
-/// One event of a watch stream, independent of the client's types.
-public struct InformerWatchEvent: Sendable {
-    public enum Kind: Sendable { case added, modified, deleted, bookmark }
-    public var kind: Kind
-    public var object: JSON
-
-    public init(kind: Kind, object: JSON) {
-        self.kind = kind
-        self.object = object
-    }
-}
-
 /// The list+watch seam an informer runs on (implemented over `KubernetesClient` by
 /// `ResourceListWatcher`; tests may script it).
 public protocol ListWatcher: Sendable {
@@ -22,7 +10,7 @@ public protocol ListWatcher: Sendable {
     func list() async throws -> (items: [JSON], resourceVersion: String)
     /// Watches from `resourceVersion` (with bookmarks). The stream ends when the server closes
     /// it; an expired resourceVersion is reported by throwing an error for which `isGone` holds.
-    func watch(resourceVersion: String) async throws -> AsyncThrowingStream<InformerWatchEvent, any Error>
+    func watch(resourceVersion: String) async throws -> AsyncThrowingStream<WatchEvent, any Error>
     /// Whether `error` means "resourceVersion too old" (HTTP 410 / watch ERROR 410).
     func isGone(_ error: any Error) -> Bool
 }
@@ -158,9 +146,13 @@ public final class Informer: Sendable {
                         resourceVersion = newRV
                         state.withLock { $0.lastResourceVersion = newRV }
                     }
-                    switch event.kind {
+                    switch event.type {
                     case .bookmark:
                         continue
+                    case .error:
+                        // The client ends its streams with a thrown error instead; scripted
+                        // list-watchers may yield one.
+                        throw KubeError.fromStatus(event.object)
                     case .added, .modified:
                         let old = store.upsert(event.object)
                         if let old { await deliver(.update(old: old, new: event.object)) } else { await deliver(.create(event.object)) }

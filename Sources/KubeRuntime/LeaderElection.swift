@@ -55,12 +55,7 @@ public func randomUUID() -> String {
     var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &g) }
     bytes[6] = (bytes[6] & 0x0F) | 0x40
     bytes[8] = (bytes[8] & 0x3F) | 0x80
-    let hex = bytes.map { b -> String in
-        let s = String(b, radix: 16)
-        return s.count == 1 ? "0" + s : s
-    }
-    return hex[0..<4].joined() + "-" + hex[4..<6].joined() + "-" + hex[6..<8].joined() + "-"
-        + hex[8..<10].joined() + "-" + hex[10..<16].joined()
+    return [0..<4, 4..<6, 6..<8, 8..<10, 10..<16].map { Hex.lowercase(bytes[$0]) }.joined(separator: "-")
 }
 
 /// Thrown when the lease could not be renewed within the renew deadline.

@@ -40,32 +40,12 @@ public struct ResourceListWatcher: ListWatcher {
         return (items, list.resourceVersion)
     }
 
-    public func watch(resourceVersion: String) async throws -> AsyncThrowingStream<InformerWatchEvent, any Error> {
-        let upstream = client.watch(
+    public func watch(resourceVersion: String) async throws -> AsyncThrowingStream<WatchEvent, any Error> {
+        client.watch(
             resource, namespace: namespace,
             options: WatchOptions(
                 resourceVersion: resourceVersion, labelSelector: labelSelector, fieldSelector: fieldSelector,
                 timeoutSeconds: watchTimeoutSeconds, allowWatchBookmarks: true))
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    for try await event in upstream {
-                        let kind: InformerWatchEvent.Kind
-                        switch event.type {
-                        case .added: kind = .added
-                        case .modified: kind = .modified
-                        case .deleted: kind = .deleted
-                        case .bookmark: kind = .bookmark
-                        }
-                        continuation.yield(InformerWatchEvent(kind: kind, object: event.object))
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
     }
 }
 

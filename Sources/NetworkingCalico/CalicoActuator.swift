@@ -261,9 +261,9 @@ public struct CalicoActuator: Actuator {
         else { return nil }
         for secretName in ManagedResource(raw: mr).secretRefs {
             guard let secret = try? await client.get(.secrets, namespace: namespace, name: secretName) else { return nil }
-            for (_, value) in secret["data"]?.objectValue ?? [:] {
-                guard let encoded = value.stringValue, let data = Data(base64Encoded: encoded) else { continue }
-                let text = String(decoding: data, as: UTF8.self)
+            let values = Secret(raw: secret).data
+            for key in values.keys.sorted() {
+                let text = String(decoding: values[key] ?? [], as: UTF8.self)
                 guard let documents = try? JSON.parseYAMLDocuments(text) else { continue }
                 for doc in documents
                 where doc["apiVersion"]?.stringValue == "apps/v1" && doc["kind"]?.stringValue == "DaemonSet"
@@ -320,11 +320,10 @@ public struct CalicoActuator: Actuator {
                 secret = try await client.get(.secrets, namespace: namespace, name: "gardener")
             }
         }
-        guard let encoded = secret[path: "data", "kubeconfig"]?.stringValue, let data = Data(base64Encoded: encoded)
-        else {
+        guard let kubeconfig = Secret(raw: secret).string("kubeconfig") else {
             throw MessageError("secret \(namespace)/\(secret[path: "metadata", "name"]?.stringValue ?? "") has no kubeconfig")
         }
-        return try shootClientFactory(String(decoding: data, as: UTF8.self))
+        return try shootClientFactory(kubeconfig)
     }
 
     // MARK: Delete, ForceDelete, Migrate

@@ -190,7 +190,7 @@ enum Fixtures {
         #expect(WebhookConfiguration.name(namespace: "runtime-extension-calico") == "gardener-extension-admission-calico-runtime")
         #expect(WebhookConfiguration.servingNames(.init(mode: .url, url: "[::1]:8443")) == ["::1"])
         #expect(WebhookConfiguration.servingNames(.init(mode: .service, namespace: "ns")).contains("gardener-extension-admission-calico.ns.svc"))
-        #expect(WebhookConfiguration.base64Decode(WebhookConfiguration.base64(Array("hello!?".utf8))) == Array("hello!?".utf8))
+        #expect(Base64.decode(Base64.encode(Array("hello!?".utf8))) == Array("hello!?".utf8))
     }
 
     @Test func optionsParsing() throws {

@@ -137,7 +137,7 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
                 #expect(try await Self.leaseHolder(client, namespace: Self.namespace) == "replica-b")
                 let vwc = try await client.get(.validatingWebhookConfigurations, namespace: nil, name: "gardener-extension-admission-calico")
                 #expect(
-                    WebhookConfiguration.base64Decode(vwc["webhooks"]?[0]?[path: "clientConfig", "caBundle"]?.stringValue ?? "")
+                    Base64.decode(vwc["webhooks"]?[0]?[path: "clientConfig", "caBundle"]?.stringValue ?? "")
                         == Array(b.caBundlePEM.utf8))
                 await b.stop()
             } catch {
@@ -180,13 +180,13 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
                     #expect(try await Self.leaseHolder(source, namespace: "garden") == "src-a")
                     let ca = try await source.get(.secrets, namespace: "garden", name: CertificateSecrets.caSecretName)
                     #expect(
-                        WebhookConfiguration.base64Decode(ca["data"]?["ca.crt"]?.stringValue ?? "") == Array(r.certificates.caCertificatePEM.utf8))
+                        Base64.decode(ca["data"]?["ca.crt"]?.stringValue ?? "") == Array(r.certificates.caCertificatePEM.utf8))
                     #expect(await Self.isNotFound { try await garden.get(.secrets, namespace: "garden", name: CertificateSecrets.caSecretName) })
                     #expect(await Self.isNotFound { try await garden.get(.leases, namespace: "garden", name: "admission-calico-leader-election") })
                     // ... the webhook configuration in the garden cluster only.
                     let vwc = try await garden.get(.validatingWebhookConfigurations, namespace: nil, name: "gardener-extension-admission-calico")
                     #expect(
-                        WebhookConfiguration.base64Decode(vwc["webhooks"]?[0]?[path: "clientConfig", "caBundle"]?.stringValue ?? "")
+                        Base64.decode(vwc["webhooks"]?[0]?[path: "clientConfig", "caBundle"]?.stringValue ?? "")
                             == Array(r.caBundlePEM.utf8))
                     #expect(
                         await Self.isNotFound {
@@ -221,7 +221,7 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
                 func registeredBundle() async throws -> String {
                     let vwc = try await client.get(.validatingWebhookConfigurations, namespace: nil, name: "gardener-extension-admission-calico")
                     return String(
-                        decoding: WebhookConfiguration.base64Decode(vwc["webhooks"]?[0]?[path: "clientConfig", "caBundle"]?.stringValue ?? "") ?? [],
+                        decoding: Base64.decode(vwc["webhooks"]?[0]?[path: "clientConfig", "caBundle"]?.stringValue ?? "") ?? [],
                         as: UTF8.self)
                 }
                 let firstCA = r.certificates.caCertificatePEM

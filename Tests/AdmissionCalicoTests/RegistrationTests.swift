@@ -31,7 +31,7 @@ import Testing
             let first = try await AdmissionRuntime.start(Self.options(certDir: dir), client: client)
             let vwc = try await client.get(.validatingWebhookConfigurations, namespace: nil, name: "gardener-extension-admission-calico")
             let bundle = vwc["webhooks"]?[0]?[path: "clientConfig", "caBundle"]?.stringValue ?? ""
-            #expect(WebhookConfiguration.base64Decode(bundle) == Array(first.certificates.caCertificatePEM.utf8))
+            #expect(Base64.decode(bundle) == Array(first.certificates.caCertificatePEM.utf8))
             #expect(vwc["webhooks"]?[0]?[path: "clientConfig", "url"] == "https://127.0.0.1:9443/webhooks/validate")
             // The cert dir holds the pair and the served certificate verifies with the injected CA (IP SAN).
             let sans = try CertificateGenerator.subjectAlternativeNames(ofPEM: String(contentsOfFile: dir + "/tls.crt", encoding: .utf8))
@@ -45,7 +45,7 @@ import Testing
             let second = try await AdmissionRuntime.start(Self.options(certDir: dir), client: client)
             let updated = try await client.get(.validatingWebhookConfigurations, namespace: nil, name: "gardener-extension-admission-calico")
             let bundle2 = updated["webhooks"]?[0]?[path: "clientConfig", "caBundle"]?.stringValue ?? ""
-            #expect(WebhookConfiguration.base64Decode(bundle2) == Array(second.certificates.caCertificatePEM.utf8))
+            #expect(Base64.decode(bundle2) == Array(second.certificates.caCertificatePEM.utf8))
             #expect(bundle2 != bundle)
             await second.stop()
         }
@@ -73,7 +73,7 @@ import Testing
                 cc?["service"] == [
                     "namespace": "extension-admission-calico", "name": "gardener-extension-admission-calico", "path": "/webhooks/validate", "port": 0,
                 ])
-            #expect(WebhookConfiguration.base64Decode(cc?["caBundle"]?.stringValue ?? "") == Array(first.certificates.caCertificatePEM.utf8))
+            #expect(Base64.decode(cc?["caBundle"]?.stringValue ?? "") == Array(first.certificates.caCertificatePEM.utf8))
             #expect(vwc[path: "metadata", "ownerReferences"]?[0]?["uid"] == ns[path: "metadata", "uid"])
         }
     }

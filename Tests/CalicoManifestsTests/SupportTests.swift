@@ -138,10 +138,4 @@ struct ManagedResourceTests {
             ManagedResourceSecretData(manifests: try Scenario(providerConfig: ["overlay": ["enabled": true]]).render()).secretName == data.secretName)
         #expect(ManagedResourceSecretData(manifests: try Scenario().render()).secretName != data.secretName)
     }
-
-    @Test func base64() {
-        for s in ["", "f", "fo", "foo", "foob", "fooba", "foobar"] {
-            #expect(Base64.encode(Array(s.utf8)) == Data(s.utf8).base64EncodedString())
-        }
-    }
 }

@@ -105,6 +105,20 @@ import Testing
         }
     }
 
+    @Test func leaseMicroTimeKeepsEveryMicrosecondThroughAMergePatch() async throws {
+        try await withServer(crd: false) { _, c in
+            let leases = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases"
+            let created = try await c.post(leases, ["metadata": ["name": "exact"], "spec": ["holderIdentity": "a"]])
+            #expect(created.status == 201)
+            let patched = try await c.patch(
+                "\(leases)/exact", ["spec": ["renewTime": "2026-01-02T03:04:09.654321Z", "acquireTime": "2026-01-02T03:04:05.000001Z"]])
+            #expect(patched.status == 200)
+            let read = try await c.get("\(leases)/exact").json
+            #expect(read[path: "spec", "renewTime"] == "2026-01-02T03:04:09.654321Z")
+            #expect(read[path: "spec", "acquireTime"] == "2026-01-02T03:04:05.000001Z")
+        }
+    }
+
     @Test func namesAndGenerateName() async throws {
         try await withServer { _, c in
             let g = try await c.post(widgets, ["metadata": ["generateName": "gen-"], "spec": .emptyObject])

@@ -86,21 +86,6 @@ import Testing
         let determined = determineErrorCodes(MessageError("RequestLimitExceeded; InvalidParameter"), matchers: matchers)
         #expect(determined == [.configurationProblem, .infraRateLimitsExceeded])
     }
-
-    @Test func goDurationFormatting() {
-        #expect(goDuration(.seconds(30)) == "30s")
-        #expect(goDuration(.seconds(60)) == "1m0s")
-        #expect(goDuration(.seconds(3600)) == "1h0m0s")
-        #expect(goDuration(.milliseconds(1500)) == "1.5s")
-        #expect(goDuration(.milliseconds(5)) == "5ms")
-        #expect(goDuration(.zero) == "0s")
-    }
-
-    @Test func goBoolParsing() {
-        for t in ["1", "t", "T", "true", "TRUE", "True"] { #expect(parseGoBool(t)) }
-        for f in ["yes", "", "0", "false", "tRuE"] { #expect(!parseGoBool(f)) }
-        #expect(!parseGoBool(nil))
-    }
 }
 
 @Suite struct PredicateTests {

@@ -115,20 +115,6 @@ import Testing
         #expect(Resource.daemonSets.qualifiedName == "daemonsets.apps")
     }
 
-    @Test func kubeTimeRoundTrips() throws {
-        let date = try #require(KubeTime.parse("2025-01-31T12:00:00Z"))
-        #expect(date.timeIntervalSince1970 == 1_738_324_800)
-        #expect(KubeTime.format(date) == "2025-01-31T12:00:00Z")
-        let micro = try #require(KubeTime.parse("2025-01-31T12:00:00.123456Z"))
-        #expect(KubeTime.formatMicro(micro) == "2025-01-31T12:00:00.123456Z")
-        let offset = try #require(KubeTime.parse("2025-01-31T13:30:00+01:30"))
-        #expect(offset == date)
-        #expect(KubeTime.parse("2025-13-01T00:00:00Z") == nil)
-        #expect(KubeTime.parse("yesterday") == nil)
-        #expect(KubeTime.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00Z")
-        #expect(KubeTime.format(try #require(KubeTime.parse("2024-02-29T23:59:59Z"))) == "2024-02-29T23:59:59Z")
-    }
-
     @Test func viewsKeepUnknownFieldsAndOrder() throws {
         let raw = try JSON.parse(
             string: """

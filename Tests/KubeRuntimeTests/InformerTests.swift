@@ -96,10 +96,10 @@ import Testing
             }
             return ([["metadata": ["name": "a", "namespace": "n", "resourceVersion": "5"]]], "5")
         }
-        func watch(resourceVersion: String) async throws -> AsyncThrowingStream<InformerWatchEvent, any Error> {
+        func watch(resourceVersion: String) async throws -> AsyncThrowingStream<WatchEvent, any Error> {
             if resourceVersion == "2" {
                 return AsyncThrowingStream { c in
-                    c.yield(InformerWatchEvent(kind: .bookmark, object: ["metadata": ["resourceVersion": "3"]]))
+                    c.yield(WatchEvent(type: .bookmark, object: ["metadata": ["resourceVersion": "3"]]))
                     c.finish(throwing: KubeError(kind: .gone, code: 410, reason: "Expired", message: "too old resource version"))
                 }
             }

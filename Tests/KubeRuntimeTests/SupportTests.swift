@@ -4,17 +4,6 @@ import Testing
 
 @testable import KubeRuntime
 
-@Suite struct MergePatchTests {
-    @Test func diffSendsOnlyChangesAndNullsForRemovals() throws {
-        let old: JSON = ["a": 1, "b": ["c": 1, "d": 2], "e": [1, 2], "gone": "x"]
-        let new: JSON = ["a": 1, "b": ["c": 1, "d": 3], "e": [1, 2, 3], "added": true]
-        let patch = try #require(MergePatch.diff(from: old, to: new))
-        #expect(patch == ["b": ["d": 3], "e": [1, 2, 3], "gone": nil, "added": true])
-        #expect(MergePatch.apply(patch, to: old) == new)
-        #expect(MergePatch.diff(from: old, to: old) == nil)
-    }
-}
-
 @Suite struct BindAddressTests {
     @Test func parsesGoStyleAddresses() throws {
         #expect(try BindAddress.parse(":8080") == BindAddress(host: "0.0.0.0", port: 8080))

@@ -100,11 +100,11 @@ struct APIError: Error, Sendable {
     /// 422 Invalid for an object (kind-qualified) with field errors.
     static func invalid(kind: String, group: String, name: String, _ errors: [FieldError]) -> APIError {
         let qualified = group.isEmpty ? kind : "\(kind).\(group)"
-        let text = errors.count == 1 ? errors[0].text : "[" + errors.map(\.text).joined(separator: ", ") + "]"
+        let text = FieldErrorList(errors).description
         var d: JSON = ["name": .string(name)]
         if !group.isEmpty { d["group"] = .string(group) }
         d["kind"] = .string(kind)
-        d["causes"] = .array(errors.map(\.cause))
+        d["causes"] = .array(errors.map(\.statusCause))
         return APIError(code: 422, reason: "Invalid", message: "\(qualified) \"\(name)\" is invalid: \(text)", details: d)
     }
 
@@ -115,70 +115,5 @@ struct APIError: Error, Sendable {
     /// 422 on request options (`CreateOptions.meta.k8s.io "" is invalid: ...`).
     static func invalidOptions(_ kind: String, _ errors: [FieldError]) -> APIError {
         invalid(kind: kind, group: "meta.k8s.io", name: "", errors)
-    }
-}
-
-/// One field error of an Invalid Status.
-struct FieldError: Sendable {
-    enum Kind: String, Sendable {
-        case required = "Required value"
-        case invalid = "Invalid value"
-        case unsupported = "Unsupported value"
-        case duplicate = "Duplicate value"
-        case forbidden = "Forbidden"
-        case tooLong = "Too long"
-        case notFound = "Not found"
-        var reason: String {
-            switch self {
-            case .required: "FieldValueRequired"
-            case .invalid: "FieldValueInvalid"
-            case .unsupported: "FieldValueNotSupported"
-            case .duplicate: "FieldValueDuplicate"
-            case .forbidden: "FieldValueForbidden"
-            case .tooLong: "FieldValueTooLong"
-            case .notFound: "FieldValueNotFound"
-            }
-        }
-    }
-    var kind: Kind
-    var field: String
-    var value: JSON?
-    var detail: String
-
-    init(_ kind: Kind, _ field: String, _ value: JSON? = nil, _ detail: String = "") {
-        self.kind = kind
-        self.field = field
-        self.value = value
-        self.detail = detail
-    }
-
-    var valueText: String? {
-        guard let value else { return nil }
-        switch value {
-        case .string(let s): return "\"\(s)\""
-        case .int(let i): return String(i)
-        case .bool(let b): return String(b)
-        case .double(let d): return String(d)
-        default: return value.serializedString()
-        }
-    }
-
-    var messageWithoutField: String {
-        var parts = [kind.rawValue]
-        if let v = valueText { parts.append(v) }
-        if !detail.isEmpty { parts.append(detail) }
-        return parts.joined(separator: ": ")
-    }
-
-    var text: String { "\(field): \(messageWithoutField)" }
-
-    var cause: JSON {
-        var c: JSON = ["reason": .string(kind.reason)]
-        var m = messageWithoutField
-        // Like the real server, the cause message repeats the type and detail but not the field.
-        if m.isEmpty { m = kind.rawValue }
-        c["message"] = .string(m)
-        c["field"] = .string(field)
-        return c
     }
 }

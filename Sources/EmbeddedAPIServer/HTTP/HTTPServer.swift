@@ -106,13 +106,13 @@ final class HTTPServer: Sendable {
     }
 
     /// `{"type":"<type>","object":<object>}\n` without building a wrapper object.
-    static func eventLine(type: String, object: JSON) -> ByteBuffer {
+    static func eventLine(_ event: WatchEvent) -> ByteBuffer {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
         bytes.append(contentsOf: #"{"type":""#.utf8)
-        bytes.append(contentsOf: type.utf8)  // a fixed upper-case word: nothing to escape
+        bytes.append(contentsOf: event.type.rawValue.utf8)  // a fixed upper-case word: nothing to escape
         bytes.append(contentsOf: #"","object":"#.utf8)
-        bytes.append(contentsOf: object.serialized())
+        bytes.append(contentsOf: event.object.serialized())
         bytes.append(contentsOf: "}\n".utf8)
         return ByteBuffer(bytes: bytes)
     }
@@ -403,7 +403,7 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         // this apiVersion reuses one encoding of the change.
         if case .event(let event) = item, plainEvents { return Self.plainLine(event, stream, groupVersion: groupVersion) }
         guard let info = stream.info else {
-            if case .error(let status) = item { return HTTPServer.eventLine(type: "ERROR", object: status) }
+            if case .error(let status) = item { return HTTPServer.eventLine(WatchEvent(type: .error, object: status)) }
             return ByteBuffer()
         }
         switch item {
@@ -413,16 +413,17 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
                 info, objects: [presented], listMeta: ["resourceVersion": presented[path: "metadata", "resourceVersion"] ?? ""],
                 include: stream.include, withColumns: firstTable)
             firstTable = false
-            return HTTPServer.eventLine(type: event.type, object: t)
+            return HTTPServer.eventLine(WatchEvent(type: event.type, object: t))
         case .bookmark(let rv):
             return HTTPServer.eventLine(
-                type: "BOOKMARK",
-                object: [
-                    "kind": .string(info.kind), "apiVersion": .string(info.groupVersion),
-                    "metadata": ["resourceVersion": .string(String(rv))],
-                ])
+                WatchEvent(
+                    type: .bookmark,
+                    object: [
+                        "kind": .string(info.kind), "apiVersion": .string(info.groupVersion),
+                        "metadata": ["resourceVersion": .string(String(rv))],
+                    ]))
         case .error(let status):
-            return HTTPServer.eventLine(type: "ERROR", object: status)
+            return HTTPServer.eventLine(WatchEvent(type: .error, object: status))
         }
     }
 
@@ -565,7 +566,7 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
                     message:
                         "watch closed: the client fell behind and the per-watcher buffer overflowed; resume from the last seen resourceVersion or relist"
                 ).status
-                lines.append(HTTPServer.eventLine(type: "ERROR", object: status))
+                lines.append(HTTPServer.eventLine(WatchEvent(type: .error, object: status)))
             }
             writeLines(&lines, raw: active.raw, context: context)
             stopWatch()
@@ -578,14 +579,14 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
 
     /// The event line of a change on a plain (non-table) stream, encoded once per apiVersion and
     /// shared by every watcher that writes it.
-    static func plainLine(_ event: WatchEvent, _ stream: WatchStream, groupVersion: String) -> ByteBuffer {
+    static func plainLine(_ event: SharedWatchEvent, _ stream: WatchStream, groupVersion: String) -> ByteBuffer {
         event.line(groupVersion: groupVersion) { e in
-            HTTPServer.eventLine(type: e.type, object: stream.info.map { Router.present(e.object, $0) } ?? e.object)
+            HTTPServer.eventLine(WatchEvent(type: e.type, object: stream.info.map { Router.present(e.object, $0) } ?? e.object))
         }
     }
 
     /// One HTTP chunk of plain watch events, framed for writing below the HTTP encoder.
-    static func frameChunk(_ events: [WatchEvent], stream: WatchStream, groupVersion: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+    static func frameChunk(_ events: [SharedWatchEvent], stream: WatchStream, groupVersion: String, allocator: ByteBufferAllocator) -> ByteBuffer {
         framedChunk(events.map { plainLine($0, stream, groupVersion: groupVersion) }, allocator: allocator)
     }
 

@@ -230,7 +230,7 @@ final class Router: Sendable {
         let hasName = rest.count >= 2
         switch method {
         case "GET":
-            if watchPath || Validation.parseBool(query["watch"]) == true { return "watch" }
+            if watchPath || query["watch"].flatMap(parseGoBool) == true { return "watch" }
             return hasName ? "get" : "list"
         case "POST": return "create"
         case "PUT": return "update"
@@ -348,11 +348,11 @@ final class Router: Sendable {
             if d == "All" {
                 dry = true
             } else if !d.isEmpty {
-                errors.append(FieldError(.unsupported, "dryRun", .array([.string(d)]), "supported values: \"All\""))
+                errors.append(FieldError.notSupported("dryRun", FieldBadValue(.array([.string(d)])), ["All"]))
             }
         }
         if let fv = query["fieldValidation"], !fv.isEmpty, !["Ignore", "Warn", "Strict"].contains(fv) {
-            errors.append(FieldError(.unsupported, "fieldValidation", .string(fv), "supported values: \"Ignore\", \"Strict\", \"Warn\""))
+            errors.append(FieldError.notSupported("fieldValidation", .string(fv), ["Ignore", "Strict", "Warn"]))
         }
         if let fm = query["fieldManager"], fm.count > 128 || fm.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) {
             errors.append(FieldError(.invalid, "fieldManager", .string(fm), "must be less than 128 characters and printable"))
@@ -421,7 +421,7 @@ final class Router: Sendable {
 
         switch method {
         case "GET", "HEAD":
-            let isWatch = watchPath || Validation.parseBool(query["watch"]) == true
+            let isWatch = watchPath || query["watch"].flatMap(parseGoBool) == true
             if isWatch {
                 var fieldSel = try FieldSelector(parsing: query["fieldSelector"] ?? "", allowed: info.fieldSelectors)
                 if let name {
@@ -438,7 +438,7 @@ final class Router: Sendable {
                 return .watch(
                     WatchStream(
                         plan: plan, info: info, table: table, include: include,
-                        bookmarks: Validation.parseBool(query["allowWatchBookmarks"]) == true, timeoutSeconds: timeout))
+                        bookmarks: query["allowWatchBookmarks"].flatMap(parseGoBool) == true, timeoutSeconds: timeout))
             }
             if let name {
                 guard let obj = store.read({ $0.object(info, namespace, name) }) else {

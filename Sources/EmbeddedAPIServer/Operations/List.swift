@@ -39,7 +39,7 @@ extension StoreState {
                 errors.append(FieldError(.forbidden, "resourceVersionMatch", nil, "resourceVersionMatch is forbidden when continue is provided"))
             }
             if match != "Exact" && match != "NotOlderThan" {
-                errors.append(FieldError(.unsupported, "resourceVersionMatch", .string(match), "supported values: \"Exact\", \"NotOlderThan\", \"\""))
+                errors.append(FieldError.notSupported("resourceVersionMatch", .string(match), ["Exact", "NotOlderThan", ""]))
             }
             if match == "Exact" && rvParam == "0" {
                 errors.append(

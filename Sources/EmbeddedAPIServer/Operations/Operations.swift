@@ -230,7 +230,7 @@ extension StoreState {
         switch contentType {
         case "application/merge-patch+json":
             guard patchDoc.objectValue != nil else { throw APIError.badRequest("error decoding patch: a merge patch must be a JSON object") }
-            patched = Patch.mergePatch(current, patchDoc)
+            patched = MergePatch.apply(patchDoc, to: current)
         case "application/json-patch+json":
             guard let ops = patchDoc.arrayValue, ops.allSatisfy({ $0.objectValue != nil }) else {
                 throw APIError.badRequest("json: cannot unmarshal \(patchDoc.typeName) into Go value of type jsonpatch.Patch")
@@ -384,7 +384,7 @@ extension StoreState {
             dryRunValues = doc["dryRun"]?.arrayValue?.compactMap(\.stringValue) ?? []
         } else {
             opts.propagationPolicy = query["propagationPolicy"]
-            opts.orphanDependents = Validation.parseBool(query["orphanDependents"])
+            opts.orphanDependents = query["orphanDependents"].flatMap(parseGoBool)
             if let d = query["dryRun"] { dryRunValues = [d] }
             opts.preconditionUID = query["preconditions.uid"]
             opts.preconditionRV = query["preconditions.resourceVersion"]
@@ -395,12 +395,12 @@ extension StoreState {
                 errors.append(FieldError(.invalid, "propagationPolicy", .string(p), "orphanDependents and deletionPropagation cannot be both set"))
             } else if !["Orphan", "Background", "Foreground"].contains(p) {
                 errors.append(
-                    FieldError(.unsupported, "propagationPolicy", .string(p), "supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"")
+                    FieldError.notSupported("propagationPolicy", .string(p), ["Foreground", "Background", "Orphan", "nil"])
                 )
             }
         }
         for d in dryRunValues where d != "All" {
-            errors.append(FieldError(.unsupported, "dryRun", .array(dryRunValues.map(JSON.string)), "supported values: \"All\""))
+            errors.append(FieldError.notSupported("dryRun", FieldBadValue(.array(dryRunValues.map(JSON.string))), ["All"]))
             break
         }
         if !errors.isEmpty { throw APIError.invalidOptions("DeleteOptions", errors) }

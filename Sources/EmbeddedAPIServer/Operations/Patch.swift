@@ -3,20 +3,6 @@ import KubeCore
 
 /// Patch algorithms: JSON patch, merge patch and strategic merge patch.
 enum Patch {
-    /// RFC 7386 JSON merge patch.
-    static func mergePatch(_ target: JSON, _ patch: JSON) -> JSON {
-        guard case .object(let p) = patch else { return patch }
-        var result: JSONObject = target.objectValue ?? [:]
-        for (k, v) in p {
-            if v.isNull {
-                result.removeValue(forKey: k)
-            } else {
-                result[k] = mergePatch(result[k] ?? .null, v)
-            }
-        }
-        return .object(result)
-    }
-
     struct JSONPatchError: Error { var message: String }
 
     /// RFC 6902 JSON patch. Throws `JSONPatchError` for any failure while applying.

@@ -3,17 +3,11 @@ import KubeCore
 import NIOCore
 import Synchronization
 
-/// The kind of a stored change.
-enum ChangeType: String, Sendable {
-    case added = "ADDED"
-    case modified = "MODIFIED"
-    case deleted = "DELETED"
-}
-
 /// One retained change, used for watch fan-out and resume-from-resourceVersion.
 struct StoredEvent: Sendable {
     var rv: Int64
-    var type: ChangeType
+    /// `.added`, `.modified` or `.deleted`.
+    var type: WatchEvent.EventType
     var storageKey: String
     var object: JSON
     /// The previous state (for selector transitions).
@@ -23,7 +17,7 @@ struct StoredEvent: Sendable {
 /// What a watch stream carries.
 enum WatchItem: Sendable {
     /// One reference per change: every watcher that sees it queues the same object.
-    case event(WatchEvent)
+    case event(SharedWatchEvent)
     case bookmark(rv: Int64)
     case error(JSON)
 }
@@ -31,17 +25,16 @@ enum WatchItem: Sendable {
 /// A change as watchers see it, with its serialized event line computed once by the first
 /// watcher that writes it and reused by all others presenting the same apiVersion (fan-out cost
 /// stays one serialization per change, and queueing it costs one reference, not a copy).
-final class WatchEvent: Sendable {
-    let type: String
-    let object: JSON
+final class SharedWatchEvent: Sendable {
+    let event: WatchEvent
     private let cache = Mutex<(groupVersion: String, line: ByteBuffer)?>(nil)
 
-    init(type: String, object: JSON) {
-        self.type = type
-        self.object = object
-    }
+    init(_ event: WatchEvent) { self.event = event }
 
-    func line(groupVersion: String, render: (WatchEvent) -> ByteBuffer) -> ByteBuffer {
+    var type: WatchEvent.EventType { event.type }
+    var object: JSON { event.object }
+
+    func line(groupVersion: String, render: (SharedWatchEvent) -> ByteBuffer) -> ByteBuffer {
         cache.withLock { c in
             if let c, c.groupVersion == groupVersion { return c.line }
             let line = render(self)
@@ -65,7 +58,7 @@ final class Watcher: Sendable {
     }
 
     /// What this watcher sees of a change (selector transitions become ADDED/DELETED).
-    func view(_ event: StoredEvent) -> (String, JSON)? { group.view(event) }
+    func view(_ event: StoredEvent) -> WatchEvent? { group.view(event) }
 
     /// Queues a bookmark or error at the current end of the group's log (call under the store
     /// lock, so that it falls between the changes it concerns).
@@ -122,7 +115,7 @@ final class WatchGroup: Sendable {
         /// How many changes were taken.
         var count: Int
         /// The changes, unless `chunk` already holds them (the references are not copied then).
-        var events: [WatchEvent]
+        var events: [SharedWatchEvent]
         var extras: [(at: Int, item: WatchItem)]
         var finished: Bool
         var chunk: ByteBuffer?
@@ -149,7 +142,7 @@ final class WatchGroup: Sendable {
     }
 
     private struct State {
-        var log: [WatchEvent] = []
+        var log: [SharedWatchEvent] = []
         /// Sequence number of `log[0]`.
         var base = 0
         var members: [Int: Member] = [:]
@@ -195,19 +188,21 @@ final class WatchGroup: Sendable {
     }
 
     /// What the members see of a change (selector transitions become ADDED/DELETED).
-    func view(_ event: StoredEvent) -> (String, JSON)? {
+    func view(_ event: StoredEvent) -> WatchEvent? {
         switch event.type {
-        case .added: return matches(event.object) ? ("ADDED", event.object) : nil
-        case .deleted: return matches(event.object) ? ("DELETED", event.object) : nil
+        case .added: return matches(event.object) ? WatchEvent(type: .added, object: event.object) : nil
+        case .deleted: return matches(event.object) ? WatchEvent(type: .deleted, object: event.object) : nil
         case .modified:
             let now = matches(event.object)
             let before = event.old.map(matches) ?? false
             switch (before, now) {
-            case (true, true): return ("MODIFIED", event.object)
-            case (false, true): return ("ADDED", event.object)
-            case (true, false): return ("DELETED", event.object)
+            case (true, true): return WatchEvent(type: .modified, object: event.object)
+            case (false, true): return WatchEvent(type: .added, object: event.object)
+            case (true, false): return WatchEvent(type: .deleted, object: event.object)
             case (false, false): return nil
             }
+        case .bookmark, .error:
+            return nil  // never stored
         }
     }
 
@@ -225,7 +220,7 @@ final class WatchGroup: Sendable {
     }
 
     /// Appends a change for every member and notifies those waiting for one.
-    func append(_ event: WatchEvent) {
+    func append(_ event: SharedWatchEvent) {
         let notify = state.withLock { s -> [@Sendable () -> Void] in
             s.log.append(event)
             var out: [@Sendable () -> Void] = []
@@ -354,7 +349,7 @@ final class WatchGroup: Sendable {
 
     /// The chunk of `events` (the log range from `start`), built by `build` unless a member
     /// built it already; kept for the members drained next.
-    func chunk(start: Int, events: [WatchEvent], groupVersion: String, build: () -> ByteBuffer) -> ByteBuffer {
+    func chunk(start: Int, events: [SharedWatchEvent], groupVersion: String, build: () -> ByteBuffer) -> ByteBuffer {
         let end = start + events.count
         if let cached = state.withLock({ s in s.chunks.last { $0.start == start && $0.end == end && $0.groupVersion == groupVersion } }) {
             return cached.bytes
@@ -442,7 +437,7 @@ struct StoreState {
     }
 
     /// Assigns the next resourceVersion, stores, records history, notifies watchers, persists.
-    mutating func commit(storageKey: String, key: String, object: JSON, type: ChangeType, old: JSON?) -> JSON {
+    mutating func commit(storageKey: String, key: String, object: JSON, type: WatchEvent.EventType, old: JSON?) -> JSON {
         rv += 1
         var obj = object
         obj[path: "metadata", "resourceVersion"] = .string(String(rv))
@@ -456,21 +451,21 @@ struct StoreState {
         if let groups = watchers[storageKey] {
             // One shared event per type (selector transitions can turn one change into ADDED for
             // some groups and DELETED for others); evaluated and logged once per group.
-            var added: WatchEvent?
-            var modified: WatchEvent?
-            var deleted: WatchEvent?
+            var added: SharedWatchEvent?
+            var modified: SharedWatchEvent?
+            var deleted: SharedWatchEvent?
             for group in groups.values {
-                guard let (t, o) = group.view(event) else { continue }
-                let shared: WatchEvent
-                switch t {
-                case "ADDED":
-                    shared = added ?? WatchEvent(type: t, object: o)
+                guard let seen = group.view(event) else { continue }
+                let shared: SharedWatchEvent
+                switch seen.type {
+                case .added:
+                    shared = added ?? SharedWatchEvent(seen)
                     added = shared
-                case "DELETED":
-                    shared = deleted ?? WatchEvent(type: t, object: o)
+                case .deleted:
+                    shared = deleted ?? SharedWatchEvent(seen)
                     deleted = shared
                 default:
-                    shared = modified ?? WatchEvent(type: t, object: o)
+                    shared = modified ?? SharedWatchEvent(seen)
                     modified = shared
                 }
                 group.append(shared)

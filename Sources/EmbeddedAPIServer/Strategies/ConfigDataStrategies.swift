@@ -23,7 +23,7 @@ struct SecretStrategy: ResourceStrategy {
                 guard let s = v.stringValue else {
                     throw APIError.invalid(info, name: name, [FieldError(.invalid, "stringData[\(k)]", v, "must be a string")])
                 }
-                obj[path: "data", k] = .string(Data(s.utf8).base64EncodedString())
+                obj[path: "data", k] = .string(Base64.encode(Array(s.utf8)))
             }
         }
         obj["stringData"] = nil
@@ -33,7 +33,7 @@ struct SecretStrategy: ResourceStrategy {
             if let o = data.objectValue {
                 for (k, v) in o {
                     if !ConfigData.isConfigKey(k) { errors.append(ConfigData.keyError(k)) }
-                    guard let s = v.stringValue, Data(base64Encoded: s) != nil else {
+                    guard let s = v.stringValue, Base64.decode(s) != nil else {
                         errors.append(FieldError(.invalid, "data[\(k)]", v, "must be a base64-encoded string"))
                         continue
                     }
@@ -76,7 +76,7 @@ struct ConfigMapStrategy: ResourceStrategy {
             }
         }
         if let bd = obj["binaryData"]?.objectValue {
-            for (k, v) in bd where v.stringValue.flatMap({ Data(base64Encoded: $0) }) == nil {
+            for (k, v) in bd where v.stringValue.flatMap(Base64.decode) == nil {
                 errors.append(FieldError(.invalid, "binaryData[\(k)]", v, "must be a base64-encoded string"))
             }
         }

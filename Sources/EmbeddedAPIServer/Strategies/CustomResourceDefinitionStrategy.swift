@@ -78,7 +78,7 @@ extension StoreState {
             errors.append(
                 scope.isEmpty
                     ? FieldError(.required, "spec.scope")
-                    : FieldError(.unsupported, "spec.scope", .string(scope), "supported values: \"Cluster\", \"Namespaced\""))
+                    : FieldError.notSupported("spec.scope", .string(scope), ["Cluster", "Namespaced"]))
         }
         let versions = obj[path: "spec", "versions"]?.arrayValue ?? []
         if versions.isEmpty {

@@ -14,7 +14,7 @@ struct EventStrategy: ResourceStrategy {
     static func canonicalize(_ obj: inout JSON, info: ResourceInfo) {
         if obj["involvedObject"] == nil, info.group.isEmpty { obj["involvedObject"] = .emptyObject }
         for f in ["firstTimestamp", "lastTimestamp"] {
-            if let s = obj[f]?.stringValue, let d = KubeTime.parse(s) { obj[f] = .string(KubeTime.format(d)) }
+            if let s = obj[f]?.stringValue, let t = KubeTime.parseInstant(s) { obj[f] = .string(KubeTime.format(t)) }
         }
     }
 }

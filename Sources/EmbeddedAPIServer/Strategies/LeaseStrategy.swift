@@ -26,8 +26,9 @@ struct LeaseStrategy: ResourceStrategy {
         }
         for f in ["acquireTime", "renewTime"] {
             guard let v = obj[path: "spec", f], !v.isNull else { continue }
-            if let s = v.stringValue, let date = KubeTime.parse(s) {
-                obj[path: "spec", f] = .string(KubeTime.formatMicro(date))
+            // Exact to the microsecond: no `Date` (a Double) in between.
+            if let s = v.stringValue, let instant = KubeTime.parseInstant(s) {
+                obj[path: "spec", f] = .string(KubeTime.formatMicro(instant))
             } else {
                 errors.append(FieldError(.invalid, "spec.\(f)", v, "must be an RFC 3339 time"))
             }

@@ -51,11 +51,11 @@ extension StoreState {
         var initial: [WatchItem] = []
         if let start {
             for e in history.events(after: start) where e.storageKey == req.info.storageKey {
-                if let (t, o) = watcher.view(e) { initial.append(.event(WatchEvent(type: t, object: o))) }
+                if let seen = watcher.view(e) { initial.append(.event(SharedWatchEvent(seen))) }
             }
         } else {
             for obj in filtered(req, labelSelector: labelSelector, fieldSelector: fieldSelector) {
-                initial.append(.event(WatchEvent(type: "ADDED", object: obj)))
+                initial.append(.event(SharedWatchEvent(WatchEvent(type: .added, object: obj))))
             }
         }
         return WatchPlan(watcher: watcher, initial: initial)

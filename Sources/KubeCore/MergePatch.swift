@@ -1,6 +1,5 @@
-import KubeCore
-
-/// JSON merge patches (RFC 7386).
+/// JSON merge patches (RFC 7386): computed by the controllers for status and heartbeat updates,
+/// applied by the embedded API server for `application/merge-patch+json`.
 public enum MergePatch {
     /// The merge patch that turns `old` into `new`: only changed keys, removed keys as `null`,
     /// non-object values (lists included) sent whole. Answers `nil` when nothing changed.

@@ -1,5 +1,3 @@
-import KubeCore
-
 /// A dotted field path such as `spec.networking.providerConfig.ipv4.pool`, built the way
 /// Kubernetes' `field.Path` builds them (`Child` appends `.name`, `Index` appends `[i]`,
 /// `Key` appends `[key]`).
@@ -7,7 +5,9 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible, Expressibl
     /// The rendered path; empty for the root.
     public var string: String
 
+    /// A path from its rendered form (empty: the root).
     public init(_ string: String = "") { self.string = string }
+    /// A path written as a literal, e.g. `"spec.networking"`.
     public init(stringLiteral value: String) { self.string = value }
 
     /// The path of a named child (`a.b`).
@@ -23,6 +23,7 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible, Expressibl
     /// The path of a map entry (`a[key]`).
     public func key(_ k: String) -> FieldPath { FieldPath(string + "[\(k)]") }
 
+    /// The rendered path.
     public var description: String { string }
 }
 
@@ -85,6 +86,7 @@ public enum FieldBadValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The value as Go's `field.Error` prints it.
     public var description: String {
         switch self {
         case .omitted: return ""
@@ -100,20 +102,30 @@ public enum FieldBadValue: Sendable, Hashable, CustomStringConvertible {
 
 /// One validation (or decoding) error on one field, like Kubernetes' `field.Error`.
 public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of problem it is (selects the message's wording).
     public var type: FieldErrorType
     /// Dotted path of the field, e.g. `spec.networking.providerConfig.ipv4.pool`.
     public var field: String
+    /// The offending value, printed after the type unless omitted.
     public var badValue: FieldBadValue
+    /// Free-text explanation appended to the message.
     public var detail: String
     /// For `notSupported`: the allowed values (already part of `detail`).
     public var allowedValues: [String]
 
+    /// An error with every member given by name.
     public init(type: FieldErrorType, field: String, badValue: FieldBadValue = .omitted, detail: String = "", allowedValues: [String] = []) {
         self.type = type
         self.field = field
         self.badValue = badValue
         self.detail = detail
         self.allowedValues = allowedValues
+    }
+
+    /// An error on `field` with an optional JSON value (`nil`: no value printed), the form the
+    /// embedded API server's validation builds its 422 causes from.
+    public init(_ type: FieldErrorType, _ field: String, _ value: JSON? = nil, _ detail: String = "") {
+        self.init(type: type, field: field, badValue: value.map(FieldBadValue.init) ?? .omitted, detail: detail)
     }
 
     /// `field.Invalid(path, value, detail)`.
@@ -161,6 +173,12 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
         return s
     }
 
+    /// The `details.causes[]` entry of an Invalid `Status`, as kube-apiserver writes it: the
+    /// message repeats type, value and detail but not the field.
+    public var statusCause: JSON {
+        ["reason": .string(type.rawValue), "message": .string(body), "field": .string(field)]
+    }
+
     /// `<field>: <body>`, e.g. `spec.providerConfig.ipv4.pool: Unsupported value: "foo": supported values: "ipip", "vxlan"`.
     public var description: String {
         if type == .decode { return detail }
@@ -171,17 +189,25 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
 /// A list of field errors; the error thrown by decoding and by `validate...` helpers.
 /// Its description follows Kubernetes' aggregate: one error alone, several as `[e1, e2]`.
 public struct FieldErrorList: Error, Sendable, Hashable, CustomStringConvertible, Sequence {
+    /// The errors in the order they were found.
     public var errors: [FieldError]
 
+    /// A list of `errors` (empty by default).
     public init(_ errors: [FieldError] = []) { self.errors = errors }
 
+    /// Whether validation found nothing.
     public var isEmpty: Bool { errors.isEmpty }
+    /// How many errors there are.
     public var count: Int { errors.count }
+    /// Iterates the errors in order.
     public func makeIterator() -> IndexingIterator<[FieldError]> { errors.makeIterator() }
 
+    /// Adds one error at the end.
     public mutating func append(_ error: FieldError) { errors.append(error) }
+    /// Adds several errors at the end.
     public mutating func append(contentsOf other: [FieldError]) { errors.append(contentsOf: other) }
 
+    /// One error as is, several as `[e1, e2]` (Kubernetes' aggregate form).
     public var description: String {
         switch errors.count {
         case 0: return ""
@@ -189,37 +215,4 @@ public struct FieldErrorList: Error, Sendable, Hashable, CustomStringConvertible
         default: return "[" + errors.map(\.description).joined(separator: ", ") + "]"
         }
     }
-}
-
-/// Go's `%q` formatting of a string (double quotes, backslash escapes for quotes, control and
-/// non-printable characters).
-public func goQuote(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        case "\u{07}": out += "\\a"
-        case "\u{08}": out += "\\b"
-        case "\u{0C}": out += "\\f"
-        case "\u{0B}": out += "\\v"
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x7F {
-                out += "\\x" + hex2(scalar.value)
-            } else if (0x80...0x9F).contains(scalar.value) || scalar.value == 0xFFFD {
-                out += scalar.value == 0xFFFD ? "\u{FFFD}" : "\\u00" + hex2(scalar.value)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
-
-private func hex2(_ v: UInt32) -> String {
-    let digits = Array("0123456789abcdef")
-    return String(digits[Int((v >> 4) & 0xF)]) + String(digits[Int(v & 0xF)])
 }
