@@ -35,6 +35,8 @@ let package = Package(
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]),
         .target(
             name: "KubeClient",
@@ -120,7 +122,9 @@ let package = Package(
 
         // Shared fixtures for tests: locating ../shared, starting the embedded server, clients, polling, temp dirs.
         .target(name: "TestSupport", dependencies: ["EmbeddedAPIServer", "KubeClient", "KubeCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore", .product(name: "Yams", package: "Yams")]),
+        .testTarget(
+            name: "KubeCoreTests",
+            dependencies: ["KubeCore", .product(name: "Yams", package: "Yams"), .product(name: "X509", package: "swift-certificates")]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport", "EmbeddedAPIServer"]),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "TestSupport"]),
         .testTarget(name: "GardenerExtensionsTests", dependencies: ["GardenerExtensions", "KubeClient", "TestSupport"]),

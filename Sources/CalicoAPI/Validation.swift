@@ -28,7 +28,7 @@ public enum CalicoValidation {
                         p, .string(ipam.type), "IPAM type \"calico-ipam\" is only supported for IPv4 single-stack shoots, use \"host-local\" instead")
                 )
             }
-            if let cidr = ipam.cidr, cidr.lowercased() != "usepodcidr", let msg = NetParsing.strictCIDRError(cidr) {
+            if let cidr = ipam.cidr, cidr.lowercased() != "usepodcidr", let msg = CIDR.validationError(cidr) {
                 errs.append(.invalid(root.child("ipam", "cidr"), .string(cidr), msg))
             }
         }
@@ -154,12 +154,12 @@ public enum CalicoValidation {
             if param != nil { return [.invalid(p, bad, "option \(option) does not take a parameter")] }
         case "cidr":
             guard let param, !param.isEmpty else { return [.invalid(p, bad, "option cidr requires a parameter")] }
-            if let msg = NetParsing.strictCIDRError(param) { return [.invalid(p, .string(param), msg)] }
+            if let msg = CIDR.validationError(param) { return [.invalid(p, .string(param), msg)] }
         default:  // can-reach, interface, skip-interface
             guard let param, !param.isEmpty else { return [.invalid(p, bad, "option \(option) requires a parameter")] }
             if option == "can-reach" {
-                let ipErr = NetParsing.strictIPError(param)
-                let dnsErrs = NetParsing.dns1123SubdomainErrors(param)
+                let ipErr = IPAddress.validationError(param)
+                let dnsErrs = NameValidation.dns1123SubdomainErrors(param)
                 if let ipErr, !dnsErrs.isEmpty {
                     let ipList = "[" + FieldError.invalid(p, .string(param), ipErr).description + "]"
                     let dnsList = "[" + dnsErrs.joined(separator: " ") + "]"
@@ -232,7 +232,7 @@ public enum CalicoValidation {
             errs.append(.required(root.child("type"), "networking type is required"))
         }
         for (name, value) in [("pods", n.pods), ("nodes", n.nodes), ("services", n.services)] {
-            if let value, !NetParsing.isGoParseableCIDR(value) {
+            if let value, !CIDR.isGoParseable(value) {
                 errs.append(.invalid(root.child(name), .string(value), "\(name) is not a valid CIDR: \(goQuote(value))"))
             }
         }

@@ -188,7 +188,7 @@ extension StoreState {
     }
 
     static func isConfigKey(_ k: String) -> Bool {
-        !k.isEmpty && k.utf8.count <= 253 && k != "." && k != ".." && k.utf8.allSatisfy { Validation.isAlnum($0) || $0 == 45 || $0 == 95 || $0 == 46 }
+        !k.isEmpty && k.utf8.count <= 253 && k != "." && k != ".." && k.utf8.allSatisfy { NameValidation.isAlphanumeric($0) || $0 == 45 || $0 == 95 || $0 == 46 }
     }
 
     func immutability(_ info: ResourceInfo, _ obj: JSON, old: JSON, name: String, fields: [String]) throws(APIError) {
@@ -215,11 +215,11 @@ extension StoreState {
         }
         if plural.isEmpty {
             errors.append(FieldError(.required, "spec.names.plural"))
-        } else if !Validation.isDNS1123Label(plural) {
+        } else if !NameValidation.isDNS1123Label(plural) {
             errors.append(contentsOf: Validation.labelErrors(plural, field: "spec.names.plural"))
         }
         if kind.isEmpty { errors.append(FieldError(.required, "spec.names.kind")) }
-        if let singular = obj[path: "spec", "names", "singular"]?.stringValue, !singular.isEmpty, !Validation.isDNS1123Label(singular) {
+        if let singular = obj[path: "spec", "names", "singular"]?.stringValue, !singular.isEmpty, !NameValidation.isDNS1123Label(singular) {
             errors.append(contentsOf: Validation.labelErrors(singular, field: "spec.names.singular"))
         }
         if !group.isEmpty, !plural.isEmpty, name != "\(plural).\(group)" {

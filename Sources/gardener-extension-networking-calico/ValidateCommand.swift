@@ -116,7 +116,7 @@ struct ValidateCommand: AsyncParsableCommand {
                 let value = spec?[key]?.stringValue ?? ""
                 if value.isEmpty {
                     errs.append(.required(FieldPath("spec").child(key), "field is required"))
-                } else if !NetParsing.isGoParseableCIDR(value) {
+                } else if !CIDR.isGoParseable(value) {
                     errs.append(.invalid(FieldPath("spec").child(key), .string(value), "invalid CIDR address: \(value)"))
                 }
             }
