@@ -10,7 +10,7 @@ import X509
         let ca = try CertificateAuthority(
             subject: .init(commonName: "test-ca", organizations: ["org"]), notValidBefore: now.addingTimeInterval(-60),
             notValidAfter: now.addingTimeInterval(86400))
-        #expect(ca.certificate.subject.description == "O=org,CN=test-ca")
+        #expect(ca.certificate.subject.description == "CN=test-ca,O=org")
         let names = ["svc.example", "10.1.2.3", "::1"].map(CertificateAuthority.SubjectAlternativeName.init(name:))
         #expect(names == [.dnsName("svc.example"), .ipAddress(IPAddress(bytes: [10, 1, 2, 3])), .ipAddress(try #require(IPAddress("::1")))])
         let issued = try ca.issue(
@@ -38,7 +38,8 @@ import X509
         #expect(original.certificate.publicKey.isValidSignature(cert.signature, for: cert))
         #expect(try cert.extensions.subjectAlternativeNames == nil)
         #expect(try cert.extensions.keyUsage?.keyEncipherment == false)
-        let identity = CertificateAuthority.identity(fromDER: try cert.serializeAsDER())
+        let base64 = issued.certificatePEM.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        let identity = CertificateAuthority.identity(fromDER: [UInt8](try #require(Data(base64Encoded: base64))))
         #expect(identity?.user == "alice")
         #expect(identity?.groups == ["system:masters", "dev"])
         #expect(throws: (any Error).self) { try CertificateAuthority(certificatePEM: original.certificatePEM, keyPEM: "nope") }
