@@ -221,7 +221,7 @@ public enum CalicoValidation {
     }
 
     /// `ValidateNetworking` of the Shoot (spec §6.6), root `spec.networking`.
-    public static func validateShootNetworking(_ n: ShootView.Networking) -> [FieldError] {
+    public static func validateShootNetworking(_ n: Shoot.Networking) -> [FieldError] {
         var errs: [FieldError] = []
         let root: FieldPath = "spec.networking"
         if let t = n.type {
@@ -254,7 +254,7 @@ public enum CalicoValidation {
     }
 
     /// The kube-proxy rule (spec §6.7, reconcile §3.10): kube-proxy disabled requires eBPF.
-    public static func validateKubeProxy(_ shoot: ShootView, config: NetworkConfig?) -> [FieldError] {
+    public static func validateKubeProxy(_ shoot: Shoot, config: NetworkConfig?) -> [FieldError] {
         if shoot.kubeProxy?.enabled == false && !(config?.ebpfEnabled ?? false) {
             return [
                 .forbidden(
@@ -275,7 +275,7 @@ public enum CalicoValidation {
     }
 
     /// Validates a Shoot exactly as the webhook does (reconcile.md §7.4 steps 2-4).
-    public static func validateShoot(_ shoot: ShootView) -> ShootOutcome {
+    public static func validateShoot(_ shoot: Shoot) -> ShootOutcome {
         guard let n = shoot.networking, n.type == CalicoAPIGroup.networkType else {
             return .skipped(reason: "shoot does not use calico networking")
         }

@@ -129,8 +129,8 @@ struct ValidateCommand: AsyncParsableCommand {
     }
 
     static func validateShoot(_ json: JSON) -> [String] {
-        let shoot: ShootView
-        do { shoot = try ShootView.decode(json) } catch { return error.errors.map { line($0, root: "") } }
+        let shoot: Shoot
+        do { shoot = try Shoot.decode(json) } catch { return error.errors.map { line($0, root: "") } }
         switch CalicoValidation.validateShoot(shoot) {
         case .valid, .skipped: return []
         case .invalid(let list):
