@@ -40,6 +40,8 @@ let package = Package(
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]),
         .target(
             name: "KubeClient",
@@ -148,7 +150,9 @@ let package = Package(
         // Shared fixtures for tests: locating ../shared, starting the embedded server, clients, polling, temp dirs.
         .target(
             name: "TestSupport", dependencies: ["EmbeddedAPIServer", "EmbeddedAPIServerTesting", "KubeClient", "KubeCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore", .product(name: "Yams", package: "Yams")]),
+        .testTarget(
+            name: "KubeCoreTests",
+            dependencies: ["KubeCore", .product(name: "Yams", package: "Yams"), .product(name: "X509", package: "swift-certificates")]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport", "EmbeddedAPIServer", "EmbeddedAPIServerTesting"]),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "TestSupport"]),
         .testTarget(

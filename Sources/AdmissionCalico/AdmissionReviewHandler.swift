@@ -95,14 +95,14 @@ public enum AdmissionReviewHandler {
         guard let object = request["object"], !object.isNull else {
             return reply(false, .errored, code: 400, message: "could not decode request object: there is no content to decode")
         }
-        let shoot: ShootView
+        let shoot: Shoot
         do {
-            shoot = try ShootView.decode(object)
+            shoot = try Shoot.decode(object)
         } catch {
             return reply(false, .errored, code: 400, message: "could not decode request object: \(error)")
         }
         if let old = request["oldObject"], !old.isNull {
-            do { _ = try ShootView.decode(old) } catch {
+            do { _ = try Shoot.decode(old) } catch {
                 return reply(false, .errored, code: 400, message: "could not decode old object: \(error)")
             }
         }

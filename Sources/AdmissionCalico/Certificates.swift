@@ -1,19 +1,21 @@
-import CalicoAPI
-import Crypto
 import Foundation
 import KubeClient
 import KubeCore
 import Logging
-import SwiftASN1
 import X509
 
 /// A CA and a serving certificate for the webhook (PEM).
 public struct WebhookCertificates: Sendable, Equatable {
+    /// The CA certificate.
     public var caCertificatePEM: String
+    /// The CA private key.
     public var caKeyPEM: String
+    /// The serving certificate.
     public var serverCertificatePEM: String
+    /// The serving certificate's private key.
     public var serverKeyPEM: String
 
+    /// A set from its four PEM texts.
     public init(caCertificatePEM: String, caKeyPEM: String, serverCertificatePEM: String, serverKeyPEM: String) {
         self.caCertificatePEM = caCertificatePEM
         self.caKeyPEM = caKeyPEM
@@ -33,24 +35,12 @@ public enum CertificateGenerator {
         serverValidity: TimeInterval = 365 * 86400
     ) throws -> WebhookCertificates {
         let now = Date()
-        let caKey = P256.Signing.PrivateKey()
-        let caName = try DistinguishedName { CommonName("\(commonName)-ca") }
-        let caPublic = Certificate.PublicKey(caKey.publicKey)
-        let ca = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: caPublic,
-            notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(caValidity),
-            issuer: caName, subject: caName, signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
-                Critical(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true))
-                SubjectKeyIdentifier(hash: caPublic)
-            },
-            issuerPrivateKey: .init(caKey))
-        let caPEM = try ca.serializeAsPEM().pemString
+        let ca = try CertificateAuthority(
+            subject: .init(commonName: "\(commonName)-ca"), notValidBefore: now.addingTimeInterval(-backdate),
+            notValidAfter: now.addingTimeInterval(caValidity))
         let (cert, key) = try issueServer(
-            caCertificatePEM: caPEM, caKeyPEM: caKey.pemRepresentation, names: names, commonName: commonName,
-            validity: serverValidity)
-        return WebhookCertificates(caCertificatePEM: caPEM, caKeyPEM: caKey.pemRepresentation, serverCertificatePEM: cert, serverKeyPEM: key)
+            caCertificatePEM: ca.certificatePEM, caKeyPEM: ca.keyPEM, names: names, commonName: commonName, validity: serverValidity)
+        return WebhookCertificates(caCertificatePEM: ca.certificatePEM, caKeyPEM: ca.keyPEM, serverCertificatePEM: cert, serverKeyPEM: key)
     }
 
     /// A serving certificate signed by the given CA, valid for `validity` (one year by default)
@@ -60,32 +50,13 @@ public enum CertificateGenerator {
         commonName: String = WebhookConfiguration.baseName,
         validity: TimeInterval = 365 * 86400
     ) throws -> (certificatePEM: String, keyPEM: String) {
-        let ca = try Certificate(pemEncoded: caCertificatePEM)
-        let caKey = try P256.Signing.PrivateKey(pemRepresentation: caKeyPEM)
-        let key = P256.Signing.PrivateKey()
-        var sans: [GeneralName] = []
-        for name in names where !name.isEmpty {
-            if let ip = NetParsing.parseIP(Substring(name), allowLeadingZeros: false) {
-                sans.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(ip.bytes))))
-            } else {
-                sans.append(.dnsName(name))
-            }
-        }
+        let ca = try CertificateAuthority(certificatePEM: caCertificatePEM, keyPEM: caKeyPEM)
         let now = Date()
-        let notAfter = min(now.addingTimeInterval(validity), ca.notValidAfter)
-        let cert = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
-            notValidBefore: now.addingTimeInterval(-300), notValidAfter: notAfter,
-            issuer: ca.subject, subject: try DistinguishedName { CommonName(commonName) }, signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
-                try ExtendedKeyUsage([.serverAuth])
-                AuthorityKeyIdentifier(keyIdentifier: SubjectKeyIdentifier(hash: ca.publicKey).keyIdentifier)
-                if !sans.isEmpty { SubjectAlternativeNames(sans) }
-            },
-            issuerPrivateKey: .init(caKey))
-        return (try cert.serializeAsPEM().pemString, key.pemRepresentation)
+        let issued = try ca.issue(
+            subject: .init(commonName: commonName), usage: .server,
+            subjectAlternativeNames: names.filter { !$0.isEmpty }.map(CertificateAuthority.SubjectAlternativeName.init(name:)),
+            notValidBefore: now.addingTimeInterval(-backdate), notValidAfter: min(now.addingTimeInterval(validity), ca.certificate.notValidAfter))
+        return (issued.certificatePEM, issued.keyPEM)
     }
 
     /// How far `notValidBefore` is back-dated against clock skew (subtracted when computing
@@ -104,25 +75,15 @@ public enum CertificateGenerator {
     static func isSigned(_ cert: Certificate, by ca: Certificate) -> Bool {
         cert.issuer == ca.subject && ca.publicKey.isValidSignature(cert.signature, for: cert)
     }
-
-    /// The DNS names and IP addresses (as text) in a certificate's SANs.
-    public static func subjectAlternativeNames(ofPEM pem: String) throws -> [String] {
-        let cert = try Certificate(pemEncoded: pem)
-        guard let sans = try cert.extensions.subjectAlternativeNames else { return [] }
-        return sans.map { name -> String in
-            switch name {
-            case .dnsName(let d): return d
-            case .ipAddress(let o): return NetParsing.Address(bytes: Array(o.bytes)).canonical
-            default: return "\(name)"
-            }
-        }
-    }
 }
 
 /// The files of the cert dir (`--webhook-config-cert-dir`).
 public enum CertificateDirectory {
+    /// The serving certificate.
     public static let certificateFile = "tls.crt"
+    /// The serving key.
     public static let keyFile = "tls.key"
+    /// The CA certificate.
     public static let caFile = "ca.crt"
 
     /// Writes `tls.crt`, `tls.key` (mode 0600) and `ca.crt`, each atomically.

@@ -30,7 +30,7 @@ public enum CalicoValidation {
                         p, .string(ipam.type), "IPAM type \"calico-ipam\" is only supported for IPv4 single-stack shoots, use \"host-local\" instead")
                 )
             }
-            if let cidr = ipam.cidr, cidr.lowercased() != "usepodcidr", let msg = NetParsing.strictCIDRError(cidr) {
+            if let cidr = ipam.cidr, cidr.lowercased() != "usepodcidr", let msg = CIDR.validationError(cidr) {
                 errs.append(.invalid(root.child("ipam", "cidr"), .string(cidr), msg))
             }
         }
@@ -156,12 +156,12 @@ public enum CalicoValidation {
             if param != nil { return [.invalid(p, bad, "option \(option) does not take a parameter")] }
         case "cidr":
             guard let param, !param.isEmpty else { return [.invalid(p, bad, "option cidr requires a parameter")] }
-            if let msg = NetParsing.strictCIDRError(param) { return [.invalid(p, .string(param), msg)] }
+            if let msg = CIDR.validationError(param) { return [.invalid(p, .string(param), msg)] }
         default:  // can-reach, interface, skip-interface
             guard let param, !param.isEmpty else { return [.invalid(p, bad, "option \(option) requires a parameter")] }
             if option == "can-reach" {
-                let ipErr = NetParsing.strictIPError(param)
-                let dnsErrs = NetParsing.dns1123SubdomainErrors(param)
+                let ipErr = IPAddress.validationError(param)
+                let dnsErrs = NameValidation.dns1123SubdomainErrors(param)
                 if let ipErr, !dnsErrs.isEmpty {
                     let ipList = "[" + FieldError.invalid(p, .string(param), ipErr).description + "]"
                     let dnsList = "[" + dnsErrs.joined(separator: " ") + "]"
@@ -223,8 +223,8 @@ public enum CalicoValidation {
         return false
     }
 
-    /// `ValidateNetworking` of the Shoot, root `spec.networking`.
-    public static func validateShootNetworking(_ n: ShootView.Networking) -> [FieldError] {
+    /// `ValidateNetworking` of the Shoot (spec §6.6), root `spec.networking`.
+    public static func validateShootNetworking(_ n: Shoot.Networking) -> [FieldError] {
         var errs: [FieldError] = []
         let root: FieldPath = "spec.networking"
         if let t = n.type {
@@ -235,7 +235,7 @@ public enum CalicoValidation {
             errs.append(.required(root.child("type"), "networking type is required"))
         }
         for (name, value) in [("pods", n.pods), ("nodes", n.nodes), ("services", n.services)] {
-            if let value, !NetParsing.isGoParseableCIDR(value) {
+            if let value, !CIDR.isGoParseable(value) {
                 errs.append(.invalid(root.child(name), .string(value), "\(name) is not a valid CIDR: \(goQuote(value))"))
             }
         }
@@ -256,9 +256,8 @@ public enum CalicoValidation {
         return errs
     }
 
-    /// The kube-proxy rule, checked by the webhook and again by the reconcile: kube-proxy disabled
-    /// requires eBPF, which then implements Services (docs/usage.md).
-    public static func validateKubeProxy(_ shoot: ShootView, config: NetworkConfig?) -> [FieldError] {
+    /// The kube-proxy rule (spec §6.7, reconcile §3.10): kube-proxy disabled requires eBPF.
+    public static func validateKubeProxy(_ shoot: Shoot, config: NetworkConfig?) -> [FieldError] {
         if shoot.kubeProxy?.enabled == false && !(config?.ebpfEnabled ?? false) {
             return [
                 .forbidden(
@@ -278,8 +277,8 @@ public enum CalicoValidation {
         case invalid(FieldErrorList)
     }
 
-    /// Validates a Shoot exactly as the webhook does: networking section, provider config, kube-proxy rule.
-    public static func validateShoot(_ shoot: ShootView) -> ShootOutcome {
+    /// Validates a Shoot exactly as the webhook does (reconcile.md §7.4 steps 2-4).
+    public static func validateShoot(_ shoot: Shoot) -> ShootOutcome {
         guard let n = shoot.networking, n.type == CalicoAPIGroup.networkType else {
             return .skipped(reason: "shoot does not use calico networking")
         }

@@ -5,61 +5,14 @@ import KubeCore
 public struct RenderInput: Sendable, Equatable {
     /// The pre-processed NetworkConfig.
     public var config: EffectiveNetworkConfig
-    /// Shoot data for the values computation.
-    public var shoot: ShootContext
+    /// What the values computation reads from the Shoot, the Network and the feature gates.
+    public var chartInputs: ChartInputs
     /// `status.ipFamilies` for the Network: `IPv4` if the config has `ipv4`, then `IPv6` if it has `ipv6`.
     public var statusIPFamilies: [String]
     /// Whether the shoot's API server offers MutatingAdmissionPolicy; the SeamlessOverlaySwitch guard is active only then.
     public var mutatingAdmissionPolicyAvailable: Bool
     /// Whether the original provider config wants the overlay (before pre-processing; the overlay-switch guard compares it with the deployed state).
     public var desiredOverlayEnabled: Bool
-}
-
-/// A read-only view of the Shoot fields the extension reads, taken from the
-/// Cluster object's `spec.shoot`. Missing fields are nil; nothing here throws.
-struct ShootFields: Sendable {
-    /// The embedded Shoot (`.null` when the Cluster has none).
-    public var json: JSON
-    /// The Shoot embedded in a Cluster object.
-    public init(cluster: JSON) { json = cluster[path: "spec", "shoot"] ?? .null }
-    /// A Shoot object as it is.
-    public init(shoot: JSON) { json = shoot }
-
-    /// `spec.kubernetes.version`.
-    public var kubernetesVersion: String? { json[path: "spec", "kubernetes", "version"]?.stringValue }
-    /// `spec.kubernetes.kubeProxy` present.
-    public var hasKubeProxy: Bool { json[path: "spec", "kubernetes", "kubeProxy"]?.isObject == true }
-    /// `spec.kubernetes.kubeProxy.enabled`; nil when unset (kube-proxy then runs).
-    public var kubeProxyEnabled: Bool? { json[path: "spec", "kubernetes", "kubeProxy", "enabled"]?.boolValue }
-    /// `spec.kubernetes.kubeProxy.mode`.
-    public var kubeProxyMode: String? { json[path: "spec", "kubernetes", "kubeProxy", "mode"]?.stringValue }
-    /// Whether `spec.kubernetes.verticalPodAutoscaler.enabled` is true.
-    public var wantsVPA: Bool { json[path: "spec", "kubernetes", "verticalPodAutoscaler", "enabled"]?.boolValue == true }
-    /// Whether `spec.networking` is present.
-    public var hasNetworking: Bool { json[path: "spec", "networking"]?.isObject == true }
-    /// `spec.networking.nodes`, the node CIDR.
-    public var nodesCIDR: String? { json[path: "spec", "networking", "nodes"]?.stringValue }
-    /// Whether `status.networking` is present.
-    public var hasStatusNetworking: Bool { json[path: "status", "networking"]?.isObject == true }
-    /// `status.networking.nodes` (the node CIDRs per family); empty when absent.
-    public var statusNodes: [String] { (json[path: "status", "networking", "nodes"]?.arrayValue ?? []).compactMap(\.stringValue) }
-    /// `status.networking.pods` (the pod CIDRs per family); nil when absent.
-    public var statusPods: [String]? { json[path: "status", "networking", "pods"]?.arrayValue?.compactMap(\.stringValue) }
-    /// Status of the `DualStackNodesMigrationReady` constraint, if present.
-    public var dualStackMigrationReady: String? {
-        for c in json[path: "status", "constraints"]?.arrayValue ?? [] where c["type"]?.stringValue == "DualStackNodesMigrationReady" {
-            return c["status"]?.stringValue ?? ""
-        }
-        return nil
-    }
-    /// A feature gate of the shoot's kube-apiserver, nil when not set.
-    public func kubeAPIServerFeatureGate(_ name: String) -> Bool? {
-        json[path: "spec", "kubernetes", "kubeAPIServer", "featureGates", name]?.boolValue
-    }
-    /// A runtime-config entry of the shoot's kube-apiserver, nil when not set.
-    public func kubeAPIServerRuntimeConfig(_ key: String) -> Bool? {
-        json[path: "spec", "kubernetes", "kubeAPIServer", "runtimeConfig", key]?.boolValue
-    }
 }
 
 extension RenderInput {
@@ -76,10 +29,10 @@ extension RenderInput {
         let spec = network["spec"] ?? .null
         var families = (spec["ipFamilies"]?.arrayValue ?? []).compactMap(\.stringValue)
         let podCIDR = spec["podCIDR"]?.stringValue ?? ""
-        let shoot = ShootFields(cluster: cluster)
-        guard shoot.json.isObject else {
+        guard let shootObject = cluster[path: "spec", "shoot"], shootObject.isObject else {
             throw RenderError(field: "spec.shoot", "cluster has no shoot: spec.shoot is required")
         }
+        let shoot = Shoot(raw: shootObject)
 
         // Decode + validate with the untruncated families.
         var config = EffectiveNetworkConfig()
@@ -89,8 +42,8 @@ extension RenderInput {
             if let overlay = config.overlay { desiredOverlayEnabled = overlay.enabled }
         }
 
-        // Dual-stack migration: until the shoot's nodes are ready for it, only the first family is rendered.
-        if let ready = shoot.dualStackMigrationReady, ready != "True", families.count > 1 {
+        // §3.4 dual-stack migration truncation.
+        if let ready = shoot.constraint("DualStackNodesMigrationReady")?.status, ready != "True", families.count > 1 {
             families = [families[0]]
         }
         let isIPv4 = families.contains("IPv4")
@@ -100,11 +53,10 @@ extension RenderInput {
         if isIPv4 && config.ipv4 == nil { config.ipv4 = .init() }
         if isIPv6 && config.ipv6 == nil { config.ipv6 = .init() }
 
-        // Node-CIDR based IP autodetection: Gardener knows the node network, so calico-node need not guess.
-        if shoot.hasNetworking, let nodes = shoot.nodesCIDR, !nodes.isEmpty {
+        // §3.6 node-CIDR based IP autodetection.
+        if let nodes = shoot.networking?.nodes, !nodes.isEmpty {
             if isIPv4 { config.ipv4?.autoDetectionMethod = "cidr=" + nodes }
-            let statusNodes = shoot.statusNodes
-            if shoot.hasStatusNetworking, !statusNodes.isEmpty {
+            if let statusNodes = shoot.statusNetworking?.nodes, !statusNodes.isEmpty {
                 var v4: [String] = []
                 var v6: [String] = []
                 for (i, cidr) in statusNodes.enumerated() {
@@ -156,8 +108,8 @@ extension RenderInput {
         // kube-proxy checks: disabling it requires eBPF.
         var kubeProxyEnabled = true
         var kubeProxyMode: String?
-        if shoot.hasKubeProxy {
-            if let enabled = shoot.kubeProxyEnabled {
+        if let kubeProxy = shoot.kubeProxy {
+            if let enabled = kubeProxy.enabled {
                 if !enabled && config.ebpfDataplaneEnabled != true {
                     throw RenderError(
                         field: "spec.kubernetes.kubeProxy.enabled",
@@ -166,19 +118,19 @@ extension RenderInput {
                 }
                 kubeProxyEnabled = enabled
             }
-            kubeProxyMode = shoot.kubeProxyMode
+            kubeProxyMode = kubeProxy.mode
         }
 
         // Chart inputs.
         var statusFamilies: [String] = []
         if config.ipv4 != nil { statusFamilies.append("IPv4") }
         if config.ipv6 != nil { statusFamilies.append("IPv6") }
-        let context = ShootContext(
-            podCIDR: podCIDR, kubernetesVersion: version, wantsVPA: shoot.wantsVPA, kubeProxyEnabled: kubeProxyEnabled,
-            kubeProxyMode: kubeProxyMode, nonPrivileged: nonPrivilegedCalicoNode,
-            nodeCIDR: shoot.hasNetworking ? shoot.nodesCIDR : nil, podCIDRs: shoot.statusPods ?? [], ipFamilies: families)
+        let inputs = ChartInputs(
+            podCIDR: podCIDR, kubernetesVersion: version, wantsVPA: shoot.wantsVerticalPodAutoscaler, kubeProxyEnabled: kubeProxyEnabled,
+            kubeProxyMode: kubeProxyMode, nonPrivileged: nonPrivilegedCalicoNode, nodeCIDR: shoot.networking?.nodes,
+            podCIDRs: shoot.statusNetworking?.pods ?? [], ipFamilies: families)
         return RenderInput(
-            config: config, shoot: context, statusIPFamilies: statusFamilies,
+            config: config, chartInputs: inputs, statusIPFamilies: statusFamilies,
             mutatingAdmissionPolicyAvailable: mapAvailable, desiredOverlayEnabled: desiredOverlayEnabled)
     }
 

@@ -157,7 +157,7 @@ public func renderShootManifests(
 
 /// Renders the shoot manifests for already pre-processed input.
 public func renderShootManifests(_ input: RenderInput, imageVector: ImageVector = .default) throws -> RenderedManifests {
-    let values = try CalicoValues.compute(config: input.config, shoot: input.shoot, imageVector: imageVector)
+    let values = try CalicoValues.compute(config: input.config, inputs: input.chartInputs, imageVector: imageVector)
     return RenderedManifests(values: values, entries: CalicoChart.entries(values))
 }
 

@@ -170,9 +170,9 @@ public struct CalicoValues: Sendable, Equatable {
     public var birdExporterContainer: Bool { monitoringEnabled && birdExporterEnabled && privileged }
 }
 
-/// What the values computation needs from the Shoot and the Network.
-public struct ShootContext: Sendable, Equatable {
-    /// The Network's pod CIDR.
+/// What the values computation reads, derived from the Shoot, the Network and the feature gates
+/// by ``RenderInput/prepare(network:cluster:nonPrivilegedCalicoNode:decodeProviderConfig:)``.
+public struct ChartInputs: Sendable, Equatable {
     public var podCIDR: String
     /// The shoot's Kubernetes version; selects version-specific images.
     public var kubernetesVersion: String
@@ -212,10 +212,10 @@ public struct ShootContext: Sendable, Equatable {
 extension CalicoValues {
     /// Computes the chart values from the pre-processed config. Errors carry
     /// the message `error when generating calico config: <inner>`.
-    public static func compute(config: EffectiveNetworkConfig?, shoot: ShootContext, imageVector: ImageVector = .default) throws -> CalicoValues {
+    public static func compute(config: EffectiveNetworkConfig?, inputs: ChartInputs, imageVector: ImageVector = .default) throws -> CalicoValues {
         var v = CalicoValues()
-        let isIPv4 = shoot.ipFamilies.contains("IPv4")
-        let isIPv6 = shoot.ipFamilies.contains("IPv6")
+        let isIPv4 = inputs.ipFamilies.contains("IPv4")
+        let isIPv6 = inputs.ipFamilies.contains("IPv6")
         // Config fields are reported with the controller's root path of the provider config.
         func fail(_ field: String?, _ message: String) -> RenderError {
             let path = field.map { $0.hasPrefix("spec.") || $0.hasPrefix("status.") ? $0 : "spec.providerConfig." + $0 }
@@ -241,14 +241,14 @@ extension CalicoValues {
             v.ipam.subnet = ""
             v.ipam.ranges = ["usePodCidrIPv6", "usePodCidr"]
         }
-        if shoot.kubeProxyEnabled && shoot.kubeProxyMode == "NFTables" { v.nftablesEnabled = true }
-        if !shoot.kubeProxyEnabled {
-            if shoot.kubeProxyMode != nil {
+        if inputs.kubeProxyEnabled && inputs.kubeProxyMode == "NFTables" { v.nftablesEnabled = true }
+        if !inputs.kubeProxyEnabled {
+            if inputs.kubeProxyMode != nil {
                 throw fail("spec.kubernetes.kubeProxy.mode", "kube-proxy mode must not be set if kube-proxy is disabled")
             }
             v.kubeProxyIPTablesCleanup = true
         }
-        v.nonPrivileged = shoot.nonPrivileged
+        v.nonPrivileged = inputs.nonPrivileged
 
         // Merge of the NetworkConfig (skipped when there is none).
         if let c = config {
@@ -335,36 +335,36 @@ extension CalicoValues {
             }
         }
 
-        // Global values.
-        v.podCIDR = shoot.podCIDR
-        for cidr in shoot.podCIDRs {
+        // §2.4 global values.
+        v.podCIDR = inputs.podCIDR
+        for cidr in inputs.podCIDRs {
             guard let parsed = CIDR(cidr) else {
                 throw fail("status.networking.pods", "invalid CIDR address: \(cidr)")
             }
             if !parsed.isIPv4 { v.podCIDRv6 = cidr }
         }
-        v.nodeCIDR = shoot.nodeCIDR
+        v.nodeCIDR = inputs.nodeCIDR
         if let overlay = config?.overlay {
             v.overlay = overlay.enabled ? .enabled : .disabled
             if overlay.enabled && config?.vxlanEnabled == true { v.vxlanOverlay = true }
             if !overlay.enabled { v.snatToUpstreamDNS = config?.snatToUpstreamDNSEnabled ?? true }
         }
 
-        // Autoscaling values (`vpa` counts only when the shoot runs VPA).
-        v.vpaKubeControllers = shoot.wantsVPA
+        // §2.5 autoscaling values.
+        v.vpaKubeControllers = inputs.wantsVPA
         let mode = config?.autoScaling?.mode
-        if mode == "vpa" && shoot.wantsVPA {
+        if mode == "vpa" && inputs.wantsVPA {
             v.vpaNode = true
             v.vpaTypha = v.typhaEnabled
         }
-        if (mode == "vpa" && shoot.wantsVPA) || mode == "static" {
+        if (mode == "vpa" && inputs.wantsVPA) || mode == "static" {
             v.nodeRequests = config?.autoScaling?.resources?.node ?? .init()
             v.typhaRequests = config?.autoScaling?.resources?.typha ?? .init()
         }
         if mode == "static" { v.staticRequests = true }
 
-        // Images.
-        let k8s = shoot.kubernetesVersion.isEmpty ? nil : shoot.kubernetesVersion
+        // §2.6 images.
+        let k8s = inputs.kubernetesVersion.isEmpty ? nil : inputs.kubernetesVersion
         func image(_ name: String) throws -> String {
             do { return try imageVector.reference(name, kubernetesVersion: k8s) } catch {
                 throw RenderError(field: nil, "could not find image \"\(name)\" in the image vector")

@@ -53,7 +53,7 @@ public final class EmbeddedAPIServer: Sendable {
     /// The transport; replaced by ``restart(downtime:)`` (nil while restarting).
     let http: Mutex<HTTPServer?>
     let router: Router
-    let authority: CertificateAuthority
+    let authority: ServerCertificates
     let tls: TLSConfiguration
     let configuration: EmbeddedAPIServerConfiguration
     let stopped = Mutex(false)
@@ -79,7 +79,7 @@ public final class EmbeddedAPIServer: Sendable {
     private init(_ configuration: EmbeddedAPIServerConfiguration) async throws {
         self.configuration = configuration
         token = configuration.token ?? Self.randomToken()
-        authority = try CertificateAuthority(host: configuration.host)
+        authority = try ServerCertificates(host: configuration.host)
         let store = Store(try Self.loadState(configuration))
         router = Router(store: store, token: token)
         var tls = TLSConfiguration.makeServerConfiguration(

@@ -47,82 +47,6 @@ public struct Network: KubeObjectView {
     }
 }
 
-/// `core.gardener.cloud/v1beta1` Shoot as embedded in a Cluster (the fields a networking
-/// extension reads; everything else stays in `raw`).
-public struct Shoot: Sendable, Hashable {
-    public var raw: JSON
-    public init(raw: JSON) { self.raw = raw }
-
-    public var name: String? { raw[path: "metadata", "name"]?.stringValue }
-    public var annotations: [String: String] {
-        var out: [String: String] = [:]
-        for (k, v) in raw[path: "metadata", "annotations"]?.objectValue ?? [:] { if let s = v.stringValue { out[k] = s } }
-        return out
-    }
-
-    /// `spec.kubernetes.version`.
-    public var kubernetesVersion: String? { raw[path: "spec", "kubernetes", "version"]?.stringValue }
-    /// `spec.networking` (raw), nil when absent.
-    public var networking: JSON? { raw[path: "spec", "networking"].flatMap { $0.isNull ? nil : $0 } }
-    /// `spec.networking.nodes`.
-    public var nodesCIDR: String? { raw[path: "spec", "networking", "nodes"]?.stringValue }
-    /// `spec.networking.pods`.
-    public var podsCIDR: String? { raw[path: "spec", "networking", "pods"]?.stringValue }
-    /// `spec.networking.services`.
-    public var servicesCIDR: String? { raw[path: "spec", "networking", "services"]?.stringValue }
-    /// `spec.networking.ipFamilies` (defaults to `[IPv4]` when absent).
-    public var ipFamilies: [String] {
-        let f = raw[path: "spec", "networking", "ipFamilies"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        return f.isEmpty ? ["IPv4"] : f
-    }
-    /// `status.networking.nodes` / `.pods` / `.services` / `.egressCIDRs`.
-    public func statusNetworking(_ key: String) -> [String] {
-        raw[path: "status", "networking", key]?.arrayValue?.compactMap(\.stringValue) ?? []
-    }
-    /// `status.constraints[]` entries (raw).
-    public var constraints: [JSON] { raw[path: "status", "constraints"]?.arrayValue ?? [] }
-    /// The constraint of `type`, if any.
-    public func constraint(_ type: String) -> JSON? { constraints.first { $0["type"]?.stringValue == type } }
-    /// `status.lastOperation` (raw).
-    public var lastOperation: JSON? { raw[path: "status", "lastOperation"].flatMap { $0.isNull ? nil : $0 } }
-    /// `status.technicalID`.
-    public var technicalID: String? { raw[path: "status", "technicalID"]?.stringValue }
-
-    /// Failed shoot: `status.lastOperation.state == Failed`.
-    public var isFailed: Bool { lastOperation?["state"]?.stringValue == LastOperationState.failed.rawValue }
-    /// Force deletion requested (`confirmation.gardener.cloud/force-deletion` parsed as a Go bool).
-    public var needsForceDeletion: Bool { annotations[GardenerConstants.forceDeletionAnnotation].flatMap(parseGoBool) ?? false }
-    /// `spec.hibernation.enabled == true`.
-    public var hibernationEnabled: Bool { raw[path: "spec", "hibernation", "enabled"]?.boolValue ?? false }
-    /// Hibernation enabled and `status.hibernated == true`.
-    public var isHibernated: Bool { hibernationEnabled && (raw[path: "status", "hibernated"]?.boolValue ?? false) }
-    /// Hibernation enabled differs from `status.hibernated`.
-    public var isHibernatingOrWakingUp: Bool {
-        hibernationEnabled != (raw[path: "status", "hibernated"]?.boolValue ?? false)
-    }
-    /// Creation in process: `status.lastOperation` absent or of type `Create`.
-    public var isCreationInProcess: Bool {
-        guard let last = lastOperation else { return true }
-        return last["type"]?.stringValue == LastOperationType.create.rawValue
-    }
-    /// `spec.networking.pods` followed by `status.networking.pods` entries not already listed.
-    public var podNetworks: [String] { networks(spec: podsCIDR, status: statusNetworking("pods")) }
-    /// `spec.networking.services` followed by `status.networking.services` entries not already listed.
-    public var serviceNetworks: [String] { networks(spec: servicesCIDR, status: statusNetworking("services")) }
-
-    private func networks(spec: String?, status: [String]) -> [String] {
-        var out: [String] = []
-        if let spec, !spec.isEmpty { out.append(spec) }
-        for s in status where !out.contains(s) { out.append(s) }
-        return out
-    }
-
-    /// VPA wish: `spec.kubernetes.verticalPodAutoscaler` exists and `enabled` is true.
-    public var wantsVerticalPodAutoscaler: Bool {
-        raw[path: "spec", "kubernetes", "verticalPodAutoscaler", "enabled"]?.boolValue ?? false
-    }
-}
-
 /// `extensions.gardener.cloud/v1alpha1` Cluster: the shoot's context with embedded raw
 /// Shoot, Seed and CloudProfile.
 public struct Cluster: KubeObjectView {
@@ -135,7 +59,7 @@ public struct Cluster: KubeObjectView {
         return v
     }
 
-    /// `spec.shoot` decoded as a typed view (nil when absent or empty).
+    /// `spec.shoot` as the typed Shoot view (nil when absent or empty).
     public var shoot: Shoot? { embedded("shoot").map(Shoot.init(raw:)) }
     /// `spec.seed` (raw; nil for self-hosted shoots).
     public var seed: JSON? { embedded("seed") }

@@ -116,7 +116,7 @@ struct ValidateCommand: AsyncParsableCommand {
                 let value = spec?[key]?.stringValue ?? ""
                 if value.isEmpty {
                     errs.append(.required(FieldPath("spec").child(key), "field is required"))
-                } else if !NetParsing.isGoParseableCIDR(value) {
+                } else if !CIDR.isGoParseable(value) {
                     errs.append(.invalid(FieldPath("spec").child(key), .string(value), "invalid CIDR address: \(value)"))
                 }
             }
@@ -129,8 +129,8 @@ struct ValidateCommand: AsyncParsableCommand {
     }
 
     static func validateShoot(_ json: JSON) -> [String] {
-        let shoot: ShootView
-        do { shoot = try ShootView.decode(json) } catch { return error.errors.map { line($0, root: "") } }
+        let shoot: Shoot
+        do { shoot = try Shoot.decode(json) } catch { return error.errors.map { line($0, root: "") } }
         switch CalicoValidation.validateShoot(shoot) {
         case .valid, .skipped: return []
         case .invalid(let list):

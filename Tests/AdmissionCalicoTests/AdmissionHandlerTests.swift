@@ -213,7 +213,7 @@ enum Fixtures {
 
     @Test func certificatesCoverNames() throws {
         let certs = try CertificateGenerator.generate(names: ["webhook.example", "10.1.2.3", "::1"])
-        let sans = try CertificateGenerator.subjectAlternativeNames(ofPEM: certs.serverCertificatePEM)
+        let sans = try CertificateAuthority.subjectAlternativeNames(ofPEM: certs.serverCertificatePEM)
         #expect(sans == ["webhook.example", "10.1.2.3", "::1"])
         #expect(certs.caCertificatePEM.hasPrefix("-----BEGIN CERTIFICATE-----"))
     }

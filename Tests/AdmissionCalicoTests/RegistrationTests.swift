@@ -34,7 +34,7 @@ import Testing
             #expect(Base64.decode(bundle) == Array(first.certificates.caCertificatePEM.utf8))
             #expect(vwc["webhooks"]?[0]?[path: "clientConfig", "url"] == "https://127.0.0.1:9443/webhooks/validate")
             // The cert dir holds the pair and the served certificate verifies with the injected CA (IP SAN).
-            let sans = try CertificateGenerator.subjectAlternativeNames(ofPEM: String(contentsOfFile: dir + "/tls.crt", encoding: .utf8))
+            let sans = try CertificateAuthority.subjectAlternativeNames(ofPEM: String(contentsOfFile: dir + "/tls.crt", encoding: .utf8))
             #expect(sans.contains("127.0.0.1"))
             let r = try await TestHTTPSClient.request(
                 port: first.webhookServer.port, caPEM: first.certificates.caCertificatePEM,

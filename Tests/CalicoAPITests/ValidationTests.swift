@@ -217,35 +217,20 @@ let validationCases: [VCase] = [
         #expect(errs.first?.field == "p")
     }
 
-    @Test func strictCIDRAndIP() {
-        #expect(NetParsing.strictCIDRError("10.0.0.0/8") == nil)
-        #expect(NetParsing.strictCIDRError("::/0") == nil)
-        #expect(NetParsing.strictCIDRError("2001:db8:0:0:1::/80") == nil)
-        #expect(NetParsing.strictCIDRError("2001:db8::1:0:0:0/80") == #"must be in canonical form ("2001:db8:0:0:1::/80")"#)
-        #expect(NetParsing.strictCIDRError("10.0.0.0/33") == "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)")
-        #expect(NetParsing.strictIPError("1.2.3.4") == nil)
-        #expect(NetParsing.strictIPError("::ffff:1.2.3.4") == "must not be an IPv4-mapped IPv6 address")
-        #expect(NetParsing.strictIPError("2001:0db8::1") == #"must be in canonical form ("2001:db8::1")"#)
-        #expect(NetParsing.isGoParseableCIDR("10.0.0.1/8"))
-        #expect(NetParsing.isGoParseableCIDR("10.0.0.0/08"))
-        #expect(!NetParsing.isGoParseableCIDR("010.0.0.0/8"))
-        #expect(!NetParsing.isGoParseableCIDR("10.0.0.0"))
-        #expect(NetParsing.Address(bytes: [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]).canonical == "2001:db8::1:0:0:1")
-    }
 }
 
 struct SCase: CustomTestStringConvertible, Sendable {
     var name: String
-    var networking: ShootView.Networking
+    var networking: Shoot.Networking
     var expected: [(FieldErrorType, String, String)]
     var testDescription: String { name }
 }
 
 @Suite struct ShootNetworkingTests {
-    static let ok = ShootView.Networking(
+    static let ok = Shoot.Networking(
         type: "calico", pods: "100.96.0.0/11", nodes: "10.250.0.0/16", services: "100.64.0.0/13", ipFamilies: ["IPv4"])
 
-    static func with(_ f: (inout ShootView.Networking) -> Void) -> ShootView.Networking {
+    static func with(_ f: (inout Shoot.Networking) -> Void) -> Shoot.Networking {
         var n = ok
         f(&n)
         return n
@@ -309,14 +294,14 @@ struct SCase: CustomTestStringConvertible, Sendable {
 
     @Test func shootOutcomes() throws {
         let net: JSON = ["type": "calico", "pods": "100.96.0.0/11", "ipFamilies": ["IPv4"]]
-        #expect(CalicoValidation.validateShoot(try ShootView.decode(Self.shoot(net))) == .valid)
-        #expect(CalicoValidation.validateShoot(try ShootView.decode(Self.shoot(nil))) == .skipped(reason: "shoot does not use calico networking"))
+        #expect(CalicoValidation.validateShoot(try Shoot.decode(Self.shoot(net))) == .valid)
+        #expect(CalicoValidation.validateShoot(try Shoot.decode(Self.shoot(nil))) == .skipped(reason: "shoot does not use calico networking"))
         #expect(
-            CalicoValidation.validateShoot(try ShootView.decode(Self.shoot(["type": "cilium"])))
+            CalicoValidation.validateShoot(try Shoot.decode(Self.shoot(["type": "cilium"])))
                 == .skipped(reason: "shoot does not use calico networking"))
-        #expect(CalicoValidation.validateShoot(try ShootView.decode(Self.shoot(net, workers: 0))) == .skipped(reason: "workerless shoot"))
+        #expect(CalicoValidation.validateShoot(try Shoot.decode(Self.shoot(net, workers: 0))) == .skipped(reason: "workerless shoot"))
         // kube-proxy disabled without eBPF → Forbidden; with eBPF → fine.
-        guard case .invalid(let errs) = CalicoValidation.validateShoot(try ShootView.decode(Self.shoot(net, kubeProxyEnabled: false))) else {
+        guard case .invalid(let errs) = CalicoValidation.validateShoot(try Shoot.decode(Self.shoot(net, kubeProxyEnabled: false))) else {
             Issue.record("expected invalid")
             return
         }
@@ -326,12 +311,12 @@ struct SCase: CustomTestStringConvertible, Sendable {
         )
         var withEBPF = net
         withEBPF["providerConfig"] = ["ebpfDataplane": ["enabled": true]]
-        #expect(CalicoValidation.validateShoot(try ShootView.decode(Self.shoot(withEBPF, kubeProxyEnabled: false))) == .valid)
-        #expect(CalicoValidation.validateShoot(try ShootView.decode(Self.shoot(withEBPF, kubeProxyEnabled: true))) == .valid)
+        #expect(CalicoValidation.validateShoot(try Shoot.decode(Self.shoot(withEBPF, kubeProxyEnabled: false))) == .valid)
+        #expect(CalicoValidation.validateShoot(try Shoot.decode(Self.shoot(withEBPF, kubeProxyEnabled: true))) == .valid)
         // Strict providerConfig decoding inside the lenient shoot.
         var unknown = net
         unknown["providerConfig"] = ["foo": 1]
-        guard case .invalid(let e2) = CalicoValidation.validateShoot(try ShootView.decode(Self.shoot(unknown))) else {
+        guard case .invalid(let e2) = CalicoValidation.validateShoot(try Shoot.decode(Self.shoot(unknown))) else {
             Issue.record("expected invalid")
             return
         }
@@ -339,7 +324,7 @@ struct SCase: CustomTestStringConvertible, Sendable {
         // Multiple providerConfig errors are all listed.
         var multi = net
         multi["providerConfig"] = ["backend": "x", "ipv4": ["pool": "y"]]
-        guard case .invalid(let e3) = CalicoValidation.validateShoot(try ShootView.decode(Self.shoot(multi))) else {
+        guard case .invalid(let e3) = CalicoValidation.validateShoot(try Shoot.decode(Self.shoot(multi))) else {
             Issue.record("expected invalid")
             return
         }
@@ -367,14 +352,14 @@ struct SCase: CustomTestStringConvertible, Sendable {
                 "lastOperation": ["type": "Reconcile", "state": "Failed"],
             ],
         ]
-        let v = try ShootView.decode(s)
+        let v = try Shoot.decode(s)
         #expect(v.kubernetesVersion == "1.31.1")
         #expect(v.kubeProxy == .init(enabled: false, mode: "IPVS"))
         #expect(v.kubeProxyEnabled == false)
-        #expect(v.kubeAPIServerFeatureGates["MutatingAdmissionPolicy"] == true)
-        #expect(v.kubeAPIServerRuntimeConfig["admissionregistration.k8s.io/v1beta1"] == true)
-        #expect(v.vpaEnabled)
-        #expect(v.forceDeletion)
+        #expect(v.kubeAPIServerFeatureGate("MutatingAdmissionPolicy") == true)
+        #expect(v.kubeAPIServerRuntimeConfig("admissionregistration.k8s.io/v1beta1") == true)
+        #expect(v.wantsVerticalPodAutoscaler)
+        #expect(v.needsForceDeletion)
         #expect(v.isWorkerless)
         #expect(v.isHibernatingOrWakingUp && !v.isHibernated)
         #expect(v.isFailed && !v.isCreationInProcess)
@@ -383,8 +368,8 @@ struct SCase: CustomTestStringConvertible, Sendable {
         #expect(v.constraint("DualStackNodesMigrationReady")?.status == "True")
         #expect(v.networking?.effectiveIPFamilies == ["IPv4", "IPv6"])
         #expect(v.technicalID == "shoot--p--a")
-        #expect(throws: FieldErrorList.self) { try ShootView.decode(["spec": ["networking": "calico"]]) }
-        #expect(throws: FieldErrorList.self) { try ShootView.decode([1, 2]) }
+        #expect(throws: FieldErrorList.self) { try Shoot.decode(["spec": ["networking": "calico"]]) }
+        #expect(throws: FieldErrorList.self) { try Shoot.decode([1, 2]) }
     }
 }
 

@@ -100,15 +100,6 @@ struct SupportTests {
         #expect(anp?[path: "spec", "versions"]?[0]?["name"] == "v1alpha1")
     }
 
-    @Test func cidrParsing() {
-        #expect(CIDR("10.250.0.0/16")?.isIPv4 == true)
-        #expect(CIDR("2001:db8:1::/56")?.isIPv4 == false)
-        #expect(CIDR("::ffff:10.0.0.0/104")?.isIPv4 == true)
-        #expect(CIDR("010.1.0.0/16") == nil)
-        #expect(CIDR("10.1.0.0") == nil)
-        #expect(CIDR("1:2:3:4:5:6:7:8:9/64") == nil)
-        #expect(CIDR("fe80::1/129") == nil)
-    }
 }
 
 @Suite("managed resource secret")

@@ -108,16 +108,4 @@ struct YAMLCacheTests {
         #expect(!(key("v1", "A", "b", "c") < key("v1", "A", "b", "c")))
     }
 
-    @Test("CIDR byte-level parsing keeps Go's rules")
-    func cidrEdgeCases() {
-        #expect(CIDR("0.0.0.0/0")?.prefixLength == 0)
-        #expect(CIDR("10.0.0.1/032")?.prefixLength == 32)
-        #expect(CIDR("10.250.0.0/16")?.bytes == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 250, 0, 0])
-        for bad in [
-            "1.2.3.4/", "1.2.3/8", "1.2.3.4.5/8", "256.1.1.1/8", "1..2.3/8", "10.0.0.0/33", "1.2.3.4/1x", "1.2.3.4/1234",
-            "01.2.3.4/8", "1.2.3.0004/8", "a.b.c.d/8", "/8", "1.2.3.4./8", ".1.2.3/8",
-        ] {
-            #expect(CIDR(bad) == nil, "\(bad)")
-        }
-    }
 }

@@ -1,108 +1,47 @@
-import Crypto
 import Foundation
-import SwiftASN1
-import X509
+import KubeCore
 
 /// The server's PKI, generated at start: a CA, a serving certificate for 127.0.0.1/localhost
 /// signed by it, and the ability to issue client certificates accepted for authentication.
-struct CertificateAuthority: Sendable {
-    /// The CA key in raw form (the key type itself is not Sendable).
-    let caKeyRaw: Data
-    let caCertificate: Certificate
-    let caCertificatePEM: String
+struct ServerCertificates: Sendable {
+    /// Certificates are back-dated an hour against clock skew and live one year (the CA ten).
+    static let backdate: TimeInterval = 3600
+
+    let authority: CertificateAuthority
+    var caCertificatePEM: String { authority.certificatePEM }
     let serverCertificatePEM: String
     let serverKeyPEM: String
 
     init(host: String) throws {
         let now = Date()
-        let caKey = P256.Signing.PrivateKey()
-        caKeyRaw = caKey.rawRepresentation
-        let caName = try DistinguishedName {
-            OrganizationName("embedded-apiserver")
-            CommonName("embedded-apiserver-ca")
-        }
-        let caPublic = Certificate.PublicKey(caKey.publicKey)
-        caCertificate = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: caPublic,
-            notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(10 * 365 * 86400),
-            issuer: caName, subject: caName, signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
-                Critical(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true))
-                SubjectKeyIdentifier(hash: caPublic)
-            },
-            issuerPrivateKey: .init(caKey))
-        caCertificatePEM = try caCertificate.serializeAsPEM().pemString
-
-        let serverKey = P256.Signing.PrivateKey()
-        var sans: [GeneralName] = [.dnsName("localhost")]
-        // Always include loopback; include the bind host too when it is another literal address.
-        var ips: [[UInt8]] = [[127, 0, 0, 1]]
-        if let v4 = Self.ipv4Bytes(host), v4 != [127, 0, 0, 1] { ips.append(v4) }
-        if host != "127.0.0.1", Self.ipv4Bytes(host) == nil { sans.append(.dnsName(host)) }
-        for ip in ips { sans.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(ip)))) }
-        let serverCert = try Self.issue(
-            subject: try DistinguishedName { CommonName("embedded-apiserver") },
-            publicKey: .init(serverKey.publicKey), caKey: caKey, caCertificate: caCertificate, caPublic: caPublic,
-            usage: .serverAuth, sans: sans)
-        serverCertificatePEM = try serverCert.serializeAsPEM().pemString
-        serverKeyPEM = serverKey.pemRepresentation
+        authority = try CertificateAuthority(
+            subject: .init(commonName: "embedded-apiserver-ca", organizations: ["embedded-apiserver"]),
+            notValidBefore: now.addingTimeInterval(-Self.backdate), notValidAfter: now.addingTimeInterval(10 * 365 * 86400))
+        // Always include loopback; include the bind host too when it is another literal IPv4 address.
+        let loopback = IPAddress(bytes: [127, 0, 0, 1])
+        let hostIPv4 = IPAddress(host, allowLeadingZeros: true).flatMap { $0.isIPv4 ? $0 : nil }
+        var sans: [CertificateAuthority.SubjectAlternativeName] = [.dnsName("localhost")]
+        if host != "127.0.0.1", hostIPv4 == nil { sans.append(.dnsName(host)) }
+        sans.append(.ipAddress(loopback))
+        if let hostIPv4, hostIPv4 != loopback { sans.append(.ipAddress(hostIPv4)) }
+        let server = try Self.issue(authority, subject: .init(commonName: "embedded-apiserver"), usage: .server, sans: sans)
+        serverCertificatePEM = server.certificatePEM
+        serverKeyPEM = server.keyPEM
     }
 
-    static func ipv4Bytes(_ host: String) -> [UInt8]? {
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        let bytes = parts.compactMap { UInt8($0) }
-        return bytes.count == 4 ? bytes : nil
-    }
-
-    static func issue(
-        subject: DistinguishedName, publicKey: Certificate.PublicKey, caKey: P256.Signing.PrivateKey,
-        caCertificate: Certificate, caPublic: Certificate.PublicKey,
-        usage: ExtendedKeyUsage.Usage, sans: [GeneralName]
-    ) throws -> Certificate {
+    private static func issue(
+        _ authority: CertificateAuthority, subject: CertificateAuthority.Subject, usage: CertificateAuthority.Usage,
+        sans: [CertificateAuthority.SubjectAlternativeName]
+    ) throws -> CertificateAuthority.Issued {
         let now = Date()
-        let ski = SubjectKeyIdentifier(hash: caPublic)
-        return try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: publicKey,
-            notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(365 * 86400),
-            issuer: caCertificate.subject, subject: subject, signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true, keyEncipherment: usage == .serverAuth))
-                try ExtendedKeyUsage([usage])
-                AuthorityKeyIdentifier(keyIdentifier: ski.keyIdentifier)
-                if !sans.isEmpty { SubjectAlternativeNames(sans) }
-            },
-            issuerPrivateKey: .init(caKey))
+        return try authority.issue(
+            subject: subject, usage: usage, subjectAlternativeNames: sans, notValidBefore: now.addingTimeInterval(-backdate),
+            notValidAfter: now.addingTimeInterval(365 * 86400))
     }
 
     /// A client certificate: user = CN, groups = O entries.
     func issueClientCertificate(commonName: String, groups: [String]) throws -> (certificatePEM: String, privateKeyPEM: String) {
-        let key = P256.Signing.PrivateKey()
-        let caKey = try P256.Signing.PrivateKey(rawRepresentation: caKeyRaw)
-        var rdns: [RelativeDistinguishedName] = groups.map {
-            RelativeDistinguishedName(.init(type: ASN1ObjectIdentifier.RDNAttributeType.organizationName, utf8String: $0))
-        }
-        rdns.append(RelativeDistinguishedName(.init(type: ASN1ObjectIdentifier.RDNAttributeType.commonName, utf8String: commonName)))
-        let cert = try Self.issue(
-            subject: DistinguishedName(rdns), publicKey: .init(key.publicKey), caKey: caKey,
-            caCertificate: caCertificate, caPublic: Certificate.PublicKey(caKey.publicKey), usage: .clientAuth, sans: [])
-        return (try cert.serializeAsPEM().pemString, key.pemRepresentation)
-    }
-
-    /// User and groups from a (TLS-verified) client certificate in DER form.
-    static func identity(fromDER der: [UInt8]) -> (user: String, groups: [String])? {
-        guard let cert = try? Certificate(derEncoded: der) else { return nil }
-        var user: String?
-        var groups: [String] = []
-        for rdn in cert.subject {
-            for attribute in rdn {
-                if attribute.type == ASN1ObjectIdentifier.RDNAttributeType.commonName { user = String(describing: attribute.value) }
-                if attribute.type == ASN1ObjectIdentifier.RDNAttributeType.organizationName { groups.append(String(describing: attribute.value)) }
-            }
-        }
-        guard let user, !user.isEmpty else { return nil }
-        return (user, groups)
+        let issued = try Self.issue(authority, subject: .init(commonName: commonName, organizations: groups), usage: .client, sans: [])
+        return (issued.certificatePEM, issued.keyPEM)
     }
 }

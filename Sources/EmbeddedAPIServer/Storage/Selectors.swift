@@ -39,7 +39,7 @@ struct LabelSelector: Sendable {
             }
             let key = readKey()
             guard !key.isEmpty else { throw fail("found '\(i < chars.count ? String(chars[i]) : "")', expected: identifier") }
-            if !Validation.isQualifiedName(key) {
+            if !NameValidation.isQualifiedName(key) {
                 throw fail(
                     "invalid label key \"\(key)\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
                 )
@@ -98,7 +98,7 @@ struct LabelSelector: Sendable {
                 } else {
                     values = [readKey()]
                 }
-                for v in values where !Validation.isLabelValue(v) { throw fail("invalid label value: \"\(v)\"") }
+                for v in values where !NameValidation.isLabelValue(v) { throw fail("invalid label value: \"\(v)\"") }
                 if op == .gt || op == .lt, Int64(values[0]) == nil { throw fail("for 'Gt', 'Lt' operators, the value must be an integer") }
                 requirements.append(Requirement(key: key, op: op, values: values))
             }

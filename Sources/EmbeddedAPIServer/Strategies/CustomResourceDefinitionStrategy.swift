@@ -63,11 +63,11 @@ extension StoreState {
         }
         if plural.isEmpty {
             errors.append(FieldError(.required, "spec.names.plural"))
-        } else if !Validation.isDNS1123Label(plural) {
+        } else if !NameValidation.isDNS1123Label(plural) {
             errors.append(contentsOf: Validation.labelErrors(plural, field: "spec.names.plural"))
         }
         if kind.isEmpty { errors.append(FieldError(.required, "spec.names.kind")) }
-        if let singular = obj[path: "spec", "names", "singular"]?.stringValue, !singular.isEmpty, !Validation.isDNS1123Label(singular) {
+        if let singular = obj[path: "spec", "names", "singular"]?.stringValue, !singular.isEmpty, !NameValidation.isDNS1123Label(singular) {
             errors.append(contentsOf: Validation.labelErrors(singular, field: "spec.names.singular"))
         }
         if !group.isEmpty, !plural.isEmpty, name != "\(plural).\(group)" {
