@@ -71,6 +71,21 @@ format:
 check:
 	$(SWIFT) format lint --strict --recursive --parallel $(FORMAT_PATHS)
 
+# Generated data: the shoot's Calico / network-policy CRDs (Sources/CalicoManifests/Resources/crds.json)
+# from the golden expected manifests in ../shared/golden (or $SHARED_DIR/golden); see docs/operations.md.
+# `check` fails when the committed file is stale. The generator needs PyYAML: the venv's Python if
+# it exists, else the system one.
+.PHONY: generate check-generated
+GEN_PYTHON ?= $(if $(wildcard $(PY)),$(PY),python3)
+
+generate:
+	$(GEN_PYTHON) hack/generate-crds.py
+
+check-generated:
+	$(GEN_PYTHON) hack/generate-crds.py --check
+
+check: check-generated
+
 # Main job: embedded API server + example shoot + the controller in-process (state in .local/).
 # Prints a report once the Network is reconciled, then runs until Ctrl-C (`LOCAL_ARGS=--once` exits).
 local: build

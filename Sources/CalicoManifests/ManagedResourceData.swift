@@ -78,14 +78,17 @@ extension RenderedManifests {
             return a.offset < b.offset
         }
         var out: [UInt8] = []
-        out.reserveCapacity(64 * 1024)
+        // The cached documents (the CRDs alone are ~150 KiB) plus room for the emitted ones.
+        out.reserveCapacity(entries.reduce(64 * 1024) { $0 + ($1.yaml?.count ?? 0) + 96 })
         for (_, entry) in ordered {
             let kind = (entry.json["kind"]?.stringValue ?? "object").lowercased()
             let name = entry.json[path: "metadata", "name"]?.stringValue ?? ""
             out.append(contentsOf: "\n---\n# Source: calico/templates/\(kind)/\(name).yaml\n".utf8)
-            var doc = entry.yaml ?? ManifestYAML.document(entry.json)
-            while doc.last == 0x0A { doc.removeLast() }
-            out.append(contentsOf: doc)
+            let doc = entry.yaml ?? ManifestYAML.document(entry.json)
+            // Trailing newlines are cut by slicing, so a cached buffer is read, never copied.
+            var end = doc.endIndex
+            while end > doc.startIndex && doc[end - 1] == 0x0A { end -= 1 }
+            out.append(contentsOf: doc[..<end])
         }
         return out
     }
