@@ -58,6 +58,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "GardenerExtensions", dependencies: ["KubeRuntime", "KubeClient"]),
         .target(name: "CalicoAPI", dependencies: ["KubeCore"]),
@@ -68,6 +70,7 @@ let package = Package(
             name: "NetworkingCalico",
             dependencies: [
                 "GardenerExtensions", "CalicoAPI", "CalicoManifests", "KubeRuntime", "KubeClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
             name: "AdmissionCalico",
@@ -81,6 +84,7 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
             name: "EmbeddedAPIServer",

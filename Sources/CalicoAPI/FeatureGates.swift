@@ -76,15 +76,6 @@ public struct FeatureGates: Sendable, Hashable {
     }
 }
 
-/// Go's `strconv.ParseBool`.
-public func parseGoBool(_ s: String) -> Bool? {
-    switch s {
-    case "1", "t", "T", "true", "TRUE", "True": return true
-    case "0", "f", "F", "false", "FALSE", "False": return false
-    default: return nil
-    }
-}
-
 extension StringProtocol {
     func trimmingSpaces() -> String {
         var s = Substring(self)
