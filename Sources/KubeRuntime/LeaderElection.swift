@@ -19,16 +19,27 @@ public struct LeaderElectionConfiguration: Sendable {
     public var namespace: String
     /// This process's identity, `<hostname>_<uuid>` by default.
     public var identity: String
+    /// How long a lease is valid without renewal; followers wait this long before taking over.
     public var leaseDuration: Duration
+    /// How long the leader keeps retrying a renewal before it gives leadership up.
     public var renewDeadline: Duration
+    /// Pause between acquire and renew attempts.
     public var retryPeriod: Duration
     /// Give the lease up on graceful shutdown so a successor takes over at once.
     public var releaseOnCancel: Bool
 
+    /// controller-runtime's default lease duration.
+    public static let defaultLeaseDuration: Duration = .seconds(15)
+    /// controller-runtime's default renew deadline.
+    public static let defaultRenewDeadline: Duration = .seconds(10)
+    /// controller-runtime's default retry period.
+    public static let defaultRetryPeriod: Duration = .seconds(2)
+
+    /// Election on the Lease `namespace/name`.
     public init(
         name: String, namespace: String, identity: String = LeaderElectionConfiguration.defaultIdentity(),
-        leaseDuration: Duration = .seconds(15), renewDeadline: Duration = .seconds(10),
-        retryPeriod: Duration = .seconds(2), releaseOnCancel: Bool = true
+        leaseDuration: Duration = defaultLeaseDuration, renewDeadline: Duration = defaultRenewDeadline,
+        retryPeriod: Duration = defaultRetryPeriod, releaseOnCancel: Bool = true
     ) {
         self.name = name
         self.namespace = namespace
