@@ -381,7 +381,8 @@ public final class AdmissionRuntime: Sendable {
     }
 
     /// Builds the runtime and runs it on a manager of its own (tests and local runs); returns once
-    /// the HTTPS server serves. `stop()` stops it.
+    /// the HTTPS server serves and, if this replica leads within a moment, after its first leader
+    /// pass. `stop()` stops it.
     public static func start(
         _ options: AdmissionOptions, client: KubernetesClient? = nil, sourceClient: KubernetesClient? = nil,
         manager managerOptions: ManagerOptions = ManagerOptions(), tuning: AdmissionTuning = AdmissionTuning(),
@@ -397,7 +398,10 @@ public final class AdmissionRuntime: Sendable {
             $0.task = task
             $0.ownedClient = runtime.electionClient == nil ? managerClient : nil
         }
-        while runtime.webhookServer == nil {
+        // Serving, and — when this replica leads at once — registered, as a single replica
+        // would be after start-up.
+        let leadWait = ContinuousClock.now + max((managerOptions.leaderElection?.retryPeriod ?? .zero) / 2, .seconds(1))
+        while runtime.webhookServer == nil || (manager.isLeading ? runtime.leaderPasses == 0 : ContinuousClock.now < leadWait) {
             if manager.isStopping {
                 try await runtime.wait()
                 throw AdmissionOptions.Invalid("webhook server did not start")

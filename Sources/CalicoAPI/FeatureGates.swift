@@ -37,10 +37,21 @@ public struct FeatureGates: Sendable, Hashable {
     /// Sets one gate.
     public mutating func set(_ gate: Gate, _ value: Bool) { values[gate] = value }
 
+    /// The pseudo-gate that sets every alpha gate (`AllAlpha=true|false`).
+    public static let allAlpha = "AllAlpha"
+    /// The pseudo-gate that sets every beta gate (`AllBeta=true|false`).
+    public static let allBeta = "AllBeta"
+
     /// `SetFromMap`: applies every entry; an unknown name is an error and nothing is applied.
+    /// `AllAlpha` / `AllBeta` set every known gate of that stage first, so explicit gates win
+    /// regardless of their order (as Kubernetes' feature-gate parsing does).
     public mutating func set(from map: [String: Bool]) throws(FeatureGates.Error) {
         var next = values
-        for name in map.keys.sorted() {
+        for (pseudo, stage) in [(Self.allAlpha, "Alpha"), (Self.allBeta, "Beta")] {
+            guard let value = map[pseudo] else { continue }
+            for gate in Gate.allCases where gate.stage == stage { next[gate] = value }
+        }
+        for name in map.keys.sorted() where name != Self.allAlpha && name != Self.allBeta {
             guard let gate = Gate(rawValue: name) else { throw FeatureGates.Error("unrecognized feature gate: \(name)") }
             next[gate] = map[name]
         }
