@@ -328,7 +328,8 @@ public final class AdmissionRuntime: Sendable {
         // Secrets hold the certificates with a namespace, or always in source-cluster mode.
         let secretsClient = source ?? (reg.namespace.isEmpty ? nil : garden)
         let secrets = secretsClient.map {
-            CertificateSecrets(client: $0, namespace: source != nil ? Self.sourceSecretsNamespace : reg.namespace, policy: tuning.rotation, logger: logger)
+            CertificateSecrets(
+                client: $0, namespace: source != nil ? Self.sourceSecretsNamespace : reg.namespace, policy: tuning.rotation, logger: logger)
         }
         // Without Secrets every replica generates its own self-signed pair (local mode).
         let initial =

@@ -164,7 +164,8 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
             let client = try Self.client(kubeconfig: try api.writeTemporaryKubeconfig())
             try await Self.createNamespace(client, Self.namespace)
             var o = Self.options(certDir: try TestDirectories.make("adm-nole").path)
-            let r = try await AdmissionRuntime.start(o, client: client, manager: Self.manager(identity: "solo", election: false), tuning: Self.tuning())
+            let r = try await AdmissionRuntime.start(
+                o, client: client, manager: Self.manager(identity: "solo", election: false), tuning: Self.tuning())
             #expect(r.leaderElector == nil)
             #expect(r.isLeader)
             #expect(await Self.isNotFound { try await client.get(.leases, namespace: Self.namespace, name: "admission-calico-leader-election") })
@@ -182,7 +183,8 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
                 o.applyEnvironment(
                     ["SOURCE_CLUSTER": "enabled", "SOURCE_KUBECONFIG": "/nonexistent-unused"], namespaceFlagSet: true)
                 #expect(o.sourceCluster)
-                let r = try await AdmissionRuntime.start(o, client: garden, sourceClient: source, manager: Self.manager(identity: "src-a", namespace: "garden"), tuning: Self.tuning())
+                let r = try await AdmissionRuntime.start(
+                    o, client: garden, sourceClient: source, manager: Self.manager(identity: "src-a", namespace: "garden"), tuning: Self.tuning())
                 do {
                     // Lease and certificate Secrets in the source cluster's `garden` namespace ...
                     #expect(try await Self.leaseHolder(source, namespace: "garden") == "src-a")
@@ -225,7 +227,8 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
             var tuning = Self.tuning()
             tuning.rotation.oldCAGracePeriod = 0
             let r = try await AdmissionRuntime.start(
-                Self.options(certDir: try TestDirectories.make("adm-rot").path), client: client, manager: Self.manager(identity: "rot"), tuning: tuning)
+                Self.options(certDir: try TestDirectories.make("adm-rot").path), client: client, manager: Self.manager(identity: "rot"),
+                tuning: tuning)
             do {
                 func registeredBundle() async throws -> String {
                     let vwc = try await client.get(.validatingWebhookConfigurations, namespace: nil, name: "gardener-extension-admission-calico")

@@ -39,9 +39,10 @@ enum TestLease: LeaderElectionDefaults {
 
     @Test func bareBooleanFlagMeansTrue() throws {
         #expect(try Self.leaderElection(["--leader-election"]).leaderElection)
-        #expect(try GoFlagSyntax.normalize(["--leader-election", "--leader-election-id", "x"], booleanFlags: Self.booleans) == [
-            "--leader-election=true", "--leader-election-id", "x",
-        ])
+        #expect(
+            try GoFlagSyntax.normalize(["--leader-election", "--leader-election-id", "x"], booleanFlags: Self.booleans) == [
+                "--leader-election=true", "--leader-election-id", "x",
+            ])
     }
 
     @Test(arguments: ["1", "t", "T", "true", "TRUE", "True"])
