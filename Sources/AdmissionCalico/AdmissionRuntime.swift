@@ -51,7 +51,9 @@ public struct AdmissionOptions: Sendable, Equatable {
 
     /// An error in the options (message as the reference prints it).
     public struct Invalid: Error, Sendable, CustomStringConvertible, Equatable {
+        /// The message.
         public var description: String
+        /// An error with `description` as its message.
         public init(_ description: String) { self.description = description }
     }
 

@@ -5,10 +5,14 @@ import Synchronization
 
 /// One event of a watch stream, independent of the client's types.
 public struct InformerWatchEvent: Sendable {
+    /// The watch event type.
     public enum Kind: Sendable { case added, modified, deleted, bookmark }
+    /// What happened.
     public var kind: Kind
+    /// The object (for a bookmark: only its resourceVersion).
     public var object: JSON
 
+    /// An event from its parts.
     public init(kind: Kind, object: JSON) {
         self.kind = kind
         self.object = object
@@ -28,6 +32,7 @@ public protocol ListWatcher: Sendable {
 }
 
 extension ListWatcher {
+    /// Whether `error` is 410 Gone (the watch must relist).
     public func isGone(_ error: any Error) -> Bool { (error as? KubeError)?.isGone ?? false }
 }
 
@@ -41,10 +46,12 @@ extension ListWatcher {
 /// - optional periodic resync delivers `update(old: o, new: o)` for every cached object;
 /// - `hasSynced` turns true once the first list has been stored and delivered.
 public final class Informer: Sendable {
+    /// Called for every event, in order.
     public typealias Handler = @Sendable (ObjectEvent) async -> Void
 
     /// Name used in logs (e.g. `networks.extensions.gardener.cloud`).
     public let name: String
+    /// The cache the informer keeps in sync.
     public let store: Store
     private let listWatcher: any ListWatcher
     private let resyncPeriod: Duration?
@@ -62,6 +69,7 @@ public final class Informer: Sendable {
     }
     private let state = Mutex(State())
 
+    /// An informer on `resource` (optionally one namespace / label selector); starts with `run`.
     public init(
         name: String, listWatcher: any ListWatcher, resyncPeriod: Duration? = nil,
         indexers: [String: Store.IndexFunction] = [:], initialBackoff: Duration = .milliseconds(100),

@@ -76,12 +76,15 @@ public func randomUUID() -> String {
 
 /// Thrown when the lease could not be renewed within the renew deadline.
 public struct LeaderElectionLostError: Error, CustomStringConvertible, Sendable {
+    /// The lease name.
     public var name: String
+    /// The message naming the lease.
     public var description: String { "leader election lost for lease \(name)" }
 }
 
 /// Lease-based leader election (client-go's algorithm on a `coordination.k8s.io/v1` Lease).
 public final class LeaderElector: Sendable {
+    /// The election settings.
     public let configuration: LeaderElectionConfiguration
     private let client: KubernetesClient
     private let logger: Logger
@@ -96,6 +99,7 @@ public final class LeaderElector: Sendable {
     }
     private let state = Mutex(State())
 
+    /// An elector; `metrics` gets `leader_election_master_status`, `events` a LeaderElection event on acquire.
     public init(
         client: KubernetesClient, configuration: LeaderElectionConfiguration, metrics: MetricsRegistry? = nil,
         events: EventRecorder? = nil, logger: Logger = Logger(label: "leader-election")

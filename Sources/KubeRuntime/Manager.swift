@@ -22,6 +22,7 @@ public struct ManagerOptions: Sendable {
     /// How long to wait for informer caches before giving up at start.
     public var cacheSyncTimeout: Duration
 
+    /// Settings; every endpoint and leader election are off by default.
     public init(
         leaderElection: LeaderElectionConfiguration? = nil, metricsBindAddress: BindAddress? = nil,
         healthBindAddress: BindAddress? = nil, gracefulShutdownTimeout: Duration = .seconds(30),
