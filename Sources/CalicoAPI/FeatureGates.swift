@@ -9,13 +9,17 @@ public struct FeatureGates: Sendable, Hashable {
         /// Check node routes before switching the overlay off (alpha, default off).
         case seamlessOverlaySwitch = "SeamlessOverlaySwitch"
 
+        /// Value when not set (every gate is off by default).
         public var defaultValue: Bool { false }
+        /// Maturity (`Alpha` or `Beta`), which `AllAlpha` / `AllBeta` select by.
         public var stage: String { "Alpha" }
     }
 
     /// Error when parsing or applying gates; messages as component-base prints them.
     public struct Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
+        /// The message.
         public var description: String
+        /// An error with `description` as its message.
         public init(_ description: String) { self.description = description }
     }
 
@@ -31,7 +35,9 @@ public struct FeatureGates: Sendable, Hashable {
 
     /// Whether a gate is on.
     public func enabled(_ gate: Gate) -> Bool { values[gate] ?? gate.defaultValue }
+    /// Whether `NonPrivilegedCalicoNode` is on.
     public var nonPrivilegedCalicoNode: Bool { enabled(.nonPrivilegedCalicoNode) }
+    /// Whether `SeamlessOverlaySwitch` is on.
     public var seamlessOverlaySwitch: Bool { enabled(.seamlessOverlaySwitch) }
 
     /// Sets one gate.

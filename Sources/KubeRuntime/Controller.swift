@@ -70,6 +70,8 @@ public final class Controller: Sendable {
     public let maxConcurrentReconciles: Int
     /// Deadline of one reconcile; nil = none.
     public let reconcileTimeout: Duration?
+    /// Gardener's deadline of one reconcile (3 minutes).
+    public static let defaultReconcileTimeout: Duration = .seconds(180)
     private let reconciler: any Reconciler
     private let metrics: ControllerMetrics
     private let logger: Logger
@@ -81,7 +83,7 @@ public final class Controller: Sendable {
     public init(
         name: String, reconciler: any Reconciler, maxConcurrentReconciles: Int = 1,
         rateLimiter: any RateLimiter = MaxOfRateLimiter.defaultControllerRateLimiter(),
-        reconcileTimeout: Duration? = .seconds(180), metrics: MetricsRegistry, logger: Logger = Logger(label: "controller")
+        reconcileTimeout: Duration? = defaultReconcileTimeout, metrics: MetricsRegistry, logger: Logger = Logger(label: "controller")
     ) {
         self.name = name
         self.reconciler = reconciler
