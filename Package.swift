@@ -65,6 +65,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "GardenerExtensions", dependencies: ["KubeRuntime", "KubeClient"]),
         .target(name: "CalicoAPI", dependencies: ["KubeCore"]),
@@ -75,6 +77,7 @@ let package = Package(
             name: "NetworkingCalico",
             dependencies: [
                 "GardenerExtensions", "CalicoAPI", "CalicoManifests", "KubeRuntime", "KubeClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
             name: "AdmissionCalico",
@@ -88,6 +91,7 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
             name: "EmbeddedAPIServer",
@@ -154,7 +158,9 @@ let package = Package(
             name: "KubeCoreTests",
             dependencies: ["KubeCore", .product(name: "Yams", package: "Yams"), .product(name: "X509", package: "swift-certificates")]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport", "EmbeddedAPIServer", "EmbeddedAPIServerTesting"]),
-        .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeRuntime", "KubeClient", "TestSupport"]),
+        .testTarget(
+            name: "KubeRuntimeTests",
+            dependencies: ["KubeRuntime", "KubeClient", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(
             name: "GardenerExtensionsTests", dependencies: ["GardenerExtensions", "KubeClient", "TestSupport", "EmbeddedAPIServerTesting"]),
         .testTarget(name: "CalicoAPITests", dependencies: ["CalicoAPI", "TestSupport"]),

@@ -5,66 +5,55 @@ import KubeRuntime
 import Logging
 import Synchronization
 
-/// The command-line options of `gardener-extension-admission-calico` after
-/// environment defaults were applied.
+/// The webhook settings of `gardener-extension-admission-calico` after environment defaults were
+/// applied (`WebhookFlags` builds them from the command line).
 public struct AdmissionOptions: Sendable, Equatable {
-    /// `--kubeconfig` of the garden (`GARDEN_KUBECONFIG` overrides it); empty uses the in-cluster config.
+    /// Garden cluster kubeconfig (`--kubeconfig`, `GARDEN_KUBECONFIG`).
     public var kubeconfig: String = ""
-    /// `--master`: API server URL override.
+    /// API server URL override (`--master`).
     public var master: String = ""
-    /// `--leader-election`; off makes every replica do the leader work.
-    public var leaderElection: Bool = true
-    /// `--leader-election-id`: name of the Lease.
-    public var leaderElectionID: String = "admission-calico-leader-election"
-    /// `--leader-election-namespace` (default `LEADER_ELECTION_NAMESPACE`).
-    public var leaderElectionNamespace: String = ""
-    /// `--webhook-config-server-host`: listen host of the HTTPS server.
+    /// Listen host of the HTTPS server (empty = every interface).
     public var serverHost: String = ""
-    /// `--webhook-config-server-port`: listen port of the HTTPS server.
+    /// Listen port of the HTTPS server.
     public var serverPort: Int = 443
-    /// `--webhook-config-cert-dir`: where the serving certificate and key are kept.
+    /// Directory of the serving certificate and key.
     public var certDirectory: String = "/tmp/admission-calico-cert"
-    /// `--metrics-bind-address`.
-    public var metricsBindAddress: String = ":8080"
-    /// `--health-bind-address`.
-    public var healthBindAddress: String = ":8081"
-    /// `--disable-webhooks` (`validator` or `*`).
+    /// `--disable-webhooks` values (`validator` or `*`).
     public var disableWebhooks: [String] = []
     /// `--webhook-config-mode`: `service`, `url` or `url-service`.
     public var mode: String = ""
-    /// `--webhook-config-url`: host[:port] for `url` mode.
+    /// `--webhook-config-url`: `host[:port]` in url mode.
     public var url: String = ""
-    /// `--webhook-config-service-port`; 0 uses the server port.
+    /// `--webhook-config-service-port` (0: the server port).
     public var servicePort: Int = 0
-    /// `--webhook-config-namespace` (default `WEBHOOK_CONFIG_NAMESPACE`); empty means local, self-signed certificates.
+    /// Namespace of the service and certificate Secrets (`WEBHOOK_CONFIG_NAMESPACE` by default).
     public var namespace: String = ""
-    /// `--webhook-config-owner-namespace`; empty uses the namespace.
+    /// Owner namespace of the webhook configuration (default: the namespace).
     public var ownerNamespace: String = ""
     /// `SOURCE_CLUSTER` non-empty: leader election and certificate Secrets live in a second
-    /// ("source") cluster (docs/operations.md).
+    /// ("source") cluster.
     public var sourceCluster: Bool = false
     /// `SOURCE_KUBECONFIG`: kubeconfig of the source cluster (in-cluster config if empty).
     public var sourceKubeconfig: String = ""
 
-    /// Options at the flags' defaults.
+    /// The defaults.
     public init() {}
 
-    /// Applies `GARDEN_KUBECONFIG`, `WEBHOOK_CONFIG_NAMESPACE`, `LEADER_ELECTION_NAMESPACE`,
-    /// `SOURCE_CLUSTER` and `SOURCE_KUBECONFIG`.
-    /// `namespaceFlagSet` / `leaderNamespaceFlagSet` say whether the flags were given explicitly.
-    public mutating func applyEnvironment(_ env: [String: String], namespaceFlagSet: Bool, leaderNamespaceFlagSet: Bool) {
+    /// Applies `GARDEN_KUBECONFIG`, `WEBHOOK_CONFIG_NAMESPACE`, `SOURCE_CLUSTER` and
+    /// `SOURCE_KUBECONFIG`; `namespaceFlagSet` says whether the namespace flag was given explicitly.
+    /// (`LEADER_ELECTION_NAMESPACE` belongs to `LeaderElectionFlags`.)
+    public mutating func applyEnvironment(_ env: [String: String], namespaceFlagSet: Bool) {
         if let k = env["GARDEN_KUBECONFIG"], !k.isEmpty { kubeconfig = k }
         if !namespaceFlagSet, let ns = env["WEBHOOK_CONFIG_NAMESPACE"] { namespace = ns }
-        if !leaderNamespaceFlagSet, let ns = env["LEADER_ELECTION_NAMESPACE"] { leaderElectionNamespace = ns }
         if let s = env["SOURCE_CLUSTER"], !s.isEmpty { sourceCluster = true }
         if let k = env["SOURCE_KUBECONFIG"] { sourceKubeconfig = k }
     }
 
     /// An error in the options (message as the reference prints it).
     public struct Invalid: Error, Sendable, CustomStringConvertible, Equatable {
-        /// The message, as the reference prints it.
+        /// The message.
         public var description: String
-        /// Creates an error with its message.
+        /// An error with `description` as its message.
         public init(_ description: String) { self.description = description }
     }
 
@@ -112,21 +101,19 @@ public struct AdmissionTuning: Sendable {
     public var certificateReloadInterval: Duration = .seconds(2)
     /// How long a replica waits at start for the leader to create the certificate Secrets.
     public var startupTimeout: Duration = .seconds(300)
-    /// Lease timings (controller-runtime defaults).
-    public var leaseDuration: Duration = .seconds(15)
-    /// How long the leader keeps retrying a renewal before it gives up leadership.
-    public var renewDeadline: Duration = .seconds(10)
-    /// Wait between attempts to acquire or renew the Lease.
-    public var retryPeriod: Duration = .seconds(2)
-    /// Lease holder identity; `<hostname>_<uuid>` when nil.
-    public var identity: String?
 
-    /// Timings at their production defaults.
+    /// The production defaults.
     public init() {}
 }
 
-/// A running admission webhook: HTTPS server, certificates, registration, leader election,
-/// probes and metrics.
+/// The admission binary's default lease (`--leader-election-id`).
+public enum AdmissionLease: LeaderElectionDefaults {
+    /// `admission-calico-leader-election`.
+    public static let leaseName = "admission-calico-leader-election"
+}
+
+/// The admission webhook as services of a `Manager`: certificates, the HTTPS server and the
+/// webhook registration. The manager provides leader election, probes, metrics and shutdown.
 ///
 /// Like a webhook-only controller-runtime manager, the HTTPS server runs on every replica (serving
 /// needs no leadership) while the leader-only work — the certificate Secrets (creation, renewal,
@@ -134,45 +121,34 @@ public struct AdmissionTuning: Sendable {
 /// replica holding the Lease. Every replica copies the certificate Secrets into its cert dir,
 /// from where the server reloads them without a restart.
 public final class AdmissionRuntime: Sendable {
-    /// The HTTPS server answering AdmissionReviews.
-    public let webhookServer: WebhookServer
-    /// Where and how the webhook configuration points at the server.
+    /// Where the webhook configuration points.
     public let registration: WebhookRegistrationOptions
-    /// The leader elector (nil with `--leader-election=false` or without a cluster).
-    public let leaderElector: LeaderElector?
-    /// Probes served on the health address.
-    public let probes: HealthProbes
-    let endpointServers: [EndpointServer]
+    /// The cluster of the Lease (the source cluster in source-cluster mode, else the garden
+    /// cluster); nil when no cluster is configured (local mode: self-signed, nothing registered).
+    public let electionClient: KubernetesClient?
     let core: Core
-    let tasks: [Task<Void, Never>]
+    let metrics = WebhookMetrics()
+    let serverConfiguration: WebhookServerConfiguration
+    let sourceMode: Bool
+    private let hosted = Mutex<Hosted>(Hosted())
 
-    /// Port of the health endpoint (when bound).
-    public let healthPort: Int?
-
-    init(
-        webhookServer: WebhookServer, registration: WebhookRegistrationOptions, leaderElector: LeaderElector?, probes: HealthProbes,
-        endpointServers: [EndpointServer], core: Core, tasks: [Task<Void, Never>], healthPort: Int?
-    ) {
-        self.webhookServer = webhookServer
-        self.registration = registration
-        self.leaderElector = leaderElector
-        self.probes = probes
-        self.endpointServers = endpointServers
-        self.core = core
-        self.tasks = tasks
-        self.healthPort = healthPort
+    /// The manager this runtime started itself (`start`).
+    struct Hosted {
+        var manager: Manager?
+        var task: Task<Void, any Error>?
+        var ownedClient: KubernetesClient?
     }
 
+    /// The HTTPS server once started.
+    public var webhookServer: WebhookServer? { core.state.withLock { $0.server } }
     /// The certificates this replica serves (CA = the current CA, without the old one).
     public var certificates: WebhookCertificates { core.state.withLock { $0.certificates } }
     /// The CA bundle injected into the webhook configuration (current + old CA during a rotation).
     public var caBundlePEM: String { core.state.withLock { $0.caBundlePEM } }
-    /// Whether this replica does the leader-only work now.
-    public var isLeader: Bool { leaderElector?.isLeader ?? true }
     /// How many leader passes (certificate management + registration) this replica completed.
     public var leaderPasses: Int { core.state.withLock { $0.leaderPasses } }
 
-    /// The shared machinery of the runtime's tasks.
+    /// The shared machinery of the runtime's services.
     final class Core: Sendable {
         struct State {
             var certificates: WebhookCertificates
@@ -213,10 +189,10 @@ public final class AdmissionRuntime: Sendable {
             let server = state.withLock { $0.server }
             let managed = try await secrets.reconcile(names: names, now: now, servingInUse: { pem in server?.servingCertificatePEM == pem })
             // The bundle first, so the API server trusts the new CA before a certificate signed by it is served.
-            // (Before the server runs, `start` registers right after starting it.)
+            // (Before the server runs, the leader service registers once it serves.)
             if (managed.caGenerated || managed.oldCADropped) && server != nil { try await register(bundle: managed.caBundlePEM) }
             try apply(managed)
-            if managed.serverIssued, let server { try? server.reloadCertificates() }
+            if managed.serverIssued, let server { _ = try? server.reloadCertificates() }
         }
 
         func apply(_ managed: ManagedCertificates) throws {
@@ -235,18 +211,28 @@ public final class AdmissionRuntime: Sendable {
             try await WebhookRegistrar(client: gardenClient, logger: logger).register(registration, caBundlePEM: caBundle)
         }
 
-        /// One complete leader pass.
+        /// One complete leader pass (registration only once this replica serves).
         func leaderPass(now: Date = Date()) async throws {
             try await certificatePass(now: now)
+            while state.withLock({ $0.server == nil }) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             try await register()
             state.withLock { $0.leaderPasses += 1 }
         }
 
-        func leaderPassLogged() async {
-            do { try await leaderPass() } catch {
-                logger.error(
-                    "leader pass failed (certificates / webhook registration), retrying at the next resync",
-                    metadata: ["error": "\(error)"])
+        /// Leader service: a pass now, then one every resync interval (a failed pass is retried
+        /// after the certificate sync interval). Returns when cancelled.
+        func leaderLoop() async {
+            while !Task.isCancelled {
+                var wait = tuning.leaderResyncInterval
+                do { try await leaderPass() } catch {
+                    if Task.isCancelled { return }
+                    logger.error(
+                        "leader pass failed (certificates / webhook registration), retrying", metadata: ["error": "\(error)"])
+                    wait = min(wait, tuning.certificateSyncInterval)
+                }
+                do { try await Task.sleep(for: wait) } catch { return }
             }
         }
 
@@ -258,39 +244,6 @@ public final class AdmissionRuntime: Sendable {
             return true
         }
 
-        /// Campaigns for the lease (unless leading already), then runs leader passes every
-        /// resync interval while renewing; after losing the lease it campaigns again (the
-        /// webhook keeps serving meanwhile). Returns when cancelled.
-        func leaderLoop(elector: LeaderElector?, initiallyLeading: Bool) async {
-            var leading = initiallyLeading
-            while !Task.isCancelled {
-                if !leading, let elector {
-                    do { try await elector.acquire() } catch { return }
-                    leading = true
-                    await leaderPassLogged()
-                }
-                let interval = tuning.leaderResyncInterval
-                do {
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        if let elector { group.addTask { try await elector.renewLoop() } }
-                        group.addTask {
-                            while true {
-                                try await Task.sleep(for: interval)
-                                await self.leaderPassLogged()
-                            }
-                        }
-                        try await group.next()
-                        group.cancelAll()
-                    }
-                } catch is LeaderElectionLostError {
-                    logger.error("lost the leader lease; leader-only work stops until it is regained (the webhook keeps serving)")
-                    leading = false
-                } catch {
-                    return
-                }
-            }
-        }
-
         /// Every replica (Secret mode): re-reads the Secrets every sync interval.
         func syncLoop() async {
             while !Task.isCancelled {
@@ -300,6 +253,31 @@ public final class AdmissionRuntime: Sendable {
                     logger.warning("could not sync the webhook certificates from their Secrets", metadata: ["error": "\(error)"])
                 }
             }
+        }
+
+        /// Waits (every replica, Secret mode) until the leader created the certificate Secrets.
+        func waitForSecrets() async throws {
+            guard let secrets else { return }
+            let deadline = ContinuousClock.now + tuning.startupTimeout
+            while try await !syncPass() {
+                guard ContinuousClock.now < deadline else {
+                    throw AdmissionOptions.Invalid("timed out waiting for the webhook certificate secrets in namespace \(secrets.namespace)")
+                }
+                try await Task.sleep(for: min(tuning.certificateSyncInterval, .milliseconds(500)))
+            }
+        }
+
+        /// Webhook service: certificates in place, then the HTTPS server until cancelled.
+        func serve(_ configuration: WebhookServerConfiguration, metrics: WebhookMetrics) async throws {
+            try await waitForSecrets()
+            let server = try await WebhookServer.start(configuration, metrics: metrics, logger: logger)
+            state.withLock { $0.server = server }
+            if secrets != nil {
+                await syncLoop()
+            } else {
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            }
+            await server.stop()
         }
     }
 
@@ -329,22 +307,21 @@ public final class AdmissionRuntime: Sendable {
         return try KubernetesClient(configuration: config, logger: logger)
     }
 
-    /// The namespace of the certificate Secrets in the source cluster (`garden`, docs/operations.md).
+    /// The namespace of the certificate Secrets in the source cluster.
     public static let sourceSecretsNamespace = "garden"
 
-    /// Starts everything: certificates into the cert dir (self-signed without a namespace, from
-    /// Secrets with one), health/metrics endpoints, leader election, the HTTPS server and — on the
-    /// leader — the certificate management and registration.
-    public static func start(
-        _ options: AdmissionOptions, client providedClient: KubernetesClient? = nil,
-        sourceClient providedSource: KubernetesClient? = nil, tuning: AdmissionTuning = AdmissionTuning(),
-        logger: Logger = Logger(label: "admission-calico")
-    ) async throws -> AdmissionRuntime {
+    /// Validates the options, creates the clients (unless given) and, without Secrets
+    /// (self-signed mode), writes a fresh certificate pair into the cert dir. Nothing runs before
+    /// `add(to:)` and the manager's `run`.
+    public init(
+        _ options: AdmissionOptions, client providedClient: KubernetesClient? = nil, sourceClient providedSource: KubernetesClient? = nil,
+        tuning: AdmissionTuning = AdmissionTuning(), logger: Logger = Logger(label: "admission-calico")
+    ) throws {
         let disabled = try options.webhookDisabled()
         let reg = try options.registrationOptions()
         let explicitCluster = !options.kubeconfig.isEmpty || !reg.namespace.isEmpty
-        let garden = try providedClient ?? makeClient(options, required: explicitCluster, logger: logger)
-        let source: KubernetesClient? = options.sourceCluster ? try (providedSource ?? makeSourceClient(options, logger: logger)) : nil
+        let garden = try providedClient ?? Self.makeClient(options, required: explicitCluster, logger: logger)
+        let source: KubernetesClient? = options.sourceCluster ? try (providedSource ?? Self.makeSourceClient(options, logger: logger)) : nil
 
         var names = WebhookConfiguration.servingNames(reg)
         // Local runs reach the server on loopback; a certificate for it costs nothing.
@@ -353,128 +330,104 @@ public final class AdmissionRuntime: Sendable {
         // Secrets hold the certificates with a namespace, or always in source-cluster mode.
         let secretsClient = source ?? (reg.namespace.isEmpty ? nil : garden)
         let secrets = secretsClient.map {
-            CertificateSecrets(client: $0, namespace: source != nil ? sourceSecretsNamespace : reg.namespace, policy: tuning.rotation, logger: logger)
+            CertificateSecrets(
+                client: $0, namespace: source != nil ? Self.sourceSecretsNamespace : reg.namespace, policy: tuning.rotation, logger: logger)
         }
-        let electionClient = source ?? garden
-        let registry = MetricsRegistry()
-        var electorOrNil: LeaderElector?
-        if options.leaderElection, let electionClient {
-            let ns =
-                options.leaderElectionNamespace.isEmpty
-                ? (electionClient.configuration.namespace.isEmpty ? "default" : electionClient.configuration.namespace)
-                : options.leaderElectionNamespace
-            electorOrNil = LeaderElector(
-                client: electionClient,
-                configuration: LeaderElectionConfiguration(
-                    name: options.leaderElectionID, namespace: ns, identity: tuning.identity ?? LeaderElectionConfiguration.defaultIdentity(),
-                    leaseDuration: tuning.leaseDuration, renewDeadline: tuning.renewDeadline, retryPeriod: tuning.retryPeriod),
-                metrics: registry, logger: logger)
-        }
-        let elector = electorOrNil
-
         // Without Secrets every replica generates its own self-signed pair (local mode).
         let initial =
             secrets == nil
             ? try CertificateGenerator.generate(names: names)
             : WebhookCertificates(caCertificatePEM: "", caKeyPEM: "", serverCertificatePEM: "", serverKeyPEM: "")
         if secrets == nil { try CertificateDirectory.write(initial, to: options.certDirectory) }
-        let core = Core(
+        registration = reg
+        electionClient = source ?? garden
+        sourceMode = source != nil
+        serverConfiguration = WebhookServerConfiguration(
+            host: options.serverHost, port: options.serverPort, certDirectory: options.certDirectory,
+            certificateReloadInterval: tuning.certificateReloadInterval, webhookDisabled: disabled)
+        core = Core(
             initial: initial, gardenClient: garden, secrets: secrets, names: names, registration: reg,
             webhookDisabled: disabled, certDirectory: options.certDirectory, tuning: tuning, logger: logger)
+    }
 
-        let metrics = WebhookMetrics()
-        let probes = HealthProbes()
-        let serverStarted = Mutex(false)
-        probes.addHealthzCheck("ping") { nil }
-        probes.addReadyzCheck("webhook-server") { serverStarted.withLock { $0 } ? nil : "webhook server not started" }
-        if secrets != nil {
+    /// Adds the services (HTTPS server and certificate sync on every replica, certificate
+    /// management and registration on the leader), the readiness checks and the webhook metrics
+    /// to `manager`.
+    public func add(to manager: Manager) {
+        let core = self.core
+        let configuration = serverConfiguration
+        let metrics = self.metrics
+        manager.add(ClosureService(name: "webhook-server", needsLeaderElection: false) { try await core.serve(configuration, metrics: metrics) })
+        manager.add(ClosureService(name: "webhook-certificates", needsLeaderElection: true) { await core.leaderLoop() })
+        manager.addMetricsSource { metrics.exposition() }
+        let probes = manager.health
+        probes.addReadyzCheck("webhook-server") { core.state.withLock { $0.server != nil } ? nil : "webhook server not started" }
+        if core.secrets != nil {
             // No informers here: the certificate Secrets having been read stands for the cache sync.
             let check: HealthCheck = { core.state.withLock { $0.secretsSynced } ? nil : "certificate secrets not synced" }
-            probes.addReadyzCheck(source != nil ? "source-informer-sync" : "informer-sync", check)
-            if source != nil { probes.addReadyzCheck("informer-sync") { nil } }
-        } else {
-            probes.addReadyzCheck("informer-sync") { nil }
+            probes.addReadyzCheck(sourceMode ? "source-informer-sync" : "informer-sync", check)
         }
+    }
 
-        var endpoints: [EndpointServer] = []
-        var tasks: [Task<Void, Never>] = []
-        var healthPort: Int?
-        var server: WebhookServer?
-        do {
-            if let addr = try BindAddress.parse(options.healthBindAddress) {
-                let e = try await EndpointServer.start(at: addr) { await probes.handle($0) }
-                healthPort = e.port
-                endpoints.append(e)
-            }
-            if let addr = try BindAddress.parse(options.metricsBindAddress) {
-                endpoints.append(
-                    try await EndpointServer.start(at: addr) { req in
-                        req.path == "/metrics"
-                            ? EndpointResponse(
-                                status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
-                                body: metrics.exposition() + registry.exposition())
-                            : EndpointResponse(status: 404, body: "404 page not found\n")
-                    })
-            }
+    /// The client a `Manager` for this runtime uses: the election cluster's, or — without any
+    /// cluster — a loopback placeholder the manager never contacts (no informers, no election).
+    public func managerClient() throws -> KubernetesClient {
+        if let electionClient { return electionClient }
+        return try KubernetesClient(configuration: ClientConfiguration(server: "https://127.0.0.1:1"))
+    }
 
-            // Leader at once? (A single replica then registers before `start` returns.)
-            var leading = true
-            if let elector {
-                let wait = max(tuning.retryPeriod / 2, .seconds(1))
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { try? await elector.acquire() }
-                    group.addTask { try? await Task.sleep(for: wait) }
-                    await group.next()
-                    group.cancelAll()
-                }
-                leading = elector.isLeader
-            }
-            if secrets != nil {
-                if leading {
-                    try await core.certificatePass(now: Date())
-                } else {
-                    // Wait for the leader's Secrets; campaign meanwhile (the leader may be us soon).
-                    let deadline = ContinuousClock.now + tuning.startupTimeout
-                    let campaign = Task { await core.leaderLoop(elector: elector, initiallyLeading: false) }
-                    tasks.append(campaign)
-                    while try await !core.syncPass() {
-                        guard ContinuousClock.now < deadline else {
-                            throw AdmissionOptions.Invalid(
-                                "timed out waiting for the webhook certificate secrets in namespace \(secrets?.namespace ?? "")")
-                        }
-                        try await Task.sleep(for: min(tuning.certificateSyncInterval, .milliseconds(500)))
-                    }
-                }
-            }
-            let started = try await WebhookServer.start(
-                WebhookServerConfiguration(
-                    host: options.serverHost, port: options.serverPort, certDirectory: options.certDirectory,
-                    certificateReloadInterval: tuning.certificateReloadInterval, webhookDisabled: disabled),
-                metrics: metrics, logger: logger)
-            server = started
-            core.state.withLock { $0.server = started }
-            serverStarted.withLock { $0 = true }
-            if leading {
-                try await core.register()
-                core.state.withLock { $0.leaderPasses += 1 }
-                tasks.append(Task { await core.leaderLoop(elector: elector, initiallyLeading: true) })
-            } else if secrets == nil {
-                // Self-signed mode, another replica leads: campaign in the background.
-                tasks.append(Task { await core.leaderLoop(elector: elector, initiallyLeading: false) })
-            }
-            if secrets != nil { tasks.append(Task { await core.syncLoop() }) }
-        } catch {
-            for t in tasks { t.cancel() }
-            for t in tasks { await t.value }
-            await elector?.release()
-            await server?.stop()
-            for e in endpoints { await e.stop() }
-            throw error
+    /// The namespace a Lease falls back to without `--leader-election-namespace`: the election
+    /// client's namespace, else `default`.
+    public var fallbackLeaseNamespace: String {
+        let ns = electionClient?.configuration.namespace ?? ""
+        return ns.isEmpty ? "default" : ns
+    }
+
+    /// Builds the runtime and runs it on a manager of its own (tests and local runs); returns once
+    /// the HTTPS server serves and, if this replica leads within a moment, after its first leader
+    /// pass. `stop()` stops it.
+    public static func start(
+        _ options: AdmissionOptions, client: KubernetesClient? = nil, sourceClient: KubernetesClient? = nil,
+        manager managerOptions: ManagerOptions = ManagerOptions(), tuning: AdmissionTuning = AdmissionTuning(),
+        logger: Logger = Logger(label: "admission-calico")
+    ) async throws -> AdmissionRuntime {
+        let runtime = try AdmissionRuntime(options, client: client, sourceClient: sourceClient, tuning: tuning, logger: logger)
+        let managerClient = try runtime.managerClient()
+        let manager = Manager(client: managerClient, options: managerOptions, logger: logger)
+        runtime.add(to: manager)
+        let task = Task { try await manager.run() }
+        runtime.hosted.withLock {
+            $0.manager = manager
+            $0.task = task
+            $0.ownedClient = runtime.electionClient == nil ? managerClient : nil
         }
-        guard let server else { throw AdmissionOptions.Invalid("webhook server did not start") }
-        return AdmissionRuntime(
-            webhookServer: server, registration: reg, leaderElector: elector, probes: probes,
-            endpointServers: endpoints, core: core, tasks: tasks, healthPort: healthPort)
+        // Serving, and — when this replica leads at once — registered, as a single replica
+        // would be after start-up.
+        let leadWait = ContinuousClock.now + max((managerOptions.leaderElection?.retryPeriod ?? .zero) / 2, .seconds(1))
+        while runtime.webhookServer == nil || (manager.isLeading ? runtime.leaderPasses == 0 : ContinuousClock.now < leadWait) {
+            if manager.isStopping {
+                try await runtime.wait()
+                throw AdmissionOptions.Invalid("webhook server did not start")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return runtime
+    }
+
+    /// The manager `start` created.
+    public var manager: Manager? { hosted.withLock { $0.manager } }
+    /// The leader elector of `start`'s manager (nil with leader election off).
+    public var leaderElector: LeaderElector? { manager?.leaderElector }
+    /// Whether this replica does the leader-only work now.
+    public var isLeader: Bool { leaderElector?.isLeader ?? true }
+    /// Port of the health endpoint of `start`'s manager (when bound).
+    public var healthPort: Int? { manager?.healthPort }
+
+    /// Waits until `start`'s manager ended; throws its error (e.g. `LeaderElectionLostError`).
+    public func wait() async throws {
+        let (task, owned) = hosted.withLock { ($0.task, $0.ownedClient) }
+        defer { if let owned { Task { try? await owned.shutdown() } } }
+        try await task?.value
     }
 
     /// Runs one leader pass now (tests: rotation with a given clock). Only meaningful on the leader.
@@ -483,12 +436,10 @@ public final class AdmissionRuntime: Sendable {
     /// Re-reads the certificate Secrets now (what every replica does periodically).
     func runSyncPass() async throws { try await core.syncPass() }
 
-    /// Stops the leader work (releasing the lease so another replica takes over at once) and the servers.
+    /// Stops `start`'s manager gracefully (releasing the lease so another replica takes over at
+    /// once) and waits for it.
     public func stop() async {
-        for t in tasks { t.cancel() }
-        for t in tasks { await t.value }
-        await leaderElector?.release()
-        await webhookServer.stop()
-        for e in endpointServers { await e.stop() }
+        manager?.stop()
+        try? await wait()
     }
 }

@@ -21,6 +21,7 @@ public struct CertificateRotationPolicy: Sendable, Equatable {
     /// pick up the new serving certificate and for the API server to see the new bundle).
     public var oldCAGracePeriod: TimeInterval
 
+    /// A policy with the given validities and renewal thresholds.
     public init(
         caValidity: TimeInterval = 30 * 86400, serverValidity: TimeInterval = 30 * 86400,
         renewalFraction: Double = 0.8, oldCAGracePeriod: TimeInterval = 300
@@ -60,7 +61,9 @@ public struct ManagedCertificates: Sendable, Equatable {
 /// and `admission-calico-webhook-server` (`tls.crt`, `tls.key`, type `kubernetes.io/tls`).
 /// Only the leader calls ``reconcile(names:now:servingInUse:)``; every replica may ``load()``.
 public struct CertificateSecrets: Sendable {
+    /// The Secret holding the CA (and the previous CA during a rotation).
     public static let caSecretName = "ca-admission-calico-webhook"
+    /// The Secret holding the serving certificate and key.
     public static let serverSecretName = "admission-calico-webhook-server"
     /// Set to `"true"` on the CA Secret to rotate the CA on the next pass.
     public static let rotateAnnotation = "admission-calico.extensions.gardener.cloud/rotate"
@@ -69,11 +72,16 @@ public struct CertificateSecrets: Sendable {
     static let namesAnnotation = "admission-calico.extensions.gardener.cloud/names"
     static let oldCAKey = "ca-old.crt"
 
+    /// Client of the cluster holding the Secrets.
     public let client: KubernetesClient
+    /// Namespace of the Secrets.
     public let namespace: String
+    /// Validity and renewal of the certificates.
     public let policy: CertificateRotationPolicy
+    /// Logger for creations, renewals and rotations.
     public let logger: Logger
 
+    /// Secrets in `namespace` of `client`'s cluster.
     public init(
         client: KubernetesClient, namespace: String, policy: CertificateRotationPolicy = CertificateRotationPolicy(),
         logger: Logger = Logger(label: "admission-calico")

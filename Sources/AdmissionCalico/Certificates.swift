@@ -6,16 +6,16 @@ import X509
 
 /// A CA and a serving certificate for the webhook (PEM).
 public struct WebhookCertificates: Sendable, Equatable {
-    /// The CA certificate.
+    /// The CA certificate (PEM).
     public var caCertificatePEM: String
-    /// The CA private key.
+    /// The CA private key (PEM).
     public var caKeyPEM: String
-    /// The serving certificate.
+    /// The serving certificate (PEM), signed by the CA.
     public var serverCertificatePEM: String
-    /// The serving certificate's private key.
+    /// The serving private key (PEM).
     public var serverKeyPEM: String
 
-    /// A set from its four PEM texts.
+    /// A set from its four PEM blocks.
     public init(caCertificatePEM: String, caKeyPEM: String, serverCertificatePEM: String, serverKeyPEM: String) {
         self.caCertificatePEM = caCertificatePEM
         self.caKeyPEM = caKeyPEM
@@ -79,11 +79,11 @@ public enum CertificateGenerator {
 
 /// The files of the cert dir (`--webhook-config-cert-dir`).
 public enum CertificateDirectory {
-    /// The serving certificate.
+    /// File name of the serving certificate.
     public static let certificateFile = "tls.crt"
-    /// The serving key.
+    /// File name of the serving key.
     public static let keyFile = "tls.key"
-    /// The CA certificate.
+    /// File name of the CA certificate.
     public static let caFile = "ca.crt"
 
     /// Writes `tls.crt`, `tls.key` (mode 0600) and `ca.crt`, each atomically.

@@ -16,7 +16,7 @@ public enum WebhookConfigMode: String, Sendable, CaseIterable {
 
 /// Everything the ValidatingWebhookConfiguration depends on (registration modes in docs/deployment.md).
 public struct WebhookRegistrationOptions: Sendable, Equatable {
-    /// How the API server reaches the webhook: `service`, `url` or `url-service`.
+    /// How the API server reaches the webhook.
     public var mode: WebhookConfigMode
     /// `--webhook-config-url` (host[:port]), used in `url` mode.
     public var url: String
@@ -29,7 +29,7 @@ public struct WebhookRegistrationOptions: Sendable, Equatable {
     /// `--webhook-config-owner-namespace`; empty = `namespace`.
     public var ownerNamespace: String
 
-    /// Creates options; `service` mode on port 443 by default.
+    /// Registration settings; `servicePort` 0 means the server port.
     public init(
         mode: WebhookConfigMode = .service, url: String = "", namespace: String = "", servicePort: Int = 0,
         serverPort: Int = 443, ownerNamespace: String = ""
@@ -141,12 +141,12 @@ public enum WebhookConfiguration {
 
 /// Creates or updates the ValidatingWebhookConfiguration in the garden cluster.
 public struct WebhookRegistrar: Sendable {
-    /// The garden client.
+    /// Client of the garden cluster.
     public let client: KubernetesClient
-    /// Logs what was applied.
+    /// Logger for registrations.
     public let logger: Logger
 
-    /// Creates the registrar.
+    /// A registrar writing through `client`.
     public init(client: KubernetesClient, logger: Logger = Logger(label: "admission-calico")) {
         self.client = client
         self.logger = logger

@@ -31,6 +31,7 @@ public final class WebhookMetrics: Sendable {
     private let state = Mutex(State())
     private let inFlight = Atomic<Int>(0)
 
+    /// Empty metrics.
     public init() {}
 
     /// Records one finished request: its HTTP status code, the admission outcome and the latency.
@@ -50,7 +51,9 @@ public final class WebhookMetrics: Sendable {
         }
     }
 
+    /// Counts a request in flight.
     public func requestStarted() { inFlight.add(1, ordering: .relaxed) }
+    /// Counts a request as no longer in flight.
     public func requestFinished() { inFlight.subtract(1, ordering: .relaxed) }
 
     /// Decisions recorded for an outcome.

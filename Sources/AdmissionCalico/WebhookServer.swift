@@ -26,6 +26,7 @@ public struct WebhookServerConfiguration: Sendable {
     /// `--disable-webhooks=validator` or `*`: the webhook path answers 404.
     public var webhookDisabled: Bool
 
+    /// Settings with production defaults for limits and timeouts.
     public init(
         host: String = "127.0.0.1", port: Int = 0, certDirectory: String, maxBodyBytes: Int = 3 * 1024 * 1024,
         requestTimeout: TimeAmount = .seconds(10), idleTimeout: TimeAmount = .seconds(60),
@@ -93,8 +94,11 @@ final class TLSContextBox: Sendable {
 /// The HTTPS server of the admission webhook: `/webhooks/validate`, plus `/healthz`, `/readyz`
 /// and `/metrics` (also served on the separate plain-HTTP health/metrics addresses by the binary).
 public final class WebhookServer: Sendable {
+    /// The port actually bound (useful with port 0).
     public let port: Int
+    /// The listen host.
     public let host: String
+    /// The request metrics.
     public let metrics: WebhookMetrics
     private let channel: any Channel
     private let tls: TLSContextBox

@@ -9,17 +9,17 @@ public struct FeatureGates: Sendable, Hashable {
         /// Check node routes before switching the overlay off (alpha, default off).
         case seamlessOverlaySwitch = "SeamlessOverlaySwitch"
 
-        /// Every gate starts off.
+        /// Value when not set (every gate is off by default).
         public var defaultValue: Bool { false }
-        /// Every gate is alpha.
+        /// Maturity (`Alpha` or `Beta`), which `AllAlpha` / `AllBeta` select by.
         public var stage: String { "Alpha" }
     }
 
     /// Error when parsing or applying gates; messages as component-base prints them.
     public struct Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
-        /// The message, as component-base prints it.
+        /// The message.
         public var description: String
-        /// Creates an error with its message.
+        /// An error with `description` as its message.
         public init(_ description: String) { self.description = description }
     }
 
@@ -35,18 +35,29 @@ public struct FeatureGates: Sendable, Hashable {
 
     /// Whether a gate is on.
     public func enabled(_ gate: Gate) -> Bool { values[gate] ?? gate.defaultValue }
-    /// The NonPrivilegedCalicoNode gate.
+    /// Whether `NonPrivilegedCalicoNode` is on.
     public var nonPrivilegedCalicoNode: Bool { enabled(.nonPrivilegedCalicoNode) }
-    /// The SeamlessOverlaySwitch gate.
+    /// Whether `SeamlessOverlaySwitch` is on.
     public var seamlessOverlaySwitch: Bool { enabled(.seamlessOverlaySwitch) }
 
     /// Sets one gate.
     public mutating func set(_ gate: Gate, _ value: Bool) { values[gate] = value }
 
+    /// The pseudo-gate that sets every alpha gate (`AllAlpha=true|false`).
+    public static let allAlpha = "AllAlpha"
+    /// The pseudo-gate that sets every beta gate (`AllBeta=true|false`).
+    public static let allBeta = "AllBeta"
+
     /// `SetFromMap`: applies every entry; an unknown name is an error and nothing is applied.
+    /// `AllAlpha` / `AllBeta` set every known gate of that stage first, so explicit gates win
+    /// regardless of their order (as Kubernetes' feature-gate parsing does).
     public mutating func set(from map: [String: Bool]) throws(FeatureGates.Error) {
         var next = values
-        for name in map.keys.sorted() {
+        for (pseudo, stage) in [(Self.allAlpha, "Alpha"), (Self.allBeta, "Beta")] {
+            guard let value = map[pseudo] else { continue }
+            for gate in Gate.allCases where gate.stage == stage { next[gate] = value }
+        }
+        for name in map.keys.sorted() where name != Self.allAlpha && name != Self.allBeta {
             guard let gate = Gate(rawValue: name) else { throw FeatureGates.Error("unrecognized feature gate: \(name)") }
             next[gate] = map[name]
         }

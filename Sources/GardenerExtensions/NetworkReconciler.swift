@@ -63,7 +63,7 @@ public struct NetworkControllerOptions: Sendable {
     public init(
         extensionType: String = "calico", classes: Set<String> = [GardenerConstants.classShoot],
         ignoreOperationAnnotation: Bool = false, maxConcurrentReconciles: Int = 5,
-        reconcileTimeout: Duration = .seconds(180), controllerName: String = "network",
+        reconcileTimeout: Duration = Controller.defaultReconcileTimeout, controllerName: String = "network",
         finalizer: String = GardenerConstants.networkFinalizer
     ) {
         self.extensionType = extensionType

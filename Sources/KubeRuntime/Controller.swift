@@ -6,8 +6,10 @@ import Synchronization
 public struct ReconcileRequest: Sendable, Hashable, CustomStringConvertible {
     /// `nil` for cluster-scoped objects.
     public var namespace: String?
+    /// Name of the object.
     public var name: String
 
+    /// A request for `namespace/name`.
     public init(namespace: String?, name: String) {
         self.namespace = namespace
         self.name = name
@@ -19,7 +21,9 @@ public struct ReconcileRequest: Sendable, Hashable, CustomStringConvertible {
         self.init(namespace: ns, name: name)
     }
 
+    /// The work-queue key (`namespace/name`, or `name` when cluster-scoped).
     public var key: String { objectKey(namespace: namespace, name: name) }
+    /// The key.
     public var description: String { key }
 }
 
@@ -42,22 +46,32 @@ public protocol Reconciler: Sendable {
 /// A reconciler from a closure.
 public struct ClosureReconciler: Reconciler {
     let body: @Sendable (ReconcileRequest) async throws -> ReconcileResult
+    /// A reconciler running `body`.
     public init(_ body: @escaping @Sendable (ReconcileRequest) async throws -> ReconcileResult) { self.body = body }
+    /// Runs the closure.
     public func reconcile(_ request: ReconcileRequest) async throws -> ReconcileResult { try await body(request) }
 }
 
 /// Thrown into a reconcile that exceeded the controller's reconcile timeout.
 public struct ReconcileTimeoutError: Error, CustomStringConvertible, Sendable {
+    /// The exceeded deadline.
     public var timeout: Duration
+    /// The message controller-runtime's context error prints.
     public var description: String { "context deadline exceeded (reconcile timeout \(timeout))" }
 }
 
 /// Runs a reconciler over a work queue with N workers (controller-runtime's controller).
 public final class Controller: Sendable {
+    /// Controller name (metric label and log field).
     public let name: String
+    /// The work queue of request keys.
     public let queue: WorkQueue
+    /// Number of workers.
     public let maxConcurrentReconciles: Int
+    /// Deadline of one reconcile; nil = none.
     public let reconcileTimeout: Duration?
+    /// Gardener's deadline of one reconcile (3 minutes).
+    public static let defaultReconcileTimeout: Duration = .seconds(180)
     private let reconciler: any Reconciler
     private let metrics: ControllerMetrics
     private let logger: Logger
@@ -69,7 +83,7 @@ public final class Controller: Sendable {
     public init(
         name: String, reconciler: any Reconciler, maxConcurrentReconciles: Int = 1,
         rateLimiter: any RateLimiter = MaxOfRateLimiter.defaultControllerRateLimiter(),
-        reconcileTimeout: Duration? = .seconds(180), metrics: MetricsRegistry, logger: Logger = Logger(label: "controller")
+        reconcileTimeout: Duration? = defaultReconcileTimeout, metrics: MetricsRegistry, logger: Logger = Logger(label: "controller")
     ) {
         self.name = name
         self.reconciler = reconciler

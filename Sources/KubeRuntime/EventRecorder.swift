@@ -9,6 +9,7 @@ import Logging
 /// same object/type/reason within `aggregationWindow` are folded into one aggregate Event whose
 /// message starts with `(combined from similar events): `.
 public actor EventRecorder {
+    /// Event type (`Normal` or `Warning`).
     public enum EventType: String, Sendable {
         case normal = "Normal"
         case warning = "Warning"
@@ -25,7 +26,9 @@ public actor EventRecorder {
     private let component: String
     private let instance: String
     private let logger: Logger
+    /// Identical events within the window before they are aggregated.
     public let aggregationThreshold: Int
+    /// Window in which identical events count towards aggregation.
     public let aggregationWindow: Duration
     private var cache: [String: Entry] = [:]
     private var similar: [String: (messages: Set<String>, firstSeen: ContinuousClock.Instant)] = [:]

@@ -16,6 +16,7 @@ public protocol ListWatcher: Sendable {
 }
 
 extension ListWatcher {
+    /// Whether `error` is 410 Gone (the watch must relist).
     public func isGone(_ error: any Error) -> Bool { (error as? KubeError)?.isGone ?? false }
 }
 
@@ -29,10 +30,12 @@ extension ListWatcher {
 /// - optional periodic resync delivers `update(old: o, new: o)` for every cached object;
 /// - `hasSynced` turns true once the first list has been stored and delivered.
 public final class Informer: Sendable {
+    /// Called for every event, in order.
     public typealias Handler = @Sendable (ObjectEvent) async -> Void
 
     /// Name used in logs (e.g. `networks.extensions.gardener.cloud`).
     public let name: String
+    /// The cache the informer keeps in sync.
     public let store: Store
     private let listWatcher: any ListWatcher
     private let resyncPeriod: Duration?
@@ -50,6 +53,7 @@ public final class Informer: Sendable {
     }
     private let state = Mutex(State())
 
+    /// An informer on `resource` (optionally one namespace / label selector); starts with `run`.
     public init(
         name: String, listWatcher: any ListWatcher, resyncPeriod: Duration? = nil,
         indexers: [String: Store.IndexFunction] = [:], initialBackoff: Duration = .milliseconds(100),

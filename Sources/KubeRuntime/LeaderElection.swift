@@ -19,16 +19,27 @@ public struct LeaderElectionConfiguration: Sendable {
     public var namespace: String
     /// This process's identity, `<hostname>_<uuid>` by default.
     public var identity: String
+    /// How long a lease is valid without renewal; followers wait this long before taking over.
     public var leaseDuration: Duration
+    /// How long the leader keeps retrying a renewal before it gives leadership up.
     public var renewDeadline: Duration
+    /// Pause between acquire and renew attempts.
     public var retryPeriod: Duration
     /// Give the lease up on graceful shutdown so a successor takes over at once.
     public var releaseOnCancel: Bool
 
+    /// controller-runtime's default lease duration.
+    public static let defaultLeaseDuration: Duration = .seconds(15)
+    /// controller-runtime's default renew deadline.
+    public static let defaultRenewDeadline: Duration = .seconds(10)
+    /// controller-runtime's default retry period.
+    public static let defaultRetryPeriod: Duration = .seconds(2)
+
+    /// Election on the Lease `namespace/name`.
     public init(
         name: String, namespace: String, identity: String = LeaderElectionConfiguration.defaultIdentity(),
-        leaseDuration: Duration = .seconds(15), renewDeadline: Duration = .seconds(10),
-        retryPeriod: Duration = .seconds(2), releaseOnCancel: Bool = true
+        leaseDuration: Duration = defaultLeaseDuration, renewDeadline: Duration = defaultRenewDeadline,
+        retryPeriod: Duration = defaultRetryPeriod, releaseOnCancel: Bool = true
     ) {
         self.name = name
         self.namespace = namespace
@@ -60,12 +71,15 @@ public func randomUUID() -> String {
 
 /// Thrown when the lease could not be renewed within the renew deadline.
 public struct LeaderElectionLostError: Error, CustomStringConvertible, Sendable {
+    /// The lease name.
     public var name: String
+    /// The message naming the lease.
     public var description: String { "leader election lost for lease \(name)" }
 }
 
 /// Lease-based leader election (client-go's algorithm on a `coordination.k8s.io/v1` Lease).
 public final class LeaderElector: Sendable {
+    /// The election settings.
     public let configuration: LeaderElectionConfiguration
     private let client: KubernetesClient
     private let logger: Logger
@@ -80,6 +94,7 @@ public final class LeaderElector: Sendable {
     }
     private let state = Mutex(State())
 
+    /// An elector; `metrics` gets `leader_election_master_status`, `events` a LeaderElection event on acquire.
     public init(
         client: KubernetesClient, configuration: LeaderElectionConfiguration, metrics: MetricsRegistry? = nil,
         events: EventRecorder? = nil, logger: Logger = Logger(label: "leader-election")

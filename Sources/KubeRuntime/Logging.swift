@@ -18,9 +18,12 @@ public enum LogFormat: String, Sendable, CaseIterable {
 
 /// Log configuration from the command line (`--log-level`, `--log-format`).
 public struct LoggingOptions: Sendable, Equatable {
+    /// Lowest level written.
     public var level: Logger.Level
+    /// Line format.
     public var format: LogFormat
 
+    /// Settings from their parts (defaults: info, json).
     public init(level: Logger.Level = .info, format: LogFormat = .json) {
         self.level = level
         self.format = format
@@ -64,14 +67,18 @@ public struct LoggingOptions: Sendable, Equatable {
 
 /// A bad `--log-level` / `--log-format` value.
 public struct LoggingOptionsError: Error, Sendable, CustomStringConvertible {
+    /// The message naming the flag.
     public var message: String
+    /// The message.
     public var description: String { message }
 }
 
 /// Where formatted log lines go. Writes are serialized so concurrent lines never interleave.
 public struct LogSink: Sendable {
+    /// Writes one encoded line.
     public let write: @Sendable ([UInt8]) -> Void
 
+    /// A sink calling `write` per line.
     public init(write: @escaping @Sendable ([UInt8]) -> Void) { self.write = write }
 
     private static let lock = Mutex(())
@@ -99,7 +106,9 @@ public struct LogSink: Sendable {
 /// Thread-safe in-memory line collector for tests.
 public final class LogCollector: Sendable {
     private let lines = Mutex<[String]>([])
+    /// An empty collector.
     public init() {}
+    /// Appends one line.
     public func append(_ line: String) { lines.withLock { $0.append(line) } }
     /// All lines written so far (each ends with a newline).
     public var all: [String] { lines.withLock { $0 } }
@@ -150,21 +159,27 @@ func metadataJSON(_ value: Logger.MetadataValue) -> JSON {
 
 /// zap-style JSON lines: `{"level":"info","ts":"…","logger":"network","msg":"…","namespace":"…"}`.
 public struct JSONLogHandler: LogHandler {
+    /// Handler metadata added to every line.
     public var metadata: Logger.Metadata = [:]
+    /// Lowest level written.
     public var logLevel: Logger.Level = .info
+    /// The logger's label (`logger` field).
     public let label: String
     let sink: LogSink
 
+    /// A handler for `label` writing to `sink`.
     public init(label: String, sink: LogSink = .standardError) {
         self.label = label
         self.sink = sink
     }
 
+    /// Handler metadata by key.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// Writes one JSON line.
     public func log(event: LogEvent) {
         var o: JSONObject = [
             "level": .string(zapLevel(event.level)), "ts": .string(logTimestamp()), "logger": .string(label),
@@ -183,21 +198,27 @@ public struct JSONLogHandler: LogHandler {
 
 /// Console lines: `<ts>\tINFO\t<logger>\t<msg>\t{"key":"value"}`.
 public struct ConsoleLogHandler: LogHandler {
+    /// Handler metadata added to every line.
     public var metadata: Logger.Metadata = [:]
+    /// Lowest level written.
     public var logLevel: Logger.Level = .info
+    /// The logger's label.
     public let label: String
     let sink: LogSink
 
+    /// A handler for `label` writing to `sink`.
     public init(label: String, sink: LogSink = .standardError) {
         self.label = label
         self.sink = sink
     }
 
+    /// Handler metadata by key.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// Writes one console line.
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }

@@ -22,6 +22,7 @@ public struct ManagerOptions: Sendable {
     /// How long to wait for informer caches before giving up at start.
     public var cacheSyncTimeout: Duration
 
+    /// Settings; every endpoint and leader election are off by default.
     public init(
         leaderElection: LeaderElectionConfiguration? = nil, metricsBindAddress: BindAddress? = nil,
         healthBindAddress: BindAddress? = nil, gracefulShutdownTimeout: Duration = .seconds(30),
@@ -38,7 +39,9 @@ public struct ManagerOptions: Sendable {
 
 /// Raised when informer caches do not sync in time.
 public struct CacheSyncTimeoutError: Error, CustomStringConvertible, Sendable {
+    /// Names of the informers that had not synced.
     public var informers: [String]
+    /// The message controller-runtime prints.
     public var description: String { "timed out waiting for cache to be synced: \(informers.joined(separator: ", "))" }
 }
 
@@ -91,37 +94,102 @@ final class Signal<Value: Sendable>: Sendable {
     }
 }
 
-/// Runs informers and controllers (controller-runtime's manager): leader election on a Lease,
-/// health/readiness and metrics endpoints, graceful shutdown (stop taking work, let in-flight
-/// reconciles finish for `drainTimeout`, then cancel them and wait up to
-/// `gracefulShutdownTimeout`, release the lease).
+/// Work hosted by a `Manager` (controller-runtime's Runnable): a controller, a webhook server, a
+/// periodic sync. Either it runs only while the manager leads, or on every replica from start.
+public protocol ManagedService: Sendable {
+    /// Name used in logs.
+    var name: String { get }
+    /// Whether the service runs only while this manager holds the leader lease.
+    var needsLeaderElection: Bool { get }
+    /// Whether a graceful stop lets the service finish its current work for the manager's drain
+    /// period before cancelling it; otherwise the service is cancelled at once.
+    var drainsOnShutdown: Bool { get }
+    /// Runs until it returns, `shutdown()` is called, or the task is cancelled. A thrown error
+    /// (other than cancellation) stops the manager with that error.
+    func run() async throws
+    /// Asks the service to stop taking new work (graceful stop).
+    func shutdown()
+}
+
+extension ManagedService {
+    /// Cancellation alone stops the service.
+    public var drainsOnShutdown: Bool { false }
+    /// Nothing to do: cancellation stops the service.
+    public func shutdown() {}
+}
+
+/// Controllers run only on the leader and drain on a graceful stop.
+extension Controller: ManagedService {
+    /// Controllers only run while leading.
+    public var needsLeaderElection: Bool { true }
+    /// In-flight reconciles get the drain period to finish their writes.
+    public var drainsOnShutdown: Bool { true }
+}
+
+/// A service from a closure; stopped by cancelling it.
+public struct ClosureService: ManagedService {
+    /// Name used in logs.
+    public let name: String
+    /// Whether the closure runs only while leading.
+    public let needsLeaderElection: Bool
+    private let body: @Sendable () async throws -> Void
+
+    /// A service `name` running `body` (only while leading when `needsLeaderElection`).
+    public init(name: String, needsLeaderElection: Bool, _ body: @escaping @Sendable () async throws -> Void) {
+        self.name = name
+        self.needsLeaderElection = needsLeaderElection
+        self.body = body
+    }
+
+    /// Runs the closure.
+    public func run() async throws { try await body() }
+}
+
+/// Hosts the services of one binary (controller-runtime's manager): shared informers, leader
+/// election on a Lease, health/readiness and metrics endpoints, and graceful shutdown.
 ///
-/// Conforms to swift-service-lifecycle's `Service`: inside a `ServiceGroup` with
-/// `gracefulShutdownSignals: [.sigterm, .sigint]` a signal triggers the graceful stop.
+/// Services that need no leadership (webhook server, certificate sync) start at once; the others
+/// (controllers, heartbeat, certificate management) start once the lease is held and the informer
+/// caches synced. A stop request lets draining services (controllers) finish in-flight work for
+/// `drainTimeout`, cancels what is still running, waits up to `gracefulShutdownTimeout` and
+/// releases the lease. Losing the lease stops every service and `run` throws
+/// `LeaderElectionLostError`, so the process exits non-zero and restarts as a follower
+/// (see docs/reliability.md).
+///
+/// Conforms to swift-service-lifecycle's `Service`: inside a `ServiceGroup` a graceful-shutdown
+/// signal stops the manager; `runUntilSignalled` does the same with SIGTERM/SIGINT.
 public final class Manager: Service, Sendable {
+    /// The cluster client shared by informers, leader election and services.
     public let client: KubernetesClient
+    /// Settings given at construction.
     public let options: ManagerOptions
+    /// Metrics served on `/metrics`.
     public let metrics: MetricsRegistry
+    /// Checks served on `/healthz` and `/readyz`.
     public let health: HealthProbes
+    /// The manager's logger (services derive theirs from it).
     public let logger: Logger
     /// The elector, when leader election is enabled.
     public let leaderElector: LeaderElector?
 
-    private enum StopReason: Sendable { case requested, leaseLost }
+    private enum StopReason: Sendable { case requested, leaseLost, failed }
 
     private struct State {
-        var controllers: [Controller] = []
+        var services: [any ManagedService] = []
         var informers: [String: Informer] = [:]
         var informerTasks: [Task<Void, Never>] = []
+        var metricsSources: [@Sendable () -> String] = []
         var running = false
         var healthPort: Int?
         var metricsPort: Int?
+        var failure: (any Error)?
     }
     private let state = Mutex(State())
     private let stopSignal = Signal<StopReason>()
     private let startedSignal = Signal<Bool>()
     private let leadingSignal = Signal<Bool>()
 
+    /// A manager for `client`; nothing runs before `run`.
     public init(
         client: KubernetesClient, options: ManagerOptions = ManagerOptions(), metrics: MetricsRegistry = MetricsRegistry(),
         logger: Logger = Logger(label: "manager")
@@ -166,9 +234,14 @@ public final class Manager: Service, Sendable {
         }
     }
 
-    /// Adds a controller; it runs while this manager leads.
-    public func add(_ controller: Controller) {
-        state.withLock { $0.controllers.append(controller) }
+    /// Adds a service (a controller runs while this manager leads); call before `run`.
+    public func add(_ service: any ManagedService) {
+        state.withLock { $0.services.append(service) }
+    }
+
+    /// Appends another exposition (e.g. a webhook's own metrics) to `/metrics`.
+    public func addMetricsSource(_ source: @escaping @Sendable () -> String) {
+        state.withLock { $0.metricsSources.append(source) }
     }
 
     /// Requests a graceful stop (idempotent).
@@ -177,18 +250,21 @@ public final class Manager: Service, Sendable {
     /// Waits until the endpoints are bound (after `run` started).
     public func waitUntilStarted() async { _ = await startedSignal.wait() }
 
-    /// Waits until this manager became leader and started its controllers.
+    /// Waits until this manager became leader and started its leader services.
     public func waitUntilLeading() async { _ = await leadingSignal.wait() }
 
     /// Port of the health server once started.
     public var healthPort: Int? { state.withLock { $0.healthPort } }
     /// Port of the metrics server once started.
     public var metricsPort: Int? { state.withLock { $0.metricsPort } }
-    /// Whether controllers are running (we lead, or leader election is off).
+    /// Whether leader services were started (we lead, or leader election is off).
     public var isLeading: Bool { leadingSignal.value ?? false }
+    /// Whether a stop was requested or the manager stopped on its own (lease lost, service failed).
+    public var isStopping: Bool { stopSignal.value != nil }
 
     /// Runs until `stop()`, a graceful-shutdown signal of the surrounding `ServiceGroup`, or task
-    /// cancellation; throws `LeaderElectionLostError` if the lease was lost.
+    /// cancellation; throws `LeaderElectionLostError` if the lease was lost, or the error of a
+    /// failed service.
     public func run() async throws {
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
@@ -201,14 +277,16 @@ public final class Manager: Service, Sendable {
         }
     }
 
-    /// Runs the manager inside a `ServiceGroup` that turns SIGTERM/SIGINT into a graceful stop.
+    /// Runs the manager until SIGTERM or SIGINT, then stops gracefully (the one signal path of
+    /// every executable, see `TerminationSignals`).
     public func runUntilSignalled() async throws {
-        let group = ServiceGroup(
-            services: [self], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
-        try await group.run()
+        let signals = await TerminationSignals()
+        let watcher = Task { if await signals.wait() { self.stop() } }
+        defer { watcher.cancel() }
+        try await run()
     }
 
-    private func runInternal() async throws {
+    private func startEndpoints() async throws -> [EndpointServer] {
         var servers: [EndpointServer] = []
         do {
             if let address = options.healthBindAddress {
@@ -219,13 +297,12 @@ public final class Manager: Service, Sendable {
                 logger.info("Starting health probe server", metadata: ["addr": "\(address.host):\(server.port)"])
             }
             if let address = options.metricsBindAddress {
-                let metrics = self.metrics
-                let server = try await EndpointServer.start(at: address) { req in
-                    if req.path == "/metrics" {
-                        return EndpointResponse(
-                            status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.exposition())
-                    }
-                    return EndpointResponse(status: 404, body: "404 page not found\n")
+                let server = try await EndpointServer.start(at: address) { [self] req in
+                    guard req.path == "/metrics" else { return EndpointResponse(status: 404, body: "404 page not found\n") }
+                    let extra = state.withLock { $0.metricsSources }
+                    return EndpointResponse(
+                        status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                        body: extra.map { $0() }.joined() + metrics.exposition())
                 }
                 servers.append(server)
                 state.withLock { $0.metricsPort = server.port }
@@ -235,6 +312,11 @@ public final class Manager: Service, Sendable {
             for s in servers { await s.stop() }
             throw error
         }
+        return servers
+    }
+
+    private func runInternal() async throws {
+        let servers = try await startEndpoints()
         startedSignal.fire(true)
 
         let informers = state.withLock { s -> [Informer] in
@@ -264,82 +346,124 @@ public final class Manager: Service, Sendable {
         if let failure { throw failure }
     }
 
+    /// A running service and its task.
+    private struct Running {
+        var service: any ManagedService
+        var task: Task<Void, Never>
+    }
+
+    private func start(_ services: [any ManagedService]) -> [Running] {
+        services.map { service in
+            Running(
+                service: service,
+                task: Task { [self] in
+                    do {
+                        try await service.run()
+                    } catch is CancellationError {
+                    } catch {
+                        // An error after the stop request is part of stopping, not a failure.
+                        guard stopSignal.value == nil else { return }
+                        logger.error("Service failed", metadata: ["service": "\(service.name)", "error": "\(error)"])
+                        state.withLock { if $0.failure == nil { $0.failure = error } }
+                        stopSignal.fire(.failed)
+                    }
+                })
+        }
+    }
+
     private func leadAndRun() async throws {
-        if let elector = leaderElector {
-            let acquireTask = Task { try await elector.acquire() }
-            let watcher = Task { [stopSignal] in
-                if await stopSignal.wait() != nil { acquireTask.cancel() }
+        let all = state.withLock { $0.services }
+        // Services that need no leadership serve on every replica from the start.
+        let always = start(all.filter { !$0.needsLeaderElection })
+        var leaderServices: [Running] = []
+        var renewTask: Task<Void, Never>?
+        var failure: (any Error)?
+        if await acquireLeadership() {
+            // Start renewing before waiting for caches so a slow sync cannot lose the lease.
+            renewTask = leaderElector.map { elector in
+                Task { [stopSignal] in
+                    do {
+                        try await elector.renewLoop()
+                    } catch is LeaderElectionLostError {
+                        stopSignal.fire(.leaseLost)
+                    } catch {}
+                }
             }
             do {
-                try await acquireTask.value
-                watcher.cancel()
+                try await waitForCacheSync()
+                if stopSignal.value == nil {
+                    leaderServices = start(all.filter(\.needsLeaderElection))
+                    leadingSignal.fire(true)
+                }
             } catch {
-                watcher.cancel()
-                return  // stopped before becoming leader
+                failure = error
+                stopSignal.fire(.failed)
             }
-        }
-
-        // Start renewing before waiting for caches so a slow sync cannot lose the lease.
-        let renewTask: Task<Void, Never>? = leaderElector.map { elector in
-            Task { [stopSignal] in
-                do {
-                    try await elector.renewLoop()
-                } catch is LeaderElectionLostError {
-                    stopSignal.fire(.leaseLost)
-                } catch {}
-            }
-        }
-
-        let controllers = state.withLock { $0.controllers }
-        var controllerTasks: [Task<Void, Never>] = []
-        do {
-            try await waitForCacheSync()
-        } catch {
-            renewTask?.cancel()
-            await renewTask?.value
-            await leaderElector?.release()
-            throw error
-        }
-        if stopSignal.value == nil {
-            controllerTasks = controllers.map { c in Task { await c.run() } }
-            leadingSignal.fire(true)
         }
 
         let reason = await stopSignal.wait() ?? .requested
-        logger.info("Stopping and waiting for controllers", metadata: ["reason": "\(reason)"])
-        for element in controllers { element.shutdown() }
-        let tasksToWait = controllerTasks
+        logger.info("Stopping and waiting for services", metadata: ["reason": "\(reason)"])
+        let deadline = ContinuousClock.now + options.gracefulShutdownTimeout
+        // Leader work first (it may still use what the other services provide), then the rest.
+        let leaderFinished = await stopAll(leaderServices, deadline: deadline)
+        let finished = await stopAll(always, deadline: deadline) && leaderFinished
+        if !finished { logger.error("graceful shutdown timed out; in-flight work did not return") }
+        renewTask?.cancel()
+        await renewTask?.value
+        if reason == .leaseLost { throw LeaderElectionLostError(name: options.leaderElection?.name ?? "") }
+        if options.leaderElection?.releaseOnCancel ?? false {
+            await leaderElector?.release()
+        }
+        if let failure = failure ?? state.withLock({ $0.failure }) { throw failure }
+    }
+
+    /// Campaigns until the lease is ours (true) or a stop comes first (false).
+    private func acquireLeadership() async -> Bool {
+        guard let elector = leaderElector else { return true }
+        let acquireTask = Task { try await elector.acquire() }
+        let watcher = Task { [stopSignal] in
+            if await stopSignal.wait() != nil { acquireTask.cancel() }
+        }
+        defer { watcher.cancel() }
+        do {
+            try await acquireTask.value
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Stops `running` gracefully: shutdown requests, immediate cancellation of non-draining
+    /// services, cancellation of the draining ones after `drainTimeout`; waits until `deadline`.
+    /// Answers whether everything returned in time.
+    private func stopAll(_ running: [Running], deadline: ContinuousClock.Instant) async -> Bool {
+        guard !running.isEmpty else { return true }
+        for r in running { r.service.shutdown() }
+        for r in running where !r.service.drainsOnShutdown { r.task.cancel() }
+        let draining = running.filter(\.service.drainsOnShutdown).map(\.task)
         let drain = min(options.drainTimeout, options.gracefulShutdownTimeout)
         // Drain period over: cancel what is still running (it gets the rest of the graceful
         // period to return).
         let drainer = Task { [logger] in
             try? await Task.sleep(for: drain)
-            guard !Task.isCancelled else { return }
+            guard !Task.isCancelled, !draining.isEmpty else { return }
             logger.info("Cancelling in-flight reconciles", metadata: ["after": "\(drain)"])
-            for element in tasksToWait { element.cancel() }
+            for element in draining { element.cancel() }
         }
-        let finished = await withTaskGroup(of: Bool.self) { group in
+        defer { drainer.cancel() }
+        let tasks = running.map(\.task)
+        return await withTaskGroup(of: Bool.self) { group in
             group.addTask {
-                for t in tasksToWait { await t.value }
+                for t in tasks { await t.value }
                 return true
             }
-            group.addTask { [timeout = options.gracefulShutdownTimeout] in
-                try? await Task.sleep(for: timeout)
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
                 return false
             }
             let first = await group.next() ?? true
             group.cancelAll()
             return first
-        }
-        drainer.cancel()
-        if !finished { logger.error("graceful shutdown timed out; in-flight reconciles did not return") }
-        renewTask?.cancel()
-        await renewTask?.value
-        if reason == .leaseLost {
-            throw LeaderElectionLostError(name: options.leaderElection?.name ?? "")
-        }
-        if options.leaderElection?.releaseOnCancel ?? false {
-            await leaderElector?.release()
         }
     }
 

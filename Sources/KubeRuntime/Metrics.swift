@@ -7,6 +7,7 @@ public final class MetricsRegistry: Sendable {
     /// The underlying swift-prometheus registry (add your own metrics here).
     public let prometheus: PrometheusCollectorRegistry
 
+    /// A registry over `prometheus`.
     public init(prometheus: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.prometheus = prometheus
     }
@@ -99,25 +100,42 @@ public final class MetricsRegistry: Sendable {
 
 /// The `workqueue_*` instruments of one queue.
 public struct WorkQueueMetrics: Sendable {
+    /// `workqueue_depth`.
     public let depth: Gauge
+    /// `workqueue_adds_total`.
     public let adds: Counter
+    /// `workqueue_queue_duration_seconds`.
     public let queueDuration: ValueHistogram
+    /// `workqueue_work_duration_seconds`.
     public let workDuration: ValueHistogram
+    /// `workqueue_retries_total`.
     public let retries: Counter
+    /// `workqueue_unfinished_work_seconds`.
     public let unfinishedWork: Gauge
+    /// `workqueue_longest_running_processor_seconds`.
     public let longestRunning: Gauge
 }
 
 /// The `controller_runtime_*` instruments of one controller.
 public struct ControllerMetrics: Sendable {
+    /// Reconciles that succeeded.
     public let success: Counter
+    /// Reconciles that failed (`result="error"`).
     public let error: Counter
+    /// Reconciles that asked for a rate-limited requeue.
     public let requeue: Counter
+    /// Reconciles that asked for a requeue after a delay.
     public let requeueAfter: Counter
+    /// `controller_runtime_reconcile_errors_total`.
     public let errors: Counter
+    /// `controller_runtime_terminal_reconcile_errors_total`.
     public let terminalErrors: Counter
+    /// `controller_runtime_reconcile_panics_total`.
     public let panics: Counter
+    /// `controller_runtime_reconcile_time_seconds`.
     public let reconcileTime: ValueHistogram
+    /// `controller_runtime_max_concurrent_reconciles`.
     public let maxConcurrent: Gauge
+    /// `controller_runtime_active_workers`.
     public let activeWorkers: Gauge
 }

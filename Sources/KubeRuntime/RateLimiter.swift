@@ -16,15 +16,19 @@ public protocol RateLimiter: Sendable {
 /// Per-key exponential backoff: `base * 2^failures`, capped at `maxDelay`.
 /// Defaults are controller-runtime's (5 ms → 1000 s).
 public final class ItemExponentialFailureRateLimiter: RateLimiter {
+    /// Delay of the first retry.
     public let baseDelay: Duration
+    /// Upper bound of the delay.
     public let maxDelay: Duration
     private let failures = Mutex<[String: Int]>([:])
 
+    /// Delays doubling from `baseDelay` up to `maxDelay` (client-go defaults).
     public init(baseDelay: Duration = .milliseconds(5), maxDelay: Duration = .seconds(1000)) {
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
     }
 
+    /// The next delay for `key` (doubles per failure).
     public func when(_ key: String) -> Duration {
         let exp = failures.withLock { state -> Int in
             let n = state[key, default: 0]
@@ -37,10 +41,12 @@ public final class ItemExponentialFailureRateLimiter: RateLimiter {
         return .nanoseconds(Int64(seconds * 1e9))
     }
 
+    /// Resets `key`'s failures.
     public func forget(_ key: String) {
         failures.withLock { _ = $0.removeValue(forKey: key) }
     }
 
+    /// Failures recorded for `key`.
     public func numRequeues(_ key: String) -> Int {
         failures.withLock { $0[key, default: 0] }
     }
@@ -56,7 +62,9 @@ public final class ItemExponentialFailureRateLimiter: RateLimiter {
 /// Overall token bucket shared by all keys (client-go default: 10 qps, burst 100). Each `when`
 /// reserves one token and answers how long until that token is available.
 public final class BucketRateLimiter: RateLimiter {
+    /// Tokens per second.
     public let qps: Double
+    /// Bucket size.
     public let burst: Int
     private struct State {
         var tokens: Double
@@ -64,12 +72,14 @@ public final class BucketRateLimiter: RateLimiter {
     }
     private let state: Mutex<State>
 
+    /// A bucket of `burst` tokens refilled at `qps` (client-go defaults).
     public init(qps: Double = 10, burst: Int = 100) {
         self.qps = qps
         self.burst = burst
         self.state = Mutex(State(tokens: Double(burst), last: .now))
     }
 
+    /// The wait until the next token.
     public func when(_ key: String) -> Duration {
         state.withLock { s in
             let now = ContinuousClock.now
@@ -82,23 +92,30 @@ public final class BucketRateLimiter: RateLimiter {
         }
     }
 
+    /// Nothing to forget: the bucket is shared.
     public func forget(_ key: String) {}
+    /// Always 0: the bucket does not count per key.
     public func numRequeues(_ key: String) -> Int { 0 }
 }
 
 /// Combines limiters: the delay is the maximum of all answers (controller-runtime's default
 /// controller rate limiter is `max(exponential per item, overall bucket)`).
 public final class MaxOfRateLimiter: RateLimiter {
+    /// The combined limiters.
     public let limiters: [any RateLimiter]
 
+    /// The maximum of `limiters`.
     public init(_ limiters: [any RateLimiter]) { self.limiters = limiters }
 
+    /// The longest delay any limiter asks for.
     public func when(_ key: String) -> Duration {
         limiters.map { $0.when(key) }.max() ?? .zero
     }
 
+    /// Forgets `key` in every limiter.
     public func forget(_ key: String) { for element in limiters { element.forget(key) } }
 
+    /// The most failures any limiter recorded for `key`.
     public func numRequeues(_ key: String) -> Int {
         limiters.map { $0.numRequeues(key) }.max() ?? 0
     }

@@ -5,15 +5,21 @@ import Logging
 /// `ListWatcher` over a `KubernetesClient` for one resource (optionally one namespace and a
 /// label selector).
 public struct ResourceListWatcher: ListWatcher {
+    /// The client listing and watching.
     public let client: KubernetesClient
+    /// The listed resource.
     public let resource: Resource
+    /// Namespace, nil = all.
     public let namespace: String?
+    /// Label selector, nil = none.
     public let labelSelector: String?
+    /// Field selector, nil = none.
     public let fieldSelector: String?
     /// Server-side watch timeout; the watch is then re-opened from the last resourceVersion
     /// (client-go picks 5–10 minutes at random).
     public let watchTimeoutSeconds: Int
 
+    /// A list-watcher for `resource` with the given scope.
     public init(
         client: KubernetesClient, resource: Resource, namespace: String? = nil, labelSelector: String? = nil,
         fieldSelector: String? = nil, watchTimeoutSeconds: Int = Int.random(in: 300...600)
@@ -26,6 +32,7 @@ public struct ResourceListWatcher: ListWatcher {
         self.watchTimeoutSeconds = watchTimeoutSeconds
     }
 
+    /// Lists every object and the list's resourceVersion.
     public func list() async throws -> (items: [JSON], resourceVersion: String) {
         let list = try await client.listAll(
             resource, namespace: namespace,

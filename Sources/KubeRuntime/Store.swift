@@ -57,20 +57,26 @@ public final class Store: Sendable {
     private let indexers: [String: IndexFunction]
     private let state = Mutex(State())
 
+    /// An empty store with `indexers`.
     public init(indexers: [String: IndexFunction] = [:]) {
         var all = indexers
         all[Self.namespaceIndex] = { obj in [obj[path: "metadata", "namespace"]?.stringValue ?? ""] }
         self.indexers = all
     }
 
+    /// The object with `key`.
     public func get(_ key: String) -> JSON? { state.withLock { $0.items[key] } }
 
+    /// The object `namespace/name`.
     public func get(namespace: String?, name: String) -> JSON? { get(objectKey(namespace: namespace, name: name)) }
 
+    /// Every object.
     public func list() -> [JSON] { state.withLock { Array($0.items.values) } }
 
+    /// Every key.
     public func keys() -> [String] { state.withLock { Array($0.items.keys) } }
 
+    /// Number of objects.
     public var count: Int { state.withLock { $0.items.count } }
 
     /// Objects whose index `name` contains `value` (e.g. `byIndex("namespace", "shoot--a--b")`).

@@ -16,6 +16,7 @@ import Synchronization
 public final class WorkQueue: Sendable {
     /// Name used for metrics and logs.
     public let name: String
+    /// Backoff of failed keys.
     public let rateLimiter: any RateLimiter
     private let metrics: WorkQueueMetrics?
 

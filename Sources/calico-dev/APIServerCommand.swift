@@ -2,6 +2,7 @@ import ArgumentParser
 import EmbeddedAPIServer
 import EmbeddedAPIServerTesting
 import Foundation
+import KubeRuntime
 
 /// `apiserver` subcommand: runs the embedded Kubernetes API server until interrupted.
 struct APIServerCommand: AsyncParsableCommand {
@@ -138,7 +139,7 @@ struct APIServerCommand: AsyncParsableCommand {
                 }
             }
         }
-        await waitForTermination()
+        await TerminationSignals.wait()
         restarter?.cancel()
         await restarter?.value  // never shut down in the middle of a restart
         say("shutting down")
@@ -155,33 +156,4 @@ struct APIServerCommand: AsyncParsableCommand {
 /// Writes a line to stdout unbuffered (the port line must reach a piped reader at once).
 private func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
-
-/// Suspends until SIGINT or SIGTERM.
-private func waitForTermination() async {
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let queue = DispatchQueue(label: "signals")
-        let once = SignalOnce(continuation)
-        for sig in [SIGINT, SIGTERM] {
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { once.fire() }
-            source.resume()
-            once.keep(source)
-        }
-    }
-}
-
-/// Resumes a continuation once and keeps the signal sources alive.
-private final class SignalOnce: @unchecked Sendable {
-    // Only touched on the serial "signals" queue (fire) or before any signal can arrive (keep).
-    private var continuation: CheckedContinuation<Void, Never>?
-    private var sources: [DispatchSourceSignal] = []
-    init(_ c: CheckedContinuation<Void, Never>) { continuation = c }
-    func keep(_ s: DispatchSourceSignal) { sources.append(s) }
-    func fire() {
-        continuation?.resume()
-        continuation = nil
-    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import KubeRuntime
 
 /// The extension's single binary: the controller manager by default, plus tools.
 @main
@@ -9,4 +10,13 @@ struct NetworkingCalicoCommand: AsyncParsableCommand {
         subcommands: [ControllerCommand.self, RenderCommand.self, ValidateCommand.self],
         defaultSubcommand: ControllerCommand.self
     )
+
+    /// Go pflag syntax for the controller's boolean flags (charts pass `--flag=value`).
+    static func main() async {
+        do {
+            await main(try GoFlagSyntax.normalize(Array(CommandLine.arguments.dropFirst()), booleanFlags: ControllerCommand.booleanFlags))
+        } catch {
+            exit(withError: ValidationError(error.description))
+        }
+    }
 }

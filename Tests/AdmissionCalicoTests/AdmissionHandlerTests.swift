@@ -206,9 +206,8 @@ enum Fixtures {
         o.mode = "url"
         #expect(throws: AdmissionOptions.Invalid.self) { try o.registrationOptions() }
         o.applyEnvironment(
-            ["GARDEN_KUBECONFIG": "/k", "WEBHOOK_CONFIG_NAMESPACE": "ns", "LEADER_ELECTION_NAMESPACE": "le"], namespaceFlagSet: false,
-            leaderNamespaceFlagSet: false)
-        #expect(o.kubeconfig == "/k" && o.namespace == "ns" && o.leaderElectionNamespace == "le")
+            ["GARDEN_KUBECONFIG": "/k", "WEBHOOK_CONFIG_NAMESPACE": "ns", "LEADER_ELECTION_NAMESPACE": "le"], namespaceFlagSet: false)
+        #expect(o.kubeconfig == "/k" && o.namespace == "ns")
     }
 
     @Test func certificatesCoverNames() throws {

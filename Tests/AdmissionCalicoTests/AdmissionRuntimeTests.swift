@@ -44,6 +44,13 @@ func eventually(timeout: Duration = .seconds(15), _ condition: () async throws -
     return try await condition()
 }
 
+extension AdmissionRuntime {
+    /// The HTTPS server of a started runtime (`start` returns only once it serves).
+    var servingServer: WebhookServer {
+        get throws { try #require(webhookServer) }
+    }
+}
+
 func pemCertificates(_ bundle: String) throws -> [Certificate] {
     var out: [Certificate] = []
     var rest = Substring(bundle)
@@ -68,12 +75,17 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
         return try KubernetesClient(configuration: config)
     }
 
-    static func tuning(identity: String) -> AdmissionTuning {
+    /// A manager with short lease timings and a loopback health endpoint.
+    static func manager(identity: String, namespace: String = AdmissionRuntimeTests.namespace, election: Bool = true) -> ManagerOptions {
+        let le = LeaderElectionConfiguration(
+            name: AdmissionLease.leaseName, namespace: namespace, identity: identity, leaseDuration: .seconds(3),
+            renewDeadline: .seconds(2), retryPeriod: .milliseconds(200))
+        return ManagerOptions(
+            leaderElection: election ? le : nil, healthBindAddress: BindAddress(host: "127.0.0.1", port: 0), gracefulShutdownTimeout: .seconds(5))
+    }
+
+    static func tuning() -> AdmissionTuning {
         var t = AdmissionTuning()
-        t.identity = identity
-        t.leaseDuration = .seconds(3)
-        t.renewDeadline = .seconds(2)
-        t.retryPeriod = .milliseconds(200)
         t.leaderResyncInterval = .seconds(60)
         t.certificateSyncInterval = .milliseconds(500)
         t.certificateReloadInterval = .milliseconds(200)
@@ -82,10 +94,7 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
     }
 
     static func options(certDir: String, namespace: String = AdmissionRuntimeTests.namespace, mode: String = "service") -> AdmissionOptions {
-        var o = RegistrationTests.options(certDir: certDir, namespace: namespace, mode: mode)
-        o.leaderElection = true
-        o.leaderElectionNamespace = namespace.isEmpty ? "default" : namespace
-        return o
+        RegistrationTests.options(certDir: certDir, namespace: namespace, mode: mode)
     }
 
     static func createNamespace(_ client: KubernetesClient, _ name: String) async throws {
@@ -110,12 +119,12 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
             try await Self.createNamespace(client, Self.namespace)
             let a = try await AdmissionRuntime.start(
                 Self.options(certDir: try TestDirectories.make("adm-a").path), client: client,
-                tuning: Self.tuning(identity: "replica-a"))
+                manager: Self.manager(identity: "replica-a"), tuning: Self.tuning())
             var bOrNil: AdmissionRuntime?
             do {
                 let b = try await AdmissionRuntime.start(
                     Self.options(certDir: try TestDirectories.make("adm-b").path), client: client,
-                    tuning: Self.tuning(identity: "replica-b"))
+                    manager: Self.manager(identity: "replica-b"), tuning: Self.tuning())
                 bOrNil = b
                 // One Lease, held by A; only A did leader work; both serve.
                 #expect(a.isLeader)
@@ -123,9 +132,11 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
                 #expect(try await Self.leaseHolder(client, namespace: Self.namespace) == "replica-a")
                 #expect(a.leaderPasses >= 1)
                 #expect(b.leaderPasses == 0)
+                #expect(a.manager?.isLeading == true)
+                #expect(b.manager?.isLeading == false)
                 #expect(b.certificates.serverCertificatePEM == a.certificates.serverCertificatePEM)
                 let review = Fixtures.review(Fixtures.shoot()).serialized()
-                for port in [a.webhookServer.port, b.webhookServer.port] {
+                for port in [try a.servingServer.port, try b.servingServer.port] {
                     let r = try await TestHTTPSClient.request(port: port, caPEM: a.caBundlePEM, path: "/webhooks/validate", body: review)
                     #expect(r.status == 200)
                     #expect(try JSON.parse(r.body)[path: "response", "allowed"] == true)
@@ -153,8 +164,8 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
             let client = try Self.client(kubeconfig: try api.writeTemporaryKubeconfig())
             try await Self.createNamespace(client, Self.namespace)
             var o = Self.options(certDir: try TestDirectories.make("adm-nole").path)
-            o.leaderElection = false
-            let r = try await AdmissionRuntime.start(o, client: client, tuning: Self.tuning(identity: "solo"))
+            let r = try await AdmissionRuntime.start(
+                o, client: client, manager: Self.manager(identity: "solo", election: false), tuning: Self.tuning())
             #expect(r.leaderElector == nil)
             #expect(r.isLeader)
             #expect(await Self.isNotFound { try await client.get(.leases, namespace: Self.namespace, name: "admission-calico-leader-election") })
@@ -169,12 +180,11 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
                 let source = try Self.client(kubeconfig: try sourceAPI.writeTemporaryKubeconfig())
                 try await Self.createNamespace(source, "garden")
                 var o = Self.options(certDir: try TestDirectories.make("adm-src").path, namespace: "", mode: "url")
-                o.leaderElectionNamespace = "garden"
                 o.applyEnvironment(
-                    ["SOURCE_CLUSTER": "enabled", "SOURCE_KUBECONFIG": "/nonexistent-unused"], namespaceFlagSet: true,
-                    leaderNamespaceFlagSet: true)
+                    ["SOURCE_CLUSTER": "enabled", "SOURCE_KUBECONFIG": "/nonexistent-unused"], namespaceFlagSet: true)
                 #expect(o.sourceCluster)
-                let r = try await AdmissionRuntime.start(o, client: garden, sourceClient: source, tuning: Self.tuning(identity: "src-a"))
+                let r = try await AdmissionRuntime.start(
+                    o, client: garden, sourceClient: source, manager: Self.manager(identity: "src-a", namespace: "garden"), tuning: Self.tuning())
                 do {
                     // Lease and certificate Secrets in the source cluster's `garden` namespace ...
                     #expect(try await Self.leaseHolder(source, namespace: "garden") == "src-a")
@@ -198,7 +208,7 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
                     #expect(try await TestPlainHTTP.get(port: port, path: "/readyz/webhook-server").status == 200)
                     #expect(try await TestPlainHTTP.get(port: port, path: "/readyz").status == 200)
                     let served = try await TestHTTPSClient.request(
-                        port: r.webhookServer.port, caPEM: r.caBundlePEM, path: "/webhooks/validate",
+                        port: r.servingServer.port, caPEM: r.caBundlePEM, path: "/webhooks/validate",
                         body: Fixtures.review(Fixtures.shoot()).serialized())
                     #expect(served.status == 200)
                 } catch {
@@ -214,9 +224,11 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
         try await withTestAPIServer { api in
             let client = try Self.client(kubeconfig: try api.writeTemporaryKubeconfig())
             try await Self.createNamespace(client, Self.namespace)
-            var tuning = Self.tuning(identity: "rot")
+            var tuning = Self.tuning()
             tuning.rotation.oldCAGracePeriod = 0
-            let r = try await AdmissionRuntime.start(Self.options(certDir: try TestDirectories.make("adm-rot").path), client: client, tuning: tuning)
+            let r = try await AdmissionRuntime.start(
+                Self.options(certDir: try TestDirectories.make("adm-rot").path), client: client, manager: Self.manager(identity: "rot"),
+                tuning: tuning)
             do {
                 func registeredBundle() async throws -> String {
                     let vwc = try await client.get(.validatingWebhookConfigurations, namespace: nil, name: "gardener-extension-admission-calico")
@@ -242,15 +254,15 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
                 #expect(bundle.last == caCert)
                 #expect(try await registeredBundle() == r.caBundlePEM)
                 // The new serving certificate is signed by the new CA, served at once, and verifies with the bundle.
-                let served = try Certificate(pemEncoded: r.webhookServer.servingCertificatePEM)
+                let served = try Certificate(pemEncoded: r.servingServer.servingCertificatePEM)
                 #expect(CertificateGenerator.isSigned(served, by: try Certificate(pemEncoded: secondCA)))
-                #expect(r.webhookServer.servingCertificatePEM == r.certificates.serverCertificatePEM)
+                #expect(try r.servingServer.servingCertificatePEM == r.certificates.serverCertificatePEM)
                 let review = Fixtures.review(Fixtures.shoot()).serialized()
                 #expect(
-                    try await TestHTTPSClient.request(port: r.webhookServer.port, caPEM: r.caBundlePEM, path: "/webhooks/validate", body: review)
+                    try await TestHTTPSClient.request(port: r.servingServer.port, caPEM: r.caBundlePEM, path: "/webhooks/validate", body: review)
                         .status == 200)
                 await #expect(throws: (any Error).self) {
-                    _ = try await TestHTTPSClient.request(port: r.webhookServer.port, caPEM: firstCA, path: "/webhooks/validate", body: review)
+                    _ = try await TestHTTPSClient.request(port: r.servingServer.port, caPEM: firstCA, path: "/webhooks/validate", body: review)
                 }
                 let caSecret = try await client.get(.secrets, namespace: Self.namespace, name: CertificateSecrets.caSecretName)
                 #expect(caSecret["data"]?["ca-old.crt"] != nil)
@@ -263,7 +275,7 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
                 #expect(
                     try await client.get(.secrets, namespace: Self.namespace, name: CertificateSecrets.caSecretName)["data"]?["ca-old.crt"] == nil)
                 #expect(
-                    try await TestHTTPSClient.request(port: r.webhookServer.port, caPEM: secondCA, path: "/webhooks/validate", body: review).status
+                    try await TestHTTPSClient.request(port: r.servingServer.port, caPEM: secondCA, path: "/webhooks/validate", body: review).status
                         == 200)
 
                 // Marking the CA Secret for rotation rotates at once (and the mark is consumed).
@@ -287,28 +299,29 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
         try await withTestAPIServer { api in
             let client = try Self.client(kubeconfig: try api.writeTemporaryKubeconfig())
             try await Self.createNamespace(client, Self.namespace)
-            var tuning = Self.tuning(identity: "ren-a")
+            var tuning = Self.tuning()
             tuning.rotation.oldCAGracePeriod = 0
             tuning.rotation.serverValidity = 10 * 86400
             let a = try await AdmissionRuntime.start(
-                Self.options(certDir: try TestDirectories.make("adm-ren-a").path), client: client, tuning: tuning)
-            tuning.identity = "ren-b"
+                Self.options(certDir: try TestDirectories.make("adm-ren-a").path), client: client, manager: Self.manager(identity: "ren-a"),
+                tuning: tuning)
             let b: AdmissionRuntime
             do {
                 b = try await AdmissionRuntime.start(
-                    Self.options(certDir: try TestDirectories.make("adm-ren-b").path), client: client, tuning: tuning)
+                    Self.options(certDir: try TestDirectories.make("adm-ren-b").path), client: client,
+                    manager: Self.manager(identity: "ren-b"), tuning: tuning)
             } catch {
                 await a.stop()
                 throw error
             }
             // Serving certificate due (CA not yet): reissued by the leader; the other replica reloads it from disk.
-            let before = b.webhookServer.servingCertificatePEM
+            let before = try b.servingServer.servingCertificatePEM
             do {
                 try await a.runLeaderPass(now: Date().addingTimeInterval(9 * 86400))
                 #expect(try pemCertificates(a.caBundlePEM).count == 1)
                 let renewed = a.certificates.serverCertificatePEM
                 #expect(renewed != before)
-                #expect(try await eventually { b.webhookServer.servingCertificatePEM == renewed })
+                #expect(try await eventually { try b.servingServer.servingCertificatePEM == renewed })
             } catch {
                 await a.stop()
                 await b.stop()
@@ -316,6 +329,33 @@ func pemCertificates(_ bundle: String) throws -> [Certificate] {
             }
             await a.stop()
             await b.stop()
+        }
+    }
+
+    /// Losing the lease stops the admission binary's manager exactly as it stops the controller's:
+    /// every service ends and `run` throws `LeaderElectionLostError` (the process exits non-zero).
+    @Test func leaseLossStopsTheManager() async throws {
+        try await withTestAPIServer { api in
+            let client = try Self.client(kubeconfig: try api.writeTemporaryKubeconfig())
+            try await Self.createNamespace(client, Self.namespace)
+            let r = try await AdmissionRuntime.start(
+                Self.options(certDir: try TestDirectories.make("adm-lost").path), client: client,
+                manager: Self.manager(identity: "lost"), tuning: Self.tuning())
+            #expect(r.isLeader)
+            let port = try r.servingServer.port
+            // Another holder takes the Lease over: renewals fail until the renew deadline passes.
+            var lease = try await client.get(.leases, namespace: Self.namespace, name: AdmissionLease.leaseName)
+            lease[path: "spec", "holderIdentity"] = "intruder"
+            lease[path: "spec", "leaseDurationSeconds"] = 3600
+            _ = try await client.update(.leases, namespace: Self.namespace, lease)
+            await #expect(throws: LeaderElectionLostError.self) { try await r.wait() }
+            #expect(r.manager?.isStopping == true)
+            // The webhook server (a service that needs no leadership) stopped with the manager.
+            let review = Fixtures.review(Fixtures.shoot()).serialized()
+            await #expect(throws: (any Error).self) {
+                _ = try await TestHTTPSClient.request(port: port, caPEM: r.caBundlePEM, path: "/webhooks/validate", body: review)
+            }
+            #expect(try await Self.leaseHolder(client, namespace: Self.namespace) == "intruder")
         }
     }
 }

@@ -19,8 +19,6 @@ import Testing
         o.mode = mode
         o.url = mode == "url" ? "127.0.0.1:9443" : ""
         o.namespace = namespace
-        o.metricsBindAddress = "0"
-        o.healthBindAddress = "127.0.0.1:0"
         return o
     }
 
@@ -37,7 +35,7 @@ import Testing
             let sans = try CertificateAuthority.subjectAlternativeNames(ofPEM: String(contentsOfFile: dir + "/tls.crt", encoding: .utf8))
             #expect(sans.contains("127.0.0.1"))
             let r = try await TestHTTPSClient.request(
-                port: first.webhookServer.port, caPEM: first.certificates.caCertificatePEM,
+                port: try first.servingServer.port, caPEM: first.certificates.caCertificatePEM,
                 path: "/webhooks/validate", body: Fixtures.review(Fixtures.shoot()).serialized(), serverName: "localhost")
             #expect(r.status == 200)
             await first.stop()
