@@ -43,28 +43,14 @@ public enum KubeTime {
     public static func format(_ date: Date) -> String { format(Instant(date)) }
 
     /// `2025-01-31T12:00:00Z` (the fraction is dropped).
-    public static func format(_ instant: Instant) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(20)
-        writeDateTime(instant.seconds, to: &out)
-        out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func format(_ instant: Instant) -> String { render(instant, micro: false) }
 
     /// `2025-01-31T12:00:00.123456Z`, the date rounded to the nearest microsecond.
     public static func formatMicro(_ date: Date) -> String { formatMicro(Instant(date)) }
 
     /// `2025-01-31T12:00:00.123456Z`; nanoseconds beyond the microsecond are truncated, as Go's
     /// `metav1.MicroTime` does.
-    public static func formatMicro(_ instant: Instant) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(27)
-        writeDateTime(instant.seconds, to: &out)
-        out.append(UInt8(ascii: "."))
-        appendDigits(instant.nanoseconds / 1000, width: 6, to: &out)
-        out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func formatMicro(_ instant: Instant) -> String { render(instant, micro: true) }
 
     /// Parses an RFC 3339 timestamp (fraction and offset allowed); `nil` if malformed.
     public static func parse(_ text: String) -> Date? { parseInstant(text)?.date }
@@ -137,9 +123,11 @@ public enum KubeTime {
     }
 
     // Written by hand: `String(format:)` goes through Foundation's formatter on every status write.
-    private static func writeDateTime(_ epochSeconds: Int, to out: inout [UInt8]) {
-        var days = epochSeconds / 86400
-        var rem = epochSeconds % 86400
+    private static func render(_ instant: Instant, micro: Bool) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(27)
+        var days = instant.seconds / 86400
+        var rem = instant.seconds % 86400
         if rem < 0 {
             rem += 86400
             days -= 1
@@ -156,6 +144,12 @@ public enum KubeTime {
         appendDigits((rem % 3600) / 60, width: 2, to: &out)
         out.append(UInt8(ascii: ":"))
         appendDigits(rem % 60, width: 2, to: &out)
+        if micro {
+            out.append(UInt8(ascii: "."))
+            appendDigits(instant.nanoseconds / 1000, width: 6, to: &out)
+        }
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Zero-padded decimal of a non-negative value (wider values keep all their digits, as `%0Nd`).

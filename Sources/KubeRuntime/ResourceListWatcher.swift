@@ -47,6 +47,8 @@ public struct ResourceListWatcher: ListWatcher {
         return (items, list.resourceVersion)
     }
 
+    /// The client's watch from `resourceVersion`, with bookmarks; `ERROR` events arrive as thrown
+    /// ``KubeError``s, never as events.
     public func watch(resourceVersion: String) async throws -> AsyncThrowingStream<WatchEvent, any Error> {
         client.watch(
             resource, namespace: namespace,
