@@ -21,6 +21,7 @@ public struct AdmissionResult: Sendable {
     public var httpStatus: Int
     /// The JSON body (an AdmissionReview, or for malformed input an explanation in the same shape).
     public var body: JSON
+    /// How the request was decided (for metrics and logs).
     public var outcome: AdmissionOutcome
     /// The denial / error message, if any (also inside `body`).
     public var message: String?

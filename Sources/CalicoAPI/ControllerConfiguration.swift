@@ -1,19 +1,26 @@
 import KubeCore
 
 /// `ControllerConfiguration` of `calico.networking.extensions.config.gardener.cloud/v1alpha1`:
-/// the controller's configuration file (spec §7). Decoded non-strictly, no defaulting.
+/// the controller's configuration file. Decoded non-strictly, no defaulting.
 public struct ControllerConfiguration: Sendable, Hashable {
+    /// `calico.networking.extensions.config.gardener.cloud/v1alpha1`.
     public static let apiVersion = "calico.networking.extensions.config.gardener.cloud/v1alpha1"
+    /// `ControllerConfiguration`.
     public static let kind = "ControllerConfiguration"
 
     /// component-base `ClientConnectionConfiguration`.
     public struct ClientConnection: Sendable, Hashable {
         /// Ignored by the extension.
         public var kubeconfig: String
+        /// The `Accept` header of API requests.
         public var acceptContentTypes: String
+        /// The content type of request bodies.
         public var contentType: String
+        /// Client-side request rate limit (0: the default).
         public var qps: Double
+        /// Client-side request burst (0: the default).
         public var burst: Int
+        /// A value from its fields.
         public init(kubeconfig: String = "", acceptContentTypes: String = "", contentType: String = "", qps: Double = 0, burst: Int = 0) {
             self.kubeconfig = kubeconfig
             self.acceptContentTypes = acceptContentTypes
@@ -25,7 +32,9 @@ public struct ControllerConfiguration: Sendable, Hashable {
 
     /// A loading error; `description` is the message to print.
     public struct LoadError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// The message.
         public var description: String
+        /// An error with this message.
         public init(_ description: String) { self.description = description }
     }
 
@@ -34,6 +43,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
     /// Feature gate overrides (nil when absent).
     public var featureGates: [String: Bool]?
 
+    /// A value from its fields.
     public init(clientConnection: ClientConnection? = nil, featureGates: [String: Bool]? = nil) {
         self.clientConnection = clientConnection
         self.featureGates = featureGates

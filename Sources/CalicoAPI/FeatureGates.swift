@@ -1,6 +1,6 @@
 import KubeCore
 
-/// The controller's feature gates (spec §8), in a dedicated (non-global) registry.
+/// The controller's feature gates, in a dedicated (non-global) registry.
 public struct FeatureGates: Sendable, Hashable {
     /// A known gate.
     public enum Gate: String, Sendable, CaseIterable {
@@ -9,13 +9,17 @@ public struct FeatureGates: Sendable, Hashable {
         /// Check node routes before switching the overlay off (alpha, default off).
         case seamlessOverlaySwitch = "SeamlessOverlaySwitch"
 
+        /// The default (every gate is off unless set).
         public var defaultValue: Bool { false }
+        /// The maturity stage.
         public var stage: String { "Alpha" }
     }
 
     /// Error when parsing or applying gates; messages as component-base prints them.
     public struct Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
+        /// The message.
         public var description: String
+        /// An error with this message.
         public init(_ description: String) { self.description = description }
     }
 
@@ -31,7 +35,9 @@ public struct FeatureGates: Sendable, Hashable {
 
     /// Whether a gate is on.
     public func enabled(_ gate: Gate) -> Bool { values[gate] ?? gate.defaultValue }
+    /// calico-node runs without privileges.
     public var nonPrivilegedCalicoNode: Bool { enabled(.nonPrivilegedCalicoNode) }
+    /// Switching the overlay on or off without disruption.
     public var seamlessOverlaySwitch: Bool { enabled(.seamlessOverlaySwitch) }
 
     /// Sets one gate.

@@ -21,7 +21,9 @@ public protocol StringEnum: RawRepresentable, Sendable, Hashable, CustomStringCo
 }
 
 extension StringEnum {
+    /// A value from its fields.
     public init(stringLiteral value: String) { self.init(rawValue: value) }
+    /// The raw value.
     public var description: String { rawValue }
     /// Whether the value is one of `allowedValues`.
     public var isSupported: Bool { Self.allowedValues.contains(rawValue) }
@@ -29,58 +31,91 @@ extension StringEnum {
 
 /// Calico networking backend.
 public struct Backend: StringEnum {
+    /// The value as written.
     public var rawValue: String
+    /// Any string: validation reports unsupported values.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// `bird`.
     public static let bird: Backend = "bird"
+    /// `none`.
     public static let none: Backend = "none"
+    /// `vxlan`.
     public static let vxlan: Backend = "vxlan"
+    /// The supported values, in the order validation messages list them.
     public static let allowedValues = ["bird", "none", "vxlan"]
 }
 
 /// IP pool encapsulation mode.
 public struct PoolMode: StringEnum {
+    /// The value as written.
     public var rawValue: String
+    /// Any string: validation reports unsupported values.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// `Always`.
     public static let always: PoolMode = "Always"
+    /// `Never`.
     public static let never: PoolMode = "Never"
+    /// `CrossSubnet`.
     public static let crossSubnet: PoolMode = "CrossSubnet"
+    /// `Off`.
     public static let off: PoolMode = "Off"
+    /// The supported values, in the order validation messages list them.
     public static let allowedValues = ["Always", "Never", "CrossSubnet", "Off"]
 }
 
 /// IP pool type (overlay encapsulation).
 public struct Pool: StringEnum {
+    /// The value as written.
     public var rawValue: String
+    /// Any string: validation reports unsupported values.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// `ipip`.
     public static let ipip: Pool = "ipip"
+    /// `vxlan`.
     public static let vxlan: Pool = "vxlan"
+    /// The supported values, in the order validation messages list them.
     public static let allowedValues = ["ipip", "vxlan"]
 }
 
 /// Scaling mode of calico-node / calico-typha.
 public struct AutoscalingMode: StringEnum {
+    /// The value as written.
     public var rawValue: String
+    /// Any string: validation reports unsupported values.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// `cluster-proportional`.
     public static let clusterProportional: AutoscalingMode = "cluster-proportional"
+    /// `vpa`.
     public static let vpa: AutoscalingMode = "vpa"
+    /// `static`.
     public static let `static`: AutoscalingMode = "static"
+    /// The supported values, in the order validation messages list them.
     public static let allowedValues = ["cluster-proportional", "vpa", "static"]
 }
 
 /// Felix service loop prevention.
 public struct ServiceLoopPrevention: StringEnum {
+    /// The value as written.
     public var rawValue: String
+    /// Any string: validation reports unsupported values.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// `Disabled`.
     public static let disabled: ServiceLoopPrevention = "Disabled"
+    /// `Drop`.
     public static let drop: ServiceLoopPrevention = "Drop"
+    /// `Reject`.
     public static let reject: ServiceLoopPrevention = "Reject"
+    /// The supported values, in the order validation messages list them.
     public static let allowedValues = ["Disabled", "Drop", "Reject"]
 }
 
 /// Well-known IPAM values.
 public enum IPAMType {
+    /// `calico-ipam`.
     public static let calicoIPAM = "calico-ipam"
+    /// `host-local`.
     public static let hostLocal = "host-local"
+    /// The supported values, in the order validation messages list them.
     public static let allowedValues = ["calico-ipam", "host-local"]
     /// Magic subnet string: use the node's pod CIDR (IPv4).
     public static let usePodCIDR = "usePodCidr"
@@ -94,6 +129,7 @@ public struct IPAM: Sendable, Hashable {
     public var type: String
     /// `usePodCidr` (any case) or a literal CIDR.
     public var cidr: String?
+    /// A value from its fields.
     public init(type: String = "", cidr: String? = nil) {
         self.type = type
         self.cidr = cidr
@@ -102,9 +138,13 @@ public struct IPAM: Sendable, Hashable {
 
 /// IPv4 specific settings.
 public struct IPv4: Sendable, Hashable {
+    /// The IP pool type (encapsulation).
     public var pool: Pool?
+    /// The encapsulation mode of the pool.
     public var mode: PoolMode?
+    /// How calico-node picks the node's address (`IP_AUTODETECTION_METHOD`).
     public var autoDetectionMethod: String?
+    /// A value from its fields.
     public init(pool: Pool? = nil, mode: PoolMode? = nil, autoDetectionMethod: String? = nil) {
         self.pool = pool
         self.mode = mode
@@ -114,11 +154,15 @@ public struct IPv4: Sendable, Hashable {
 
 /// IPv6 specific settings.
 public struct IPv6: Sendable, Hashable {
+    /// The IP pool type (encapsulation).
     public var pool: Pool?
+    /// The encapsulation mode of the pool.
     public var mode: PoolMode?
+    /// How calico-node picks the node's address (`IP_AUTODETECTION_METHOD`).
     public var autoDetectionMethod: String?
     /// Masquerade pod IPv6 traffic to external destinations (pool `natOutgoing`).
     public var sourceNATEnabled: Bool?
+    /// A value from its fields.
     public init(pool: Pool? = nil, mode: PoolMode? = nil, autoDetectionMethod: String? = nil, sourceNATEnabled: Bool? = nil) {
         self.pool = pool
         self.mode = mode
@@ -129,39 +173,51 @@ public struct IPv6: Sendable, Hashable {
 
 /// Typha on/off (`typha: {}` means disabled).
 public struct Typha: Sendable, Hashable {
+    /// Whether it is on.
     public var enabled: Bool
+    /// A value from its fields.
     public init(enabled: Bool = false) { self.enabled = enabled }
 }
 
 /// eBPF data plane on/off.
 public struct EbpfDataplane: Sendable, Hashable {
+    /// Whether it is on.
     public var enabled: Bool
+    /// A value from its fields.
     public init(enabled: Bool = false) { self.enabled = enabled }
 }
 
 /// VXLAN instead of IPIP as overlay encapsulation.
 public struct VXLAN: Sendable, Hashable {
+    /// Whether it is on.
     public var enabled: Bool
+    /// A value from its fields.
     public init(enabled: Bool = false) { self.enabled = enabled }
 }
 
 /// BIRD metrics exporter side-car.
 public struct BirdExporter: Sendable, Hashable {
+    /// Whether it is on.
     public var enabled: Bool
+    /// A value from its fields.
     public init(enabled: Bool = false) { self.enabled = enabled }
 }
 
 /// Masquerade pod traffic to upstream DNS servers (only evaluated when the overlay is disabled).
 public struct SnatToUpstreamDNS: Sendable, Hashable {
+    /// Whether it is on.
     public var enabled: Bool
+    /// A value from its fields.
     public init(enabled: Bool = false) { self.enabled = enabled }
 }
 
 /// Pod overlay network on/off (`overlay: {}` means disabled, not unset).
 public struct Overlay: Sendable, Hashable {
+    /// Whether it is on.
     public var enabled: Bool
     /// Keep the `bird` backend to distribute pod routes via BGP when the overlay is disabled.
     public var createPodRoutes: Bool?
+    /// A value from its fields.
     public init(enabled: Bool = false, createPodRoutes: Bool? = nil) {
         self.enabled = enabled
         self.createPodRoutes = createPodRoutes
@@ -170,9 +226,11 @@ public struct Overlay: Sendable, Hashable {
 
 /// Multus CNI.
 public struct Multus: Sendable, Hashable {
+    /// Whether it is on.
     public var enabled: Bool
     /// Also install the containernetworking reference plugins.
     public var installCNIPlugins: Bool?
+    /// A value from its fields.
     public init(enabled: Bool = false, installCNIPlugins: Bool? = nil) {
         self.enabled = enabled
         self.installCNIPlugins = installCNIPlugins
@@ -183,14 +241,19 @@ public struct Multus: Sendable, Hashable {
 public struct ResourceList: Sendable, Hashable, Sequence {
     /// One `name: quantity` entry.
     public struct Entry: Sendable, Hashable {
+        /// The resource name (`cpu`, `memory`, ...).
         public var name: String
+        /// The amount.
         public var quantity: Quantity
+        /// A value from its fields.
         public init(name: String, quantity: Quantity) {
             self.name = name
             self.quantity = quantity
         }
     }
+    /// The entries in input order.
     public var entries: [Entry]
+    /// A list of these entries.
     public init(_ entries: [Entry] = []) { self.entries = entries }
 
     /// The quantity of a resource, e.g. `list["cpu"]`.
@@ -204,7 +267,9 @@ public struct ResourceList: Sendable, Hashable, Sequence {
             }
         }
     }
+    /// No entries.
     public var isEmpty: Bool { entries.isEmpty }
+    /// Iterates the entries in order.
     public func makeIterator() -> IndexingIterator<[Entry]> { entries.makeIterator() }
 
     /// `{name: canonicalQuantity, ...}` as chart values want it.
@@ -217,8 +282,11 @@ public struct ResourceList: Sendable, Hashable, Sequence {
 
 /// Resources for `static` (requests) or `vpa` (minAllowed) autoscaling modes.
 public struct StaticResources: Sendable, Hashable {
+    /// For calico-node.
     public var node: ResourceList?
+    /// For calico-typha.
     public var typha: ResourceList?
+    /// A value from its fields.
     public init(node: ResourceList? = nil, typha: ResourceList? = nil) {
         self.node = node
         self.typha = typha
@@ -229,7 +297,9 @@ public struct StaticResources: Sendable, Hashable {
 public struct AutoScaling: Sendable, Hashable {
     /// Always serialised; a missing key decodes to `""` (fails validation).
     public var mode: AutoscalingMode
+    /// Requests (`static`) or minimum allowed values (`vpa`).
     public var resources: StaticResources?
+    /// A value from its fields.
     public init(mode: AutoscalingMode = "", resources: StaticResources? = nil) {
         self.mode = mode
         self.resources = resources
@@ -239,19 +309,30 @@ public struct AutoScaling: Sendable, Hashable {
 /// `NetworkConfig` of `calico.networking.extensions.gardener.cloud/v1alpha1`: what users put into
 /// `Shoot.spec.networking.providerConfig`. Every JSON key of the reference, deprecated ones included.
 public struct NetworkConfig: Sendable, Hashable {
+    /// `NetworkConfig`.
     public static let kind = "NetworkConfig"
 
+    /// The networking backend (`bird`, `vxlan` or `none`).
     public var backend: Backend?
+    /// The CNI IPAM plugin.
     public var ipam: IPAM?
+    /// IPv4 settings.
     public var ipv4: IPv4?
+    /// IPv6 settings.
     public var ipv6: IPv6?
+    /// For calico-typha (`typha: {}` disables it).
     public var typha: Typha?
     /// MTU as a string (e.g. `"1440"`); a JSON number is a decode error.
     public var vethMTU: String?
+    /// The eBPF data plane (replaces kube-proxy).
     public var ebpfDataplane: EbpfDataplane?
+    /// The pod overlay network.
     public var overlay: Overlay?
+    /// Masquerading of pod traffic to upstream DNS.
     public var snatToUpstreamDNS: SnatToUpstreamDNS?
+    /// How calico-node and calico-typha are scaled.
     public var autoScaling: AutoScaling?
+    /// VXLAN as the overlay encapsulation.
     public var vxlan: VXLAN?
     /// DEPRECATED: IPv4 pool IPIP mode (moved to `ipv4.mode`).
     public var ipip: PoolMode?
@@ -259,10 +340,14 @@ public struct NetworkConfig: Sendable, Hashable {
     public var ipAutodetectionMethod: String?
     /// Node-to-node WireGuard encryption (non-pointer: omitted when false).
     public var wireguardEncryption: Bool
+    /// The BIRD metrics exporter side-car.
     public var birdExporter: BirdExporter?
+    /// Multus CNI.
     public var multus: Multus?
+    /// Felix's handling of traffic to unused service IPs.
     public var serviceLoopPrevention: ServiceLoopPrevention?
 
+    /// A value from its fields.
     public init(
         backend: Backend? = nil, ipam: IPAM? = nil, ipv4: IPv4? = nil, ipv6: IPv6? = nil, typha: Typha? = nil,
         vethMTU: String? = nil, ebpfDataplane: EbpfDataplane? = nil, overlay: Overlay? = nil,
@@ -289,9 +374,9 @@ public struct NetworkConfig: Sendable, Hashable {
         self.serviceLoopPrevention = serviceLoopPrevention
     }
 
-    /// There is no defaulting in the reference API package (spec §4): decoding never fills in
+    /// There is no defaulting in the reference API package: decoding never fills in
     /// values. Returns `self` unchanged; the effective defaults are the `effective…` properties
-    /// below and the procedural rules in reconcile.md §3 / rendering.md §2.
+    /// below and the procedural rules of the reconciler and the renderer.
     public func defaulted() -> NetworkConfig { self }
 
     /// Typha is enabled when `typha` is absent, else `typha.enabled`.
@@ -368,7 +453,9 @@ public struct NetworkConfig: Sendable, Hashable {
 
 /// `NetworkStatus`: only `apiVersion` and `kind`.
 public struct NetworkStatus: Sendable, Hashable {
+    /// `NetworkStatus`.
     public static let kind = "NetworkStatus"
+    /// The defaults.
     public init() {}
     /// `{"apiVersion":"calico.networking.extensions.gardener.cloud/v1alpha1","kind":"NetworkStatus"}`
     public func encode() -> JSON {

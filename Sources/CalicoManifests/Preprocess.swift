@@ -1,6 +1,6 @@
 import KubeCore
 
-/// The pure part of the actuator's Reconcile before rendering (reconcile.md §3.1–3.11):
+/// The pure part of the actuator's Reconcile before rendering:
 /// everything the chart needs, derived from the Network, the Cluster's Shoot and feature gates.
 public struct RenderInput: Sendable, Equatable {
     /// The pre-processed NetworkConfig.
@@ -9,9 +9,9 @@ public struct RenderInput: Sendable, Equatable {
     public var chartInputs: ChartInputs
     /// `status.ipFamilies` for the Network: `IPv4` if the config has `ipv4`, then `IPv6` if it has `ipv6`.
     public var statusIPFamilies: [String]
-    /// Whether the shoot's API server offers MutatingAdmissionPolicy (§3.7; SeamlessOverlaySwitch guard).
+    /// Whether the shoot's API server offers MutatingAdmissionPolicy (the SeamlessOverlaySwitch guard).
     public var mutatingAdmissionPolicyAvailable: Bool
-    /// Whether the original provider config wants the overlay (§4.1 `desiredOverlayEnabled`).
+    /// Whether the original provider config wants the overlay (see docs/overlay.md).
     public var desiredOverlayEnabled: Bool
 }
 
@@ -23,9 +23,8 @@ extension RenderInput {
         network: JSON, cluster: JSON, nonPrivilegedCalicoNode: Bool,
         decodeProviderConfig: (JSON, [String]) throws -> EffectiveNetworkConfig
     ) throws -> RenderInput {
-        // §3.1 Network validation (the fields the renderer depends on).
+        // Network validation (the fields the renderer depends on).
         try validateNetwork(network)
-        // §3.2
         let spec = network["spec"] ?? .null
         var families = (spec["ipFamilies"]?.arrayValue ?? []).compactMap(\.stringValue)
         let podCIDR = spec["podCIDR"]?.stringValue ?? ""
@@ -34,7 +33,7 @@ extension RenderInput {
         }
         let shoot = Shoot(raw: shootObject)
 
-        // §3.3 decode + validate with the untruncated families.
+        // Decode + validate with the untruncated families.
         var config = EffectiveNetworkConfig()
         var desiredOverlayEnabled = true
         if let raw = spec["providerConfig"], !raw.isNull {
@@ -42,18 +41,18 @@ extension RenderInput {
             if let overlay = config.overlay { desiredOverlayEnabled = overlay.enabled }
         }
 
-        // §3.4 dual-stack migration truncation.
+        // Dual-stack migration truncation.
         if let ready = shoot.constraint("DualStackNodesMigrationReady")?.status, ready != "True", families.count > 1 {
             families = [families[0]]
         }
         let isIPv4 = families.contains("IPv4")
         let isIPv6 = families.contains("IPv6")
 
-        // §3.5
+        // Every family in use gets its settings.
         if isIPv4 && config.ipv4 == nil { config.ipv4 = .init() }
         if isIPv6 && config.ipv6 == nil { config.ipv6 = .init() }
 
-        // §3.6 node-CIDR based IP autodetection.
+        // Node-CIDR based IP autodetection.
         if let nodes = shoot.networking?.nodes, !nodes.isEmpty {
             if isIPv4 { config.ipv4?.autoDetectionMethod = "cidr=" + nodes }
             if let statusNodes = shoot.statusNetworking?.nodes, !statusNodes.isEmpty {
@@ -70,7 +69,7 @@ extension RenderInput {
             }
         }
 
-        // §3.7 Kubernetes version and MutatingAdmissionPolicy availability.
+        // Kubernetes version and MutatingAdmissionPolicy availability.
         let version = shoot.kubernetesVersion ?? ""
         guard let components = VersionConstraint.components(version), components.count >= 3 else {
             throw RenderError(field: "spec.kubernetes.version", "failed to parse shoot Kubernetes version \(version): invalid semantic version")
@@ -82,7 +81,7 @@ extension RenderInput {
                 && (shoot.kubeAPIServerRuntimeConfig("admissionregistration.k8s.io/v1alpha1") == true
                     || shoot.kubeAPIServerRuntimeConfig("admissionregistration.k8s.io/v1beta1") == true))
 
-        // §3.9 overlay → pool mode / backend.
+        // Overlay → pool mode / backend.
         func setPoolMode(_ mode: String) throws {
             if isIPv6 {
                 config.ipv6?.mode = mode
@@ -105,7 +104,7 @@ extension RenderInput {
             try setPoolMode("Never")
         }
 
-        // §3.10 kube-proxy checks.
+        // kube-proxy checks.
         var kubeProxyEnabled = true
         var kubeProxyMode: String?
         if let kubeProxy = shoot.kubeProxy {
@@ -121,7 +120,7 @@ extension RenderInput {
             kubeProxyMode = kubeProxy.mode
         }
 
-        // §3.11 chart inputs.
+        // Chart inputs.
         var statusFamilies: [String] = []
         if config.ipv4 != nil { statusFamilies.append("IPv4") }
         if config.ipv6 != nil { statusFamilies.append("IPv6") }
@@ -134,7 +133,7 @@ extension RenderInput {
             mutatingAdmissionPolicyAvailable: mapAvailable, desiredOverlayEnabled: desiredOverlayEnabled)
     }
 
-    /// The parts of Gardener's Network validation the rendering depends on (§3.1).
+    /// The parts of Gardener's Network validation the rendering depends on.
     static func validateNetwork(_ network: JSON) throws {
         func invalid(_ field: String, _ detail: String) -> RenderError {
             RenderError(field: field, "invalid network resource: \(field): \(detail)")

@@ -3,47 +3,65 @@ import KubeCore
 /// An input that cannot be rendered. `field` names the offending field (dotted path) when one
 /// is known; `description` is the full message.
 public struct RenderError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// The offending field (dotted path), when known.
     public var field: String?
+    /// The full message.
     public var message: String
+    /// A value from its fields.
     public init(field: String? = nil, _ message: String) {
         self.field = field
         self.message = message
     }
+    /// The message.
     public var description: String { message }
 }
 
-/// The chart values of the internal `calico` chart (rendering.md §2), after Helm coalescing
-/// with the chart defaults (§1.2), as typed values. Every condition the templates test is one
+/// The chart values of the internal `calico` chart, after Helm coalescing
+/// with the chart defaults, as typed values. Every condition the templates test is one
 /// named property; the builders read nothing else.
 public struct CalicoValues: Sendable, Equatable {
     /// `global.overlayEnabled`: unset (`""`), `"true"` or `"false"`.
     public enum OverlaySetting: Sendable, Equatable { case unset, enabled, disabled }
 
+    /// `config.ipv4.*`.
     public struct IPv4: Sendable, Equatable {
         /// `V4`.
         public var enabled = false
+        /// The pool type (`ipip` or `vxlan`).
         public var pool = ""
+        /// The encapsulation mode.
         public var mode = ""
         /// nil or empty → no `IP_AUTODETECTION_METHOD`.
         public var autoDetectionMethod: String?
+        /// WireGuard encryption between nodes.
         public var wireguard = false
     }
+    /// `config.ipv6.*`.
     public struct IPv6: Sendable, Equatable {
         /// `V6`.
         public var enabled = false
+        /// The pool type (`vxlan`).
         public var pool = ""
+        /// The encapsulation mode.
         public var mode = ""
+        /// nil or empty: no `IP_AUTODETECTION_METHOD`.
         public var autoDetectionMethod: String?
+        /// Masquerade pod traffic leaving the pool.
         public var natOutgoing = false
+        /// WireGuard encryption between nodes.
         public var wireguard = false
     }
+    /// `config.ipam.*`: the CNI IPAM configuration.
     public struct IPAM: Sendable, Equatable {
+        /// The CNI IPAM plugin (`host-local` or `calico-ipam`).
         public var type = "host-local"
         /// `""` → no subnet line in the CNI config.
         public var subnet = ""
         /// Dual-stack ranges (IPv6 first); empty otherwise.
         public var ranges: [String] = []
+        /// Assign IPv4 addresses to pods.
         public var assignIPv4 = false
+        /// Assign IPv6 addresses to pods.
         public var assignIPv6 = false
     }
     /// Image references for the nine chart images.
@@ -53,6 +71,7 @@ public struct CalicoValues: Sendable, Equatable {
     }
 
     // global.*
+    /// The IPv4 (or only) pod CIDR.
     public var podCIDR = ""
     /// `""` when no IPv6 pod CIDR is known.
     public var podCIDRv6 = ""
@@ -68,25 +87,35 @@ public struct CalicoValues: Sendable, Equatable {
     // config.*
     /// `BACKEND`: `bird`, `vxlan` or `none`.
     public var backend = "bird"
+    /// IP-in-IP encapsulation configured in Felix.
     public var ipinipEnabled = true
     /// `BPF`.
     public var bpfEnabled = false
     /// `CLEANUP`.
     public var kubeProxyIPTablesCleanup = false
+    /// Felix runs in nftables mode.
     public var nftablesEnabled = false
+    /// Felix's handling of traffic to unused service IPs.
     public var serviceLoopPrevention: String?
+    /// IPv4 settings.
     public var ipv4 = IPv4()
+    /// IPv6 settings.
     public var ipv6 = IPv6()
+    /// The CNI IPAM plugin.
     public var ipam = IPAM()
     /// `TYPHA`.
     public var typhaEnabled = true
     /// `KC`.
     public var kubeControllersEnabled = true
+    /// The MTU of pod interfaces (`"0"`: detect).
     public var vethMTU = "0"
     /// `MON` (always true).
     public var monitoringEnabled = true
+    /// The port of Felix metrics.
     public let felixMetricsPort = 9091
+    /// The port of Typha metrics.
     public let typhaMetricsPort = 9093
+    /// The port of the BIRD exporter metrics.
     public let birdMetricsPort = 9094
     /// not `PRIV`.
     public var nonPrivileged = false
@@ -94,6 +123,7 @@ public struct CalicoValues: Sendable, Equatable {
     public var birdExporterEnabled = false
     /// `MULTUS`.
     public var multusEnabled = false
+    /// Multus also installs the reference CNI plugins.
     public var multusInstallCNIPlugins = false
 
     // autoscaling.*
@@ -107,13 +137,16 @@ public struct CalicoValues: Sendable, Equatable {
     public var staticRequests = false
     /// `autoscaling.resourceRequests.node` (VPA minAllowed / static requests).
     public var nodeRequests = EffectiveNetworkConfig.Requests()
+    /// Typha resource requests (VPA minAllowed / static requests).
     public var typhaRequests = EffectiveNetworkConfig.Requests()
 
+    /// The chart images.
     public var images = Images()
 
+    /// The defaults.
     public init() {}
 
-    // MARK: Derived switches (rendering.md §2.7)
+    // MARK: Derived switches
 
     /// `PRIV`.
     public var privileged: Bool { !nonPrivileged }
@@ -125,8 +158,11 @@ public struct CalicoValues: Sendable, Equatable {
     public var typhaCPVA: Bool { typhaEnabled && !(vpaTypha || staticRequests) }
     /// The Calico node's cpu request.
     public var nodeCPURequest: String { (staticRequests || vpaNode) ? (nodeRequests.cpu ?? "250m") : "250m" }
+    /// calico-node's memory request.
     public var nodeMemoryRequest: String { (staticRequests || vpaNode) ? (nodeRequests.memory ?? "100Mi") : "100Mi" }
+    /// Typha's cpu request.
     public var typhaCPURequest: String { staticRequests ? (typhaRequests.cpu ?? "200m") : "200m" }
+    /// Typha's memory request.
     public var typhaMemoryRequest: String { staticRequests ? (typhaRequests.memory ?? "100Mi") : "100Mi" }
     /// `resources.gardener.cloud/preserve-resources` on calico-node and typha.
     public var preserveResources: Bool { !staticRequests }
@@ -137,17 +173,26 @@ public struct CalicoValues: Sendable, Equatable {
 /// What the values computation reads, derived from the Shoot, the Network and the feature gates
 /// by ``RenderInput/prepare(network:cluster:nonPrivilegedCalicoNode:decodeProviderConfig:)``.
 public struct ChartInputs: Sendable, Equatable {
+    /// The pod CIDR of the Network.
     public var podCIDR: String
+    /// The shoot's Kubernetes version (selects images).
     public var kubernetesVersion: String
+    /// The shoot enables the vertical pod autoscaler.
     public var wantsVPA: Bool
+    /// kube-proxy runs in the shoot.
     public var kubeProxyEnabled: Bool
+    /// kube-proxy's mode, when set.
     public var kubeProxyMode: String?
+    /// The NonPrivilegedCalicoNode feature gate.
     public var nonPrivileged: Bool
+    /// The node CIDR of the shoot, if any.
     public var nodeCIDR: String?
+    /// The pod CIDRs in `status.networking.pods`.
     public var podCIDRs: [String]
     /// Effective (possibly truncated) IP families, `IPv4`/`IPv6`.
     public var ipFamilies: [String]
 
+    /// A value from its fields.
     public init(
         podCIDR: String, kubernetesVersion: String = "", wantsVPA: Bool = false, kubeProxyEnabled: Bool = true,
         kubeProxyMode: String? = nil, nonPrivileged: Bool = false, nodeCIDR: String? = nil, podCIDRs: [String] = [],
@@ -166,7 +211,7 @@ public struct ChartInputs: Sendable, Equatable {
 }
 
 extension CalicoValues {
-    /// Computes the chart values (rendering.md §2) from the pre-processed config. Errors carry
+    /// Computes the chart values from the pre-processed config. Errors carry
     /// the message `error when generating calico config: <inner>`.
     public static func compute(config: EffectiveNetworkConfig?, inputs: ChartInputs, imageVector: ImageVector = .default) throws -> CalicoValues {
         var v = CalicoValues()
@@ -178,7 +223,7 @@ extension CalicoValues {
             return RenderError(field: path, "error when generating calico config: \(message)")
         }
 
-        // §2.2 base config.
+        // Base config.
         v.ipinipEnabled = true
         v.ipam = IPAM(type: "host-local", subnet: "", ranges: [], assignIPv4: false, assignIPv6: false)
         if isIPv4 {
@@ -206,7 +251,7 @@ extension CalicoValues {
         }
         v.nonPrivileged = inputs.nonPrivileged
 
-        // §2.3 merge of the NetworkConfig.
+        // Merge of the NetworkConfig.
         if let c = config {
             if let slp = c.serviceLoopPrevention { v.serviceLoopPrevention = slp }
             v.ipv4.wireguard = c.wireguardEncryption
@@ -291,7 +336,7 @@ extension CalicoValues {
             }
         }
 
-        // §2.4 global values.
+        // Global values.
         v.podCIDR = inputs.podCIDR
         for cidr in inputs.podCIDRs {
             guard let parsed = CIDR(cidr) else {
@@ -306,7 +351,7 @@ extension CalicoValues {
             if !overlay.enabled { v.snatToUpstreamDNS = config?.snatToUpstreamDNSEnabled ?? true }
         }
 
-        // §2.5 autoscaling values.
+        // Autoscaling values.
         v.vpaKubeControllers = inputs.wantsVPA
         let mode = config?.autoScaling?.mode
         if mode == "vpa" && inputs.wantsVPA {
@@ -319,7 +364,7 @@ extension CalicoValues {
         }
         if mode == "static" { v.staticRequests = true }
 
-        // §2.6 images.
+        // Images.
         let k8s = inputs.kubernetesVersion.isEmpty ? nil : inputs.kubernetesVersion
         func image(_ name: String) throws -> String {
             do { return try imageVector.reference(name, kubernetesVersion: k8s) } catch {

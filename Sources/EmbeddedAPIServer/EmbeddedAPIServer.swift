@@ -28,6 +28,7 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
     /// `watchBatchInterval` and doubles while the stream of changes lasts, up to
     /// `watchBatchMaxInterval` (the longest a change waits for its watchers under load).
     public var watchBatchInterval: Duration = .milliseconds(5)
+    /// The longest batching interval (see `watchBatchInterval`).
     public var watchBatchMaxInterval: Duration = .milliseconds(20)
     /// Spacing of BOOKMARK events on watches that allow them (kube-apiserver: about a minute;
     /// shorter here so that clients resume close to the head).
@@ -35,6 +36,7 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
     /// Faults injected from the start (change later with ``EmbeddedAPIServer/faultPolicy``).
     public var faultPolicy: FaultPolicy = .none
 
+    /// A configuration; the defaults suit tests (loopback, a free port, in memory).
     public init(
         host: String = "127.0.0.1", port: Int = 0, dataDirectory: String? = nil, token: String? = nil,
         historySize: Int = 10_000, watchBufferSize: Int = 1_000, threads: Int = 2, faultPolicy: FaultPolicy = .none

@@ -188,7 +188,8 @@ extension StoreState {
     }
 
     static func isConfigKey(_ k: String) -> Bool {
-        !k.isEmpty && k.utf8.count <= 253 && k != "." && k != ".." && k.utf8.allSatisfy { NameValidation.isAlphanumeric($0) || $0 == 45 || $0 == 95 || $0 == 46 }
+        !k.isEmpty && k.utf8.count <= 253 && k != "." && k != ".."
+            && k.utf8.allSatisfy { NameValidation.isAlphanumeric($0) || $0 == 45 || $0 == 95 || $0 == 46 }
     }
 
     func immutability(_ info: ResourceInfo, _ obj: JSON, old: JSON, name: String, fields: [String]) throws(APIError) {

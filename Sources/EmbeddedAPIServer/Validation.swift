@@ -6,7 +6,7 @@ import Synchronization
     import Glibc
 #endif
 
-/// Name, label and metadata validation (spec §4, §4.3).
+/// Name, label and metadata validation.
 enum Validation {
     static func subdomainErrors(_ name: String, field: String) -> [FieldError] {
         NameValidation.dns1123SubdomainErrors(name).map { FieldError(.invalid, field, .string(name), $0) }
