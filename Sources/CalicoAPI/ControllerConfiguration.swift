@@ -1,26 +1,26 @@
 import KubeCore
 
 /// `ControllerConfiguration` of `calico.networking.extensions.config.gardener.cloud/v1alpha1`:
-/// the controller's configuration file (docs/operations.md). Decoded non-strictly, no defaulting.
+/// the controller's configuration file. Decoded non-strictly, no defaulting.
 public struct ControllerConfiguration: Sendable, Hashable {
-    /// The `apiVersion` the file must carry.
+    /// `calico.networking.extensions.config.gardener.cloud/v1alpha1`.
     public static let apiVersion = "calico.networking.extensions.config.gardener.cloud/v1alpha1"
-    /// The `kind` the file must carry.
+    /// `ControllerConfiguration`.
     public static let kind = "ControllerConfiguration"
 
     /// component-base `ClientConnectionConfiguration`.
     public struct ClientConnection: Sendable, Hashable {
         /// Ignored by the extension.
         public var kubeconfig: String
-        /// `Accept` header values for API requests.
+        /// The `Accept` header of API requests.
         public var acceptContentTypes: String
-        /// `Content-Type` of request bodies.
+        /// The content type of request bodies.
         public var contentType: String
-        /// Client-side rate limit in requests per second.
+        /// Client-side request rate limit (0: the default).
         public var qps: Double
-        /// Burst allowed above `qps`.
+        /// Client-side request burst (0: the default).
         public var burst: Int
-        /// Creates the block; zero values are applied as given.
+        /// A value from its fields.
         public init(kubeconfig: String = "", acceptContentTypes: String = "", contentType: String = "", qps: Double = 0, burst: Int = 0) {
             self.kubeconfig = kubeconfig
             self.acceptContentTypes = acceptContentTypes
@@ -32,9 +32,9 @@ public struct ControllerConfiguration: Sendable, Hashable {
 
     /// A loading error; `description` is the message to print.
     public struct LoadError: Error, Sendable, Hashable, CustomStringConvertible {
-        /// The message to print.
+        /// The message.
         public var description: String
-        /// Creates an error with its message.
+        /// An error with this message.
         public init(_ description: String) { self.description = description }
     }
 
@@ -43,7 +43,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
     /// Feature gate overrides (nil when absent).
     public var featureGates: [String: Bool]?
 
-    /// Creates a configuration; both sections absent by default.
+    /// A value from its fields.
     public init(clientConnection: ClientConnection? = nil, featureGates: [String: Bool]? = nil) {
         self.clientConnection = clientConnection
         self.featureGates = featureGates

@@ -21,9 +21,9 @@ public protocol StringEnum: RawRepresentable, Sendable, Hashable, CustomStringCo
 }
 
 extension StringEnum {
-    /// Lets tests and code write values as string literals.
+    /// A value from its fields.
     public init(stringLiteral value: String) { self.init(rawValue: value) }
-    /// The raw string, as it appears in messages.
+    /// The raw value.
     public var description: String { rawValue }
     /// Whether the value is one of `allowedValues`.
     public var isSupported: Bool { Self.allowedValues.contains(rawValue) }
@@ -31,91 +31,91 @@ extension StringEnum {
 
 /// Calico networking backend.
 public struct Backend: StringEnum {
-    /// The string as written in the provider config.
+    /// The value as written.
     public var rawValue: String
-    /// Wraps any string; unsupported ones are reported by validation.
+    /// Any string: validation reports unsupported values.
     public init(rawValue: String) { self.rawValue = rawValue }
-    /// BGP via BIRD (the default).
+    /// `bird`.
     public static let bird: Backend = "bird"
-    /// No routing daemon: without overlay the infrastructure routes the pod CIDRs.
+    /// `none`.
     public static let none: Backend = "none"
-    /// VXLAN encapsulation without BGP.
+    /// `vxlan`.
     public static let vxlan: Backend = "vxlan"
-    /// Supported values, in the order validation messages list them.
+    /// The supported values, in the order validation messages list them.
     public static let allowedValues = ["bird", "none", "vxlan"]
 }
 
 /// IP pool encapsulation mode.
 public struct PoolMode: StringEnum {
-    /// The string as written in the provider config.
+    /// The value as written.
     public var rawValue: String
-    /// Wraps any string; unsupported ones are reported by validation.
+    /// Any string: validation reports unsupported values.
     public init(rawValue: String) { self.rawValue = rawValue }
-    /// Always encapsulate.
+    /// `Always`.
     public static let always: PoolMode = "Always"
-    /// Never encapsulate.
+    /// `Never`.
     public static let never: PoolMode = "Never"
-    /// Encapsulate only across subnet boundaries.
+    /// `CrossSubnet`.
     public static let crossSubnet: PoolMode = "CrossSubnet"
-    /// Encapsulation off (IPv4 only; the IPv6 rendering rejects it).
+    /// `Off`.
     public static let off: PoolMode = "Off"
-    /// Supported values, in the order validation messages list them.
+    /// The supported values, in the order validation messages list them.
     public static let allowedValues = ["Always", "Never", "CrossSubnet", "Off"]
 }
 
 /// IP pool type (overlay encapsulation).
 public struct Pool: StringEnum {
-    /// The string as written in the provider config.
+    /// The value as written.
     public var rawValue: String
-    /// Wraps any string; unsupported ones are reported by validation.
+    /// Any string: validation reports unsupported values.
     public init(rawValue: String) { self.rawValue = rawValue }
-    /// IP-in-IP encapsulation.
+    /// `ipip`.
     public static let ipip: Pool = "ipip"
-    /// VXLAN encapsulation.
+    /// `vxlan`.
     public static let vxlan: Pool = "vxlan"
-    /// Supported values, in the order validation messages list them.
+    /// The supported values, in the order validation messages list them.
     public static let allowedValues = ["ipip", "vxlan"]
 }
 
 /// Scaling mode of calico-node / calico-typha.
 public struct AutoscalingMode: StringEnum {
-    /// The string as written in the provider config.
+    /// The value as written.
     public var rawValue: String
-    /// Wraps any string; unsupported ones are reported by validation.
+    /// Any string: validation reports unsupported values.
     public init(rawValue: String) { self.rawValue = rawValue }
-    /// Requests grow with the node count (the default).
+    /// `cluster-proportional`.
     public static let clusterProportional: AutoscalingMode = "cluster-proportional"
-    /// VerticalPodAutoscalers; falls back to cluster-proportional without VPA in the shoot.
+    /// `vpa`.
     public static let vpa: AutoscalingMode = "vpa"
-    /// Fixed requests from `resources`.
+    /// `static`.
     public static let `static`: AutoscalingMode = "static"
-    /// Supported values, in the order validation messages list them.
+    /// The supported values, in the order validation messages list them.
     public static let allowedValues = ["cluster-proportional", "vpa", "static"]
 }
 
 /// Felix service loop prevention.
 public struct ServiceLoopPrevention: StringEnum {
-    /// The string as written in the provider config.
+    /// The value as written.
     public var rawValue: String
-    /// Wraps any string; unsupported ones are reported by validation.
+    /// Any string: validation reports unsupported values.
     public init(rawValue: String) { self.rawValue = rawValue }
-    /// Let looping traffic pass.
+    /// `Disabled`.
     public static let disabled: ServiceLoopPrevention = "Disabled"
-    /// Drop traffic to unowned service IPs.
+    /// `Drop`.
     public static let drop: ServiceLoopPrevention = "Drop"
-    /// Reject traffic to unowned service IPs.
+    /// `Reject`.
     public static let reject: ServiceLoopPrevention = "Reject"
-    /// Supported values, in the order validation messages list them.
+    /// The supported values, in the order validation messages list them.
     public static let allowedValues = ["Disabled", "Drop", "Reject"]
 }
 
 /// Well-known IPAM values.
 public enum IPAMType {
-    /// Calico's own IPAM (needed for VXLAN).
+    /// `calico-ipam`.
     public static let calicoIPAM = "calico-ipam"
-    /// The node's pod CIDR via the host-local plugin (the default).
+    /// `host-local`.
     public static let hostLocal = "host-local"
-    /// Supported values, in the order validation messages list them.
+    /// The supported values, in the order validation messages list them.
     public static let allowedValues = ["calico-ipam", "host-local"]
     /// Magic subnet string: use the node's pod CIDR (IPv4).
     public static let usePodCIDR = "usePodCidr"
@@ -129,7 +129,7 @@ public struct IPAM: Sendable, Hashable {
     public var type: String
     /// `usePodCidr` (any case) or a literal CIDR.
     public var cidr: String?
-    /// Creates the block; an empty type keeps the default.
+    /// A value from its fields.
     public init(type: String = "", cidr: String? = nil) {
         self.type = type
         self.cidr = cidr
@@ -138,13 +138,13 @@ public struct IPAM: Sendable, Hashable {
 
 /// IPv4 specific settings.
 public struct IPv4: Sendable, Hashable {
-    /// Encapsulation of the IPv4 pool.
+    /// The IP pool type (encapsulation).
     public var pool: Pool?
-    /// Encapsulation mode of the IPv4 pool.
+    /// The encapsulation mode of the pool.
     public var mode: PoolMode?
-    /// calico-node's IPv4 address autodetection method (e.g. `interface=eth.*`).
+    /// How calico-node picks the node's address (`IP_AUTODETECTION_METHOD`).
     public var autoDetectionMethod: String?
-    /// Creates the block; every field unset by default.
+    /// A value from its fields.
     public init(pool: Pool? = nil, mode: PoolMode? = nil, autoDetectionMethod: String? = nil) {
         self.pool = pool
         self.mode = mode
@@ -154,15 +154,15 @@ public struct IPv4: Sendable, Hashable {
 
 /// IPv6 specific settings.
 public struct IPv6: Sendable, Hashable {
-    /// Encapsulation of the IPv6 pool (only `vxlan` can be rendered).
+    /// The IP pool type (encapsulation).
     public var pool: Pool?
-    /// Encapsulation mode of the IPv6 pool (`Off` cannot be rendered).
+    /// The encapsulation mode of the pool.
     public var mode: PoolMode?
-    /// calico-node's IPv6 address autodetection method.
+    /// How calico-node picks the node's address (`IP_AUTODETECTION_METHOD`).
     public var autoDetectionMethod: String?
     /// Masquerade pod IPv6 traffic to external destinations (pool `natOutgoing`).
     public var sourceNATEnabled: Bool?
-    /// Creates the block; every field unset by default.
+    /// A value from its fields.
     public init(pool: Pool? = nil, mode: PoolMode? = nil, autoDetectionMethod: String? = nil, sourceNATEnabled: Bool? = nil) {
         self.pool = pool
         self.mode = mode
@@ -173,51 +173,51 @@ public struct IPv6: Sendable, Hashable {
 
 /// Typha on/off (`typha: {}` means disabled).
 public struct Typha: Sendable, Hashable {
-    /// Whether Typha runs.
+    /// Whether it is on.
     public var enabled: Bool
-    /// Creates the block; disabled unless given.
+    /// A value from its fields.
     public init(enabled: Bool = false) { self.enabled = enabled }
 }
 
 /// eBPF data plane on/off.
 public struct EbpfDataplane: Sendable, Hashable {
-    /// Whether the eBPF data plane replaces iptables.
+    /// Whether it is on.
     public var enabled: Bool
-    /// Creates the block; disabled unless given.
+    /// A value from its fields.
     public init(enabled: Bool = false) { self.enabled = enabled }
 }
 
 /// VXLAN instead of IPIP as overlay encapsulation.
 public struct VXLAN: Sendable, Hashable {
-    /// Whether the overlay uses VXLAN.
+    /// Whether it is on.
     public var enabled: Bool
-    /// Creates the block; disabled unless given.
+    /// A value from its fields.
     public init(enabled: Bool = false) { self.enabled = enabled }
 }
 
 /// BIRD metrics exporter side-car.
 public struct BirdExporter: Sendable, Hashable {
-    /// Whether the BIRD exporter side-car runs.
+    /// Whether it is on.
     public var enabled: Bool
-    /// Creates the block; disabled unless given.
+    /// A value from its fields.
     public init(enabled: Bool = false) { self.enabled = enabled }
 }
 
 /// Masquerade pod traffic to upstream DNS servers (only evaluated when the overlay is disabled).
 public struct SnatToUpstreamDNS: Sendable, Hashable {
-    /// Whether pod DNS traffic to upstream resolvers is masqueraded.
+    /// Whether it is on.
     public var enabled: Bool
-    /// Creates the block; disabled unless given.
+    /// A value from its fields.
     public init(enabled: Bool = false) { self.enabled = enabled }
 }
 
 /// Pod overlay network on/off (`overlay: {}` means disabled, not unset).
 public struct Overlay: Sendable, Hashable {
-    /// Whether pod traffic between nodes is encapsulated.
+    /// Whether it is on.
     public var enabled: Bool
     /// Keep the `bird` backend to distribute pod routes via BGP when the overlay is disabled.
     public var createPodRoutes: Bool?
-    /// Creates the block; disabled unless given.
+    /// A value from its fields.
     public init(enabled: Bool = false, createPodRoutes: Bool? = nil) {
         self.enabled = enabled
         self.createPodRoutes = createPodRoutes
@@ -226,11 +226,11 @@ public struct Overlay: Sendable, Hashable {
 
 /// Multus CNI.
 public struct Multus: Sendable, Hashable {
-    /// Whether Multus is deployed.
+    /// Whether it is on.
     public var enabled: Bool
     /// Also install the containernetworking reference plugins.
     public var installCNIPlugins: Bool?
-    /// Creates the block; disabled unless given.
+    /// A value from its fields.
     public init(enabled: Bool = false, installCNIPlugins: Bool? = nil) {
         self.enabled = enabled
         self.installCNIPlugins = installCNIPlugins
@@ -241,11 +241,11 @@ public struct Multus: Sendable, Hashable {
 public struct ResourceList: Sendable, Hashable, Sequence {
     /// One `name: quantity` entry.
     public struct Entry: Sendable, Hashable {
-        /// The resource name, e.g. `cpu`.
+        /// The resource name (`cpu`, `memory`, ...).
         public var name: String
-        /// The requested amount.
+        /// The amount.
         public var quantity: Quantity
-        /// Creates an entry.
+        /// A value from its fields.
         public init(name: String, quantity: Quantity) {
             self.name = name
             self.quantity = quantity
@@ -253,7 +253,7 @@ public struct ResourceList: Sendable, Hashable, Sequence {
     }
     /// The entries in input order.
     public var entries: [Entry]
-    /// Creates a list from entries.
+    /// A list of these entries.
     public init(_ entries: [Entry] = []) { self.entries = entries }
 
     /// The quantity of a resource, e.g. `list["cpu"]`.
@@ -267,9 +267,9 @@ public struct ResourceList: Sendable, Hashable, Sequence {
             }
         }
     }
-    /// True when the list has no entries.
+    /// No entries.
     public var isEmpty: Bool { entries.isEmpty }
-    /// Iterates the entries in input order.
+    /// Iterates the entries in order.
     public func makeIterator() -> IndexingIterator<[Entry]> { entries.makeIterator() }
 
     /// `{name: canonicalQuantity, ...}` as chart values want it.
@@ -282,11 +282,11 @@ public struct ResourceList: Sendable, Hashable, Sequence {
 
 /// Resources for `static` (requests) or `vpa` (minAllowed) autoscaling modes.
 public struct StaticResources: Sendable, Hashable {
-    /// Requests (or VPA `minAllowed`) of calico-node.
+    /// For calico-node.
     public var node: ResourceList?
-    /// Requests (or VPA `minAllowed`) of Typha.
+    /// For calico-typha.
     public var typha: ResourceList?
-    /// Creates the block; both unset by default.
+    /// A value from its fields.
     public init(node: ResourceList? = nil, typha: ResourceList? = nil) {
         self.node = node
         self.typha = typha
@@ -297,9 +297,9 @@ public struct StaticResources: Sendable, Hashable {
 public struct AutoScaling: Sendable, Hashable {
     /// Always serialised; a missing key decodes to `""` (fails validation).
     public var mode: AutoscalingMode
-    /// Requests (`static`) or `minAllowed` (`vpa`); ignored in `cluster-proportional` mode.
+    /// Requests (`static`) or minimum allowed values (`vpa`).
     public var resources: StaticResources?
-    /// Creates the block; an empty mode fails validation.
+    /// A value from its fields.
     public init(mode: AutoscalingMode = "", resources: StaticResources? = nil) {
         self.mode = mode
         self.resources = resources
@@ -309,30 +309,30 @@ public struct AutoScaling: Sendable, Hashable {
 /// `NetworkConfig` of `calico.networking.extensions.gardener.cloud/v1alpha1`: what users put into
 /// `Shoot.spec.networking.providerConfig`. Every JSON key of the reference, deprecated ones included.
 public struct NetworkConfig: Sendable, Hashable {
-    /// The `kind` of the document.
+    /// `NetworkConfig`.
     public static let kind = "NetworkConfig"
 
-    /// Routing backend; derived from the overlay setting when `overlay` is given.
+    /// The networking backend (`bird`, `vxlan` or `none`).
     public var backend: Backend?
-    /// CNI IPAM plugin settings.
+    /// The CNI IPAM plugin.
     public var ipam: IPAM?
-    /// IPv4 pool and autodetection settings.
+    /// IPv4 settings.
     public var ipv4: IPv4?
-    /// IPv6 pool and autodetection settings.
+    /// IPv6 settings.
     public var ipv6: IPv6?
-    /// Typha on/off; absent means on.
+    /// For calico-typha (`typha: {}` disables it).
     public var typha: Typha?
     /// MTU as a string (e.g. `"1440"`); a JSON number is a decode error.
     public var vethMTU: String?
-    /// eBPF data plane on/off.
+    /// The eBPF data plane (replaces kube-proxy).
     public var ebpfDataplane: EbpfDataplane?
-    /// Pod overlay on/off (docs/overlay.md).
+    /// The pod overlay network.
     public var overlay: Overlay?
-    /// Masquerading of pod DNS traffic to upstream resolvers when the overlay is off.
+    /// Masquerading of pod traffic to upstream DNS.
     public var snatToUpstreamDNS: SnatToUpstreamDNS?
-    /// How calico-node and Typha get their resources.
+    /// How calico-node and calico-typha are scaled.
     public var autoScaling: AutoScaling?
-    /// VXLAN instead of IP-in-IP as overlay encapsulation.
+    /// VXLAN as the overlay encapsulation.
     public var vxlan: VXLAN?
     /// DEPRECATED: IPv4 pool IPIP mode (moved to `ipv4.mode`).
     public var ipip: PoolMode?
@@ -340,14 +340,14 @@ public struct NetworkConfig: Sendable, Hashable {
     public var ipAutodetectionMethod: String?
     /// Node-to-node WireGuard encryption (non-pointer: omitted when false).
     public var wireguardEncryption: Bool
-    /// BIRD metrics exporter side-car.
+    /// The BIRD metrics exporter side-car.
     public var birdExporter: BirdExporter?
     /// Multus CNI.
     public var multus: Multus?
-    /// Felix's handling of traffic to service IPs no Service owns.
+    /// Felix's handling of traffic to unused service IPs.
     public var serviceLoopPrevention: ServiceLoopPrevention?
 
-    /// Creates a config; every field unset (WireGuard off), as after decoding an empty document.
+    /// A value from its fields.
     public init(
         backend: Backend? = nil, ipam: IPAM? = nil, ipv4: IPv4? = nil, ipv6: IPv6? = nil, typha: Typha? = nil,
         vethMTU: String? = nil, ebpfDataplane: EbpfDataplane? = nil, overlay: Overlay? = nil,
@@ -376,7 +376,7 @@ public struct NetworkConfig: Sendable, Hashable {
 
     /// There is no defaulting in the reference API package: decoding never fills in
     /// values. Returns `self` unchanged; the effective defaults are the `effective…` properties
-    /// below and the reconcile pre-processing and values computation in CalicoManifests.
+    /// below and the procedural rules of the reconciler and the renderer.
     public func defaulted() -> NetworkConfig { self }
 
     /// Typha is enabled when `typha` is absent, else `typha.enabled`.
@@ -453,9 +453,9 @@ public struct NetworkConfig: Sendable, Hashable {
 
 /// `NetworkStatus`: only `apiVersion` and `kind`.
 public struct NetworkStatus: Sendable, Hashable {
-    /// The `kind` of the document.
+    /// `NetworkStatus`.
     public static let kind = "NetworkStatus"
-    /// Creates the (empty) status.
+    /// The defaults.
     public init() {}
     /// `{"apiVersion":"calico.networking.extensions.gardener.cloud/v1alpha1","kind":"NetworkStatus"}`
     public func encode() -> JSON {

@@ -16,6 +16,7 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
 
     /// The text as written by the user (numbers from JSON are rendered to text first).
     public let original: String
+    /// The suffix style the quantity was written in (kept when serialising).
     public let format: Format
     /// value = mantissa × 10^exponent.
     let mantissa: Int64
@@ -26,6 +27,7 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
 
     /// A parse failure; `description` matches Kubernetes' message.
     public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// The message.
         public var description: String
     }
 
@@ -327,14 +329,17 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
         return out.isEmpty ? [0] : out
     }
 
+    /// The canonical text.
     public var description: String { canonical }
 
     /// The JSON form used when forwarding into chart values: the canonical string.
     public var json: JSON { .string(canonical) }
 
+    /// Equal amounts, whatever the notation.
     public static func == (lhs: Quantity, rhs: Quantity) -> Bool {
         lhs.mantissa == rhs.mantissa && lhs.exponent == rhs.exponent
     }
+    /// Hashes the amount, consistent with `==`.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(mantissa)
         hasher.combine(exponent)

@@ -1,7 +1,6 @@
 import KubeCore
 
-/// Validation of the provider API and of the Shoot networking section, shared by the controller,
-/// the admission webhook and the `validate` command so all three reject the same inputs.
+/// Validation of the provider API and of the Shoot networking section.
 public enum CalicoValidation {
     /// Root path used by the controller (`spec.providerConfig`).
     public static let controllerRoot: FieldPath = "spec.providerConfig"
@@ -10,8 +9,7 @@ public enum CalicoValidation {
 
     static let autoDetectionOptions = ["first-found", "can-reach", "interface", "skip-interface", "cidr", "kubernetes-internal-ip"]
 
-    /// `ValidateNetworkConfig`: every rule, in the reference's order (the messages list the errors in
-    /// that order), all errors collected.
+    /// `ValidateNetworkConfig`: every rule of the reference, in its order, all errors collected.
     public static func validateNetworkConfig(_ c: NetworkConfig, root: FieldPath = controllerRoot, ipFamilies: [String]) -> [FieldError] {
         var errs: [FieldError] = []
         // 1
@@ -133,7 +131,7 @@ public enum CalicoValidation {
         return v
     }
 
-    /// `ValidateIPAutoDetectionMethod`: the method forms calico-node accepts (docs/usage.md).
+    /// `ValidateIPAutoDetectionMethod`.
     public static func validateIPAutoDetectionMethod(_ m: String, _ p: FieldPath) -> [FieldError] {
         let bad = FieldBadValue.string(m)
         if m.isEmpty { return [.invalid(p, bad, "method cannot be empty")] }
@@ -179,8 +177,7 @@ public enum CalicoValidation {
         "persistentvolumeclaims", "services.nodeports", "services.loadbalancers",
     ]
 
-    /// `ValidateResourceList` plus the generic Kubernetes quantity checks: only `cpu` and `memory`,
-    /// positive quantities.
+    /// `ValidateResourceList` plus the generic Kubernetes quantity checks.
     public static func validateResourceList(_ list: ResourceList, _ p: FieldPath) -> [FieldError] {
         var errs: [FieldError] = []
         for e in list {
@@ -223,7 +220,7 @@ public enum CalicoValidation {
         return false
     }
 
-    /// `ValidateNetworking` of the Shoot (spec §6.6), root `spec.networking`.
+    /// `ValidateNetworking` of the Shoot, root `spec.networking`.
     public static func validateShootNetworking(_ n: Shoot.Networking) -> [FieldError] {
         var errs: [FieldError] = []
         let root: FieldPath = "spec.networking"
@@ -256,7 +253,7 @@ public enum CalicoValidation {
         return errs
     }
 
-    /// The kube-proxy rule (spec §6.7, reconcile §3.10): kube-proxy disabled requires eBPF.
+    /// The kube-proxy rule: kube-proxy disabled requires eBPF.
     public static func validateKubeProxy(_ shoot: Shoot, config: NetworkConfig?) -> [FieldError] {
         if shoot.kubeProxy?.enabled == false && !(config?.ebpfEnabled ?? false) {
             return [
@@ -277,7 +274,7 @@ public enum CalicoValidation {
         case invalid(FieldErrorList)
     }
 
-    /// Validates a Shoot exactly as the webhook does (reconcile.md §7.4 steps 2-4).
+    /// Validates a Shoot exactly as the webhook does (after decoding the request).
     public static func validateShoot(_ shoot: Shoot) -> ShootOutcome {
         guard let n = shoot.networking, n.type == CalicoAPIGroup.networkType else {
             return .skipped(reason: "shoot does not use calico networking")

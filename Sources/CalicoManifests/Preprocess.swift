@@ -1,6 +1,6 @@
 import KubeCore
 
-/// The pure part of the actuator's Reconcile before rendering, shared with the `render` command:
+/// The pure part of the actuator's Reconcile before rendering:
 /// everything the chart needs, derived from the Network, the Cluster's Shoot and feature gates.
 public struct RenderInput: Sendable, Equatable {
     /// The pre-processed NetworkConfig.
@@ -9,9 +9,9 @@ public struct RenderInput: Sendable, Equatable {
     public var chartInputs: ChartInputs
     /// `status.ipFamilies` for the Network: `IPv4` if the config has `ipv4`, then `IPv6` if it has `ipv6`.
     public var statusIPFamilies: [String]
-    /// Whether the shoot's API server offers MutatingAdmissionPolicy; the SeamlessOverlaySwitch guard is active only then.
+    /// Whether the shoot's API server offers MutatingAdmissionPolicy (the SeamlessOverlaySwitch guard).
     public var mutatingAdmissionPolicyAvailable: Bool
-    /// Whether the original provider config wants the overlay (before pre-processing; the overlay-switch guard compares it with the deployed state).
+    /// Whether the original provider config wants the overlay (see docs/overlay.md).
     public var desiredOverlayEnabled: Bool
 }
 
@@ -25,7 +25,6 @@ extension RenderInput {
     ) throws -> RenderInput {
         // Network validation (the fields the renderer depends on).
         try validateNetwork(network)
-        // IP families and pod CIDR of the Network.
         let spec = network["spec"] ?? .null
         var families = (spec["ipFamilies"]?.arrayValue ?? []).compactMap(\.stringValue)
         let podCIDR = spec["podCIDR"]?.stringValue ?? ""
@@ -42,18 +41,18 @@ extension RenderInput {
             if let overlay = config.overlay { desiredOverlayEnabled = overlay.enabled }
         }
 
-        // §3.4 dual-stack migration truncation.
+        // Dual-stack migration truncation.
         if let ready = shoot.constraint("DualStackNodesMigrationReady")?.status, ready != "True", families.count > 1 {
             families = [families[0]]
         }
         let isIPv4 = families.contains("IPv4")
         let isIPv6 = families.contains("IPv6")
 
-        // Every family in use gets its (possibly empty) settings block.
+        // Every family in use gets its settings.
         if isIPv4 && config.ipv4 == nil { config.ipv4 = .init() }
         if isIPv6 && config.ipv6 == nil { config.ipv6 = .init() }
 
-        // §3.6 node-CIDR based IP autodetection.
+        // Node-CIDR based IP autodetection.
         if let nodes = shoot.networking?.nodes, !nodes.isEmpty {
             if isIPv4 { config.ipv4?.autoDetectionMethod = "cidr=" + nodes }
             if let statusNodes = shoot.statusNetworking?.nodes, !statusNodes.isEmpty {
@@ -82,7 +81,7 @@ extension RenderInput {
                 && (shoot.kubeAPIServerRuntimeConfig("admissionregistration.k8s.io/v1alpha1") == true
                     || shoot.kubeAPIServerRuntimeConfig("admissionregistration.k8s.io/v1beta1") == true))
 
-        // Overlay → pool mode / backend (docs/overlay.md).
+        // Overlay → pool mode / backend.
         func setPoolMode(_ mode: String) throws {
             if isIPv6 {
                 config.ipv6?.mode = mode
@@ -105,7 +104,7 @@ extension RenderInput {
             try setPoolMode("Never")
         }
 
-        // kube-proxy checks: disabling it requires eBPF.
+        // kube-proxy checks.
         var kubeProxyEnabled = true
         var kubeProxyMode: String?
         if let kubeProxy = shoot.kubeProxy {
@@ -134,8 +133,7 @@ extension RenderInput {
             mutatingAdmissionPolicyAvailable: mapAvailable, desiredOverlayEnabled: desiredOverlayEnabled)
     }
 
-    /// The parts of Gardener's Network validation the rendering depends on (a malformed Network fails
-    /// with a field path instead of rendering nonsense).
+    /// The parts of Gardener's Network validation the rendering depends on.
     static func validateNetwork(_ network: JSON) throws {
         func invalid(_ field: String, _ detail: String) -> RenderError {
             RenderError(field: field, "invalid network resource: \(field): \(detail)")

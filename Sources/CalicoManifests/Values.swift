@@ -3,16 +3,16 @@ import KubeCore
 /// An input that cannot be rendered. `field` names the offending field (dotted path) when one
 /// is known; `description` is the full message.
 public struct RenderError: Error, Sendable, CustomStringConvertible, Equatable {
-    /// Dotted path of the offending field (e.g. `spec.providerConfig.ipv4.pool`), nil when no single field is to blame.
+    /// The offending field (dotted path), when known.
     public var field: String?
-    /// The full message, as it ends up in the Network's `lastError`.
+    /// The full message.
     public var message: String
-    /// Creates an error with its message and, if known, the field.
+    /// A value from its fields.
     public init(field: String? = nil, _ message: String) {
         self.field = field
         self.message = message
     }
-    /// The full message.
+    /// The message.
     public var description: String { message }
 }
 
@@ -23,45 +23,45 @@ public struct CalicoValues: Sendable, Equatable {
     /// `global.overlayEnabled`: unset (`""`), `"true"` or `"false"`.
     public enum OverlaySetting: Sendable, Equatable { case unset, enabled, disabled }
 
-    /// IPv4 settings of calico-node, the IPv4 pool and the CNI config.
+    /// `config.ipv4.*`.
     public struct IPv4: Sendable, Equatable {
         /// `V4`.
         public var enabled = false
-        /// Pool encapsulation: `ipip` or `vxlan`.
+        /// The pool type (`ipip` or `vxlan`).
         public var pool = ""
-        /// Pool encapsulation mode: `Always`, `Never`, `CrossSubnet` or `Off`.
+        /// The encapsulation mode.
         public var mode = ""
         /// nil or empty → no `IP_AUTODETECTION_METHOD`.
         public var autoDetectionMethod: String?
-        /// Whether Felix encrypts IPv4 pod traffic between nodes with WireGuard.
+        /// WireGuard encryption between nodes.
         public var wireguard = false
     }
-    /// IPv6 settings of calico-node, the IPv6 pool and the CNI config.
+    /// `config.ipv6.*`.
     public struct IPv6: Sendable, Equatable {
         /// `V6`.
         public var enabled = false
-        /// Pool encapsulation; only `vxlan` is renderable.
+        /// The pool type (`vxlan`).
         public var pool = ""
-        /// Pool encapsulation mode: `Always`, `Never` or `CrossSubnet`.
+        /// The encapsulation mode.
         public var mode = ""
-        /// nil or empty → no `IP6_AUTODETECTION_METHOD`.
+        /// nil or empty: no `IP_AUTODETECTION_METHOD`.
         public var autoDetectionMethod: String?
-        /// Whether the IPv6 pool masquerades traffic leaving the cluster (on by default with WireGuard).
+        /// Masquerade pod traffic leaving the pool.
         public var natOutgoing = false
-        /// Whether Felix encrypts IPv6 pod traffic between nodes with WireGuard.
+        /// WireGuard encryption between nodes.
         public var wireguard = false
     }
-    /// The IPAM section of the CNI network configuration.
+    /// `config.ipam.*`: the CNI IPAM configuration.
     public struct IPAM: Sendable, Equatable {
-        /// The CNI IPAM plugin: `host-local` (node pod CIDR) or `calico-ipam` (needed for VXLAN).
+        /// The CNI IPAM plugin (`host-local` or `calico-ipam`).
         public var type = "host-local"
         /// `""` → no subnet line in the CNI config.
         public var subnet = ""
         /// Dual-stack ranges (IPv6 first); empty otherwise.
         public var ranges: [String] = []
-        /// Whether the CNI plugin assigns IPv4 addresses.
+        /// Assign IPv4 addresses to pods.
         public var assignIPv4 = false
-        /// Whether the CNI plugin assigns IPv6 addresses.
+        /// Assign IPv6 addresses to pods.
         public var assignIPv6 = false
     }
     /// Image references for the nine chart images.
@@ -71,7 +71,7 @@ public struct CalicoValues: Sendable, Equatable {
     }
 
     // global.*
-    /// The Network's pod CIDR (`global.podCIDR`).
+    /// The IPv4 (or only) pod CIDR.
     public var podCIDR = ""
     /// `""` when no IPv6 pod CIDR is known.
     public var podCIDRv6 = ""
@@ -87,35 +87,35 @@ public struct CalicoValues: Sendable, Equatable {
     // config.*
     /// `BACKEND`: `bird`, `vxlan` or `none`.
     public var backend = "bird"
-    /// Whether Felix runs IP-in-IP (off for IPv6-only, backend `none` and without overlay).
+    /// IP-in-IP encapsulation configured in Felix.
     public var ipinipEnabled = true
     /// `BPF`.
     public var bpfEnabled = false
     /// `CLEANUP`.
     public var kubeProxyIPTablesCleanup = false
-    /// Whether calico-node follows kube-proxy's nftables mode.
+    /// Felix runs in nftables mode.
     public var nftablesEnabled = false
-    /// Felix's handling of traffic to service IPs no Service owns; nil keeps Calico's default.
+    /// Felix's handling of traffic to unused service IPs.
     public var serviceLoopPrevention: String?
     /// IPv4 settings.
     public var ipv4 = IPv4()
     /// IPv6 settings.
     public var ipv6 = IPv6()
-    /// CNI IPAM settings.
+    /// The CNI IPAM plugin.
     public var ipam = IPAM()
     /// `TYPHA`.
     public var typhaEnabled = true
     /// `KC`.
     public var kubeControllersEnabled = true
-    /// MTU of pod interfaces and tunnels; `"0"` lets Calico detect it.
+    /// The MTU of pod interfaces (`"0"`: detect).
     public var vethMTU = "0"
     /// `MON` (always true).
     public var monitoringEnabled = true
-    /// Port of Felix's Prometheus metrics.
+    /// The port of Felix metrics.
     public let felixMetricsPort = 9091
-    /// Port of Typha's Prometheus metrics.
+    /// The port of Typha metrics.
     public let typhaMetricsPort = 9093
-    /// Port of the BIRD exporter's metrics.
+    /// The port of the BIRD exporter metrics.
     public let birdMetricsPort = 9094
     /// not `PRIV`.
     public var nonPrivileged = false
@@ -123,7 +123,7 @@ public struct CalicoValues: Sendable, Equatable {
     public var birdExporterEnabled = false
     /// `MULTUS`.
     public var multusEnabled = false
-    /// Whether Multus also installs the standard CNI reference plugins on the nodes.
+    /// Multus also installs the reference CNI plugins.
     public var multusInstallCNIPlugins = false
 
     // autoscaling.*
@@ -137,13 +137,13 @@ public struct CalicoValues: Sendable, Equatable {
     public var staticRequests = false
     /// `autoscaling.resourceRequests.node` (VPA minAllowed / static requests).
     public var nodeRequests = EffectiveNetworkConfig.Requests()
-    /// `autoscaling.resourceRequests.typha` (VPA minAllowed / static requests).
+    /// Typha resource requests (VPA minAllowed / static requests).
     public var typhaRequests = EffectiveNetworkConfig.Requests()
 
-    /// Image references of the chart images.
+    /// The chart images.
     public var images = Images()
 
-    /// The chart defaults, before the shoot and the NetworkConfig are merged in.
+    /// The defaults.
     public init() {}
 
     // MARK: Derived switches
@@ -158,11 +158,11 @@ public struct CalicoValues: Sendable, Equatable {
     public var typhaCPVA: Bool { typhaEnabled && !(vpaTypha || staticRequests) }
     /// The Calico node's cpu request.
     public var nodeCPURequest: String { (staticRequests || vpaNode) ? (nodeRequests.cpu ?? "250m") : "250m" }
-    /// The Calico node's memory request.
+    /// calico-node's memory request.
     public var nodeMemoryRequest: String { (staticRequests || vpaNode) ? (nodeRequests.memory ?? "100Mi") : "100Mi" }
-    /// Typha's cpu request (from the config only in `static` mode; an autoscaler adjusts it otherwise).
+    /// Typha's cpu request.
     public var typhaCPURequest: String { staticRequests ? (typhaRequests.cpu ?? "200m") : "200m" }
-    /// Typha's memory request (from the config only in `static` mode).
+    /// Typha's memory request.
     public var typhaMemoryRequest: String { staticRequests ? (typhaRequests.memory ?? "100Mi") : "100Mi" }
     /// `resources.gardener.cloud/preserve-resources` on calico-node and typha.
     public var preserveResources: Bool { !staticRequests }
@@ -173,25 +173,26 @@ public struct CalicoValues: Sendable, Equatable {
 /// What the values computation reads, derived from the Shoot, the Network and the feature gates
 /// by ``RenderInput/prepare(network:cluster:nonPrivilegedCalicoNode:decodeProviderConfig:)``.
 public struct ChartInputs: Sendable, Equatable {
+    /// The pod CIDR of the Network.
     public var podCIDR: String
-    /// The shoot's Kubernetes version; selects version-specific images.
+    /// The shoot's Kubernetes version (selects images).
     public var kubernetesVersion: String
-    /// Whether the shoot runs the vertical pod autoscaler (`vpa` mode needs it).
+    /// The shoot enables the vertical pod autoscaler.
     public var wantsVPA: Bool
-    /// Whether kube-proxy runs; when it is off, Felix cleans up its iptables rules.
+    /// kube-proxy runs in the shoot.
     public var kubeProxyEnabled: Bool
-    /// kube-proxy's mode (e.g. `NFTables`); must be unset while kube-proxy is disabled.
+    /// kube-proxy's mode, when set.
     public var kubeProxyMode: String?
     /// The NonPrivilegedCalicoNode feature gate.
     public var nonPrivileged: Bool
-    /// The shoot's node CIDR, when it has one.
+    /// The node CIDR of the shoot, if any.
     public var nodeCIDR: String?
-    /// The shoot's pod CIDRs from its status (an IPv6 one becomes `podCIDRv6`).
+    /// The pod CIDRs in `status.networking.pods`.
     public var podCIDRs: [String]
     /// Effective (possibly truncated) IP families, `IPv4`/`IPv6`.
     public var ipFamilies: [String]
 
-    /// Creates the context; defaults describe an IPv4 shoot with kube-proxy on and VPA off.
+    /// A value from its fields.
     public init(
         podCIDR: String, kubernetesVersion: String = "", wantsVPA: Bool = false, kubeProxyEnabled: Bool = true,
         kubeProxyMode: String? = nil, nonPrivileged: Bool = false, nodeCIDR: String? = nil, podCIDRs: [String] = [],
@@ -222,7 +223,7 @@ extension CalicoValues {
             return RenderError(field: path, "error when generating calico config: \(message)")
         }
 
-        // Base config from the IP families and kube-proxy, before the NetworkConfig is merged.
+        // Base config.
         v.ipinipEnabled = true
         v.ipam = IPAM(type: "host-local", subnet: "", ranges: [], assignIPv4: false, assignIPv6: false)
         if isIPv4 {
@@ -250,7 +251,7 @@ extension CalicoValues {
         }
         v.nonPrivileged = inputs.nonPrivileged
 
-        // Merge of the NetworkConfig (skipped when there is none).
+        // Merge of the NetworkConfig.
         if let c = config {
             if let slp = c.serviceLoopPrevention { v.serviceLoopPrevention = slp }
             v.ipv4.wireguard = c.wireguardEncryption
@@ -335,7 +336,7 @@ extension CalicoValues {
             }
         }
 
-        // §2.4 global values.
+        // Global values.
         v.podCIDR = inputs.podCIDR
         for cidr in inputs.podCIDRs {
             guard let parsed = CIDR(cidr) else {
@@ -350,7 +351,7 @@ extension CalicoValues {
             if !overlay.enabled { v.snatToUpstreamDNS = config?.snatToUpstreamDNSEnabled ?? true }
         }
 
-        // §2.5 autoscaling values.
+        // Autoscaling values.
         v.vpaKubeControllers = inputs.wantsVPA
         let mode = config?.autoScaling?.mode
         if mode == "vpa" && inputs.wantsVPA {
@@ -363,7 +364,7 @@ extension CalicoValues {
         }
         if mode == "static" { v.staticRequests = true }
 
-        // §2.6 images.
+        // Images.
         let k8s = inputs.kubernetesVersion.isEmpty ? nil : inputs.kubernetesVersion
         func image(_ name: String) throws -> String {
             do { return try imageVector.reference(name, kubernetesVersion: k8s) } catch {
