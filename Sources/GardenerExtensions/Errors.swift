@@ -1,5 +1,6 @@
 import KubeClient
 import KubeCore
+import KubeRuntime
 
 /// Gardener error codes attached to `lastError.codes` (exact strings).
 public struct ErrorCode: RawRepresentable, Hashable, Sendable, Comparable, CustomStringConvertible {
@@ -106,10 +107,36 @@ public struct MessageError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-/// The text of an error as Go would print it: API errors show only their message.
+/// The text of an error as Go would print it: API errors show only their message; marking an
+/// error terminal does not change its text.
 public func errorText(_ error: any Error) -> String {
     if let k = error as? KubeError { return k.message }
+    if let t = error as? TerminalError { return errorText(t.cause) }
     return String(describing: error)
+}
+
+/// A terminal error's chain continues with its cause (for codes and `isTerminal`).
+extension TerminalError: WrappingError {
+    /// The cause marked terminal.
+    public var underlying: (any Error)? { cause }
+}
+
+/// Whether retrying cannot help: a `TerminalError` somewhere in the wrap chain of `error` (for a
+/// multi-error: in every component, since a retryable component may still succeed on retry).
+/// A `RequeueAfterError` asks for a retry and so is never terminal.
+public func isTerminal(_ error: any Error) -> Bool {
+    if let multi = error as? MultiError {
+        return !multi.errors.isEmpty && multi.errors.allSatisfy { isTerminal($0) }
+    }
+    var current: (any Error)? = error
+    var depth = 0
+    while let e = current, depth < 64 {
+        if e is TerminalError { return true }
+        if e is RequeueAfterError { return false }
+        current = (e as? WrappingError)?.underlying
+        depth += 1
+    }
+    return false
 }
 
 /// Codes carried by an error chain (contract §4.2): split a multi-error into components, walk each

@@ -171,6 +171,11 @@ public final class Manager: Service, Sendable {
         state.withLock { $0.controllers.append(controller) }
     }
 
+    /// The controller named `name`, if added (tests read its statistics and queue).
+    public func controller(named name: String) -> Controller? {
+        state.withLock { $0.controllers.first { $0.name == name } }
+    }
+
     /// Requests a graceful stop (idempotent).
     public func stop() { stopSignal.fire(.requested) }
 

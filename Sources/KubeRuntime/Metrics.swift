@@ -70,7 +70,7 @@ public final class MetricsRegistry: Sendable {
         }
         return ControllerMetrics(
             success: total("success"), error: total("error"), requeue: total("requeue"),
-            requeueAfter: total("requeue_after"),
+            requeueAfter: total("requeue_after"), terminalError: total("terminal_error"),
             errors: counter(
                 "controller_runtime_reconcile_errors_total", "Total number of reconciliation errors per controller", l),
             terminalErrors: counter(
@@ -114,6 +114,8 @@ public struct ControllerMetrics: Sendable {
     public let error: Counter
     public let requeue: Counter
     public let requeueAfter: Counter
+    /// `controller_runtime_reconcile_total{result="terminal_error"}`: failed, not requeued.
+    public let terminalError: Counter
     public let errors: Counter
     public let terminalErrors: Counter
     public let panics: Counter

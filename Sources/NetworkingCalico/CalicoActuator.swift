@@ -82,10 +82,18 @@ public struct CalicoActuator: Actuator {
     public func reconcile(_ network: Network, cluster: Cluster) async throws -> StatusFields {
         let namespace = network.namespace ?? ""
         // §3.1–§3.7, §3.9, §3.10: the pure pre-processing shared with `render`.
-        let input = try RenderInput.prepare(
-            network: network.raw, cluster: cluster.raw,
-            nonPrivilegedCalicoNode: options.featureGates.nonPrivilegedCalicoNode,
-            decodeProviderConfig: { raw, families in try EffectiveNetworkConfig.decodeAndValidate(raw, ipFamilies: families) })
+        // Pre-processing and rendering are pure: an input they reject (invalid providerConfig, a
+        // Shoot that cannot be rendered) fails the same way on every retry, so the error is
+        // terminal; the user's fix (a new generation, gardenlet's annotation) reconciles again.
+        let input: RenderInput
+        do {
+            input = try RenderInput.prepare(
+                network: network.raw, cluster: cluster.raw,
+                nonPrivilegedCalicoNode: options.featureGates.nonPrivilegedCalicoNode,
+                decodeProviderConfig: { raw, families in try EffectiveNetworkConfig.decodeAndValidate(raw, ipFamilies: families) })
+        } catch {
+            throw TerminalError(error)
+        }
 
         // §3.8: the guard runs before anything is written, so a blocked overlay switch keeps
         // the currently deployed configuration.
@@ -95,7 +103,12 @@ public struct CalicoActuator: Actuator {
         }
 
         // §3.11
-        let manifests = try renderShootManifests(input, imageVector: options.imageVector)
+        let manifests: RenderedManifests
+        do {
+            manifests = try renderShootManifests(input, imageVector: options.imageVector)
+        } catch {
+            throw TerminalError(error)
+        }
         // §3.12 and §3.13. The monitoring objects do not depend on the ManagedResource, so with
         // the ManagedResource cache (which tells a first deployment without a request) they are
         // applied while the secret and the ManagedResource are written: a reconcile then waits

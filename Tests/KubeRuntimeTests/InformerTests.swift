@@ -192,7 +192,10 @@ import Testing
             _ = try await client.create(.configMaps, namespace: "sec", configMap("unowned", "sec"))
             #expect(await eventually { reconciled.all == ["sec/parent"] })
             try await client.delete(.configMaps, namespace: "sec", name: "child")
-            try await Task.sleep(for: .milliseconds(300))
+            // Three events handled (two creates, the delete) and nothing queued: the delete was
+            // filtered out, not merely not yet processed.
+            #expect(await eventually { controller.statistics.handledEvents == 3 && controller.queue.isIdle })
+            #expect(controller.statistics.acceptedEvents == 1)
             #expect(reconciled.all == ["sec/parent"])
             controller.shutdown()
             await run.value

@@ -10,14 +10,40 @@ public func makeClient(_ server: EmbeddedAPIServer, qps: Double = 0) throws -> K
     return try KubernetesClient(configuration: config)
 }
 
+/// How long tests wait for something that must happen. Generous, because the suite must pass on
+/// a loaded 2-core machine; a passing wait returns as soon as the condition holds, so only a
+/// failing test pays it. Never use a wait to show that something did NOT happen: read a counter,
+/// the server's request log or a queue instead.
+public let positiveWaitTimeout: Duration = .seconds(60)
+
 /// Polls `condition` until it holds or `timeout` passes; answers whether it held.
 public func eventually(
-    timeout: Duration = .seconds(10), interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool
+    timeout: Duration = positiveWaitTimeout, interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
+    try await poll(timeout: timeout, interval: interval) { try await condition() ? true : nil } ?? false
+}
+
+/// Polls `produce` until it answers a value or `timeout` passes; answers that value (nil on
+/// timeout).
+public func poll<T>(
+    timeout: Duration = positiveWaitTimeout, interval: Duration = .milliseconds(20), _ produce: () async throws -> T?
+) async rethrows -> T? {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-        if try await condition() { return true }
+        if let value = try await produce() { return value }
         try? await Task.sleep(for: interval)
     }
-    return try await condition()
+    return try await produce()
+}
+
+/// Waits until a component is idle at the current version of what it watches: `isIdle(version)`
+/// holds and the version has not changed meanwhile (a write in between would carry an event the
+/// component may not have handled yet). From then on nothing happens until the next change, so a
+/// test can assert what did not happen. `currentVersion` is typically the object's
+/// resourceVersion read from the server; `isIdle` e.g. `controller.isIdle(at:)`.
+public func settled(currentVersion: () async -> String?, isIdle: (String) -> Bool) async -> Bool {
+    await eventually {
+        guard let before = await currentVersion(), isIdle(before) else { return false }
+        return await currentVersion() == before
+    }
 }

@@ -382,7 +382,8 @@ def test_cluster_role_rules_match_the_spec():
         ["networking-calico-leader-election", "gardener-extension-heartbeat"])
     add("resources.gardener.cloud", ["managedresources"],
         ["create", "get", "list", "watch", "patch", "update", "delete"])
-    add("", ["namespaces", "events", "secrets", "configmaps"],
+    add("", ["namespaces"], ["list", "watch"])
+    add("", ["events", "secrets", "configmaps"],
         ["create", "get", "list", "patch", "update", "delete"])
     add("monitoring.coreos.com", ["scrapeconfigs"], ["create", "get", "list", "watch"])
     add("monitoring.coreos.com", ["scrapeconfigs"], ["update", "patch", "delete"],

@@ -41,7 +41,7 @@ CONTROLLER_NEEDS = {
         need("managedresources", "create get list watch patch update delete")],
     ("", "secrets"): [need("secrets", "create get list patch update delete")],       # MR secrets
     ("", "configmaps"): [need("configmaps", "create get list patch update delete")],  # dashboards
-    ("", "namespaces"): [need("namespaces", "get list")],      # shoot-not-failed predicate
+    ("", "namespaces"): [need("namespaces", "list watch")],    # informer of the shoot-not-failed predicate
     ("", "events"): [need("events", "create patch update")],   # event recorder
     ("coordination.k8s.io", "leases"): [
         need("leases", "create list watch"),
