@@ -10,13 +10,17 @@ public struct HeartbeatReconciler: Reconciler {
     /// Lease name read by gardenlet.
     public static let leaseName = "gardener-extension-heartbeat"
 
+    /// Client for the Lease.
     public let client: KubernetesClient
+    /// Namespace of the heartbeat Lease.
     public let namespace: String
     /// `holderIdentity` (the extension name, e.g. `networking-calico`).
     public let extensionName: String
+    /// How often the Lease is renewed.
     public let renewInterval: Duration
     let logger: Logger
 
+    /// A heartbeat for `extensionName` in `namespace`.
     public init(
         client: KubernetesClient, namespace: String, extensionName: String, renewInterval: Duration,
         logger: Logger = Logger(label: "heartbeat")
@@ -33,6 +37,7 @@ public struct HeartbeatReconciler: Reconciler {
         if renewIntervalSeconds <= 0 { throw MessageError("--heartbeat-renew-interval-seconds must be greater than 0") }
     }
 
+    /// Creates or renews the Lease, then asks to run again after `renewInterval`.
     public func reconcile(_ request: ReconcileRequest) async throws -> ReconcileResult {
         let seconds = Int64(renewInterval.seconds.rounded())
         let spec: JSON = [

@@ -14,12 +14,14 @@ public struct ManagedResources: Sendable {
     /// Injected label of shoot MRs.
     public static let noCleanupLabel = "shoot.gardener.cloud/no-cleanup"
 
+    /// Client for Secrets and ManagedResources.
     public let client: KubernetesClient
     /// Informer store of the ManagedResources this extension writes, if any. Reads come from it,
     /// as the reference reads through its cached client; a miss or a stale entry is caught by the
     /// API server (409 on create or update) and answered with a live read.
     public let cache: Store?
 
+    /// Helpers over `client`; `cache` lets writes skip reads of unchanged objects.
     public init(client: KubernetesClient, cache: Store? = nil) {
         self.client = client
         self.cache = cache
@@ -42,12 +44,16 @@ public struct ManagedResources: Sendable {
 
     /// What a create-or-update wrote (tests and logs; "unchanged input → no write").
     public struct WriteResult: Sendable, Equatable {
+        /// Name of the content-addressed data secret.
         public var secretName: String
+        /// Whether the secret was created or updated.
         public var secretWritten: Bool
+        /// Whether the ManagedResource was created or updated.
         public var managedResourceWritten: Bool
         /// Whether the ManagedResource existed before this call (false on a first deployment).
         public var managedResourceExisted: Bool
 
+        /// What a write did.
         public init(secretName: String, secretWritten: Bool, managedResourceWritten: Bool, managedResourceExisted: Bool) {
             self.secretName = secretName
             self.secretWritten = secretWritten

@@ -25,8 +25,10 @@ public protocol Actuator: Sendable {
 /// Fields of `status` an actuator reports; they go out with the operation's final status write,
 /// so a successful reconcile costs one status write, not two. `.null` removes a field.
 public struct StatusFields: Sendable, Equatable {
+    /// The fields to set (`.null` removes one).
     public var fields: JSONObject
 
+    /// Status fields from a JSON object.
     public init(_ fields: JSONObject) { self.fields = fields }
 
     /// No fields.
@@ -57,6 +59,7 @@ public struct NetworkControllerOptions: Sendable {
     /// Finalizer (`extensions.gardener.cloud/network`).
     public var finalizer: String
 
+    /// Options with Gardener's defaults for networking-calico.
     public init(
         extensionType: String = "calico", classes: Set<String> = [GardenerConstants.classShoot],
         ignoreOperationAnnotation: Bool = false, maxConcurrentReconciles: Int = 5,
@@ -76,8 +79,11 @@ public struct NetworkControllerOptions: Sendable {
 /// Gardener's generic extension reconciler for `Network` (contract §3/§4), including the
 /// operation-annotation wrapper.
 public struct NetworkReconciler: Reconciler {
+    /// Client for the Networks and Clusters.
     public let client: KubernetesClient
+    /// The provider-specific part.
     public let actuator: any Actuator
+    /// Controller settings (type, classes, mode, finalizer).
     public let options: NetworkControllerOptions
     /// Cluster informer store read before a live GET (the reference reads through its cache).
     public let clusters: Store?
@@ -88,6 +94,7 @@ public struct NetworkReconciler: Reconciler {
     let ownWrites: OwnWrites
     let logger: Logger
 
+    /// A reconciler; without stores every read is a live GET.
     public init(
         client: KubernetesClient, actuator: any Actuator, options: NetworkControllerOptions = NetworkControllerOptions(),
         clusters: Store? = nil, networks: Store? = nil, logger: Logger = Logger(label: "network")
@@ -411,9 +418,13 @@ final class OwnWrites: Sendable {
 /// The error a failed operation returns to the controller (logged, then backoff; wrapped in a
 /// `TerminalError` when the actuator's error is terminal).
 public struct ReconcileFailure: WrappingError, CustomStringConvertible, Sendable {
+    /// The status text (`<description>: <cause>`).
     public var message: String
+    /// The actuator's error.
     public var cause: any Error
+    /// The actuator's error (for code extraction).
     public var underlying: (any Error)? { cause }
+    /// The status text.
     public var description: String { message }
 }
 

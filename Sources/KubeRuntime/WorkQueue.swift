@@ -192,6 +192,12 @@ public final class WorkQueue: Sendable {
     /// Number of keys currently handed out to workers.
     public var inFlight: Int { state.withLock { $0.processing.count } }
 
+    /// Number of `get()` calls waiting for a key (tests synchronize on a parked worker).
+    public var waitingGets: Int { state.withLock { $0.waiters.count } }
+
+    /// Number of `waitForInFlight()` calls waiting for in-flight keys to finish.
+    public var waitingForInFlight: Int { state.withLock { $0.drainWaiters.count } }
+
     /// Number of keys waiting for a delayed add (`addAfter`, `addRateLimited`).
     public var delayedCount: Int { state.withLock { $0.delayed.count } }
 

@@ -39,6 +39,7 @@ public struct CalicoActuatorOptions: Sendable {
     /// Poll interval of that wait (Gardener: 2 seconds).
     public var deleteWaitInterval: Duration
 
+    /// Options with Gardener's defaults.
     public init(
         featureGates: FeatureGates = FeatureGates(), imageVector: ImageVector = .default,
         useExternalShootClient: Bool = false, deleteWaitTimeout: Duration = .seconds(120),
@@ -56,7 +57,9 @@ public struct CalicoActuatorOptions: Sendable {
 /// shoot ManagedResource, applies the seed monitoring objects and reports the provider status.
 /// Every write is preceded by a comparison, so an unchanged input causes no write.
 public struct CalicoActuator: Actuator {
+    /// Client for the seed.
     public let client: KubernetesClient
+    /// Feature gates, images and delete timing.
     public let options: CalicoActuatorOptions
     let logger: Logger
     /// Informer store of the extension's ManagedResources (see `ManagedResources.cache`), if any.
@@ -64,6 +67,7 @@ public struct CalicoActuator: Actuator {
     /// Builds a client for the shoot from a kubeconfig (tests may substitute it).
     let shootClientFactory: @Sendable (String) throws -> KubernetesClient
 
+    /// An actuator over `client`; `managedResourceCache` saves reads of the ManagedResource.
     public init(
         client: KubernetesClient, options: CalicoActuatorOptions = CalicoActuatorOptions(),
         managedResourceCache: Store? = nil, logger: Logger = Logger(label: "calico-actuator")
@@ -79,6 +83,7 @@ public struct CalicoActuator: Actuator {
 
     // MARK: Reconcile (§3)
 
+    /// Renders the manifests into the shoot ManagedResource and applies the seed monitoring objects; invalid input is a terminal error.
     public func reconcile(_ network: Network, cluster: Cluster) async throws -> StatusFields {
         let namespace = network.namespace ?? ""
         // §3.1–§3.7, §3.9, §3.10: the pure pre-processing shared with `render`.
@@ -146,6 +151,7 @@ public struct CalicoActuator: Actuator {
         return result
     }
 
+    /// Restores by reconciling (the shoot state lives in the ManagedResource).
     public func restore(_ network: Network, cluster: Cluster) async throws -> StatusFields {
         try await reconcile(network, cluster: cluster)
     }
@@ -334,14 +340,17 @@ public struct CalicoActuator: Actuator {
 
     // MARK: Delete, ForceDelete, Migrate (§5)
 
+    /// Removes the monitoring objects and the ManagedResource and waits until the shoot objects are gone.
     public func delete(_ network: Network, cluster: Cluster) async throws {
         try await deleteAll(network, cluster: cluster)
     }
 
+    /// As `delete`; the wait is skipped when the Shoot asks for force deletion.
     public func forceDelete(_ network: Network, cluster: Cluster) async throws {
         try await deleteAll(network, cluster: cluster)
     }
 
+    /// Keeps the shoot objects (keepObjects), then removes the seed-side objects.
     public func migrate(_ network: Network, cluster: Cluster) async throws {
         let namespace = network.namespace ?? ""
         try await ManagedResources(client: client).setKeepObjects(

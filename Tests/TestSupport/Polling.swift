@@ -1,5 +1,6 @@
 import EmbeddedAPIServer
 import KubeClient
+import Synchronization
 
 /// A Kubernetes client for `server` without client-side throttling (`qps` 0) or retries, so
 /// that tests see every answer as the server gave it.
@@ -45,5 +46,53 @@ public func settled(currentVersion: () async -> String?, isIdle: (String) -> Boo
     await eventually {
         guard let before = await currentVersion(), isIdle(before) else { return false }
         return await currentVersion() == before
+    }
+}
+
+/// An explicit synchronization point: tasks `wait()` until the test calls `open()`. Stands in
+/// for work that takes a while (a slow or stuck reconcile) without depending on timing.
+public final class Gate: Sendable {
+    private struct State {
+        var open = false
+        var waiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+        var nextID: UInt64 = 0
+    }
+    private let state = Mutex(State())
+
+    /// A closed gate.
+    public init() {}
+
+    /// Number of tasks waiting at the gate.
+    public var waiting: Int { state.withLock { $0.waiters.count } }
+
+    /// Lets every waiting and future `wait()` pass.
+    public func open() {
+        let waiters = state.withLock { s in
+            s.open = true
+            defer { s.waiters = [:] }
+            return Array(s.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once the gate is open; throws `CancellationError` when the task is cancelled first.
+    public func wait() async throws {
+        let id = state.withLock { s in
+            s.nextID += 1
+            return s.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                let result: Result<Void, any Error>? = state.withLock { s in
+                    if s.open { return .success(()) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    s.waiters[id] = c
+                    return nil
+                }
+                if let result { c.resume(with: result) }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(throwing: CancellationError())
+        }
     }
 }
