@@ -77,7 +77,8 @@ import Testing
             var streams: [(rv: Int64, stream: AsyncThrowingStream<JSON, Error>)] = (0..<4).map { _ in
                 (startRV, watchClient.watch("\(widgets)?watch=true&resourceVersion=\(startRV)"))
             }
-            #expect(await eventually { server.requestCount(verb: "watch") >= 4 })
+            let watching = await eventually { server.requestCount(verb: "watch") >= 4 }
+            #expect(watching)
             let writers = Task {
                 try await writeConcurrently(server, count: n) { client, i in
                     let r = try await client.post(widgets, widget("g\(i)"))
@@ -89,7 +90,8 @@ import Testing
             for k in 0..<3 {
                 // Join only after more writes landed, so each joiner starts mid-storm.
                 let before = server.currentResourceVersion
-                _ = await eventually(interval: .milliseconds(5)) { server.currentResourceVersion > before }
+                let progressed: () async -> Bool = { server.currentResourceVersion > before }
+                _ = await eventually(interval: .milliseconds(5), progressed)
                 let rv = server.currentResourceVersion
                 if k == 1 {
                     bookmarked = (rv, watchClient.watch("\(widgets)?watch=true&resourceVersion=\(rv)&allowWatchBookmarks=true"))
