@@ -6,8 +6,10 @@ import Synchronization
 public struct ReconcileRequest: Sendable, Hashable, CustomStringConvertible {
     /// `nil` for cluster-scoped objects.
     public var namespace: String?
+    /// The object's name.
     public var name: String
 
+    /// A request for `name` in `namespace` (nil: cluster-scoped).
     public init(namespace: String?, name: String) {
         self.namespace = namespace
         self.name = name
@@ -19,7 +21,9 @@ public struct ReconcileRequest: Sendable, Hashable, CustomStringConvertible {
         self.init(namespace: ns, name: name)
     }
 
+    /// The work-queue key (`namespace/name` or `name`).
     public var key: String { objectKey(namespace: namespace, name: name) }
+    /// The key.
     public var description: String { key }
 }
 
@@ -42,7 +46,9 @@ public protocol Reconciler: Sendable {
 /// A reconciler from a closure.
 public struct ClosureReconciler: Reconciler {
     let body: @Sendable (ReconcileRequest) async throws -> ReconcileResult
+    /// Wraps `body`.
     public init(_ body: @escaping @Sendable (ReconcileRequest) async throws -> ReconcileResult) { self.body = body }
+    /// Runs the closure.
     public func reconcile(_ request: ReconcileRequest) async throws -> ReconcileResult { try await body(request) }
 }
 
@@ -91,15 +97,21 @@ private final class StatisticsBox: Sendable {
 
 /// Thrown into a reconcile that exceeded the controller's reconcile timeout.
 public struct ReconcileTimeoutError: Error, CustomStringConvertible, Sendable {
+    /// The deadline that was exceeded.
     public var timeout: Duration
+    /// Go's text for an exceeded deadline.
     public var description: String { "context deadline exceeded (reconcile timeout \(timeout))" }
 }
 
 /// Runs a reconciler over a work queue with N workers (controller-runtime's controller).
 public final class Controller: Sendable {
+    /// Name in logs and metrics (`network`).
     public let name: String
+    /// The controller's work queue (keys of objects to reconcile).
     public let queue: WorkQueue
+    /// Number of workers.
     public let maxConcurrentReconciles: Int
+    /// Deadline of one reconcile; nil = none.
     public let reconcileTimeout: Duration?
     private let reconciler: any Reconciler
     private let metrics: ControllerMetrics
@@ -143,6 +155,7 @@ public final class Controller: Sendable {
         let stats = self.stats
         await informer.addHandler { event in
             for cache in caches where !cache.hasSynced { await cache.waitForSync() }
+            if Task.isCancelled { return }  // stopped before the caches synced
             var keys: [String] = []
             if predicates.allSatisfy({ $0(event) }) {
                 if let map {

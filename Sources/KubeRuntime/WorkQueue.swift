@@ -16,6 +16,7 @@ import Synchronization
 public final class WorkQueue: Sendable {
     /// Name used for metrics and logs.
     public let name: String
+    /// Decides the delay of `addRateLimited`.
     public let rateLimiter: any RateLimiter
     private let metrics: WorkQueueMetrics?
 
