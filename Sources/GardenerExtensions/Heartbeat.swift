@@ -10,17 +10,17 @@ public struct HeartbeatReconciler: Reconciler {
     /// Lease name read by gardenlet.
     public static let leaseName = "gardener-extension-heartbeat"
 
-    /// The seed client.
+    /// Client for the Lease.
     public let client: KubernetesClient
-    /// Namespace of the Lease (the extension's own).
+    /// Namespace of the heartbeat Lease.
     public let namespace: String
     /// `holderIdentity` (the extension name, e.g. `networking-calico`).
     public let extensionName: String
-    /// How often the Lease is renewed; also its duration.
+    /// How often the Lease is renewed.
     public let renewInterval: Duration
     let logger: Logger
 
-    /// Creates the heartbeat reconciler.
+    /// A heartbeat for `extensionName` in `namespace`.
     public init(
         client: KubernetesClient, namespace: String, extensionName: String, renewInterval: Duration,
         logger: Logger = Logger(label: "heartbeat")
@@ -37,7 +37,7 @@ public struct HeartbeatReconciler: Reconciler {
         if renewIntervalSeconds <= 0 { throw MessageError("--heartbeat-renew-interval-seconds must be greater than 0") }
     }
 
-    /// Creates or renews the Lease, then requeues after the renew interval.
+    /// Creates or renews the Lease, then asks to run again after `renewInterval`.
     public func reconcile(_ request: ReconcileRequest) async throws -> ReconcileResult {
         let seconds = Int64(renewInterval.seconds.rounded())
         let spec: JSON = [

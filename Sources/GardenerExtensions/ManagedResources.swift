@@ -15,14 +15,14 @@ public struct ManagedResources: Sendable {
     /// Injected label of shoot MRs.
     public static let noCleanupLabel = "shoot.gardener.cloud/no-cleanup"
 
-    /// The seed client.
+    /// Client for Secrets and ManagedResources.
     public let client: KubernetesClient
     /// Informer store of the ManagedResources this extension writes, if any. Reads come from it,
     /// as the reference reads through its cached client; a miss or a stale entry is caught by the
     /// API server (409 on create or update) and answered with a live read.
     public let cache: Store?
 
-    /// Creates the helpers; without a cache every read is a live GET.
+    /// Helpers over `client`; `cache` lets writes skip reads of unchanged objects.
     public init(client: KubernetesClient, cache: Store? = nil) {
         self.client = client
         self.cache = cache
@@ -45,7 +45,7 @@ public struct ManagedResources: Sendable {
 
     /// What a create-or-update wrote (tests and logs; "unchanged input → no write").
     public struct WriteResult: Sendable, Equatable {
-        /// The name of the content-addressed secret.
+        /// Name of the content-addressed data secret.
         public var secretName: String
         /// Whether the secret was created or updated.
         public var secretWritten: Bool
@@ -54,7 +54,7 @@ public struct ManagedResources: Sendable {
         /// Whether the ManagedResource existed before this call (false on a first deployment).
         public var managedResourceExisted: Bool
 
-        /// Creates a result.
+        /// What a write did.
         public init(secretName: String, secretWritten: Bool, managedResourceWritten: Bool, managedResourceExisted: Bool) {
             self.secretName = secretName
             self.secretWritten = secretWritten

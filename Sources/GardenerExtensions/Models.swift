@@ -16,20 +16,20 @@ extension Resource {
 
 /// `extensions.gardener.cloud/v1alpha1` Network (typed view over the raw object).
 public struct Network: KubeObjectView {
-    /// The API resource.
+    /// The API resource of Networks.
     public static let resource = Resource.networks
-    /// The raw object.
+    /// The object as read from the API server.
     public var raw: JSON
-    /// A view of the raw object.
+    /// A view over `raw`.
     public init(raw: JSON) { self.raw = raw }
 
     /// `spec.type` (e.g. `calico`).
     public var type: String? { raw[path: "spec", "type"]?.stringValue }
     /// `spec.class`; absent means `shoot`.
     public var extensionClass: String? { raw[path: "spec", "class"]?.stringValue }
-    /// `spec.podCIDR`.
+    /// `spec.podCIDR`, if set.
     public var podCIDR: String? { raw[path: "spec", "podCIDR"]?.stringValue }
-    /// `spec.serviceCIDR`.
+    /// `spec.serviceCIDR`, if set.
     public var serviceCIDR: String? { raw[path: "spec", "serviceCIDR"]?.stringValue }
     /// `spec.ipFamilies` (`IPv4` / `IPv6`, order matters).
     public var ipFamilies: [String] { raw[path: "spec", "ipFamilies"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
@@ -55,11 +55,11 @@ public struct Network: KubeObjectView {
 /// `extensions.gardener.cloud/v1alpha1` Cluster: the shoot's context with embedded raw
 /// Shoot, Seed and CloudProfile.
 public struct Cluster: KubeObjectView {
-    /// The API resource.
+    /// The API resource of Clusters.
     public static let resource = Resource.clusters
-    /// The raw object.
+    /// The object as read from the API server.
     public var raw: JSON
-    /// A view of the raw object.
+    /// A view over `raw`.
     public init(raw: JSON) { self.raw = raw }
 
     private func embedded(_ key: String) -> JSON? {
@@ -92,19 +92,19 @@ public struct Cluster: KubeObjectView {
 
 /// An embedded object of a Cluster has the wrong shape.
 public struct ClusterDecodingError: Error, CustomStringConvertible, Sendable {
-    /// The full message.
+    /// What is wrong, with the field path.
     public var message: String
-    /// The text form.
+    /// The message.
     public var description: String { message }
 }
 
 /// `resources.gardener.cloud/v1alpha1` ManagedResource.
 public struct ManagedResource: KubeObjectView {
-    /// The API resource.
+    /// The API resource of ManagedResources.
     public static let resource = Resource.managedResources
-    /// The raw object.
+    /// The object as read from the API server.
     public var raw: JSON
-    /// A view of the raw object.
+    /// A view over `raw`.
     public init(raw: JSON) { self.raw = raw }
 
     /// `spec.class` (nil = the shoot's resource manager).

@@ -25,10 +25,10 @@ public protocol Actuator: Sendable {
 /// Fields of `status` an actuator reports; they go out with the operation's final status write,
 /// so a successful reconcile costs one status write, not two. `.null` removes a field.
 public struct StatusFields: Sendable, Equatable {
-    /// The status fields by name.
+    /// The fields to set (`.null` removes one).
     public var fields: JSONObject
 
-    /// Wraps status fields.
+    /// Status fields from a JSON object.
     public init(_ fields: JSONObject) { self.fields = fields }
 
     /// No fields.
@@ -59,7 +59,7 @@ public struct NetworkControllerOptions: Sendable {
     /// Finalizer (`extensions.gardener.cloud/network`).
     public var finalizer: String
 
-    /// Creates options with the defaults the controller chart uses.
+    /// Options with Gardener's defaults for networking-calico.
     public init(
         extensionType: String = "calico", classes: Set<String> = [GardenerConstants.classShoot],
         ignoreOperationAnnotation: Bool = false, maxConcurrentReconciles: Int = 5,
@@ -79,11 +79,11 @@ public struct NetworkControllerOptions: Sendable {
 /// Gardener's generic extension reconciler for `Network`: operation type, finalizer and the
 /// `lastOperation`/`lastError` status gardenlet reads, including the operation-annotation wrapper.
 public struct NetworkReconciler: Reconciler {
-    /// The client for Networks, Clusters and their status.
+    /// Client for the Networks and Clusters.
     public let client: KubernetesClient
-    /// The provider's part of every operation.
+    /// The provider-specific part.
     public let actuator: any Actuator
-    /// Type, classes, mode and limits of the controller.
+    /// Controller settings (type, classes, mode, finalizer).
     public let options: NetworkControllerOptions
     /// Cluster informer store read before a live GET (the reference reads through its cache).
     public let clusters: Store?
@@ -94,7 +94,7 @@ public struct NetworkReconciler: Reconciler {
     let ownWrites: OwnWrites
     let logger: Logger
 
-    /// Creates the reconciler; without stores every read is a live GET.
+    /// A reconciler; without stores every read is a live GET.
     public init(
         client: KubernetesClient, actuator: any Actuator, options: NetworkControllerOptions = NetworkControllerOptions(),
         clusters: Store? = nil, networks: Store? = nil, logger: Logger = Logger(label: "network")
@@ -251,8 +251,8 @@ public struct NetworkReconciler: Reconciler {
                         network.status, type: type, description: description, generation: generation, now: Date())))
         }
 
-        /// Error status (a failure of this write is ignored), then the result: a requeue-after error
-        /// requeues after its delay, any other error goes back with backoff.
+        /// Error status (a failure of this write is ignored), then the result: a fixed-delay
+        /// requeue for `RequeueAfterError`, no requeue for a terminal error, else backoff.
         func failure(_ type: LastOperationType, _ description: String, _ error: any Error) async throws -> ReconcileResult {
             let status = ExtensionOperation.failed(
                 network.status, type: type, description: description, error: error, generation: generation, now: Date())
@@ -263,7 +263,10 @@ public struct NetworkReconciler: Reconciler {
                 log.info("Requeueing", metadata: ["after": "\(goDuration(requeue.requeueAfter))", "reason": "\(requeue)"])
                 return .requeueAfter(requeue.requeueAfter)
             }
-            throw ReconcileFailure(message: ExtensionOperation.errorDescription(description, error: error), cause: error)
+            let failure = ReconcileFailure(message: ExtensionOperation.errorDescription(description, error: error), cause: error)
+            // Same status as any error; only the requeue differs (see docs/reliability.md).
+            if isTerminal(error) { throw TerminalError(failure) }
+            throw failure
         }
 
         func ensureFinalizer() async throws {
@@ -413,91 +416,76 @@ final class OwnWrites: Sendable {
     }
 }
 
-/// The error a failed operation returns to the controller (logged, then backoff).
+/// The error a failed operation returns to the controller (logged, then backoff; wrapped in a
+/// `TerminalError` when the actuator's error is terminal).
 public struct ReconcileFailure: WrappingError, CustomStringConvertible, Sendable {
-    /// The text shown in the Network's `lastError`.
+    /// The status text (`<description>: <cause>`).
     public var message: String
-    /// The actuator's error, whose codes count for `lastError.codes`.
+    /// The actuator's error.
     public var cause: any Error
-    /// The actuator's error, for the code walk.
+    /// The actuator's error (for code extraction).
     public var underlying: (any Error)? { cause }
-    /// The text shown in the Network's `lastError`.
+    /// The status text.
     public var description: String { message }
 }
 
-/// Gardener's default extension predicates for Networks, in the order Gardener evaluates them.
-public func networkPredicates(
-    client: KubernetesClient, options: NetworkControllerOptions, cache: ShootLookupCache? = nil, logger: Logger
-) -> [ObjectPredicate] {
+/// Gardener's default extension predicates for Networks (class, type, operation mode, shoot not
+/// failed), in an order that lets the cheap checks drop most events first.
+public func networkPredicates(options: NetworkControllerOptions, caches: ShootLookupCache, logger: Logger) -> [ObjectPredicate] {
     let classes = options.classes
     let type = options.extensionType
     let ignore = options.ignoreOperationAnnotation
-    // The result is the conjunction of the predicates; the pure ones run first so the
-    // shoot-not-failed reads happen only for events that would otherwise pass (most events are
-    // the controller's own status writes, which the mode predicate drops).
+    // The result is a conjunction, so the order only matters for cost: most events are the
+    // controller's own status writes, which the mode predicate drops before any cache lookup.
     return [
         { event in ExtensionPredicates.hasClass(event.object, accepted: classes) },
         { event in ExtensionPredicates.hasType(event.object, type) },
         { event in
             ignore ? ExtensionPredicates.ignoreOperationAnnotationMode(event) : ExtensionPredicates.defaultMode(event)
         },
-        { event in await shootNotFailed(event, client: client, cache: cache, logger: logger) },
+        { event in shootNotFailed(event, caches: caches, logger: logger) },
     ]
 }
 
-/// The informer cache of Clusters that the shoot-not-failed predicate reads first, as the
-/// reference reads through its cached client: one request fewer per event. A miss (a Cluster the
-/// informer has not seen yet) falls back to a live GET. Namespaces are read live: the
-/// controller's RBAC (docs/operations.md) grants no watch on them.
+/// The informer caches the shoot-not-failed predicate reads: Namespaces (for the shoot role
+/// label) and Clusters. Reading caches keeps the predicate free of requests; the controller's
+/// watch waits for both to sync before its first event (see `Controller.watch`).
 public struct ShootLookupCache: Sendable {
-    /// The Cluster informer's store.
+    /// Namespaces, cluster-scoped (only their labels are read).
+    public let namespaces: Store
+    /// Clusters, named like the shoot namespace.
     public let clusters: Store
 
-    /// Wraps the Cluster informer's store.
-    public init(clusters: Store) {
+    /// Caches from the manager's informers (or test stores).
+    public init(namespaces: Store, clusters: Store) {
+        self.namespaces = namespaces
         self.clusters = clusters
     }
 }
 
-/// The shoot-not-failed predicate: Networks of failed shoots are left alone (see docs/reliability.md
-/// for how transient read errors are treated).
-public func shootNotFailed(
-    _ event: ObjectEvent, client: KubernetesClient, cache: ShootLookupCache? = nil, logger: Logger
-) async -> Bool {
+/// The shoot-not-failed predicate: drops events of Networks whose shoot has failed (Delete and
+/// Generic events always). A namespace missing from the cache is accepted, as the reference
+/// accepts a namespace it cannot read; a Cluster missing from the cache of a shoot namespace is
+/// rejected, as the reference's cached read answers NotFound (see docs/reliability.md).
+public func shootNotFailed(_ event: ObjectEvent, caches: ShootLookupCache, logger: Logger) -> Bool {
     switch event {
     case .delete, .generic: return false
     case .create, .update: break
     }
     let object = event.object
     guard let namespace = object[path: "metadata", "namespace"]?.stringValue, !namespace.isEmpty else { return true }
-    let ns: JSON
-    do {
-        ns = try await client.get(.namespaces, namespace: nil, name: namespace)
-    } catch {
-        logger.info("Could not read namespace, accepting event", metadata: ["namespace": "\(namespace)", "error": "\(errorText(error))"])
+    guard let ns = caches.namespaces.get(namespace: nil, name: namespace) else {
+        logger.info("Namespace not found, accepting event", metadata: ["namespace": "\(namespace)"])
         return true
     }
     guard ns[path: "metadata", "labels", GardenerConstants.roleLabel]?.stringValue == GardenerConstants.roleShoot else {
         return true
     }
-    do {
-        if let cached = cache?.clusters.get(namespace: nil, name: namespace), !(Cluster(raw: cached).shoot?.isFailed ?? false) {
-            return true
-        }
-        // Not cached yet, or cached as failed: a live read decides (a stale "failed" must not
-        // drop the event of a shoot that has just recovered).
-        let cluster = Cluster(raw: try await client.get(.clusters, namespace: nil, name: namespace))
-        return !(cluster.shoot?.isFailed ?? false)
-    } catch let e as KubeError where e.isNotFound {
-        logger.info("Could not read cluster, rejecting event", metadata: ["namespace": "\(namespace)", "error": "\(errorText(e))"])
+    guard let cluster = caches.clusters.get(namespace: nil, name: namespace) else {
+        logger.info("Cluster not found, rejecting event", metadata: ["namespace": "\(namespace)"])
         return false
-    } catch {
-        // The reference reads the Cluster from its cache, where a transient API error cannot
-        // occur; here a live GET can fail (throttling, restart, 5xx) and rejecting would lose the
-        // event for good. Accept: the reconciler reads the Cluster again and skips failed shoots.
-        logger.info("Could not read cluster, accepting event", metadata: ["namespace": "\(namespace)", "error": "\(errorText(error))"])
-        return true
     }
+    return !(Cluster(raw: cluster).shoot?.isFailed ?? false)
 }
 
 /// Wiring of the Network controller into a manager.
@@ -519,13 +507,13 @@ public enum NetworkController {
         let controller = Controller(
             name: options.controllerName, reconciler: reconciler, maxConcurrentReconciles: options.maxConcurrentReconciles,
             rateLimiter: rateLimiter, reconcileTimeout: options.reconcileTimeout, metrics: manager.metrics, logger: logger)
-        // No Cluster watch, also in ignore mode: the reference's mapping never enqueues anything
-        // (see docs/operations.md, Decisions).
-        // The Cluster informer only feeds the predicate's cache (RBAC: clusters get/list/watch).
-        let cache = ShootLookupCache(clusters: clusters)
+        // No Cluster watch, also in ignore mode (decision on contract Q1: behave as the reference).
+        // The Cluster and Namespace informers only feed the predicate's caches.
+        let namespaces = manager.informer(for: .namespaces)
+        let caches = ShootLookupCache(namespaces: namespaces.store, clusters: clusters)
         await controller.watch(
-            networks,
-            predicates: networkPredicates(client: manager.client, options: options, cache: cache, logger: logger))
+            networks, predicates: networkPredicates(options: options, caches: caches, logger: logger),
+            caches: [namespaces, manager.informer(for: .clusters)])
         manager.add(controller)
         return controller
     }

@@ -9,27 +9,27 @@ public enum GardenerConstants {
     public static let operationAnnotation = "gardener.cloud/operation"
     /// `gardener.cloud/timestamp`.
     public static let timestampAnnotation = "gardener.cloud/timestamp"
-    /// Operation value asking for a reconcile; the wrapper removes it before any work.
+    /// Operation annotation value: reconcile now.
     public static let operationReconcile = "reconcile"
-    /// Operation value starting a control-plane migration.
+    /// Operation annotation value: migrate to another seed.
     public static let operationMigrate = "migrate"
-    /// Operation value restoring after a migration.
+    /// Operation annotation value: restore from `status.state`.
     public static let operationRestore = "restore"
-    /// Operation value telling the extension to wait while gardenlet restores state.
+    /// Operation annotation value: do nothing until the state is restored.
     public static let operationWaitForState = "wait-for-state"
     /// Finalizer of the Network controller.
     public static let networkFinalizer = "extensions.gardener.cloud/network"
     /// Shoot annotation selecting ForceDelete.
     public static let forceDeletionAnnotation = "confirmation.gardener.cloud/force-deletion"
-    /// Shoot annotation confirming a deletion (not evaluated here).
+    /// Shoot annotation confirming a deletion (informational here).
     public static let deletionConfirmationAnnotation = "confirmation.gardener.cloud/deletion"
     /// Namespace label marking a shoot control-plane namespace (`gardener.cloud/role: shoot`).
     public static let roleLabel = "gardener.cloud/role"
-    /// Value of `roleLabel` on shoot namespaces.
+    /// Value of `roleLabel` for shoot namespaces.
     public static let roleShoot = "shoot"
     /// Cluster annotation naming the generic token kubeconfig secret.
     public static let genericTokenKubeconfigAnnotation = "generic-token-kubeconfig.secret.gardener.cloud/name"
-    /// Secret name used when the Cluster names no generic token kubeconfig.
+    /// Name of the generic token kubeconfig secret when the annotation is absent.
     public static let genericTokenKubeconfigDefault = "generic-token-kubeconfig"
     /// Default extension class.
     public static let classShoot = "shoot"

@@ -6,10 +6,10 @@ import Synchronization
 public struct ReconcileRequest: Sendable, Hashable, CustomStringConvertible {
     /// `nil` for cluster-scoped objects.
     public var namespace: String?
-    /// Name of the object.
+    /// The object's name.
     public var name: String
 
-    /// A request for `namespace/name`.
+    /// A request for `name` in `namespace` (nil: cluster-scoped).
     public init(namespace: String?, name: String) {
         self.namespace = namespace
         self.name = name
@@ -21,7 +21,7 @@ public struct ReconcileRequest: Sendable, Hashable, CustomStringConvertible {
         self.init(namespace: ns, name: name)
     }
 
-    /// The work-queue key (`namespace/name`, or `name` when cluster-scoped).
+    /// The work-queue key (`namespace/name` or `name`).
     public var key: String { objectKey(namespace: namespace, name: name) }
     /// The key.
     public var description: String { key }
@@ -38,7 +38,7 @@ public enum ReconcileResult: Sendable, Equatable {
 }
 
 /// A reconciler: makes the world match the object named by the request. Throwing = retry with
-/// exponential backoff.
+/// exponential backoff, unless the error is a `TerminalError`.
 public protocol Reconciler: Sendable {
     func reconcile(_ request: ReconcileRequest) async throws -> ReconcileResult
 }
@@ -46,25 +46,68 @@ public protocol Reconciler: Sendable {
 /// A reconciler from a closure.
 public struct ClosureReconciler: Reconciler {
     let body: @Sendable (ReconcileRequest) async throws -> ReconcileResult
-    /// A reconciler running `body`.
+    /// Wraps `body`.
     public init(_ body: @escaping @Sendable (ReconcileRequest) async throws -> ReconcileResult) { self.body = body }
     /// Runs the closure.
     public func reconcile(_ request: ReconcileRequest) async throws -> ReconcileResult { try await body(request) }
 }
 
+/// A reconcile failure that retrying cannot fix (invalid input the user must change): the
+/// controller logs and counts it but does not requeue the key; the next event for the object
+/// (e.g. a new generation) reconciles it again. See docs/reliability.md.
+public struct TerminalError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong.
+    public var cause: any Error & Sendable
+
+    /// Marks `cause` as terminal.
+    public init(_ cause: any Error & Sendable) { self.cause = cause }
+
+    /// The cause's text: being terminal changes the handling, not the message.
+    public var description: String { String(describing: cause) }
+}
+
+/// What the controller has done so far, for tests and diagnostics (the metrics hold the same
+/// numbers for Prometheus).
+public struct ControllerStatistics: Sendable, Equatable {
+    /// Events that reached the controller's watch handlers (accepted or not).
+    public var handledEvents = 0
+    /// resourceVersion of the newest object whose event the handlers have finished with.
+    public var lastHandledResourceVersion: String?
+    /// Events that passed the predicates and queued at least one key.
+    public var acceptedEvents = 0
+    /// Reconciles that finished without an error or a requeue.
+    public var successes = 0
+    /// Reconciles that threw a retryable error (requeued with backoff).
+    public var errors = 0
+    /// Reconciles that threw a `TerminalError` (not requeued).
+    public var terminalErrors = 0
+    /// Reconciles that asked for a requeue (with or without a fixed delay).
+    public var requeues = 0
+
+    /// Finished reconciles of any outcome.
+    public var reconciles: Int { successes + errors + terminalErrors + requeues }
+}
+
+/// Shared, lock-protected `ControllerStatistics`.
+private final class StatisticsBox: Sendable {
+    private let state = Mutex(ControllerStatistics())
+
+    func withLock<T: Sendable>(_ body: (inout ControllerStatistics) -> T) -> T { state.withLock { body(&$0) } }
+}
+
 /// Thrown into a reconcile that exceeded the controller's reconcile timeout.
 public struct ReconcileTimeoutError: Error, CustomStringConvertible, Sendable {
-    /// The exceeded deadline.
+    /// The deadline that was exceeded.
     public var timeout: Duration
-    /// The message controller-runtime's context error prints.
+    /// Go's text for an exceeded deadline.
     public var description: String { "context deadline exceeded (reconcile timeout \(timeout))" }
 }
 
 /// Runs a reconciler over a work queue with N workers (controller-runtime's controller).
 public final class Controller: Sendable {
-    /// Controller name (metric label and log field).
+    /// Name in logs and metrics (`network`).
     public let name: String
-    /// The work queue of request keys.
+    /// The controller's work queue (keys of objects to reconcile).
     public let queue: WorkQueue
     /// Number of workers.
     public let maxConcurrentReconciles: Int
@@ -77,6 +120,8 @@ public final class Controller: Sendable {
     private let logger: Logger
     private let informers = Mutex<[Informer]>([])
     private let startKeys = Mutex<[String]>([])
+    /// A reference so the informer handlers can update it without holding the controller.
+    private let stats = StatisticsBox()
 
     /// - Parameters:
     ///   - reconcileTimeout: deadline of one reconcile (Gardener: 3 minutes); nil = none.
@@ -98,20 +143,47 @@ public final class Controller: Sendable {
 
     /// Watches an informer: events passing all `predicates` (in order) enqueue the keys `map`
     /// returns (default: the object's own key). Use `map` for secondary resources.
+    ///
+    /// Predicates are pure and synchronous; what they read besides the event comes from informer
+    /// caches listed in `caches`: the first event waits until those have synced, as a cached
+    /// read in controller-runtime waits for its informer, so a predicate never mistakes a cache
+    /// that is still filling for a missing object.
     public func watch(
-        _ informer: Informer, predicates: [ObjectPredicate] = [],
+        _ informer: Informer, predicates: [ObjectPredicate] = [], caches: [Informer] = [],
         map: (@Sendable (JSON) async -> [ReconcileRequest])? = nil
     ) async {
         informers.withLock { $0.append(informer) }
         let queue = self.queue
+        let stats = self.stats
         await informer.addHandler { event in
-            for p in predicates where !(await p(event)) { return }
-            if let map {
-                for r in await map(event.object) { queue.add(r.key) }
-            } else {
-                queue.add(objectKey(event.object))
+            for cache in caches where !cache.hasSynced { await cache.waitForSync() }
+            if Task.isCancelled { return }  // stopped before the caches synced
+            var keys: [String] = []
+            if predicates.allSatisfy({ $0(event) }) {
+                if let map {
+                    keys = await map(event.object).map(\.key)
+                } else {
+                    keys = [objectKey(event.object)]
+                }
+            }
+            for key in keys { queue.add(key) }
+            let version = event.object[path: "metadata", "resourceVersion"]?.stringValue
+            stats.withLock { s in
+                s.handledEvents += 1
+                if !keys.isEmpty { s.acceptedEvents += 1 }
+                if let version { s.lastHandledResourceVersion = version }
             }
         }
+    }
+
+    /// Counts of handled events and finished reconciles so far.
+    public var statistics: ControllerStatistics { stats.withLock { $0 } }
+
+    /// Whether the newest event the handlers finished with is the one of `resourceVersion` and
+    /// no key is waiting, delayed or in flight: until the next event nothing will be reconciled.
+    /// Tests use it to show that something did not happen (e.g. no retry, no retrigger).
+    public func isIdle(at resourceVersion: String) -> Bool {
+        stats.withLock { $0.lastHandledResourceVersion } == resourceVersion && queue.isIdle
     }
 
     /// Informers this controller watches (readiness = all synced).
@@ -158,9 +230,22 @@ public final class Controller: Sendable {
         }
         metrics.reconcileTime.record((ContinuousClock.now - started).seconds)
         switch result {
+        case .failure(let error as TerminalError):
+            // No requeue: the same input would fail the same way (see docs/reliability.md).
+            metrics.terminalError.increment()
+            metrics.errors.increment()
+            metrics.terminalErrors.increment()
+            stats.withLock { $0.terminalErrors += 1 }
+            logger.error(
+                "Reconciler error (terminal, not requeued)",
+                metadata: [
+                    "namespace": "\(request.namespace ?? "")", "name": "\(request.name)", "error": "\(error)",
+                ])
+            queue.forget(key)
         case .failure(let error):
             metrics.error.increment()
             metrics.errors.increment()
+            stats.withLock { $0.errors += 1 }
             logger.error(
                 "Reconciler error",
                 metadata: [
@@ -169,13 +254,16 @@ public final class Controller: Sendable {
             queue.addRateLimited(key)
         case .success(.requeue):
             metrics.requeue.increment()
+            stats.withLock { $0.requeues += 1 }
             queue.addRateLimited(key)
         case .success(.requeueAfter(let delay)):
             metrics.requeueAfter.increment()
+            stats.withLock { $0.requeues += 1 }
             queue.forget(key)
             queue.addAfter(key, delay)
         case .success(.done):
             metrics.success.increment()
+            stats.withLock { $0.successes += 1 }
             queue.forget(key)
         }
     }

@@ -46,7 +46,8 @@ public final class Informer: Sendable {
     private struct State {
         var handlers: [Handler] = []
         var synced = false
-        var syncWaiters: [CheckedContinuation<Void, Never>] = []
+        var syncWaiters: [(UInt64, CheckedContinuation<Void, Never>)] = []
+        var nextSyncWaiterID: UInt64 = 0
         var lastResourceVersion: String?
         var relists = 0
         var watchRestarts = 0
@@ -89,15 +90,28 @@ public final class Informer: Sendable {
     /// The newest resourceVersion seen.
     public var lastResourceVersion: String? { state.withLock { $0.lastResourceVersion } }
 
-    /// Waits until `hasSynced` (or the task is cancelled).
+    /// Waits until `hasSynced` or the task is cancelled (a handler waiting for another cache
+    /// must not hold up a shutdown when that cache never syncs).
     public func waitForSync() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { s -> Bool in
-                if s.synced { return true }
-                s.syncWaiters.append(c)
-                return false
+        let id = state.withLock { s -> UInt64 in
+            s.nextSyncWaiterID += 1
+            return s.nextSyncWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let done = state.withLock { s -> Bool in
+                    if s.synced || Task.isCancelled { return true }
+                    s.syncWaiters.append((id, c))
+                    return false
+                }
+                if done { c.resume() }
             }
-            if done { c.resume() }
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                guard let i = s.syncWaiters.firstIndex(where: { $0.0 == id }) else { return nil }
+                return s.syncWaiters.remove(at: i).1
+            }
+            waiter?.resume()
         }
     }
 
@@ -205,12 +219,12 @@ public final class Informer: Sendable {
     }
 
     private func markSynced() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+        let waiters = state.withLock { s -> [(UInt64, CheckedContinuation<Void, Never>)] in
             s.synced = true
             let w = s.syncWaiters
             s.syncWaiters = []
             return w
         }
-        for element in waiters { element.resume() }
+        for element in waiters { element.1.resume() }
     }
 }

@@ -91,6 +91,7 @@ public final class LeaderElector: Sendable {
         var observedTime: ContinuousClock.Instant = .now
         var observedResourceVersion: String?
         var isLeader = false
+        var attempts = 0
     }
     private let state = Mutex(State())
 
@@ -115,8 +116,12 @@ public final class LeaderElector: Sendable {
         statusGauge?.set(value ? 1.0 : 0.0)
     }
 
+    /// Number of finished acquire/renew attempts (tests see that a candidate has tried).
+    public var attempts: Int { state.withLock { $0.attempts } }
+
     /// One attempt; answers whether we hold the lease afterwards.
     public func tryAcquireOrRenew() async -> Bool {
+        defer { state.withLock { $0.attempts += 1 } }
         let cfg = configuration
         let now = Date()
         let leaseSeconds = Int64(cfg.leaseDuration.seconds.rounded())

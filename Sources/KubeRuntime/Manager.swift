@@ -244,6 +244,11 @@ public final class Manager: Service, Sendable {
         state.withLock { $0.metricsSources.append(source) }
     }
 
+    /// The controller named `name`, if added (tests read its statistics and queue).
+    public func controller(named name: String) -> Controller? {
+        state.withLock { $0.services.lazy.compactMap { $0 as? Controller }.first { $0.name == name } }
+    }
+
     /// Requests a graceful stop (idempotent).
     public func stop() { stopSignal.fire(.requested) }
 

@@ -71,7 +71,7 @@ public final class MetricsRegistry: Sendable {
         }
         return ControllerMetrics(
             success: total("success"), error: total("error"), requeue: total("requeue"),
-            requeueAfter: total("requeue_after"),
+            requeueAfter: total("requeue_after"), terminalError: total("terminal_error"),
             errors: counter(
                 "controller_runtime_reconcile_errors_total", "Total number of reconciliation errors per controller", l),
             terminalErrors: counter(
@@ -126,7 +126,8 @@ public struct ControllerMetrics: Sendable {
     public let requeue: Counter
     /// Reconciles that asked for a requeue after a delay.
     public let requeueAfter: Counter
-    /// `controller_runtime_reconcile_errors_total`.
+    /// `controller_runtime_reconcile_total{result="terminal_error"}`: failed, not requeued.
+    public let terminalError: Counter
     public let errors: Counter
     /// `controller_runtime_terminal_reconcile_errors_total`.
     public let terminalErrors: Counter

@@ -18,8 +18,9 @@ public enum ObjectEvent: Sendable {
     }
 }
 
-/// Filters events before they reach a work queue.
-public typealias ObjectPredicate = @Sendable (ObjectEvent) async -> Bool
+/// Filters events before they reach a work queue: a pure function of the event and of informer
+/// caches (no API requests), so an event costs no round trip.
+public typealias ObjectPredicate = @Sendable (ObjectEvent) -> Bool
 
 /// `namespace/name` (or `name` for cluster-scoped objects) — the cache and work-queue key.
 public func objectKey(_ object: JSON) -> String {

@@ -16,7 +16,7 @@ import Synchronization
 public final class WorkQueue: Sendable {
     /// Name used for metrics and logs.
     public let name: String
-    /// Backoff of failed keys.
+    /// Decides the delay of `addRateLimited`.
     public let rateLimiter: any RateLimiter
     private let metrics: WorkQueueMetrics?
 
@@ -192,6 +192,19 @@ public final class WorkQueue: Sendable {
 
     /// Number of keys currently handed out to workers.
     public var inFlight: Int { state.withLock { $0.processing.count } }
+
+    /// Number of `get()` calls waiting for a key (tests synchronize on a parked worker).
+    public var waitingGets: Int { state.withLock { $0.waiters.count } }
+
+    /// Number of `waitForInFlight()` calls waiting for in-flight keys to finish.
+    public var waitingForInFlight: Int { state.withLock { $0.drainWaiters.count } }
+
+    /// Number of keys waiting for a delayed add (`addAfter`, `addRateLimited`).
+    public var delayedCount: Int { state.withLock { $0.delayed.count } }
+
+    /// Whether nothing is waiting, delayed or in flight: until a new add, no worker will get a key.
+    /// Tests use it to show that something did not happen (e.g. no retry) without waiting.
+    public var isIdle: Bool { state.withLock { $0.count == 0 && $0.processing.isEmpty && $0.delayed.isEmpty } }
 
     /// Whether `shutdown()` was called.
     public var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }

@@ -39,7 +39,7 @@ public struct CalicoActuatorOptions: Sendable {
     /// Poll interval of that wait (Gardener: 2 seconds).
     public var deleteWaitInterval: Duration
 
-    /// Creates options with Gardener's delete-wait timings and the built-in image vector.
+    /// Options with Gardener's defaults.
     public init(
         featureGates: FeatureGates = FeatureGates(), imageVector: ImageVector = .default,
         useExternalShootClient: Bool = false, deleteWaitTimeout: Duration = .seconds(120),
@@ -57,9 +57,9 @@ public struct CalicoActuatorOptions: Sendable {
 /// shoot ManagedResource, applies the seed monitoring objects and reports the provider status.
 /// Every write is preceded by a comparison, so an unchanged input causes no write.
 public struct CalicoActuator: Actuator {
-    /// The seed client (Networks, ManagedResources, Secrets, monitoring objects).
+    /// Client for the seed.
     public let client: KubernetesClient
-    /// Feature gates, images and timings.
+    /// Feature gates, images and delete timing.
     public let options: CalicoActuatorOptions
     let logger: Logger
     /// Informer store of the extension's ManagedResources (see `ManagedResources.cache`), if any.
@@ -67,7 +67,7 @@ public struct CalicoActuator: Actuator {
     /// Builds a client for the shoot from a kubeconfig (tests may substitute it).
     let shootClientFactory: @Sendable (String) throws -> KubernetesClient
 
-    /// Creates the actuator; shoot clients are built from the access kubeconfig when needed.
+    /// An actuator over `client`; `managedResourceCache` saves reads of the ManagedResource.
     public init(
         client: KubernetesClient, options: CalicoActuatorOptions = CalicoActuatorOptions(),
         managedResourceCache: Store? = nil, logger: Logger = Logger(label: "calico-actuator")
@@ -83,14 +83,22 @@ public struct CalicoActuator: Actuator {
 
     // MARK: Reconcile
 
-    /// Pre-processes, renders and writes the ManagedResource and the seed monitoring objects; returns the provider status.
+    /// Renders the manifests into the shoot ManagedResource and applies the seed monitoring objects; invalid input is a terminal error.
     public func reconcile(_ network: Network, cluster: Cluster) async throws -> StatusFields {
         let namespace = network.namespace ?? ""
-        // The pure pre-processing shared with `render`, so both produce the same objects.
-        let input = try RenderInput.prepare(
-            network: network.raw, cluster: cluster.raw,
-            nonPrivilegedCalicoNode: options.featureGates.nonPrivilegedCalicoNode,
-            decodeProviderConfig: { raw, families in try EffectiveNetworkConfig.decodeAndValidate(raw, ipFamilies: families) })
+        // §3.1–§3.7, §3.9, §3.10: the pure pre-processing shared with `render`.
+        // Pre-processing and rendering are pure: an input they reject (invalid providerConfig, a
+        // Shoot that cannot be rendered) fails the same way on every retry, so the error is
+        // terminal; the user's fix (a new generation, gardenlet's annotation) reconciles again.
+        let input: RenderInput
+        do {
+            input = try RenderInput.prepare(
+                network: network.raw, cluster: cluster.raw,
+                nonPrivilegedCalicoNode: options.featureGates.nonPrivilegedCalicoNode,
+                decodeProviderConfig: { raw, families in try EffectiveNetworkConfig.decodeAndValidate(raw, ipFamilies: families) })
+        } catch {
+            throw TerminalError(error)
+        }
 
         // The overlay-switch guard runs before anything is written, so a blocked overlay switch keeps
         // the currently deployed configuration.
@@ -99,9 +107,14 @@ public struct CalicoActuator: Actuator {
                 namespace: namespace, desiredOverlayEnabled: input.desiredOverlayEnabled)
         }
 
-        // Rendering (pure; see CalicoManifests).
-        let manifests = try renderShootManifests(input, imageVector: options.imageVector)
-        // ManagedResource and seed monitoring objects. The monitoring objects do not depend on the ManagedResource, so with
+        // §3.11
+        let manifests: RenderedManifests
+        do {
+            manifests = try renderShootManifests(input, imageVector: options.imageVector)
+        } catch {
+            throw TerminalError(error)
+        }
+        // §3.12 and §3.13. The monitoring objects do not depend on the ManagedResource, so with
         // the ManagedResource cache (which tells a first deployment without a request) they are
         // applied while the secret and the ManagedResource are written: a reconcile then waits
         // for two chains of requests side by side instead of one long one. The ManagedResource's
@@ -139,7 +152,7 @@ public struct CalicoActuator: Actuator {
         return result
     }
 
-    /// Same as Reconcile: everything the extension deploys is derived from the Network and the Cluster.
+    /// Restores by reconciling (the shoot state lives in the ManagedResource).
     public func restore(_ network: Network, cluster: Cluster) async throws -> StatusFields {
         try await reconcile(network, cluster: cluster)
     }
@@ -328,17 +341,17 @@ public struct CalicoActuator: Actuator {
 
     // MARK: Delete, ForceDelete, Migrate
 
-    /// Removes the monitoring objects and the ManagedResource, then waits until the shoot objects are gone.
+    /// Removes the monitoring objects and the ManagedResource and waits until the shoot objects are gone.
     public func delete(_ network: Network, cluster: Cluster) async throws {
         try await deleteAll(network, cluster: cluster)
     }
 
-    /// As Delete, but does not wait when the shoot is being force-deleted.
+    /// As `delete`; the wait is skipped when the Shoot asks for force deletion.
     public func forceDelete(_ network: Network, cluster: Cluster) async throws {
         try await deleteAll(network, cluster: cluster)
     }
 
-    /// Keeps the shoot objects (`keepObjects`) and removes the extension's seed objects, so another seed can take over.
+    /// Keeps the shoot objects (keepObjects), then removes the seed-side objects.
     public func migrate(_ network: Network, cluster: Cluster) async throws {
         let namespace = network.namespace ?? ""
         try await ManagedResources(client: client).setKeepObjects(

@@ -36,12 +36,7 @@ enum TestPlainHTTP {
 
 /// Polls `condition` every 50 ms until true or `timeout` passed.
 func eventually(timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
+    try await TestSupport.eventually(timeout: timeout, interval: .milliseconds(50), condition)
 }
 
 extension AdmissionRuntime {

@@ -131,7 +131,8 @@ import Testing
             let watcher = try server.makeTestClient()
             defer { Task { await watcher.close() } }
             let live = watcher.watch("\(widgets)?watch=true&resourceVersion=\(now)&allowWatchBookmarks=true")
-            try await Task.sleep(for: .milliseconds(200))
+            // The watch request has arrived (it resumes from `now`, so later writes reach it either way).
+            #expect(await eventually { server.requestLog.contains { $0.verb == "watch" && $0.query.contains("allowWatchBookmarks=true") } })
             for i in 0..<4 { _ = try await c.patch("\(widgets)/t\(i)", ["spec": ["size": 9]]) }
             let seen = try await collect(live, count: 100)
             #expect(seen.filter { $0["type"] == "MODIFIED" }.count == 3 && seen.last?["type"] == "MODIFIED")
@@ -151,10 +152,7 @@ import Testing
             let rv = try await c.post(widgets, widget("p")).json[path: "metadata", "resourceVersion"]?.stringValue ?? ""
             _ = try await c.post(widgets, widget("q"))
             server.faultPolicy = FaultPolicy(compactHistoryEvery: .milliseconds(50), dropConnectionsEvery: .milliseconds(50))
-            let deadline = ContinuousClock.now + .seconds(20)
-            while server.faultCounters.compactions < 2 || server.faultCounters.connectionDrops < 2, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            _ = await eventually { server.faultCounters.compactions >= 2 && server.faultCounters.connectionDrops >= 2 }
             server.faultPolicy = .none
             #expect(server.faultCounters.compactions >= 2 && server.faultCounters.connectionDrops >= 2)
             let gone = try await collect(c.watch("\(widgets)?watch=true&resourceVersion=\(rv)"), count: 5)

@@ -52,7 +52,7 @@ import Testing
             let listRV = try await c.get(widgets).json[path: "metadata", "resourceVersion"]?.stringValue ?? ""
             let resumed = watcher.watch("\(widgets)?watch=1&resourceVersion=\(listRV)")
             let selected = watcher.watch("/apis/demo.example.com/v1/watch/namespaces/default/widgets?labelSelector=w%3Dyes&resourceVersion=\(listRV)")
-            try await Task.sleep(for: .milliseconds(200))
+            #expect(await eventually { server.requestCount(verb: "watch") >= 3 })  // all three watches arrived
             _ = try await c.post(widgets, widget("post"))
             _ = try await c.patch("\(widgets)/pre", ["metadata": ["labels": ["w": "no"]]])  // leaves the selector
             _ = try await c.patch("\(widgets)/post", ["metadata": ["labels": ["w": "yes"]]])  // enters the selector
@@ -100,7 +100,7 @@ import Testing
             // A watch that is not read: TCP buffers fill, then its bounded buffer overflows.
             let stalled = try server.makeTestClient()
             let watch = try await stalled.stalledWatch("\(widgets)?watch=true&resourceVersion=0")
-            try await Task.sleep(for: .milliseconds(200))
+            #expect(await eventually { server.requestCount(verb: "watch") >= 1 })
             let big = String(repeating: "x", count: 64 * 1024)
             let start = Date()
             for i in 0..<250 {

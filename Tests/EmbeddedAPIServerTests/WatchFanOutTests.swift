@@ -19,7 +19,8 @@ import Testing
             // Watchers with equal selectors share one evaluation per change: two groups of three.
             let all = (0..<3).map { _ in watchClient.watch("\(widgets)?watch=true&resourceVersion=\(rv)") }
             let even = (0..<3).map { _ in watchClient.watch("\(widgets)?watch=true&resourceVersion=\(rv)&labelSelector=parity%3Deven") }
-            try await Task.sleep(for: .milliseconds(300))
+            // All six watch requests have arrived (they resume from `rv`, so no change is missed).
+            #expect(await eventually { server.requestCount(verb: "watch") >= 6 })
 
             // Writers on several connections: creates, then updates that move half of the objects
             // in and out of the selector.
@@ -77,7 +78,8 @@ import Testing
             var streams: [(rv: Int64, stream: AsyncThrowingStream<JSON, Error>)] = (0..<4).map { _ in
                 (startRV, watchClient.watch("\(widgets)?watch=true&resourceVersion=\(startRV)"))
             }
-            try await Task.sleep(for: .milliseconds(200))
+            let watching = await eventually { server.requestCount(verb: "watch") >= 4 }
+            #expect(watching)
             let writers = Task {
                 try await writeConcurrently(server, count: n) { client, i in
                     let r = try await client.post(widgets, widget("g\(i)"))
@@ -87,7 +89,10 @@ import Testing
             // Joiners: same selectors (same group), each from the version it read while writes run.
             var bookmarked: (rv: Int64, stream: AsyncThrowingStream<JSON, Error>)?
             for k in 0..<3 {
-                try await Task.sleep(for: .milliseconds(15))
+                // Join only after more writes landed, so each joiner starts mid-storm.
+                let before = server.currentResourceVersion
+                let progressed: () async -> Bool = { server.currentResourceVersion > before }
+                _ = await eventually(interval: .milliseconds(5), progressed)
                 let rv = server.currentResourceVersion
                 if k == 1 {
                     bookmarked = (rv, watchClient.watch("\(widgets)?watch=true&resourceVersion=\(rv)&allowWatchBookmarks=true"))
@@ -143,11 +148,10 @@ import Testing
                 let r = try await c.post(widgets, widget("c\(i)"))
                 #expect(r.status == 201)
             }
-            let deadline = Date().addingTimeInterval(20)
-            while counter.lines < 150 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            _ = await eventually { counter.lines >= 150 }
             #expect(counter.lines == 150)
             #expect(counter.bytes > 150 * 100)
-            while counter.failures < 1 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            _ = await eventually { counter.failures >= 1 }
             #expect(counter.failures == 1)
             await watchClient.close()
         }

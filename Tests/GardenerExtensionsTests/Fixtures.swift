@@ -56,7 +56,7 @@ func installGardenerCRDs(_ client: KubernetesClient) async throws {
         _ = try await client.create(.customResourceDefinitions, namespace: nil, crd)
     }
     for r in [Resource.networks, .clusters, .managedResources] {
-        _ = await eventually(timeout: .seconds(5)) { (try? await client.list(r, namespace: nil)) != nil }
+        _ = await eventually { (try? await client.list(r, namespace: nil)) != nil }
     }
 }
 
@@ -135,6 +135,16 @@ struct Env {
     let client: KubernetesClient
     let actuator: ScriptedActuator
     let manager: Manager
+    let controller: Controller
+
+    /// Waits until the controller has handled the event of the Network's current version and has
+    /// nothing queued, delayed or in flight (see `settled`): what has not happened by then will
+    /// not happen without a new change.
+    func settled(_ name: String = "demo") async -> Bool {
+        await TestSupport.settled(
+            currentVersion: { (try? await network(name))?[path: "metadata", "resourceVersion"]?.stringValue },
+            isIdle: { controller.isIdle(at: $0) })
+    }
 
     func network(_ name: String = "demo") async throws -> JSON {
         try await client.get(.networks, namespace: shootNamespace, name: name)
@@ -172,14 +182,14 @@ func withNetworkController(
             _ = try await client.create(.clusters, namespace: nil, clusterObject(shoot: shoot))
             let actuator = ScriptedActuator()
             let manager = Manager(client: client, options: ManagerOptions(gracefulShutdownTimeout: .seconds(5)))
-            await NetworkController.add(
+            let controller = await NetworkController.add(
                 to: manager, actuator: actuator,
                 options: NetworkControllerOptions(ignoreOperationAnnotation: ignoreOperationAnnotation, maxConcurrentReconciles: 2),
                 rateLimiter: rateLimiter)
             let run = Task { try await manager.run() }
             await manager.waitUntilLeading()
             do {
-                try await body(Env(server: server, client: client, actuator: actuator, manager: manager))
+                try await body(Env(server: server, client: client, actuator: actuator, manager: manager, controller: controller))
             } catch {
                 manager.stop()
                 try? await run.value

@@ -146,7 +146,7 @@ import Testing
             let renew1 = try #require(first[path: "spec", "renewTime"]?.stringValue)
             #expect(renew1.count == 27)  // MicroTime
             #expect(
-                await eventually(timeout: .seconds(4)) {
+                await eventually {
                     (try? await client.get(.leases, namespace: "ext", name: "gardener-extension-heartbeat"))?[path: "spec", "renewTime"]?.stringValue
                         != renew1
                 })

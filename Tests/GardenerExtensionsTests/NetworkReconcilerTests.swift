@@ -72,7 +72,7 @@ import Testing
             // Default mode: spec changes and status writes do not retrigger.
             _ = try await env.client.patch(
                 .networks, namespace: shootNamespace, name: "demo", ["spec": ["ipFamilies": ["IPv4", "IPv6"]]], type: .merge)
-            try await Task.sleep(for: .milliseconds(400))
+            #expect(await env.settled())
             #expect(env.actuator.calls.count == 1)
 
             // The operation annotation retriggers, as type Reconcile, and is removed.
@@ -105,16 +105,17 @@ import Testing
             #expect(n[path: "status", "lastError", "lastUpdateTime"] != nil)
             #expect(n[path: "status", "observedGeneration"] == 1)
 
-            // Backoff 50, 100, 200, 400, 800 ms...: a bounded number of attempts, no hot loop.
-            let before = env.actuator.calls.count
-            try await Task.sleep(for: .milliseconds(1200))
-            let attempts = env.actuator.calls.count - before
-            #expect(attempts >= 1 && attempts <= 6)
+            // A retryable error is retried, each time through the rate limiter (per-key exponential
+            // backoff, see RateLimiter tests), never at once: every failure counts one requeue.
+            #expect(await eventually { env.controller.statistics.errors >= 3 })
+            let key = "\(shootNamespace)/demo"
+            #expect(env.controller.queue.numRequeues(key) >= 3)
+            #expect(env.controller.statistics.terminalErrors == 0)
             #expect(env.manager.metrics.exposition().contains(#"controller_runtime_reconcile_errors_total{controller="network"}"#))
 
-            // The next retry succeeds and clears lastError.
+            // The next retry succeeds, clears lastError and resets the backoff.
             env.actuator.fail(with: nil)
-            #expect(await eventually(timeout: .seconds(8)) { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Succeeded" })
+            #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Succeeded" })
             let ok = try await env.network()
             #expect(ok[path: "status", "lastError"] == nil)
             #expect(ok[path: "status", "lastOperation", "type"] == "Create")  // the failed Create is retried as Create
@@ -127,9 +128,12 @@ import Testing
             _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject())
             #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Error" })
             #expect(try await env.network()[path: "status", "lastError", "description"] == "Error reconciling Network: waiting for routes")
-            try await Task.sleep(for: .milliseconds(1000))
-            let n = env.actuator.calls.count
-            #expect(n >= 2 && n <= 6)  // every ~300 ms: neither a hot loop nor exponential backoff
+            // Retried after the fixed delay, not through the backoff: the key is never counted as
+            // a rate-limited requeue and the results are requeues, not errors.
+            #expect(await eventually { env.actuator.calls.count >= 3 })
+            #expect(env.controller.statistics.requeues >= 2)
+            #expect(env.controller.statistics.errors == 0)
+            #expect(env.controller.queue.numRequeues("\(shootNamespace)/demo") == 0)
         }
     }
 
@@ -159,7 +163,7 @@ import Testing
             #expect(n[path: "metadata", "finalizers"] == ["extensions.gardener.cloud/network"])
             env.actuator.fail(with: nil)
             #expect(
-                await eventually(timeout: .seconds(8)) {
+                await eventually {
                     await env.networkGone()
                 })
         }
@@ -196,7 +200,7 @@ import Testing
             // A migrated object is skipped for reconcile (the wrapper still removes the annotation).
             try await env.setOperation("reconcile")
             #expect(await eventually { (try? await env.network())?[path: "metadata", "annotations", "gardener.cloud/operation"] == nil })
-            try await Task.sleep(for: .milliseconds(300))
+            #expect(await env.settled())
             #expect(env.actuator.calls.count == 2)
 
             // Restore: actuator Restore, finalizer back, annotation removed. (The status writes of the
@@ -221,7 +225,8 @@ import Testing
     @Test func waitForStateDoesNothing() async throws {
         try await withNetworkController { env in
             _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject(operation: "wait-for-state"))
-            try await Task.sleep(for: .milliseconds(500))
+            #expect(await env.settled())
+            #expect(env.controller.statistics.successes == 1)
             let n = try await env.network()
             #expect(n["status"] == nil)
             #expect(n[path: "metadata", "annotations", "gardener.cloud/operation"] == "wait-for-state")
@@ -232,7 +237,8 @@ import Testing
     @Test func failedShootIsSkipped() async throws {
         try await withNetworkController(shoot: shootObject(failed: true)) { env in
             _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject())
-            try await Task.sleep(for: .milliseconds(500))
+            #expect(await env.settled())
+            #expect(env.controller.statistics.acceptedEvents == 0)
             #expect(env.actuator.calls.count == 0)
             #expect(try await env.network()["status"] == nil)
             // The reconciler itself also skips (e.g. when triggered at start-up).
@@ -250,7 +256,9 @@ import Testing
             var seedClass = networkObject(name: "seedclass")
             seedClass[path: "spec", "class"] = "seed"
             _ = try await env.client.create(.networks, namespace: shootNamespace, seedClass)
-            try await Task.sleep(for: .milliseconds(500))
+            // Events are handled in order, so once the second one is, both are.
+            #expect(await env.settled("seedclass"))
+            #expect(env.controller.statistics.acceptedEvents == 0)
             #expect(env.actuator.calls.count == 0)
         }
     }
@@ -264,7 +272,7 @@ import Testing
             _ = try await env.client.patch(
                 .networks, namespace: shootNamespace, name: "demo",
                 ["metadata": ["annotations": ["foo": "bar"]]], type: .merge)
-            try await Task.sleep(for: .milliseconds(400))
+            #expect(await env.settled())
             #expect(env.actuator.calls.count == 1)
             // Spec change bumps the generation → reconcile.
             _ = try await env.client.patch(
@@ -276,5 +284,58 @@ import Testing
                     return n?[path: "status", "observedGeneration"] == 2 && n?[path: "status", "lastOperation", "type"] == "Reconcile"
                 })
         }
+    }
+
+    /// A terminal error shows the same status as any error but is not retried: once the
+    /// controller is idle, the Network's requests end with the Error status write.
+    @Test func terminalErrorSetsErrorOnceAndIsNotRetried() async throws {
+        try await withNetworkController { env in
+            env.actuator.fail(with: TerminalError(ErrorWithCodes(MessageError("invalid network config: boom"), codes: [.configurationProblem])))
+            env.server.resetRequestLog()
+            _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject())
+            #expect(await eventually { env.controller.statistics.terminalErrors == 1 })
+            #expect(await env.settled())
+
+            let n = try await env.network()
+            let text = "Error reconciling Network: invalid network config: boom"
+            #expect(n[path: "status", "lastOperation", "state"] == "Error")
+            #expect(n[path: "status", "lastOperation", "description"] == .string(text))
+            #expect(n[path: "status", "lastError", "description"] == .string(text))
+            #expect(n[path: "status", "lastError", "codes"] == ["ERR_CONFIGURATION_PROBLEM"])
+            #expect(env.actuator.calls.count == 1)
+            #expect(env.controller.statistics.terminalErrors == 1)
+            #expect(env.controller.statistics.errors == 0)
+            #expect(env.controller.queue.numRequeues("\(shootNamespace)/demo") == 0)
+            let metrics = env.manager.metrics.exposition()
+            #expect(metrics.contains(#"controller_runtime_reconcile_total{controller="network",result="terminal_error"} 1"#))
+            #expect(metrics.contains(#"controller_runtime_terminal_reconcile_errors_total{controller="network"} 1"#))
+
+            // The Network's writes end with the Error status patch: no retry followed. (Reads are
+            // not compared: the test's own GETs share the controller's client.)
+            let path = "/apis/extensions.gardener.cloud/v1alpha1/namespaces/\(shootNamespace)/networks/demo"
+            let writes = env.server.requestLog.filter { $0.verb != "get" && ($0.path == path || $0.path == path + "/status") }
+            // annotation removal, finalizer, Processing, Error
+            #expect(writes.map(\.path) == [path, path, path + "/status", path + "/status"], "\(writes)")
+
+            // The user's fix (gardenlet's annotation) reconciles again.
+            env.actuator.fail(with: nil)
+            try await env.setOperation("reconcile")
+            #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Succeeded" })
+            #expect(try await env.network()[path: "status", "lastError"] == nil)
+        }
+    }
+
+    @Test func terminalIsFoundThroughWrappersButNotThroughRequeueAfter() {
+        let terminal = TerminalError(MessageError("bad"))
+        #expect(isTerminal(terminal))
+        #expect(isTerminal(WrappedError.wrap("context", terminal)))
+        #expect(isTerminal(ErrorWithCodes(terminal, codes: [.configurationProblem])))
+        #expect(!isTerminal(MessageError("transient")))
+        #expect(!isTerminal(RequeueAfterError(cause: terminal, requeueAfter: .seconds(1))))
+        #expect(isTerminal(MultiError([terminal, terminal])))
+        #expect(!isTerminal(MultiError([terminal, MessageError("transient")])))
+        // Marking an error terminal changes neither its text nor its codes.
+        #expect(errorText(WrappedError.wrap("context", terminal)) == "context: bad")
+        #expect(errorCodes(of: TerminalError(ErrorWithCodes(MessageError("x"), codes: [.configurationProblem]))) == [.configurationProblem])
     }
 }

@@ -1,7 +1,4 @@
-import EmbeddedAPIServer
-import EmbeddedAPIServerTesting
 import GardenerExtensions
-import KubeClient
 import KubeCore
 import Logging
 import TestSupport
@@ -9,54 +6,63 @@ import Testing
 
 @testable import KubeRuntime
 
-/// The shoot-not-failed predicate (docs/reliability.md) against a live API server.
-@Suite(.serialized) struct ShootNotFailedPredicateTests {
-    @Test func acceptsRejectsAndSurvivesTransientErrors() async throws {
-        try await withTestAPIServer { server in
-            let client = try makeClient(server)
-            defer { Task { try? await client.shutdown() } }
-            try await installGardenerCRDs(client)
-            let logger = Logger(label: "predicate-test")
-            var network = networkObject()
-            network[path: "metadata", "namespace"] = .string(shootNamespace)
-            let event = ObjectEvent.create(network)
+/// The shoot-not-failed predicate: a pure function of the event and the Namespace and Cluster
+/// caches (no API server needed, no requests possible).
+@Suite struct ShootNotFailedPredicateTests {
+    let logger = Logger(label: "predicate-test")
 
-            // Namespace missing → accept (the reference logs and accepts).
-            #expect(await shootNotFailed(event, client: client, logger: logger))
-            _ = try await client.create(
-                .namespaces, namespace: nil,
-                ["metadata": ["name": .string(shootNamespace), "labels": ["gardener.cloud/role": "shoot"]]])
-            // Shoot namespace without a Cluster → reject (faithful).
-            #expect(!(await shootNotFailed(event, client: client, logger: logger)))
-            _ = try await client.create(.clusters, namespace: nil, clusterObject(shoot: shootObject(failed: true)))
-            #expect(!(await shootNotFailed(event, client: client, logger: logger)))
-            #expect(!(await shootNotFailed(.generic(network), client: client, logger: logger)))
+    func namespace(role: String?) -> JSON {
+        var ns: JSON = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(shootNamespace)]]
+        if let role { ns[path: "metadata", "labels"] = ["gardener.cloud/role": .string(role)] }
+        return ns
+    }
 
-            try await client.delete(.clusters, namespace: nil, name: shootNamespace)
-            _ = try await client.create(.clusters, namespace: nil, clusterObject(shoot: shootObject()))
-            #expect(await shootNotFailed(event, client: client, logger: logger))
-            // A transient error reading the Cluster must not lose the event: accept (the
-            // reconciler reads the Cluster again and skips failed shoots).
-            server.failNextRequests(1, status: 503, pathPrefix: "/apis/extensions.gardener.cloud/v1alpha1/clusters")
-            #expect(await shootNotFailed(event, client: client, logger: logger))
-            #expect(server.requestCount(verb: "get", path: "/apis/extensions.gardener.cloud/v1alpha1/clusters/\(shootNamespace)") >= 4)
+    @Test func decidesFromTheCaches() {
+        let caches = ShootLookupCache(namespaces: Store(), clusters: Store())
+        let network = networkObject()
+        let event = ObjectEvent.create(network)
 
-            // With the informer cache: a cached healthy Cluster needs no GET; a cached failed one
-            // is confirmed live (a stale "failed" must not drop the event).
-            let store = Store()
-            let cache = ShootLookupCache(clusters: store)
-            let clusterPath = "/apis/extensions.gardener.cloud/v1alpha1/clusters/\(shootNamespace)"
-            _ = store.upsert(clusterObject(shoot: shootObject()))
-            server.resetRequestLog()
-            #expect(await shootNotFailed(event, client: client, cache: cache, logger: logger))
-            #expect(server.requestCount(verb: "get", path: clusterPath) == 0)
-            _ = store.upsert(clusterObject(shoot: shootObject(failed: true)))
-            #expect(await shootNotFailed(event, client: client, cache: cache, logger: logger))
-            #expect(server.requestCount(verb: "get", path: clusterPath) == 1)
-            // Cache miss → live read.
-            _ = store.remove(objectKey(namespace: nil, name: shootNamespace))
-            #expect(await shootNotFailed(event, client: client, cache: cache, logger: logger))
-            #expect(server.requestCount(verb: "get", path: clusterPath) == 2)
+        // Namespace not cached → accept (the reference accepts when it cannot read the namespace).
+        #expect(shootNotFailed(event, caches: caches, logger: logger))
+        // A namespace without the shoot role → accept, Cluster or not.
+        _ = caches.namespaces.upsert(namespace(role: nil))
+        #expect(shootNotFailed(event, caches: caches, logger: logger))
+        _ = caches.namespaces.upsert(namespace(role: "seed"))
+        #expect(shootNotFailed(event, caches: caches, logger: logger))
+
+        // Shoot namespace without a cached Cluster → reject (a cached read answers NotFound).
+        _ = caches.namespaces.upsert(namespace(role: "shoot"))
+        #expect(!shootNotFailed(event, caches: caches, logger: logger))
+        _ = caches.clusters.upsert(clusterObject(shoot: shootObject(failed: true)))
+        #expect(!shootNotFailed(event, caches: caches, logger: logger))
+        _ = caches.clusters.upsert(clusterObject(shoot: shootObject()))
+        #expect(shootNotFailed(event, caches: caches, logger: logger))
+        // Updates are judged by the new object.
+        #expect(shootNotFailed(.update(old: network, new: network), caches: caches, logger: logger))
+
+        // Delete and Generic events are always rejected.
+        #expect(!shootNotFailed(.delete(network), caches: caches, logger: logger))
+        #expect(!shootNotFailed(.generic(network), caches: caches, logger: logger))
+
+        // An object without a namespace is accepted.
+        var clusterScoped = network
+        clusterScoped[path: "metadata", "namespace"] = nil
+        #expect(shootNotFailed(.create(clusterScoped), caches: caches, logger: logger))
+    }
+
+    /// The controller's predicates read the informer caches: a new Network is reconciled without
+    /// any namespace or Cluster request in the request log.
+    @Test func theControllerSendsNoPredicateRequests() async throws {
+        try await withNetworkController { env in
+            env.server.resetRequestLog()
+            _ = try await env.client.create(.networks, namespace: shootNamespace, networkObject())
+            #expect(await eventually { (try? await env.network())?[path: "status", "lastOperation", "state"] == "Succeeded" })
+            let reads = env.server.requestLog.filter {
+                $0.verb == "get"
+                    && ($0.path == "/api/v1/namespaces/\(shootNamespace)"
+                        || $0.path == "/apis/extensions.gardener.cloud/v1alpha1/clusters/\(shootNamespace)")
+            }
+            #expect(reads.isEmpty, "\(reads.map { "\($0.verb) \($0.path)" })")
         }
     }
 }

@@ -2,6 +2,7 @@ import EmbeddedAPIServer
 import EmbeddedAPIServerTesting
 import Foundation
 import KubeCore
+import Synchronization
 import TestSupport
 import Testing
 
@@ -198,17 +199,28 @@ import Testing
             try await withClient(server) { client in
                 let start = try await client.list(.configMaps, namespace: "default")
                 let stream = client.watchResuming(.configMaps, namespace: "default", options: .init(resourceVersion: start.resourceVersion))
-                let collector = Task { try await collectEvents(stream, count: 3, timeout: .seconds(30)) }
+                let seen = Mutex<[WatchEvent]>([])
+                let collector = Task {
+                    for try await event in stream where event.type != .bookmark {
+                        let count = seen.withLock {
+                            $0.append(event)
+                            return $0.count
+                        }
+                        if count == 3 { return }
+                    }
+                }
+                defer { collector.cancel() }
                 try await createTolerantly(client, "r1")
-                // Wait until the watch is established and has seen r1, then end it cleanly.
-                try await Task.sleep(for: .milliseconds(500))
+                // Once the watch has delivered r1, end it cleanly.
+                #expect(await eventually { seen.withLock { $0.count } == 1 })
                 server.closeAllWatches()
                 try await createTolerantly(client, "r2")
-                // Cut every connection (the watch ends abruptly).
-                try await Task.sleep(for: .milliseconds(300))
+                // Once r2 arrived on the resumed watch, cut every connection (the watch ends abruptly).
+                #expect(await eventually { seen.withLock { $0.count } == 2 })
                 server.dropAllConnections()
                 try await createTolerantly(client, "r3")
-                let events = try await collector.value
+                #expect(await eventually { seen.withLock { $0.count } == 3 })
+                let events = seen.withLock { $0 }
                 #expect(events.map { $0.object[path: "metadata", "name"]?.stringValue ?? "" } == ["r1", "r2", "r3"])
                 #expect(events.allSatisfy { $0.type == .added })
             }
@@ -233,14 +245,20 @@ import Testing
 /// Creates a ConfigMap, retrying when the pooled connection was cut under the request (the
 /// tests cut connections on purpose; a POST is not retried by the client itself, as in client-go).
 func createTolerantly(_ client: KubernetesClient, _ name: String) async throws {
-    for attempt in 0..<5 {
+    var lastError: (any Error)?
+    let created = await poll(interval: .milliseconds(100)) { () async -> Bool? in
         do {
             _ = try await client.create(.configMaps, namespace: "default", configMap(name))
-            return
-        } catch let error as KubeError where error.isTransport && attempt < 4 {
-            try await Task.sleep(for: .milliseconds(100))
+            return true
         } catch let error as KubeError where error.isAlreadyExists {
-            return
+            return true
+        } catch let error as KubeError where error.isTransport {
+            lastError = error
+            return nil
+        } catch {
+            lastError = error
+            return false
         }
     }
+    if created != true, let lastError { throw lastError }
 }

@@ -107,13 +107,22 @@ import Testing
         }
     }
 
+    /// A watch waiting for a cache that never syncs (e.g. missing RBAC) must not block shutdown.
+    @Test func waitForSyncEndsWhenCancelled() async {
+        let informer = Informer(name: "never-run", listWatcher: ScriptedListWatcher())
+        let waiter = Task { await informer.waitForSync() }
+        waiter.cancel()
+        await waiter.value
+        #expect(!informer.hasSynced)
+    }
+
     @Test func relistAfterGoneDeliversUpdatesAndDeletes() async throws {
         let informer = Informer(name: "scripted", listWatcher: ScriptedListWatcher(), initialBackoff: .milliseconds(1))
         let events = Recorder<String>()
         await informer.addHandler { events.append(describe($0)) }
         let task = Task { await informer.run() }
         defer { task.cancel() }
-        #expect(await eventually(timeout: .seconds(3)) { events.count >= 4 })
+        #expect(await eventually { events.count >= 4 })
         #expect(events.all == ["create n/a", "create n/b", "update n/a -->-", "delete n/b"])
         #expect(informer.relistCount == 1)
         #expect(informer.lastResourceVersion == "5")
@@ -133,7 +142,7 @@ import Testing
             await informer.addHandler { e in if case .update = e { updates.append(objectKey(e.object)) } }
             let task = Task { await informer.run() }
             defer { task.cancel() }
-            #expect(await eventually(timeout: .seconds(5)) { updates.count >= 2 })
+            #expect(await eventually { updates.count >= 2 })
             #expect(Set(updates.all) == ["resync/x"])
         }
     }
@@ -192,7 +201,10 @@ import Testing
             _ = try await client.create(.configMaps, namespace: "sec", configMap("unowned", "sec"))
             #expect(await eventually { reconciled.all == ["sec/parent"] })
             try await client.delete(.configMaps, namespace: "sec", name: "child")
-            try await Task.sleep(for: .milliseconds(300))
+            // Three events handled (two creates, the delete) and nothing queued: the delete was
+            // filtered out, not merely not yet processed.
+            #expect(await eventually { controller.statistics.handledEvents == 3 && controller.queue.isIdle })
+            #expect(controller.statistics.acceptedEvents == 1)
             #expect(reconciled.all == ["sec/parent"])
             controller.shutdown()
             await run.value

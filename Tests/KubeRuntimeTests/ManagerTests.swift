@@ -53,7 +53,7 @@ func makeManager(
             let runB = Task { try await b.run() }
             _ = try await client.create(.configMaps, namespace: "le1", configMap("one", "le1"))
             #expect(await eventually { reconciled.all.contains("a:le1/one") })
-            try await Task.sleep(for: .milliseconds(600))  // b had several chances to acquire
+            #expect(await eventually { (b.leaderElector?.attempts ?? 0) >= 3 })  // b had several chances to acquire
             #expect(!b.isLeading)
             #expect(!reconciled.all.contains { $0.hasPrefix("b:") })
             let lease = try await client.get(.leases, namespace: "le1", name: "lock")
@@ -88,7 +88,7 @@ func makeManager(
             let runA = Task { try await a.runUntilSignalled() }
             await a.waitUntilLeading()
             let runB = Task { try await b.run() }
-            try await Task.sleep(for: .milliseconds(300))
+            #expect(await eventually { (b.leaderElector?.attempts ?? 0) >= 2 })  // b tried the held lease
             #expect(!b.isLeading)
 
             let signalled = ContinuousClock.now
@@ -221,11 +221,12 @@ func makeManager(
     @Test func shutdownLetsInFlightReconcilesFinish() async throws {
         let finished = Recorder<String>()
         let started = Recorder<String>()
+        let slowWork = Gate()
         let controller = Controller(
             name: "slow",
             reconciler: ClosureReconciler { req in
                 started.append(req.key)
-                try await Task.sleep(for: .milliseconds(300))
+                try await slowWork.wait()
                 finished.append(req.key)
                 return .done
             }, maxConcurrentReconciles: 2, metrics: MetricsRegistry())
@@ -235,6 +236,7 @@ func makeManager(
         controller.enqueue(ReconcileRequest(namespace: "n", name: "c"))
         #expect(await eventually { started.count == 2 })
         controller.shutdown()
+        slowWork.open()  // the in-flight work ends only after the shutdown request
         await run.value
         #expect(Set(finished.all) == Set(started.all))  // in-flight ones completed
         #expect(started.count == 2)  // no new work taken after shutdown
@@ -245,7 +247,7 @@ func makeManager(
         let controller = Controller(
             name: "stuck",
             reconciler: ClosureReconciler { _ in
-                try await Task.sleep(for: .seconds(30))
+                try await Gate().wait()  // never opened: only the timeout ends it
                 return .done
             }, rateLimiter: ItemExponentialFailureRateLimiter(baseDelay: .seconds(60)), reconcileTimeout: .milliseconds(100),
             metrics: registry)

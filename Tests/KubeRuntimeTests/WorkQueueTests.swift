@@ -1,4 +1,5 @@
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import KubeRuntime
@@ -82,7 +83,7 @@ import Testing
                         let dup = active.withLock { !$0.insert(key).inserted }
                         if dup { violations.withLock { $0 += 1 } }
                         if Int.random(in: 0..<3) == 0 { q.add(key) }  // re-add while in flight
-                        try? await Task.sleep(for: .microseconds(200))
+                        await Task.yield()  // let other workers run while this key is in flight
                         active.withLock { _ = $0.remove(key) }
                         processed.withLock { $0 += 1 }
                         q.done(key)
@@ -90,7 +91,7 @@ import Testing
                 }
             }
             // Let the workers drain, then stop them.
-            while q.count > 0 || q.inFlight > 0 { try? await Task.sleep(for: .milliseconds(5)) }
+            _ = await eventually(interval: .milliseconds(5)) { q.count == 0 && q.inFlight == 0 }
             q.shutdown()
         }
         #expect(violations.withLock { $0 } == 0)
@@ -108,8 +109,9 @@ import Testing
         let elapsed = ContinuousClock.now - start
         #expect(elapsed >= .milliseconds(45) && elapsed < .seconds(5))
         q.done("a")
-        try await Task.sleep(for: .milliseconds(400))
-        #expect(q.count == 0)  // the superseded 300 ms add did not fire again
+        // No delayed add is left, so the superseded 300 ms and 10 s adds can never fire.
+        #expect(q.delayedCount == 0)
+        #expect(q.count == 0)
     }
 
     @Test func rateLimitedAddsBackOffAndForgetResets() async {
@@ -125,7 +127,7 @@ import Testing
     @Test func shutdownWakesWaitersAndRefusesWork() async {
         let q = WorkQueue(name: "t")
         async let waiting = q.get()
-        try? await Task.sleep(for: .milliseconds(20))
+        #expect(await eventually { q.waitingGets == 1 })
         q.shutdown()
         #expect(await waiting == nil)
         q.add("x")
@@ -143,7 +145,8 @@ import Testing
             await q.waitForInFlight()
             finished.withLock { $0 = true }
         }()
-        try? await Task.sleep(for: .milliseconds(30))
+        // Parked behind the in-flight key: it cannot finish before `done`.
+        #expect(await eventually { q.waitingForInFlight == 1 })
         #expect(finished.withLock { $0 } == false)
         q.done("a")
         await wait
@@ -153,7 +156,7 @@ import Testing
     @Test func cancelledGetReturnsNil() async {
         let q = WorkQueue(name: "t")
         let task = Task { await q.get() }
-        try? await Task.sleep(for: .milliseconds(20))
+        #expect(await eventually { q.waitingGets == 1 })
         task.cancel()
         #expect(await task.value == nil)
         q.add("a")

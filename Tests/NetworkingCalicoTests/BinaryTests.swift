@@ -158,9 +158,7 @@ import Testing
 
     /// Waits (bounded) for `process` to exit after a signal; answers whether it did.
     static func waitForExit(_ process: Process, timeout: Duration = .seconds(30)) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        return !process.isRunning
+        await eventually(timeout: timeout, interval: .milliseconds(100)) { !process.isRunning }
     }
 
     /// SIGTERM while a delete is waiting for the ManagedResource: the process exits cleanly, the
@@ -181,7 +179,12 @@ import Testing
             try await env.waitForNetwork(timeout: .seconds(30), "Delete Processing") {
                 $0?[path: "status", "lastOperation", "type"] == "Delete" && $0?[path: "status", "lastOperation", "state"] == "Processing"
             }
-            try await Task.sleep(for: .milliseconds(500))
+            // The controller has deleted the ManagedResource and now waits for it to go.
+            #expect(
+                await eventually {
+                    let mr = try? await env.client.get(.managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName)
+                    return mr?[path: "metadata", "deletionTimestamp"] != nil
+                })
             kill(first.processIdentifier, SIGTERM)
             // Well within the 30 s graceful period: the waiting delete is cancelled after the drain period.
             let exited = try await Self.waitForExit(first, timeout: .seconds(15))

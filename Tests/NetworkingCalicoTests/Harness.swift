@@ -98,24 +98,36 @@ struct Env {
     /// Polls until `condition` holds for the Network (or fails after `timeout`).
     @discardableResult
     func waitForNetwork(
-        timeout: Duration = .seconds(30), _ what: String, _ condition: (JSON?) -> Bool
+        timeout: Duration = positiveWaitTimeout, _ what: String, _ condition: (JSON?) -> Bool
     ) async throws -> JSON? {
-        let deadline = ContinuousClock.now + timeout
         var last: JSON?
-        while ContinuousClock.now < deadline {
+        let found = try await poll(timeout: timeout, interval: .milliseconds(100)) { () async throws -> JSON?? in
             do {
                 last = try await network()
             } catch let e as KubeError where e.isNotFound {
                 last = nil
             }
-            if condition(last) { return last }
-            try await Task.sleep(for: .milliseconds(100))
+            return condition(last) ? .some(last) : nil
         }
-        Issue.record("timed out waiting for \(what); last: \(last.map { $0["status"]?.serializedString() ?? "-" } ?? "gone")")
-        throw MessageError("timeout: \(what)")
+        guard let found else {
+            Issue.record("timed out waiting for \(what); last: \(last.map { $0["status"]?.serializedString() ?? "-" } ?? "gone")")
+            throw MessageError("timeout: \(what)")
+        }
+        return found
     }
 
-    func waitReconciled(_ what: String = "Succeeded", timeout: Duration = .seconds(30)) async throws -> JSON {
+    /// Waits until `manager`'s Network controller has handled the Network's current version and
+    /// has nothing queued, delayed or in flight (see `settled`): what has not happened by then
+    /// will not happen without a new change.
+    func settled(_ manager: Manager) async throws {
+        let controller = try #require(manager.controller(named: "network"))
+        let idle = await TestSupport.settled(
+            currentVersion: { (try? await network())?[path: "metadata", "resourceVersion"]?.stringValue },
+            isIdle: { controller.isIdle(at: $0) })
+        #expect(idle, "the Network controller did not settle")
+    }
+
+    func waitReconciled(_ what: String = "Succeeded", timeout: Duration = positiveWaitTimeout) async throws -> JSON {
         let obj = try await waitForNetwork(timeout: timeout, what) { $0.map(LocalBootstrap.isReconciled) ?? false }
         return try #require(obj)
     }

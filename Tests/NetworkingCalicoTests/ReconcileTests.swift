@@ -64,7 +64,7 @@ import Testing
                 let statusPatches = env.server.requestLog.filter { $0.verb == "patch" && $0.path.hasSuffix("/status") }.count
                 return statusPatches >= 2 && (o.map(LocalBootstrap.isReconciled) ?? false)
             }
-            try await Task.sleep(for: .milliseconds(300))
+            try await env.settled(manager)
             // The ManagedResource comes from the informer cache, the ScrapeConfigs from one list.
             #expect(
                 env.server.requestCount(
@@ -104,11 +104,14 @@ import Testing
         }
     }
 
-    @Test func invalidProviderConfigReportsFieldPathAndBacksOff() async throws {
+    /// An invalid providerConfig cannot be fixed by retrying: Error once, then no retry (the key
+    /// is not requeued), while a transient API error is still retried.
+    @Test func invalidProviderConfigIsATerminalErrorWithFieldPath() async throws {
         try await Env.with { env in
             try await env.createExample(network: { n in
                 n[path: "spec", "providerConfig", "backend"] = "carrier-pigeon"
             })
+            env.server.resetRequestLog()
             let (manager, task) = try await env.startManager()
             defer { Task { await stop(manager, task) } }
             let obj = try #require(
@@ -124,11 +127,33 @@ import Testing
             await #expect(throws: KubeError.self) {
                 _ = try await env.client.get(.managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName)
             }
-            // Exponential backoff: within 3 s a hot loop would patch the status hundreds of times.
-            env.server.resetRequestLog()
-            try await Task.sleep(for: .seconds(3))
-            let statusWrites = env.server.requestLog.filter { $0.verb == "patch" && $0.path.hasSuffix("/status") }.count
-            #expect(statusWrites < 20, "status writes in 3 s: \(statusWrites)")
+            // Not retried: once the controller is idle, the one Error status write is the last
+            // write to the Network, and the controller counted one terminal error and no other.
+            try await env.settled(manager)
+            let controller = try #require(manager.controller(named: "network"))
+            #expect(controller.statistics.terminalErrors == 1)
+            #expect(controller.statistics.errors == 0)
+            #expect(controller.queue.numRequeues("\(Env.namespace)/\(Env.name)") == 0)
+            let path = "/apis/extensions.gardener.cloud/v1alpha1/namespaces/\(Env.namespace)/networks/\(Env.name)"
+            let writes = env.server.requestLog.filter { $0.verb != "get" && ($0.path == path || $0.path == path + "/status") }
+            let errorWrites = writes.filter { $0.path == path + "/status" }
+            #expect(errorWrites.count == 2, "\(writes)")  // Processing, Error
+            #expect(writes.last?.path == path + "/status")
+
+            // A transient API error (the ManagedResource write answered 500) is retried with
+            // backoff and the valid config then succeeds.
+            env.server.failNextRequests(
+                1, status: 500, pathPrefix: "/apis/resources.gardener.cloud/v1alpha1/namespaces/\(Env.namespace)/managedresources")
+            _ = try await env.client.patch(
+                .networks, namespace: Env.namespace, name: Env.name,
+                [
+                    "metadata": ["annotations": ["gardener.cloud/operation": "reconcile"]],
+                    "spec": ["providerConfig": ["backend": "bird"]],
+                ], type: .merge)
+            _ = try await env.waitReconciled("valid config reconciled")
+            #expect(controller.statistics.errors >= 1)
+            #expect(controller.statistics.terminalErrors == 1)
+            #expect(env.server.faultCounters.errors[500] == 1)
         }
     }
 
@@ -275,7 +300,8 @@ import Testing
             let (manager, task) = try await env.startManager()
             defer { Task { await stop(manager, task) } }
             await manager.waitUntilLeading()
-            try await Task.sleep(for: .seconds(2))
+            try await env.settled(manager)
+            #expect(manager.controller(named: "network")?.statistics.acceptedEvents == 0)
             let obj = try await env.network()
             #expect(obj[path: "status", "lastOperation"] == nil)
             await #expect(throws: KubeError.self) {
@@ -290,7 +316,9 @@ import Testing
             await m1.waitUntilLeading()
             let (m2, t2) = try await env.startManager(leaderElection: true)
             defer { Task { await stop(m2, t2) } }
-            try await Task.sleep(for: .seconds(1))
+            // The second manager has tried (and failed) to take the held lease.
+            let elector = try #require(m2.leaderElector)
+            #expect(await eventually { elector.attempts >= 2 })
             #expect(m1.isLeading)
             #expect(!m2.isLeading)
 

@@ -121,11 +121,8 @@ import Testing
             let (admission, admissionLog, certDir) = try Self.startAdmission(server: env.server, port: port)
             defer { if admission.isRunning { admission.terminate() } }
             try await Self.waitForFile(certDir.appendingPathComponent("tls.key").path, process: admission, log: admissionLog)
-            let registered = ContinuousClock.now + .seconds(30)
-            var vwc: JSON?
-            while vwc == nil && ContinuousClock.now < registered {
-                vwc = try? await env.client.get(.validatingWebhookConfigurations, namespace: nil, name: "gardener-extension-admission-calico")
-                if vwc == nil { try await Task.sleep(for: .milliseconds(200)) }
+            let vwc = await poll(interval: .milliseconds(200)) {
+                try? await env.client.get(.validatingWebhookConfigurations, namespace: nil, name: "gardener-extension-admission-calico")
             }
             #expect(vwc != nil, "webhook configuration not registered: \((try? String(contentsOf: admissionLog, encoding: .utf8)) ?? "")")
             kill(admission.processIdentifier, SIGTERM)
@@ -178,25 +175,21 @@ import Testing
     }
 
     static func waitForFile(_ path: String, process: Process, log: URL) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !FileManager.default.fileExists(atPath: path) {
-            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            try #require(process.isRunning, "process exited: \(output)")
-            try #require(ContinuousClock.now < deadline, "\(path) not written in 30 s: \(output)")
-            try await Task.sleep(for: .milliseconds(100))
+        let written = await eventually(interval: .milliseconds(100)) {
+            FileManager.default.fileExists(atPath: path) || !process.isRunning
         }
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        try #require(
+            FileManager.default.fileExists(atPath: path), "\(path) not written (running: \(process.isRunning), waited: \(written)): \(output)")
     }
 
     static func waitForListening(port: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if let fd = connectLoopback(port: port) {
-                close(fd)
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
+        let listening = await eventually(interval: .milliseconds(100)) {
+            guard let fd = connectLoopback(port: port) else { return false }
+            close(fd)
+            return true
         }
-        Issue.record("nothing listens on \(port) after 30 s")
+        if !listening { Issue.record("nothing listens on \(port)") }
     }
 
     static func freePort() throws -> Int {
