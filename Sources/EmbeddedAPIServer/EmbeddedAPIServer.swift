@@ -101,7 +101,8 @@ public final class EmbeddedAPIServer: Sendable {
     }
 
     /// Builds the initial state: built-in resources, persisted objects (resourceVersions continue
-    /// after the highest persisted one), default namespaces; writes a fresh snapshot.
+    /// after the highest persisted one), default namespaces; writes a fresh snapshot. Damaged
+    /// storage stops the start with an error naming file and offset (see docs/reliability.md).
     static func loadState(_ configuration: EmbeddedAPIServerConfiguration) throws -> StoreState {
         // A time-derived start keeps resourceVersions increasing across restarts even without persistence.
         var startRV = Int64(Date().timeIntervalSince1970 * 1000)
@@ -191,7 +192,8 @@ public final class EmbeddedAPIServer: Sendable {
         await server?.shutdown(grace: .milliseconds(200))
         router.store.read { s in
             if let p = s.persistence {
-                try? p.compact(rv: s.rv, collections: s.collections)
+                // The log is durable already; a failed compaction only means a longer replay.
+                do { try p.compact(rv: s.rv, collections: s.collections) } catch { Persistence.report("compaction at shutdown failed: \(error)") }
                 p.close()
             }
         }
@@ -233,6 +235,10 @@ public final class EmbeddedAPIServer: Sendable {
             for key in Array(s.watchers.keys) { s.finishWatchers(storageKey: key) }
         }
     }
+
+    /// What loading the data dir reported (a dropped torn last record, a format migration), also
+    /// written to standard error.
+    public var storageNotices: [String] { router.store.read { $0.persistence?.notices.withLock { $0 } ?? [] } }
 
     /// The current global resourceVersion.
     public var currentResourceVersion: Int64 { router.store.read { $0.rv } }

@@ -350,11 +350,28 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             let router = router
             _ = context.eventLoop.scheduleTask(in: .nanoseconds(Self.nanoseconds(delay))) {
                 let (handler, context) = bound.value
-                handler.send(router.respond(request, prepared), for: next.head, context: context)
+                handler.answer(router.respond(request, prepared), for: next.head, context: context)
             }
         } else {
-            send(router.respond(request, prepared), for: next.head, context: context)
+            answer(router.respond(request, prepared), for: next.head, context: context)
         }
+    }
+
+    /// Sends an answer once the changes written before it are durable (fsync'd by the store's
+    /// sync thread, never on this event loop; see docs/reliability.md); if they cannot be made
+    /// durable, the answer is an InternalError instead.
+    private func answer(_ response: APIResponse, for h: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard case .full = response else { return send(response, for: h, context: context) }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        let waiting = router.store.whenDurable { failure in
+            loop.execute {
+                let (handler, context) = bound.value
+                let durable = failure.map { Router.error(APIError.internalError("storage failure: \($0)")) } ?? response
+                handler.send(durable, for: h, context: context)
+            }
+        }
+        if !waiting { send(response, for: h, context: context) }
     }
 
     static func nanoseconds(_ d: Duration) -> Int64 {

@@ -11,12 +11,37 @@ final class Store: Sendable {
         state = Mutex(initial)
     }
 
+    /// Runs a request; its changes are written to the log before anyone sees them (a failed
+    /// write undoes them and fails the request, even one that failed otherwise after changes).
     func with<R: Sendable>(_ body: (inout StoreState) throws(APIError) -> R) throws(APIError) -> R {
-        try state.withLock { (s: inout StoreState) throws(APIError) -> R in try body(&s) }
+        try state.withLock { (s: inout StoreState) throws(APIError) -> R in
+            let mark = s.beginChange()
+            let result: Result<R, APIError>
+            do throws(APIError) {
+                result = .success(try body(&s))
+            } catch {
+                result = .failure(error)
+            }
+            try s.endChange(mark)
+            return try result.get()
+        }
     }
 
     func read<R: Sendable>(_ body: (inout StoreState) -> R) -> R {
-        state.withLock { (s: inout StoreState) -> R in body(&s) }
+        state.withLock { (s: inout StoreState) -> R in
+            let mark = s.beginChange()
+            let result = body(&s)
+            // Reads change no objects; this hands out what they queued (finished watches).
+            try? s.endChange(mark)
+            return result
+        }
+    }
+
+    /// Calls `done` once every change written so far is durable (with the storage failure if it
+    /// cannot be); returns false, without calling it, when nothing is pending.
+    func whenDurable(_ done: @escaping @Sendable (String?) -> Void) -> Bool {
+        guard let persistence = state.withLock({ $0.persistence }) else { return false }
+        return persistence.whenDurable(done)
     }
 }
 

@@ -391,6 +391,16 @@ struct EventRing: Sendable {
         head = 0
     }
 
+    /// Undoes the last `append` (a change whose write to the log failed).
+    mutating func removeLast(restoring evicted: StoredEvent?) {
+        guard let evicted else {
+            if !buffer.isEmpty { buffer.removeLast() }
+            return
+        }
+        head = (head + capacity - 1) % capacity
+        buffer[head] = evicted
+    }
+
     /// Events with rv > after, in order.
     func events(after rv: Int64) -> [StoredEvent] {
         var out: [StoredEvent] = []
@@ -415,6 +425,11 @@ struct StoreState {
     var nextWatcherID = 1
     var persistence: Persistence?
     let watchBufferSize: Int
+    /// The request's changes until they are in the log (see ``endChange(_:)``): log records,
+    /// what watchers get, and how to undo them.
+    var pendingRecords: [UInt8] = []
+    var pendingDeliveries: [PendingDelivery] = []
+    var undo: [Undo] = []
 
     init(startRV: Int64, historySize: Int, watchBufferSize: Int) {
         rv = startRV
@@ -436,18 +451,21 @@ struct StoreState {
         collections[info.storageKey]?[Self.objectKey(namespace, name)]
     }
 
-    /// Assigns the next resourceVersion, stores, records history, notifies watchers, persists.
+    /// Assigns the next resourceVersion, stores, records history; the log record and the watch
+    /// events wait in the pending lists until ``endChange(_:)`` has written the record.
     mutating func commit(storageKey: String, key: String, object: JSON, type: WatchEvent.EventType, old: JSON?) -> JSON {
         rv += 1
         var obj = object
         obj[path: "metadata", "resourceVersion"] = .string(String(rv))
+        let previous = persistence == nil ? nil : collections[storageKey]?[key]
         if type == .deleted {
             collections[storageKey]?.removeValue(forKey: key)
         } else {
             collections[storageKey, default: [:]][key] = obj
         }
         let event = StoredEvent(rv: rv, type: type, storageKey: storageKey, object: obj, old: old)
-        if let evicted = history.append(event) { compactedRV = evicted.rv }
+        let evicted = history.append(event)
+        if let evicted { compactedRV = evicted.rv }
         if let groups = watchers[storageKey] {
             // One shared event per type (selector transitions can turn one change into ADDED for
             // some groups and DELETED for others); evaluated and logged once per group.
@@ -468,10 +486,13 @@ struct StoreState {
                     shared = modified ?? SharedWatchEvent(seen)
                     modified = shared
                 }
-                group.append(shared)
+                pendingDeliveries.append(.event(group, shared))
             }
         }
-        persistence?.record(type == .deleted ? .delete : .put, storageKey: storageKey, key: key, object: obj, rv: rv)
+        if persistence != nil {
+            pendingRecords += Persistence.record(type == .deleted ? .delete : .put, storageKey: storageKey, key: key, object: obj, rv: rv)
+            undo.append(Undo(storageKey: storageKey, key: key, previous: previous, evicted: evicted))
+        }
         return obj
     }
 
@@ -504,7 +525,71 @@ struct StoreState {
     }
 
     mutating func finishWatchers(storageKey: String) {
-        if let groups = watchers[storageKey] { for g in groups.values { g.finishAll() } }
+        // After the events already pending for these watchers.
+        if let groups = watchers[storageKey] { pendingDeliveries.append(.finish(Array(groups.values))) }
         watchers[storageKey] = nil
+    }
+
+    // MARK: - persist first, then show
+
+    /// A watch delivery held back until the change is in the log.
+    enum PendingDelivery {
+        case event(WatchGroup, SharedWatchEvent)
+        case finish([WatchGroup])
+    }
+
+    /// How to take one change back out of the state.
+    struct Undo {
+        var storageKey: String
+        var key: String
+        var previous: JSON?
+        var evicted: StoredEvent?
+    }
+
+    /// What a request may change besides objects and history (restored when its write fails).
+    struct ChangeMark {
+        var rv: Int64
+        var compactedRV: Int64
+        var resources: [String: ResourceInfo]
+        var watchers: [String: [String: WatchGroup]]
+    }
+
+    func beginChange() -> ChangeMark { ChangeMark(rv: rv, compactedRV: compactedRV, resources: resources, watchers: watchers) }
+
+    /// Ends a request under the store lock: writes its log records (one write), then hands the
+    /// watch events out. If the write fails, the request's changes are undone (resourceVersions
+    /// included, so the sequence has no gap) and it fails with InternalError; watchers saw
+    /// nothing. See docs/reliability.md, "Storage of the embedded API server".
+    mutating func endChange(_ mark: ChangeMark) throws(APIError) {
+        defer {
+            pendingRecords.removeAll(keepingCapacity: true)
+            undo.removeAll(keepingCapacity: true)
+            pendingDeliveries.removeAll(keepingCapacity: true)
+        }
+        if !pendingRecords.isEmpty, let persistence {
+            do {
+                try persistence.append(pendingRecords)
+            } catch {
+                for u in undo.reversed() {
+                    if let previous = u.previous {
+                        collections[u.storageKey, default: [:]][u.key] = previous
+                    } else {
+                        collections[u.storageKey]?.removeValue(forKey: u.key)
+                    }
+                    history.removeLast(restoring: u.evicted)
+                }
+                rv = mark.rv
+                compactedRV = mark.compactedRV
+                resources = mark.resources
+                watchers = mark.watchers
+                throw APIError.internalError("storage failure, the change was not made: \(error.description)")
+            }
+        }
+        for delivery in pendingDeliveries {
+            switch delivery {
+            case .event(let group, let event): group.append(event)
+            case .finish(let groups): for g in groups { g.finishAll() }
+            }
+        }
     }
 }
