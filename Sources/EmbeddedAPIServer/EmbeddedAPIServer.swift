@@ -1,5 +1,5 @@
 // Module EmbeddedAPIServer: an in-process Kubernetes API server that kubectl and the official
-// Python client accept (spec: ../shared/spec/apiserver-semantics.md).
+// Python client accept (see docs/local.md).
 import Foundation
 import KubeCore
 import NIOSSL

@@ -174,7 +174,7 @@ public func isTerminal(_ error: any Error) -> Bool {
     return false
 }
 
-/// Codes carried by an error chain (contract §4.2): split a multi-error into components, walk each
+/// Codes carried by an error chain, as Gardener collects them for `lastError.codes`: split a multi-error into components, walk each
 /// component's wrap chain and take the codes of the first error that has codes.
 public func errorCodes(of error: any Error) -> [ErrorCode] {
     let components: [any Error] = (error as? MultiError)?.errors ?? [error]

@@ -507,7 +507,7 @@ public enum NetworkController {
         let controller = Controller(
             name: options.controllerName, reconciler: reconciler, maxConcurrentReconciles: options.maxConcurrentReconciles,
             rateLimiter: rateLimiter, reconcileTimeout: options.reconcileTimeout, metrics: manager.metrics, logger: logger)
-        // No Cluster watch, also in ignore mode (decision on contract Q1: behave as the reference).
+        // No Cluster watch, also in ignore mode (as the reference; see docs/operations.md, Decisions).
         // The Cluster and Namespace informers only feed the predicate's caches.
         let namespaces = manager.informer(for: .namespaces)
         let caches = ShootLookupCache(namespaces: namespaces.store, clusters: clusters)

@@ -19,8 +19,6 @@ public enum GardenerConstants {
     public static let operationWaitForState = "wait-for-state"
     /// Finalizer of the Network controller.
     public static let networkFinalizer = "extensions.gardener.cloud/network"
-    /// Shoot annotation selecting ForceDelete.
-    public static let forceDeletionAnnotation = "confirmation.gardener.cloud/force-deletion"
     /// Shoot annotation confirming a deletion (informational here).
     public static let deletionConfirmationAnnotation = "confirmation.gardener.cloud/deletion"
     /// Namespace label marking a shoot control-plane namespace (`gardener.cloud/role: shoot`).
@@ -54,7 +52,7 @@ public enum LastOperationState: String, Sendable, CaseIterable {
     case aborted = "Aborted"
 }
 
-/// Pure decisions of Gardener's generic extension reconciler (contract §3), on raw objects.
+/// Pure decisions of Gardener's generic extension reconciler, on raw objects.
 public enum ExtensionOperation {
     /// The `gardener.cloud/operation` annotation of an object.
     public static func operationAnnotation(_ object: JSON) -> String? {

@@ -126,7 +126,7 @@ public struct WatchOptions: Sendable, Hashable {
     }
 }
 
-/// Patch flavours (§8), selected by the request content type.
+/// Patch flavours, selected by the request content type.
 public enum PatchType: Sendable, Hashable {
     /// RFC 7386 JSON merge patch (`null` deletes a key).
     case merge

@@ -128,6 +128,7 @@ public struct ControllerMetrics: Sendable {
     public let requeueAfter: Counter
     /// `controller_runtime_reconcile_total{result="terminal_error"}`: failed, not requeued.
     public let terminalError: Counter
+    /// `controller_runtime_reconcile_errors_total`: every failed reconcile, terminal or not.
     public let errors: Counter
     /// `controller_runtime_terminal_reconcile_errors_total`.
     public let terminalErrors: Counter

@@ -86,7 +86,7 @@ public struct CalicoActuator: Actuator {
     /// Renders the manifests into the shoot ManagedResource and applies the seed monitoring objects; invalid input is a terminal error.
     public func reconcile(_ network: Network, cluster: Cluster) async throws -> StatusFields {
         let namespace = network.namespace ?? ""
-        // §3.1–§3.7, §3.9, §3.10: the pure pre-processing shared with `render`.
+        // The pure pre-processing shared with `render`, so both produce the same objects.
         // Pre-processing and rendering are pure: an input they reject (invalid providerConfig, a
         // Shoot that cannot be rendered) fails the same way on every retry, so the error is
         // terminal; the user's fix (a new generation, gardenlet's annotation) reconciles again.
@@ -107,14 +107,14 @@ public struct CalicoActuator: Actuator {
                 namespace: namespace, desiredOverlayEnabled: input.desiredOverlayEnabled)
         }
 
-        // §3.11
+        // Rendering (pure; see CalicoManifests).
         let manifests: RenderedManifests
         do {
             manifests = try renderShootManifests(input, imageVector: options.imageVector)
         } catch {
             throw TerminalError(error)
         }
-        // §3.12 and §3.13. The monitoring objects do not depend on the ManagedResource, so with
+        // ManagedResource and seed monitoring objects. The monitoring objects do not depend on the ManagedResource, so with
         // the ManagedResource cache (which tells a first deployment without a request) they are
         // applied while the secret and the ManagedResource are written: a reconcile then waits
         // for two chains of requests side by side instead of one long one. The ManagedResource's

@@ -365,7 +365,7 @@ final class Router: Sendable {
         return obj
     }
 
-    /// Validates the write options (dryRun, fieldValidation, fieldManager), spec §16.
+    /// Validates the write options (dryRun, fieldValidation, fieldManager).
     static func writeOptions(_ query: [String: String], kind: String) throws(APIError) -> Bool {
         var errors: [FieldError] = []
         var dry = false

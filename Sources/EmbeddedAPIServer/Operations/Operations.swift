@@ -23,7 +23,7 @@ extension StoreState {
 
     func namespaceObject(_ ns: String) -> JSON? { collections["/namespaces"]?[ns] }
 
-    /// Namespaced writes need an existing, non-terminating namespace (spec §5.1).
+    /// Namespaced writes need an existing, non-terminating namespace.
     func checkNamespace(_ req: ResourceRequest, name: String, isCreate: Bool) throws(APIError) {
         guard req.info.namespaced else { return }
         guard let ns = namespaceObject(req.namespace) else { throw APIError.namespaceNotFound(req.namespace) }
@@ -287,7 +287,7 @@ extension StoreState {
         }
     }
 
-    /// Shared update rules for PUT and PATCH on the main resource and `/status` (spec §4.2, §5.3).
+    /// Shared update rules for PUT and PATCH on the main resource and `/status`.
     mutating func write(_ req: ResourceRequest, name: String, old: JSON, incoming: JSON) throws(APIError) -> (Int, JSON) {
         let info = req.info
         let strategy = info.strategy

@@ -88,7 +88,9 @@ struct ConfigMapStrategy: ResourceStrategy {
 /// Rules that Secrets and ConfigMaps share.
 enum ConfigData {
     static func isConfigKey(_ k: String) -> Bool {
-        !k.isEmpty && k.utf8.count <= 253 && k != "." && k != ".." && k.utf8.allSatisfy { NameValidation.isAlphanumeric($0) || $0 == 45 || $0 == 95 || $0 == 46 }
+        // Alphanumerics, '-', '_' and '.'.
+        !k.isEmpty && k.utf8.count <= 253 && k != "." && k != ".."
+            && k.utf8.allSatisfy { NameValidation.isAlphanumeric($0) || $0 == 45 || $0 == 95 || $0 == 46 }
     }
 
     /// The error of a data key that is not a valid config key.

@@ -107,9 +107,11 @@ public struct Shoot: Sendable, Hashable {
     public var labels: [String: String] { stringMap("metadata", "labels") }
     /// `metadata.annotations` (string values only).
     public var annotations: [String: String] { stringMap("metadata", "annotations") }
+    /// The annotation that asks Gardener to force-delete a shoot.
+    public static let forceDeletionAnnotation = "confirmation.gardener.cloud/force-deletion"
     /// `confirmation.gardener.cloud/force-deletion` set to a Go boolean true.
     public var needsForceDeletion: Bool {
-        ["1", "t", "T", "true", "TRUE", "True"].contains(annotations["confirmation.gardener.cloud/force-deletion"] ?? "")
+        annotations[Self.forceDeletionAnnotation].flatMap(parseGoBool) ?? false
     }
 
     // MARK: Spec
