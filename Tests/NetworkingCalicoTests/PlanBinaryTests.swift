@@ -55,4 +55,64 @@ import Testing
         let usage = try Self.run(["plan", "--network", "/x.yaml"])
         #expect(usage.status == 2)
     }
+
+    static func write(_ text: String, _ name: String) throws -> String {
+        let url = try TestDirectories.make("validate").appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    @Test func validateReadsTheExampleInItsContext() throws {
+        let example = SharedFixtures.packageRoot.appendingPathComponent("example/20-network.yaml").path
+        let r = try Self.run(["validate", example])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(!r.stdout.contains("unsupported kind"))
+    }
+
+    @Test func validateRunsRenderChecksWithTheCluster() throws {
+        // An ipv4 block with an unknown pool on the golden IPv4 Network: render refuses it.
+        let cluster = try String(contentsOfFile: try Self.golden("ipv4-overlay-enabled/cluster.yaml"), encoding: .utf8)
+        let network = try String(contentsOfFile: try Self.golden("error-unknown-ipv4-pool/network.yaml"), encoding: .utf8)
+        let file = try Self.write(cluster + "\n---\n" + network, "both.yaml")
+        let r = try Self.run(["validate", file])
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.hasPrefix("\(file):2: "), "\(r.stdout)")
+    }
+
+    @Test func validateSaysWhyItSkipsAShoot() throws {
+        let shoot = """
+            apiVersion: core.gardener.cloud/v1beta1
+            kind: Shoot
+            metadata: {name: a, namespace: garden-dev}
+            spec:
+              kubernetes: {version: 1.33.2}
+              networking: {type: cilium}
+            ---
+            apiVersion: core.gardener.cloud/v1beta1
+            kind: Shoot
+            metadata: {name: b, namespace: garden-dev}
+            spec:
+              kubernetes: {version: 1.33.2}
+              networking: {type: calico}
+            ---
+            apiVersion: core.gardener.cloud/v1beta1
+            kind: Shoot
+            metadata: {name: c, namespace: garden-dev}
+            spec:
+              kubernetes: {version: 1.33.2}
+            """
+        let file = try Self.write(shoot, "shoots.yaml")
+        let r = try Self.run(["validate", file])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("\(file):1: skipped: not calico"))
+        #expect(r.stdout.contains("\(file):2: skipped: workerless shoot"))
+        #expect(r.stdout.contains("\(file):3: skipped: no networking"))
+    }
+
+    @Test func validateRejectsAnEmptyFile() throws {
+        let file = try Self.write("", "empty.yaml")
+        let r = try Self.run(["validate", file])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("empty file"))
+    }
 }
