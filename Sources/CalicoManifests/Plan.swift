@@ -347,13 +347,19 @@ extension Plan {
                     : "A new IP pool and routes are programmed on every node, and pods get addresses of the new family only when recreated.")
         }
         if old.ipam.type != new.ipam.type {
-            add(.dataplane, "IPAM \(old.ipam.type) → \(new.ipam.type)", "New pods get addresses from a different allocator while existing pods keep theirs.")
+            add(
+                .dataplane, "IPAM \(old.ipam.type) → \(new.ipam.type)",
+                "New pods get addresses from a different allocator while existing pods keep theirs.")
         }
         if old.ipv4.wireguard != new.ipv4.wireguard {
-            add(.dataplane, "WireGuard \(new.ipv4.wireguard ? "off → on" : "on → off")", "Node-to-node pod traffic changes its path through the wireguard interface.")
+            add(
+                .dataplane, "WireGuard \(new.ipv4.wireguard ? "off → on" : "on → off")",
+                "Node-to-node pod traffic changes its path through the wireguard interface.")
         }
         if old.kubeProxyIPTablesCleanup != new.kubeProxyIPTablesCleanup {
-            add(.dataplane, "kube-proxy \(new.kubeProxyIPTablesCleanup ? "on → off" : "off → on")", "Service routing moves between kube-proxy and Felix.")
+            add(
+                .dataplane, "kube-proxy \(new.kubeProxyIPTablesCleanup ? "on → off" : "off → on")",
+                "Service routing moves between kube-proxy and Felix.")
         }
         if old.typhaEnabled && !new.typhaEnabled {
             let nodes = (newShoot.raw[path: "spec", "provider", "workers"]?.arrayValue ?? []).reduce(0) { $0 + ($1["maximum"]?.intValue ?? 0) }
@@ -388,7 +394,8 @@ extension Plan {
                     "SeamlessOverlaySwitch: the controller's feature gate is off, so the switch is not held until every node's route exists.")
             } else if !newInput.mutatingAdmissionPolicyAvailable {
                 unmetPreconditions.append(
-                    "SeamlessOverlaySwitch: needs Kubernetes ≥ 1.36 or the kube-apiserver feature gate MutatingAdmissionPolicy with its admissionregistration.k8s.io runtime config (shoot runs \(shoot.kubernetesVersion ?? "?")).")
+                    "SeamlessOverlaySwitch: needs Kubernetes ≥ 1.36 or the kube-apiserver feature gate MutatingAdmissionPolicy with its admissionregistration.k8s.io runtime config (shoot runs \(shoot.kubernetesVersion ?? "?"))."
+                )
             }
         }
         let oldWanted = (old.network[path: "spec", "ipFamilies"]?.arrayValue ?? []).count
@@ -397,12 +404,14 @@ extension Plan {
             let status = shoot.constraint("DualStackNodesMigrationReady")?.status
             if status != "True" {
                 unmetPreconditions.append(
-                    "dual-stack: the Shoot's constraint DualStackNodesMigrationReady is \(status.map { "\"\($0)\"" } ?? "missing"), it must be True before pods get a second family.")
+                    "dual-stack: the Shoot's constraint DualStackNodesMigrationReady is \(status.map { "\"\($0)\"" } ?? "missing"), it must be True before pods get a second family."
+                )
             }
         }
         if newInput.config.autoScaling?.mode == "vpa" && !shoot.wantsVerticalPodAutoscaler {
             unmetPreconditions.append(
-                "autoScaling.mode vpa: the shoot does not enable spec.kubernetes.verticalPodAutoscaler, so calico-node and Typha are scaled cluster-proportionally.")
+                "autoScaling.mode vpa: the shoot does not enable spec.kubernetes.verticalPodAutoscaler, so calico-node and Typha are scaled cluster-proportionally."
+            )
         }
     }
 
@@ -425,7 +434,8 @@ extension Plan {
         return [
             "changed": .bool(hasChanges), "disruption": .string(disruption.description), "objects": .array(objectList),
             "rollouts": .array(rollouts.map { ["workload": .string($0.workload), "how": .string($0.how)] }),
-            "impacts": .array(impacts.map { ["class": .string($0.disruption.description), "change": .string($0.change), "reason": .string($0.reason)] }),
+            "impacts": .array(
+                impacts.map { ["class": .string($0.disruption.description), "change": .string($0.change), "reason": .string($0.reason)] }),
             "unmetPreconditions": .array(unmetPreconditions.map { .string($0) }),
         ]
     }
@@ -447,7 +457,11 @@ extension Plan {
             case .changed:
                 out += "  ~ \(c.key)\(c.checksumOnly ? " (checksum/* annotations only)" : "")\n"
                 for f in c.fields {
-                    out += "      \(f.path): \(show(f.old)) → \(show(f.new))\n"
+                    if let a = f.old?.stringValue, let b = f.new?.stringValue, a.contains("\n") || b.contains("\n") {
+                        out += Self.textLines(path: f.path, a, b)
+                    } else {
+                        out += "      \(f.path): \(show(f.old)) → \(show(f.new))\n"
+                    }
                 }
             }
         }
@@ -466,4 +480,21 @@ extension Plan {
         out += "Disruption: \(disruption)\n"
         return out
     }
+
+    /// A changed multi-line string (a CNI config, a script) as its changed lines, matched by index when
+    /// the line counts agree, else as line counts.
+    static func textLines(path: String, _ a: String, _ b: String) -> String {
+        let x = a.split(separator: "\n", omittingEmptySubsequences: false)
+        let y = b.split(separator: "\n", omittingEmptySubsequences: false)
+        guard x.count == y.count else { return "      \(path): text of \(x.count) lines → \(y.count) lines\n" }
+        var out = ""
+        for i in x.indices where x[i] != y[i] {
+            out += "      \(path) line \(i + 1): \(x[i].trimmingPrefixSpaces) → \(y[i].trimmingPrefixSpaces)\n"
+        }
+        return out
+    }
+}
+
+extension Substring {
+    fileprivate var trimmingPrefixSpaces: Substring { drop { $0 == " " } }
 }

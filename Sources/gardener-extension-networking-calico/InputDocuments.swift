@@ -39,7 +39,9 @@ struct InputDocuments {
 
     /// The first document of `kind` (for a Network: `extensions.gardener.cloud`), else nil.
     func first(kind: String) -> JSON? {
-        documents.first { $0["kind"]?.stringValue == kind && (kind != "Network" || ($0["apiVersion"]?.stringValue ?? "").hasPrefix("extensions.gardener.cloud/")) }
+        documents.first {
+            $0["kind"]?.stringValue == kind && (kind != "Network" || ($0["apiVersion"]?.stringValue ?? "").hasPrefix("extensions.gardener.cloud/"))
+        }
     }
 
     /// The document of `kind`; a single-document file counts as that kind whatever it says (the render's

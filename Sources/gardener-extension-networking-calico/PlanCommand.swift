@@ -34,7 +34,8 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let networkMode = fromNetwork != nil || network != nil || cluster != nil || fromCluster != nil
         let shootMode = fromShoot != nil || shoot != nil
-        let usable = networkMode != shootMode && (shootMode ? (fromShoot != nil && shoot != nil) : (fromNetwork != nil && network != nil && cluster != nil))
+        let usable =
+            networkMode != shootMode && (shootMode ? (fromShoot != nil && shoot != nil) : (fromNetwork != nil && network != nil && cluster != nil))
         guard usable else {
             FileHandle.standardError.write(
                 Data("plan: give --from-network, --network and --cluster (optionally --from-cluster), or --from-shoot and --shoot\n".utf8))

@@ -125,7 +125,8 @@ import Testing
             if families.count == 1 { text = text.replacingOccurrences(of: "  - IPv6\n", with: "").replacingOccurrences(of: "  - IPv6", with: "") }
             return try JSON.parseYAML(text)
         }
-        return try Plan.make(from: .init(network: network(["IPv4"]), cluster: c), to: .init(network: network(["IPv4", "IPv6"]), cluster: c), featureGates: .init())
+        return try Plan.make(
+            from: .init(network: network(["IPv4"]), cluster: c), to: .init(network: network(["IPv4", "IPv6"]), cluster: c), featureGates: .init())
     }
 
     @Test func dualStackWithConstraintIsDataplane() throws {

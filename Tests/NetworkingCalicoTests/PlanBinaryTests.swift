@@ -115,4 +115,15 @@ import Testing
         #expect(r.status != 0)
         #expect(r.stderr.contains("empty file"))
     }
+
+    @Test func validateReportsAnIPv4BlockOnAnIPv6NetworkAsRenderDoes() throws {
+        let cluster = try String(contentsOfFile: try Self.golden("ipv6-single-stack/cluster.yaml"), encoding: .utf8)
+        let network = try String(contentsOfFile: try Self.golden("ipv6-single-stack/network.yaml"), encoding: .utf8)
+        let config =
+            "\n  providerConfig:\n    apiVersion: calico.networking.extensions.gardener.cloud/v1alpha1\n    kind: NetworkConfig\n    ipv4: {pool: vxlan}\n"
+        let file = try Self.write(cluster + "\n---\n" + network.trimmingCharacters(in: .newlines) + config, "v6.yaml")
+        let r = try Self.run(["validate", file])
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("\(file):2: spec.providerConfig.ipv4:"), "\(r.stdout)")
+    }
 }
