@@ -7,7 +7,7 @@ struct NetworkingCalicoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gardener-extension-networking-calico",
         abstract: "Gardener networking extension for Calico.",
-        subcommands: [ControllerCommand.self, RenderCommand.self, ValidateCommand.self],
+        subcommands: [ControllerCommand.self, RenderCommand.self, ValidateCommand.self, PlanCommand.self],
         defaultSubcommand: ControllerCommand.self
     )
 

@@ -12,7 +12,7 @@ struct RenderCommand: AsyncParsableCommand {
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case yaml, json }
 
-    @Option(name: .long, help: "Network object (YAML or JSON file).")
+    @Option(name: .long, help: "Network object (YAML or JSON file, '-' for standard input).")
     var network: String
 
     @Option(name: .long, help: "Cluster object (YAML or JSON file).")
@@ -42,20 +42,17 @@ struct RenderCommand: AsyncParsableCommand {
 
     struct CommandFailure: Error { var message: String }
 
-    private func read(_ path: String, what: String) throws -> JSON {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw CommandFailure(message: "cannot read --\(what) \(path): \(error.localizedDescription)")
-        }
-        do { return try JSON.parseJSONOrYAML(text) } catch {
-            throw CommandFailure(message: "cannot parse --\(what) \(path): \(error)")
+    /// The `kind` document of `path` ('-' is standard input; multi-document files allowed).
+    private func read(_ path: String, what: String, kind: String) throws -> JSON {
+        do { return try InputDocuments.read(path).pick(kind, path: path) } catch let failure as InputDocuments.Failure {
+            throw CommandFailure(message: "--\(what) \(failure.message)")
         }
     }
 
     func render() throws -> [UInt8] {
         guard `repeat` >= 1 else { throw CommandFailure(message: "--repeat must be at least 1") }
-        let networkJSON = try read(network, what: "network")
-        let clusterJSON = try read(cluster, what: "cluster")
+        let networkJSON = try read(network, what: "network", kind: "Network")
+        let clusterJSON = try read(cluster, what: "cluster", kind: "Cluster")
         var gates = FeatureGates()
         do { try gates.set(featureGates) } catch { throw CommandFailure(message: "invalid --feature-gates: \(error.description)") }
         let images: ImageVector

@@ -1,15 +1,18 @@
 import ArgumentParser
 import CalicoAPI
+import CalicoManifests
 import Foundation
 import KubeCore
 
 /// `validate FILE...`: validates NetworkConfig, Network or Shoot documents (YAML or JSON,
-/// multi-document, `List` objects too) and prints every field error as `path: message`.
+/// multi-document, `List` objects too) and prints every finding as `FILE:DOC: path: message` (DOC counts
+/// from 1), or `FILE:DOC: skipped: reason` for a Shoot it does not check. A Network is checked with the
+/// Cluster of the same file as `render` would check it.
 /// Exit status: 0 valid, 1 field errors, 2 unreadable input.
 struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate", abstract: "Validate NetworkConfig, Network or Shoot files.",
-        discussion: "Prints every field error as `path: message`. Exit status 0 = valid, 1 = errors, 2 = unreadable input.")
+        discussion: "Prints every finding as `FILE:DOC: path: message`. Exit status 0 = valid, 1 = errors, 2 = unreadable input.")
 
     @Argument(help: "Files to validate ('-' reads standard input).") var files: [String]
 
@@ -17,32 +20,24 @@ struct ValidateCommand: AsyncParsableCommand {
         var sawErrors = false
         var unreadable = false
         for file in files {
-            let text: String
-            do {
-                if file == "-" {
-                    text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-                } else {
-                    text = try String(contentsOfFile: file, encoding: .utf8)
-                }
-            } catch {
-                FileHandle.standardError.write(Data("\(file): cannot read: \(error.localizedDescription)\n".utf8))
+            let input: InputDocuments
+            do { input = try InputDocuments.read(file) } catch let failure as InputDocuments.Failure {
+                FileHandle.standardError.write(Data("\(failure.message)\n".utf8))
                 unreadable = true
                 continue
             }
-            let documents: [JSON]
-            do {
-                documents = try ValidateCommand.parseDocuments(text)
-            } catch {
-                FileHandle.standardError.write(Data("\(file): cannot parse: \(error)\n".utf8))
-                unreadable = true
-                continue
-            }
-            for (index, doc) in documents.enumerated() {
-                let lines = ValidateCommand.validate(document: doc)
-                for line in lines { print(line) }
-                if !lines.isEmpty {
+            // A Cluster in the same file is the context of its Network (render's checks run with it).
+            let cluster = input.first(kind: "Cluster")
+            for (index, doc) in input.documents.enumerated() {
+                let prefix = "\(file):\(index + 1):"
+                let kind = doc["kind"]?.stringValue ?? ""
+                if input.documents.count > 1, ["Cluster", "Namespace"].contains(kind) { continue }
+                let outcome = ValidateCommand.check(document: doc, cluster: cluster)
+                if let reason = outcome.skipped { print("\(prefix) skipped: \(reason)") }
+                for line in outcome.findings { print("\(prefix) \(line)") }
+                if !outcome.findings.isEmpty {
                     sawErrors = true
-                    FileHandle.standardError.write(Data("\(file) (document \(index + 1)): \(lines.count) error(s)\n".utf8))
+                    FileHandle.standardError.write(Data("\(prefix) \(outcome.findings.count) error(s)\n".utf8))
                 }
             }
         }
@@ -50,13 +45,39 @@ struct ValidateCommand: AsyncParsableCommand {
         if sawErrors { throw ExitCode(1) }
     }
 
-    /// JSON (one document) or YAML (multi-document).
-    static func parseDocuments(_ text: String) throws -> [JSON] {
-        let trimmed = text.drop { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
-        if trimmed.first == "{" || trimmed.first == "[" {
-            if let single = try? JSON.parse(string: text) { return [single] }
+    /// The result of checking one document: findings, or why it was not checked.
+    struct Outcome {
+        var findings: [String] = []
+        var skipped: String?
+    }
+
+    /// Validates one document and, when it validates, runs the render's own checks with its Cluster
+    /// (a Network) or the Network and Cluster built from it (a Shoot), so that `validate` fails where `render` would.
+    static func check(document: JSON, cluster: JSON?) -> Outcome {
+        let kind = document["kind"]?.stringValue ?? ""
+        if kind == "Shoot" {
+            let shoot = Shoot(raw: document)
+            guard let networking = shoot.networking else { return Outcome(skipped: "no networking") }
+            guard networking.type == CalicoAPIGroup.networkType else { return Outcome(skipped: "not calico") }
+            if shoot.isWorkerless { return Outcome(skipped: "workerless shoot") }
         }
-        return try JSON.parseYAMLDocuments(text)
+        var outcome = Outcome(findings: validate(document: document))
+        guard outcome.findings.isEmpty else { return outcome }
+        do {
+            switch kind {
+            case "Shoot":
+                let side = try Plan.Side(shoot: document)
+                _ = try renderShootManifests(network: side.network, cluster: side.cluster)
+            case "Network" where cluster != nil:
+                _ = try renderShootManifests(network: document, cluster: cluster ?? .null)
+            default: break
+            }
+        } catch let error as RenderError {
+            outcome.findings.append("\(error.field ?? "<root>"): \(error.message)")
+        } catch {
+            outcome.findings.append("<root>: \(error)")
+        }
+        return outcome
     }
 
     /// `path: message` lines for one document (empty when valid).

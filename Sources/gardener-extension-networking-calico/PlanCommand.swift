@@ -1,0 +1,84 @@
+import ArgumentParser
+import CalicoAPI
+import CalicoManifests
+import Foundation
+import KubeCore
+
+/// `plan` subcommand: what applying a new Network (or Shoot) would do to the shoot — object diff,
+/// rollouts, disruption class per change and unmet preconditions (docs/usage.md). The planning itself
+/// is `Plan.make` in CalicoManifests; this command only reads files and prints.
+/// Exit status: 0 no change or only `none`/`restart` changes, 1 error, 2 usage, 3 a `dataplane` or
+/// `outage-risk` change.
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan", abstract: "Show what changing a Network or Shoot would do to the shoot.",
+        discussion: "Exit status 0 = no change or only none/restart changes, 1 = error, 2 = usage, 3 = dataplane or outage-risk change.")
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
+    @Option(name: .customLong("from-network"), help: "The current Network ('-' reads standard input).")
+    var fromNetwork: String?
+    @Option(name: .customLong("from-cluster"), help: "The current Cluster (default: --cluster).")
+    var fromCluster: String?
+    @Option(name: .long, help: "The new Network.")
+    var network: String?
+    @Option(name: .long, help: "The Cluster (its Shoot) for the new Network.")
+    var cluster: String?
+    @Option(name: .customLong("from-shoot"), help: "The current core.gardener.cloud Shoot.")
+    var fromShoot: String?
+    @Option(name: .long, help: "The new Shoot.")
+    var shoot: String?
+    @Option(name: .customLong("feature-gates"), help: "Controller feature gates, e.g. SeamlessOverlaySwitch=true.")
+    var featureGates: String = ""
+    @Option(name: .shortAndLong, help: "Output format: text or json.")
+    var output: OutputFormat = .text
+
+    func run() async throws {
+        let networkMode = fromNetwork != nil || network != nil || cluster != nil || fromCluster != nil
+        let shootMode = fromShoot != nil || shoot != nil
+        let usable =
+            networkMode != shootMode && (shootMode ? (fromShoot != nil && shoot != nil) : (fromNetwork != nil && network != nil && cluster != nil))
+        guard usable else {
+            FileHandle.standardError.write(
+                Data("plan: give --from-network, --network and --cluster (optionally --from-cluster), or --from-shoot and --shoot\n".utf8))
+            throw ExitCode(2)
+        }
+        if [fromNetwork, fromCluster, network, cluster, fromShoot, shoot].filter({ $0 == "-" }).count > 1 {
+            FileHandle.standardError.write(Data("plan: only one input can be '-'\n".utf8))
+            throw ExitCode(2)
+        }
+        let plan: Plan
+        do {
+            var gates = FeatureGates()
+            do { try gates.set(featureGates) } catch { throw PlanError("invalid --feature-gates: \(error.description)") }
+            let old: Plan.Side
+            let new: Plan.Side
+            if let fromShoot, let shoot {
+                old = try Plan.Side(shoot: InputDocuments.read(fromShoot).pick("Shoot", path: fromShoot))
+                new = try Plan.Side(shoot: InputDocuments.read(shoot).pick("Shoot", path: shoot))
+            } else if let fromNetwork, let network, let cluster {
+                let newCluster = try InputDocuments.read(cluster).pick("Cluster", path: cluster)
+                let oldCluster = try fromCluster.map { try InputDocuments.read($0).pick("Cluster", path: $0) } ?? newCluster
+                old = Plan.Side(network: try InputDocuments.read(fromNetwork).pick("Network", path: fromNetwork), cluster: oldCluster)
+                new = Plan.Side(network: try InputDocuments.read(network).pick("Network", path: network), cluster: newCluster)
+            } else {
+                throw ExitCode(2)
+            }
+            plan = try Plan.make(from: old, to: new, featureGates: gates, imageVector: ImageVector.fromEnvironment())
+        } catch let error as InputDocuments.Failure {
+            FileHandle.standardError.write(Data("plan: \(error.message)\n".utf8))
+            throw ExitCode(1)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            FileHandle.standardError.write(Data("plan: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        switch output {
+        case .text: FileHandle.standardOutput.write(Data(plan.text().utf8))
+        case .json:
+            var bytes = plan.json().serialized(JSONWriteOptions(pretty: true))
+            bytes.append(UInt8(ascii: "\n"))
+            FileHandle.standardOutput.write(Data(bytes))
+        }
+        if plan.disruption >= .dataplane { throw ExitCode(3) }
+    }
+}
