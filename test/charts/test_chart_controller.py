@@ -382,7 +382,7 @@ def test_cluster_role_rules_are_least_privilege():
     add("extensions.gardener.cloud", ["networks"], ["get", "list", "watch", "patch"])
     add("extensions.gardener.cloud", ["networks/status"], ["patch"])
     add("extensions.gardener.cloud", ["clusters"], ["get", "list", "watch"])
-    add("", ["namespaces"], ["get", "list", "watch"])
+    add("", ["namespaces"], ["list", "watch"])
     add("resources.gardener.cloud", ["managedresources"], ["create", "get", "list", "watch"])
     add("resources.gardener.cloud", ["managedresources"], ["update", "patch", "delete"],
         ["extension-networking-calico-config"])

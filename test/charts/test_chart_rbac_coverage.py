@@ -42,9 +42,6 @@ WEBHOOK = "gardener-extension-admission-calico"
 CONTROLLER_UNSEEN = {
     ("extensions.gardener.cloud", "networks/status"): {
         "patch": "NetworkReconciler.patchNetwork passes subresource \"status\" as a parameter"},
-    ("", "namespaces"): {
-        "list": "Namespace informer of the shoot-not-failed predicate (granted ahead of that change)",
-        "watch": "Namespace informer of the shoot-not-failed predicate (granted ahead of that change)"},
     ("", "configmaps"): {v: "CalicoActuator applies and deletes the seed monitoring objects through a Resource variable"
                          for v in ("create", "get", "patch", "delete")},
     ("monitoring.coreos.com", "scrapeconfigs"): {
