@@ -42,13 +42,13 @@ $(VENV)/.installed: Makefile
 
 venv: $(VENV)/.installed
 
-# Every test: Swift unit/integration tests (embedded API server over HTTPS, golden cases), then
+# Every test: the format/lint and generated-data checks (`check`), Swift unit/integration tests (embedded API server over HTTPS, golden cases), then
 # the interop suites with real clients (kubectl, the official Python client) and chart tests.
 # Tests run one at a time: on 2 cores, parallel suites starve each other's timers and servers.
 # A crashing test must end the run, not hang in the backtracer; the timeout bounds a hang.
 SWIFT_TEST := SWIFT_BACKTRACE=enable=no timeout 2700 $(SWIFT) test --no-parallel
 
-test: venv
+test: venv check
 	$(SWIFT) build
 	$(SWIFT_TEST)
 	$(PY) -m pytest -q test

@@ -29,6 +29,18 @@ extension EmbeddedAPIServer {
 
     /// Sets ``faultPolicy``.
     public func setFaultPolicy(_ policy: FaultPolicy) {
+        installFaultPolicy(policy)
+    }
+
+    /// Sets ``faultPolicy`` and waits until the periodic faults of the previous policy have ended,
+    /// so that a test can show that none of them runs any more without sleeping.
+    public func replaceFaultPolicy(_ policy: FaultPolicy) async {
+        for task in installFaultPolicy(policy) { await task.value }
+    }
+
+    /// Installs `policy` and returns the cancelled periodic tasks of the previous one.
+    @discardableResult
+    private func installFaultPolicy(_ policy: FaultPolicy) -> [Task<Void, Never>] {
         faultInjector.setPolicy(policy)
         var tasks: [Task<Void, Never>] = []
         if let every = policy.compactHistoryEvery, every > .zero {
@@ -51,7 +63,7 @@ extension EmbeddedAPIServer {
                     }
                 })
         }
-        replacePeriodicFaultTasks(tasks)
+        return replacePeriodicFaultTasks(tasks)
     }
 
     /// Changes part of the policy: `server.updateFaultPolicy { $0.errorRate = 0.1 }`.

@@ -125,7 +125,10 @@ extension EmbeddedAPIServer {
 
     /// Replaces the periodic fault tasks (compaction, connection drops); cancels the old ones, and
     /// the new ones too when the server is already shut down.
-    package func replacePeriodicFaultTasks(_ tasks: [Task<Void, Never>]) {
+    /// Installs the periodic fault tasks of a new policy and cancels the previous ones, which it
+    /// returns so that a caller can wait until they have ended.
+    @discardableResult
+    package func replacePeriodicFaultTasks(_ tasks: [Task<Void, Never>]) -> [Task<Void, Never>] {
         let stoppedNow = stopped.withLock { $0 }
         if stoppedNow { for t in tasks { t.cancel() } }
         let old = periodicFaults.withLock { p in
@@ -133,6 +136,7 @@ extension EmbeddedAPIServer {
             return p
         }
         for t in old { t.cancel() }
+        return old
     }
 }
 
