@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import KubeRuntime
 
 /// The extension's single binary: the controller manager by default, plus tools.
@@ -11,12 +12,29 @@ struct NetworkingCalicoCommand: AsyncParsableCommand {
         defaultSubcommand: ControllerCommand.self
     )
 
-    /// Go pflag syntax for the controller's boolean flags (charts pass `--flag=value`).
+    /// Go pflag syntax for the controller's boolean flags (charts pass `--flag=value`). Usage errors
+    /// exit 2, as Go's flag parsing does and as `plan` documents; other failures keep their codes.
     static func main() async {
+        let arguments: [String]
         do {
-            await main(try GoFlagSyntax.normalize(Array(CommandLine.arguments.dropFirst()), booleanFlags: ControllerCommand.booleanFlags))
+            arguments = try GoFlagSyntax.normalize(Array(CommandLine.arguments.dropFirst()), booleanFlags: ControllerCommand.booleanFlags)
         } catch {
-            exit(withError: ValidationError(error.description))
+            FileHandle.standardError.write(Data((fullMessage(for: ValidationError(error.description)) + "\n").utf8))
+            Foundation.exit(2)
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
         }
     }
 }

@@ -54,6 +54,11 @@ import Testing
         #expect(r.stderr.contains("cannot read"))
         let usage = try Self.run(["plan", "--network", "/x.yaml"])
         #expect(usage.status == 2)
+        // Flag-parsing errors are usage errors too (exit 2, as Go's flag parsing exits).
+        let unknown = try Self.run(["plan", "--bogus"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("--bogus"), "\(unknown.stderr)")
+        let badBool = try Self.run(["--leader-election=maybe"])
+        #expect(badBool.status == 2 && badBool.stderr.contains("--leader-election"), "\(badBool.stderr)")
     }
 
     static func write(_ text: String, _ name: String) throws -> String {
