@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Module layout and dependency direction: see DEVELOPERS.md and ../shared/design.md.
+// Module layout and dependency direction: see docs/architecture.md (the map).
 // KubeCore <- KubeClient <- KubeRuntime <- GardenerExtensions <- NetworkingCalico
 // KubeCore <- CalicoAPI <- CalicoManifests ; CalicoAPI <- AdmissionCalico ; KubeCore <- EmbeddedAPIServer
 // Development only (never a dependency of the two shipped executables): EmbeddedAPIServer <- EmbeddedAPIServerTesting ;
@@ -33,7 +33,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
-        // Shared JSON value model (ordered objects, fast parse/serialize, YAML bridge).
+        // The no-I/O core every module shares (JSON/YAML, time, merge patch, field errors, IP/CIDR, names, certificates, Shoot).
         .target(
             name: "KubeCore",
             dependencies: [
