@@ -2,7 +2,9 @@ import Yams
 
 /// A YAML document that cannot be represented as JSON, or a YAML syntax error.
 public struct YAMLConversionError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong, for the error message.
     public var description: String
+    /// An error with the given message.
     public init(_ description: String) { self.description = description }
 }
 
