@@ -36,6 +36,15 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        // Timeouts, connection and TLS limits shared by every HTTP(S) listener.
+        .target(
+            name: "ListenerLimits",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         .target(
             name: "KubeClient",
             dependencies: [
@@ -50,7 +59,7 @@ let package = Package(
         .target(
             name: "KubeRuntime",
             dependencies: [
-                "KubeClient",
+                "KubeClient", "ListenerLimits",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -72,7 +81,7 @@ let package = Package(
         .target(
             name: "AdmissionCalico",
             dependencies: [
-                "CalicoAPI", "KubeClient", "KubeRuntime",
+                "CalicoAPI", "KubeClient", "KubeRuntime", "ListenerLimits",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -85,7 +94,7 @@ let package = Package(
         .target(
             name: "EmbeddedAPIServer",
             dependencies: [
-                "KubeCore",
+                "KubeCore", "ListenerLimits",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

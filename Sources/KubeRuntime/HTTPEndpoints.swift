@@ -1,3 +1,4 @@
+import ListenerLimits
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -68,30 +69,40 @@ public final class EndpointServer: Sendable {
     private let channel: any Channel
     /// The port actually bound (useful with port 0).
     public let port: Int
+    /// The bound host.
     public let host: String
+    /// Timeouts and connection limit of the listener, with counters of what they enforced.
+    public let listener: ListenerGuard
 
-    private init(channel: any Channel, host: String, port: Int) {
+    /// Limits of a probe/metrics listener: probes and scrapes are single short requests, so a
+    /// few hundred connections and a minute of idle time are plenty (see docs/operations.md).
+    public static let defaultLimits = ListenerLimits(idleTimeout: .seconds(60), maxConnections: 256)
+
+    private init(channel: any Channel, host: String, port: Int, listener: ListenerGuard) {
         self.channel = channel
         self.host = host
         self.port = port
+        self.listener = listener
     }
 
     /// Binds and starts serving.
     public static func start(
         at address: BindAddress, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        handler: @escaping Handler
+        limits: ListenerLimits = defaultLimits, handler: @escaping Handler
     ) async throws -> EndpointServer {
+        let listener = ListenerGuard(limits)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 64)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-                    channel.pipeline.addHandler(EndpointChannelHandler(handler: handler))
+                channel.eventLoop.makeCompletedFuture {
+                    guard try listener.configure(channel, tls: nil) else { return }
+                    try channel.pipeline.syncOperations.addHandler(EndpointChannelHandler(handler: handler))
                 }
             }
         let channel = try await bootstrap.bind(host: address.host, port: address.port).get()
         let port = channel.localAddress?.port ?? address.port
-        return EndpointServer(channel: channel, host: address.host, port: port)
+        return EndpointServer(channel: channel, host: address.host, port: port, listener: listener)
     }
 
     /// Stops listening.
