@@ -89,9 +89,9 @@ import Testing
     @Test func onlyTLS12AndLaterAreAccepted() async throws {
         try await withServer(crd: false) { server, _ in
             let ca = server.caCertificatePEM
-            let tls11 = try await ListenerProbe.handshake(port: server.port, caPEM: ca, minimum: .tlsv1, maximum: .tlsv11, serverName: "127.0.0.1")
-            let tls12 = try await ListenerProbe.handshake(port: server.port, caPEM: ca, minimum: .tlsv12, maximum: .tlsv12, serverName: "127.0.0.1")
-            let tls13 = try await ListenerProbe.handshake(port: server.port, caPEM: ca, minimum: .tlsv13, maximum: .tlsv13, serverName: "127.0.0.1")
+            let tls11 = try await ListenerProbe.handshake(port: server.port, caPEM: ca, minimum: .tlsv1, maximum: .tlsv11)
+            let tls12 = try await ListenerProbe.handshake(port: server.port, caPEM: ca, minimum: .tlsv12, maximum: .tlsv12)
+            let tls13 = try await ListenerProbe.handshake(port: server.port, caPEM: ca, minimum: .tlsv13, maximum: .tlsv13)
             #expect(!tls11)
             #expect(tls12)
             #expect(tls13)
@@ -109,7 +109,7 @@ import Testing
                 .channelOption(ChannelOptions.autoRead, value: false)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: "127.0.0.1"))
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: "localhost"))
                     }
                 }
                 .connect(host: "127.0.0.1", port: server.port).get()

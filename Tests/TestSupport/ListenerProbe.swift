@@ -43,14 +43,20 @@ public enum ListenerProbe {
         let context = try NIOSSLContext(configuration: config)
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let promise = loop.makePromise(of: Bool.self)
-        let channel = try await ClientBootstrap(group: loop)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
-                    try channel.pipeline.syncOperations.addHandler(HandshakeWatcher(promise: promise))
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: loop)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
+                        try channel.pipeline.syncOperations.addHandler(HandshakeWatcher(promise: promise))
+                    }
                 }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
+                .connect(host: "127.0.0.1", port: port).get()
+        } catch {
+            promise.succeed(false)
+            throw error
+        }
         let ok = try await promise.futureResult.get()
         try? await channel.close()
         return ok
@@ -78,6 +84,7 @@ private final class CloseWatcher: ChannelInboundHandler, @unchecked Sendable {
     init(promise: EventLoopPromise<[UInt8]>) { self.promise = promise }
     func channelRead(context: ChannelHandlerContext, data: NIOAny) { bytes += unwrapInboundIn(data).readableBytesView }
     func channelInactive(context: ChannelHandlerContext) { promise.succeed(bytes) }
+    func handlerRemoved(context: ChannelHandlerContext) { promise.succeed(bytes) }
     func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
 }
 
@@ -95,4 +102,5 @@ private final class HandshakeWatcher: ChannelInboundHandler, @unchecked Sendable
         context.close(promise: nil)
     }
     func channelInactive(context: ChannelHandlerContext) { promise.succeed(false) }
+    func handlerRemoved(context: ChannelHandlerContext) { promise.succeed(false) }
 }
