@@ -34,6 +34,7 @@ public struct WebhookServerConfiguration: Sendable {
     /// `--disable-webhooks=validator` or `*`: the webhook path answers 404.
     public var webhookDisabled: Bool
 
+    /// Settings with the defaults used by the binary; `certDirectory` is required.
     public init(
         host: String = "127.0.0.1", port: Int = 0, certDirectory: String, maxBodyBytes: Int = 7 * 1024 * 1024,
         requestTimeout: TimeAmount = .seconds(10), idleTimeout: TimeAmount = .seconds(60),
@@ -112,8 +113,11 @@ final class TLSContextBox: Sendable {
 /// The HTTPS server of the admission webhook: `/webhooks/validate`, plus `/healthz`, `/readyz`
 /// and `/metrics` (also served on the separate plain-HTTP health/metrics addresses by the binary).
 public final class WebhookServer: Sendable {
+    /// The bound port (useful with port 0).
     public let port: Int
+    /// The bound host.
     public let host: String
+    /// Request counters and latency served under `/metrics`.
     public let metrics: WebhookMetrics
     private let channel: any Channel
     private let tls: TLSContextBox

@@ -5,6 +5,7 @@ import Synchronization
 
 /// Errors of the fault-injection lifecycle.
 public struct EmbeddedAPIServerError: Error, CustomStringConvertible {
+    /// What went wrong.
     public var description: String
 }
 

@@ -7,9 +7,12 @@ import Synchronization
 /// A `host:port` bind address in Go's notation: `:8080` = every interface, `127.0.0.1:0` = an
 /// ephemeral loopback port, `0` (or empty) = disabled.
 public struct BindAddress: Sendable, Equatable, CustomStringConvertible {
+    /// Host to bind (`0.0.0.0` = every interface).
     public var host: String
+    /// Port to bind (0 = an ephemeral port).
     public var port: Int
 
+    /// An address from its parts.
     public init(host: String, port: Int) {
         self.host = host
         self.port = port
@@ -28,33 +31,43 @@ public struct BindAddress: Sendable, Equatable, CustomStringConvertible {
         return BindAddress(host: host.isEmpty ? "0.0.0.0" : host, port: port)
     }
 
+    /// The address as `host:port`.
     public var description: String { "\(host):\(port)" }
 }
 
 /// An unparseable bind address.
 public struct BindAddressError: Error, Sendable, CustomStringConvertible {
+    /// The flag value as given.
     public var value: String
+    /// The message naming the value and the expected form.
     public var description: String { "invalid bind address \"\(value)\": expected host:port" }
 }
 
 /// A plain HTTP request as seen by an endpoint handler.
 public struct EndpointRequest: Sendable {
+    /// HTTP method (`GET`, ...).
     public var method: String
     /// Path without the query.
     public var path: String
     /// Query parameters (a key without `=` has the value "").
     public var query: [(String, String)]
 
+    /// Whether the query has `key` (with or without a value).
     public func hasQuery(_ key: String) -> Bool { query.contains { $0.0 == key } }
+    /// Every value of `key` in the query, in order.
     public func queryValues(_ key: String) -> [String] { query.filter { $0.0 == key }.map(\.1) }
 }
 
 /// The answer of an endpoint handler.
 public struct EndpointResponse: Sendable {
+    /// HTTP status code.
     public var status: Int
+    /// `Content-Type` of the body.
     public var contentType: String
+    /// Response body.
     public var body: String
 
+    /// A response; plain text unless `contentType` says otherwise.
     public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: String) {
         self.status = status
         self.contentType = contentType
@@ -64,6 +77,7 @@ public struct EndpointResponse: Sendable {
 
 /// A tiny HTTP/1.1 server for probes and metrics (no TLS; GET only in practice).
 public final class EndpointServer: Sendable {
+    /// Answers one request.
     public typealias Handler = @Sendable (EndpointRequest) async -> EndpointResponse
 
     private let channel: any Channel
@@ -179,6 +193,7 @@ public typealias HealthCheck = @Sendable () async -> String?
 public final class HealthProbes: Sendable {
     private let checks = Mutex<(healthz: [String: HealthCheck], readyz: [String: HealthCheck])>(([:], [:]))
 
+    /// Probes with no checks yet (both answer ok).
     public init() {}
 
     /// Adds a liveness check (served under `/healthz`).
