@@ -43,6 +43,15 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]),
+        // Timeouts, connection and TLS limits shared by every HTTP(S) listener.
+        .target(
+            name: "ListenerLimits",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         .target(
             name: "KubeClient",
             dependencies: [
@@ -57,7 +66,7 @@ let package = Package(
         .target(
             name: "KubeRuntime",
             dependencies: [
-                "KubeClient",
+                "KubeClient", "ListenerLimits",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -82,7 +91,7 @@ let package = Package(
         .target(
             name: "AdmissionCalico",
             dependencies: [
-                "CalicoAPI", "KubeClient", "KubeRuntime",
+                "CalicoAPI", "KubeClient", "KubeRuntime", "ListenerLimits",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -96,7 +105,7 @@ let package = Package(
         .target(
             name: "EmbeddedAPIServer",
             dependencies: [
-                "KubeCore",
+                "KubeCore", "ListenerLimits",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

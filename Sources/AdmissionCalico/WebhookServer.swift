@@ -1,5 +1,6 @@
 import Foundation
 import KubeCore
+import ListenerLimits
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -15,22 +16,30 @@ public struct WebhookServerConfiguration: Sendable {
     public var port: Int
     /// Directory with `tls.crt` / `tls.key` (`--webhook-config-cert-dir`), watched for changes.
     public var certDirectory: String
-    /// Largest accepted request body (3 MiB like the Kubernetes API server's limit for webhooks).
+    /// Largest accepted request body: 7 MiB (as controller-runtime's webhook server), so that
+    /// an UPDATE review carrying a large object and its old version still fits.
     public var maxBodyBytes: Int
-    /// Deadline for reading one complete request once it started.
+    /// Deadline for reading one complete request (header and body) once its header started.
     public var requestTimeout: TimeAmount
-    /// How long an idle (keep-alive or not yet speaking) connection is kept.
+    /// How long an idle (keep-alive, or handshake done but no request yet) connection is kept.
     public var idleTimeout: TimeAmount
+    /// How long a client may take to complete the TLS handshake.
+    public var tlsHandshakeTimeout: TimeAmount
+    /// How long a request's header may take from its first byte until it is complete.
+    public var requestHeaderTimeout: TimeAmount
+    /// Connections open at once; further ones are closed right after they are accepted.
+    public var maxConnections: Int
     /// How often the certificate files are checked for changes.
     public var certificateReloadInterval: Duration
     /// `--disable-webhooks=validator` or `*`: the webhook path answers 404.
     public var webhookDisabled: Bool
 
-    /// Settings with production defaults for limits and timeouts.
+    /// Settings with the defaults used by the binary; `certDirectory` is required.
     public init(
-        host: String = "127.0.0.1", port: Int = 0, certDirectory: String, maxBodyBytes: Int = 3 * 1024 * 1024,
+        host: String = "127.0.0.1", port: Int = 0, certDirectory: String, maxBodyBytes: Int = 7 * 1024 * 1024,
         requestTimeout: TimeAmount = .seconds(10), idleTimeout: TimeAmount = .seconds(60),
-        certificateReloadInterval: Duration = .seconds(2), webhookDisabled: Bool = false
+        certificateReloadInterval: Duration = .seconds(2), webhookDisabled: Bool = false,
+        tlsHandshakeTimeout: TimeAmount = .seconds(10), requestHeaderTimeout: TimeAmount = .seconds(10), maxConnections: Int = 4_096
     ) {
         self.host = host
         self.port = port
@@ -40,6 +49,16 @@ public struct WebhookServerConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.certificateReloadInterval = certificateReloadInterval
         self.webhookDisabled = webhookDisabled
+        self.tlsHandshakeTimeout = tlsHandshakeTimeout
+        self.requestHeaderTimeout = requestHeaderTimeout
+        self.maxConnections = maxConnections
+    }
+
+    /// The listener limits these settings describe.
+    var listenerLimits: ListenerLimits {
+        ListenerLimits(
+            tlsHandshakeTimeout: tlsHandshakeTimeout, requestHeaderTimeout: requestHeaderTimeout, idleTimeout: idleTimeout,
+            maxConnections: maxConnections)
     }
 }
 
@@ -74,7 +93,7 @@ final class TLSContextBox: Sendable {
         let chain = try NIOSSLCertificate.fromPEMBytes(cert).map { NIOSSLCertificateSource.certificate($0) }
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(bytes: key, format: .pem)))
-        tls.minimumTLSVersion = .tlsv12
+        ListenerLimits.harden(&tls)
         return try NIOSSLContext(configuration: tls)
     }
 
@@ -94,20 +113,24 @@ final class TLSContextBox: Sendable {
 /// The HTTPS server of the admission webhook: `/webhooks/validate`, plus `/healthz`, `/readyz`
 /// and `/metrics` (also served on the separate plain-HTTP health/metrics addresses by the binary).
 public final class WebhookServer: Sendable {
-    /// The port actually bound (useful with port 0).
+    /// The bound port (useful with port 0).
     public let port: Int
-    /// The listen host.
+    /// The bound host.
     public let host: String
-    /// The request metrics.
+    /// Request counters and latency served under `/metrics`.
     public let metrics: WebhookMetrics
     private let channel: any Channel
     private let tls: TLSContextBox
     private let reloadTask: Task<Void, Never>
     private let logger: Logger
+    /// Timeouts and connection limit of the listener, with counters of what they enforced.
+    public let listener: ListenerGuard
 
     private init(
-        channel: any Channel, host: String, port: Int, tls: TLSContextBox, metrics: WebhookMetrics, reloadTask: Task<Void, Never>, logger: Logger
+        channel: any Channel, host: String, port: Int, tls: TLSContextBox, metrics: WebhookMetrics, reloadTask: Task<Void, Never>, logger: Logger,
+        listener: ListenerGuard
     ) {
+        self.listener = listener
         self.channel = channel
         self.host = host
         self.port = port
@@ -125,14 +148,14 @@ public final class WebhookServer: Sendable {
     ) async throws -> WebhookServer {
         let tls = try TLSContextBox(directory: configuration.certDirectory)
         let config = configuration
+        let listener = ListenerGuard(configuration.listenerLimits)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context))
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    guard try listener.configure(channel, tls: tls.context) else { return }
                     try channel.pipeline.syncOperations.addHandler(WebhookHTTPHandler(configuration: config, metrics: metrics))
                 }
             }
@@ -152,7 +175,8 @@ public final class WebhookServer: Sendable {
             }
         }
         logger.info("webhook server listening", metadata: ["address": "\(host):\(port)"])
-        return WebhookServer(channel: channel, host: host, port: port, tls: tls, metrics: metrics, reloadTask: reloadTask, logger: logger)
+        return WebhookServer(
+            channel: channel, host: host, port: port, tls: tls, metrics: metrics, reloadTask: reloadTask, logger: logger, listener: listener)
     }
 
     /// The serving certificate (PEM, as read from `tls.crt`) presented to new connections.
@@ -189,24 +213,20 @@ final class WebhookHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.metrics = metrics
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        arm(context: context, after: configuration.idleTimeout)
-    }
-
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
         timerFiresAt = nil
     }
 
-    /// When the current deadline passes (request timeout while a request is being read, idle
-    /// timeout otherwise).
+    /// When the request being read times out (idle connections are timed by the listener's
+    /// `ListenerGuard`).
     var deadline: NIODeadline = .distantFuture
     /// When the scheduled timer fires (nil = none scheduled).
     var timerFiresAt: NIODeadline?
 
-    /// (Re)arms the connection deadline; when it passes an unfinished request gets 408, an idle
-    /// connection is just closed. This bounds slow clients (slow TLS, headers or body).
+    /// (Re)arms the request deadline; when it passes an unfinished request gets 408. This
+    /// bounds slow bodies (slow TLS, headers and idle time are bounded by the listener).
     /// Re-arming only moves `deadline`: the one timer per connection re-schedules itself lazily
     /// when it fires early, so a request costs no timer scheduling/cancellation on the hot path.
     func arm(context: ChannelHandlerContext, after amount: TimeAmount) {
@@ -228,6 +248,7 @@ final class WebhookHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func timerFired(context: ChannelHandlerContext) {
         timer = nil
         timerFiresAt = nil
+        if deadline == .distantFuture { return }
         if deadline > .now() {
             schedule(context: context, at: deadline)
             return
@@ -337,7 +358,7 @@ final class WebhookHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         if keepAlive {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-            arm(context: context, after: configuration.idleTimeout)
+            deadline = .distantFuture
         } else {
             timer?.cancel()
             timer = nil

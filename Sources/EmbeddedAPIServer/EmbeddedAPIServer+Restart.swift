@@ -58,7 +58,8 @@ extension EmbeddedAPIServer {
                     host: configuration.host, port: port, tls: tls, router: router, threads: configuration.threads,
                     watchBatchInterval: configuration.watchBatchInterval,
                     watchBatchMaxInterval: configuration.watchBatchMaxInterval,
-                    watchBookmarkInterval: configuration.watchBookmarkInterval)
+                    watchBookmarkInterval: configuration.watchBookmarkInterval,
+                    limits: configuration.listenerLimits, maxWatchPendingBytes: configuration.maxWatchPendingBytes)
                 http.withLock { $0 = server }
                 server.start()
                 router.faults.count { $0.restarts += 1 }

@@ -5,6 +5,8 @@ import KubeCore
 import NIOSSL
 import Synchronization
 
+@_exported import struct ListenerLimits.ListenerLimits
+
 /// Configuration of an ``EmbeddedAPIServer``.
 public struct EmbeddedAPIServerConfiguration: Sendable {
     /// Bind address; loopback by default.
@@ -32,6 +34,14 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
     /// Spacing of BOOKMARK events on watches that allow them (kube-apiserver: about a minute;
     /// shorter here so that clients resume close to the head).
     public var watchBookmarkInterval: Duration = .seconds(10)
+    /// TLS handshake, request header and idle timeouts and the connection limit of the listener
+    /// (see docs/operations.md, "Limits").
+    public var listenerLimits = ListenerLimits()
+    /// Bytes a watch connection may leave unsent (its client not reading) before it is closed.
+    public var maxWatchPendingBytes = Self.defaultMaxWatchPendingBytes
+    /// The default of `maxWatchPendingBytes`: well above one batch of changes, so only a
+    /// client that stopped reading reaches it.
+    public static let defaultMaxWatchPendingBytes = 16 * 1024 * 1024
 
     /// A configuration; the batching and bookmark intervals keep their defaults (set them afterwards).
     public init(
@@ -93,7 +103,8 @@ public final class EmbeddedAPIServer: Sendable {
             host: configuration.host, port: configuration.port, tls: tls, router: router, threads: configuration.threads,
             watchBatchInterval: configuration.watchBatchInterval,
             watchBatchMaxInterval: configuration.watchBatchMaxInterval,
-            watchBookmarkInterval: configuration.watchBookmarkInterval)
+            watchBookmarkInterval: configuration.watchBookmarkInterval,
+            limits: configuration.listenerLimits, maxWatchPendingBytes: configuration.maxWatchPendingBytes)
         port = server.port
         http = Mutex(server)
         router.hostPort.withLock { $0 = "\(Self.urlHost(configuration.host)):\(server.port)" }
@@ -229,6 +240,16 @@ public final class EmbeddedAPIServer: Sendable {
         router.faults.count { $0.compactions += 1 }
     }
 
+    /// What the listener's limits did since it (re)started (see docs/operations.md, "Limits").
+    public var listenerStatistics: ListenerStatistics {
+        guard let server = http.withLock({ $0 }) else { return ListenerStatistics() }
+        return ListenerStatistics(
+            openConnections: server.listener.openConnections, timedOutConnections: server.listener.timedOutConnections,
+            refusedConnections: server.listener.refusedConnections,
+            slowWatchersClosed: server.registry.slowWatchersClosed.load(ordering: .relaxed),
+            watchPendingHighWater: server.registry.watchPendingHighWater.load(ordering: .relaxed))
+    }
+
     /// Ends every open watch stream cleanly (clients see the stream end and re-watch).
     public func closeAllWatches() {
         router.store.read { s in
@@ -242,4 +263,18 @@ public final class EmbeddedAPIServer: Sendable {
 
     /// The current global resourceVersion.
     public var currentResourceVersion: Int64 { router.store.read { $0.rv } }
+}
+
+/// Counters of the listener's limits, for tests and diagnostics.
+public struct ListenerStatistics: Sendable, Equatable {
+    /// Client connections open now.
+    public var openConnections = 0
+    /// Connections closed because the TLS handshake, a request header or an idle period took too long.
+    public var timedOutConnections = 0
+    /// Connections closed at once because the connection limit was reached.
+    public var refusedConnections = 0
+    /// Watch connections closed because their client left more than `maxWatchPendingBytes` unsent.
+    public var slowWatchersClosed = 0
+    /// The most bytes seen waiting to be sent on one watch connection.
+    public var watchPendingHighWater = 0
 }

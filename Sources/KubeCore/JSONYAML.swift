@@ -2,9 +2,9 @@ import Yams
 
 /// A YAML document that cannot be represented as JSON, or a YAML syntax error.
 public struct YAMLConversionError: Error, Sendable, CustomStringConvertible {
-    /// The reason, as printed.
+    /// What is wrong, for the error message.
     public var description: String
-    /// An error with the given reason.
+    /// An error with the given message.
     public init(_ description: String) { self.description = description }
 }
 
@@ -21,8 +21,9 @@ extension JSON {
             // Iterate the parser directly: `compose_all`'s sequence swallows syntax errors
             // (it just ends), which made invalid YAML parse as an empty stream.
             let parser = try Parser(yaml: text, resolver: resolver)
+            var expansion = YAMLAliasExpansion()
             while let node = try parser.nextRoot() {
-                let value = try JSON(yamlNode: node)
+                let value = try JSON(yamlNode: node, expansion: &expansion)
                 if !value.isNull { documents.append(value) }
             }
             return documents
@@ -51,9 +52,15 @@ extension JSON {
         return try parseYAML(text)
     }
 
-    init(yamlNode node: Node) throws {
+    /// Converts one node. Yams resolves an alias to (a shared copy of) the anchored node, so an
+    /// alias shows up as a node carrying an anchor seen before; everything converted below such
+    /// a node is counted against the alias budget (billion-laughs defence, see docs/operations.md).
+    init(yamlNode node: Node, expansion: inout YAMLAliasExpansion) throws {
+        let viaAlias = expansion.enter(node)
+        defer { if viaAlias { expansion.aliasDepth -= 1 } }
         switch node {
         case .scalar(let scalar):
+            try expansion.produced(bytes: scalar.string.utf8.count)
             if scalar.style != .plain && scalar.style != .any {
                 self = .string(scalar.string)
                 return
@@ -71,18 +78,60 @@ extension JSON {
             default: self = .string(scalar.string)
             }
         case .mapping(let mapping):
+            try expansion.produced(bytes: 0)
             var object = JSONObject(minimumCapacity: mapping.count)
             for (keyNode, valueNode) in mapping {
                 guard case .scalar(let keyScalar) = keyNode else {
                     throw YAMLConversionError("YAML mapping keys must be scalars (line \((keyNode.mark?.line).map(String.init) ?? "?"))")
                 }
-                object[keyScalar.string] = try JSON(yamlNode: valueNode)
+                try expansion.produced(bytes: keyScalar.string.utf8.count)
+                object[keyScalar.string] = try JSON(yamlNode: valueNode, expansion: &expansion)
             }
             self = .object(object)
         case .sequence(let sequence):
-            self = .array(try sequence.map { try JSON(yamlNode: $0) })
+            try expansion.produced(bytes: 0)
+            self = .array(try sequence.map { try JSON(yamlNode: $0, expansion: &expansion) })
         case .alias:
             throw YAMLConversionError("YAML aliases are not supported")
+        }
+    }
+}
+
+/// The bound on what YAML aliases may expand to: a few hundred bytes of nested aliases can
+/// otherwise expand to gigabytes ("billion laughs"). Counting stops the conversion early, long
+/// before the expansion is built.
+struct YAMLAliasExpansion {
+    /// Values (scalars, mappings, sequences, keys) one stream may produce through aliases.
+    static let maxNodes = 100_000
+    /// Bytes of scalars and keys one stream may produce through aliases: the API server's
+    /// request body limit, so an alias cannot smuggle a larger object past it.
+    static let maxBytes = 3 * 1024 * 1024
+
+    private var anchors: Set<String> = []
+    /// How many alias expansions enclose the node being converted.
+    var aliasDepth = 0
+    private var nodes = 0
+    private var bytes = 0
+
+    /// Notes the node's anchor; returns whether the node is an alias of an earlier anchor (the
+    /// caller decrements `aliasDepth` when done with it).
+    mutating func enter(_ node: Node) -> Bool {
+        guard let anchor = node.anchor?.rawValue else { return false }
+        if aliasDepth == 0 && anchors.insert(anchor).inserted { return false }
+        aliasDepth += 1
+        return true
+    }
+
+    /// Counts a value (and its scalar or key bytes) when it comes from an alias.
+    mutating func produced(bytes count: Int) throws {
+        guard aliasDepth > 0 else { return }
+        nodes += 1
+        bytes += count
+        if nodes > Self.maxNodes {
+            throw YAMLConversionError("excessive aliasing: YAML aliases expand to more than \(Self.maxNodes) values")
+        }
+        if bytes > Self.maxBytes {
+            throw YAMLConversionError("excessive aliasing: YAML aliases expand to more than \(Self.maxBytes) bytes")
         }
     }
 }

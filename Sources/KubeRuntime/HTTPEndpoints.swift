@@ -1,3 +1,4 @@
+import ListenerLimits
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -6,9 +7,9 @@ import Synchronization
 /// A `host:port` bind address in Go's notation: `:8080` = every interface, `127.0.0.1:0` = an
 /// ephemeral loopback port, `0` (or empty) = disabled.
 public struct BindAddress: Sendable, Equatable, CustomStringConvertible {
-    /// Host or IP to bind (`0.0.0.0` = every interface).
+    /// Host to bind (`0.0.0.0` = every interface).
     public var host: String
-    /// Port (0 = ephemeral).
+    /// Port to bind (0 = an ephemeral port).
     public var port: Int
 
     /// An address from its parts.
@@ -30,30 +31,30 @@ public struct BindAddress: Sendable, Equatable, CustomStringConvertible {
         return BindAddress(host: host.isEmpty ? "0.0.0.0" : host, port: port)
     }
 
-    /// `host:port`.
+    /// The address as `host:port`.
     public var description: String { "\(host):\(port)" }
 }
 
 /// An unparseable bind address.
 public struct BindAddressError: Error, Sendable, CustomStringConvertible {
-    /// The rejected flag value.
+    /// The flag value as given.
     public var value: String
-    /// The message naming the value.
+    /// The message naming the value and the expected form.
     public var description: String { "invalid bind address \"\(value)\": expected host:port" }
 }
 
 /// A plain HTTP request as seen by an endpoint handler.
 public struct EndpointRequest: Sendable {
-    /// HTTP method.
+    /// HTTP method (`GET`, ...).
     public var method: String
     /// Path without the query.
     public var path: String
     /// Query parameters (a key without `=` has the value "").
     public var query: [(String, String)]
 
-    /// Whether the query has `key`.
+    /// Whether the query has `key` (with or without a value).
     public func hasQuery(_ key: String) -> Bool { query.contains { $0.0 == key } }
-    /// Every value of `key` in the query.
+    /// Every value of `key` in the query, in order.
     public func queryValues(_ key: String) -> [String] { query.filter { $0.0 == key }.map(\.1) }
 }
 
@@ -61,12 +62,12 @@ public struct EndpointRequest: Sendable {
 public struct EndpointResponse: Sendable {
     /// HTTP status code.
     public var status: Int
-    /// `Content-Type` header.
+    /// `Content-Type` of the body.
     public var contentType: String
     /// Response body.
     public var body: String
 
-    /// A response (plain text by default).
+    /// A response; plain text unless `contentType` says otherwise.
     public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: String) {
         self.status = status
         self.contentType = contentType
@@ -84,29 +85,38 @@ public final class EndpointServer: Sendable {
     public let port: Int
     /// The bound host.
     public let host: String
+    /// Timeouts and connection limit of the listener, with counters of what they enforced.
+    public let listener: ListenerGuard
 
-    private init(channel: any Channel, host: String, port: Int) {
+    /// Limits of a probe/metrics listener: probes and scrapes are single short requests, so a
+    /// few hundred connections and a minute of idle time are plenty (see docs/operations.md).
+    public static let defaultLimits = ListenerLimits(idleTimeout: .seconds(60), maxConnections: 256)
+
+    private init(channel: any Channel, host: String, port: Int, listener: ListenerGuard) {
         self.channel = channel
         self.host = host
         self.port = port
+        self.listener = listener
     }
 
     /// Binds and starts serving.
     public static func start(
         at address: BindAddress, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        handler: @escaping Handler
+        limits: ListenerLimits = defaultLimits, handler: @escaping Handler
     ) async throws -> EndpointServer {
+        let listener = ListenerGuard(limits)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 64)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-                    channel.pipeline.addHandler(EndpointChannelHandler(handler: handler))
+                channel.eventLoop.makeCompletedFuture {
+                    guard try listener.configure(channel, tls: nil) else { return }
+                    try channel.pipeline.syncOperations.addHandler(EndpointChannelHandler(handler: handler))
                 }
             }
         let channel = try await bootstrap.bind(host: address.host, port: address.port).get()
         let port = channel.localAddress?.port ?? address.port
-        return EndpointServer(channel: channel, host: address.host, port: port)
+        return EndpointServer(channel: channel, host: address.host, port: port, listener: listener)
     }
 
     /// Stops listening.
@@ -183,7 +193,7 @@ public typealias HealthCheck = @Sendable () async -> String?
 public final class HealthProbes: Sendable {
     private let checks = Mutex<(healthz: [String: HealthCheck], readyz: [String: HealthCheck])>(([:], [:]))
 
-    /// No checks yet.
+    /// Probes with no checks yet (both answer ok).
     public init() {}
 
     /// Adds a liveness check (served under `/healthz`).

@@ -113,11 +113,18 @@ func withWebhookServer<T>(
                 body: Fixtures.review(.array([1, 2])).serialized())
             #expect(notObject.status == 200)
             #expect(try JSON.parse(notObject.body)[path: "response", "status", "code"] == 400)
-            // Over 3 MiB: 413 with an explanation.
-            var huge = Fixtures.review(Fixtures.shoot())
-            huge[path: "request", "object", "metadata", "annotations"] = ["big": .string(String(repeating: "x", count: 3 * 1024 * 1024 + 10))]
+            // A 5 MiB UPDATE review (object and oldObject) is decided; an 8 MiB one gets 413 with an explanation.
+            func update(totalMiB: Int) -> [UInt8] {
+                var shoot = Fixtures.shoot()
+                shoot[path: "metadata", "annotations"] = ["big": .string(String(repeating: "x", count: totalMiB * 1024 * 1024 / 2))]
+                return Fixtures.review(shoot, operation: "UPDATE", oldObject: shoot).serialized()
+            }
+            let large = try await TestHTTPSClient.request(
+                port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate", body: update(totalMiB: 5))
+            #expect(large.status == 200, "\(large.text.prefix(300))")
+            #expect(try JSON.parse(large.body)[path: "response", "allowed"] != nil)
             let big = try await TestHTTPSClient.request(
-                port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate", body: huge.serialized())
+                port: server.port, caPEM: certs.caCertificatePEM, path: "/webhooks/validate", body: update(totalMiB: 8))
             #expect(big.status == 413)
             #expect(big.text.contains("exceeds the limit"))
             // The server still works afterwards.
@@ -142,6 +149,31 @@ func withWebhookServer<T>(
             let silent = try await TestHTTPSClient.raw(port: server.port, caPEM: certs.caCertificatePEM, send: [])
             #expect(silent.isEmpty)
         }
+    }
+
+    @Test func silentClientsAndOldTLSAreRefused() async throws {
+        let dir = try TestDirectories.make("admission-certs").path
+        let certs = try CertificateGenerator.generate(names: ["localhost", "127.0.0.1"])
+        try CertificateDirectory.write(certs, to: dir)
+        let server = try await WebhookServer.start(
+            WebhookServerConfiguration(
+                certDirectory: dir, tlsHandshakeTimeout: .milliseconds(300), requestHeaderTimeout: .milliseconds(300)))
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // No TLS hello: closed by the handshake timeout (the idle timeout is a minute).
+        let silent = try await ListenerProbe.untilClosed(port: server.port)
+        #expect(silent.isEmpty)
+        // Half a request header: closed by the header timeout.
+        let tls = try ListenerProbe.tlsContext(caPEM: certs.caCertificatePEM)
+        let partial = try await ListenerProbe.untilClosed(port: server.port, send: Array("POST /webhooks/validate HTTP/1.1\r\n".utf8), tls: tls)
+        #expect(partial.isEmpty)
+        #expect(server.listener.timedOutConnections == 2)
+        let tls11 = try await ListenerProbe.handshake(port: server.port, caPEM: certs.caCertificatePEM, minimum: .tlsv1, maximum: .tlsv11)
+        let tls12 = try await ListenerProbe.handshake(port: server.port, caPEM: certs.caCertificatePEM, minimum: .tlsv12, maximum: .tlsv12)
+        let tls13 = try await ListenerProbe.handshake(port: server.port, caPEM: certs.caCertificatePEM, minimum: .tlsv13, maximum: .tlsv13)
+        #expect(!tls11)
+        #expect(tls12)
+        #expect(tls13)
+        await server.stop()
     }
 
     @Test func reloadsChangedCertificates() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import KubeCore
+import ListenerLimits
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -11,6 +12,10 @@ final class ConnectionRegistry: Sendable {
     let channels = Mutex<[ObjectIdentifier: Channel]>([:])
     /// Watch streams currently being written (a graceful stop waits for them to end cleanly).
     let activeWatches = Atomic<Int>(0)
+    /// Watch connections closed because their client left too many bytes unread.
+    let slowWatchersClosed = Atomic<Int>(0)
+    /// The most bytes seen waiting to be sent on one watch connection.
+    let watchPendingHighWater = Atomic<Int>(0)
 
     func add(_ channel: Channel) {
         let id = ObjectIdentifier(channel)
@@ -32,19 +37,26 @@ final class HTTPServer: Sendable {
     let router: Router
     let registry = ConnectionRegistry()
     let port: Int
+    /// Timeouts and connection limit of the listener (see docs/operations.md, "Limits").
+    let listener: ListenerGuard
 
     var activeWatches: Int { registry.activeWatches.load(ordering: .acquiring) }
 
     init(
         host: String, port: Int, tls: TLSConfiguration, router: Router, threads: Int,
         watchBatchInterval: Duration = .milliseconds(5), watchBatchMaxInterval: Duration = .milliseconds(20),
-        watchBookmarkInterval: Duration = .seconds(10)
+        watchBookmarkInterval: Duration = .seconds(10), limits: ListenerLimits = .init(),
+        maxWatchPendingBytes: Int = EmbeddedAPIServerConfiguration.defaultMaxWatchPendingBytes
     ) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         self.group = group
         self.router = router
+        var tls = tls
+        ListenerLimits.harden(&tls)
         let sslContext = try NIOSSLContext(configuration: tls)
         let registry = registry
+        let listener = ListenerGuard(limits)
+        self.listener = listener
         // One dispatcher per loop: watches are drained by the loop that owns their connection.
         let minInterval = TimeAmount.nanoseconds(APIConnectionHandler.nanoseconds(watchBatchInterval))
         let maxInterval = TimeAmount.nanoseconds(APIConnectionHandler.nanoseconds(watchBatchMaxInterval))
@@ -67,11 +79,10 @@ final class HTTPServer: Sendable {
                             ?? WatchDispatcher(
                                 loop: channel.eventLoop, minInterval: minInterval, maxInterval: maxInterval,
                                 bookmarkInterval: bookmarkInterval)
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
-                        try channel.pipeline.syncOperations.addHandler(WriteCoalescer())
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        guard try listener.configure(channel, tls: sslContext, outer: [WriteCoalescer()]) else { return }
                         try channel.pipeline.syncOperations.addHandler(
-                            APIConnectionHandler(router: router, registry: registry, dispatcher: dispatcher))
+                            APIConnectionHandler(
+                                router: router, registry: registry, dispatcher: dispatcher, maxWatchPendingBytes: maxWatchPendingBytes))
                         registry.add(channel)
                     }
                 }
@@ -288,6 +299,8 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     let router: Router
     let registry: ConnectionRegistry
     let dispatcher: WatchDispatcher
+    /// Unsent bytes a watch connection may hold before it is closed (see docs/operations.md).
+    let maxWatchPendingBytes: Int
     /// Event lines of the batch being written (kept to reuse its storage; batches move it into
     /// a local so appends are not checked for exclusive access one by one).
     private var lineStorage: [ByteBuffer] = []
@@ -302,10 +315,11 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private var watchKeepAlive = false
     private var closed = false
 
-    init(router: Router, registry: ConnectionRegistry, dispatcher: WatchDispatcher) {
+    init(router: Router, registry: ConnectionRegistry, dispatcher: WatchDispatcher, maxWatchPendingBytes: Int) {
         self.router = router
         self.registry = registry
         self.dispatcher = dispatcher
+        self.maxWatchPendingBytes = maxWatchPendingBytes
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -546,13 +560,9 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     /// when done. Called by the loop's ``WatchDispatcher`` (batched) or when writable again.
     private func drainWatch(context: ChannelHandlerContext) {
         guard let active = watch, !closed else { return }
-        if !context.channel.isWritable {
-            // The client is not reading: leave the changes in the group's log (the watcher
-            // overflows if it never reads); notifications stay suppressed until `take`,
-            // writability resumes the drain.
-            active.waitingForWritability = true
-            return
-        }
+        // A client that is not reading still gets the changes written: its connection's unsent
+        // bytes are bounded by `closeIfTooMuchUnsent` instead of the group's log holding them
+        // for it (see docs/operations.md, "Limits").
         let stream = active.stream
         // Plain JSON events without truncation: the pre-framed chunk of the taken changes is
         // the same for every member of the group, so it is built once and shared.
@@ -569,6 +579,7 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
                 }
             shareable.raw.write(NIOAny(IOData.byteBuffer(chunk)), promise: nil)
             context.flush()
+            closeIfTooMuchUnsent(context: context)
             return
         }
         var lines: [ByteBuffer] = []
@@ -591,7 +602,27 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         } else {
             writeLines(&lines, raw: active.raw, context: context)
             context.flush()
+            closeIfTooMuchUnsent(context: context)
         }
+    }
+
+    /// Bounds the memory of a watcher whose client does not read: once the bytes waiting to be
+    /// sent on its connection exceed `maxWatchPendingBytes`, the connection is closed and its
+    /// buffers are released (the client re-watches from its last resourceVersion).
+    private func closeIfTooMuchUnsent(context: ChannelHandlerContext) {
+        guard let pending = try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes) else { return }
+        var high = registry.watchPendingHighWater.load(ordering: .relaxed)
+        while pending > high {
+            let (exchanged, original) = registry.watchPendingHighWater.compareExchange(
+                expected: high, desired: pending, ordering: .relaxed)
+            if exchanged { break }
+            high = original
+        }
+        guard pending > maxWatchPendingBytes else { return }
+        registry.slowWatchersClosed.add(1, ordering: .relaxed)
+        closed = true
+        stopWatch()
+        context.close(promise: nil)
     }
 
     /// The event line of a change on a plain (non-table) stream, encoded once per apiVersion and
