@@ -2,7 +2,6 @@ import EmbeddedAPIServer
 import Foundation
 import KubeCore
 import NIOCore
-import NIOPosix
 import NIOSSL
 import TestSupport
 import Testing
@@ -98,37 +97,28 @@ import Testing
         }
     }
 
-    @Test func watcherThatNeverReadsIsClosed() async throws {
-        var config = EmbeddedAPIServerConfiguration()
-        config.maxWatchPendingBytes = 256 * 1024
+    @Test(.timeLimit(.minutes(2))) func watcherThatNeverReadsOverflowsWithBoundedBacklog() async throws {
+        var config = EmbeddedAPIServerConfiguration(watchBufferSize: 16)
+        config.maxWatchPendingBytes = 4 * 1024 * 1024
         try await withServer(config) { server, client in
-            // A watch whose client never reads: autoRead off, so the socket buffers fill up.
-            let tls = try ListenerProbe.tlsContext(caPEM: server.caCertificatePEM)
-            let loop = MultiThreadedEventLoopGroup.singleton.next()
-            let channel = try await ClientBootstrap(group: loop)
-                .channelOption(ChannelOptions.autoRead, value: false)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: "localhost"))
-                    }
-                }
-                .connect(host: "127.0.0.1", port: server.port).get()
-            let request = "GET \(widgets)?watch=1 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(server.token)\r\n\r\n"
-            // The handshake needs reads: allow them until the request is out, then stop reading.
-            channel.read()
-            try await channel.writeAndFlush(ByteBuffer(string: request))
+            // A watch whose client does not read: the server stops writing once the socket is
+            // full and keeps the changes in the group's log until the watcher overflows.
+            let stalled = try server.makeTestClient()
+            let watch = try await stalled.stalledWatch("\(widgets)?watch=1")
             let big = String(repeating: "x", count: 64 * 1024)
-            var writes = 0
-            while server.listenerStatistics.slowWatchersClosed == 0 && writes < 600 {
-                writes += 1
-                let r = try await client.post(widgets, widget("w\(writes)", labels: ["k": "v"]).merging(["spec": ["blob": .string(big)]]))
+            for i in 0..<120 {
+                let r = try await client.post(widgets, widget("w\(i)").merging(["spec": ["blob": .string(big)]]))
                 #expect(r.status == 201)
             }
             let stats = server.listenerStatistics
-            #expect(stats.slowWatchersClosed == 1, "after \(writes) writes: \(stats)")
-            // Bounded: the limit plus at most one batch of changes.
-            #expect(stats.watchPendingHighWater < config.maxWatchPendingBytes + 8 * 1024 * 1024, "\(stats)")
-            try? await channel.close()
+            // The backlog on the connection stays far below the hard bound: nothing was closed.
+            #expect(stats.slowWatchersClosed == 0, "\(stats)")
+            #expect(stats.watchPendingHighWater < config.maxWatchPendingBytes, "\(stats)")
+            let events = try await watch.drain()
+            #expect(events.count < 120)
+            #expect(events.last?["type"] == "ERROR")
+            #expect(events.last?[path: "object", "code"] == 410)
+            await stalled.close()
         }
     }
 }

@@ -560,9 +560,15 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     /// when done. Called by the loop's ``WatchDispatcher`` (batched) or when writable again.
     private func drainWatch(context: ChannelHandlerContext) {
         guard let active = watch, !closed else { return }
-        // A client that is not reading still gets the changes written: its connection's unsent
-        // bytes are bounded by `closeIfTooMuchUnsent` instead of the group's log holding them
-        // for it (see docs/operations.md, "Limits").
+        if !context.channel.isWritable {
+            // The client is not reading: leave the changes in the group's log (the watcher
+            // overflows and ends with a 410 if it never reads); notifications stay suppressed
+            // until `take`, writability resumes the drain. Writing on would only move the
+            // backlog into this connection's buffers (see docs/operations.md, "Limits").
+            active.waitingForWritability = true
+            closeIfTooMuchUnsent(context: context)
+            return
+        }
         let stream = active.stream
         // Plain JSON events without truncation: the pre-framed chunk of the taken changes is
         // the same for every member of the group, so it is built once and shared.
