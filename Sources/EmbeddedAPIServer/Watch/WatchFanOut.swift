@@ -4,7 +4,7 @@ import NIOCore
 import Synchronization
 
 // Watch fan-out: the watchers of a storage key grouped by namespace and selectors, each group with
-// one log of changes and shared pre-framed chunks (see docs/reliability.md). The store appends
+// one log of changes and shared pre-framed chunks (measurements in bench/results.md). The store appends
 // changes here under its lock; the HTTP layer drains them to the connections.
 
 /// What a watch stream carries.
