@@ -224,13 +224,18 @@ public final class AdmissionRuntime: Sendable {
         /// Leader service: a pass now, then one every resync interval (a failed pass is retried
         /// after the certificate sync interval). Returns when cancelled.
         func leaderLoop() async {
+            var backoff = RetryBackoff(cap: min(tuning.leaderResyncInterval, tuning.certificateSyncInterval))
             while !Task.isCancelled {
                 var wait = tuning.leaderResyncInterval
-                do { try await leaderPass() } catch {
+                do {
+                    try await leaderPass()
+                    backoff.reset()
+                } catch {
                     if Task.isCancelled { return }
+                    wait = backoff.next()
                     logger.error(
-                        "leader pass failed (certificates / webhook registration), retrying", metadata: ["error": "\(error)"])
-                    wait = min(wait, tuning.certificateSyncInterval)
+                        "leader pass failed (certificates / webhook registration), retrying",
+                        metadata: ["error": "\(error)", "backoff": "\(wait)"])
                 }
                 do { try await Task.sleep(for: wait) } catch { return }
             }
@@ -258,9 +263,29 @@ public final class AdmissionRuntime: Sendable {
         /// Waits (every replica, Secret mode) until the leader created the certificate Secrets.
         func waitForSecrets() async throws {
             guard let secrets else { return }
-            let deadline = ContinuousClock.now + tuning.startupTimeout
-            while try await !syncPass() {
-                guard ContinuousClock.now < deadline else {
+            // An API server that cannot be reached is retried with backoff for as long as it takes
+            // (the process stays alive, not ready); only Secrets that stay absent once it answers
+            // time out (see docs/reliability.md).
+            var deadline: ContinuousClock.Instant?
+            var backoff = RetryBackoff(cap: min(tuning.certificateSyncInterval, .seconds(5)))
+            while true {
+                let found: Bool
+                do {
+                    found = try await syncPass()
+                } catch {
+                    try Task.checkCancellation()
+                    let wait = backoff.next()
+                    logger.warning(
+                        "could not read the webhook certificate secrets, retrying",
+                        metadata: ["error": "\(error)", "backoff": "\(wait)"])
+                    try await Task.sleep(for: wait)
+                    continue
+                }
+                if found { return }
+                backoff.reset()
+                let end = deadline ?? ContinuousClock.now + tuning.startupTimeout
+                deadline = end
+                guard ContinuousClock.now < end else {
                     throw AdmissionOptions.Invalid("timed out waiting for the webhook certificate secrets in namespace \(secrets.namespace)")
                 }
                 try await Task.sleep(for: min(tuning.certificateSyncInterval, .milliseconds(500)))
@@ -442,4 +467,22 @@ public final class AdmissionRuntime: Sendable {
         manager?.stop()
         try? await wait()
     }
+}
+
+/// Exponential backoff for retrying API calls: 200 ms, doubling up to `cap`.
+struct RetryBackoff {
+    let cap: Duration
+    private var current: Duration?
+
+    init(cap: Duration) { self.cap = cap }
+
+    /// The next wait.
+    mutating func next() -> Duration {
+        let wait = min(current.map { $0 * 2 } ?? .milliseconds(200), cap)
+        current = wait
+        return wait
+    }
+
+    /// Starts over after a success.
+    mutating func reset() { current = nil }
 }

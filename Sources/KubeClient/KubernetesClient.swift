@@ -63,6 +63,11 @@ public final class KubernetesClient: Sendable {
         let isHTTPS = configuration.server.lowercased().hasPrefix("https://")
         if isHTTPS {
             var tls = TLSConfiguration.makeClientConfiguration()
+            // Closing a connection waits at most this long for the server's TLS close_notify.
+            // A server that stops reading a connection while it streams a response (a watch)
+            // never answers, and NIOSSL's 5 s default would hold up `shutdown()` and so every
+            // process exit; the TCP close that follows is enough (see docs/reliability.md).
+            tls.shutdownTimeout = .milliseconds(100)
             let ca = configuration.tls.certificateAuthorityPEM
             if configuration.tls.insecureSkipVerify {
                 tls.certificateVerification = .none
