@@ -97,37 +97,4 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(2))) func watcherThatNeverReadsOverflowsWithBoundedBacklog() async throws {
-        var config = EmbeddedAPIServerConfiguration(watchBufferSize: 16)
-        config.maxWatchPendingBytes = 4 * 1024 * 1024
-        try await withServer(config) { server, client in
-            // A watch whose client does not read: the server stops writing once the socket is
-            // full and keeps the changes in the group's log until the watcher overflows.
-            let stalled = try server.makeTestClient()
-            let watch = try await stalled.stalledWatch("\(widgets)?watch=1")
-            let big = String(repeating: "x", count: 64 * 1024)
-            for i in 0..<120 {
-                let r = try await client.post(widgets, widget("w\(i)").merging(["spec": ["blob": .string(big)]]))
-                #expect(r.status == 201)
-            }
-            let stats = server.listenerStatistics
-            // The backlog on the connection stays far below the hard bound: nothing was closed.
-            #expect(stats.slowWatchersClosed == 0, "\(stats)")
-            #expect(stats.watchPendingHighWater < config.maxWatchPendingBytes, "\(stats)")
-            let events = try await watch.drain()
-            #expect(events.count < 120)
-            #expect(events.last?["type"] == "ERROR")
-            #expect(events.last?[path: "object", "code"] == 410)
-            await stalled.close()
-        }
-    }
-}
-
-extension JSON {
-    /// This object with `other`'s members set on top (one level deep).
-    fileprivate func merging(_ other: JSON) -> JSON {
-        guard var object = objectValue, let extra = other.objectValue else { return self }
-        for (k, v) in extra { object[k] = v }
-        return .object(object)
-    }
 }
