@@ -13,9 +13,10 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// TCP port; 0 picks a free one (read it back from ``EmbeddedAPIServer/port``).
     public var port: Int = 0
-    /// When set, state persists here (snapshot + change log) and survives restarts.
+    /// When set, state persists here (snapshot + change log) and survives restarts, and so do
+    /// the CA, serving certificate and token (kubeconfigs stay valid; see docs/local.md).
     public var dataDirectory: String? = nil
-    /// Bearer token; random when nil.
+    /// Bearer token; when nil, the one kept in the data directory or else a random one.
     public var token: String? = nil
     /// Events kept for resuming watches; older resourceVersions get 410 Expired.
     public var historySize: Int = 10_000
@@ -88,8 +89,14 @@ public final class EmbeddedAPIServer: Sendable {
 
     private init(_ configuration: EmbeddedAPIServerConfiguration) async throws {
         self.configuration = configuration
-        token = configuration.token ?? Self.randomToken()
-        authority = try ServerCertificates(host: configuration.host)
+        // With a data dir the CA, serving certificate and token survive restarts, so kubeconfigs
+        // stay valid (see docs/local.md).
+        if let dir = configuration.dataDirectory {
+            (authority, token) = try StoredCredentials.load(dataDirectory: dir, host: configuration.host, configuredToken: configuration.token)
+        } else {
+            token = configuration.token ?? Self.randomToken()
+            authority = try ServerCertificates(host: configuration.host)
+        }
         let store = Store(try Self.loadState(configuration))
         router = Router(store: store, token: token)
         var tls = TLSConfiguration.makeServerConfiguration(

@@ -14,19 +14,34 @@ struct ServerCertificates: Sendable {
 
     init(host: String) throws {
         let now = Date()
-        authority = try CertificateAuthority(
+        let authority = try CertificateAuthority(
             subject: .init(commonName: "embedded-apiserver-ca", organizations: ["embedded-apiserver"]),
             notValidBefore: now.addingTimeInterval(-Self.backdate), notValidAfter: now.addingTimeInterval(10 * 365 * 86400))
-        // Always include loopback; include the bind host too when it is another literal IPv4 address.
+        try self.init(authority: authority, host: host)
+    }
+
+    /// A new serving certificate from an existing CA (clients trusting the CA keep working).
+    init(authority: CertificateAuthority, host: String) throws {
+        let server = try Self.issue(authority, subject: .init(commonName: "embedded-apiserver"), usage: .server, sans: Self.servingNames(host: host))
+        self.init(authority: authority, serverCertificatePEM: server.certificatePEM, serverKeyPEM: server.keyPEM)
+    }
+
+    init(authority: CertificateAuthority, serverCertificatePEM: String, serverKeyPEM: String) {
+        self.authority = authority
+        self.serverCertificatePEM = serverCertificatePEM
+        self.serverKeyPEM = serverKeyPEM
+    }
+
+    /// The SANs the serving certificate needs: always loopback, plus the bind host when it is
+    /// a name or another literal IPv4 address.
+    static func servingNames(host: String) -> [CertificateAuthority.SubjectAlternativeName] {
         let loopback = IPAddress(bytes: [127, 0, 0, 1])
         let hostIPv4 = IPAddress(host, allowLeadingZeros: true).flatMap { $0.isIPv4 ? $0 : nil }
         var sans: [CertificateAuthority.SubjectAlternativeName] = [.dnsName("localhost")]
         if host != "127.0.0.1", hostIPv4 == nil { sans.append(.dnsName(host)) }
         sans.append(.ipAddress(loopback))
         if let hostIPv4, hostIPv4 != loopback { sans.append(.ipAddress(hostIPv4)) }
-        let server = try Self.issue(authority, subject: .init(commonName: "embedded-apiserver"), usage: .server, sans: sans)
-        serverCertificatePEM = server.certificatePEM
-        serverKeyPEM = server.keyPEM
+        return sans
     }
 
     private static func issue(

@@ -340,9 +340,9 @@ final class Persistence: Sendable {
         let doc: JSON = [
             "format": .string(Self.snapshotFormat), "version": .int(Int64(Self.formatVersion)), "rv": .string(String(rv)), "objects": .array(objects),
         ]
-        closeFD(try replaceDurably(snapshotURL, with: Self.frame(doc)))
+        closeFD(try Self.replaceDurably(snapshotURL, with: Self.frame(doc), in: directory))
         let header = Self.frame(["format": .string(Self.logFormat), "version": .int(Int64(Self.formatVersion))])
-        let fd = try replaceDurably(logURL, with: header)
+        let fd = try Self.replaceDurably(logURL, with: header, in: directory)
         let ready = state.withLock { s -> [Waiter] in
             s.file = LogFile(fd: fd)
             s.offset = Int64(header.count)
@@ -355,8 +355,9 @@ final class Persistence: Sendable {
         for w in ready { w.done(nil) }
     }
 
-    /// Writes `url` through a synced temporary file renamed over it; returns the open file.
-    private func replaceDurably(_ url: URL, with bytes: [UInt8]) throws -> Int32 {
+    /// Writes `url` through a synced temporary file (mode 0600) renamed over it, then syncs
+    /// `directory`; returns the open file.
+    static func replaceDurably(_ url: URL, with bytes: [UInt8], in directory: URL) throws -> Int32 {
         let tmp = url.path + ".tmp"
         func fail(_ what: String) -> EmbeddedAPIServerError {
             EmbeddedAPIServerError(description: "data dir \(directory.path): \(what) failed: \(String(cString: strerror(errno)))")
@@ -413,7 +414,7 @@ final class Persistence: Sendable {
     }
 }
 
-private func closeFD(_ fd: Int32) { _ = close(fd) }
+func closeFD(_ fd: Int32) { _ = close(fd) }
 
 /// fdatasync where there is one: the log's metadata (its size) is covered, access times are not.
 private func syncData(_ fd: Int32) -> Int32 {
