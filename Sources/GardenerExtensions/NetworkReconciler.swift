@@ -465,8 +465,8 @@ public struct ShootLookupCache: Sendable {
 
 /// The shoot-not-failed predicate: drops events of Networks whose shoot has failed (Delete and
 /// Generic events always). A namespace missing from the cache is accepted, as the reference
-/// accepts a namespace it cannot read; a Cluster missing from the cache of a shoot namespace is
-/// rejected, as the reference's cached read answers NotFound (see docs/reliability.md).
+/// accepts a namespace it cannot read; a Cluster missing from the cache is accepted too, so that
+/// a Cluster the informer has not seen yet cannot drop its Network's event (see docs/reliability.md).
 public func shootNotFailed(_ event: ObjectEvent, caches: ShootLookupCache, logger: Logger) -> Bool {
     switch event {
     case .delete, .generic: return false
@@ -482,8 +482,10 @@ public func shootNotFailed(_ event: ObjectEvent, caches: ShootLookupCache, logge
         return true
     }
     guard let cluster = caches.clusters.get(namespace: nil, name: namespace) else {
-        logger.info("Cluster not found, rejecting event", metadata: ["namespace": "\(namespace)"])
-        return false
+        // A Cluster created just before its Network may not have reached the informer yet;
+        // dropping the event would lose the Network for good, so the reconciler decides.
+        logger.info("Cluster not in the cache yet, accepting event", metadata: ["namespace": "\(namespace)"])
+        return true
     }
     return !(Cluster(raw: cluster).shoot?.isFailed ?? false)
 }
