@@ -496,13 +496,13 @@ final class Router: Sendable {
             req.dryRun = try Self.writeOptions(query, kind: "CreateOptions")
             let body = try decodeBody(request, info: info)
             let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.create(req, body: body) }
-            return Self.json(code, Self.present(obj, info))
+            return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
         case "PUT":
             guard let name else { throw APIError.methodNotAllowed("update", info) }
             req.dryRun = try Self.writeOptions(query, kind: "UpdateOptions")
             let body = try decodeBody(request, info: info)
             let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.update(req, name: name, body: body) }
-            return Self.json(code, Self.present(obj, info))
+            return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
         case "PATCH":
             guard let name else { throw APIError.methodNotAllowed("patch", info) }
             req.dryRun = try Self.writeOptions(query, kind: "PatchOptions")
@@ -514,7 +514,7 @@ final class Router: Sendable {
             let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in
                 try s.patch(req, name: name, contentType: type, body: body)
             }
-            return Self.json(code, Self.present(obj, info))
+            return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
         case "DELETE":
             if sub != nil { throw APIError.methodNotAllowed("delete", info, name: name) }
             let options = try StoreState.deleteOptions(body: request.body, query: query)
@@ -523,7 +523,7 @@ final class Router: Sendable {
                 let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in
                     try s.delete(req, name: name, options: options)
                 }
-                return Self.json(code, Self.present(obj, info))
+                return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
             }
             let labelSel = try LabelSelector(parsing: query["labelSelector"] ?? "")
             let fieldSel = try FieldSelector(parsing: query["fieldSelector"] ?? "", allowed: info.fieldSelectors)

@@ -1,5 +1,6 @@
 import Foundation
 import KubeCore
+import Synchronization
 
 /// The target of a resource request.
 struct ResourceRequest: Sendable {
@@ -10,6 +11,30 @@ struct ResourceRequest: Sendable {
     var subresource: String?
     var query: [String: String]
     var dryRun: Bool
+    /// Warnings for the client, sent as `Warning: 299` headers (fieldValidation=Warn, webhooks, ...).
+    var warnings = WarningSink()
+}
+
+/// Collects the warnings of one request while it runs (also under the store lock), in order and
+/// without duplicates, as kube-apiserver's warning recorder does.
+final class WarningSink: Sendable {
+    private let list = Mutex<[String]>([])
+
+    /// Adds a warning unless the same text was already added.
+    func add(_ text: String) {
+        list.withLock { l in if !l.contains(text) { l.append(text) } }
+    }
+
+    /// The warnings so far.
+    var all: [String] { list.withLock { $0 } }
+
+    /// The `Warning` headers of the warnings: code 299, agent `-`, the text quoted as HTTP needs.
+    var headers: [(String, String)] {
+        all.map { text in
+            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return ("Warning", "299 - \"\(escaped)\"")
+        }
+    }
 }
 
 private let generateNameAlphabet = Array("bcdfghjklmnpqrstvwxz2456789")
