@@ -51,6 +51,9 @@ public final class Informer: Sendable {
         var lastResourceVersion: String?
         var relists = 0
         var watchRestarts = 0
+        /// Since when list/watch calls have failed without a success in between, and the last error.
+        var failingSince: ContinuousClock.Instant?
+        var lastError: String?
     }
     private let state = Mutex(State())
 
@@ -86,6 +89,20 @@ public final class Informer: Sendable {
 
     /// Number of full relists after the first one (410 Gone or failures before a watch).
     public var relistCount: Int { state.withLock { $0.relists } }
+
+    /// Since when the informer has failed to reach the API server (lists and watches failing with
+    /// no success in between), with the last error; nil while it is connected. Readiness reports
+    /// an outage from this (see docs/operations.md).
+    public var failing: (since: ContinuousClock.Instant, error: String)? {
+        state.withLock { s in s.failingSince.map { ($0, s.lastError ?? "") } }
+    }
+
+    private func reached() {
+        state.withLock { s in
+            s.failingSince = nil
+            s.lastError = nil
+        }
+    }
 
     /// The newest resourceVersion seen.
     public var lastResourceVersion: String? { state.withLock { $0.lastResourceVersion } }
@@ -151,12 +168,14 @@ public final class Informer: Sendable {
                     resourceVersion = rv
                     state.withLock { $0.lastResourceVersion = rv }
                     markSynced()
+                    reached()
                     logger.debug("listed", metadata: ["count": "\(items.count)", "resourceVersion": "\(rv)"])
                 }
                 guard let rv = resourceVersion else { continue }
                 let started = ContinuousClock.now
                 var events = 0
                 let stream = try await listWatcher.watch(resourceVersion: rv)
+                reached()
                 for try await event in stream {
                     events += 1
                     backoff = initialBackoff
@@ -187,6 +206,11 @@ public final class Informer: Sendable {
                 }
             } catch {
                 if Task.isCancelled { return }
+                let now = ContinuousClock.now
+                state.withLock { s in
+                    if s.failingSince == nil { s.failingSince = now }
+                    s.lastError = "\(error)"
+                }
                 if listWatcher.isGone(error) {
                     logger.info("resourceVersion expired, relisting", metadata: ["resourceVersion": "\(resourceVersion ?? "")"])
                     resourceVersion = nil

@@ -21,12 +21,17 @@ public struct ManagerOptions: Sendable {
     public var drainTimeout: Duration
     /// How long to wait for informer caches before giving up at start.
     public var cacheSyncTimeout: Duration
+    /// How long informers may fail to reach the API server before `/readyz` reports it
+    /// (`apiserver-reachable`), so an orchestrator sees the outage; shorter outages (a restart of
+    /// the API server) stay invisible. See docs/operations.md.
+    public var apiServerUnreachableAfter: Duration
 
     /// Settings; every endpoint and leader election are off by default.
     public init(
         leaderElection: LeaderElectionConfiguration? = nil, metricsBindAddress: BindAddress? = nil,
         healthBindAddress: BindAddress? = nil, gracefulShutdownTimeout: Duration = .seconds(30),
-        drainTimeout: Duration = .seconds(3), cacheSyncTimeout: Duration = .seconds(120)
+        drainTimeout: Duration = .seconds(3), cacheSyncTimeout: Duration = .seconds(120),
+        apiServerUnreachableAfter: Duration = .seconds(60)
     ) {
         self.leaderElection = leaderElection
         self.metricsBindAddress = metricsBindAddress
@@ -34,6 +39,7 @@ public struct ManagerOptions: Sendable {
         self.gracefulShutdownTimeout = gracefulShutdownTimeout
         self.drainTimeout = drainTimeout
         self.cacheSyncTimeout = cacheSyncTimeout
+        self.apiServerUnreachableAfter = apiServerUnreachableAfter
     }
 }
 
@@ -213,6 +219,18 @@ public final class Manager: Service, Sendable {
             let informers = self.state.withLock { Array($0.informers.values) }
             let unsynced = informers.filter { !$0.hasSynced }.map(\.name)
             return unsynced.isEmpty ? nil : "informers not synced: \(unsynced.sorted().joined(separator: ", "))"
+        }
+        let unreachableAfter = options.apiServerUnreachableAfter
+        health.addReadyzCheck("apiserver-reachable") { [weak self] in
+            guard let self else { return "manager gone" }
+            let informers = self.state.withLock { Array($0.informers.values) }
+            let now = ContinuousClock.now
+            let failing = informers.compactMap { inf in inf.failing.map { (inf.name, $0.since, $0.error) } }
+                .filter { now - $0.1 >= unreachableAfter }
+                .sorted { $0.0 < $1.0 }
+            guard let first = failing.first else { return nil }
+            let seconds = Int((now - first.1).components.seconds)
+            return "list/watch failing for \(seconds)s, API server unreachable or refusing (\(failing.map(\.0).joined(separator: ", "))): \(first.2)"
         }
     }
 

@@ -124,9 +124,39 @@ func makeManager(
             #expect(healthz.status == 200 && healthz.body == "ok")
             let readyz = try await httpGet(port: hp, path: "/readyz")
             #expect(readyz.status == 500)
-            #expect(readyz.body == "[-]informer-sync failed: reason withheld\nhealthz check failed\n")
+            #expect(readyz.body == "[+]apiserver-reachable ok\n[-]informer-sync failed: reason withheld\nhealthz check failed\n")
             let verbose = try await httpGet(port: hp, path: "/healthz?verbose")
             #expect(verbose.body == "[+]ping ok\nhealthz check passed\n")
+            m.stop()
+            try await run.value
+        }
+    }
+
+    /// A manager whose API server went away reports it on /readyz once the outage lasts longer than
+    /// `apiServerUnreachableAfter`, and is ready again when the server is back.
+    @Test func readinessReportsAnUnreachableAPIServer() async throws {
+        try await withTestAPIServer { server in
+            let client = try makeClient(server)
+            defer { Task { try? await client.shutdown() } }
+            try await createNamespace(client, "down")
+            let options = ManagerOptions(
+                healthBindAddress: BindAddress(host: "127.0.0.1", port: 0), gracefulShutdownTimeout: .seconds(5),
+                apiServerUnreachableAfter: .milliseconds(300))
+            let m = Manager(client: client, options: options, logger: Logger(label: "down"))
+            _ = m.informer(for: .configMaps, namespace: "down")
+            let run = Task { try await m.run() }
+            await m.waitUntilStarted()
+            let hp = try #require(m.healthPort)
+            #expect(await eventually { (try? await httpGet(port: hp, path: "/readyz").status) == 200 })
+            let outage = Task { try await server.restart(downtime: .seconds(4)) }
+            #expect(
+                await eventually {
+                    guard let r = try? await httpGet(port: hp, path: "/readyz/apiserver-reachable") else { return false }
+                    return r.status == 500 && r.body.contains("list/watch failing for")
+                })
+            #expect(try await httpGet(port: hp, path: "/readyz").status == 500)
+            try await outage.value
+            #expect(await eventually { (try? await httpGet(port: hp, path: "/readyz").status) == 200 })
             m.stop()
             try await run.value
         }
