@@ -59,7 +59,8 @@ extension EmbeddedAPIServer {
                     watchBatchInterval: configuration.watchBatchInterval,
                     watchBatchMaxInterval: configuration.watchBatchMaxInterval,
                     watchBookmarkInterval: configuration.watchBookmarkInterval,
-                    limits: configuration.listenerLimits, maxWatchPendingBytes: configuration.maxWatchPendingBytes)
+                    limits: configuration.listenerLimits, maxWatchPendingBytes: configuration.maxWatchPendingBytes,
+                    maxWatchStall: configuration.maxWatchStall)
                 http.withLock { $0 = server }
                 server.start()
                 router.faults.count { $0.restarts += 1 }

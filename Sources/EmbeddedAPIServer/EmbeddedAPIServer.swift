@@ -43,6 +43,11 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
     /// The default of `maxWatchPendingBytes`: well above one batch of changes, so only a
     /// client that stopped reading reaches it.
     public static let defaultMaxWatchPendingBytes = 16 * 1024 * 1024
+    /// How long a watch may have changes to send while its client reads nothing (the connection
+    /// not writable) before it is closed, as kube-apiserver closes unresponsive watchers. Together
+    /// with `watchBufferSize` this bounds what a stalled watcher holds, whatever the size of the
+    /// events (see docs/operations.md, "Limits").
+    public var maxWatchStall: Duration = .seconds(10)
 
     /// A configuration; the batching and bookmark intervals keep their defaults (set them afterwards).
     public init(
@@ -111,7 +116,8 @@ public final class EmbeddedAPIServer: Sendable {
             watchBatchInterval: configuration.watchBatchInterval,
             watchBatchMaxInterval: configuration.watchBatchMaxInterval,
             watchBookmarkInterval: configuration.watchBookmarkInterval,
-            limits: configuration.listenerLimits, maxWatchPendingBytes: configuration.maxWatchPendingBytes)
+            limits: configuration.listenerLimits, maxWatchPendingBytes: configuration.maxWatchPendingBytes,
+            maxWatchStall: configuration.maxWatchStall)
         port = server.port
         http = Mutex(server)
         router.hostPort.withLock { $0 = "\(Self.urlHost(configuration.host)):\(server.port)" }
@@ -254,7 +260,8 @@ public final class EmbeddedAPIServer: Sendable {
             openConnections: server.listener.openConnections, timedOutConnections: server.listener.timedOutConnections,
             refusedConnections: server.listener.refusedConnections,
             slowWatchersClosed: server.registry.slowWatchersClosed.load(ordering: .relaxed),
-            watchPendingHighWater: server.registry.watchPendingHighWater.load(ordering: .relaxed))
+            watchPendingHighWater: server.registry.watchPendingHighWater.load(ordering: .relaxed),
+            activeWatches: server.registry.activeWatches.load(ordering: .relaxed))
     }
 
     /// Ends every open watch stream cleanly (clients see the stream end and re-watch).
@@ -280,8 +287,11 @@ public struct ListenerStatistics: Sendable, Equatable {
     public var timedOutConnections = 0
     /// Connections closed at once because the connection limit was reached.
     public var refusedConnections = 0
-    /// Watch connections closed because their client left more than `maxWatchPendingBytes` unsent.
+    /// Watch connections closed because their client left more than `maxWatchPendingBytes` unsent
+    /// or read nothing for `maxWatchStall`.
     public var slowWatchersClosed = 0
     /// The most bytes seen waiting to be sent on one watch connection.
     public var watchPendingHighWater = 0
+    /// Watch streams open now.
+    public var activeWatches = 0
 }

@@ -116,6 +116,37 @@ import Testing
             await stalled.close()
         }
     }
+
+    /// Large events to a watcher that does not read: once the kernel's socket buffers are full the
+    /// connection stops taking writes and the changes stay in the group's log for this member. The
+    /// event buffer here is large enough never to overflow, so what closes the watch is the stall
+    /// limit (or the unsent bytes), and the log is released; writers are never held up.
+    @Test(.timeLimit(.minutes(2))) func watcherThatReadsNothingIsClosed() async throws {
+        var configuration = EmbeddedAPIServerConfiguration(watchBufferSize: 100_000)
+        configuration.maxWatchPendingBytes = 4 * 1024 * 1024
+        configuration.maxWatchStall = .milliseconds(500)
+        try await withServer(configuration) { server, c in
+            let stalled = try server.makeTestClient()
+            let watch = try await stalled.stalledWatch("\(widgets)?watch=true&resourceVersion=0")
+            #expect(await eventually { server.requestCount(verb: "watch") >= 1 })
+            // Loopback socket buffers take a few MB before the connection stops taking writes.
+            let big = String(repeating: "x", count: 256 * 1024)
+            var i = 0
+            while server.listenerStatistics.slowWatchersClosed == 0 && i < 200 {
+                let r = try await c.post(widgets, ["metadata": ["name": .string("big\(i)")], "spec": ["blob": .string(big)]])
+                #expect(r.status == 201)
+                i += 1
+                if i > 40 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(server.listenerStatistics.slowWatchersClosed == 1, "not closed after \(i) events of 256 KiB")
+            // The member left its group: nothing holds the changes any more.
+            #expect(await eventually { server.listenerStatistics.activeWatches == 0 })
+            // The closed stream ends (cut mid-chunk: an error or a short read, never a hang).
+            let events = (try? await watch.drain()) ?? []
+            #expect(events.count < i)
+            await stalled.close()
+        }
+    }
 }
 
 @Suite struct BuiltinKindTests {

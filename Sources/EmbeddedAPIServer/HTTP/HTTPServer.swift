@@ -46,7 +46,8 @@ final class HTTPServer: Sendable {
         host: String, port: Int, tls: TLSConfiguration, router: Router, threads: Int,
         watchBatchInterval: Duration = .milliseconds(5), watchBatchMaxInterval: Duration = .milliseconds(20),
         watchBookmarkInterval: Duration = .seconds(10), limits: ListenerLimits = .init(),
-        maxWatchPendingBytes: Int = EmbeddedAPIServerConfiguration.defaultMaxWatchPendingBytes
+        maxWatchPendingBytes: Int = EmbeddedAPIServerConfiguration.defaultMaxWatchPendingBytes,
+        maxWatchStall: Duration = .seconds(10)
     ) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         self.group = group
@@ -82,7 +83,8 @@ final class HTTPServer: Sendable {
                         guard try listener.configure(channel, tls: sslContext, outer: [WriteCoalescer()]) else { return }
                         try channel.pipeline.syncOperations.addHandler(
                             APIConnectionHandler(
-                                router: router, registry: registry, dispatcher: dispatcher, maxWatchPendingBytes: maxWatchPendingBytes))
+                                router: router, registry: registry, dispatcher: dispatcher, maxWatchPendingBytes: maxWatchPendingBytes,
+                                maxWatchStall: maxWatchStall))
                         registry.add(channel)
                     }
                 }
@@ -285,6 +287,8 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         var bookmarks: RepeatedTask?
         let truncatedByTime = AtomicFlag()
         var waitingForWritability = false
+        /// Closes the connection if the client still reads nothing when it fires (see `maxWatchStall`).
+        var stallTimer: Scheduled<Void>?
         /// Where pre-framed chunks are written, below the HTTP encoder (nil: through the encoder, e.g. HTTP/1.0).
         let raw: ChannelHandlerContext?
 
@@ -301,6 +305,8 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     let dispatcher: WatchDispatcher
     /// Unsent bytes a watch connection may hold before it is closed (see docs/operations.md).
     let maxWatchPendingBytes: Int
+    /// How long a watch may wait for its client to read before it is closed.
+    let maxWatchStall: Duration
     /// Event lines of the batch being written (kept to reuse its storage; batches move it into
     /// a local so appends are not checked for exclusive access one by one).
     private var lineStorage: [ByteBuffer] = []
@@ -315,11 +321,12 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private var watchKeepAlive = false
     private var closed = false
 
-    init(router: Router, registry: ConnectionRegistry, dispatcher: WatchDispatcher, maxWatchPendingBytes: Int) {
+    init(router: Router, registry: ConnectionRegistry, dispatcher: WatchDispatcher, maxWatchPendingBytes: Int, maxWatchStall: Duration) {
         self.router = router
         self.registry = registry
         self.dispatcher = dispatcher
         self.maxWatchPendingBytes = maxWatchPendingBytes
+        self.maxWatchStall = maxWatchStall
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -567,6 +574,16 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             // backlog into this connection's buffers (see docs/operations.md, "Limits").
             active.waitingForWritability = true
             closeIfTooMuchUnsent(context: context)
+            if !closed && active.stallTimer == nil {
+                // Bytes waiting on the connection stay small (it stopped taking writes), but the
+                // group log keeps every change for this member: a client that reads nothing for
+                // `maxWatchStall` is closed, as kube-apiserver closes unresponsive watchers.
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                active.stallTimer = context.eventLoop.scheduleTask(in: .nanoseconds(Self.nanoseconds(maxWatchStall))) {
+                    let (handler, context) = bound.value
+                    handler.closeStalledWatch(context: context)
+                }
+            }
             return
         }
         let stream = active.stream
@@ -631,6 +648,15 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         context.close(promise: nil)
     }
 
+    /// Closes a watch whose client has read nothing since the stall timer was set.
+    private func closeStalledWatch(context: ChannelHandlerContext) {
+        guard let active = watch, !closed, active.waitingForWritability else { return }
+        registry.slowWatchersClosed.add(1, ordering: .relaxed)
+        closed = true
+        stopWatch()
+        context.close(promise: nil)
+    }
+
     /// The event line of a change on a plain (non-table) stream, encoded once per apiVersion and
     /// shared by every watcher that writes it.
     static func plainLine(_ event: SharedWatchEvent, _ stream: WatchStream, groupVersion: String) -> ByteBuffer {
@@ -677,6 +703,7 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         guard let active = watch else { return }
         watch = nil
         for t in active.timers { t.cancel() }
+        active.stallTimer?.cancel()
         active.bookmarks?.cancel()
         deregister(active.watcher)
         registry.activeWatches.subtract(1, ordering: .relaxed)
@@ -685,6 +712,8 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable, let active = watch, active.waitingForWritability {
             active.waitingForWritability = false
+            active.stallTimer?.cancel()
+            active.stallTimer = nil
             drainWatch(context: context)
         }
         context.fireChannelWritabilityChanged()
