@@ -468,21 +468,3 @@ public final class AdmissionRuntime: Sendable {
         try? await wait()
     }
 }
-
-/// Exponential backoff for retrying API calls: 200 ms, doubling up to `cap`.
-struct RetryBackoff {
-    let cap: Duration
-    private var current: Duration?
-
-    init(cap: Duration) { self.cap = cap }
-
-    /// The next wait.
-    mutating func next() -> Duration {
-        let wait = min(current.map { $0 * 2 } ?? .milliseconds(200), cap)
-        current = wait
-        return wait
-    }
-
-    /// Starts over after a success.
-    mutating func reset() { current = nil }
-}

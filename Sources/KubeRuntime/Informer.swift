@@ -156,7 +156,7 @@ public final class Informer: Sendable {
 
     private func listAndWatch() async {
         var resourceVersion: String?
-        var backoff = initialBackoff
+        var backoff = RetryBackoff(initial: initialBackoff, cap: maxBackoff)
         var first = true
         while !Task.isCancelled {
             do {
@@ -178,7 +178,7 @@ public final class Informer: Sendable {
                 reached()
                 for try await event in stream {
                     events += 1
-                    backoff = initialBackoff
+                    backoff.reset()
                     if let newRV = event.object[path: "metadata", "resourceVersion"]?.stringValue, !newRV.isEmpty {
                         resourceVersion = newRV
                         state.withLock { $0.lastResourceVersion = newRV }
@@ -201,8 +201,7 @@ public final class Informer: Sendable {
                 state.withLock { $0.watchRestarts += 1 }
                 // A server that closes watches at once must not make us spin.
                 if events == 0 && ContinuousClock.now - started < .seconds(1) {
-                    try await Task.sleep(for: backoff)
-                    backoff = min(backoff * 2, maxBackoff)
+                    try await Task.sleep(for: backoff.next())
                 }
             } catch {
                 if Task.isCancelled { return }
@@ -216,11 +215,11 @@ public final class Informer: Sendable {
                     resourceVersion = nil
                     continue
                 }
+                let wait = backoff.next()
                 logger.info(
                     "list/watch failed, retrying",
-                    metadata: ["error": "\(error)", "backoff": "\(backoff)"])
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, maxBackoff)
+                    metadata: ["error": "\(error)", "backoff": "\(wait)"])
+                try? await Task.sleep(for: wait)
             }
         }
     }
