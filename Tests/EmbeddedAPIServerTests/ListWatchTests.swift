@@ -95,6 +95,32 @@ import Testing
         }
     }
 
+    /// Later pages of a paginated list show the collection as it was at the first page: objects
+    /// created, changed or deleted meanwhile appear as they were; 410 once the history is compacted.
+    @Test func paginatedListIsASnapshot() async throws {
+        try await withServer { server, c in
+            for n in ["a", "b", "c", "d"] { _ = try await c.post(widgets, widget(n)) }
+            let page1 = try await c.get("\(widgets)?limit=2").json
+            let firstRV = page1[path: "metadata", "resourceVersion"]
+            let token = (page1[path: "metadata", "continue"]?.stringValue ?? "").addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            _ = try await c.post(widgets, widget("e"))
+            _ = try await c.delete("\(widgets)/c")
+            let changed = try await c.patch("\(widgets)/d", ["spec": ["size": 9]])
+            #expect(changed.status == 200)
+            let page2 = try await c.get("\(widgets)?limit=5&continue=\(token)").json
+            let items = page2["items"]?.arrayValue ?? []
+            #expect(items.compactMap { $0[path: "metadata", "name"]?.stringValue } == ["c", "d"])
+            #expect(items.last?[path: "spec", "size"] != 9)
+            #expect(page2[path: "metadata", "resourceVersion"] == firstRV)
+            // The live list has the changes.
+            let live = try await c.get(widgets).json["items"]?.arrayValue?.compactMap { $0[path: "metadata", "name"]?.stringValue }
+            #expect(live == ["a", "b", "d", "e"])
+            server.compactHistory()
+            let expired = try await c.get("\(widgets)?limit=5&continue=\(token)")
+            #expect(expired.status == 410 && expired.json["reason"] == "Expired")
+        }
+    }
+
     @Test(.timeLimit(.minutes(2))) func slowWatcherIsClosedAndWritersNeverBlock() async throws {
         try await withServer(EmbeddedAPIServerConfiguration(watchBufferSize: 16)) { server, c in
             // A watch that is not read: TCP buffers fill, then its bounded buffer overflows.

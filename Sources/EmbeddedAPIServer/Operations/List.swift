@@ -4,8 +4,10 @@ import KubeCore
 extension StoreState {
     // MARK: - list
 
-    func filtered(_ req: ResourceRequest, labelSelector: LabelSelector, fieldSelector: FieldSelector) -> [JSON] {
-        let all = collections[req.info.storageKey] ?? [:]
+    func filtered(
+        _ req: ResourceRequest, labelSelector: LabelSelector, fieldSelector: FieldSelector, in collection: [String: JSON]? = nil
+    ) -> [JSON] {
+        let all = collection ?? collections[req.info.storageKey] ?? [:]
         var items: [JSON]
         if req.info.namespaced && !req.namespace.isEmpty {
             let prefix = req.namespace + "/"
@@ -55,8 +57,8 @@ extension StoreState {
             if n > rv { throw Self.tooLarge(n, rv) }
             if match == "Exact" && n != rv { throw APIError.expired("too old resource version: \(n) (\(rv))") }
         }
-        var items = filtered(req, labelSelector: labelSelector, fieldSelector: fieldSelector)
-        var meta: JSON = ["resourceVersion": .string(String(rv))]
+        var items: [JSON]
+        var listRV = rv
         if let token = q["continue"], !token.isEmpty {
             guard let decoded = Data(base64Encoded: token).flatMap({ String(data: $0, encoding: .utf8) }),
                 let sep = decoded.firstIndex(of: "|"), let tokenRV = Int64(decoded[..<sep])
@@ -68,20 +70,53 @@ extension StoreState {
                     "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue value from the response to continue the list with inconsistent results."
                 )
             }
+            // Later pages come from the same snapshot as the first: the collection as it was at
+            // the token's resourceVersion, rebuilt from the current one and the history.
+            guard let snapshot = collection(req.info.storageKey, at: tokenRV) else {
+                throw APIError.expired(
+                    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue value from the response to continue the list with inconsistent results."
+                )
+            }
+            listRV = tokenRV
             let after = String(decoded[decoded.index(after: sep)...])
+            items = filtered(req, labelSelector: labelSelector, fieldSelector: fieldSelector, in: snapshot)
             items = items.filter { (Self.names($0).namespace + "\u{0}" + Self.names($0).name) > after }
+        } else {
+            items = filtered(req, labelSelector: labelSelector, fieldSelector: fieldSelector)
         }
+        var meta: JSON = ["resourceVersion": .string(String(listRV))]
         if let limitText = q["limit"], let limit = Int(limitText), limit > 0, items.count > limit {
             let remaining = items.count - limit
             items = Array(items.prefix(limit))
             if let last = items.last {
                 let (ns, name) = Self.names(last)
-                let token = Data("\(rv)|\(ns)\u{0}\(name)".utf8).base64EncodedString()
+                let token = Data("\(listRV)|\(ns)\u{0}\(name)".utf8).base64EncodedString()
                 meta["continue"] = .string(token)
                 meta["remainingItemCount"] = .int(Int64(remaining))
             }
         }
         return (items, meta)
+    }
+
+    /// The objects of `storageKey` as they were at resourceVersion `at`: the current ones with
+    /// every later change undone, newest first; nil when the history no longer reaches back that far.
+    func collection(_ storageKey: String, at: Int64) -> [String: JSON]? {
+        if at < compactedRV { return nil }
+        var objects = collections[storageKey] ?? [:]
+        if at >= rv { return objects }
+        for event in history.events(after: at).reversed() where event.storageKey == storageKey {
+            let (ns, name) = Self.names(event.object)
+            let key = Self.objectKey(ns, name)
+            switch event.type {
+            case .added: objects[key] = nil
+            case .modified:
+                guard let old = event.old else { return nil }
+                objects[key] = old
+            case .deleted: objects[key] = event.old ?? event.object
+            case .bookmark, .error: continue
+            }
+        }
+        return objects
     }
 
     static func tooLarge(_ n: Int64, _ current: Int64) -> APIError {
