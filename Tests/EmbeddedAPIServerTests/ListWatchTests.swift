@@ -221,6 +221,37 @@ import Testing
         }
     }
 
+    /// Services get a cluster IP from the service CIDR, as kube-apiserver allocates them.
+    @Test func serviceClusterIPAllocation() async throws {
+        try await withServer(crd: false) { _, c in
+            let services = "/api/v1/namespaces/default/services"
+            func svc(_ name: String, ip: String? = nil) -> JSON {
+                var s: JSON = ["metadata": ["name": .string(name)], "spec": ["ports": [["port": 443]]]]
+                if let ip { s[path: "spec", "clusterIP"] = .string(ip) }
+                return s
+            }
+            let a = try await c.post(services, svc("a")).json
+            #expect(a[path: "spec", "clusterIP"] == "10.0.0.2" && a[path: "spec", "clusterIPs"] == ["10.0.0.2"])
+            #expect(a[path: "spec", "type"] == "ClusterIP" && a[path: "spec", "ports"]?[0]?["targetPort"] == 443)
+            #expect(a[path: "spec", "ports"]?[0]?["protocol"] == "TCP" && a[path: "spec", "ipFamilies"] == ["IPv4"])
+            #expect(try await c.post(services, svc("b")).json[path: "spec", "clusterIP"] == "10.0.0.3")
+            #expect(try await c.post(services, svc("headless", ip: "None")).json[path: "spec", "clusterIP"] == "None")
+            let taken = try await c.post(services, svc("c", ip: "10.0.0.2"))
+            #expect(taken.status == 422 && taken.json["message"]?.stringValue?.contains("provided IP is already allocated") == true)
+            let outside = try await c.post(services, svc("d", ip: "192.168.0.1"))
+            #expect(outside.status == 422 && outside.json["message"]?.stringValue?.contains("not in the valid range") == true)
+            let change = try await c.patch("\(services)/a", ["spec": ["clusterIP": "10.0.0.9"]])
+            #expect(change.status == 422)
+            var put = a
+            put[path: "spec", "clusterIP"] = nil
+            put[path: "spec", "clusterIPs"] = nil
+            let kept = try await c.put("\(services)/a", put)
+            #expect(kept.status == 200 && kept.json[path: "spec", "clusterIP"] == "10.0.0.2")
+            _ = try await c.delete("\(services)/a")
+            #expect(try await c.post(services, svc("e")).json[path: "spec", "clusterIP"] == "10.0.0.2")
+        }
+    }
+
     @Test func protobufBodiesForNamespaceConfigMapSecret() async throws {
         try await withServer(crd: false) { _, c in
             // Envelope: magic, Unknown{1: TypeMeta{1: apiVersion, 2: kind}, 2: raw ConfigMap{1: ObjectMeta{1: name}, 2: data entry}}.

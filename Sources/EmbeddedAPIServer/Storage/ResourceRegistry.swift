@@ -3,7 +3,7 @@ import KubeCore
 /// How a resource behaves beyond the generic rules: the key of its ``ResourceStrategy`` in
 /// ``ResourceStrategies/table``.
 enum ResourceBehavior: Sendable, Hashable {
-    case generic, namespace, secret, configMap, lease, crd, custom, event
+    case generic, namespace, secret, configMap, lease, crd, custom, event, service
 }
 
 /// A printer column of a Table response.
@@ -88,7 +88,7 @@ enum BuiltinResources {
         list.append(
             ResourceInfo(
                 group: "", version: "v1", plural: "services", singular: "service", kind: "Service", listKind: "ServiceList",
-                namespaced: true, shortNames: ["svc"], categories: ["all"], hasStatus: true,
+                namespaced: true, shortNames: ["svc"], categories: ["all"], hasStatus: true, behavior: .service,
                 printerColumns: [column("Type", "string", ".spec.type"), column("Cluster-IP", "string", ".spec.clusterIP"), age]))
         list.append(
             ResourceInfo(

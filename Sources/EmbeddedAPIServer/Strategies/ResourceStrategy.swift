@@ -95,6 +95,7 @@ enum ResourceStrategies {
         .event: EventStrategy(),
         .crd: CustomResourceDefinitionStrategy(),
         .custom: CustomResourceStrategy(),
+        .service: ServiceStrategy(),
     ]
 
     /// The strategy of a behaviour (the default one for a behaviour without an entry).
