@@ -199,7 +199,7 @@ import Testing
         try await withServer(crd: false) { _, c in
             let paths = [
                 "/api/v1/namespaces/default/serviceaccounts", "/api/v1/namespaces/default/services", "/api/v1/nodes",
-                "/api/v1/namespaces/default/events", "/apis/events.k8s.io/v1/namespaces/default/events",
+                "/api/v1/namespaces/default/events",
                 "/apis/apps/v1/namespaces/default/deployments", "/apis/apps/v1/namespaces/default/daemonsets",
                 "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
                 "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
@@ -249,6 +249,45 @@ import Testing
             #expect(kept.status == 200 && kept.json[path: "spec", "clusterIP"] == "10.0.0.2")
             _ = try await c.delete("\(services)/a")
             #expect(try await c.post(services, svc("e")).json[path: "spec", "clusterIP"] == "10.0.0.2")
+        }
+    }
+
+    /// core/v1 and events.k8s.io/v1 serve the same Events, each in its own form.
+    @Test func eventsAreServedByBothGroups() async throws {
+        try await withServer(crd: false) { _, c in
+            let core = "/api/v1/namespaces/default/events"
+            let events = "/apis/events.k8s.io/v1/namespaces/default/events"
+            let created = try await c.post(
+                core,
+                [
+                    "metadata": ["name": "e1"], "involvedObject": ["kind": "Network", "name": "n1"], "message": "reconciled",
+                    "reason": "Reconciled", "type": "Normal", "source": ["component": "calico"], "count": 2,
+                ])
+            #expect(created.status == 201)
+            let view = try await c.get("\(events)/e1").json
+            #expect(view["apiVersion"] == "events.k8s.io/v1" && view["note"] == "reconciled" && view["message"] == nil)
+            #expect(view[path: "regarding", "name"] == "n1" && view["deprecatedSource"] == ["component": "calico"] && view["deprecatedCount"] == 2)
+            let second = try await c.post(
+                events,
+                [
+                    "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": ["name": "e2"],
+                    "regarding": ["kind": "Network", "name": "n2"], "note": "failed", "reason": "Error", "type": "Warning",
+                    "reportingController": "calico", "reportingInstance": "calico-1", "action": "Reconcile",
+                    "eventTime": "2026-12-06T02:00:00.123456Z",
+                ])
+            #expect(second.status == 201, "\(second.text)")
+            let coreView = try await c.get("\(core)/e2").json
+            #expect(coreView["apiVersion"] == "v1" && coreView["message"] == "failed" && coreView[path: "involvedObject", "name"] == "n2")
+            #expect(coreView["reportingComponent"] == "calico" && coreView["eventTime"] == "2026-12-06T02:00:00.123456Z")
+            let both = try await c.get(events).json["items"]?.arrayValue?.compactMap { $0[path: "metadata", "name"]?.stringValue }
+            #expect(both == ["e1", "e2"])
+            let selected = try await c.get("\(events)?fieldSelector=regarding.name%3Dn2").json["items"]?.arrayValue ?? []
+            #expect(selected.compactMap { $0[path: "metadata", "name"]?.stringValue } == ["e2"])
+            let patched = try await c.patch("\(events)/e1", ["note": "changed"])
+            #expect(patched.status == 200 && patched.json["note"] == "changed")
+            #expect(try await c.get("\(core)/e1").json["message"] == "changed")
+            #expect(try await c.delete("\(events)/e2").status == 200)
+            #expect(try await c.get("\(core)/e2").status == 404)
         }
     }
 

@@ -68,3 +68,26 @@ def test_service_gets_a_cluster_ip_kubectl_and_python(apiserver, namespace):
     apiserver.kubectl("apply", "-n", namespace, "-f", "-", input=SERVICE % "web")
     again = apiserver.kubectl("get", "service", "web", "-n", namespace, "-o", "jsonpath={.spec.clusterIP}").stdout
     assert again == ip
+
+
+def test_events_are_served_by_both_groups(apiserver, namespace):
+    api_client = apiserver.python_client()
+    core = client.CoreV1Api(api_client)
+    events = client.EventsV1Api(api_client)
+    core.create_namespaced_event(namespace, client.CoreV1Event(
+        metadata=client.V1ObjectMeta(name="from-core"), involved_object=client.V1ObjectReference(kind="Network", name="bar"),
+        message="reconciled", reason="Reconciled", type="Normal",
+        # The client's events.k8s.io model requires eventTime, which core clients need not set.
+        event_time="2026-12-06T01:59:00.000001Z", reporting_component="calico", reporting_instance="calico-0", action="Reconcile"))
+    events.create_namespaced_event(namespace, client.EventsV1Event(
+        metadata=client.V1ObjectMeta(name="from-events"), regarding=client.V1ObjectReference(kind="Network", name="bar"),
+        note="failed", reason="Error", type="Warning", reporting_controller="calico", reporting_instance="calico-0",
+        action="Reconcile", event_time="2026-12-06T02:00:00.123456Z"))
+    listed = events.list_namespaced_event(namespace)
+    assert {e.metadata.name: e.note for e in listed.items} == {"from-core": "reconciled", "from-events": "failed"}
+    assert core.read_namespaced_event("from-events", namespace).message == "failed"
+    out = apiserver.kubectl("get", "events.events.k8s.io", "-n", namespace, "-o", "jsonpath={.items[*].note}").stdout
+    assert out.split() == ["reconciled", "failed"]
+    described = apiserver.kubectl("get", "events", "-n", namespace, "--field-selector", "involvedObject.name=bar").stdout
+    assert "from-events" not in described or "failed" in described
+    assert "Reconciled" in described and "Error" in described

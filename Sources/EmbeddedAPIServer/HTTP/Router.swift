@@ -390,7 +390,7 @@ final class Router: Sendable {
         guard obj.objectValue != nil, obj["kind"]?.stringValue != "Status" else { return obj }
         // Stored objects usually carry exactly these already: skip the copy-on-write.
         if obj["apiVersion"]?.stringValue == info.groupVersion && obj["kind"]?.stringValue == info.kind { return obj }
-        var o = obj
+        var o = EventConversion.isEventsAPI(info) ? EventConversion.toEventsAPI(obj) : obj
         o["apiVersion"] = .string(info.groupVersion)
         o["kind"] = .string(info.kind)
         return o
@@ -441,6 +441,21 @@ final class Router: Sendable {
         if sub == "finalize" { sub = "status" }  // only spec.finalizers/status matter; treated like status writes
         let method = request.method
         var req = ResourceRequest(info: info, namespace: namespace, name: name, subresource: sub, query: query, dryRun: false)
+        // events.k8s.io Events are the core Events in another form: operations run on the core
+        // resource; bodies, patches and field selectors are converted (see EventConversion).
+        let eventsAPI = EventConversion.isEventsAPI(info)
+        if eventsAPI, let core = store.read({ $0.resource(group: "", version: "v1", plural: "events") }) { req.info = core }
+        func fieldSelector() throws(APIError) -> FieldSelector {
+            let parsed = try FieldSelector(parsing: query["fieldSelector"] ?? "", allowed: info.fieldSelectors)
+            return eventsAPI ? EventConversion.storedSelector(parsed) : parsed
+        }
+        func body() throws(APIError) -> JSON {
+            let decoded = try decodeBody(request, info: info)
+            guard eventsAPI else { return decoded }
+            var core = EventConversion.toCore(decoded)
+            core["apiVersion"] = .string(req.info.groupVersion)
+            return core
+        }
         let accept = request.headers.first(name: "Accept")
         let table = TableRenderer.wantsTable(accept)
 
@@ -448,7 +463,7 @@ final class Router: Sendable {
         case "GET", "HEAD":
             let isWatch = watchPath || query["watch"].flatMap(parseGoBool) == true
             if isWatch {
-                var fieldSel = try FieldSelector(parsing: query["fieldSelector"] ?? "", allowed: info.fieldSelectors)
+                var fieldSel = try fieldSelector()
                 if let name {
                     guard sub == nil else { throw APIError.methodNotAllowed("watch", info, name: name) }
                     fieldSel.requirements.append(.init(field: "metadata.name", value: name, negated: false))
@@ -480,7 +495,7 @@ final class Router: Sendable {
                 return Self.json(200, presented)
             }
             let labelSel = try LabelSelector(parsing: query["labelSelector"] ?? "")
-            let fieldSel = try FieldSelector(parsing: query["fieldSelector"] ?? "", allowed: info.fieldSelectors)
+            let fieldSel = try fieldSelector()
             let (items, meta) = try store.with { (s: inout StoreState) throws(APIError) -> ([JSON], JSON) in
                 try s.list(req, labelSelector: labelSel, fieldSelector: fieldSel)
             }
@@ -494,13 +509,13 @@ final class Router: Sendable {
             guard name == nil else { throw APIError.methodNotAllowed("create", info, name: name) }
             if info.namespaced && namespace.isEmpty { throw APIError.methodNotAllowed("create", info) }
             req.dryRun = try Self.writeOptions(query, kind: "CreateOptions")
-            let body = try decodeBody(request, info: info)
+            let body = try body()
             let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.create(req, body: body) }
             return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
         case "PUT":
             guard let name else { throw APIError.methodNotAllowed("update", info) }
             req.dryRun = try Self.writeOptions(query, kind: "UpdateOptions")
-            let body = try decodeBody(request, info: info)
+            let body = try body()
             let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.update(req, name: name, body: body) }
             return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
         case "PATCH":
@@ -512,7 +527,9 @@ final class Router: Sendable {
             }
             let body = request.body
             let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in
-                try s.patch(req, name: name, contentType: type, body: body)
+                eventsAPI
+                    ? try s.patchEventsAPI(req, viewInfo: info, name: name, contentType: type, body: body)
+                    : try s.patch(req, name: name, contentType: type, body: body)
             }
             return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
         case "DELETE":
@@ -526,7 +543,7 @@ final class Router: Sendable {
                 return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
             }
             let labelSel = try LabelSelector(parsing: query["labelSelector"] ?? "")
-            let fieldSel = try FieldSelector(parsing: query["fieldSelector"] ?? "", allowed: info.fieldSelectors)
+            let fieldSel = try fieldSelector()
             let items = try store.with { (s: inout StoreState) throws(APIError) -> [JSON] in
                 var out: [JSON] = []
                 var listReq = req

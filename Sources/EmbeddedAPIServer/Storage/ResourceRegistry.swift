@@ -38,8 +38,12 @@ struct ResourceInfo: Sendable, Equatable {
     /// Extra field selector keys besides metadata.name / metadata.namespace.
     var fieldSelectors: [String] = []
 
+    /// Where the objects live when another resource's store is shared (events.k8s.io Events
+    /// are the core Events).
+    var sharedStorageKey: String? = nil
+
     /// Storage key shared by all versions of a resource.
-    var storageKey: String { "\(group)/\(plural)" }
+    var storageKey: String { sharedStorageKey ?? "\(group)/\(plural)" }
     var groupVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
     var qualifiedResource: String { group.isEmpty ? plural : "\(plural).\(group)" }
     var qualifiedKind: String { group.isEmpty ? kind : "\(kind).\(group)" }
@@ -111,7 +115,10 @@ enum BuiltinResources {
             ResourceInfo(
                 group: "events.k8s.io", version: "v1", plural: "events", singular: "event", kind: "Event", listKind: "EventList",
                 namespaced: true, shortNames: ["ev"], behavior: .event, printerColumns: [age],
-                fieldSelectors: ["regarding.name", "regarding.namespace", "regarding.kind", "regarding.uid", "reason", "type"]))
+                fieldSelectors: [
+                    "regarding.name", "regarding.namespace", "regarding.kind", "regarding.uid", "regarding.apiVersion",
+                    "regarding.resourceVersion", "regarding.fieldPath", "reason", "reportingController", "type",
+                ], sharedStorageKey: "/events"))
         list.append(
             ResourceInfo(
                 group: "coordination.k8s.io", version: "v1", plural: "leases", singular: "lease", kind: "Lease", listKind: "LeaseList",
