@@ -30,14 +30,29 @@ public final class KubernetesClient: Sendable {
     let limiter: TokenBucket?
     let tokenSource: TokenFileSource?
     let isShutDown = Mutex(false)
+    let requestObserver = Mutex<RequestObserver?>(nil)
+    /// `host:port` of the API server, as request metrics label it.
+    public let serverHost: String
     /// Server URL as requests use it (host replaced by `tls-server-name` when set).
     let baseURL: String
     /// Largest response body accepted (lists of big clusters are large; watches are streamed).
     static let maxBodyBytes = 512 * 1024 * 1024
 
+    /// Reports every request from now on to `observer` (replacing an earlier one; nil stops).
+    public func setRequestObserver(_ observer: RequestObserver?) {
+        requestObserver.withLock { $0 = observer }
+    }
+
+    /// `host:port` of a server URL, as request metrics label it.
+    static func hostPort(of server: String) -> String {
+        let rest = server.range(of: "://").map { String(server[$0.upperBound...]) } ?? server
+        return String(rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+    }
+
     /// Creates a client. Fails if the TLS material cannot be used.
     public init(configuration: ClientConfiguration, logger: Logger = Logger(label: "kubeclient")) throws {
         self.configuration = configuration
+        self.serverHost = Self.hostPort(of: configuration.server)
         self.logger = logger
         self.limiter = configuration.qps > 0 ? TokenBucket(qps: configuration.qps, burst: configuration.burst) : nil
         if case .tokenFile(let path) = configuration.authentication {

@@ -56,9 +56,15 @@ extension KubernetesClient {
                 request.body = .bytes(body)
             }
             let response: HTTPClientResponse
+            let observer = requestObserver.withLock { $0 }
+            let started = ContinuousClock.now
             do {
                 response = try await http.execute(request, deadline: deadline(), logger: nil)
+                observer?(
+                    RequestObservation(
+                        method: method.rawValue, host: serverHost, statusCode: Int(response.status.code), duration: ContinuousClock.now - started))
             } catch {
+                observer?(RequestObservation(method: method.rawValue, host: serverHost, statusCode: nil, duration: ContinuousClock.now - started))
                 if Task.isCancelled { throw CancellationError() }
                 let failure = KubeError.transport("\(method) \(url): \(Self.describe(error))")
                 if idempotent, attempt < configuration.maxRetries, !Self.isPermanent(error) {

@@ -213,6 +213,10 @@ public final class Manager: Service, Sendable {
         } else {
             self.leaderElector = nil
         }
+        // The request and process metrics operators' dashboards read (as client-go and
+        // Prometheus' Go client expose them).
+        client.setRequestObserver(metrics.restClientObserver())
+        state.withLock { $0.metricsSources.append { ProcessMetrics.exposition() } }
         health.addHealthzCheck("ping") { nil }
         health.addReadyzCheck("informer-sync") { [weak self] in
             guard let self else { return "manager gone" }

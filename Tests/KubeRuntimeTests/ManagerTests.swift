@@ -190,6 +190,19 @@ func makeManager(
             #expect(body.contains(#"workqueue_queue_duration_seconds_count{controller="cm",name="cm"} 3"#))
             #expect(body.contains(#"workqueue_retries_total{controller="cm",name="cm"} 0"#))
             #expect(body.contains(#"leader_election_master_status{name="mx-lock"} 1"#))
+            // client-go's request metrics and the Go client's process metrics, as dashboards read them.
+            let host = "127.0.0.1:\(server.port)"
+            #expect(body.contains(#"rest_client_requests_total{code="201",host="\#(host)",method="POST"}"#))
+            #expect(body.contains(#"rest_client_requests_total{code="200",host="\#(host)",method="GET"}"#))
+            #expect(body.contains(#"rest_client_request_duration_seconds_count{host="\#(host)",verb="GET"}"#))
+            for name in [
+                "process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "process_max_fds",
+                "process_start_time_seconds",
+            ] {
+                let line = body.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+                let value = line.flatMap { Double($0.split(separator: " ")[1]) }
+                #expect((value ?? 0) > 0, "\(name): \(String(describing: line))")
+            }
             #expect(try await httpGet(port: mp, path: "/other").status == 404)
             m.stop()
             try await run.value
