@@ -18,6 +18,58 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
         case tokenFile(path: String)
         /// HTTP basic authentication.
         case basic(username: String, password: String)
+        /// A token from an exec credential plugin (`users[].user.exec`), cached until it expires
+        /// and fetched again after a 401 (see docs/kubeclient.md).
+        case exec(ExecPlugin)
+    }
+
+    /// An exec credential plugin as a kubeconfig declares it (client.authentication.k8s.io v1 or v1beta1).
+    public struct ExecPlugin: Sendable, Equatable {
+        /// `client.authentication.k8s.io/v1` or `/v1beta1`: what the plugin is told and must answer.
+        public var apiVersion: String
+        /// The program (a path, relative to the kubeconfig's directory when it has a slash, or a name on `PATH`).
+        public var command: String
+        /// Its arguments.
+        public var args: [String]
+        /// Extra environment variables, in order.
+        public var env: [EnvVar]
+        /// `Never`, `IfAvailable` or `Always`; this client has no terminal, so `Always` is refused.
+        public var interactiveMode: String
+        /// Whether the plugin gets the cluster (server, CA, ...) in `KUBERNETES_EXEC_INFO`.
+        public var provideClusterInfo: Bool
+        /// Shown when the command cannot be run.
+        public var installHint: String?
+        /// The kubeconfig's directory (relative commands resolve against it).
+        public var baseDirectory: String
+
+        /// One environment variable of the plugin.
+        public struct EnvVar: Sendable, Equatable {
+            /// Variable name.
+            public var name: String
+            /// Its value.
+            public var value: String
+
+            /// A variable.
+            public init(name: String, value: String) {
+                self.name = name
+                self.value = value
+            }
+        }
+
+        /// A plugin declaration.
+        public init(
+            apiVersion: String, command: String, args: [String] = [], env: [EnvVar] = [], interactiveMode: String = "Never",
+            provideClusterInfo: Bool = false, installHint: String? = nil, baseDirectory: String = "."
+        ) {
+            self.apiVersion = apiVersion
+            self.command = command
+            self.args = args
+            self.env = env
+            self.interactiveMode = interactiveMode
+            self.provideClusterInfo = provideClusterInfo
+            self.installHint = installHint
+            self.baseDirectory = baseDirectory
+        }
     }
 
     /// TLS settings for `https://` servers.
@@ -77,6 +129,9 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
     public var fieldManager: String?
     /// Human-readable origin (kubeconfig file and context, or in-cluster), for logs.
     public var source: String
+    /// HTTP(S) proxy for the connection (`http://` CONNECT proxies and `socks5://`): the cluster's
+    /// `proxy-url`, else `HTTPS_PROXY`/`HTTP_PROXY` unless `NO_PROXY` names the server (see ``load``).
+    public var proxyURL: String?
 
     /// A configuration with client-go's defaults and no credentials.
     public init(server: String) {
@@ -96,6 +151,52 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
         self.source = "explicit configuration"
     }
 
+    /// A URL without its user information (proxy credentials stay out of logs).
+    static func redactedURL(_ url: String) -> String {
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
+        return String(url[..<scheme.upperBound]) + "***@" + String(url[url.index(after: at)...])
+    }
+
+    /// The proxy the environment gives for `server` (`HTTPS_PROXY` for https, `HTTP_PROXY` for
+    /// http, lower-case names too), or nil when none is set or `NO_PROXY` matches the server's
+    /// host: `*`, a host or domain suffix (`.example.com`, `example.com`), an IP address or a CIDR,
+    /// each optionally with `:port`.
+    public static func environmentProxy(for server: String, environment: [String: String]) -> String? {
+        let isHTTPS = server.hasPrefix("https://")
+        let names = isHTTPS ? ["HTTPS_PROXY", "https_proxy"] : ["HTTP_PROXY", "http_proxy"]
+        guard let proxy = names.lazy.compactMap({ environment[$0] }).first(where: { !$0.isEmpty }) else { return nil }
+        let (host, port) = hostAndPort(server)
+        let noProxy = (environment["NO_PROXY"] ?? environment["no_proxy"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        for raw in noProxy where !raw.isEmpty {
+            if raw == "*" { return nil }
+            var entry = raw
+            var entryPort: Int?
+            if let colon = entry.lastIndex(of: ":"), !entry.contains("::"), let p = Int(entry[entry.index(after: colon)...]) {
+                entryPort = p
+                entry = String(entry[..<colon])
+            }
+            if let entryPort, entryPort != port { continue }
+            if let cidr = CIDR(entry), let ip = IPAddress(host), cidr.contains(ip) { return nil }
+            let domain = entry.hasPrefix(".") ? String(entry.dropFirst()) : entry
+            if host == domain || host.hasSuffix("." + domain) { return nil }
+        }
+        return proxy.contains("://") ? proxy : "http://" + proxy
+    }
+
+    /// Host (without brackets) and port of a server URL (default 443/80).
+    static func hostAndPort(_ server: String) -> (String, Int) {
+        let isHTTPS = server.hasPrefix("https://")
+        var rest = server.range(of: "://").map { String(server[$0.upperBound...]) } ?? server
+        if let slash = rest.firstIndex(of: "/") { rest = String(rest[..<slash]) }
+        if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
+            let host = String(rest[rest.index(after: rest.startIndex)..<close])
+            let port = Int(rest[rest.index(after: close)...].dropFirst()) ?? (isHTTPS ? 443 : 80)
+            return (host, port)
+        }
+        if let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]) { return (String(rest[..<colon]), port) }
+        return (rest, isHTTPS ? 443 : 80)
+    }
+
     /// The server and the authentication method, without secrets (safe to log).
     public var description: String {
         var auth: String
@@ -104,9 +205,10 @@ public struct ClientConfiguration: Sendable, CustomStringConvertible {
         case .bearerToken: auth = "token"
         case .tokenFile(let path): auth = "tokenFile \(path)"
         case .basic(let user, _): auth = "basic \(user)"
+        case .exec(let plugin): auth = "exec \(plugin.command)"
         }
         if tls.clientCertificatePEM != nil { auth += "+client-certificate" }
-        return "server \(server), auth \(auth), namespace \(namespace), from \(source)"
+        return "server \(server), auth \(auth), namespace \(namespace), from \(source)" + (proxyURL.map { ", proxy \(Self.redactedURL($0))" } ?? "")
     }
 
     /// `<program>/<version> (<os>/<arch>) kubeclient-swift`, like client-go's

@@ -170,15 +170,28 @@ public struct Kubeconfig: Sendable {
         if let serverName = try cluster.string("tls-server-name", field: clusterField), !serverName.isEmpty {
             config.tls.serverName = serverName
         }
+        if let proxy = try cluster.string("proxy-url", field: clusterField), !proxy.isEmpty {
+            guard let scheme = proxy.range(of: "://").map({ proxy[..<$0.lowerBound] }), ["http", "socks5"].contains(scheme) else {
+                throw ConfigurationError(
+                    file: cluster.file, field: "\(clusterField).proxy-url",
+                    "unsupported proxy \(ClientConfiguration.redactedURL(proxy)): use an http:// (CONNECT) or socks5:// proxy")
+            }
+            config.proxyURL = proxy
+        }
 
         // User authentication.
         if let user {
             let userField = "users[\(user.index)].user"
-            for unsupported in ["exec", "auth-provider"] where user.value[unsupported] != nil && !(user.value[unsupported]?.isNull ?? true) {
+            if let provider = user.value["auth-provider"], !provider.isNull {
+                let name = provider["name"]?.stringValue ?? ""
                 throw ConfigurationError(
-                    file: user.file, field: "\(userField).\(unsupported)",
-                    "\(unsupported == "exec" ? "exec credential plugins" : "auth providers") are not supported by this client; use token, tokenFile or a client certificate"
+                    file: user.file, field: "\(userField).auth-provider",
+                    "the \(name.isEmpty ? "" : "\"\(name)\" ")auth-provider was removed from Kubernetes clients (client-go 1.26); use an exec credential plugin (users[].user.exec) instead, e.g. kubelogin or gke-gcloud-auth-plugin"
                 )
+            }
+            var plugin: ClientConfiguration.ExecPlugin?
+            if let exec = user.value["exec"], !exec.isNull {
+                plugin = try Self.execPlugin(exec, file: user.file, field: "\(userField).exec", baseDirectory: user.baseDirectory)
             }
             let token = try user.string("token", field: userField)
             let tokenFile = try user.string("tokenFile", field: userField)
@@ -186,6 +199,13 @@ public struct Kubeconfig: Sendable {
             let password = try user.string("password", field: userField)
             let hasToken = !(token ?? "").isEmpty || !(tokenFile ?? "").isEmpty
             let hasBasic = !(username ?? "").isEmpty || !(password ?? "").isEmpty
+            if plugin != nil && (hasToken || hasBasic) {
+                throw ConfigurationError(
+                    file: user.file, field: userField,
+                    "more than one authentication method found for user \"\(user.name)\"; found [\(hasToken ? "token" : "basicAuth") exec], only one is allowed"
+                )
+            }
+            if let plugin { config.authentication = .exec(plugin) }
             if hasToken && hasBasic {
                 throw ConfigurationError(
                     file: user.file, field: userField,
@@ -230,6 +250,50 @@ public struct Kubeconfig: Sendable {
                 "client certificates need an https:// server, got \(server)")
         }
         return config
+    }
+
+    /// The exec plugin declared at `field`, checked as client-go checks it.
+    static func execPlugin(_ exec: JSON, file: String, field: String, baseDirectory: String) throws -> ClientConfiguration.ExecPlugin {
+        let versions = ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"]
+        guard let apiVersion = exec["apiVersion"]?.stringValue, !apiVersion.isEmpty else {
+            throw ConfigurationError(file: file, field: "\(field).apiVersion", "required: one of \(versions.joined(separator: ", "))")
+        }
+        guard versions.contains(apiVersion) else {
+            throw ConfigurationError(
+                file: file, field: "\(field).apiVersion",
+                "exec plugin: invalid apiVersion \"\(apiVersion)\" (supported: \(versions.joined(separator: ", ")); v1alpha1 was removed)")
+        }
+        guard let command = exec["command"]?.stringValue, !command.isEmpty else {
+            throw ConfigurationError(file: file, field: "\(field).command", "required")
+        }
+        var args: [String] = []
+        for (i, a) in (exec["args"]?.arrayValue ?? []).enumerated() {
+            guard let s = a.stringValue else { throw ConfigurationError(file: file, field: "\(field).args[\(i)]", "must be a string") }
+            args.append(s)
+        }
+        var env: [ClientConfiguration.ExecPlugin.EnvVar] = []
+        for (i, e) in (exec["env"]?.arrayValue ?? []).enumerated() {
+            guard let name = e["name"]?.stringValue, !name.isEmpty else {
+                throw ConfigurationError(file: file, field: "\(field).env[\(i)].name", "required")
+            }
+            env.append(.init(name: name, value: e["value"]?.stringValue ?? ""))
+        }
+        let mode = exec["interactiveMode"]?.stringValue ?? ""
+        if mode.isEmpty && apiVersion.hasSuffix("/v1") {
+            throw ConfigurationError(file: file, field: "\(field).interactiveMode", "required for \(apiVersion): Never or IfAvailable")
+        }
+        if !["", "Never", "IfAvailable", "Always"].contains(mode) {
+            throw ConfigurationError(file: file, field: "\(field).interactiveMode", "must be one of Never, IfAvailable, Always, got \"\(mode)\"")
+        }
+        if mode == "Always" {
+            throw ConfigurationError(
+                file: file, field: "\(field).interactiveMode",
+                "exec plugin cannot support interactive mode: this client runs without a terminal (use Never or IfAvailable)")
+        }
+        return ClientConfiguration.ExecPlugin(
+            apiVersion: apiVersion, command: command, args: args, env: env, interactiveMode: mode.isEmpty ? "IfAvailable" : mode,
+            provideClusterInfo: exec["provideClusterInfo"]?.boolValue ?? false, installHint: exec["installHint"]?.stringValue,
+            baseDirectory: baseDirectory)
     }
 
     subscript(section section: String) -> [String: Entry] {
@@ -435,6 +499,7 @@ extension ClientConfiguration {
         if let masterURL, !masterURL.isEmpty {
             config.server = try Kubeconfig.normalizeServer(masterURL, file: nil, field: "--master")
         }
+        if config.proxyURL == nil { config.proxyURL = ClientConfiguration.environmentProxy(for: config.server, environment: environment) }
         return config
     }
 

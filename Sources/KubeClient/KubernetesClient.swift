@@ -29,6 +29,7 @@ public final class KubernetesClient: Sendable {
     let http: HTTPClient
     let limiter: TokenBucket?
     let tokenSource: TokenFileSource?
+    let execSource: ExecCredentialSource?
     let isShutDown = Mutex(false)
     let requestObserver = Mutex<RequestObserver?>(nil)
     /// `host:port` of the API server, as request metrics label it.
@@ -49,6 +50,26 @@ public final class KubernetesClient: Sendable {
         return String(rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
     }
 
+    /// The AsyncHTTPClient proxy of a proxy URL (`http://[user:password@]host[:port]` or `socks5://host[:port]`).
+    static func proxy(_ url: String) throws -> HTTPClient.Configuration.Proxy {
+        guard let schemeEnd = url.range(of: "://") else { throw KubeError.other("invalid proxy URL \(ClientConfiguration.redactedURL(url))") }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        var rest = String(url[schemeEnd.upperBound...])
+        if let slash = rest.firstIndex(of: "/") { rest = String(rest[..<slash]) }
+        var authorization: HTTPClient.Authorization?
+        if let at = rest.lastIndex(of: "@") {
+            let userInfo = rest[..<at].split(separator: ":", maxSplits: 1).map { $0.removingPercentEncoding ?? String($0) }
+            authorization = .basic(username: userInfo.first ?? "", password: userInfo.count > 1 ? userInfo[1] : "")
+            rest = String(rest[rest.index(after: at)...])
+        }
+        let (host, port) = ClientConfiguration.hostAndPort((scheme == "socks5" ? "socks5://" : "http://") + rest)
+        switch scheme {
+        case "http": return .server(host: host, port: rest.contains(":") && !rest.hasSuffix("]") ? port : 80, authorization: authorization)
+        case "socks5": return .socksServer(host: host, port: rest.contains(":") && !rest.hasSuffix("]") ? port : 1080)
+        default: throw KubeError.other("unsupported proxy \(ClientConfiguration.redactedURL(url)): use an http:// (CONNECT) or socks5:// proxy")
+        }
+    }
+
     /// Creates a client. Fails if the TLS material cannot be used.
     public init(configuration: ClientConfiguration, logger: Logger = Logger(label: "kubeclient")) throws {
         self.configuration = configuration
@@ -60,6 +81,11 @@ public final class KubernetesClient: Sendable {
         } else {
             self.tokenSource = nil
         }
+        if case .exec(let plugin) = configuration.authentication {
+            self.execSource = ExecCredentialSource(plugin: plugin, configuration: configuration)
+        } else {
+            self.execSource = nil
+        }
 
         var httpConfig = HTTPClient.Configuration()
         httpConfig.timeout = .init(connect: .init(configuration.connectTimeout), read: nil)
@@ -67,6 +93,7 @@ public final class KubernetesClient: Sendable {
         // behind them on HTTP/1.1.
         httpConfig.connectionPool = .init(idleTimeout: .seconds(90), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
         httpConfig.redirectConfiguration = .disallow
+        if let proxy = configuration.proxyURL { httpConfig.proxy = try Self.proxy(proxy) }
         // No request spans: with no tracer bootstrapped AsyncHTTPClient would still build every
         // span's attributes for the no-op tracer (a few per cent of the controller's CPU).
         httpConfig.tracing.tracer = nil

@@ -41,6 +41,7 @@ extension KubernetesClient {
         let idempotent = method == .GET || method == .HEAD || method == .PUT || method == .DELETE || method == .OPTIONS
         var attempt = 0
         var reloadedToken = false
+        var refreshExec = false
         while true {
             try Task.checkCancellation()
             if let limiter { try await limiter.wait() }
@@ -48,7 +49,9 @@ extension KubernetesClient {
             request.method = method
             request.headers.add(name: "User-Agent", value: configuration.userAgent)
             request.headers.add(name: "Accept", value: "application/json")
-            if let auth = try authorizationHeader() {
+            let auth = try await authorizationHeader(refresh: refreshExec)
+            refreshExec = false
+            if let auth {
                 request.headers.add(name: "Authorization", value: auth)
             }
             if let body {
@@ -90,10 +93,12 @@ extension KubernetesClient {
             let retryAfterHeader = response.headers.first(name: "Retry-After").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             let error = KubeError.fromResponse(code: code, body: json, retryAfterHeader: retryAfterHeader, fallbackMessage: text)
 
-            if code == 401, tokenSource != nil, !reloadedToken {
-                // The token may have been rotated since we last looked: re-read and retry once.
+            if code == 401, tokenSource != nil || execSource != nil, !reloadedToken {
+                // The token may have been rotated (or revoked) since we last looked: re-read the
+                // file or run the exec plugin again, and retry once.
                 reloadedToken = true
                 _ = try? tokenSource?.token(forceReload: true)
+                refreshExec = execSource != nil
                 continue
             }
             if attempt < configuration.maxRetries, shouldRetry(code: code, idempotent: idempotent, hasRetryAfter: error.retryAfterSeconds != nil) {
@@ -129,7 +134,7 @@ extension KubernetesClient {
         return capped * Double.random(in: 0.5...1.0)
     }
 
-    func authorizationHeader() throws -> String? {
+    func authorizationHeader(refresh: Bool = false) async throws -> String? {
         switch configuration.authentication {
         case .none:
             return nil
@@ -141,6 +146,9 @@ extension KubernetesClient {
         case .basic(let username, let password):
             let encoded = Base64.encode(Array("\(username):\(password)".utf8))
             return "Basic \(encoded)"
+        case .exec:
+            guard let execSource else { return nil }
+            return "Bearer \(try await execSource.token(forceRefresh: refresh))"
         }
     }
 

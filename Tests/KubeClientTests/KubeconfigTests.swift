@@ -351,10 +351,58 @@ import Testing
             field: "users[0].user.client-key-data", contains: "not a valid PEM private key")
     }
 
-    @Test func errorExecPlugin() {
+    @Test func execPluginIsParsed() throws {
+        let config = try ClientConfiguration.fromKubeconfig(
+            yaml: Self.kubeconfig(
+                userBody:
+                    "exec: {command: ./bin/plugin, args: [get-token, --x], env: [{name: A, value: b}], apiVersion: client.authentication.k8s.io/v1, interactiveMode: Never, provideClusterInfo: true}"
+            ), baseDirectory: "/etc/kube")
+        guard case .exec(let plugin) = config.authentication else {
+            Issue.record("not an exec plugin: \(config.authentication)")
+            return
+        }
+        #expect(plugin.command == "./bin/plugin" && plugin.args == ["get-token", "--x"] && plugin.env == [.init(name: "A", value: "b")])
+        #expect(plugin.interactiveMode == "Never" && plugin.provideClusterInfo && plugin.baseDirectory == "/etc/kube")
+        #expect(config.description.contains("auth exec ./bin/plugin"))
+    }
+
+    @Test func errorExecPluginWithoutInteractiveModeInV1() {
         expectError(
-            Self.kubeconfig(userBody: "exec: {command: gke-gcloud-auth-plugin, apiVersion: client.authentication.k8s.io/v1beta1}"),
-            field: "users[0].user.exec", contains: "exec credential plugins are not supported")
+            Self.kubeconfig(userBody: "exec: {command: p, apiVersion: client.authentication.k8s.io/v1}"),
+            field: "users[0].user.exec.interactiveMode", contains: "required for client.authentication.k8s.io/v1")
+    }
+
+    @Test func errorExecPluginAlwaysInteractive() {
+        expectError(
+            Self.kubeconfig(userBody: "exec: {command: p, apiVersion: client.authentication.k8s.io/v1beta1, interactiveMode: Always}"),
+            field: "users[0].user.exec.interactiveMode", contains: "cannot support interactive mode")
+    }
+
+    @Test func errorExecPluginRemovedAPIVersion() {
+        expectError(
+            Self.kubeconfig(userBody: "exec: {command: p, apiVersion: client.authentication.k8s.io/v1alpha1}"),
+            field: "users[0].user.exec.apiVersion", contains: "v1alpha1 was removed")
+    }
+
+    @Test func errorAuthProviderRemoved() {
+        expectError(
+            Self.kubeconfig(userBody: "auth-provider: {name: gcp, config: {}}"),
+            field: "users[0].user.auth-provider", contains: "the \"gcp\" auth-provider was removed")
+    }
+
+    @Test func proxyURLFromTheClusterOrTheEnvironment() throws {
+        let fromCluster = try ClientConfiguration.fromKubeconfig(
+            yaml: Self.kubeconfig(server: "https://a:6443", clusterExtra: "proxy-url: http://u:pw@proxy:3128"))
+        #expect(fromCluster.proxyURL == "http://u:pw@proxy:3128")
+        #expect(fromCluster.description.contains("proxy http://***@proxy:3128") && !fromCluster.description.contains("pw"))
+        let env = ["HTTPS_PROXY": "proxy:3128", "NO_PROXY": "localhost,.internal,10.0.0.0/8,b:443"]
+        #expect(ClientConfiguration.environmentProxy(for: "https://api.example.com", environment: env) == "http://proxy:3128")
+        #expect(ClientConfiguration.environmentProxy(for: "https://api.internal:6443", environment: env) == nil)
+        #expect(ClientConfiguration.environmentProxy(for: "https://10.1.2.3:6443", environment: env) == nil)
+        #expect(ClientConfiguration.environmentProxy(for: "https://b", environment: env) == nil)
+        #expect(ClientConfiguration.environmentProxy(for: "https://b:6443", environment: env) == "http://proxy:3128")
+        #expect(ClientConfiguration.environmentProxy(for: "http://api.example.com", environment: env) == nil)
+        #expect(ClientConfiguration.environmentProxy(for: "https://x", environment: ["https_proxy": "http://p:1", "NO_PROXY": "*"]) == nil)
     }
 
     @Test func errorClientCertificateOverPlainHTTP() {
