@@ -336,12 +336,16 @@ final class Router: Sendable {
         return base.trimmedSpaces().lowercased()
     }
 
-    func decodeBody(_ request: APIRequest, info: ResourceInfo) throws(APIError) -> JSON {
+    /// The write body as JSON; `duplicates` gets the keys a JSON body had twice (custom
+    /// resources, for `fieldValidation`).
+    func decodeBody(_ request: APIRequest, info: ResourceInfo, duplicates: inout [String]) throws(APIError) -> JSON {
         let type = Self.mediaType(request.headers.first(name: "Content-Type"))
         var obj: JSON
         switch type {
         case "application/json", "", "*/*":
-            do { obj = try JSON.parse(request.body) } catch { throw APIError.badRequest("error decoding request body as JSON: \(error)") }
+            do {
+                obj = info.schema == nil ? try JSON.parse(request.body) : try JSON.parse(request.body, duplicateKeys: &duplicates)
+            } catch { throw APIError.badRequest("error decoding request body as JSON: \(error)") }
         case "application/yaml", "application/x-yaml", "text/yaml":
             do { obj = try JSON.parseYAML(String(decoding: request.body, as: UTF8.self)) } catch {
                 throw APIError.badRequest("error decoding request body as YAML: \(error)")
@@ -494,13 +498,13 @@ final class Router: Sendable {
             guard name == nil else { throw APIError.methodNotAllowed("create", info, name: name) }
             if info.namespaced && namespace.isEmpty { throw APIError.methodNotAllowed("create", info) }
             req.dryRun = try Self.writeOptions(query, kind: "CreateOptions")
-            let body = try decodeBody(request, info: info)
+            let body = try decodeBody(request, info: info, duplicates: &req.duplicateFields)
             let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.create(req, body: body) }
             return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
         case "PUT":
             guard let name else { throw APIError.methodNotAllowed("update", info) }
             req.dryRun = try Self.writeOptions(query, kind: "UpdateOptions")
-            let body = try decodeBody(request, info: info)
+            let body = try decodeBody(request, info: info, duplicates: &req.duplicateFields)
             let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.update(req, name: name, body: body) }
             return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
         case "PATCH":
