@@ -64,7 +64,9 @@ func gadget(_ name: String, _ spec: JSON) -> JSON {
 
 extension LoopbackHTTPClient.Response {
     var warnings: [String] { headers.filter { $0.0.lowercased() == "warning" }.map(\.1) }
-    var causes: [String] { json[path: "details", "causes"]?.arrayValue?.map { "\($0["field"]?.stringValue ?? ""): \($0["message"]?.stringValue ?? "")" } ?? [] }
+    var causes: [String] {
+        json[path: "details", "causes"]?.arrayValue?.map { "\($0["field"]?.stringValue ?? ""): \($0["message"]?.stringValue ?? "")" } ?? []
+    }
 }
 
 /// Runs `body` with the Gadget CRD (a schema using every rule) registered.
@@ -83,11 +85,13 @@ func withGadgets(_ body: (EmbeddedAPIServer, LoopbackHTTPClient) async throws ->
             #expect(r.status == 422 && r.json["reason"] == "Invalid")
             #expect(
                 r.json["message"]
-                    == "Gadget.demo.example.com \"w1\" is invalid: spec.size: Invalid value: \"string\": spec.size in body must be of type integer: \"string\"")
+                    == "Gadget.demo.example.com \"w1\" is invalid: spec.size: Invalid value: \"string\": spec.size in body must be of type integer: \"string\""
+            )
             #expect(r.json[path: "details", "causes"]?[0]?["reason"] == "FieldValueTypeInvalid")
             #expect(r.json[path: "details", "causes"]?[0]?["field"] == "spec.size")
             let nested = try await c.post(gadgets, gadget("w2", ["size": 1, "ports": [["name": 5]]]))
-            #expect(nested.causes == ["spec.ports[0].name: Invalid value: \"integer\": spec.ports[0].name in body must be of type string: \"integer\""])
+            #expect(
+                nested.causes == ["spec.ports[0].name: Invalid value: \"integer\": spec.ports[0].name in body must be of type string: \"integer\""])
         }
     }
 
@@ -173,7 +177,8 @@ func withGadgets(_ body: (EmbeddedAPIServer, LoopbackHTTPClient) async throws ->
                 ])
             let stored = try await c.get("\(gadgets)/p")
             #expect(stored.json[path: "spec"]?["bogus"] == nil)
-            let ignore = try await c.request("PATCH", "\(gadgets)/p?fieldValidation=Ignore", json: ["spec": ["bogus2": 1]], contentType: "application/merge-patch+json")
+            let ignore = try await c.request(
+                "PATCH", "\(gadgets)/p?fieldValidation=Ignore", json: ["spec": ["bogus2": 1]], contentType: "application/merge-patch+json")
             #expect(ignore.status == 200 && ignore.warnings.isEmpty && ignore.json[path: "spec"]?["bogus2"] == nil)
         }
     }
@@ -196,7 +201,8 @@ func withGadgets(_ body: (EmbeddedAPIServer, LoopbackHTTPClient) async throws ->
             #expect(bad.status == 422)
             #expect(
                 bad.json["message"]
-                    == "CreateOptions.meta.k8s.io \"\" is invalid: fieldValidation: Unsupported value: \"Loud\": supported values: \"Ignore\", \"Strict\", \"Warn\"")
+                    == "CreateOptions.meta.k8s.io \"\" is invalid: fieldValidation: Unsupported value: \"Loud\": supported values: \"Ignore\", \"Strict\", \"Warn\""
+            )
         }
     }
 
@@ -205,13 +211,17 @@ func withGadgets(_ body: (EmbeddedAPIServer, LoopbackHTTPClient) async throws ->
             let created = try await c.post(gadgets, gadget("u", ["size": 2]))
             #expect(created.status == 201)
             let patch = try await c.patch("\(gadgets)/u", ["spec": ["size": "big"]])
-            #expect(patch.status == 422 && patch.causes == ["spec.size: Invalid value: \"string\": spec.size in body must be of type integer: \"string\""])
+            #expect(
+                patch.status == 422 && patch.causes == ["spec.size: Invalid value: \"string\": spec.size in body must be of type integer: \"string\""]
+            )
             var put = created.json
             put[path: "spec", "size"] = 100
             let updated = try await c.put("\(gadgets)/u", put)
-            #expect(updated.status == 422 && updated.causes == ["spec.size: Invalid value: 100: spec.size in body should be less than or equal to 10"])
+            #expect(
+                updated.status == 422 && updated.causes == ["spec.size: Invalid value: 100: spec.size in body should be less than or equal to 10"])
             let status = try await c.patch("\(gadgets)/u/status", ["status": ["phase": "Unknown", "bogus": 1]])
-            #expect(status.status == 422 && status.causes == ["status.phase: Unsupported value: \"Unknown\": supported values: \"Ready\", \"Failed\""])
+            #expect(
+                status.status == 422 && status.causes == ["status.phase: Unsupported value: \"Unknown\": supported values: \"Ready\", \"Failed\""])
             let ok = try await c.patch("\(gadgets)/u/status", ["status": ["phase": "Ready", "bogus": 1]])
             #expect(ok.status == 200 && ok.json["status"] == ["phase": "Ready"])
             let jsonPatch = try await c.patch("\(gadgets)/u", [["op": "remove", "path": "/spec/size"]], type: "application/json-patch+json")

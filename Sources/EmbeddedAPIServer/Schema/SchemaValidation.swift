@@ -168,12 +168,15 @@ enum SchemaValidator {
             }
             if let f = s.format, !SchemaFormats.isValid(str, format: f) {
                 let p = path.string
-                errors.append(FieldError(type: .typeInvalid, field: p, badValue: .string(str), detail: "\(p) in body must be of type \(f): \(goQuote(str))"))
+                errors.append(
+                    FieldError(type: .typeInvalid, field: p, badValue: .string(str), detail: "\(p) in body must be of type \(f): \(goQuote(str))"))
             }
         case .array(let a):
             if let max = s.maxItems, a.count > max {
                 errors.append(
-                    FieldError(type: .tooMany, field: path.string, badValue: .int(Int64(a.count)), detail: "must have at most \(max) \(plural(max, "item"))"))
+                    FieldError(
+                        type: .tooMany, field: path.string, badValue: .int(Int64(a.count)), detail: "must have at most \(max) \(plural(max, "item"))")
+                )
             }
             if let min = s.minItems, a.count < min {
                 errors.append(invalid(path, .int(Int64(a.count)), "should have at least \(min) items"))
@@ -202,7 +205,9 @@ enum SchemaValidator {
             }
             if let max = s.maxProperties, o.count > max {
                 errors.append(
-                    FieldError(type: .tooMany, field: path.string, badValue: .int(Int64(o.count)), detail: "must have at most \(max) \(plural(max, "item"))"))
+                    FieldError(
+                        type: .tooMany, field: path.string, badValue: .int(Int64(o.count)), detail: "must have at most \(max) \(plural(max, "item"))")
+                )
             }
             if let min = s.minProperties, o.count < min {
                 errors.append(invalid(path, .int(Int64(o.count)), "should have at least \(min) properties"))
