@@ -91,13 +91,10 @@ extension StoreState {
             let schema = CustomResourceSchema(version: versions[storage], index: storage), schema.root.hasDefaults
         else { return }
         let key = "\(group)/\(plural)"
-        guard var objects = collections[key], !objects.isEmpty else { return }
-        collections[key] = nil  // sole owner while defaulting in place
-        for k in Array(objects.keys) {
-            guard var obj = objects.removeValue(forKey: k) else { continue }
-            SchemaPruning.applyDefaults(&obj, schema.root)
-            objects[k] = obj
+        var changed: [(String, JSON)] = []
+        for (k, obj) in collections[key] ?? [:] {
+            if let d = SchemaPruning.defaulted(obj, schema.root) { changed.append((k, d)) }
         }
-        collections[key] = objects
+        for (k, obj) in changed { collections[key]?[k] = obj }
     }
 }
