@@ -137,3 +137,18 @@ def test_python_client_invalid_status_and_patch(gadgets, namespace):
         co.patch_namespaced_custom_object_status(GROUP, VERSION, namespace, PLURAL, "p1", {"status": {"phase": 5}})
     assert e.value.status == 422
     assert "status.phase in body must be of type string" in json.loads(e.value.body)["message"]
+
+
+def test_kubectl_validate_strict_warn_false(gadgets, namespace):
+    k = gadgets.kubectl
+    r = k("apply", "--validate=strict", "-f", "-", input=GADGET.format(name="v-strict", ns=namespace), check=False)
+    assert r.returncode != 0
+    assert 'Error from server (BadRequest): error when creating "STDIN": strict decoding error: unknown field "spec.bogus"' in r.stderr
+    assert k("get", "gadget", "v-strict", "-n", namespace, check=False).returncode != 0
+    r = k("apply", "--validate=warn", "-f", "-", input=GADGET.format(name="v-warn", ns=namespace))
+    assert 'Warning: unknown field "spec.bogus"' in r.stderr
+    r = k("apply", "--validate=false", "-f", "-", input=GADGET.format(name="v-false", ns=namespace))
+    assert "Warning" not in r.stderr
+    for name in ("v-warn", "v-false"):
+        obj = json.loads(k("get", "gadget", name, "-n", namespace, "-o", "json").stdout)
+        assert "bogus" not in obj["spec"]
