@@ -61,7 +61,7 @@ extension StoreState {
     func applySchema(_ req: ResourceRequest, _ obj: inout JSON, name: String) throws(APIError) {
         let info = req.info
         if info.behavior == .crd {
-            for w in CustomResourceSchema.crdWarnings(obj) { req.warnings.add(w) }
+            if req.subresource == nil { for w in CustomResourceSchema.crdWarnings(obj) { req.warnings.add(w) } }
             return
         }
         guard let schema = info.schema?.root else { return }
