@@ -35,6 +35,8 @@ let gadgetSchema: JSON = [
                 ],
                 "note": ["type": "string", "nullable": true],
                 "replicas": ["type": "integer", "default": 1],
+                "level": ["type": "integer", "anyOf": [["minimum": 10], ["maximum": 0]]],
+                "code": ["type": "string", "not": ["enum": ["forbidden"]], "allOf": [["minLength": 2], ["maxLength": 4]]],
                 "checked": ["type": "string", "x-kubernetes-validations": [["rule": "self.size() > 1"]]],
             ],
         ],
@@ -132,6 +134,18 @@ func withGadgets(_ body: (EmbeddedAPIServer, LoopbackHTTPClient) async throws ->
                     "spec.ratio: Invalid value: 5: spec.ratio in body should be less than 5",
                     "spec.name: Invalid value: \"a\": spec.name in body should be at least 2 chars long",
                 ])
+            let junctors = try await c.post(gadgets, gadget("j", ["size": 1, "level": 5, "code": "forbidden", "mode": 5]))
+            #expect(
+                Set(junctors.causes) == [
+                    ": Invalid value: \"\": \"spec.level\" must validate at least one schema (anyOf)",
+                    "spec.level: Invalid value: 5: spec.level in body should be greater than or equal to 10",
+                    ": Invalid value: \"\": \"spec.code\" must not validate the schema (not)",
+                    ": Invalid value: \"\": \"spec.code\" must validate all the schemas (allOf)",
+                    "spec.code: Too long: may not be more than 4 bytes",
+                    "spec.mode: Invalid value: \"integer\": spec.mode in body must be of type string: \"integer\"",
+                    "spec.mode: Unsupported value: 5: supported values: \"a\", \"b\"",
+                ], "\(junctors.causes)")
+            #expect(try await c.post(gadgets, gadget("j2", ["size": 1, "level": -1, "code": "ok"])).status == 201)
             let high = try await c.post(gadgets, gadget("h", ["size": 11]))
             #expect(high.causes == ["spec.size: Invalid value: 11: spec.size in body should be less than or equal to 10"])
             let good = try await c.post(

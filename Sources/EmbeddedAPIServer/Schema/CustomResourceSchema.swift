@@ -33,7 +33,7 @@ final class CustomResourceSchema: Sendable, Equatable {
                 "this API server does not evaluate CEL rules: the x-kubernetes-validations at \(cel.joined(separator: ", ")) are not enforced")
         }
         if !other.isEmpty {
-            out.append("this API server does not enforce these schema keywords: \(other.joined(separator: ", "))")
+            out.append("this API server does not enforce these schema rules: \(other.joined(separator: ", "))")
         }
         return out
     }

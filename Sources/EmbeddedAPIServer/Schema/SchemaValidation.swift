@@ -58,18 +58,24 @@ enum SchemaValidator {
             }
             return
         }
+        if s.hasJunctors { junctors(value, s, &path, &errors) }
+        var typeOK = true
         if let t = s.type, !matches(value, t) {
             errors.append(typeError(path, expected: t.rawValue, actual: typeName(value)))
-            return
-        }
-        if s.intOrString {
+            typeOK = false
+        } else if s.intOrString {
             switch value {
             case .int, .string: break
             case .double(let d) where d == d.rounded(): break
             default:
                 errors.append(typeError(path, expected: "integer,string", actual: typeName(value)))
-                return
+                typeOK = false
             }
+        }
+        guard typeOK else {
+            // The enum is checked independently of the type, as kube-apiserver does.
+            if let allowed = s.enumValues, !allowed.contains(value) { errors.append(enumError(value, allowed, path)) }
+            return
         }
         if s.hasValueChecks { valueChecks(value, s, &path, &errors) }
         switch value {
@@ -125,10 +131,7 @@ enum SchemaValidator {
     /// Everything but type and children: enum, bounds, lengths, pattern, format, counts,
     /// required, list types, embedded resources.
     static func valueChecks(_ value: JSON, _ s: StructuralSchema, _ path: inout SchemaPath, _ errors: inout [FieldError]) {
-        if let allowed = s.enumValues, !allowed.contains(value) {
-            let names = allowed.map { a in a.stringValue ?? FieldBadValue(a).description }
-            errors.append(FieldError.notSupported(FieldPath(path.string), FieldBadValue(value), names))
-        }
+        if let allowed = s.enumValues, !allowed.contains(value) { errors.append(enumError(value, allowed, path)) }
         switch value {
         case .int, .double:
             guard let d = value.doubleValue else { return }
@@ -219,6 +222,58 @@ enum SchemaValidator {
             }
         default: break
         }
+    }
+
+    static func enumError(_ value: JSON, _ allowed: [JSON], _ path: SchemaPath) -> FieldError {
+        let names = allowed.map { a in a.stringValue ?? FieldBadValue(a).description }
+        return FieldError.notSupported(FieldPath(path.string), FieldBadValue(value), names)
+    }
+
+    /// `allOf`, `anyOf`, `oneOf` and `not`: the errors of the sub-schemas (all of them for
+    /// `allOf`, the first with the fewest for `anyOf`/`oneOf` when none validates) and one error
+    /// without a field naming the construct, as kube-apiserver reports them.
+    static func junctors(_ value: JSON, _ s: StructuralSchema, _ path: inout SchemaPath, _ errors: inout [FieldError]) {
+        let quoted = goQuote(path.string)
+        func composite(_ text: String) -> FieldError { FieldError(type: .invalid, field: "", badValue: .string(""), detail: "\(quoted) \(text)") }
+        func run(_ sub: StructuralSchema) -> [FieldError] {
+            var e: [FieldError] = []
+            validate(value, sub, &path, &e)
+            return e
+        }
+        if !s.allOf.isEmpty {
+            var valid = 0
+            var all: [FieldError] = []
+            for sub in s.allOf {
+                let e = run(sub)
+                if e.isEmpty { valid += 1 }
+                all += e
+            }
+            if valid != s.allOf.count {
+                errors.append(composite("must validate all the schemas (allOf)" + (valid == 0 ? ". None validated" : "")))
+                errors += all
+            }
+        }
+        for (list, isOneOf) in [(s.anyOf, false), (s.oneOf, true)] where !list.isEmpty {
+            var valid = 0
+            var best: [FieldError]?
+            for sub in list {
+                let e = run(sub)
+                if e.isEmpty {
+                    valid += 1
+                } else if best == nil || e.count < (best?.count ?? 0) {
+                    best = e
+                }
+            }
+            if isOneOf && valid != 1 {
+                let found = valid == 0 ? "Found none valid" : "Found \(valid) valid alternatives"
+                errors.append(composite("must validate one and only one schema (oneOf). " + found))
+                if valid == 0 { errors += best ?? [] }
+            } else if !isOneOf && valid == 0 {
+                errors.append(composite("must validate at least one schema (anyOf)"))
+                errors += best ?? []
+            }
+        }
+        if let not = s.not, run(not).isEmpty { errors.append(composite("must not validate the schema (not)")) }
     }
 
     /// The keys of a list-map entry the way Go prints a `map[string]interface{}` with `%#v`.

@@ -49,6 +49,12 @@ final class StructuralSchema: Sendable {
     let hasDefaults: Bool
     /// Whether this node checks anything about a value beyond its type and children (skips work).
     let hasValueChecks: Bool
+    /// Value validations combined as JSON Schema's `allOf`, `anyOf`, `oneOf` and `not`.
+    let allOf: [StructuralSchema]
+    let anyOf: [StructuralSchema]
+    let oneOf: [StructuralSchema]
+    let not: StructuralSchema?
+    var hasJunctors: Bool { !allOf.isEmpty || !anyOf.isEmpty || !oneOf.isEmpty || not != nil }
 
     /// Parses a schema node and everything below it. `path` is where it sits in the CRD (for
     /// ``Findings``), `findings` collects what this server does not enforce.
@@ -122,7 +128,15 @@ final class StructuralSchema: Sendable {
             || minLength != nil || maxLength != nil || minItems != nil || maxItems != nil || minProperties != nil || maxProperties != nil
             || uniqueItems || !required.isEmpty || embeddedResource || listType == "set" || listType == "map"
         if let rules = o["x-kubernetes-validations"]?.arrayValue, !rules.isEmpty { findings.cel.append("\(path).x-kubernetes-validations") }
-        for keyword in ["allOf", "anyOf", "oneOf", "not"] where o[keyword] != nil { findings.unenforced.append("\(path).\(keyword)") }
+        func list(_ keyword: String) -> [StructuralSchema] {
+            (o[keyword]?.arrayValue ?? []).enumerated().map { i, sub in
+                StructuralSchema(sub, path: "\(path).\(keyword)[\(i)]", findings: &findings)
+            }
+        }
+        allOf = list("allOf")
+        anyOf = list("anyOf")
+        oneOf = list("oneOf")
+        not = o["not"].flatMap { $0.objectValue != nil ? StructuralSchema($0, path: "\(path).not", findings: &findings) : nil }
     }
 
     /// What a schema asks for that this server does not enforce, by path in the CRD; each
@@ -130,7 +144,7 @@ final class StructuralSchema: Sendable {
     struct Findings: Sendable {
         /// Places of CEL `x-kubernetes-validations` rules.
         var cel: [String] = []
-        /// Other keywords not enforced (`allOf`, `anyOf`, `oneOf`, `not`, patterns ICU rejects).
+        /// Other rules not enforced (patterns ICU cannot compile).
         var unenforced: [String] = []
     }
 
