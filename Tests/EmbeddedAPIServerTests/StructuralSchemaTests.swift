@@ -264,6 +264,46 @@ func withGadgets(_ body: (EmbeddedAPIServer, LoopbackHTTPClient) async throws ->
         }
     }
 
+    @Test func unchangedValuesAreNotRecheckedOnUpdate() async throws {
+        try await withServer(crd: false) { _, c in
+            let crdPath = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+            let loose: JSON = [
+                "type": "object",
+                "properties": [
+                    "spec": [
+                        "type": "object",
+                        "properties": [
+                            "size": ["type": "integer"], "name": ["type": "string"],
+                            "ports": [
+                                "type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+                                "items": ["type": "object", "properties": ["name": ["type": "string"], "port": ["type": "integer"]]],
+                            ],
+                        ],
+                    ]
+                ],
+            ]
+            let crd = try await c.post(crdPath, gadgetCRD(schema: loose))
+            #expect(try await c.post(gadgets, gadget("r", ["size": 1, "name": "toolong", "ports": [["name": "a", "port": 99]]])).status == 201)
+            var strict = loose
+            strict[path: "properties", "spec", "properties", "name"] = ["type": "string", "maxLength": 3]
+            strict[path: "properties", "spec", "properties", "ports"] = [
+                "type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+                "items": ["type": "object", "properties": ["name": ["type": "string"], "port": ["type": "integer", "maximum": 10]]],
+            ]
+            var updated = crd.json
+            updated[path: "spec", "versions"] = [["name": "v1", "served": true, "storage": true, "schema": ["openAPIV3Schema": strict]]]
+            #expect(try await c.put("\(crdPath)/gadgets.demo.example.com", updated).status == 200)
+            // Old values that the new schema rejects may stay while other fields change...
+            let other = try await c.patch("\(gadgets)/r", ["spec": ["size": 2, "ports": [["name": "b", "port": 1], ["name": "a", "port": 99]]]])
+            #expect(other.status == 200, "\(other.text)")
+            // ...but a changed value is checked.
+            let changed = try await c.patch("\(gadgets)/r", ["spec": ["name": "toolonger"]])
+            #expect(changed.causes == ["spec.name: Too long: may not be more than 3 bytes"])
+            let port = try await c.patch("\(gadgets)/r", ["spec": ["ports": [["name": "a", "port": 98]]]])
+            #expect(port.causes == ["spec.ports[0].port: Invalid value: 98: spec.ports[0].port in body should be less than or equal to 10"])
+        }
+    }
+
     @Test func celRulesAreAcceptedWithAWarning() async throws {
         try await withServer(crd: false) { _, c in
             let r = try await c.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", gadgetCRD())

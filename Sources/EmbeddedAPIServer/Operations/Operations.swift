@@ -325,7 +325,7 @@ extension StoreState {
         var new: JSON
         if req.subresource == "status" {
             new = strategy.prepareForStatusUpdate(incoming: incoming, old: old, info: info)
-            try applySchema(req, &new, name: name)
+            try applySchema(req, &new, name: name, old: old)
         } else {
             new = incoming
             var errors: [FieldError] = []
@@ -367,7 +367,7 @@ extension StoreState {
             strategy.prepareForUpdate(&new, old: old, info: info)
             new["apiVersion"] = old["apiVersion"]
             new["kind"] = .string(info.kind)
-            try applySchema(req, &new, name: name)
+            try applySchema(req, &new, name: name, old: old)
             try strategy.validateUpdate(&new, old: old, info: info, name: name, state: self)
         }
         if info.tracksGeneration && req.subresource == nil,

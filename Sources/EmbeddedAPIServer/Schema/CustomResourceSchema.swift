@@ -54,11 +54,11 @@ enum FieldValidationMode {
 }
 
 extension StoreState {
-    /// The schema work on a write, called by create and update (also for `/status`) before the
-    /// kind's own validation: for a custom resource with a schema, pruning (unknown fields
+    /// The schema work on a write, called by create and update (also for `/status`; `old` is the
+    /// stored object then) before the kind's own validation: for a custom resource with a schema, pruning (unknown fields
     /// reported as `fieldValidation` asks), defaults and validation (422 Invalid); for a CRD,
     /// warnings about rules it has that this server does not enforce.
-    func applySchema(_ req: ResourceRequest, _ obj: inout JSON, name: String) throws(APIError) {
+    func applySchema(_ req: ResourceRequest, _ obj: inout JSON, name: String, old: JSON? = nil) throws(APIError) {
         let info = req.info
         if info.behavior == .crd {
             if req.subresource == nil { for w in CustomResourceSchema.crdWarnings(obj) { req.warnings.add(w) } }
@@ -76,7 +76,7 @@ extension StoreState {
             }
         }
         SchemaPruning.applyDefaults(&obj, schema)
-        let errors = SchemaValidator.errors(obj, schema)
+        let errors = SchemaValidator.errors(obj, schema, old: old)
         if !errors.isEmpty { throw APIError.invalid(info, name: name, errors) }
     }
 

@@ -38,17 +38,23 @@ struct SchemaPath {
 /// wording (`spec.size in body must be of type integer: "string"`, `Required value`, ...).
 enum SchemaValidator {
     /// The errors of `value` (the whole object at the root; `metadata`, `apiVersion` and `kind`
-    /// are the generic code's business).
-    static func errors(_ value: JSON, _ schema: StructuralSchema) -> [FieldError] {
+    /// are the generic code's business). On update, `old` is the stored object: values equal to
+    /// the old ones at the same place (properties, map keys, list-map keys, set members) are not
+    /// checked again, as kube-apiserver ratchets validation, so a schema tightened later does
+    /// not block writes that leave the old values alone.
+    static func errors(_ value: JSON, _ schema: StructuralSchema, old: JSON? = nil) -> [FieldError] {
         var errors: [FieldError] = []
         var path = SchemaPath()
-        validate(value, schema, &path, &errors, root: true)
+        validate(value, schema, &path, &errors, root: true, old: old)
         return errors
     }
 
     static func typeName(_ v: JSON) -> String { v.typeName }
 
-    static func validate(_ value: JSON, _ s: StructuralSchema, _ path: inout SchemaPath, _ errors: inout [FieldError], root: Bool = false) {
+    static func validate(
+        _ value: JSON, _ s: StructuralSchema, _ path: inout SchemaPath, _ errors: inout [FieldError], root: Bool = false, old: JSON? = nil
+    ) {
+        if let old, old == value { return }  // unchanged: ratcheted
         if value.isNull {
             if s.nullable { return }
             if let t = s.type {
@@ -58,7 +64,7 @@ enum SchemaValidator {
             }
             return
         }
-        if s.hasJunctors { junctors(value, s, &path, &errors) }
+        if s.hasJunctors { junctors(value, s, &path, &errors, old: old) }
         var typeOK = true
         if let t = s.type, !matches(value, t) {
             errors.append(typeError(path, expected: t.rawValue, actual: typeName(value)))
@@ -80,28 +86,45 @@ enum SchemaValidator {
         if s.hasValueChecks { valueChecks(value, s, &path, &errors) }
         switch value {
         case .object(let o):
+            let oldObject = old?.objectValue
             for (key, child) in o {
                 if root && (key == "metadata" || key == "apiVersion" || key == "kind") { continue }
                 if let ps = s.properties[key] {
                     path.push(key)
-                    validate(child, ps, &path, &errors)
+                    validate(child, ps, &path, &errors, old: oldObject?[key])
                     path.pop()
                 } else if let ap = s.additionalProperties {
                     path.push(key)
-                    validate(child, ap, &path, &errors)
+                    validate(child, ap, &path, &errors, old: oldObject?[key])
                     path.pop()
                 }
             }
         case .array(let a):
             if let items = s.items {
+                let correlated = correlate(a, old?.arrayValue, s)
                 for (i, child) in a.enumerated() {
                     path.push(index: i)
-                    validate(child, items, &path, &errors)
+                    validate(child, items, &path, &errors, old: correlated?(child))
                     path.pop()
                 }
             }
         default: break
         }
+    }
+
+    /// The old item of a new list item, for ratcheting: by key in a list-map, by value in a set;
+    /// items of other lists have none.
+    static func correlate(_ new: [JSON], _ old: [JSON]?, _ s: StructuralSchema) -> ((JSON) -> JSON?)? {
+        guard let old, !old.isEmpty else { return nil }
+        if s.listType == "set" {
+            let members = Set(old)
+            return { members.contains($0) ? $0 : nil }
+        }
+        guard s.listType == "map", !s.listMapKeys.isEmpty else { return nil }
+        let keys = s.listMapKeys
+        var byKey: [[JSON]: JSON] = [:]
+        for item in old { byKey[keys.map { item[$0] ?? .null }] = item }
+        return { item in byKey[keys.map { item[$0] ?? .null }] }
     }
 
     static func matches(_ v: JSON, _ t: StructuralSchema.ValueType) -> Bool {
@@ -232,12 +255,12 @@ enum SchemaValidator {
     /// `allOf`, `anyOf`, `oneOf` and `not`: the errors of the sub-schemas (all of them for
     /// `allOf`, the first with the fewest for `anyOf`/`oneOf` when none validates) and one error
     /// without a field naming the construct, as kube-apiserver reports them.
-    static func junctors(_ value: JSON, _ s: StructuralSchema, _ path: inout SchemaPath, _ errors: inout [FieldError]) {
+    static func junctors(_ value: JSON, _ s: StructuralSchema, _ path: inout SchemaPath, _ errors: inout [FieldError], old: JSON?) {
         let quoted = goQuote(path.string)
         func composite(_ text: String) -> FieldError { FieldError(type: .invalid, field: "", badValue: .string(""), detail: "\(quoted) \(text)") }
         func run(_ sub: StructuralSchema) -> [FieldError] {
             var e: [FieldError] = []
-            validate(value, sub, &path, &e)
+            validate(value, sub, &path, &e, old: old)
             return e
         }
         if !s.allOf.isEmpty {
