@@ -152,20 +152,14 @@ final class StructuralSchema: Sendable {
     /// in a CRD stored again, is compiled once).
     static let patternCache = PatternCache()
 
-    /// A cache of compiled regular expressions by their source.
+    /// A cache of compiled regular expressions by their source (`nil` for a pattern that does not compile).
     final class PatternCache: Sendable {
-        private let cache = Mutex<[String: Result]>([:])
-
-        /// A compiled pattern (`nil` inside when it does not compile).
-        struct Result: @unchecked Sendable {
-            // NSRegularExpression is immutable and thread-safe once built.
-            var regex: NSRegularExpression?
-        }
+        private let cache = Mutex<[String: NSRegularExpression?]>([:])
 
         func compiled(_ pattern: String) -> NSRegularExpression? {
-            if let hit = cache.withLock({ $0[pattern] }) { return hit.regex }
+            if let hit = cache.withLock({ $0[pattern] }) { return hit }
             let regex = try? NSRegularExpression(pattern: pattern)
-            cache.withLock { $0[pattern] = Result(regex: regex) }
+            cache.withLock { $0[pattern] = .some(regex) }
             return regex
         }
     }
