@@ -26,6 +26,26 @@ extension JSON {
         }
     }
 
+    /// Parses like ``parse(_:maxDepth:)`` and also reports the paths of keys that occur twice in
+    /// one object (`spec.size`, `spec.items[0].name`), for the API server's strict field
+    /// validation. The value keeps the later duplicate. The common case (no duplicates) costs
+    /// one parse; the paths are found by a second, path-tracking parse only when one was seen.
+    public static func parse<Bytes: Collection>(_ bytes: Bytes, maxDepth: Int = 512, duplicateKeys: inout [String]) throws -> JSON
+    where Bytes.Element == UInt8 {
+        func run(_ buffer: UnsafeBufferPointer<UInt8>) throws -> (JSON, [String]) {
+            var parser = Parser(buffer, maxDepth: maxDepth)
+            let value = try parser.parseDocument()
+            guard parser.sawDuplicate else { return (value, []) }
+            var tracking = Parser(buffer, maxDepth: maxDepth)
+            tracking.duplicatePaths = []
+            _ = try tracking.parseDocument()
+            return (value, tracking.duplicatePaths ?? [])
+        }
+        let (value, paths) = try bytes.withContiguousStorageIfAvailable(run) ?? Array(bytes).withUnsafeBufferPointer(run)
+        duplicateKeys = paths
+        return value
+    }
+
     /// Parses a JSON text given as a string.
     public static func parse(string: String, maxDepth: Int = 512) throws -> JSON {
         var s = string
@@ -38,6 +58,12 @@ private struct Parser {
     var index = 0
     let maxDepth: Int
     var depth = 0
+    /// Whether some object had a key twice.
+    var sawDuplicate = false
+    /// Non-nil: the paths of duplicate keys are collected (with ``path`` kept while parsing).
+    var duplicatePaths: [String]?
+    /// The rendered path of the value being parsed (only while collecting duplicates).
+    var path = ""
 
     init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
@@ -117,9 +143,20 @@ private struct Parser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
-            let value = try parseValue()
+            let value: JSON
+            if duplicatePaths == nil {
+                value = try parseValue()
+            } else {
+                let parent = path
+                path = parent.isEmpty ? key : parent + "." + key
+                value = try parseValue()
+                path = parent
+            }
             // Later duplicates win, as in Go's encoding/json.
-            object[key] = value
+            if object.updateValue(value, forKey: key) != nil {
+                sawDuplicate = true
+                duplicatePaths?.append(path.isEmpty ? key : path + "." + key)
+            }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input in object") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -147,7 +184,14 @@ private struct Parser {
         }
         while true {
             skipWhitespace()
-            array.append(try parseValue())
+            if duplicatePaths != nil {
+                let parent = path
+                path = parent + "[\(array.count)]"
+                array.append(try parseValue())
+                path = parent
+            } else {
+                array.append(try parseValue())
+            }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input in array") }
             if bytes[index] == UInt8(ascii: ",") {

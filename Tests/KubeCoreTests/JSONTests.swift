@@ -44,6 +44,16 @@ import Testing
         }
     }
 
+    @Test func reportsDuplicateKeysWithTheirPaths() throws {
+        var dups: [String] = ["stale"]
+        let value = try JSON.parse(Array(#"{"a":{"b":1,"b":2},"l":[{"x":1},{"x":2,"x":3}],"a2":0,"a2":1}"#.utf8), duplicateKeys: &dups)
+        #expect(dups == ["a.b", "l[1].x", "a2"])
+        #expect(value[path: "a", "b"] == 2 && value["l"]?[1]?["x"] == 3 && value["a2"] == 1)
+        #expect(value.serializedString() == #"{"a":{"b":2},"l":[{"x":1},{"x":3}],"a2":1}"#)
+        _ = try JSON.parse(Array(#"{"a":1}"#.utf8), duplicateKeys: &dups)
+        #expect(dups.isEmpty)
+    }
+
     @Test func rejectsDeepNesting() {
         let text = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
         #expect(throws: JSONParseError.self) { try JSON.parse(string: text) }

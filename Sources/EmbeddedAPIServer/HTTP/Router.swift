@@ -336,12 +336,16 @@ final class Router: Sendable {
         return base.trimmedSpaces().lowercased()
     }
 
-    func decodeBody(_ request: APIRequest, info: ResourceInfo) throws(APIError) -> JSON {
+    /// The write body as JSON; `duplicates` gets the keys a JSON body had twice (custom
+    /// resources, for `fieldValidation`).
+    func decodeBody(_ request: APIRequest, info: ResourceInfo, duplicates: inout [String]) throws(APIError) -> JSON {
         let type = Self.mediaType(request.headers.first(name: "Content-Type"))
         var obj: JSON
         switch type {
         case "application/json", "", "*/*":
-            do { obj = try JSON.parse(request.body) } catch { throw APIError.badRequest("error decoding request body as JSON: \(error)") }
+            do {
+                obj = info.schema == nil ? try JSON.parse(request.body) : try JSON.parse(request.body, duplicateKeys: &duplicates)
+            } catch { throw APIError.badRequest("error decoding request body as JSON: \(error)") }
         case "application/yaml", "application/x-yaml", "text/yaml":
             do { obj = try JSON.parseYAML(String(decoding: request.body, as: UTF8.self)) } catch {
                 throw APIError.badRequest("error decoding request body as YAML: \(error)")
@@ -450,7 +454,7 @@ final class Router: Sendable {
             return eventsAPI ? EventConversion.storedSelector(parsed) : parsed
         }
         func body() throws(APIError) -> JSON {
-            let decoded = try decodeBody(request, info: info)
+            let decoded = try decodeBody(request, info: info, duplicates: &req.duplicateFields)
             guard eventsAPI else { return decoded }
             var core = EventConversion.toCore(decoded)
             core["apiVersion"] = .string(req.info.groupVersion)

@@ -13,6 +13,8 @@ struct ResourceRequest: Sendable {
     var dryRun: Bool
     /// Warnings for the client, sent as `Warning: 299` headers (fieldValidation=Warn, webhooks, ...).
     var warnings = WarningSink()
+    /// Keys the JSON body had twice (`spec.size`), for `fieldValidation` (custom resources).
+    var duplicateFields: [String] = []
 }
 
 /// Collects the warnings of one request while it runs (also under the store lock), in order and
@@ -157,6 +159,7 @@ extension StoreState {
         obj["kind"] = .string(info.kind)
         let strategy = info.strategy
         strategy.prepareForCreate(&obj, info: info)
+        try applySchema(req, &obj, name: name)
         try strategy.validateCreate(&obj, info: info, name: name, state: self)
         if object(info, req.namespace, name) != nil { throw APIError.alreadyExists(info, name) }
         if req.dryRun { return (201, obj) }
@@ -216,6 +219,7 @@ extension StoreState {
     }
 
     mutating func patch(_ req: ResourceRequest, name: String, contentType: String, body: [UInt8]) throws(APIError) -> (Int, JSON) {
+        var req = req
         let info = req.info
         if contentType == "application/strategic-merge-patch+json" && !info.strategicMergeAllowed {
             throw APIError.unsupportedMediaType(info.patchTypes)
@@ -227,6 +231,8 @@ extension StoreState {
         do {
             if contentType == "application/apply-patch+yaml" {
                 patchDoc = try JSON.parseJSONOrYAML(String(decoding: body, as: UTF8.self))
+            } else if contentType == "application/merge-patch+json" && info.schema != nil {
+                patchDoc = try JSON.parse(body, duplicateKeys: &req.duplicateFields)
             } else {
                 patchDoc = try JSON.parse(body)
             }
@@ -319,6 +325,7 @@ extension StoreState {
         var new: JSON
         if req.subresource == "status" {
             new = strategy.prepareForStatusUpdate(incoming: incoming, old: old, info: info)
+            try applySchema(req, &new, name: name, old: old)
         } else {
             new = incoming
             var errors: [FieldError] = []
@@ -360,6 +367,7 @@ extension StoreState {
             strategy.prepareForUpdate(&new, old: old, info: info)
             new["apiVersion"] = old["apiVersion"]
             new["kind"] = .string(info.kind)
+            try applySchema(req, &new, name: name, old: old)
             try strategy.validateUpdate(&new, old: old, info: info, name: name, state: self)
         }
         if info.tracksGeneration && req.subresource == nil,

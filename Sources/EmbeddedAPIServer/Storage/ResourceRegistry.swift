@@ -37,6 +37,8 @@ struct ResourceInfo: Sendable, Equatable {
     var printerColumns: [PrinterColumn] = []
     /// Extra field selector keys besides metadata.name / metadata.namespace.
     var fieldSelectors: [String] = []
+    /// The structural schema of a custom resource version (parsed when its CRD is stored).
+    var schema: CustomResourceSchema? = nil
 
     /// Where the objects live when another resource's store is shared (events.k8s.io Events
     /// are the core Events).
@@ -181,7 +183,7 @@ enum CRDRegistration {
         let shortNames = names["shortNames"]?.arrayValue?.compactMap(\.stringValue) ?? []
         let categories = names["categories"]?.arrayValue?.compactMap(\.stringValue) ?? []
         var result: [ResourceInfo] = []
-        for version in crd[path: "spec", "versions"]?.arrayValue ?? [] {
+        for (index, version) in (crd[path: "spec", "versions"]?.arrayValue ?? []).enumerated() {
             guard let name = version["name"]?.stringValue, version["served"]?.boolValue ?? true else { continue }
             let hasStatus = version[path: "subresources", "status"]?.objectValue != nil
             var columns: [PrinterColumn] = []
@@ -199,7 +201,7 @@ enum CRDRegistration {
                     group: group, version: name, plural: plural, singular: singular, kind: kind, listKind: listKind,
                     namespaced: namespaced, shortNames: shortNames, categories: categories, hasStatus: hasStatus,
                     behavior: .custom, tracksGeneration: true, requiresResourceVersionOnUpdate: true,
-                    printerColumns: columns))
+                    printerColumns: columns, schema: CustomResourceSchema(version: version, index: index)))
         }
         return result
     }

@@ -132,6 +132,7 @@ extension StoreState {
         let name = crd[path: "metadata", "name"]?.stringValue ?? ""
         for (k, r) in resources where r.behavior == .custom && "\(r.plural).\(r.group)" == name { resources[k] = nil }
         for r in CRDRegistration.resources(from: crd) { resources["\(r.group)/\(r.version)/\(r.plural)"] = r }
+        applyReadDefaults(crd)
     }
 
     /// Stops serving a CRD's resources; their objects and watches go with them.
