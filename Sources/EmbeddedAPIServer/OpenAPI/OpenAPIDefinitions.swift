@@ -93,7 +93,10 @@ struct OpenAPIDefinitions: Sendable {
             ["description": "A timestamp in RFC 3339 form with microseconds (e.g. 2006-01-02T15:04:05.000000Z).", "type": "string", "format": "date-time"])
         add(
             Self.fullName("intstr.IntOrString"),
-            ["description": "An integer or a string (e.g. a port number or name, a count or a percentage).", "type": "string", "format": "int-or-string"])
+            [
+                "description": "An integer or a string (e.g. a port number or name, a count or a percentage).",
+                "oneOf": [["type": "integer"], ["type": "string"]], "format": "int-or-string",
+            ])
         add(
             Self.fullName("resource.Quantity"),
             [

@@ -283,7 +283,10 @@ enum OpenAPIDocuments {
         if let r = o["$ref"]?.stringValue, r.hasPrefix(OpenAPIDefinitions.refPrefix) {
             o["$ref"] = .string("#/definitions/" + r.dropFirst(OpenAPIDefinitions.refPrefix.count))
         }
-        if o["type"] == nil, let first = o["oneOf"]?.arrayValue?.first?["type"] { o["type"] = first }
+        // v2 has no oneOf: IntOrString and Quantity are strings there.
+        if o["type"] == nil, let types = o["oneOf"]?.arrayValue?.compactMap({ $0["type"] }), !types.isEmpty {
+            o["type"] = types.contains("string") ? "string" : types[0]
+        }
         for k in ["oneOf", "anyOf", "not", "nullable"] { o.removeValue(forKey: k) }
         if let props = o["properties"]?.objectValue { o["properties"] = .object(props.mapValues(v2Schema)) }
         for k in ["items", "additionalProperties"] where o[k]?.objectValue != nil { o[k] = o[k].map(v2Schema) }
