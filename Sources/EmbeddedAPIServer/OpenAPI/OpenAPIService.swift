@@ -20,6 +20,8 @@ final class OpenAPIService: Sendable {
     }
 
     private let cache = Mutex<Built?>(nil)
+    /// How many times the documents were built (a test hook: once per change, not per request).
+    let builds = Atomic<Int>(0)
 
     /// Upper-case hex SHA-512, the form kube-apiserver uses for ETags and hashes.
     static func hash(_ bytes: [UInt8]) -> String {
@@ -47,6 +49,7 @@ final class OpenAPIService: Sendable {
         let (fingerprint, served) = Self.snapshot(store)
         if let built = cache.withLock({ $0 }), built.fingerprint == fingerprint { return built }
         let built = Self.build(fingerprint: fingerprint, served)
+        builds.add(1, ordering: .relaxed)
         cache.withLock { $0 = built }
         return built
     }
@@ -119,4 +122,10 @@ final class OpenAPIService: Sendable {
         if ifNoneMatch == "\"\(doc.hash)\"" { return .full(status: 304, headers: Array(headers.dropFirst()), body: []) }
         return .full(status: 200, headers: headers, body: doc.body)
     }
+}
+
+extension EmbeddedAPIServer {
+    /// How many times the OpenAPI documents were built: once per change of the served resources
+    /// or of a CRD, however often they are fetched.
+    public var openAPIDocumentBuilds: Int { router.openAPI.builds.load(ordering: .relaxed) }
 }
