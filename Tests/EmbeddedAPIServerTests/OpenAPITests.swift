@@ -79,13 +79,17 @@ import Testing
             #expect(pod["volumes"]?["x-kubernetes-patch-strategy"] == "merge,retainKeys")
             let ports = apps[path: "io.k8s.api.core.v1.Container", "properties", "ports"] ?? .null
             #expect(ports["x-kubernetes-list-type"] == "map" && ports["x-kubernetes-list-map-keys"] == ["containerPort", "protocol"])
-            #expect(apps[path: "io.k8s.api.apps.v1.DeploymentList", "properties", "items", "items", "$ref"] == "#/components/schemas/io.k8s.api.apps.v1.Deployment")
+            #expect(
+                apps[path: "io.k8s.api.apps.v1.DeploymentList", "properties", "items", "items", "$ref"]
+                    == "#/components/schemas/io.k8s.api.apps.v1.Deployment")
 
             // v2: the same definitions, referenced as v2 does.
             let v2 = try await c.get("/openapi/v2", accept: "application/json")
             #expect(v2.status == 200 && v2.header("Etag")?.hasPrefix("\"") == true)
             let defs = v2.json["definitions"] ?? .null
-            #expect(defs[path: "io.k8s.api.core.v1.Secret", "properties", "metadata", "$ref"] == "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
+            #expect(
+                defs[path: "io.k8s.api.core.v1.Secret", "properties", "metadata", "$ref"]
+                    == "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
             #expect(defs[path: "io.k8s.apimachinery.pkg.util.intstr.IntOrString", "type"] == "string")
             var all: [String] = []
             refs(v2.json, into: &all)
@@ -104,7 +108,9 @@ import Testing
             let schemas = first.json[path: "components", "schemas"] ?? .null
             let widget = schemas["com.example.demo.v1.Widget"] ?? .null
             #expect(widget["x-kubernetes-group-version-kind"] == [["group": "demo.example.com", "kind": "Widget", "version": "v1"]])
-            #expect(widget[path: "properties", "metadata", "allOf"]?[0]?["$ref"] == "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
+            #expect(
+                widget[path: "properties", "metadata", "allOf"]?[0]?["$ref"] == "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+            )
             #expect(schemas[path: "com.example.demo.v1.WidgetList", "x-kubernetes-group-version-kind"]?[0]?["kind"] == "WidgetList")
             let etag = first.header("Etag") ?? ""
             #expect(try await c.request("GET", url, headers: [("If-None-Match", etag)]).status == 304)
@@ -133,7 +139,8 @@ import Testing
             #expect(after[path: "apis/demo.example.com/v1", "serverRelativeURL"]?.stringValue != url)
             let v2URL = after[path: "apis/demo.example.com/v2", "serverRelativeURL"]?.stringValue ?? ""
             let v2Doc = try await c.get(v2URL).json
-            #expect(v2Doc[path: "components", "schemas", "com.example.demo.v2.Widget", "properties", "spec", "properties", "size", "type"] == "integer")
+            #expect(
+                v2Doc[path: "components", "schemas", "com.example.demo.v2.Widget", "properties", "spec", "properties", "size", "type"] == "integer")
             #expect(server.openAPIDocumentBuilds == builds + 1)
             let stale = try await c.get(url)
             #expect(stale.status == 301 && stale.header("Location")?.hasPrefix("/openapi/v3/apis/demo.example.com/v1?hash=") == true)

@@ -90,7 +90,10 @@ struct OpenAPIDefinitions: Sendable {
         add(Self.fullName("meta.Time"), ["description": .string(time), "type": "string", "format": "date-time"])
         add(
             Self.fullName("meta.MicroTime"),
-            ["description": "A timestamp in RFC 3339 form with microseconds (e.g. 2006-01-02T15:04:05.000000Z).", "type": "string", "format": "date-time"])
+            [
+                "description": "A timestamp in RFC 3339 form with microseconds (e.g. 2006-01-02T15:04:05.000000Z).", "type": "string",
+                "format": "date-time",
+            ])
         add(
             Self.fullName("intstr.IntOrString"),
             [
@@ -239,7 +242,9 @@ struct OpenAPISchemaNode: Sendable {
     }
 
     static func reference(_ s: JSON) -> String? {
-        if let r = s["$ref"]?.stringValue { return r.hasPrefix(OpenAPIDefinitions.refPrefix) ? String(r.dropFirst(OpenAPIDefinitions.refPrefix.count)) : nil }
+        if let r = s["$ref"]?.stringValue {
+            return r.hasPrefix(OpenAPIDefinitions.refPrefix) ? String(r.dropFirst(OpenAPIDefinitions.refPrefix.count)) : nil
+        }
         if let all = s["allOf"]?.arrayValue, all.count == 1 { return reference(all[0]) }
         return nil
     }

@@ -97,7 +97,9 @@ enum OpenAPIDocuments {
         "allowWatchBookmarks", "continue", "fieldSelector", "labelSelector", "limit", "resourceVersion", "resourceVersionMatch",
         "sendInitialEvents", "timeoutSeconds", "watch",
     ]
-    static let deleteParameters = ["dryRun", "gracePeriodSeconds", "ignoreStoreReadErrorWithClusterBreakingPotential", "orphanDependents", "propagationPolicy"]
+    static let deleteParameters = [
+        "dryRun", "gracePeriodSeconds", "ignoreStoreReadErrorWithClusterBreakingPotential", "orphanDependents", "propagationPolicy",
+    ]
 
     static func content(_ schemaName: String, types: [String] = ["application/json", "application/yaml"]) -> JSON {
         var c = JSONObject()
@@ -115,7 +117,9 @@ enum OpenAPIDocuments {
         if !parameters.isEmpty { op["parameters"] = .array(parameters.map { parameter($0) }) }
         if let body { op["requestBody"] = ["content": body, "required": true] }
         var r = JSONObject()
-        for (code, schema) in responses { r[code] = ["description": code == "201" ? "Created" : code == "202" ? "Accepted" : "OK", "content": content(schema)] }
+        for (code, schema) in responses {
+            r[code] = ["description": code == "201" ? "Created" : code == "202" ? "Accepted" : "OK", "content": content(schema)]
+        }
         r["401"] = ["description": "Unauthorized"]
         op["responses"] = .object(r)
         op["x-kubernetes-action"] = .string(action)
@@ -153,7 +157,8 @@ enum OpenAPIDocuments {
         let itemParams: [JSON] = [parameter("name", in: "path")] + pathParams
         let patchBody = JSON.object(JSONObject(uniqueKeysWithValues: info.patchTypes.map { ($0, ["schema": OpenAPIDefinitions.ref(patchName)]) }))
         paths["\(collection)/{name}"] = [
-            "get": operation("get", id: "read\(g)\(ns)\(k)", description: "read the specified \(k)", info: info, parameters: [], responses: [("200", schemaName)]),
+            "get": operation(
+                "get", id: "read\(g)\(ns)\(k)", description: "read the specified \(k)", info: info, parameters: [], responses: [("200", schemaName)]),
             "put": operation(
                 "put", id: "replace\(g)\(ns)\(k)", description: "replace the specified \(k)", info: info, parameters: write, body: objectBody,
                 responses: [("200", schemaName), ("201", schemaName)]),
@@ -208,7 +213,9 @@ enum OpenAPIDocuments {
         for name in defs.closure(of: roots).sorted() { schemas[name] = defs.schemas[name] }
         return [
             "openapi": "3.0.0", "info": info, "paths": .object(JSONObject(uniqueKeysWithValues: paths.sorted { $0.key < $1.key })),
-            "components": ["schemas": .object(schemas), "securitySchemes": ["BearerToken": ["type": "apiKey", "name": "authorization", "in": "header"]]],
+            "components": [
+                "schemas": .object(schemas), "securitySchemes": ["BearerToken": ["type": "apiKey", "name": "authorization", "in": "header"]],
+            ],
             "security": [["BearerToken": []]],
         ]
     }
@@ -253,7 +260,9 @@ enum OpenAPIDocuments {
         var params = (o["parameters"]?.arrayValue ?? []).map(v2Parameter)
         if let body = o.removeValue(forKey: "requestBody"), let content = body["content"]?.objectValue {
             o["consumes"] = .array(content.keys.map(JSON.string))
-            if let schema = content.values.first?["schema"] { params.insert(["name": "body", "in": "body", "required": true, "schema": v2Schema(schema)], at: 0) }
+            if let schema = content.values.first?["schema"] {
+                params.insert(["name": "body", "in": "body", "required": true, "schema": v2Schema(schema)], at: 0)
+            }
         }
         if !params.isEmpty { o["parameters"] = .array(params) }
         var produces: [String] = []
