@@ -233,8 +233,10 @@ struct OpenAPISchemaNode: Sendable {
         var s = schema
         var depth = 0
         while depth < 8, let target = Self.reference(s), let resolved = definitions.schemas[target]?.objectValue {
+            // Only keywords that matter to walkers (extensions) are carried over; a plain reference
+            // with a description, the usual case, costs no copy.
             var merged = resolved
-            for (k, v) in s.objectValue ?? [:] where k != "allOf" && k != "$ref" { merged[k] = v }
+            for (k, v) in s.objectValue ?? [:] where !["allOf", "$ref", "description", "default"].contains(k) { merged[k] = v }
             s = .object(merged)
             depth += 1
         }
