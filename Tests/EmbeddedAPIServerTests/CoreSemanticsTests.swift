@@ -70,10 +70,10 @@ import Testing
                 openapi[path: "paths", "apis/demo.example.com/v1", "serverRelativeURL"]?.stringValue?.hasPrefix(
                     "/openapi/v3/apis/demo.example.com/v1?hash=") == true)
             let doc = try await c.get("/openapi/v3/apis/demo.example.com/v1").json
-            let op = doc["paths"]?.objectValue?.values.first?["patch"]
+            let op = doc[path: "paths", "/apis/demo.example.com/v1/namespaces/{namespace}/widgets/{name}", "patch"]
             #expect(op?[path: "x-kubernetes-group-version-kind", "kind"] == "Widget")
             #expect(op?["parameters"]?.arrayValue?.contains { $0["name"] == "fieldValidation" } == true)
-            #expect(try await c.get("/openapi/v2").status == 404)
+            #expect(try await c.get("/openapi/v2").json["swagger"] == "2.0")
         }
     }
 

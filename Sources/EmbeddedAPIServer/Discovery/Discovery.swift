@@ -1,7 +1,7 @@
 import Foundation
 import KubeCore
 
-/// Discovery, version and OpenAPI documents: what kubectl reads before its first request.
+/// Discovery and version documents: what kubectl reads before its first request (OpenAPI: see OpenAPIService).
 enum Discovery {
     static func version() -> JSON {
         [
@@ -83,58 +83,6 @@ enum Discovery {
         return [
             "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(group.isEmpty ? version : "\(group)/\(version)"),
             "resources": .array(entries),
-        ]
-    }
-
-    // MARK: OpenAPI v3 (minimal documents kubectl accepts)
-
-    static func openAPIIndex(_ resources: [ResourceInfo]) -> JSON {
-        var paths: JSONObject = [:]
-        let hash = documentHash(resources)
-        paths["api/v1"] = ["serverRelativeURL": .string("/openapi/v3/api/v1?hash=\(hash)")]
-        for (g, vs) in groupVersions(resources) {
-            for v in vs { paths["apis/\(g)/\(v)"] = ["serverRelativeURL": .string("/openapi/v3/apis/\(g)/\(v)?hash=\(hash)")] }
-        }
-        return ["paths": .object(paths)]
-    }
-
-    static func documentHash(_ resources: [ResourceInfo]) -> String {
-        var h: UInt64 = 1_469_598_103_934_665_603
-        for r in resources.sorted(by: { "\($0.group)/\($0.version)/\($0.plural)" < "\($1.group)/\($1.version)/\($1.plural)" }) {
-            for b in "\(r.group)/\(r.version)/\(r.plural)/\(r.kind)/\(r.namespaced);".utf8 { h = (h ^ UInt64(b)) &* 1_099_511_628_211 }
-        }
-        return String(h, radix: 16, uppercase: true)
-    }
-
-    static func openAPIDocument(group: String, version: String, _ resources: [ResourceInfo]) -> JSON {
-        var paths: JSONObject = [:]
-        for r in resources where r.group == group && r.version == version {
-            let path = r.namespaced ? "\(r.basePath)/namespaces/{namespace}/\(r.plural)/{name}" : "\(r.basePath)/\(r.plural)/{name}"
-            let gvk: JSON = ["group": .string(r.group), "version": .string(r.version), "kind": .string(r.kind)]
-            let body: JSON = [
-                "content": [
-                    "application/json-patch+json": ["schema": .emptyObject],
-                    "application/merge-patch+json": ["schema": .emptyObject],
-                    "application/apply-patch+yaml": ["schema": .emptyObject],
-                ]
-            ]
-            let params: JSON = [
-                ["name": "dryRun", "in": "query", "schema": ["type": "string"]],
-                ["name": "fieldManager", "in": "query", "schema": ["type": "string"]],
-                ["name": "fieldValidation", "in": "query", "schema": ["type": "string"]],
-                ["name": "force", "in": "query", "schema": ["type": "boolean"]],
-            ]
-            paths[path] = [
-                "patch": [
-                    "operationId": .string("patch\(r.kind)"), "x-kubernetes-action": "patch",
-                    "x-kubernetes-group-version-kind": gvk, "parameters": params, "requestBody": body,
-                    "responses": ["200": ["description": "OK"]],
-                ]
-            ]
-        }
-        return [
-            "openapi": "3.0.0", "info": ["title": "Kubernetes", "version": "v1.33.0"], "paths": .object(paths),
-            "components": ["schemas": .emptyObject],
         ]
     }
 }

@@ -407,7 +407,8 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             var hs = HTTPHeaders()
             for (k, v) in headers { hs.add(name: k, value: v) }
             hs.add(name: "Content-Length", value: String(responseBody.count))
-            hs.add(name: "Cache-Control", value: "no-cache, private")
+            // A response with caching rules of its own (hashed OpenAPI documents) keeps them.
+            if !hs.contains(name: "Cache-Control") { hs.add(name: "Cache-Control", value: "no-cache, private") }
             let keepAlive = h.isKeepAlive
             if !keepAlive { hs.add(name: "Connection", value: "close") }
             // One flush (one TLS record batch, one syscall) per response.

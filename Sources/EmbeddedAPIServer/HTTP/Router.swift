@@ -95,6 +95,7 @@ final class Router: Sendable {
     let hostPort: Mutex<String>
     let log = Mutex<[RecordedRequest]>([])
     let faults = FaultHookSlot()
+    let openAPI = OpenAPIService()
     static let maxBody = 3 * 1024 * 1024
 
     init(store: Store, token: String) {
@@ -276,7 +277,7 @@ final class Router: Sendable {
         switch segments.count {
         case 0:
             try getOnly()
-            var paths: [JSON] = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v3", "/readyz", "/version"]
+            var paths: [JSON] = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v2", "/openapi/v3", "/readyz", "/version"]
             for (g, vs) in Discovery.groupVersions(resources()) {
                 paths.append(.string("/apis/\(g)"))
                 for v in vs { paths.append(.string("/apis/\(g)/\(v)")) }
@@ -312,12 +313,9 @@ final class Router: Sendable {
         }
         if segments.first == "openapi" {
             try getOnly()
-            if segments == ["openapi", "v3"] { return Self.json(200, Discovery.openAPIIndex(resources())) }
-            if segments == ["openapi", "v3", "api", "v1"] { return Self.json(200, Discovery.openAPIDocument(group: "", version: "v1", resources())) }
-            if segments.count == 5, segments[2] == "apis", resources().contains(where: { $0.group == segments[3] && $0.version == segments[4] }) {
-                return Self.json(200, Discovery.openAPIDocument(group: segments[3], version: segments[4], resources()))
-            }
-            throw APIError.unknownPath
+            return try openAPI.respond(
+                segments: segments, query: query, accept: request.headers.first(name: "Accept"),
+                ifNoneMatch: request.headers.first(name: "If-None-Match"), store: store)
         }
         if segments.count > 2 && segments[0] == "api" && segments[1] == "v1" {
             return try resourceRoute(request, group: "", version: "v1", rest: Array(segments.dropFirst(2)), query: query)

@@ -157,6 +157,7 @@ extension StoreState {
         obj["metadata"] = meta
         obj["apiVersion"] = .string(info.groupVersion)
         obj["kind"] = .string(info.kind)
+        try BuiltinFieldValidation.apply(&obj, req)
         let strategy = info.strategy
         strategy.prepareForCreate(&obj, info: info)
         try applySchema(req, &obj, name: name)
@@ -320,6 +321,8 @@ extension StoreState {
 
     /// Shared update rules for PUT and PATCH on the main resource and `/status`.
     mutating func write(_ req: ResourceRequest, name: String, old: JSON, incoming: JSON) throws(APIError) -> (Int, JSON) {
+        var incoming = incoming
+        try BuiltinFieldValidation.apply(&incoming, req)
         let info = req.info
         let strategy = info.strategy
         var new: JSON
