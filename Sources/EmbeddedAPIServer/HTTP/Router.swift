@@ -441,6 +441,11 @@ final class Router: Sendable {
         if sub == "finalize" { sub = "status" }  // only spec.finalizers/status matter; treated like status writes
         let method = request.method
         var req = ResourceRequest(info: info, namespace: namespace, name: name, subresource: sub, query: query, dryRun: false)
+        if let m = query["fieldManager"], !m.isEmpty {
+            req.fieldManager = m
+        } else {
+            req.fieldManager = ManagedFields.manager(fromUserAgent: request.headers.first(name: "User-Agent") ?? "")
+        }
         let accept = request.headers.first(name: "Accept")
         let table = TableRenderer.wantsTable(accept)
 
