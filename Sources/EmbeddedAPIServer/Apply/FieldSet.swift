@@ -21,6 +21,12 @@ struct FieldSet: Equatable, Sendable {
         children[first, default: FieldSet()].insert(path.dropFirst())
     }
 
+    /// Whether the path is a member.
+    func contains(_ path: ArraySlice<String>) -> Bool {
+        guard let first = path.first else { return member }
+        return children[first]?.contains(path.dropFirst()) ?? false
+    }
+
     /// The subtree under one child, empty when absent.
     func child(_ element: String) -> FieldSet { children[element] ?? FieldSet() }
 

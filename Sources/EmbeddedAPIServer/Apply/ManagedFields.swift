@@ -206,6 +206,11 @@ enum ManagedFields {
         for e in entries where e.identity != applier.identity {
             for path in e.fields.intersection(changed).paths() { conflicts.append((e.described, path)) }
         }
+        if !conflicts.isEmpty && !force && writer.manager == Self.kubectlManager, let allowed = allowedByLastApplied(liveObject, schema) {
+            // kubectl's upgrade from client-side apply: fields whose live value is still what the
+            // last client-side apply set may be taken over.
+            conflicts.removeAll { allowed.contains($0.path[...]) }
+        }
         if !conflicts.isEmpty && !force { throw conflictError(conflicts) }
         for i in entries.indices where entries[i].identity != applier.identity {
             entries[i].setFields(entries[i].fields.subtracting(changed).subtracting(c.removed))
@@ -214,7 +219,27 @@ enum ManagedFields {
         if let i = entries.firstIndex(where: { $0.identity == applier.identity }), !c.isEmpty || entries[i].time == nil {
             entries[i].setTime(now())
         }
+        if writer.manager == Self.kubectlManager, merged[path: "metadata", "annotations", Self.lastAppliedAnnotation] != nil {
+            // kubectl's server-side apply keeps a client-side apply annotation in sync.
+            var last = config
+            last[path: "metadata", "annotations", Self.lastAppliedAnnotation] = nil
+            if last[path: "metadata", "annotations"]?.objectValue?.isEmpty == true { last[path: "metadata", "annotations"] = nil }
+            merged[path: "metadata", "annotations", Self.lastAppliedAnnotation] = .string(
+                last.serializedString(JSONWriteOptions(sortedKeys: true)) + "\n")
+        }
         return Applied(object: merged, managedFields: encode(entries))
+    }
+
+    /// The manager `kubectl apply --server-side` uses by default.
+    static let kubectlManager = "kubectl"
+    static let lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+    /// The fields of the client-side apply annotation whose live value is unchanged since.
+    static func allowedByLastApplied(_ live: JSON, _ schema: ApplySchema) -> FieldSet? {
+        guard let text = live[path: "metadata", "annotations", lastAppliedAnnotation]?.stringValue,
+            let last = try? JSON.parse(Array(text.utf8)), last.objectValue != nil
+        else { return nil }
+        return Structured.fieldSet(of: last, schema: schema).subtracting(Structured.compare(last, live, schema: schema).modified)
     }
 
     /// kube's 409 for apply conflicts: one cause per field, the message grouped by manager.
