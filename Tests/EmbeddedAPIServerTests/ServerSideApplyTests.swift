@@ -66,7 +66,10 @@ private func entry(_ obj: JSON, _ manager: String, _ operation: String) -> JSON?
             #expect(e["apiVersion"] == "v1" && e["fieldsType"] == "FieldsV1" && e["time"]?.stringValue?.hasSuffix("Z") == true)
             #expect(
                 e["fieldsV1"]
-                    == ["f:data": [".": .emptyObject, "f:a": .emptyObject, "f:keep": .emptyObject], "f:metadata": ["f:labels": [".": .emptyObject, "f:x": .emptyObject]]])
+                    == [
+                        "f:data": [".": .emptyObject, "f:a": .emptyObject, "f:keep": .emptyObject],
+                        "f:metadata": ["f:labels": [".": .emptyObject, "f:x": .emptyObject]],
+                    ])
             #expect(e["subresource"] == nil)
             #expect(try await c.get("\(cms)/cm").json == created.json)
 
@@ -76,7 +79,9 @@ private func entry(_ obj: JSON, _ manager: String, _ operation: String) -> JSON?
             #expect(entry(patched.json, "editor", "Update")?["fieldsV1"] == ["f:data": ["f:a": .emptyObject, "f:b": .emptyObject]])
             #expect(
                 entry(patched.json, "creator", "Update")?["fieldsV1"]
-                    == ["f:data": [".": .emptyObject, "f:keep": .emptyObject], "f:metadata": ["f:labels": [".": .emptyObject, "f:x": .emptyObject]]])
+                    == [
+                        "f:data": [".": .emptyObject, "f:keep": .emptyObject], "f:metadata": ["f:labels": [".": .emptyObject, "f:x": .emptyObject]],
+                    ])
 
             // A write that changes nothing is a no-op: same resourceVersion, same managed fields.
             let rv = server.currentResourceVersion
@@ -92,6 +97,17 @@ private func entry(_ obj: JSON, _ manager: String, _ operation: String) -> JSON?
                 "PATCH", "\(cms)/cm", body: (["data": ["c": "4"]] as JSON).serialized(),
                 headers: [("Content-Type", "application/merge-patch+json"), ("User-Agent", "kubectl/v1.37.0 (linux/amd64) kubernetes/abc")])
             #expect(entry(viaAgent.json, "kubectl", "Update")?["fieldsV1"] == ["f:data": ["f:c": .emptyObject]])
+        }
+    }
+
+    @Test func atMostTenUpdateEntriesTheOldestMergeIntoAncientChanges() async throws {
+        try await withServer(crd: false) { _, c in
+            _ = try await c.post("\(cms)?fieldManager=m0", ["metadata": ["name": "cm"], "data": ["k0": "v"]])
+            var last = JSON.null
+            for i in 1...10 { last = try await c.patch("\(cms)/cm?fieldManager=m\(i)", ["data": ["k\(i)": "v"]]).json }
+            let managers = entries(last).compactMap { $0["manager"]?.stringValue }
+            #expect(managers.count == 10 && managers.contains("ancient-changes"))
+            #expect(entries(last).allSatisfy { $0["operation"] == "Update" })
         }
     }
 
@@ -205,7 +221,10 @@ private func entry(_ obj: JSON, _ manager: String, _ operation: String) -> JSON?
                     == ["k:{\"name\":\"main\"}": [".": .emptyObject, "f:image": .emptyObject, "f:name": .emptyObject]])
             let b = try await c.patch(
                 "\(deploys)/d?fieldManager=b",
-                ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "d"], "spec": ["template": ["spec": ["containers": [["name": "side", "image": "busybox"]]]]]],
+                [
+                    "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "d"],
+                    "spec": ["template": ["spec": ["containers": [["name": "side", "image": "busybox"]]]]],
+                ],
                 type: apply)
             #expect(b.status == 200)
             #expect(b.json[path: "spec", "template", "spec", "containers"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["main", "side"])
@@ -242,7 +261,8 @@ private func entry(_ obj: JSON, _ manager: String, _ operation: String) -> JSON?
             #expect(collection.status == 200 && collection.json["items"]?.arrayValue?.count == 1)
             let bad = try await c.patch("\(cms)/real?dryRun=Some", ["data": ["a": "5"]])
             #expect(bad.status == 422)
-            #expect(bad.json["message"] == "PatchOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: [\"Some\"]: supported values: \"All\"")
+            #expect(
+                bad.json["message"] == "PatchOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: [\"Some\"]: supported values: \"All\"")
 
             #expect(server.currentResourceVersion == rv)
             #expect(try await c.get("\(cms)/real").json == stored)

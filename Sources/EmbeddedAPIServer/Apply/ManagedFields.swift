@@ -103,6 +103,33 @@ enum ManagedFields {
         return .array(sorted.map(\.json))
     }
 
+    /// At most this many Update entries are kept; older ones merge into `ancient-changes`.
+    static let maxUpdateManagers = 10
+
+    /// kube's cap on Update entries: the oldest merge into one `ancient-changes` entry per API version.
+    static func capped(_ entries: [ManagedFieldsEntry]) -> [ManagedFieldsEntry] {
+        let updaters = entries.filter { $0.operation == "Update" }
+        guard updaters.count > maxUpdateManagers else { return entries }
+        var out = entries
+        var length = updaters.count
+        for oldest in updaters.sorted(by: { ($0.time ?? "") < ($1.time ?? "") }) where length > maxUpdateManagers {
+            if oldest.manager == "ancient-changes" { continue }
+            let bucket = ManagedFieldsEntry(
+                manager: "ancient-changes", operation: "Update", apiVersion: oldest.apiVersion, time: oldest.time, subresource: "",
+                fields: oldest.fields)
+            if let i = out.firstIndex(where: { $0.identity == bucket.identity }) {
+                out[i].setFields(out[i].fields.union(oldest.fields))
+                if let t = oldest.time, t > (out[i].time ?? "") { out[i].setTime(t) }
+            } else {
+                out.append(bucket)
+                length += 1
+            }
+            out.removeAll { $0.identity == oldest.identity }
+            length -= 1
+        }
+        return out
+    }
+
     /// The default manager name of a request without `fieldManager`: the User-Agent up to its first `/`,
     /// printable characters only, at most 128 bytes (e.g. `kubectl`, `OpenAPI-Generator`).
     static func manager(fromUserAgent agent: String) -> String {
@@ -159,7 +186,7 @@ enum ManagedFields {
                 entries.append(entry)
             }
         }
-        return encode(entries)
+        return encode(capped(entries))
     }
 
     // MARK: apply
@@ -227,7 +254,7 @@ enum ManagedFields {
             merged[path: "metadata", "annotations", Self.lastAppliedAnnotation] = .string(
                 last.serializedString(JSONWriteOptions(sortedKeys: true)) + "\n")
         }
-        return Applied(object: merged, managedFields: encode(entries))
+        return Applied(object: merged, managedFields: encode(capped(entries)))
     }
 
     /// The manager `kubectl apply --server-side` uses by default.
