@@ -162,11 +162,8 @@ enum ManagedFields {
             base = sent
             baseEntries = decoded
         }
-        var oldObject = old ?? .emptyObject
-        oldObject[path: "metadata", "managedFields"] = nil
-        var newObject = new
-        newObject[path: "metadata", "managedFields"] = nil
-        let c = Structured.compare(oldObject, newObject, schema: schema)
+        // The comparison leaves out server metadata, managedFields included: no copies needed.
+        let c = Structured.compare(old ?? .emptyObject, new, schema: schema)
         // Cheap path: nothing changed and the client sent nothing new.
         if c.isEmpty && baseEntries == nil { return stored }
         var entries = baseEntries ?? decode(base) ?? []
