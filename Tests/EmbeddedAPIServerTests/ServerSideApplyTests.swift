@@ -119,6 +119,14 @@ private func entry(_ obj: JSON, _ manager: String, _ operation: String) -> JSON?
             #expect(entries(kept.json).count == 1)
             let cleared = try await c.patch("\(widgets)/w?fieldManager=x", ["metadata": ["managedFields": [.emptyObject]]])
             #expect(cleared.status == 200 && cleared.json[path: "metadata", "managedFields"] == nil)
+            let invalid = try await c.patch(
+                "\(widgets)/w?fieldManager=x",
+                ["metadata": ["managedFields": [["manager": "m", "operation": "Merge", "fieldsV1": ["f:spec": .emptyObject]]]]])
+            #expect(invalid.status == 422)
+            #expect(
+                invalid.json["message"]
+                    == "Widget.demo.example.com \"w\" is invalid: metadata.managedFields[0].operation: Invalid value: \"Merge\": must be `Apply` or `Update`"
+            )
             let status = try await c.patch("\(widgets)/w/status?fieldManager=ctl", ["status": ["phase": "Ready"]])
             let e = try #require(entry(status.json, "ctl", "Update"))
             #expect(e["subresource"] == "status" && e["fieldsV1"] == ["f:status": [".": .emptyObject, "f:phase": .emptyObject]])

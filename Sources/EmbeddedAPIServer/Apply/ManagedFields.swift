@@ -90,6 +90,22 @@ enum ManagedFields {
         return out
     }
 
+    /// kube's checks of the entries a client sent (after the writer's own entry was merged in).
+    static func errors(_ json: JSON?) -> [FieldError] {
+        var out: [FieldError] = []
+        for (i, e) in (json?.arrayValue ?? []).enumerated() {
+            let path = "metadata.managedFields[\(i)]"
+            let operation = e["operation"]?.stringValue ?? ""
+            if operation != "Apply" && operation != "Update" {
+                out.append(FieldError(.invalid, "\(path).operation", .string(operation), "must be `Apply` or `Update`"))
+            }
+            if let t = e["fieldsType"]?.stringValue, !t.isEmpty, t != "FieldsV1" {
+                out.append(FieldError(.invalid, "\(path).fieldsType", .string(t), "must be `FieldsV1`"))
+            }
+        }
+        return out
+    }
+
     /// The stored form: entries sorted as kube sorts them (operation, time, manager, version, subresource); nil when none.
     static func encode(_ entries: [ManagedFieldsEntry]) -> JSON? {
         if entries.isEmpty { return nil }

@@ -168,6 +168,8 @@ extension StoreState {
         } else if let writer = managedFieldsWriter(req) {
             obj[path: "metadata", "managedFields"] = ManagedFields.afterUpdate(
                 old: nil, new: obj, sent: sentManagedFields, writer: writer, schema: applySchema(info))
+            let errors = ManagedFields.errors(obj[path: "metadata", "managedFields"])
+            if !errors.isEmpty { throw APIError.invalid(info, name: name, errors) }
         }
         if req.dryRun { return (201, obj) }
         let stored = commit(storageKey: info.storageKey, key: Self.objectKey(req.namespace, name), object: obj, type: .added, old: nil)
@@ -411,6 +413,8 @@ extension StoreState {
         } else if let writer = managedFieldsWriter(req) {
             new[path: "metadata", "managedFields"] = ManagedFields.afterUpdate(
                 old: old, new: new, sent: sentManagedFields, writer: writer, schema: applySchema(info))
+            let errors = ManagedFields.errors(new[path: "metadata", "managedFields"])
+            if !errors.isEmpty { throw APIError.invalid(info, name: name, errors) }
         } else {
             new[path: "metadata", "managedFields"] = old[path: "metadata", "managedFields"]
         }
