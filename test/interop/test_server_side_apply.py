@@ -135,3 +135,74 @@ def test_python_client_apply_conflict_force_and_dry_run(apiserver, namespace):
     with pytest.raises(ApiException) as e:
         api.create_namespaced_config_map(namespace, {"metadata": {"name": "x"}}, dry_run="Some")
     assert e.value.status == 422 and 'supported values: "All"' in json.loads(e.value.body)["message"]
+
+
+GIZMO_CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gizmos.ssa.example.com
+spec:
+  group: ssa.example.com
+  scope: Namespaced
+  names: {plural: gizmos, singular: gizmo, kind: Gizmo}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              ports:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [name]
+                items:
+                  type: object
+                  required: [name]
+                  properties:
+                    name: {type: string}
+                    port: {type: integer}
+              hosts:
+                type: array
+                x-kubernetes-list-type: set
+                items: {type: string}
+"""
+
+GIZMO = """\
+apiVersion: ssa.example.com/v1
+kind: Gizmo
+metadata:
+  name: g
+  namespace: {ns}
+spec:
+{spec}
+"""
+
+
+def test_custom_resource_lists_merge_by_list_type_through_kubectl(apiserver, namespace):
+    k = apiserver.kubectl
+    k("apply", "--server-side", "-f", "-", input=GIZMO_CRD)
+    k("wait", "--for=condition=established", "--timeout=30s", "crd/gizmos.ssa.example.com")
+    k("apply", "--server-side", "--field-manager=a", "-f", "-",
+      input=GIZMO.format(ns=namespace, spec="  ports: [{name: http, port: 80}]\n  hosts: [a.example]"))
+    k("apply", "--server-side", "--field-manager=b", "-f", "-",
+      input=GIZMO.format(ns=namespace, spec="  ports: [{name: metrics, port: 9090}]\n  hosts: [b.example]"))
+    obj = get_json(k, "gizmo", "g", "-n", namespace)
+    assert obj["spec"]["ports"] == [{"name": "http", "port": 80}, {"name": "metrics", "port": 9090}]
+    assert obj["spec"]["hosts"] == ["a.example", "b.example"]
+    a = [e for e in obj["metadata"]["managedFields"] if e["manager"] == "a"][0]
+    assert a["fieldsV1"]["f:spec"]["f:ports"] == {'k:{"name":"http"}': {".": {}, "f:name": {}, "f:port": {}}}
+    assert a["fieldsV1"]["f:spec"]["f:hosts"] == {'v:"a.example"': {}}
+    r = k("apply", "--server-side", "--field-manager=b", "-f", "-",
+          input=GIZMO.format(ns=namespace, spec="  ports: [{name: http, port: 8080}]"), check=False)
+    assert r.returncode != 0 and 'conflict with "a": .spec.ports[name="http"].port' in r.stderr
+    # a stops applying its port: only b's is left.
+    k("apply", "--server-side", "--field-manager=a", "-f", "-", input=GIZMO.format(ns=namespace, spec="  hosts: [a.example]"))
+    obj = get_json(k, "gizmo", "g", "-n", namespace)
+    assert obj["spec"]["ports"] == [{"name": "metrics", "port": 9090}]
+    k("delete", "crd", "gizmos.ssa.example.com", "--wait=false")
