@@ -171,6 +171,15 @@ private func entry(_ obj: JSON, _ manager: String, _ operation: String) -> JSON?
                 "\(cms)/cm?fieldManager=a", ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "cm", "managedFields": [.emptyObject]]],
                 type: apply)
             #expect(badManaged.status == 400 && badManaged.json["message"] == "metadata.managedFields must be nil")
+            let wrongType = try await c.patch("\(cms)/cm?fieldManager=a", ["apiVersion": "apps/v1", "kind": "ConfigMap"], type: apply)
+            #expect(wrongType.status == 400 && wrongType.json["message"] == "invalid object type: apps/v1, Kind=ConfigMap")
+            let noType = try await c.patch("\(cms)/cm?fieldManager=a", ["data": ["x": "1"]], type: apply)
+            #expect(noType.status == 400 && noType.json["message"] == "invalid object type: /, Kind=")
+            // A resourceVersion in the configuration is a precondition.
+            let stale = try await c.patch(
+                "\(cms)/cm?fieldManager=a",
+                ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "cm", "resourceVersion": "1"], "data": ["x": "1"]], type: apply)
+            #expect(stale.status == 409 && stale.json["reason"] == "Conflict")
         }
     }
 

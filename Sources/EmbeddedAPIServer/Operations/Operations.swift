@@ -285,9 +285,8 @@ extension StoreState {
                 throw APIError.badRequest("error applying strategic merge patch: \((error as? Patch.SMPError)?.message ?? "\(error)")")
             }
         case "application/apply-patch+yaml":
-            var doc = try checkApplyPatch(req, patchDoc)
-            doc[path: "metadata", "resourceVersion"] = nil
-            let result = try applyPatch(req, live: current, config: doc)
+            // A resourceVersion in the configuration is a precondition (checked below).
+            let result = try applyPatch(req, live: current, config: try checkApplyPatch(req, patchDoc))
             patched = result.object
             applied = result
         default:
@@ -340,13 +339,13 @@ extension StoreState {
         req.fieldManager.map { ManagedFields.Writer(manager: $0, apiVersion: req.info.groupVersion, subresource: req.subresource ?? "") }
     }
 
+    /// An apply configuration names exactly the resource's group, version and kind (kube's wording of the 400).
     func checkApplyTypeMeta(_ info: ResourceInfo, _ body: JSON) throws(APIError) {
-        if let av = body["apiVersion"]?.stringValue, av != info.groupVersion {
-            throw APIError.badRequest("the API version in the data (\(av)) does not match the expected API version (\(info.groupVersion))")
-        }
-        if let k = body["kind"]?.stringValue, k != info.kind {
-            throw APIError.badRequest("the kind in the data (\(k)) does not match the expected kind (\(info.kind))")
-        }
+        let av = body["apiVersion"]?.stringValue ?? ""
+        let k = body["kind"]?.stringValue ?? ""
+        guard av != info.groupVersion || k != info.kind else { return }
+        let gv = av.contains("/") ? av : "/" + av
+        throw APIError.badRequest("invalid object type: \(gv), Kind=\(k)")
     }
 
     /// Shared update rules for PUT and PATCH on the main resource and `/status`.
