@@ -276,6 +276,8 @@ private func entry(_ obj: JSON, _ manager: String, _ operation: String) -> JSON?
             #expect(deleted.status == 200 && deleted.json[path: "metadata", "deletionTimestamp"] != nil)
             let collection = try await c.delete("\(cms)?dryRun=All")
             #expect(collection.status == 200 && collection.json["items"]?.arrayValue?.count == 1)
+            let namespace = try await c.delete("/api/v1/namespaces/kube-node-lease?dryRun=All")
+            #expect(namespace.json[path: "status", "phase"] == "Terminating" && namespace.json[path: "metadata", "deletionTimestamp"] != nil)
             let bad = try await c.patch("\(cms)/real?dryRun=Some", ["data": ["a": "5"]])
             #expect(bad.status == 422)
             #expect(
