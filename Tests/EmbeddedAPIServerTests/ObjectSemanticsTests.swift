@@ -215,7 +215,8 @@ import Testing
             let updated = try await c.patch(
                 "\(widgets)/ssa?fieldManager=test&force=true",
                 ["apiVersion": "demo.example.com/v1", "kind": "Widget", "metadata": ["name": "ssa"], "spec": ["color": "red"]], type: apply)
-            #expect(updated.status == 200 && updated.json["spec"] == ["size": 3, "color": "red"])
+            // The manager no longer applies spec.size: it is removed.
+            #expect(updated.status == 200 && updated.json["spec"] == ["color": "red"])
             let force = try await c.patch("\(widgets)/ssa?force=true", ["spec": ["size": 1]])
             #expect(force.status == 422)
         }

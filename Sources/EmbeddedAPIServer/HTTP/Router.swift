@@ -458,6 +458,11 @@ final class Router: Sendable {
             core["apiVersion"] = .string(req.info.groupVersion)
             return core
         }
+        if let m = query["fieldManager"], !m.isEmpty {
+            req.fieldManager = m
+        } else {
+            req.fieldManager = ManagedFields.manager(fromUserAgent: request.headers.first(name: "User-Agent") ?? "")
+        }
         let accept = request.headers.first(name: "Accept")
         let table = TableRenderer.wantsTable(accept)
 

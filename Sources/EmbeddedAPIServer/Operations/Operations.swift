@@ -11,6 +11,9 @@ struct ResourceRequest: Sendable {
     var subresource: String?
     var query: [String: String]
     var dryRun: Bool
+    /// The field manager of a write (its `fieldManager` or User-Agent); nil for the server's own
+    /// writes, which record no managed fields.
+    var fieldManager: String?
     /// Warnings for the client, sent as `Warning: 299` headers (fieldValidation=Warn, webhooks, ...).
     var warnings = WarningSink()
     /// Keys the JSON body had twice (`spec.size`), for `fieldValidation` (custom resources).
@@ -101,10 +104,11 @@ extension StoreState {
 
     // MARK: - create
 
-    mutating func create(_ req: ResourceRequest, body: JSON) throws(APIError) -> (Int, JSON) {
+    mutating func create(_ req: ResourceRequest, body: JSON, applied: ManagedFields.Applied? = nil) throws(APIError) -> (Int, JSON) {
         guard var obj = body.objectValue.map(JSON.object) else { throw APIError.badRequest("the request body must be a JSON object") }
         var meta = obj["metadata"] ?? .emptyObject
         guard meta.objectValue != nil else { throw APIError.badRequest("metadata must be an object") }
+        let sentManagedFields = meta["managedFields"]
         if let rvs = meta["resourceVersion"]?.stringValue, let n = Int64(rvs), n != 0 {
             throw APIError(code: 500, reason: nil, message: "resourceVersion should not be set on objects to be created")
         }
@@ -163,6 +167,14 @@ extension StoreState {
         try applySchema(req, &obj, name: name)
         try strategy.validateCreate(&obj, info: info, name: name, state: self)
         if object(info, req.namespace, name) != nil { throw APIError.alreadyExists(info, name) }
+        if let applied {
+            obj[path: "metadata", "managedFields"] = applied.managedFields
+        } else if let writer = managedFieldsWriter(req) {
+            obj[path: "metadata", "managedFields"] = ManagedFields.afterUpdate(
+                old: nil, new: obj, sent: sentManagedFields, writer: writer, schema: applySchema(info))
+            let errors = ManagedFields.errors(obj[path: "metadata", "managedFields"])
+            if !errors.isEmpty { throw APIError.invalid(info, name: name, errors) }
+        }
         if req.dryRun { return (201, obj) }
         let stored = commit(storageKey: info.storageKey, key: Self.objectKey(req.namespace, name), object: obj, type: .added, old: nil)
         strategy.afterCreate(stored, info: info, state: &self)
@@ -242,15 +254,11 @@ extension StoreState {
         }
         guard let old = object(info, req.namespace, name) else {
             if contentType == "application/apply-patch+yaml" && req.subresource == nil {
-                guard !(req.query["fieldManager"] ?? "").isEmpty else {
-                    throw APIError.invalidOptions("PatchOptions", [FieldError(.required, "fieldManager", nil, "is required for apply patch")])
-                }
-                var createBody = patchDoc
-                guard createBody.objectValue != nil else { throw APIError.badRequest("the apply patch must be an object") }
-                try checkApplyTypeMeta(info, createBody)
+                var createBody = try checkApplyPatch(req, patchDoc)
                 createBody[path: "metadata", "name"] = .string(name)
                 if info.namespaced { createBody[path: "metadata", "namespace"] = .string(req.namespace) }
-                return try create(req, body: createBody)
+                let applied = try applyPatch(req, live: .emptyObject, config: createBody)
+                return try create(req, body: applied.object, applied: applied)
             }
             try checkNamespace(req, name: name, isCreate: false)
             throw APIError.notFound(info, name)
@@ -259,6 +267,7 @@ extension StoreState {
         var current = old
         current["apiVersion"] = .string(info.groupVersion)
         var patched: JSON
+        var applied: ManagedFields.Applied?
         switch contentType {
         case "application/merge-patch+json":
             guard patchDoc.objectValue != nil else { throw APIError.badRequest("error decoding patch: a merge patch must be a JSON object") }
@@ -283,14 +292,10 @@ extension StoreState {
                 throw APIError.badRequest("error applying strategic merge patch: \((error as? Patch.SMPError)?.message ?? "\(error)")")
             }
         case "application/apply-patch+yaml":
-            guard !(req.query["fieldManager"] ?? "").isEmpty else {
-                throw APIError.invalidOptions("PatchOptions", [FieldError(.required, "fieldManager", nil, "is required for apply patch")])
-            }
-            guard patchDoc.objectValue != nil else { throw APIError.badRequest("the apply patch must be an object") }
-            try checkApplyTypeMeta(info, patchDoc)
-            var doc = patchDoc
-            doc[path: "metadata", "resourceVersion"] = nil
-            patched = Patch.applyMerge(current, doc)
+            // A resourceVersion in the configuration is a precondition (checked below).
+            let result = try applyPatch(req, live: current, config: try checkApplyPatch(req, patchDoc))
+            patched = result.object
+            applied = result
         default:
             throw APIError.unsupportedMediaType(info.patchTypes)
         }
@@ -307,24 +312,58 @@ extension StoreState {
         if !patchedRV.isEmpty && patchedRV != (old[path: "metadata", "resourceVersion"]?.stringValue ?? "") {
             throw APIError.conflict(info, name)
         }
-        return try write(req, name: name, old: old, incoming: patched)
+        return try write(req, name: name, old: old, incoming: patched, applied: applied)
     }
 
+    /// The checks of an apply patch before it is applied (see ``ManagedFields/apply(live:config:writer:force:schema:)``).
+    func checkApplyPatch(_ req: ResourceRequest, _ doc: JSON) throws(APIError) -> JSON {
+        guard !(req.query["fieldManager"] ?? "").isEmpty else {
+            throw APIError.invalidOptions("PatchOptions", [FieldError(.required, "fieldManager", nil, "is required for apply patch")])
+        }
+        guard doc.objectValue != nil else { throw APIError.badRequest("the apply patch must be an object") }
+        try checkApplyTypeMeta(req.info, doc)
+        if doc[path: "metadata", "managedFields"] != nil { throw APIError.badRequest("metadata.managedFields must be nil") }
+        return doc
+    }
+
+    /// Server-side apply of a checked configuration; the (sub)resource's reset fields (status on
+    /// the main resource, everything but status on `/status`) are neither merged nor owned.
+    func applyPatch(_ req: ResourceRequest, live: JSON, config: JSON) throws(APIError) -> ManagedFields.Applied {
+        var doc = config
+        if req.subresource == "status" {
+            doc = .object(config.objectValue?.filter { ["apiVersion", "kind", "metadata", "status"].contains($0.key) } ?? [:])
+        } else if req.info.hasStatus {
+            doc["status"] = nil
+        }
+        let writer = ManagedFields.Writer(
+            manager: req.query["fieldManager"] ?? "", apiVersion: req.info.groupVersion, subresource: req.subresource ?? "")
+        let force = req.query["force"].flatMap(parseGoBool) ?? false
+        return try ManagedFields.apply(live: live, config: doc, writer: writer, force: force, schema: applySchema(req.info))
+    }
+
+    /// Who an Update operation is recorded for; nil for the server's own writes.
+    func managedFieldsWriter(_ req: ResourceRequest) -> ManagedFields.Writer? {
+        req.fieldManager.map { ManagedFields.Writer(manager: $0, apiVersion: req.info.groupVersion, subresource: req.subresource ?? "") }
+    }
+
+    /// An apply configuration names exactly the resource's group, version and kind (kube's wording of the 400).
     func checkApplyTypeMeta(_ info: ResourceInfo, _ body: JSON) throws(APIError) {
-        if let av = body["apiVersion"]?.stringValue, av != info.groupVersion {
-            throw APIError.badRequest("the API version in the data (\(av)) does not match the expected API version (\(info.groupVersion))")
-        }
-        if let k = body["kind"]?.stringValue, k != info.kind {
-            throw APIError.badRequest("the kind in the data (\(k)) does not match the expected kind (\(info.kind))")
-        }
+        let av = body["apiVersion"]?.stringValue ?? ""
+        let k = body["kind"]?.stringValue ?? ""
+        guard av != info.groupVersion || k != info.kind else { return }
+        let gv = av.contains("/") ? av : "/" + av
+        throw APIError.badRequest("invalid object type: \(gv), Kind=\(k)")
     }
 
     /// Shared update rules for PUT and PATCH on the main resource and `/status`.
-    mutating func write(_ req: ResourceRequest, name: String, old: JSON, incoming: JSON) throws(APIError) -> (Int, JSON) {
+    mutating func write(_ req: ResourceRequest, name: String, old: JSON, incoming: JSON, applied: ManagedFields.Applied? = nil) throws(APIError)
+        -> (Int, JSON)
+    {
         var incoming = incoming
         try BuiltinFieldValidation.apply(&incoming, req)
         let info = req.info
         let strategy = info.strategy
+        let sentManagedFields = incoming[path: "metadata", "managedFields"]
         var new: JSON
         if req.subresource == "status" {
             new = strategy.prepareForStatusUpdate(incoming: incoming, old: old, info: info)
@@ -379,6 +418,16 @@ extension StoreState {
             new[path: "metadata", "generation"] = .int(Int64((old[path: "metadata", "generation"]?.intValue ?? 0) + 1))
         }
         new[path: "metadata", "resourceVersion"] = old[path: "metadata", "resourceVersion"]
+        if let applied {
+            new[path: "metadata", "managedFields"] = applied.managedFields
+        } else if let writer = managedFieldsWriter(req) {
+            new[path: "metadata", "managedFields"] = ManagedFields.afterUpdate(
+                old: old, new: new, sent: sentManagedFields, writer: writer, schema: applySchema(info))
+            let errors = ManagedFields.errors(new[path: "metadata", "managedFields"])
+            if !errors.isEmpty { throw APIError.invalid(info, name: name, errors) }
+        } else {
+            new[path: "metadata", "managedFields"] = old[path: "metadata", "managedFields"]
+        }
         // No-op writes do not bump resourceVersion or emit events.
         if new == old { return (200, old) }
         if req.dryRun { return (200, new) }

@@ -231,17 +231,4 @@ enum Patch {
         default: return value
         }
     }
-
-    /// Server-side apply, minimal: deep merge maps, replace lists (no field ownership).
-    static func applyMerge(_ target: JSON, _ patch: JSON) -> JSON {
-        guard case .object(let p) = patch, case .object(var t) = target else { return patch }
-        for (k, v) in p {
-            if let existing = t[k], existing.objectValue != nil, v.objectValue != nil {
-                t[k] = applyMerge(existing, v)
-            } else {
-                t[k] = v
-            }
-        }
-        return .object(t)
-    }
 }

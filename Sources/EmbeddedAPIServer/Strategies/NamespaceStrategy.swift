@@ -43,7 +43,16 @@ struct NamespaceStrategy: ResourceStrategy {
         if ["default", "kube-system", "kube-public"].contains(name) {
             throw APIError.forbidden(info, name, "this namespace may not be deleted")
         }
-        if dryRun { return old }
+        if dryRun {
+            // What a real delete would answer (Terminating), nothing stored.
+            var answer = old
+            if answer[path: "metadata", "deletionTimestamp"] == nil {
+                answer[path: "metadata", "deletionTimestamp"] = .string(KubeTime.format(Date()))
+                answer[path: "metadata", "deletionGracePeriodSeconds"] = 0
+            }
+            answer[path: "status", "phase"] = "Terminating"
+            return answer
+        }
         return state.startNamespaceDeletion(name)
     }
 }
