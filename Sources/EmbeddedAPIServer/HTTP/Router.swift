@@ -60,6 +60,8 @@ struct APIRequest: Sendable {
 enum APIResponse: Sendable {
     case full(status: Int, headers: [(String, String)], body: [UInt8])
     case watch(WatchStream)
+    /// Answered asynchronously (a write that admission webhooks admit; see docs/local.md).
+    case deferred(@Sendable () async -> APIResponse)
 }
 
 /// A watch ready to stream.
@@ -179,7 +181,9 @@ final class Router: Sendable {
     func handle(_ request: APIRequest) async -> APIResponse {
         let prepared = prepare(request)
         if let delay = prepared.delay { try? await Task.sleep(for: delay) }
-        return respond(request, prepared)
+        let response = respond(request, prepared)
+        if case .deferred(let work) = response { return await work() }
+        return response
     }
 
     /// Second half of handling: answers a prepared request. Synchronous (callable on an event loop).
@@ -495,12 +499,14 @@ final class Router: Sendable {
             if info.namespaced && namespace.isEmpty { throw APIError.methodNotAllowed("create", info) }
             req.dryRun = try Self.writeOptions(query, kind: "CreateOptions")
             let body = try decodeBody(request, info: info)
+            if let admitted = admittedWrite(.create(body: body), req, request) { return admitted }
             let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.create(req, body: body) }
             return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
         case "PUT":
             guard let name else { throw APIError.methodNotAllowed("update", info) }
             req.dryRun = try Self.writeOptions(query, kind: "UpdateOptions")
             let body = try decodeBody(request, info: info)
+            if let admitted = admittedWrite(.update(name: name, body: body), req, request) { return admitted }
             let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.update(req, name: name, body: body) }
             return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
         case "PATCH":
@@ -511,6 +517,7 @@ final class Router: Sendable {
                 throw APIError.unsupportedMediaType(info.patchTypes)
             }
             let body = request.body
+            if let admitted = admittedWrite(.patch(name: name, contentType: type, body: body), req, request) { return admitted }
             let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in
                 try s.patch(req, name: name, contentType: type, body: body)
             }
@@ -520,6 +527,7 @@ final class Router: Sendable {
             let options = try StoreState.deleteOptions(body: request.body, query: query)
             req.dryRun = options.dryRun
             if let name {
+                if let admitted = admittedWrite(.delete(name: name, options: options), req, request) { return admitted }
                 let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in
                     try s.delete(req, name: name, options: options)
                 }
