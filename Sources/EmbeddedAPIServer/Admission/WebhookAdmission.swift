@@ -236,7 +236,8 @@ struct WebhookAdmission: Sendable {
         do {
             return try Patch.jsonPatch(object, ops)
         } catch {
-            throw APIError.internalError("JSON patch of admission webhook \"\(hook.name)\" failed: \((error as? Patch.JSONPatchError)?.message ?? "\(error)")")
+            throw APIError.internalError(
+                "JSON patch of admission webhook \"\(hook.name)\" failed: \((error as? Patch.JSONPatchError)?.message ?? "\(error)")")
         }
     }
 }

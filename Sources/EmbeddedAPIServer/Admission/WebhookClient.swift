@@ -4,6 +4,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOTLS
+import X509
 
 /// Where a webhook is reached: the address to connect to, the name its serving certificate must
 /// carry and the CA bundle that signed it (see docs/local.md, "Admission webhooks").
@@ -93,13 +95,21 @@ enum WebhookClient {
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.next().makePromise(of: (Int, [UInt8]).self)
         let serverName = endpoint.serverName
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.target)
+        head.headers.add(name: "Host", value: serverName ?? endpoint.connectHost)
+        head.headers.add(name: "Content-Type", value: "application/json")
+        head.headers.add(name: "Accept", value: "application/json, */*")
+        head.headers.add(name: "Content-Length", value: String(body.count))
+        head.headers.add(name: "Connection", value: "close")
+        let request = head
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.nanoseconds(APIConnectionHandler.nanoseconds(timeout)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ResponseCollector(promise: promise, request: request, body: body, expectedName: serverName))
                 }
             }
         let channel: Channel
@@ -113,15 +123,6 @@ enum WebhookClient {
             promise.fail(WebhookCallError("context deadline exceeded"))
             channel.close(promise: nil)
         }
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.target)
-        head.headers.add(name: "Host", value: serverName ?? endpoint.connectHost)
-        head.headers.add(name: "Content-Type", value: "application/json")
-        head.headers.add(name: "Accept", value: "application/json, */*")
-        head.headers.add(name: "Content-Length", value: String(body.count))
-        head.headers.add(name: "Connection", value: "close")
-        channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil)
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         do {
             let answer = try await promise.futureResult.get()
             timer.cancel()
@@ -143,14 +144,54 @@ enum WebhookClient {
     }
 }
 
-/// Gathers one HTTP response and completes the promise with its status and body.
+/// Sends the request once the TLS handshake is done and the certificate names the endpoint,
+/// then gathers the response and completes the promise with its status and body.
 private final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
     let promise: EventLoopPromise<(Int, [UInt8])>
+    let request: HTTPRequestHead
+    let requestBody: [UInt8]
+    let expectedName: String?
     var status = 0
     var body: [UInt8] = []
 
-    init(promise: EventLoopPromise<(Int, [UInt8])>) { self.promise = promise }
+    init(promise: EventLoopPromise<(Int, [UInt8])>, request: HTTPRequestHead, body: [UInt8], expectedName: String?) {
+        self.promise = promise
+        self.request = request
+        requestBody = body
+        self.expectedName = expectedName
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard case .handshakeCompleted = event as? TLSUserEvent else { return context.fireUserInboundEventTriggered(event) }
+        // NIOSSL also accepts an IP SAN matching the peer address; Go checks only the name asked for.
+        if let expectedName {
+            let der = (try? context.pipeline.syncOperations.nioSSL_peerCertificate())?.flatMap { try? $0.toDERBytes() } ?? []
+            let names = (try? Certificate(derEncoded: der).extensions.subjectAlternativeNames)??.compactMap { name -> String? in
+                if case .dnsName(let d) = name { return d.lowercased() }
+                return nil
+            }
+            guard let names, names.contains(where: { Self.nameMatches($0, expectedName.lowercased()) }) else {
+                promise.fail(
+                    WebhookCallError(
+                        "tls: failed to verify certificate: x509: certificate is valid for \((names ?? []).joined(separator: ", ")), not \(expectedName)"
+                    ))
+                context.close(promise: nil)
+                return
+            }
+        }
+        context.write(wrapOutboundOut(.head(request)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: requestBody)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    /// A DNS SAN matches exactly, or as a wildcard for the first label only.
+    static func nameMatches(_ san: String, _ name: String) -> Bool {
+        if san == name { return true }
+        guard san.hasPrefix("*."), let dot = name.firstIndex(of: ".") else { return false }
+        return name[dot...] == san.dropFirst()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
