@@ -1,4 +1,5 @@
 import KubeCore
+import Synchronization
 
 /// A write that webhooks may have to admit.
 enum AdmissionWrite: Sendable {
@@ -66,7 +67,11 @@ extension Router {
     /// path). Only a stored webhook configuration whose rules cover the write's resource and
     /// operation leaves the fast path (see docs/local.md, "Admission webhooks").
     func admittedWrite(_ write: AdmissionWrite, _ req: ResourceRequest, _ request: APIRequest) -> APIResponse? {
-        guard !AdmissionWebhooks.exempt(req.info) else { return nil }
+        guard !AdmissionWebhooks.exempt(req.info) else {
+            if req.info.group == "admissionregistration.k8s.io" { admission.maybeRegistered.store(true, ordering: .releasing) }
+            return nil
+        }
+        guard admission.maybeRegistered.load(ordering: .acquiring) else { return nil }
         let covered = store.state.withLock { (s: inout StoreState) -> Bool in
             guard AdmissionWebhooks.anyRegistered(s) else { return false }
             return write.possibleOperations.contains { op in
@@ -78,6 +83,16 @@ extension Router {
         guard covered else { return nil }
         let user = AdmissionUser(request)
         return .deferred { await WebhookAdmission(store: self.store, user: user).run(write, req) }
+    }
+}
+
+/// Whether webhooks may be registered: false until a webhook configuration is loaded or written,
+/// then true for good, so that a server without webhooks checks nothing under the store's lock.
+final class AdmissionGate: Sendable {
+    let maybeRegistered: Atomic<Bool>
+
+    init(_ store: Store) {
+        maybeRegistered = Atomic(store.state.withLock { AdmissionWebhooks.anyRegistered($0) })
     }
 }
 

@@ -97,12 +97,14 @@ final class Router: Sendable {
     let hostPort: Mutex<String>
     let log = Mutex<[RecordedRequest]>([])
     let faults = FaultHookSlot()
+    let admission: AdmissionGate
     static let maxBody = 3 * 1024 * 1024
 
     init(store: Store, token: String) {
         self.store = store
         self.token = token
         hostPort = Mutex("127.0.0.1:0")
+        admission = AdmissionGate(store)
     }
 
     static func json(_ status: Int, _ body: JSON, extra: [(String, String)] = []) -> APIResponse {
