@@ -309,6 +309,30 @@ import Testing
         }
     }
 
+    @Test func deleteCollectionAdmitsEachDeletion() async throws {
+        let hook = try await TestAdmissionWebhook.start { request in
+            if request[path: "oldObject", "metadata", "labels", "keep"] != nil {
+                return ["allowed": false, "status": ["message": .string("\(request["name"]?.stringValue ?? "") is kept")]]
+            }
+            return ["allowed": true]
+        }
+        defer { Task { await hook.stop() } }
+        try await withServer { _, client in
+            #expect(try await client.post(widgets, widget("a")).status == 201)
+            #expect(try await client.post(widgets, widget("b")).status == 201)
+            #expect(try await client.post(widgets, widget("k", labels: ["keep": "yes"])).status == 201)
+            try await Self.register(client, [Self.entry("keep.demo.example.com", hook)])
+            let some = try await client.delete("\(widgets)?labelSelector=!keep")
+            #expect(some.status == 200, "\(some.text)")
+            #expect(some.json["items"]?.arrayValue?.count == 2)
+            #expect(hook.requests.map { $0["operation"]?.stringValue ?? "" } == ["DELETE", "DELETE"])
+            let all = try await client.delete(widgets)
+            #expect(all.status == 400)
+            #expect(all.json["message"]?.stringValue == "admission webhook \"keep.demo.example.com\" denied the request: k is kept")
+            #expect(try await client.get("\(widgets)/k").status == 200)
+        }
+    }
+
     @Test func webhookConfigurationsAreNotAdmittedAndOtherWritesStaySynchronous() async throws {
         let hook = try await TestAdmissionWebhook.start { _ in ["allowed": false] }
         defer { Task { await hook.stop() } }

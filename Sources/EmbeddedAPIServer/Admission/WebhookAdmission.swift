@@ -67,12 +67,21 @@ extension Router {
     /// path). Only a stored webhook configuration whose rules cover the write's resource and
     /// operation leaves the fast path (see docs/local.md, "Admission webhooks").
     func admittedWrite(_ write: AdmissionWrite, _ req: ResourceRequest, _ request: APIRequest) -> APIResponse? {
+        guard webhooksCover(write, req) else { return nil }
+        let user = AdmissionUser(request)
+        return .deferred { await WebhookAdmission(store: self.store, user: user).run(write, req) }
+    }
+}
+
+extension Router {
+    /// Whether a registered webhook's rules cover the write's resource and operation.
+    func webhooksCover(_ write: AdmissionWrite, _ req: ResourceRequest) -> Bool {
         guard !AdmissionWebhooks.exempt(req.info) else {
             if req.info.group == "admissionregistration.k8s.io" { admission.maybeRegistered.store(true, ordering: .releasing) }
-            return nil
+            return false
         }
-        guard admission.maybeRegistered.load(ordering: .acquiring) else { return nil }
-        let covered = store.state.withLock { (s: inout StoreState) -> Bool in
+        guard admission.maybeRegistered.load(ordering: .acquiring) else { return false }
+        return store.state.withLock { (s: inout StoreState) -> Bool in
             guard AdmissionWebhooks.anyRegistered(s) else { return false }
             return write.possibleOperations.contains { op in
                 let a = AdmissionAttributes(
@@ -80,9 +89,39 @@ extension Router {
                 return !AdmissionWebhooks.candidates(s, a).isEmpty
             }
         }
-        guard covered else { return nil }
+    }
+
+    /// A deletecollection whose deletions webhooks may have to admit: each object is deleted
+    /// as by its own DELETE (admitted one by one, in order); the first failure ends it.
+    func admittedDeleteCollection(
+        _ req: ResourceRequest, options: StoreState.DeleteOptions, _ labels: LabelSelector, _ fields: FieldSelector, _ request: APIRequest
+    ) -> APIResponse? {
+        guard webhooksCover(.delete(name: "", options: options), req) else { return nil }
         let user = AdmissionUser(request)
-        return .deferred { await WebhookAdmission(store: self.store, user: user).run(write, req) }
+        let store = store
+        return .deferred {
+            var listReq = req
+            listReq.query = [:]
+            let objects = store.read { s in s.filtered(listReq, labelSelector: labels, fieldSelector: fields) }
+            var items: [JSON] = []
+            for obj in objects {
+                let (ns, name) = StoreState.names(obj)
+                var r = req
+                r.namespace = ns
+                let admission = WebhookAdmission(store: store, user: user)
+                do throws(APIError) {
+                    let result = try await admission.admit(.delete(name: name, options: options), r)
+                    items.append(Router.present(result["kind"]?.stringValue == "Status" ? obj : result, req.info))
+                } catch {
+                    return Router.json(error.code, error.status, extra: req.warnings.headers)
+                }
+            }
+            let meta: JSON = ["resourceVersion": .string(String(store.read { $0.rv }))]
+            let list: JSON = [
+                "kind": .string(req.info.listKind), "apiVersion": .string(req.info.groupVersion), "metadata": meta, "items": .array(items),
+            ]
+            return Router.json(200, list, extra: req.warnings.headers)
+        }
     }
 }
 
@@ -106,17 +145,26 @@ struct WebhookAdmission: Sendable {
 
     func run(_ write: AdmissionWrite, _ req: ResourceRequest) async -> APIResponse {
         do throws(APIError) {
-            for _ in 0..<Self.attempts {
-                if let (code, obj) = try await attempt(write, req) {
-                    return Router.json(code, Router.present(obj, req.info), extra: req.warnings.headers)
-                }
-            }
-            throw APIError.conflict(req.info, write.name ?? "")
+            let (code, obj) = try await admitWithCode(write, req)
+            return Router.json(code, Router.present(obj, req.info), extra: req.warnings.headers)
         } catch {
             var extra = req.warnings.headers
             if let r = error.details?["retryAfterSeconds"]?.intValue { extra.append(("Retry-After", String(r))) }
             return Router.json(error.code, error.status, extra: extra)
         }
+    }
+
+    /// The admitted write's result (retried while the object changes under it).
+    func admitWithCode(_ write: AdmissionWrite, _ req: ResourceRequest) async throws(APIError) -> (Int, JSON) {
+        for _ in 0..<Self.attempts {
+            if let result = try await attempt(write, req) { return result }
+        }
+        throw APIError.conflict(req.info, write.name ?? "")
+    }
+
+    /// The admitted write's resulting object (or Status).
+    func admit(_ write: AdmissionWrite, _ req: ResourceRequest) async throws(APIError) -> JSON {
+        try await admitWithCode(write, req).1
     }
 
     static func resourceVersion(_ obj: JSON?) -> String? { obj?[path: "metadata", "resourceVersion"]?.stringValue }

@@ -537,6 +537,7 @@ final class Router: Sendable {
             }
             let labelSel = try LabelSelector(parsing: query["labelSelector"] ?? "")
             let fieldSel = try FieldSelector(parsing: query["fieldSelector"] ?? "", allowed: info.fieldSelectors)
+            if let admitted = admittedDeleteCollection(req, options: options, labelSel, fieldSel, request) { return admitted }
             let items = try store.with { (s: inout StoreState) throws(APIError) -> [JSON] in
                 var out: [JSON] = []
                 var listReq = req
