@@ -187,6 +187,12 @@ struct WebhookAdmission: Sendable {
             return (a, AdmissionWebhooks.candidates(s, a), Self.resourceVersion(old))
         }
         var attributes = initial
+        if attributes.operation == .create, var view = attributes.object {
+            // A new object reaches mutating webhooks as in kube-apiserver: before the server gives
+            // it a uid, a creationTimestamp and a generation.
+            for field in ["uid", "creationTimestamp", "generation"] { view[path: "metadata", field] = nil }
+            attributes.object = view
+        }
         var mutated = false
         for hook in hooks where hook.mutating {
             guard let response = try await call(hook, attributes, req) else { continue }
@@ -195,6 +201,7 @@ struct WebhookAdmission: Sendable {
                 mutated = true
             }
         }
+        if !mutated { attributes.object = initial.object }
         var final = write
         if let object = attributes.object, attributes.operation == .create {
             var body = object
