@@ -2,6 +2,7 @@ import EmbeddedAPIServer
 import EmbeddedAPIServerTesting
 import Foundation
 import KubeCore
+import Synchronization
 import TestSupport
 import Testing
 
@@ -333,6 +334,38 @@ import Testing
             #expect(all.status == 400)
             #expect(all.json["message"]?.stringValue == "admission webhook \"keep.demo.example.com\" denied the request: k is kept")
             #expect(try await client.get("\(widgets)/k").status == 200)
+        }
+    }
+
+    /// A change committed while a webhook is deciding: the admitted write runs again on the new
+    /// object instead of overwriting the change.
+    @Test func aConcurrentChangeRestartsAdmission() async throws {
+        final class Race: Sendable {
+            let client = Mutex<LoopbackHTTPClient?>(nil)
+            let done = Mutex(false)
+        }
+        let race = Race()
+        let hook = try await TestAdmissionWebhook.start { request in
+            guard request[path: "object", "spec", "size"]?.intValue == 2, !race.done.withLock({ $0 }) else { return ["allowed": true] }
+            race.done.withLock { $0 = true }
+            if let client = race.client.withLock({ $0 }) {
+                _ = try? await client.patch("\(widgets)/w", ["metadata": ["labels": ["raced": "yes"]]])
+            }
+            return ["allowed": true]
+        }
+        defer { Task { await hook.stop() } }
+        try await withServer { server, client in
+            let other = try server.makeTestClient()
+            defer { Task { await other.close() } }
+            race.client.withLock { $0 = other }
+            #expect(try await client.post(widgets, widget("w")).status == 201)
+            try await Self.register(client, [Self.entry("race.demo.example.com", hook)])
+            let patched = try await client.patch("\(widgets)/w", ["spec": ["size": 2]])
+            #expect(patched.status == 200, "\(patched.text)")
+            #expect(patched.json[path: "spec", "size"]?.intValue == 2)
+            #expect(patched.json[path: "metadata", "labels", "raced"]?.stringValue == "yes")
+            // The racing patch, the first pass and the second pass.
+            #expect(hook.requests.count == 3)
         }
     }
 
