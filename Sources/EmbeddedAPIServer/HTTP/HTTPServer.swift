@@ -382,6 +382,19 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     /// sync thread, never on this event loop; see docs/reliability.md); if they cannot be made
     /// durable, the answer is an InternalError instead.
     private func answer(_ response: APIResponse, for h: HTTPRequestHead, context: ChannelHandlerContext) {
+        if case .deferred(let work) = response {
+            // Off the event loop (webhook calls), then back to it with the answer.
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let loop = context.eventLoop
+            Task {
+                let result = await work()
+                loop.execute {
+                    let (handler, context) = bound.value
+                    handler.answer(result, for: h, context: context)
+                }
+            }
+            return
+        }
         guard case .full = response else { return send(response, for: h, context: context) }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
@@ -431,6 +444,8 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             let chunked = h.version.major == 1 && h.version.minor >= 1 && h.method != .HEAD
             let raw = chunked ? try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) : nil
             startWatch(stream, version: h.version, raw: raw, context: context)
+        case .deferred:
+            answer(response, for: h, context: context)
         }
     }
 

@@ -60,6 +60,8 @@ struct APIRequest: Sendable {
 enum APIResponse: Sendable {
     case full(status: Int, headers: [(String, String)], body: [UInt8])
     case watch(WatchStream)
+    /// Answered asynchronously (a write that admission webhooks admit; see docs/local.md).
+    case deferred(@Sendable () async -> APIResponse)
 }
 
 /// A watch ready to stream.
@@ -96,12 +98,14 @@ final class Router: Sendable {
     let log = Mutex<[RecordedRequest]>([])
     let faults = FaultHookSlot()
     let openAPI = OpenAPIService()
+    let admission: AdmissionGate
     static let maxBody = 3 * 1024 * 1024
 
     init(store: Store, token: String) {
         self.store = store
         self.token = token
         hostPort = Mutex("127.0.0.1:0")
+        admission = AdmissionGate(store)
     }
 
     static func json(_ status: Int, _ body: JSON, extra: [(String, String)] = []) -> APIResponse {
@@ -180,7 +184,9 @@ final class Router: Sendable {
     func handle(_ request: APIRequest) async -> APIResponse {
         let prepared = prepare(request)
         if let delay = prepared.delay { try? await Task.sleep(for: delay) }
-        return respond(request, prepared)
+        let response = respond(request, prepared)
+        if case .deferred(let work) = response { return await work() }
+        return response
     }
 
     /// Second half of handling: answers a prepared request. Synchronous (callable on an event loop).
@@ -517,12 +523,14 @@ final class Router: Sendable {
             if info.namespaced && namespace.isEmpty { throw APIError.methodNotAllowed("create", info) }
             req.dryRun = try Self.writeOptions(query, kind: "CreateOptions")
             let body = try body()
+            if let admitted = admittedWrite(.create(body: body), req, request) { return admitted }
             let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.create(req, body: body) }
             return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
         case "PUT":
             guard let name else { throw APIError.methodNotAllowed("update", info) }
             req.dryRun = try Self.writeOptions(query, kind: "UpdateOptions")
             let body = try body()
+            if let admitted = admittedWrite(.update(name: name, body: body), req, request) { return admitted }
             let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.update(req, name: name, body: body) }
             return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
         case "PATCH":
@@ -533,6 +541,7 @@ final class Router: Sendable {
                 throw APIError.unsupportedMediaType(info.patchTypes)
             }
             let body = request.body
+            if let admitted = admittedWrite(.patch(name: name, contentType: type, body: body), req, request) { return admitted }
             let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in
                 eventsAPI
                     ? try s.patchEventsAPI(req, viewInfo: info, name: name, contentType: type, body: body)
@@ -544,6 +553,7 @@ final class Router: Sendable {
             let options = try StoreState.deleteOptions(body: request.body, query: query)
             req.dryRun = options.dryRun
             if let name {
+                if let admitted = admittedWrite(.delete(name: name, options: options), req, request) { return admitted }
                 let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in
                     try s.delete(req, name: name, options: options)
                 }
@@ -551,6 +561,7 @@ final class Router: Sendable {
             }
             let labelSel = try LabelSelector(parsing: query["labelSelector"] ?? "")
             let fieldSel = try fieldSelector()
+            if let admitted = admittedDeleteCollection(req, options: options, labelSel, fieldSel, request) { return admitted }
             let items = try store.with { (s: inout StoreState) throws(APIError) -> [JSON] in
                 var out: [JSON] = []
                 var listReq = req
