@@ -4,6 +4,7 @@ import KubeCore
 /// ``ResourceStrategies/table``.
 enum ResourceBehavior: Sendable, Hashable {
     case generic, namespace, secret, configMap, lease, crd, custom, event
+    case serviceAccount, rbacRole, rbacBinding, authReview
 }
 
 /// A printer column of a Table response.
@@ -37,6 +38,8 @@ struct ResourceInfo: Sendable, Equatable {
     var printerColumns: [PrinterColumn] = []
     /// Extra field selector keys besides metadata.name / metadata.namespace.
     var fieldSelectors: [String] = []
+    /// A review served only by POST, never stored (SelfSubjectAccessReview and kin; see Auth/).
+    var createOnly: Bool = false
 
     /// Storage key shared by all versions of a resource.
     var storageKey: String { "\(group)/\(plural)" }
@@ -84,7 +87,7 @@ enum BuiltinResources {
         list.append(
             ResourceInfo(
                 group: "", version: "v1", plural: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount",
-                listKind: "ServiceAccountList", namespaced: true, shortNames: ["sa"], printerColumns: [age]))
+                listKind: "ServiceAccountList", namespaced: true, shortNames: ["sa"], behavior: .serviceAccount, printerColumns: [age]))
         list.append(
             ResourceInfo(
                 group: "", version: "v1", plural: "services", singular: "service", kind: "Service", listKind: "ServiceList",
@@ -156,6 +159,7 @@ enum BuiltinResources {
                 categories: ["api-extensions"], hasStatus: true, behavior: .crd, tracksGeneration: true,
                 requiresResourceVersionOnUpdate: true,
                 printerColumns: [column("Created At", "date", ".metadata.creationTimestamp")]))
+        list += AuthResources.all
         return list
     }
 }

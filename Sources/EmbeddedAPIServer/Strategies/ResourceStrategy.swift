@@ -95,6 +95,10 @@ enum ResourceStrategies {
         .event: EventStrategy(),
         .crd: CustomResourceDefinitionStrategy(),
         .custom: CustomResourceStrategy(),
+        .serviceAccount: ServiceAccountStrategy(),
+        .rbacRole: RBACRoleStrategy(),
+        .rbacBinding: RBACBindingStrategy(),
+        .authReview: AuthReviewStrategy(),
     ]
 
     /// The strategy of a behaviour (the default one for a behaviour without an entry).
