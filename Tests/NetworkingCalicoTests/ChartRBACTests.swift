@@ -18,52 +18,17 @@ import Testing
     static let release = "gardener-extension-networking-calico"
     static let releaseNamespace = "garden"
 
-    static let rbacResources: [String: Resource] = [
-        "ClusterRole": Resource(group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterroles", kind: "ClusterRole", namespaced: false),
-        "ClusterRoleBinding": Resource(
-            group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterrolebindings", kind: "ClusterRoleBinding", namespaced: false),
-        "Role": Resource(group: "rbac.authorization.k8s.io", version: "v1", plural: "roles", kind: "Role", namespaced: true),
-        "RoleBinding": Resource(group: "rbac.authorization.k8s.io", version: "v1", plural: "rolebindings", kind: "RoleBinding", namespaced: true),
-    ]
-
-    /// The chart's RBAC objects: `templates/rbac.yaml` with the release name and namespace filled
-    /// in (its only template expressions besides the labels, which are dropped).
+    /// The chart's RBAC objects (templates/rbac.yaml rendered with default values).
     static func chartRBAC() throws -> [JSON] {
-        let path = SharedFixtures.packageRoot.appendingPathComponent("charts/\(release)/templates/rbac.yaml")
-        var lines: [String] = []
-        for line in try String(contentsOf: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.contains("include \"labels\"") {
-                if lines.last?.trimmingCharacters(in: .whitespaces) == "labels:" { lines.removeLast() }
-                continue
-            }
-            lines.append(
-                String(line).replacingOccurrences(of: "{{ include \"name\" . }}", with: release)
-                    .replacingOccurrences(of: "{{ .Release.Namespace }}", with: releaseNamespace))
-        }
-        let text = lines.joined(separator: "\n")
-        #expect(!text.contains("{{"), "rbac.yaml has template expressions this test does not fill in")
-        return try JSON.parseYAMLDocuments(text).filter(\.isObject)
+        try ChartRBAC.render(template: "charts/\(release)/templates/rbac.yaml", name: release, namespace: releaseNamespace)
     }
 
-    /// Applies the RBAC objects, creates the chart's ServiceAccount and returns a client using a
-    /// token issued for it through the TokenRequest API.
+    /// Applies the RBAC objects and answers a client authenticated as the chart's ServiceAccount.
     static func serviceAccountClient(_ env: Env, rbac: [JSON]) async throws -> KubernetesClient {
-        let admin = env.client
-        try await LocalBootstrap.apply(object: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(releaseNamespace)]], client: admin)
-        for object in rbac {
-            let resource = try #require(rbacResources[object["kind"]?.stringValue ?? ""], "unexpected kind in rbac.yaml")
-            _ = try await admin.create(resource, namespace: object[path: "metadata", "namespace"]?.stringValue, object)
+        try await ChartRBAC.apply(rbac, admin: env.client)
+        return try await ChartRBAC.serviceAccountClient(server: env.server, admin: env.client, namespace: releaseNamespace, name: release) {
+            $0.qps = 0
         }
-        _ = try await admin.create(.serviceAccounts, namespace: releaseNamespace, ["metadata": ["name": .string(release)]])
-        let tokenRequest = Resource(group: "", version: "v1", plural: "serviceaccounts/\(release)/token", kind: "TokenRequest", namespaced: true)
-        let answer = try await admin.create(
-            tokenRequest, namespace: releaseNamespace,
-            ["apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": ["expirationSeconds": 3600]])
-        let token = try #require(answer[path: "status", "token"]?.stringValue)
-        var config = try ClientConfiguration.fromKubeconfig(yaml: env.server.kubeconfig())
-        config.authentication = .bearerToken(token)
-        config.qps = 0
-        return try KubernetesClient(configuration: config)
     }
 
     /// A manager on `client` with leader election and heartbeat in the release namespace, as the chart's Deployment runs it.
