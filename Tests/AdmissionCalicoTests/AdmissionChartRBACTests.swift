@@ -45,6 +45,11 @@ import Testing
                 let r = try await TestHTTPSClient.request(
                     port: try runtime.servingServer.port, caPEM: runtime.caBundlePEM, path: "/webhooks/validate", body: review)
                 #expect(try JSON.parse(r.body)[path: "response", "allowed"] == true)
+                // The leader elector's Event was recorded (a denial would only be logged).
+                let recorded = try await eventually {
+                    try await admin.list(.events, namespace: Self.namespace).items.contains { $0["reason"] == "LeaderElection" }
+                }
+                #expect(recorded, "no LeaderElection Event: the charts' RBAC denied it")
                 // A second pass (updates by name) is allowed too.
                 try await runtime.runLeaderPass()
             } catch {
