@@ -1,10 +1,11 @@
-@testable import AdmissionCalico
 import Foundation
 import KubeClient
 import KubeCore
 import KubeRuntime
 import TestSupport
 import Testing
+
+@testable import AdmissionCalico
 
 /// The admission webhook registers itself, manages its certificate Secrets and elects a leader
 /// while authenticated as the ServiceAccount its charts install, holding exactly the RBAC of the

@@ -45,7 +45,8 @@ import Testing
         let r = try await admin.post(
             path,
             [
-                "metadata": ["name": .string(name)], "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": .string(roleKind), "name": .string(role)],
+                "metadata": ["name": .string(name)],
+                "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": .string(roleKind), "name": .string(role)],
                 "subjects": [subject],
             ])
         #expect(r.status == 201, "\(r.text)")
@@ -84,7 +85,8 @@ import Testing
             #expect(
                 list.json["message"]
                     == .string(
-                        "deployments.apps is forbidden: User \"\(user)\" cannot list resource \"deployments\" in API group \"apps\" at the cluster scope"))
+                        "deployments.apps is forbidden: User \"\(user)\" cannot list resource \"deployments\" in API group \"apps\" at the cluster scope"
+                    ))
             #expect(list.json["details"] == ["group": "apps", "kind": "deployments"])
             let status = try await sa.request("PATCH", "/api/v1/namespaces/default/serviceaccounts/robot/status", json: .emptyObject)
             #expect(status.status == 403)
@@ -118,9 +120,15 @@ import Testing
                         ["apiGroups": ["*"], "resources": ["leases"], "verbs": ["*"]],
                     ]))
             try await Self.bind(admin, "mixed", namespace: "default", roleKind: "Role", role: "mixed", subject: Self.robot)
-            func can(_ verb: String, _ group: String, _ resource: String, sub: String = "", name: String = "", ns: String = "default") async throws -> Bool {
+            func can(_ verb: String, _ group: String, _ resource: String, sub: String = "", name: String = "", ns: String = "default") async throws
+                -> Bool
+            {
                 try await Self.canI(
-                    sa, ["verb": .string(verb), "group": .string(group), "resource": .string(resource), "subresource": .string(sub), "name": .string(name), "namespace": .string(ns)])
+                    sa,
+                    [
+                        "verb": .string(verb), "group": .string(group), "resource": .string(resource), "subresource": .string(sub),
+                        "name": .string(name), "namespace": .string(ns),
+                    ])
             }
             #expect(try await can("get", "", "configmaps", name: "one"))
             #expect(try await !can("get", "", "configmaps", name: "two"))
@@ -140,12 +148,22 @@ import Testing
             #expect(try await sa.get("/api/v1/namespaces/default/configmaps").status == 403)
 
             // A ClusterRole through a RoleBinding acts in that namespace only; through a ClusterRoleBinding everywhere.
-            try await Self.create(admin, Self.role("secret-reader", namespace: nil, [["apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]]]))
+            try await Self.create(
+                admin, Self.role("secret-reader", namespace: nil, [["apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]]]))
             try await Self.bind(admin, "secrets", namespace: "kube-public", roleKind: "ClusterRole", role: "secret-reader", subject: Self.robot)
             #expect(try await can("get", "", "secrets", name: "s", ns: "kube-public"))
             #expect(try await !can("get", "", "secrets", name: "s", ns: "default"))
-            try await Self.create(admin, Self.role("node-reader", namespace: nil, [["apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]], ["nonResourceURLs": ["/logs/*", "/metrics"], "verbs": ["get"]]]))
-            try await Self.bind(admin, "node-reader", namespace: nil, roleKind: "ClusterRole", role: "node-reader", subject: ["kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:serviceaccounts:default"])
+            try await Self.create(
+                admin,
+                Self.role(
+                    "node-reader", namespace: nil,
+                    [
+                        ["apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]],
+                        ["nonResourceURLs": ["/logs/*", "/metrics"], "verbs": ["get"]],
+                    ]))
+            try await Self.bind(
+                admin, "node-reader", namespace: nil, roleKind: "ClusterRole", role: "node-reader",
+                subject: ["kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:serviceaccounts:default"])
             #expect(try await can("list", "", "nodes", ns: ""))
             #expect(try await Self.canI(sa, ["path": "/logs/kube.log", "verb": "get"], nonResource: true))
             #expect(try await Self.canI(sa, ["path": "/metrics", "verb": "get"], nonResource: true))
@@ -175,7 +193,8 @@ import Testing
         try await withServer(crd: false) { server, admin in
             let (sa, _) = try await Self.serviceAccountClient(server, admin)
             defer { Task { await sa.close() } }
-            let me = try await sa.post("/apis/authentication.k8s.io/v1/selfsubjectreviews", ["apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"])
+            let me = try await sa.post(
+                "/apis/authentication.k8s.io/v1/selfsubjectreviews", ["apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"])
             #expect(me.status == 201)
             let info = me.json[path: "status", "userInfo"] ?? .null
             #expect(info["username"] == "system:serviceaccount:default:robot")
@@ -186,7 +205,9 @@ import Testing
             #expect(adminInfo?["groups"] == ["system:masters", "system:authenticated"])
             #expect(try await Self.canI(admin, ["verb": "*", "group": "*", "resource": "*"]))
             // The bootstrap policy is stored, as kube-apiserver's is.
-            let crbs = try await admin.get("\(Self.rbac)/clusterrolebindings").json["items"]?.arrayValue?.compactMap { $0[path: "metadata", "name"]?.stringValue }
+            let crbs = try await admin.get("\(Self.rbac)/clusterrolebindings").json["items"]?.arrayValue?.compactMap {
+                $0[path: "metadata", "name"]?.stringValue
+            }
             #expect(crbs == ["cluster-admin", "system:basic-user", "system:discovery", "system:public-info-viewer"])
             // Discovery lists the review resources and the token subresource.
             let core = try await admin.get("/api/v1").json["resources"]?.arrayValue ?? []
@@ -200,12 +221,18 @@ import Testing
     @Test func clientCertificatesOutsideSystemMastersGoThroughRBAC() async throws {
         try await withServer(crd: false) { server, admin in
             let (cert, key) = try server.issueClientCertificate(commonName: "carol", groups: ["devs"])
-            let carol = try LoopbackHTTPClient(port: server.port, caPEM: server.caCertificatePEM, token: nil, clientCertificatePEM: cert, clientKeyPEM: key)
+            let carol = try LoopbackHTTPClient(
+                port: server.port, caPEM: server.caCertificatePEM, token: nil, clientCertificatePEM: cert, clientKeyPEM: key)
             defer { Task { await carol.close() } }
             let denied = try await carol.get("/api/v1/namespaces")
-            #expect(denied.json["message"] == "namespaces is forbidden: User \"carol\" cannot list resource \"namespaces\" in API group \"\" at the cluster scope")
-            try await Self.create(admin, Self.role("ns-lister", namespace: nil, [["apiGroups": [""], "resources": ["namespaces"], "verbs": ["list"]]]))
-            try await Self.bind(admin, "devs", namespace: nil, roleKind: "ClusterRole", role: "ns-lister", subject: ["kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "devs"])
+            #expect(
+                denied.json["message"]
+                    == "namespaces is forbidden: User \"carol\" cannot list resource \"namespaces\" in API group \"\" at the cluster scope")
+            try await Self.create(
+                admin, Self.role("ns-lister", namespace: nil, [["apiGroups": [""], "resources": ["namespaces"], "verbs": ["list"]]]))
+            try await Self.bind(
+                admin, "devs", namespace: nil, roleKind: "ClusterRole", role: "ns-lister",
+                subject: ["kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "devs"])
             #expect(try await carol.get("/api/v1/namespaces").status == 200)
         }
     }
@@ -229,7 +256,10 @@ import Testing
             )
             let crb = try await admin.post(
                 "\(Self.rbac)/clusterrolebindings",
-                ["metadata": ["name": "c"], "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"], "subjects": [["kind": "ServiceAccount", "name": "x"]]])
+                [
+                    "metadata": ["name": "c"], "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"],
+                    "subjects": [["kind": "ServiceAccount", "name": "x"]],
+                ])
             #expect(crb.status == 422)
             #expect(
                 crb.json["message"]
@@ -237,7 +267,8 @@ import Testing
             )
             // An aggregated ClusterRole is stored as sent.
             let aggregated = try await admin.post(
-                "\(Self.rbac)/clusterroles", ["metadata": ["name": "agg"], "aggregationRule": ["clusterRoleSelectors": [["matchLabels": ["a": "b"]]]]])
+                "\(Self.rbac)/clusterroles",
+                ["metadata": ["name": "agg"], "aggregationRule": ["clusterRoleSelectors": [["matchLabels": ["a": "b"]]]]])
             #expect(aggregated.status == 201)
         }
     }
@@ -255,7 +286,8 @@ import Testing
         #expect(short.status == 422)
         #expect(
             short.json["message"]
-                == "TokenRequest.authentication.k8s.io \"robot\" is invalid: spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes")
+                == "TokenRequest.authentication.k8s.io \"robot\" is invalid: spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes"
+        )
         #expect(try await admin.post("/api/v1/namespaces/default/serviceaccounts/nobody/token", .emptyObject).status == 404)
         // Hashed at rest.
         let stored = try String(contentsOfFile: dir + "/serviceaccount-tokens.json", encoding: .utf8)

@@ -65,7 +65,8 @@ import Testing
 
     static func createCase(_ env: Env, cluster: JSON, network: JSON) async throws {
         let namespace = try #require(network[path: "metadata", "namespace"]?.stringValue)
-        try await LocalBootstrap.apply(object: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]], client: env.client)
+        try await LocalBootstrap.apply(
+            object: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]], client: env.client)
         try await LocalBootstrap.apply(object: cluster, client: env.client)
         try await LocalBootstrap.apply(object: network, client: env.client)
     }
@@ -94,12 +95,16 @@ import Testing
                 #expect(!lastError.contains("is forbidden: User"), "\(c.name): \(lastError)")
                 if !c.rejected {
                     let ns = obj[path: "metadata", "namespace"]?.stringValue
-                    let mrs = try await env.client.list(.managedResources, namespace: ns).items.compactMap { $0[path: "metadata", "name"]?.stringValue }
+                    let mrs = try await env.client.list(.managedResources, namespace: ns).items.compactMap {
+                        $0[path: "metadata", "name"]?.stringValue
+                    }
                     #expect(mrs == [CalicoNames.managedResourceName], "\(c.name): \(obj)")
                 }
             }
             // Leader election and heartbeat ran in the release namespace under the Role.
-            let leases = try await env.client.list(.leases, namespace: Self.releaseNamespace).items.compactMap { $0[path: "metadata", "name"]?.stringValue }
+            let leases = try await env.client.list(.leases, namespace: Self.releaseNamespace).items.compactMap {
+                $0[path: "metadata", "name"]?.stringValue
+            }
             #expect(leases.contains(CalicoLease.leaseName))
             // Deleting works too (finalizer removal, ManagedResource and monitoring cleanup).
             let first = try #require(cases.first { !$0.rejected })

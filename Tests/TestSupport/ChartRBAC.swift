@@ -90,7 +90,8 @@ public enum ChartRBAC {
         _ = try await admin.create(.serviceAccounts, namespace: namespace, ["metadata": ["name": .string(name)]])
         let tokenRequest = Resource(group: "", version: "v1", plural: "serviceaccounts/\(name)/token", kind: "TokenRequest", namespaced: true)
         let answer = try await admin.create(
-            tokenRequest, namespace: namespace, ["apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": ["expirationSeconds": 3600]])
+            tokenRequest, namespace: namespace,
+            ["apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": ["expirationSeconds": 3600]])
         guard let token = answer[path: "status", "token"]?.stringValue else { throw Failure("TokenRequest answered no token: \(answer)") }
         var config = try ClientConfiguration.fromKubeconfig(yaml: server.kubeconfig())
         config.authentication = .bearerToken(token)

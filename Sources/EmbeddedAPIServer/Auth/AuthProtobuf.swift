@@ -17,7 +17,8 @@ enum AuthProtobuf {
             if case .varint(let b) = v { obj["automountServiceAccountToken"] = .bool(b != 0) }
         case ("Role", 2), ("ClusterRole", 2):
             if case .bytes(let b) = v {
-                append(&obj, "rules", try strings(b, [:], lists: [1: "verbs", 2: "apiGroups", 3: "resources", 4: "resourceNames", 5: "nonResourceURLs"]))
+                append(
+                    &obj, "rules", try strings(b, [:], lists: [1: "verbs", 2: "apiGroups", 3: "resources", 4: "resourceNames", 5: "nonResourceURLs"]))
             }
         case ("ClusterRole", 3):
             if case .bytes(let b) = v {

@@ -71,11 +71,16 @@ enum AuthResources {
             ]
         }
         let infos = all
-        guard let roles = infos.first(where: { $0.plural == "clusterroles" }), let bindings = infos.first(where: { $0.plural == "clusterrolebindings" })
+        guard let roles = infos.first(where: { $0.plural == "clusterroles" }),
+            let bindings = infos.first(where: { $0.plural == "clusterrolebindings" })
         else { return [] }
         let publicInfo = ["/healthz", "/livez", "/readyz", "/version", "/version/"]
         return [
-            (roles, role("cluster-admin", [PolicyRule(verbs: ["*"], apiGroups: ["*"], resources: ["*"]), PolicyRule(verbs: ["*"], nonResourceURLs: ["*"])])),
+            (
+                roles,
+                role(
+                    "cluster-admin", [PolicyRule(verbs: ["*"], apiGroups: ["*"], resources: ["*"]), PolicyRule(verbs: ["*"], nonResourceURLs: ["*"])])
+            ),
             (
                 roles,
                 role(
@@ -87,7 +92,9 @@ enum AuthResources {
                 role(
                     "system:basic-user",
                     [
-                        PolicyRule(verbs: ["create"], apiGroups: ["authorization.k8s.io"], resources: ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
+                        PolicyRule(
+                            verbs: ["create"], apiGroups: ["authorization.k8s.io"],
+                            resources: ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
                         PolicyRule(verbs: ["create"], apiGroups: ["authentication.k8s.io"], resources: ["selfsubjectreviews"]),
                     ])
             ),

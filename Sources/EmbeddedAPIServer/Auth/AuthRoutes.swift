@@ -65,7 +65,9 @@ extension Router {
                     if !rule.resourceNames.isEmpty { r["resourceNames"] = .array(rule.resourceNames.map(JSON.string)) }
                     resourceRules.append(r)
                 } else {
-                    nonResourceRules.append(["verbs": .array(rule.verbs.map(JSON.string)), "nonResourceURLs": .array(rule.nonResourceURLs.map(JSON.string))])
+                    nonResourceRules.append([
+                        "verbs": .array(rule.verbs.map(JSON.string)), "nonResourceURLs": .array(rule.nonResourceURLs.map(JSON.string)),
+                    ])
                 }
             }
             review["status"] = ["resourceRules": .array(resourceRules), "nonResourceRules": .array(nonResourceRules), "incomplete": false]
@@ -81,7 +83,8 @@ extension Router {
         guard (resource == nil) != (nonResource == nil) else {
             throw APIError.invalid(
                 info, name: "",
-                [FieldError(.invalid, "spec.resourceAttributes", nil, "exactly one of nonResourceAttributes or resourceAttributes must be specified")])
+                [FieldError(.invalid, "spec.resourceAttributes", nil, "exactly one of nonResourceAttributes or resourceAttributes must be specified")]
+            )
         }
         var a: AuthorizationAttributes
         if let r = resource {
@@ -93,7 +96,8 @@ extension Router {
             a.namespace = r["namespace"]?.stringValue ?? ""
             a.name = r["name"]?.stringValue ?? ""
         } else {
-            a = AuthorizationAttributes(verb: nonResource?["verb"]?.stringValue ?? "", isResourceRequest: false, path: nonResource?["path"]?.stringValue ?? "")
+            a = AuthorizationAttributes(
+                verb: nonResource?["verb"]?.stringValue ?? "", isResourceRequest: false, path: nonResource?["path"]?.stringValue ?? "")
         }
         let decision = RBACAuthorizer.authorize(user, a, rbac)
         var status: JSON = ["allowed": .bool(decision.allowed)]

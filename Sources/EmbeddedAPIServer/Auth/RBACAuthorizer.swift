@@ -99,18 +99,23 @@ enum RBACAuthorizer {
     static func grants(_ user: UserInfo, namespace: String, _ rbac: RBACSnapshot) -> [Grant] {
         var out: [Grant] = []
         for key in rbac.clusterRoleBindings.keys.sorted() {
-            guard let binding = rbac.clusterRoleBindings[key], let subject = matchingSubject(binding, user: user, bindingNamespace: "") else { continue }
+            guard let binding = rbac.clusterRoleBindings[key], let subject = matchingSubject(binding, user: user, bindingNamespace: "") else {
+                continue
+            }
             let ref = binding["roleRef"] ?? .emptyObject
             guard ref["kind"]?.stringValue == "ClusterRole", let roleName = ref["name"]?.stringValue,
                 let role = rbac.clusterRoles[StoreState.objectKey("", roleName)]
             else { continue }
             let name = binding[path: "metadata", "name"]?.stringValue ?? ""
-            out.append(Grant(rules: rules(of: role), description: "ClusterRoleBinding \(quote(name)) of ClusterRole \(quote(roleName)) to \(subject)"))
+            out.append(
+                Grant(rules: rules(of: role), description: "ClusterRoleBinding \(quote(name)) of ClusterRole \(quote(roleName)) to \(subject)"))
         }
         guard !namespace.isEmpty else { return out }
         let prefix = StoreState.objectKey(namespace, "")
         for key in rbac.roleBindings.keys.sorted() where key.hasPrefix(prefix) {
-            guard let binding = rbac.roleBindings[key], let subject = matchingSubject(binding, user: user, bindingNamespace: namespace) else { continue }
+            guard let binding = rbac.roleBindings[key], let subject = matchingSubject(binding, user: user, bindingNamespace: namespace) else {
+                continue
+            }
             let ref = binding["roleRef"] ?? .emptyObject
             guard let kind = ref["kind"]?.stringValue, let roleName = ref["name"]?.stringValue else { continue }
             let role: JSON?
@@ -122,7 +127,8 @@ enum RBACAuthorizer {
             guard let role else { continue }
             let name = binding[path: "metadata", "name"]?.stringValue ?? ""
             out.append(
-                Grant(rules: rules(of: role), description: "RoleBinding \(quote("\(name)/\(namespace)")) of \(kind) \(quote(roleName)) to \(subject)"))
+                Grant(rules: rules(of: role), description: "RoleBinding \(quote("\(name)/\(namespace)")) of \(kind) \(quote(roleName)) to \(subject)")
+            )
         }
         return out
     }

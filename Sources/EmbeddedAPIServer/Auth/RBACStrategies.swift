@@ -29,7 +29,9 @@ struct RBACRoleStrategy: ResourceStrategy {
             let urls = FieldBadValue.verbatim("[]string{" + rule.nonResourceURLs.map(RBACAuthorizer.quote).joined(separator: ", ") + "}")
             if namespaced {
                 errors.append(
-                    FieldError(type: .invalid, field: "\(field).nonResourceURLs", badValue: urls, detail: "namespaced rules cannot apply to non-resource URLs"))
+                    FieldError(
+                        type: .invalid, field: "\(field).nonResourceURLs", badValue: urls,
+                        detail: "namespaced rules cannot apply to non-resource URLs"))
             }
             if !rule.apiGroups.isEmpty || !rule.resources.isEmpty || !rule.resourceNames.isEmpty {
                 errors.append(
@@ -42,7 +44,9 @@ struct RBACRoleStrategy: ResourceStrategy {
         if rule.apiGroups.isEmpty {
             errors.append(FieldError(.required, "\(field).apiGroups", nil, "resource rules must supply at least one api group"))
         }
-        if rule.resources.isEmpty { errors.append(FieldError(.required, "\(field).resources", nil, "resource rules must supply at least one resource")) }
+        if rule.resources.isEmpty {
+            errors.append(FieldError(.required, "\(field).resources", nil, "resource rules must supply at least one resource"))
+        }
         return errors
     }
 }
@@ -102,7 +106,9 @@ struct RBACBindingStrategy: ResourceStrategy {
                     errors.append(FieldError(.required, "\(f).namespace", nil, ""))
                 }
             case "User", "Group":
-                if apiGroup != RBACSnapshot.group { errors.append(FieldError.notSupported(FieldPath("\(f).apiGroup"), .string(apiGroup), [RBACSnapshot.group])) }
+                if apiGroup != RBACSnapshot.group {
+                    errors.append(FieldError.notSupported(FieldPath("\(f).apiGroup"), .string(apiGroup), [RBACSnapshot.group]))
+                }
             case let other:
                 errors.append(FieldError.notSupported(FieldPath("\(f).kind"), .string(other), ["ServiceAccount", "User", "Group"]))
             }

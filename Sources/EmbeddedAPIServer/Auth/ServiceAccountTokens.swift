@@ -43,7 +43,8 @@ final class ServiceAccountTokens: Sendable {
                 guard let hash = entry["sha256"]?.stringValue, let ns = entry["namespace"]?.stringValue, let name = entry["name"]?.stringValue,
                     let uid = entry["uid"]?.stringValue, let expires = entry["expires"]?.intValue
                 else { continue }
-                loaded[hash] = Record(namespace: ns, name: name, uid: uid, expires: Int64(expires), id: entry["id"]?.stringValue ?? "",
+                loaded[hash] = Record(
+                    namespace: ns, name: name, uid: uid, expires: Int64(expires), id: entry["id"]?.stringValue ?? "",
                     audiences: entry["audiences"]?.arrayValue?.compactMap(\.stringValue) ?? [])
             }
         }
@@ -53,7 +54,9 @@ final class ServiceAccountTokens: Sendable {
     static func hash(_ token: String) -> String { SHA256Digest.hex(token) }
 
     /// A new token for the ServiceAccount, valid `seconds` from `now` (stored before it is returned).
-    func issue(namespace: String, name: String, uid: String, audiences: [String], seconds: Int64, now: Date = Date()) throws -> (token: String, expires: Date) {
+    func issue(namespace: String, name: String, uid: String, audiences: [String], seconds: Int64, now: Date = Date()) throws -> (
+        token: String, expires: Date
+    ) {
         let token = EmbeddedAPIServer.randomToken()
         let expires = Int64(now.timeIntervalSince1970) + seconds
         let record = Record(namespace: namespace, name: name, uid: uid, expires: expires, id: UUID().uuidString.lowercased(), audiences: audiences)
