@@ -118,3 +118,16 @@ def test_python_client_forbidden_and_token_request(apiserver, namespace):
     assert body["message"] == (
         'secrets is forbidden: User "system:serviceaccount:%s:robot" cannot list resource "secrets" in API group "" in the namespace "%s"'
         % (namespace, namespace))
+
+
+def test_create_deployment_sends_protobuf(apiserver, namespace):
+    apiserver.kubectl("create", "deployment", "web", "-n", namespace, "--image=nginx:1.27", "--port=8080", "--replicas=2")
+    apiserver.kubectl("create", "deployment", "sleeper", "-n", namespace, "--image=busybox", "--", "sleep", "3600")
+    web = json.loads(apiserver.kubectl("get", "deployment", "web", "-n", namespace, "-o", "json").stdout)
+    assert web["spec"]["replicas"] == 2
+    assert web["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    assert web["spec"]["template"]["metadata"]["labels"] == {"app": "web"}
+    [c] = web["spec"]["template"]["spec"]["containers"]
+    assert c["name"] == "nginx" and c["image"] == "nginx:1.27" and c["ports"] == [{"containerPort": 8080}]
+    sleeper = json.loads(apiserver.kubectl("get", "deployment", "sleeper", "-n", namespace, "-o", "json").stdout)
+    assert sleeper["spec"]["template"]["spec"]["containers"][0]["command"] == ["sleep", "3600"]

@@ -3,7 +3,7 @@ import KubeCore
 
 /// Minimal decoder of Kubernetes protobuf request bodies for Namespace, ConfigMap and Secret
 /// (what `kubectl create namespace|configmap|secret` send: those commands speak only protobuf);
-/// the auth kinds' fields are in Auth/AuthProtobuf.swift.
+/// the auth kinds' fields are in Auth/AuthProtobuf.swift, Deployment's in WorkloadProtobuf.swift.
 enum KubeProtobuf {
     struct DecodeError: Error, CustomStringConvertible { var description: String }
 
@@ -110,6 +110,7 @@ enum KubeProtobuf {
                 if let (k, val) = try mapEntry(v) { obj[path: "stringData", k] = .string(String(decoding: val, as: UTF8.self)) }
             default:
                 try AuthProtobuf.field(kind: kind, number: n, value: v, into: &obj)
+                try WorkloadProtobuf.field(kind: kind, number: n, value: v, into: &obj)
             }
         }
         if obj["metadata"] == nil { obj["metadata"] = .emptyObject }

@@ -4,7 +4,7 @@ import KubeCore
 /// ``ResourceStrategies/table``.
 enum ResourceBehavior: Sendable, Hashable {
     case generic, namespace, secret, configMap, lease, crd, custom, event
-    case serviceAccount, rbacRole, rbacBinding, authReview
+    case serviceAccount, rbacRole, rbacBinding, authReview, deployment
 }
 
 /// A printer column of a Table response.
@@ -136,7 +136,7 @@ enum BuiltinResources {
             ResourceInfo(
                 group: "apps", version: "v1", plural: "deployments", singular: "deployment", kind: "Deployment",
                 listKind: "DeploymentList", namespaced: true, shortNames: ["deploy"], categories: ["all"], hasStatus: true,
-                tracksGeneration: true,
+                behavior: .deployment, tracksGeneration: true,
                 printerColumns: [
                     column("Ready", "string", ".status.readyReplicas"), column("Up-to-date", "integer", ".status.updatedReplicas"),
                     column("Available", "integer", ".status.availableReplicas"), age,
