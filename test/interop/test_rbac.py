@@ -131,3 +131,23 @@ def test_create_deployment_sends_protobuf(apiserver, namespace):
     assert c["name"] == "nginx" and c["image"] == "nginx:1.27" and c["ports"] == [{"containerPort": 8080}]
     sleeper = json.loads(apiserver.kubectl("get", "deployment", "sleeper", "-n", namespace, "-o", "json").stdout)
     assert sleeper["spec"]["template"]["spec"]["containers"][0]["command"] == ["sleep", "3600"]
+
+
+def test_impersonation_with_as(apiserver, namespace):
+    apiserver.kubectl("create", "serviceaccount", "robot", "-n", namespace)
+    apiserver.kubectl("create", "role", "reader", "-n", namespace, "--verb=get", "--resource=configmaps")
+    apiserver.kubectl("create", "rolebinding", "reader", "-n", namespace, "--role=reader", "--serviceaccount=%s:robot" % namespace)
+    sa = "system:serviceaccount:%s:robot" % namespace
+    assert apiserver.kubectl("auth", "can-i", "get", "configmaps", "-n", namespace, "--as", sa).stdout.strip() == "yes"
+    r = apiserver.kubectl("auth", "can-i", "list", "configmaps", "-n", namespace, "--as", sa, check=False)
+    assert r.stdout.strip() == "no"
+    r = apiserver.kubectl("get", "configmaps", "-n", namespace, "--as", sa, check=False)
+    assert ('User "%s" cannot list resource "configmaps" in API group "" in the namespace "%s"' % (sa, namespace)) in r.stderr
+    who = json.loads(apiserver.kubectl("auth", "whoami", "--as", "bob", "--as-group", "devs", "-o", "json").stdout)
+    assert who["status"]["userInfo"]["username"] == "bob"
+    assert who["status"]["userInfo"]["groups"] == ["devs", "system:authenticated"]
+    # Only who may impersonate can: the ServiceAccount itself may not.
+    token = apiserver.kubectl("create", "token", "robot", "-n", namespace).stdout.strip()
+    r = subprocess.run([KUBECTL, "--token", token, "get", "configmaps", "-n", namespace, "--as", "bob"], capture_output=True, text=True,
+                       env=apiserver.env(), timeout=60)
+    assert ('users "bob" is forbidden: User "%s" cannot impersonate resource "users" in API group "" at the cluster scope' % sa) in r.stderr

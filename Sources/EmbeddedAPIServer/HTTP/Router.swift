@@ -208,7 +208,11 @@ final class Router: Sendable {
         let anonymousOK = ["/healthz", "/readyz", "/livez"].contains(path)
         var request = request
         if !anonymousOK {
-            guard let user = authenticate(request) else { return Self.error(.unauthorized) }
+            let user: UserInfo
+            switch identify(request) {
+            case .success(let u): user = u
+            case .failure(let e): return Self.error(e)
+            }
             if let forbidden = authorizationFailure(user, request, prepared) { return Self.error(forbidden) }
             request.user = user
         }
