@@ -34,6 +34,9 @@ enum AuthResources {
         ]
     }
 
+    /// The review resources' plurals (answered by the auth routes, never stored).
+    static let reviewPlurals: Set<String> = ["selfsubjectaccessreviews", "selfsubjectrulesreviews", "selfsubjectreviews"]
+
     static func column(_ name: String, _ path: String) -> PrinterColumn { BuiltinResources.column(name, "date", path) }
 
     /// The TokenRequest kind, for decoding `serviceaccounts/NAME/token` bodies.

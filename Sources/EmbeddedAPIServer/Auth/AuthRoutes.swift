@@ -81,7 +81,8 @@ extension Router {
             guard request.method == "POST" else { throw APIError.methodNotAllowed(request.method, nil) }
             return try tokenRequest(request, namespace: segments[3], name: segments[5])
         }
-        guard segments.count == 4, segments[0] == "apis", segments[2] == "v1" else { return nil }
+        // Name check first: other requests pay no registry lookup here.
+        guard segments.count == 4, segments[0] == "apis", segments[2] == "v1", AuthResources.reviewPlurals.contains(segments[3]) else { return nil }
         guard let info = store.read({ $0.resource(group: segments[1], version: "v1", plural: segments[3]) }), info.createOnly else { return nil }
         guard request.method == "POST" else { throw APIError.methodNotAllowed(request.method == "GET" ? "list" : request.method, info) }
         var review = try decodeBody(request, info: info)
