@@ -1,9 +1,10 @@
-import EmbeddedAPIServer
 import EmbeddedAPIServerTesting
 import Foundation
 import KubeCore
 import TestSupport
 import Testing
+
+@testable import EmbeddedAPIServer
 
 /// Authentication (admin token, ServiceAccount tokens, client certificates) and the RBAC
 /// authorizer of the embedded API server (see docs/local.md).
@@ -309,5 +310,60 @@ import Testing
         #expect(try await admin.post("/api/v1/namespaces/default/serviceaccounts", ["metadata": ["name": "robot"]]).status == 201)
         #expect(try await sa.get("/version").status == 401)
         try await server.shutdown()
+    }
+
+    @Test func tokensExpireAndNeedTheAPIAudience() async throws {
+        let tokens = ServiceAccountTokens()
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let (token, expires) = try tokens.issue(
+            namespace: "ns", name: "sa", uid: "u", audiences: [ServiceAccountTokens.apiAudience], seconds: 600, now: now)
+        #expect(expires == now.addingTimeInterval(600))
+        #expect(tokens.lookup(token, now: now.addingTimeInterval(599))?.name == "sa")
+        #expect(tokens.lookup(token, now: now.addingTimeInterval(600)) == nil)
+        #expect(tokens.lookup("not-issued", now: now) == nil)
+        try await withServer(crd: false) { server, admin in
+            #expect(try await admin.post("/api/v1/namespaces/default/serviceaccounts", ["metadata": ["name": "vault"]]).status == 201)
+            let r = try await admin.post(
+                "/api/v1/namespaces/default/serviceaccounts/vault/token", ["spec": ["audiences": ["vault"], "expirationSeconds": 3600]])
+            #expect(r.json[path: "spec", "audiences"] == ["vault"])
+            let token = try #require(r.json[path: "status", "token"]?.stringValue)
+            let other = try LoopbackHTTPClient(port: server.port, caPEM: server.caCertificatePEM, token: token)
+            defer { Task { await other.close() } }
+            // A token for another audience is not one for the API server.
+            #expect(try await other.get("/version").status == 401)
+        }
+    }
+
+    @Test func policyRuleMatching() {
+        func attrs(_ verb: String, _ group: String, _ resource: String, sub: String = "", name: String = "") -> AuthorizationAttributes {
+            var a = AuthorizationAttributes(verb: verb, isResourceRequest: true)
+            a.apiGroup = group
+            a.resource = resource
+            a.subresource = sub
+            a.name = name
+            return a
+        }
+        let status = PolicyRule(verbs: ["update"], apiGroups: [""], resources: ["pods/status"])
+        #expect(status.allows(attrs("update", "", "pods", sub: "status")))
+        #expect(!status.allows(attrs("update", "", "pods")))
+        let all = PolicyRule(verbs: ["*"], apiGroups: ["*"], resources: ["*"])
+        #expect(all.allows(attrs("escalate", "rbac.authorization.k8s.io", "clusterroles", sub: "x")))
+        #expect(!all.allows(AuthorizationAttributes(verb: "get", isResourceRequest: false, path: "/healthz")))
+        let urls = PolicyRule(verbs: ["get"], nonResourceURLs: ["/healthz", "/api/*"])
+        #expect(urls.allows(AuthorizationAttributes(verb: "get", isResourceRequest: false, path: "/api/v1")))
+        #expect(urls.allows(AuthorizationAttributes(verb: "get", isResourceRequest: false, path: "/api/")))
+        #expect(!urls.allows(AuthorizationAttributes(verb: "get", isResourceRequest: false, path: "/api")))
+        #expect(!urls.allows(AuthorizationAttributes(verb: "get", isResourceRequest: false, path: "/healthz/ping")))
+        // The request attributes kube-apiserver derives from a path.
+        let ns = AuthorizationAttributes.of(
+            method: "GET", path: "/api/v1/namespaces/a", segments: ["api", "v1", "namespaces", "a"], query: [:], verb: "get")
+        #expect(ns.resource == "namespaces" && ns.name == "a" && ns.namespace == "a")
+        let fin = AuthorizationAttributes.of(
+            method: "PUT", path: "", segments: ["api", "v1", "namespaces", "a", "finalize"], query: [:], verb: "update")
+        #expect(fin.resource == "namespaces" && fin.subresource == "finalize")
+        let watch = AuthorizationAttributes.of(
+            method: "GET", path: "", segments: ["apis", "apps", "v1", "watch", "namespaces", "b", "deployments"],
+            query: ["fieldSelector": "metadata.name=d"], verb: "watch")
+        #expect(watch.apiGroup == "apps" && watch.namespace == "b" && watch.resource == "deployments" && watch.name == "d")
     }
 }
