@@ -53,6 +53,7 @@ import Testing
                 #expect(recorded, "no LeaderElection Event: the charts' RBAC denied it")
                 // A second pass (updates by name) is allowed too.
                 try await runtime.runLeaderPass()
+                #expect(api.authorizationDenials == [])
             } catch {
                 await runtime.stop()
                 throw error

@@ -91,6 +91,7 @@ import Testing
             #expect(list.json["details"] == ["group": "apps", "kind": "deployments"])
             let status = try await sa.request("PATCH", "/api/v1/namespaces/default/serviceaccounts/robot/status", json: .emptyObject)
             #expect(status.status == 403)
+            #expect(server.authorizationDenials.count == 3)
             let path = try await sa.get("/foo")
             #expect(path.json["message"] == .string("forbidden: User \"\(user)\" cannot get path \"/foo\""))
             #expect(path.json["details"] == .emptyObject)

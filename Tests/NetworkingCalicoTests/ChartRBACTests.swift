@@ -101,6 +101,8 @@ import Testing
                     #expect(mrs == [CalicoNames.managedResourceName], "\(c.name): \(obj)")
                 }
             }
+            // Nothing the controller tried was denied (not even a best-effort Event).
+            #expect(env.server.authorizationDenials == [])
             // Leader election and heartbeat ran in the release namespace under the Role.
             let leases = try await env.client.list(.leases, namespace: Self.releaseNamespace).items.compactMap {
                 $0[path: "metadata", "name"]?.stringValue
@@ -116,6 +118,7 @@ import Testing
                 return nil
             }
             #expect(gone == true, "the Network was not deleted under the chart's RBAC")
+            #expect(env.server.authorizationDenials == [])
             await stop(manager, task)
             try await client.shutdown()
         }

@@ -8,6 +8,12 @@ extension AuthorizationAttributes {
     }
 }
 
+extension EmbeddedAPIServer {
+    /// The messages of the 403 Forbidden answers RBAC gave so far, oldest first (test hook: code
+    /// running under a chart's RBAC must cause none).
+    public var authorizationDenials: [String] { router.denials.withLock { $0 } }
+}
+
 extension Router {
     /// The requester, or nil (401): the kubeconfig token or a `system:masters` certificate is the
     /// admin (checked first, so admin requests pay one comparison); other certificates and
@@ -69,7 +75,13 @@ extension Router {
         let attributes = AuthorizationAttributes.of(
             method: request.method, path: prepared.path, segments: prepared.segments, query: prepared.query, verb: prepared.verb)
         let rbac = store.read { RBACSnapshot($0) }
-        return RBACAuthorizer.authorize(user, attributes, rbac).allowed ? nil : RBACAuthorizer.forbidden(user, attributes)
+        if RBACAuthorizer.authorize(user, attributes, rbac).allowed { return nil }
+        let forbidden = RBACAuthorizer.forbidden(user, attributes)
+        denials.withLock { d in
+            if d.count >= 10_000 { d.removeFirst(d.count / 2) }
+            d.append(forbidden.message)
+        }
+        return forbidden
     }
 
     /// Answers the review resources and `serviceaccounts/NAME/token`; nil for every other path.

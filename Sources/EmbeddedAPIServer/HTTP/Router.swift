@@ -99,6 +99,8 @@ final class Router: Sendable {
     let serviceAccountTokens: ServiceAccountTokens
     let hostPort: Mutex<String>
     let log = Mutex<[RecordedRequest]>([])
+    /// Messages of the 403s RBAC answered (test hook; see Auth/).
+    let denials = Mutex<[String]>([])
     let faults = FaultHookSlot()
     static let maxBody = 3 * 1024 * 1024
 
