@@ -9,7 +9,7 @@ enum AuthResources {
         let age = BuiltinResources.age
         func review(_ group: String, _ plural: String, _ kind: String) -> ResourceInfo {
             ResourceInfo(
-                group: group, version: "v1", plural: plural, singular: "", kind: kind, listKind: "\(kind)List", namespaced: false,
+                group: group, version: "v1", plural: plural, singular: kind.lowercased(), kind: kind, listKind: "\(kind)List", namespaced: false,
                 behavior: .authReview, createOnly: true)
         }
         return [
