@@ -103,7 +103,7 @@ public final class EmbeddedAPIServer: Sendable {
             authority = try ServerCertificates(host: configuration.host)
         }
         let store = Store(try Self.loadState(configuration))
-        router = Router(store: store, token: token)
+        router = Router(store: store, token: token, serviceAccountTokens: try ServiceAccountTokens(dataDirectory: configuration.dataDirectory))
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(authority.serverCertificatePEM.utf8), format: .pem))],
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(authority.serverKeyPEM.utf8), format: .pem)))
@@ -146,6 +146,7 @@ public final class EmbeddedAPIServer: Sendable {
             for crd in (loaded.collections["apiextensions.k8s.io/customresourcedefinitions"] ?? [:]).values { state.registerCRD(crd) }
         }
         Self.ensureDefaultNamespaces(&state)
+        AuthResources.ensureBootstrapPolicy(&state)
         if let p = persistence {
             try p.compact(rv: state.rv, collections: state.collections)
             state.persistence = p

@@ -312,6 +312,7 @@ def test_runtime_service_pdb_vpa_and_rbac():
     flat = sorted((g, res, tuple(rule.get("resourceNames", [])), tuple(sorted(rule["verbs"])))
                   for rule in role["rules"] for g in rule["apiGroups"] for res in rule["resources"])
     assert flat == sorted([
+        ("", "events", (), ("create", "patch")),
         ("", "secrets", (), ("create",)),
         ("", "secrets", ("ca-admission-calico-webhook", "admission-calico-webhook-server"), ("get", "update")),
         ("coordination.k8s.io", "leases", (), ("create",)),

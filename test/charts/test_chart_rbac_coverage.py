@@ -24,7 +24,7 @@ from chart_rbac_scan import Res, Usage, grant_text, granted_names, grants, scan
 CONTROLLER_MODULES = ["KubeRuntime", "GardenerExtensions", "NetworkingCalico",
                       "gardener-extension-networking-calico/Controller*.swift"]
 ADMISSION_MODULES = ["AdmissionCalico", "gardener-extension-admission-calico/*.swift",
-                     "KubeRuntime/LeaderElection.swift"]
+                     "KubeRuntime/LeaderElection.swift", "KubeRuntime/EventRecorder.swift"]
 DECLARING = ["KubeClient", "KubeRuntime", "GardenerExtensions", "NetworkingCalico", "AdmissionCalico"]
 # Where the object names of the `*_NAMES` tables are defined (string literals).
 CONTROLLER_NAME_SOURCES = CONTROLLER_MODULES + ["CalicoManifests"]
@@ -80,7 +80,7 @@ ADMISSION_DERIVED_NAMES = {
 }
 
 # Runtime chart (Role in the webhook's namespace) vs application chart (ClusterRole in the garden).
-ADMISSION_SCOPE = {("", "secrets"): "Role", ("coordination.k8s.io", "leases"): "Role"}
+ADMISSION_SCOPE = {("", "secrets"): "Role", ("coordination.k8s.io", "leases"): "Role", ("", "events"): "Role"}
 ADMISSION_ELSEWHERE: dict[tuple[str, str], str] = {}
 
 

@@ -68,11 +68,12 @@ enum Discovery {
         for r in resources.filter({ $0.group == group && $0.version == version }).sorted(by: { $0.plural < $1.plural }) {
             var e: JSON = [
                 "name": .string(r.plural), "singularName": .string(r.singular), "namespaced": .bool(r.namespaced),
-                "kind": .string(r.kind), "verbs": allVerbs,
+                "kind": .string(r.kind), "verbs": r.createOnly ? ["create"] : allVerbs,
             ]
             if !r.shortNames.isEmpty { e["shortNames"] = .array(r.shortNames.map(JSON.string)) }
             if !r.categories.isEmpty { e["categories"] = .array(r.categories.map(JSON.string)) }
             entries.append(e)
+            entries += AuthResources.subresourceEntries(r)
             if r.hasStatus {
                 entries.append([
                     "name": .string("\(r.plural)/status"), "singularName": "", "namespaced": .bool(r.namespaced),

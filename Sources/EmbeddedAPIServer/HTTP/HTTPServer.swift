@@ -313,7 +313,7 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooLarge = false
-    private var certUser: String??  // resolved once per connection
+    private var certUser: (user: String, groups: [String])??  // resolved once per connection
     private var queue: [Pending] = []
     private var busy = false
     private var watch: ActiveWatch?
@@ -359,11 +359,11 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         busy = true
         if certUser == nil {
             let cert = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
-            certUser = .some(cert.flatMap { try? $0.toDERBytes() }.flatMap { CertificateAuthority.identity(fromDER: $0)?.user })
+            certUser = .some(cert.flatMap { try? $0.toDERBytes() }.flatMap { CertificateAuthority.identity(fromDER: $0) })
         }
         let request = APIRequest(
             method: next.head.method.rawValue, uri: next.head.uri, headers: next.head.headers, body: next.body,
-            bodyTooLarge: next.tooLarge, certificateUser: certUser ?? nil)
+            bodyTooLarge: next.tooLarge, certificateUser: (certUser ?? nil)?.user, certificateGroups: (certUser ?? nil)?.groups ?? [])
         let prepared = router.prepare(request)
         if let delay = prepared.delay {
             // Injected delay: scheduled on the event loop, which keeps serving other connections.

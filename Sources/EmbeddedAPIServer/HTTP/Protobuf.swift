@@ -2,7 +2,8 @@ import Foundation
 import KubeCore
 
 /// Minimal decoder of Kubernetes protobuf request bodies for Namespace, ConfigMap and Secret
-/// (what `kubectl create namespace|configmap|secret` send: those commands speak only protobuf).
+/// (what `kubectl create namespace|configmap|secret` send: those commands speak only protobuf);
+/// the auth kinds' fields are in Auth/AuthProtobuf.swift, Deployment's in WorkloadProtobuf.swift.
 enum KubeProtobuf {
     struct DecodeError: Error, CustomStringConvertible { var description: String }
 
@@ -108,7 +109,8 @@ enum KubeProtobuf {
             case ("Secret", 4):
                 if let (k, val) = try mapEntry(v) { obj[path: "stringData", k] = .string(String(decoding: val, as: UTF8.self)) }
             default:
-                break
+                try AuthProtobuf.field(kind: kind, number: n, value: v, into: &obj)
+                try WorkloadProtobuf.field(kind: kind, number: n, value: v, into: &obj)
             }
         }
         if obj["metadata"] == nil { obj["metadata"] = .emptyObject }

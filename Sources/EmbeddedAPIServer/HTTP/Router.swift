@@ -54,6 +54,10 @@ struct APIRequest: Sendable {
     var bodyTooLarge: Bool
     /// From a verified client certificate.
     var certificateUser: String?
+    /// The organizations of that certificate.
+    var certificateGroups: [String] = []
+    /// Who sent it, once authenticated (see Auth/).
+    var user: UserInfo? = nil
 }
 
 /// What the connection handler writes back.
@@ -94,16 +98,20 @@ public struct RecordedRequest: Sendable, Equatable {
 final class Router: Sendable {
     let store: Store
     let token: String
+    let serviceAccountTokens: ServiceAccountTokens
     let hostPort: Mutex<String>
     let log = Mutex<[RecordedRequest]>([])
+    /// Messages of the 403s RBAC answered (test hook; see Auth/).
+    let denials = Mutex<[String]>([])
     let faults = FaultHookSlot()
     let openAPI = OpenAPIService()
     let admission: AdmissionGate
     static let maxBody = 3 * 1024 * 1024
 
-    init(store: Store, token: String) {
+    init(store: Store, token: String, serviceAccountTokens: ServiceAccountTokens = ServiceAccountTokens()) {
         self.store = store
         self.token = token
+        self.serviceAccountTokens = serviceAccountTokens
         hostPort = Mutex("127.0.0.1:0")
         admission = AdmissionGate(store)
     }
@@ -207,11 +215,15 @@ final class Router: Sendable {
             return FaultHookSlot.errorResponse(status: status, retryAfterSeconds: decision?.retryAfterSeconds, resource: Self.target(segments))
         }
         let anonymousOK = ["/healthz", "/readyz", "/livez"].contains(path)
-        if !anonymousOK && request.certificateUser == nil {
-            let auth = request.headers.first(name: "Authorization") ?? ""
-            guard auth.hasPrefix("Bearer "), constantTimeEqual(String(auth.dropFirst(7)).trimmedSpaces(), token) else {
-                return Self.error(.unauthorized)
+        var request = request
+        if !anonymousOK {
+            let user: UserInfo
+            switch identify(request) {
+            case .success(let u): user = u
+            case .failure(let e): return Self.error(e)
             }
+            if let forbidden = authorizationFailure(user, request, prepared) { return Self.error(forbidden) }
+            request.user = user
         }
         if request.bodyTooLarge {
             return Self.error(APIError(code: 413, reason: "RequestEntityTooLarge", message: "Request entity too large: limit is \(Self.maxBody)"))
@@ -323,6 +335,7 @@ final class Router: Sendable {
                 segments: segments, query: query, accept: request.headers.first(name: "Accept"),
                 ifNoneMatch: request.headers.first(name: "If-None-Match"), store: store)
         }
+        if let answer = try authRoute(request, segments: segments) { return answer }
         if segments.count > 2 && segments[0] == "api" && segments[1] == "v1" {
             return try resourceRoute(request, group: "", version: "v1", rest: Array(segments.dropFirst(2)), query: query)
         }

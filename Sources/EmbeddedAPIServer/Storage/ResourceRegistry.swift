@@ -4,6 +4,7 @@ import KubeCore
 /// ``ResourceStrategies/table``.
 enum ResourceBehavior: Sendable, Hashable {
     case generic, namespace, secret, configMap, lease, crd, custom, event, service
+    case serviceAccount, rbacRole, rbacBinding, authReview, deployment
 }
 
 /// A printer column of a Table response.
@@ -43,6 +44,8 @@ struct ResourceInfo: Sendable, Equatable {
     /// Where the objects live when another resource's store is shared (events.k8s.io Events
     /// are the core Events).
     var sharedStorageKey: String? = nil
+    /// A review served only by POST, never stored (SelfSubjectAccessReview and kin; see Auth/).
+    var createOnly: Bool = false
 
     /// Storage key shared by all versions of a resource.
     var storageKey: String { sharedStorageKey ?? "\(group)/\(plural)" }
@@ -90,7 +93,7 @@ enum BuiltinResources {
         list.append(
             ResourceInfo(
                 group: "", version: "v1", plural: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount",
-                listKind: "ServiceAccountList", namespaced: true, shortNames: ["sa"], printerColumns: [age]))
+                listKind: "ServiceAccountList", namespaced: true, shortNames: ["sa"], behavior: .serviceAccount, printerColumns: [age]))
         list.append(
             ResourceInfo(
                 group: "", version: "v1", plural: "services", singular: "service", kind: "Service", listKind: "ServiceList",
@@ -142,7 +145,7 @@ enum BuiltinResources {
             ResourceInfo(
                 group: "apps", version: "v1", plural: "deployments", singular: "deployment", kind: "Deployment",
                 listKind: "DeploymentList", namespaced: true, shortNames: ["deploy"], categories: ["all"], hasStatus: true,
-                tracksGeneration: true,
+                behavior: .deployment, tracksGeneration: true,
                 printerColumns: [
                     column("Ready", "string", ".status.readyReplicas"), column("Up-to-date", "integer", ".status.updatedReplicas"),
                     column("Available", "integer", ".status.availableReplicas"), age,
@@ -165,6 +168,7 @@ enum BuiltinResources {
                 categories: ["api-extensions"], hasStatus: true, behavior: .crd, tracksGeneration: true,
                 requiresResourceVersionOnUpdate: true,
                 printerColumns: [column("Created At", "date", ".metadata.creationTimestamp")]))
+        list += AuthResources.all
         return list
     }
 }

@@ -84,6 +84,11 @@ extension ResourceStrategy {
 /// A kind without rules of its own.
 struct DefaultStrategy: ResourceStrategy {}
 
+/// Deployments: generic rules; bodies may be protobuf (`kubectl create deployment`).
+struct DeploymentStrategy: ResourceStrategy {
+    var acceptsProtobuf: Bool { true }
+}
+
 /// The one table of strategies, by ``ResourceBehavior`` (set per served resource in the registry).
 enum ResourceStrategies {
     static let table: [ResourceBehavior: any ResourceStrategy] = [
@@ -96,6 +101,11 @@ enum ResourceStrategies {
         .crd: CustomResourceDefinitionStrategy(),
         .custom: CustomResourceStrategy(),
         .service: ServiceStrategy(),
+        .serviceAccount: ServiceAccountStrategy(),
+        .rbacRole: RBACRoleStrategy(),
+        .rbacBinding: RBACBindingStrategy(),
+        .authReview: AuthReviewStrategy(),
+        .deployment: DeploymentStrategy(),
     ]
 
     /// The strategy of a behaviour (the default one for a behaviour without an entry).
