@@ -120,16 +120,20 @@ extension Plan {
         public var network: JSON
         /// The Cluster object.
         public var cluster: JSON
+        /// Paths of keys the raw provider config gave twice (see `NetworkConfig.decode`).
+        public var providerConfigDuplicates: [String] = []
         /// Creates a side.
-        public init(network: JSON, cluster: JSON) {
+        public init(network: JSON, cluster: JSON, providerConfigDuplicates: [String] = []) {
             self.network = network
             self.cluster = cluster
+            self.providerConfigDuplicates = providerConfigDuplicates
         }
 
         /// Builds the Network and Cluster gardenlet would create for a `core.gardener.cloud` Shoot; the
         /// seed namespace `shoot--<project>--<name>` comes from the Shoot's `garden-<project>` namespace
-        /// (or `status.technicalID`).
-        public init(shoot raw: JSON) throws {
+        /// (or `status.technicalID`). `providerConfigDuplicates` as for `init(network:cluster:)`.
+        public init(shoot raw: JSON, providerConfigDuplicates: [String] = []) throws {
+            self.providerConfigDuplicates = providerConfigDuplicates
             let shoot = Shoot(raw: raw)
             guard raw["kind"]?.stringValue == "Shoot" else { throw PlanError("expected a Shoot, got kind \(raw["kind"]?.stringValue ?? "<none>")") }
             guard let name = shoot.name, !name.isEmpty else { throw PlanError("metadata.name: Required value: the Shoot has no name") }
@@ -161,7 +165,9 @@ extension Plan {
             do {
                 let input = try RenderInput.prepare(
                     network: side.network, cluster: side.cluster, nonPrivilegedCalicoNode: featureGates.nonPrivilegedCalicoNode,
-                    decodeProviderConfig: { raw, families in try EffectiveNetworkConfig.decodeAndValidate(raw, ipFamilies: families) })
+                    decodeProviderConfig: { raw, families in
+                        try EffectiveNetworkConfig.decodeAndValidate(raw, ipFamilies: families, duplicateFields: side.providerConfigDuplicates)
+                    })
                 return (input, try renderShootManifests(input, imageVector: imageVector))
             } catch let error as RenderError {
                 if error.field == "spec.kubernetes.kubeProxy.enabled" {

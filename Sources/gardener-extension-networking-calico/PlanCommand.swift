@@ -52,13 +52,17 @@ struct PlanCommand: AsyncParsableCommand {
             let old: Plan.Side
             let new: Plan.Side
             if let fromShoot, let shoot {
-                old = try Plan.Side(shoot: InputDocuments.read(fromShoot).pick("Shoot", path: fromShoot))
-                new = try Plan.Side(shoot: InputDocuments.read(shoot).pick("Shoot", path: shoot))
+                let (oldShoot, oldDuplicates) = try InputDocuments.readDocument(fromShoot, kind: "Shoot")
+                let (newShoot, newDuplicates) = try InputDocuments.readDocument(shoot, kind: "Shoot")
+                old = try Plan.Side(shoot: oldShoot, providerConfigDuplicates: oldDuplicates)
+                new = try Plan.Side(shoot: newShoot, providerConfigDuplicates: newDuplicates)
             } else if let fromNetwork, let network, let cluster {
                 let newCluster = try InputDocuments.read(cluster).pick("Cluster", path: cluster)
                 let oldCluster = try fromCluster.map { try InputDocuments.read($0).pick("Cluster", path: $0) } ?? newCluster
-                old = Plan.Side(network: try InputDocuments.read(fromNetwork).pick("Network", path: fromNetwork), cluster: oldCluster)
-                new = Plan.Side(network: try InputDocuments.read(network).pick("Network", path: network), cluster: newCluster)
+                let (oldNetwork, oldDuplicates) = try InputDocuments.readDocument(fromNetwork, kind: "Network")
+                let (newNetwork, newDuplicates) = try InputDocuments.readDocument(network, kind: "Network")
+                old = Plan.Side(network: oldNetwork, cluster: oldCluster, providerConfigDuplicates: oldDuplicates)
+                new = Plan.Side(network: newNetwork, cluster: newCluster, providerConfigDuplicates: newDuplicates)
             } else {
                 throw ExitCode(2)
             }
