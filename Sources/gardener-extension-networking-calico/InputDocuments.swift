@@ -5,7 +5,11 @@ import KubeCore
 /// with the Network, Cluster and Shoot picked out by kind.
 struct InputDocuments {
     /// Why a file could not be used.
-    struct Failure: Error { var message: String }
+    struct Failure: Error {
+        var message: String
+        /// The file parses except for a key given twice: a finding about its content, not unreadable input.
+        var isDuplicateField = false
+    }
 
     /// The documents in file order (`List` items are not expanded).
     var documents: [JSON]
@@ -26,7 +30,11 @@ struct InputDocuments {
             throw Failure(message: "\(path): cannot read: \(error.localizedDescription)")
         }
         let parsed: InputDocuments
-        do { parsed = try parse(text) } catch { throw Failure(message: "\(path): cannot parse: \(error)") }
+        do { parsed = try parse(text) } catch let error as YAMLConversionError where error.description.hasPrefix("duplicate field ") {
+            throw Failure(message: "\(path): strict decoding error: \(error)", isDuplicateField: true)
+        } catch {
+            throw Failure(message: "\(path): cannot parse: \(error)")
+        }
         guard !parsed.documents.isEmpty else { throw Failure(message: "\(path): empty file: no documents") }
         return parsed
     }

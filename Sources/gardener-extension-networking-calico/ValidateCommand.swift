@@ -22,8 +22,13 @@ struct ValidateCommand: AsyncParsableCommand {
         for file in files {
             let input: InputDocuments
             do { input = try InputDocuments.read(file) } catch let failure as InputDocuments.Failure {
-                FileHandle.standardError.write(Data("\(failure.message)\n".utf8))
-                unreadable = true
+                if failure.isDuplicateField {
+                    print(failure.message)
+                    sawErrors = true
+                } else {
+                    FileHandle.standardError.write(Data("\(failure.message)\n".utf8))
+                    unreadable = true
+                }
                 continue
             }
             // A Cluster in the same file is the context of its Network (render's checks run with it).
