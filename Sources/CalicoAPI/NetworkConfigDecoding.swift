@@ -132,7 +132,7 @@ extension NetworkConfig {
             d.errors.append(
                 .decode(
                     "apiVersion",
-                    "no kind \(goQuote(effectiveKind)) is registered for version \(goQuote(apiVersion)) in scheme \"calico.networking.extensions.gardener.cloud\""
+                    "no kind \(goQuote(effectiveKind)) is registered for version \(goQuote(apiVersion)) in scheme \"calico.networking.extensions.gardener.cloud\" (expected apiVersion \(goQuote(CalicoAPIGroup.apiVersion)))"
                 ))
         } else if effectiveKind != expectedKind {
             if otherKinds.contains(effectiveKind) {
@@ -141,7 +141,7 @@ extension NetworkConfig {
                 d.errors.append(
                     .decode(
                         "kind",
-                        "no kind \(goQuote(effectiveKind)) is registered for version \(goQuote(CalicoAPIGroup.apiVersion)) in scheme \"calico.networking.extensions.gardener.cloud\""
+                        "no kind \(goQuote(effectiveKind)) is registered for version \(goQuote(CalicoAPIGroup.apiVersion)) in scheme \"calico.networking.extensions.gardener.cloud\" (expected kind \(goQuote(expectedKind)))"
                     ))
             }
         }
