@@ -33,12 +33,13 @@ public enum AdmissionWarnings {
     }
 
     /// One line per `dataplane` or `outage-risk` impact of changing `old` into `new` (none when either
-    /// side cannot be planned: the decision has already said what is wrong with it).
+    /// side cannot be planned: the decision has already said what is wrong with it). Only the chart
+    /// values of both sides are computed, not the manifests (see `Plan.impacts`).
     static func planWarnings(old: JSON, new: JSON) -> [String] {
         guard let from = try? Plan.Side(shoot: old), let to = try? Plan.Side(shoot: new),
-            let plan = try? Plan.make(from: from, to: to, featureGates: FeatureGates())
+            let impacts = try? Plan.impacts(from: from, to: to, atLeast: .dataplane, featureGates: FeatureGates())
         else { return [] }
-        return plan.impacts.filter { $0.disruption >= .dataplane }.map {
+        return impacts.map {
             "\($0.disruption) change: \($0.change.replacingArrows): \($0.reason) Check it with `plan` first (docs/usage.md)."
         }
     }

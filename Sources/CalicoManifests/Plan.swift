@@ -161,31 +161,51 @@ extension Plan {
     /// Renders both sides and compares them. Throws `RenderError` or `PlanError` when a side cannot be
     /// rendered (the new side's unmet kube-proxy precondition included).
     public static func make(from old: Side, to new: Side, featureGates: FeatureGates, imageVector: ImageVector = .default) throws -> Plan {
-        func prepare(_ side: Side, _ label: String) throws -> (RenderInput, RenderedManifests) {
-            do {
-                let input = try RenderInput.prepare(
-                    network: side.network, cluster: side.cluster, nonPrivilegedCalicoNode: featureGates.nonPrivilegedCalicoNode,
-                    decodeProviderConfig: { raw, families in
-                        try EffectiveNetworkConfig.decodeAndValidate(raw, ipFamilies: families, duplicateFields: side.providerConfigDuplicates)
-                    })
-                return (input, try renderShootManifests(input, imageVector: imageVector))
-            } catch let error as RenderError {
-                if error.field == "spec.kubernetes.kubeProxy.enabled" {
-                    throw PlanError("\(label): unmet precondition: kube-proxy disabled needs the eBPF dataplane (ebpfDataplane.enabled: true)")
-                }
-                throw PlanError("\(label): \(error.field.map { "\(error.message) (field \($0))" } ?? error.message)")
-            }
-        }
-        let (oldInput, oldManifests) = try prepare(old, "old")
-        let (newInput, newManifests) = try prepare(new, "new")
+        let (oldInput, oldValues) = try values(old, "old", featureGates: featureGates, imageVector: imageVector)
+        let (newInput, newValues) = try values(new, "new", featureGates: featureGates, imageVector: imageVector)
+        let oldEntries = CalicoChart.entries(oldValues)
+        let newEntries = CalicoChart.entries(newValues)
         var plan = Plan()
-        plan.objects = diff(oldManifests.entries, newManifests.entries)
-        plan.rollouts = rollouts(plan.objects, new: newManifests.entries)
+        plan.objects = diff(oldEntries, newEntries)
+        plan.rollouts = rollouts(plan.objects, new: newEntries)
         plan.classify(
-            old: oldManifests.values, new: newManifests.values, oldInput: oldInput, newInput: newInput,
+            old: oldValues, new: newValues, oldInput: oldInput, newInput: newInput,
             newShoot: Shoot(raw: new.cluster[path: "spec", "shoot"] ?? .null), featureGates: featureGates)
         plan.checkPreconditions(old: old, new: new, newInput: newInput, featureGates: featureGates)
         return plan
+    }
+
+    /// Only the classified changes of at least `minimum` class (`dataplane`, `outage-risk`): both sides'
+    /// chart values without building or diffing the manifests, which is all the admission webhook's
+    /// warnings need (lower classes depend on the diff and are not reported here).
+    public static func impacts(
+        from old: Side, to new: Side, atLeast minimum: Disruption, featureGates: FeatureGates, imageVector: ImageVector = .default
+    ) throws -> [Impact] {
+        precondition(minimum >= .dataplane, "lower classes need the manifest diff")
+        let (oldInput, oldValues) = try values(old, "old", featureGates: featureGates, imageVector: imageVector)
+        let (newInput, newValues) = try values(new, "new", featureGates: featureGates, imageVector: imageVector)
+        var plan = Plan()
+        plan.classify(
+            old: oldValues, new: newValues, oldInput: oldInput, newInput: newInput,
+            newShoot: Shoot(raw: new.cluster[path: "spec", "shoot"] ?? .null), featureGates: featureGates)
+        return plan.impacts.filter { $0.disruption >= minimum }
+    }
+
+    /// A side's pre-processed input and chart values (what a render computes before building objects).
+    static func values(_ side: Side, _ label: String, featureGates: FeatureGates, imageVector: ImageVector) throws -> (RenderInput, CalicoValues) {
+        do {
+            let input = try RenderInput.prepare(
+                network: side.network, cluster: side.cluster, nonPrivilegedCalicoNode: featureGates.nonPrivilegedCalicoNode,
+                decodeProviderConfig: { raw, families in
+                    try EffectiveNetworkConfig.decodeAndValidate(raw, ipFamilies: families, duplicateFields: side.providerConfigDuplicates)
+                })
+            return (input, try CalicoValues.compute(config: input.config, inputs: input.chartInputs, imageVector: imageVector))
+        } catch let error as RenderError {
+            if error.field == "spec.kubernetes.kubeProxy.enabled" {
+                throw PlanError("\(label): unmet precondition: kube-proxy disabled needs the eBPF dataplane (ebpfDataplane.enabled: true)")
+            }
+            throw PlanError("\(label): \(error.field.map { "\(error.message) (field \($0))" } ?? error.message)")
+        }
     }
 
     // MARK: Diff
