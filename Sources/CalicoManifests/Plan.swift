@@ -178,18 +178,20 @@ extension Plan {
     /// Only the classified changes of at least `minimum` class (`dataplane`, `outage-risk`): both sides'
     /// chart values without building or diffing the manifests, which is all the admission webhook's
     /// warnings need (lower classes depend on the diff and are not reported here).
-    public static func impacts(
-        from old: Side, to new: Side, atLeast minimum: Disruption, featureGates: FeatureGates, imageVector: ImageVector = .default
-    ) throws -> [Impact] {
+    public static func impacts(from old: Side, to new: Side, atLeast minimum: Disruption, featureGates: FeatureGates) throws -> [Impact] {
         precondition(minimum >= .dataplane, "lower classes need the manifest diff")
-        let (oldInput, oldValues) = try values(old, "old", featureGates: featureGates, imageVector: imageVector)
-        let (newInput, newValues) = try values(new, "new", featureGates: featureGates, imageVector: imageVector)
+        let (oldInput, oldValues) = try values(old, "old", featureGates: featureGates, imageVector: placeholderImages)
+        let (newInput, newValues) = try values(new, "new", featureGates: featureGates, imageVector: placeholderImages)
         var plan = Plan()
         plan.classify(
             old: oldValues, new: newValues, oldInput: oldInput, newInput: newInput,
             newShoot: Shoot(raw: new.cluster[path: "spec", "shoot"] ?? .null), featureGates: featureGates)
         return plan.impacts.filter { $0.disruption >= minimum }
     }
+
+    /// The classification reads no image, so `impacts` resolves every chart image to a placeholder instead
+    /// of loading the bundled image vector (the webhook does not need its data file).
+    static let placeholderImages = ImageVector(images: ImageVector.chartImageNames.map { ImageSource(name: $0, repository: "unused", tag: "unused") })
 
     /// A side's pre-processed input and chart values (what a render computes before building objects).
     static func values(_ side: Side, _ label: String, featureGates: FeatureGates, imageVector: ImageVector) throws -> (RenderInput, CalicoValues) {
