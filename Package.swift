@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "AdmissionCalico",
             dependencies: [
-                "CalicoAPI", "KubeClient", "KubeRuntime", "ListenerLimits",
+                "CalicoAPI", "CalicoManifests", "KubeClient", "KubeRuntime", "ListenerLimits",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -25,6 +25,8 @@ public struct AdmissionResult: Sendable {
     public var outcome: AdmissionOutcome
     /// The denial / error message, if any (also inside `body`).
     public var message: String?
+    /// The warnings of the response (also inside `body`; see `AdmissionWarnings`).
+    public var warnings: [String] = []
 }
 
 /// Pure AdmissionReview handling of the validating webhook: no I/O, so it can
@@ -33,6 +35,8 @@ public enum AdmissionReviewHandler {
     /// The webhook's HTTP path.
     public static let path = "/webhooks/validate"
     static let supportedVersions = ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"]
+    /// Where the Shoot's provider config sits in an AdmissionReview.
+    static let providerConfigPath = ["request", "object", "spec", "networking", "providerConfig"]
 
     /// Handles a raw request body.
     public static func handle(body: [UInt8]) -> AdmissionResult {
@@ -44,16 +48,20 @@ public enum AdmissionReviewHandler {
     public static func handle<Bytes: Collection>(bytes body: Bytes) -> AdmissionResult where Bytes.Element == UInt8 {
         if body.isEmpty { return malformed("request body is empty") }
         let json: JSON
+        let duplicates: [JSONDuplicateKey]
         do {
-            json = try JSON.parse(body, maxDepth: 256)
+            // The raw bytes are only here: the provider config's keys given twice must be found now
+            // (strict decoding rejects them); the parser reports them at no cost when there are none.
+            (json, duplicates) = try JSON.parseReportingDuplicateKeys(body, maxDepth: 256)
         } catch {
             return malformed("could not decode admission review: \(error)")
         }
-        return handle(review: json)
+        return handle(review: json, providerConfigDuplicates: duplicates.compactMap { $0.path(below: providerConfigPath) })
     }
 
-    /// Handles a parsed AdmissionReview.
-    public static func handle(review json: JSON) -> AdmissionResult {
+    /// Handles a parsed AdmissionReview. `providerConfigDuplicates` are the paths (relative to the
+    /// Shoot's provider config) of keys the raw request gave twice.
+    public static func handle(review json: JSON, providerConfigDuplicates: [String] = []) -> AdmissionResult {
         guard case .object(let review) = json else {
             return malformed("could not decode admission review: expected a JSON object, got \(json.typeName)")
         }
@@ -70,15 +78,18 @@ public enum AdmissionReviewHandler {
         guard let uid = request["uid"]?.stringValue, !uid.isEmpty else {
             return malformed("admission review request has no uid")
         }
-        func reply(_ allowed: Bool, _ outcome: AdmissionOutcome, code: Int, reason: String? = nil, message: String? = nil) -> AdmissionResult {
+        func reply(
+            _ allowed: Bool, _ outcome: AdmissionOutcome, code: Int, reason: String? = nil, message: String? = nil, warnings: [String] = []
+        ) -> AdmissionResult {
             var status: JSONObject = ["metadata": .object([:])]
             if !allowed { status["status"] = "Failure" }
             if let message { status["message"] = .string(message) }
             if let reason { status["reason"] = .string(reason) }
             status["code"] = .int(Int64(code))
-            let response: JSON = ["uid": .string(uid), "allowed": .bool(allowed), "status": .object(status)]
-            let body: JSON = ["apiVersion": .string(apiVersion), "kind": "AdmissionReview", "response": response]
-            return AdmissionResult(httpStatus: 200, body: body, outcome: outcome, message: message)
+            var response: JSONObject = ["uid": .string(uid), "allowed": .bool(allowed), "status": .object(status)]
+            if !warnings.isEmpty { response["warnings"] = .array(warnings.map { .string($0) }) }
+            let body: JSON = ["apiVersion": .string(apiVersion), "kind": "AdmissionReview", "response": .object(response)]
+            return AdmissionResult(httpStatus: 200, body: body, outcome: outcome, message: message, warnings: warnings)
         }
         // Only Shoots of core.gardener.cloud are validated; the webhook is registered for them only.
         if let k = request["kind"]?.objectValue {
@@ -101,16 +112,18 @@ public enum AdmissionReviewHandler {
         } catch {
             return reply(false, .errored, code: 400, message: "could not decode request object: \(error)")
         }
+        var oldObject: JSON?
         if let old = request["oldObject"], !old.isNull {
             do { _ = try Shoot.decode(old) } catch {
                 return reply(false, .errored, code: 400, message: "could not decode old object: \(error)")
             }
+            if operation == "UPDATE" { oldObject = old }
         }
-        switch CalicoValidation.validateShoot(shoot) {
+        switch CalicoValidation.validateShoot(shoot, providerConfigDuplicates: providerConfigDuplicates) {
         case .skipped(let reason):
             return reply(true, .skipped, code: 200, message: reason)
         case .valid:
-            return reply(true, .allowed, code: 200)
+            return reply(true, .allowed, code: 200, warnings: AdmissionWarnings.warnings(shoot: shoot, old: oldObject))
         case .invalid(let errors):
             return reply(false, .denied, code: 403, reason: "Forbidden", message: errors.description)
         }

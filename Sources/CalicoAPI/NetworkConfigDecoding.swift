@@ -8,6 +8,8 @@ struct StrictDecoder {
     let rootTypeName: String
     var errors: [FieldError] = []
     var unknown: [String] = []
+    /// Paths of fields the raw input gave more than once (from the parser, see `NetworkConfig.decode`).
+    var duplicates: [String] = []
 
     init(rootTypeName: String) { self.rootTypeName = rootTypeName }
 
@@ -100,9 +102,16 @@ struct StrictDecoder {
         return list
     }
 
-    /// The final error list (unknown fields first, in one strict-decoding message each).
+    /// The final error list: unknown fields first, then duplicate fields (each once; a repeated
+    /// unknown field is reported as unknown only, as Kubernetes' strict decoder does), one
+    /// strict-decoding message each, then type errors.
     var all: [FieldError] {
-        unknown.map { .decode(FieldPath($0), "strict decoding error: unknown field \"\($0)\"") } + errors
+        var out = unknown.map { FieldError.decode(FieldPath($0), "strict decoding error: unknown field \"\($0)\"") }
+        var seen = Set(unknown)
+        for path in duplicates where seen.insert(path).inserted {
+            out.append(.decode(FieldPath(path), "strict decoding error: duplicate field \"\(path)\""))
+        }
+        return out + errors
     }
 }
 
@@ -123,7 +132,7 @@ extension NetworkConfig {
             d.errors.append(
                 .decode(
                     "apiVersion",
-                    "no kind \(goQuote(effectiveKind)) is registered for version \(goQuote(apiVersion)) in scheme \"calico.networking.extensions.gardener.cloud\""
+                    "no kind \(goQuote(effectiveKind)) is registered for version \(goQuote(apiVersion)) in scheme \"calico.networking.extensions.gardener.cloud\" (expected apiVersion \(goQuote(CalicoAPIGroup.apiVersion)))"
                 ))
         } else if effectiveKind != expectedKind {
             if otherKinds.contains(effectiveKind) {
@@ -132,7 +141,7 @@ extension NetworkConfig {
                 d.errors.append(
                     .decode(
                         "kind",
-                        "no kind \(goQuote(effectiveKind)) is registered for version \(goQuote(CalicoAPIGroup.apiVersion)) in scheme \"calico.networking.extensions.gardener.cloud\""
+                        "no kind \(goQuote(effectiveKind)) is registered for version \(goQuote(CalicoAPIGroup.apiVersion)) in scheme \"calico.networking.extensions.gardener.cloud\" (expected kind \(goQuote(expectedKind)))"
                     ))
             }
         }
@@ -141,8 +150,12 @@ extension NetworkConfig {
     /// Decodes a `NetworkConfig` with the reference's strictness: unknown fields (case-sensitive),
     /// wrong JSON types and a wrong `apiVersion`/`kind` are errors naming the field; missing
     /// `apiVersion`/`kind` are fine. Paths in errors are relative to the config object.
-    public static func decode(_ json: JSON) throws(FieldErrorList) -> NetworkConfig {
+    /// `duplicateFields` are the paths (relative to the config object) of keys the raw input gave
+    /// twice, which the parsed `json` no longer shows (`JSON.parseReportingDuplicateKeys` finds them);
+    /// each is an error, as in Kubernetes' strict decoding.
+    public static func decode(_ json: JSON, duplicateFields: [String] = []) throws(FieldErrorList) -> NetworkConfig {
         var d = StrictDecoder(rootTypeName: "NetworkConfig")
+        d.duplicates = duplicateFields
         guard case .object(let o) = json else {
             throw FieldErrorList([
                 .decode("", "json: cannot unmarshal \(StrictDecoder.goJSONType(json)) into Go value of type v1alpha1.NetworkConfig")
@@ -211,10 +224,11 @@ extension NetworkConfig {
         return c
     }
 
-    /// Decodes raw bytes (JSON or YAML, as the universal decoder accepts both). Duplicate keys in
-    /// JSON input are rejected as the strict decoder does.
+    /// Decodes raw bytes (JSON or YAML, as the universal decoder accepts both). Duplicate keys are
+    /// rejected as the strict decoder does.
     public static func decode(bytes: [UInt8]) throws(FieldErrorList) -> NetworkConfig {
-        try decode(try parseRaw(bytes))
+        let (value, duplicates) = try parseRaw(bytes)
+        return try decode(value, duplicateFields: duplicates)
     }
 
     /// Decodes text (JSON or YAML).
@@ -222,87 +236,25 @@ extension NetworkConfig {
         try decode(bytes: Array(text.utf8))
     }
 
-    /// Parses raw JSON/YAML bytes into a JSON value, reporting syntax errors and duplicate keys
-    /// as decode errors.
-    static func parseRaw(_ bytes: [UInt8]) throws(FieldErrorList) -> JSON {
+    /// Parses raw JSON/YAML bytes into a JSON value and the paths of keys given twice, reporting
+    /// syntax errors (and, for YAML, a repeated key) as decode errors.
+    static func parseRaw(_ bytes: [UInt8]) throws(FieldErrorList) -> (JSON, [String]) {
         let firstNonSpace = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
         if firstNonSpace == UInt8(ascii: "{") || firstNonSpace == UInt8(ascii: "[") {
             do {
-                let value = try JSON.parse(bytes)
-                if let dup = DuplicateKeyScanner.firstDuplicate(in: bytes) {
-                    throw FieldErrorList([.decode(FieldPath(dup), "strict decoding error: json: duplicate field \"\(dup)\"")])
-                }
-                return value
-            } catch let e as FieldErrorList {
-                throw e
+                let (value, duplicates) = try JSON.parseReportingDuplicateKeys(bytes)
+                return (value, duplicates.map(\.description))
             } catch {
                 throw FieldErrorList([.decode("", "\(error)")])
             }
         }
         do {
-            return try JSON.parseYAML(String(decoding: bytes, as: UTF8.self))
+            return (try JSON.parseYAML(String(decoding: bytes, as: UTF8.self)), [])
+        } catch let error as YAMLConversionError where error.description.hasPrefix("duplicate field ") {
+            throw FieldErrorList([.decode("", "strict decoding error: \(error)")])
         } catch {
             throw FieldErrorList([.decode("", "\(error)")])
         }
-    }
-}
-
-/// Finds the first duplicate object key in syntactically valid JSON (the shared JSON parser
-/// keeps the last value, like Go's encoding/json, but the strict decoder rejects duplicates).
-enum DuplicateKeyScanner {
-    static func firstDuplicate(in bytes: [UInt8]) -> String? {
-        var stack: [(keys: Set<String>, isObject: Bool, path: String)] = []
-        var i = 0
-        var expectKey = false
-        var lastKey = ""
-        while i < bytes.count {
-            let c = bytes[i]
-            switch c {
-            case UInt8(ascii: "{"):
-                let base = stack.last?.path ?? ""
-                let path = stack.isEmpty ? "" : (stack.last?.isObject == true ? (base.isEmpty ? lastKey : base + "." + lastKey) : base)
-                stack.append(([], true, path))
-                expectKey = true
-                i += 1
-            case UInt8(ascii: "["):
-                let base = stack.last?.path ?? ""
-                let path = stack.isEmpty ? "" : (stack.last?.isObject == true ? (base.isEmpty ? lastKey : base + "." + lastKey) : base)
-                stack.append(([], false, path))
-                expectKey = false
-                i += 1
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                _ = stack.popLast()
-                expectKey = false
-                i += 1
-            case UInt8(ascii: ","):
-                expectKey = stack.last?.isObject == true
-                i += 1
-            case UInt8(ascii: "\""):
-                var j = i + 1
-                var raw: [UInt8] = []
-                while j < bytes.count && bytes[j] != UInt8(ascii: "\"") {
-                    if bytes[j] == UInt8(ascii: "\\") {
-                        raw.append(bytes[j])
-                        j += 1
-                    }
-                    if j < bytes.count { raw.append(bytes[j]) }
-                    j += 1
-                }
-                if expectKey, !stack.isEmpty {
-                    // Keys with escapes are compared in their raw form; good enough for detection.
-                    let key = String(decoding: raw, as: UTF8.self)
-                    let base = stack[stack.count - 1].path
-                    if stack[stack.count - 1].keys.contains(key) { return base.isEmpty ? key : base + "." + key }
-                    stack[stack.count - 1].keys.insert(key)
-                    lastKey = key
-                    expectKey = false
-                }
-                i = j + 1
-            default:
-                i += 1
-            }
-        }
-        return nil
     }
 }
 

@@ -275,7 +275,9 @@ public enum CalicoValidation {
     }
 
     /// Validates a Shoot exactly as the webhook does (after decoding the request).
-    public static func validateShoot(_ shoot: Shoot) -> ShootOutcome {
+    /// `providerConfigDuplicates` are the paths of keys the raw `spec.networking.providerConfig` gave
+    /// twice (relative to it); strict decoding rejects them.
+    public static func validateShoot(_ shoot: Shoot, providerConfigDuplicates: [String] = []) -> ShootOutcome {
         guard let n = shoot.networking, n.type == CalicoAPIGroup.networkType else {
             return .skipped(reason: "shoot does not use calico networking")
         }
@@ -285,7 +287,7 @@ public enum CalicoValidation {
         var config: NetworkConfig? = nil
         if let pc = n.providerConfig {
             do {
-                config = try NetworkConfig.decode(pc)
+                config = try NetworkConfig.decode(pc, duplicateFields: providerConfigDuplicates)
             } catch {
                 return .invalid(error)
             }

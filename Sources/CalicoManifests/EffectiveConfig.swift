@@ -212,11 +212,12 @@ extension EffectiveNetworkConfig {
 
     /// Strict decoding and validation of `Network.spec.providerConfig` as the actuator does it
     /// (so `render` fails exactly where the controller does): decode errors unchanged, validation errors as
-    /// `invalid network config: <aggregate>` with root `spec.providerConfig`.
-    public static func decodeAndValidate(_ raw: JSON, ipFamilies: [String]) throws -> EffectiveNetworkConfig {
+    /// `invalid network config: <aggregate>` with root `spec.providerConfig`. `duplicateFields` are the
+    /// paths of keys the raw provider config gave twice (see `NetworkConfig.decode`).
+    public static func decodeAndValidate(_ raw: JSON, ipFamilies: [String], duplicateFields: [String] = []) throws -> EffectiveNetworkConfig {
         let config: NetworkConfig
         do {
-            config = try NetworkConfig.decode(raw)
+            config = try NetworkConfig.decode(raw, duplicateFields: duplicateFields)
         } catch {
             throw RenderError(field: error.errors.first.map { "spec.providerConfig." + $0.field }, error.description)
         }

@@ -120,16 +120,20 @@ extension Plan {
         public var network: JSON
         /// The Cluster object.
         public var cluster: JSON
+        /// Paths of keys the raw provider config gave twice (see `NetworkConfig.decode`).
+        public var providerConfigDuplicates: [String] = []
         /// Creates a side.
-        public init(network: JSON, cluster: JSON) {
+        public init(network: JSON, cluster: JSON, providerConfigDuplicates: [String] = []) {
             self.network = network
             self.cluster = cluster
+            self.providerConfigDuplicates = providerConfigDuplicates
         }
 
         /// Builds the Network and Cluster gardenlet would create for a `core.gardener.cloud` Shoot; the
         /// seed namespace `shoot--<project>--<name>` comes from the Shoot's `garden-<project>` namespace
-        /// (or `status.technicalID`).
-        public init(shoot raw: JSON) throws {
+        /// (or `status.technicalID`). `providerConfigDuplicates` as for `init(network:cluster:)`.
+        public init(shoot raw: JSON, providerConfigDuplicates: [String] = []) throws {
+            self.providerConfigDuplicates = providerConfigDuplicates
             let shoot = Shoot(raw: raw)
             guard raw["kind"]?.stringValue == "Shoot" else { throw PlanError("expected a Shoot, got kind \(raw["kind"]?.stringValue ?? "<none>")") }
             guard let name = shoot.name, !name.isEmpty else { throw PlanError("metadata.name: Required value: the Shoot has no name") }
@@ -157,29 +161,53 @@ extension Plan {
     /// Renders both sides and compares them. Throws `RenderError` or `PlanError` when a side cannot be
     /// rendered (the new side's unmet kube-proxy precondition included).
     public static func make(from old: Side, to new: Side, featureGates: FeatureGates, imageVector: ImageVector = .default) throws -> Plan {
-        func prepare(_ side: Side, _ label: String) throws -> (RenderInput, RenderedManifests) {
-            do {
-                let input = try RenderInput.prepare(
-                    network: side.network, cluster: side.cluster, nonPrivilegedCalicoNode: featureGates.nonPrivilegedCalicoNode,
-                    decodeProviderConfig: { raw, families in try EffectiveNetworkConfig.decodeAndValidate(raw, ipFamilies: families) })
-                return (input, try renderShootManifests(input, imageVector: imageVector))
-            } catch let error as RenderError {
-                if error.field == "spec.kubernetes.kubeProxy.enabled" {
-                    throw PlanError("\(label): unmet precondition: kube-proxy disabled needs the eBPF dataplane (ebpfDataplane.enabled: true)")
-                }
-                throw PlanError("\(label): \(error.field.map { "\(error.message) (field \($0))" } ?? error.message)")
-            }
-        }
-        let (oldInput, oldManifests) = try prepare(old, "old")
-        let (newInput, newManifests) = try prepare(new, "new")
+        let (oldInput, oldValues) = try values(old, "old", featureGates: featureGates, imageVector: imageVector)
+        let (newInput, newValues) = try values(new, "new", featureGates: featureGates, imageVector: imageVector)
+        let oldEntries = CalicoChart.entries(oldValues)
+        let newEntries = CalicoChart.entries(newValues)
         var plan = Plan()
-        plan.objects = diff(oldManifests.entries, newManifests.entries)
-        plan.rollouts = rollouts(plan.objects, new: newManifests.entries)
+        plan.objects = diff(oldEntries, newEntries)
+        plan.rollouts = rollouts(plan.objects, new: newEntries)
         plan.classify(
-            old: oldManifests.values, new: newManifests.values, oldInput: oldInput, newInput: newInput,
+            old: oldValues, new: newValues, oldInput: oldInput, newInput: newInput,
             newShoot: Shoot(raw: new.cluster[path: "spec", "shoot"] ?? .null), featureGates: featureGates)
         plan.checkPreconditions(old: old, new: new, newInput: newInput, featureGates: featureGates)
         return plan
+    }
+
+    /// Only the classified changes of at least `minimum` class (`dataplane`, `outage-risk`): both sides'
+    /// chart values without building or diffing the manifests, which is all the admission webhook's
+    /// warnings need (lower classes depend on the diff and are not reported here).
+    public static func impacts(from old: Side, to new: Side, atLeast minimum: Disruption, featureGates: FeatureGates) throws -> [Impact] {
+        precondition(minimum >= .dataplane, "lower classes need the manifest diff")
+        let (oldInput, oldValues) = try values(old, "old", featureGates: featureGates, imageVector: placeholderImages)
+        let (newInput, newValues) = try values(new, "new", featureGates: featureGates, imageVector: placeholderImages)
+        var plan = Plan()
+        plan.classify(
+            old: oldValues, new: newValues, oldInput: oldInput, newInput: newInput,
+            newShoot: Shoot(raw: new.cluster[path: "spec", "shoot"] ?? .null), featureGates: featureGates)
+        return plan.impacts.filter { $0.disruption >= minimum }
+    }
+
+    /// The classification reads no image, so `impacts` resolves every chart image to a placeholder instead
+    /// of loading the bundled image vector (the webhook does not need its data file).
+    static let placeholderImages = ImageVector(images: ImageVector.chartImageNames.map { ImageSource(name: $0, repository: "unused", tag: "unused") })
+
+    /// A side's pre-processed input and chart values (what a render computes before building objects).
+    static func values(_ side: Side, _ label: String, featureGates: FeatureGates, imageVector: ImageVector) throws -> (RenderInput, CalicoValues) {
+        do {
+            let input = try RenderInput.prepare(
+                network: side.network, cluster: side.cluster, nonPrivilegedCalicoNode: featureGates.nonPrivilegedCalicoNode,
+                decodeProviderConfig: { raw, families in
+                    try EffectiveNetworkConfig.decodeAndValidate(raw, ipFamilies: families, duplicateFields: side.providerConfigDuplicates)
+                })
+            return (input, try CalicoValues.compute(config: input.config, inputs: input.chartInputs, imageVector: imageVector))
+        } catch let error as RenderError {
+            if error.field == "spec.kubernetes.kubeProxy.enabled" {
+                throw PlanError("\(label): unmet precondition: kube-proxy disabled needs the eBPF dataplane (ebpfDataplane.enabled: true)")
+            }
+            throw PlanError("\(label): \(error.field.map { "\(error.message) (field \($0))" } ?? error.message)")
+        }
     }
 
     // MARK: Diff

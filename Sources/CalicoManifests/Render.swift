@@ -147,7 +147,7 @@ public enum CalicoChart {
 /// whatever `decodeProviderConfig` throws.
 public func renderShootManifests(
     network: JSON, cluster: JSON, nonPrivilegedCalicoNode: Bool = false, imageVector: ImageVector = .default,
-    decodeProviderConfig: (JSON, [String]) throws -> EffectiveNetworkConfig = EffectiveNetworkConfig.decodeAndValidate
+    decodeProviderConfig: (JSON, [String]) throws -> EffectiveNetworkConfig = { try EffectiveNetworkConfig.decodeAndValidate($0, ipFamilies: $1) }
 ) throws -> RenderedManifests {
     let input = try RenderInput.prepare(
         network: network, cluster: cluster, nonPrivilegedCalicoNode: nonPrivilegedCalicoNode,
@@ -162,9 +162,11 @@ public func renderShootManifests(_ input: RenderInput, imageVector: ImageVector 
 }
 
 /// Renders the shoot manifests with the controller's feature gates (`NonPrivilegedCalicoNode`).
+/// `providerConfigDuplicates` are the paths of keys the raw `spec.providerConfig` gave twice (see `NetworkConfig.decode`).
 public func renderShootManifests(
-    network: JSON, cluster: JSON, featureGates: FeatureGates, imageVector: ImageVector = .default
+    network: JSON, cluster: JSON, featureGates: FeatureGates, imageVector: ImageVector = .default, providerConfigDuplicates: [String] = []
 ) throws -> RenderedManifests {
     try renderShootManifests(
-        network: network, cluster: cluster, nonPrivilegedCalicoNode: featureGates.nonPrivilegedCalicoNode, imageVector: imageVector)
+        network: network, cluster: cluster, nonPrivilegedCalicoNode: featureGates.nonPrivilegedCalicoNode, imageVector: imageVector,
+        decodeProviderConfig: { try EffectiveNetworkConfig.decodeAndValidate($0, ipFamilies: $1, duplicateFields: providerConfigDuplicates) })
 }

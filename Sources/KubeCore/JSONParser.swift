@@ -28,22 +28,29 @@ extension JSON {
 
     /// Parses like ``parse(_:maxDepth:)`` and also reports the paths of keys that occur twice in
     /// one object (`spec.size`, `spec.items[0].name`), for the API server's strict field
-    /// validation. The value keeps the later duplicate. The common case (no duplicates) costs
-    /// one parse; the paths are found by a second, path-tracking parse only when one was seen.
+    /// validation; a form of ``parseReportingDuplicateKeys(_:maxDepth:)`` with the paths rendered.
     public static func parse<Bytes: Collection>(_ bytes: Bytes, maxDepth: Int = 512, duplicateKeys: inout [String]) throws -> JSON
     where Bytes.Element == UInt8 {
-        func run(_ buffer: UnsafeBufferPointer<UInt8>) throws -> (JSON, [String]) {
-            var parser = Parser(buffer, maxDepth: maxDepth)
-            let value = try parser.parseDocument()
-            guard parser.sawDuplicate else { return (value, []) }
-            var tracking = Parser(buffer, maxDepth: maxDepth)
-            tracking.duplicatePaths = []
-            _ = try tracking.parseDocument()
-            return (value, tracking.duplicatePaths ?? [])
-        }
-        let (value, paths) = try bytes.withContiguousStorageIfAvailable(run) ?? Array(bytes).withUnsafeBufferPointer(run)
-        duplicateKeys = paths
+        let (value, duplicates) = try parseReportingDuplicateKeys(bytes, maxDepth: maxDepth)
+        duplicateKeys = duplicates.compactMap { $0.path(below: []) }
         return value
+    }
+
+    /// Parses a complete JSON text like `parse`, and also reports every key that occurs more than
+    /// once in one object (the value keeps the last one, as `parse` does). Strict decoders use the
+    /// report to reject duplicate fields the way Kubernetes' strict decoding does (docs/usage.md);
+    /// the extra cost is one comparison per member while the document has no duplicate.
+    public static func parseReportingDuplicateKeys<Bytes: Collection>(_ bytes: Bytes, maxDepth: Int = 512) throws -> (
+        value: JSON, duplicateKeys: [JSONDuplicateKey]
+    ) where Bytes.Element == UInt8 {
+        func run(_ buffer: UnsafeBufferPointer<UInt8>) throws -> (value: JSON, duplicateKeys: [JSONDuplicateKey]) {
+            var parser = Parser(buffer, maxDepth: maxDepth)
+            parser.duplicates = []
+            let value = try parser.parseDocument()
+            return (value, parser.duplicates ?? [])
+        }
+        if let result = try bytes.withContiguousStorageIfAvailable(run) { return result }
+        return try Array(bytes).withUnsafeBufferPointer(run)
     }
 
     /// Parses a JSON text given as a string.
@@ -53,17 +60,56 @@ extension JSON {
     }
 }
 
+/// A key given more than once in one JSON object (see `JSON.parseReportingDuplicateKeys`).
+public struct JSONDuplicateKey: Sendable, Equatable, CustomStringConvertible {
+    /// One step from the document root towards a value.
+    public enum Step: Sendable, Equatable {
+        /// The member of an object with this key.
+        case key(String)
+        /// The element of an array at this index.
+        case index(Int)
+    }
+
+    /// The steps from the document root to the object that holds the key twice (empty: the root).
+    public var parent: [Step]
+    /// The repeated key.
+    public var key: String
+
+    /// Creates a report for `key` in the object at `parent`.
+    public init(parent: [Step], key: String) {
+        self.parent = parent
+        self.key = key
+    }
+
+    /// The key's path below the object at `prefix` (object keys from the root), as a strict
+    /// decoder names fields: keys joined with `.`, array elements as `[i]`; nil when the key is
+    /// not inside that object.
+    public func path(below prefix: [String]) -> String? {
+        guard parent.count >= prefix.count else { return nil }
+        for (step, name) in zip(parent, prefix) {
+            guard case .key(let k) = step, k == name else { return nil }
+        }
+        var out = ""
+        for step in parent.dropFirst(prefix.count) {
+            switch step {
+            case .key(let k): out += out.isEmpty ? k : "." + k
+            case .index(let i): out += "[\(i)]"
+            }
+        }
+        return out.isEmpty ? key : out + "." + key
+    }
+
+    /// The key's path from the document root.
+    public var description: String { path(below: []) ?? key }
+}
+
 private struct Parser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
     let maxDepth: Int
     var depth = 0
-    /// Whether some object had a key twice.
-    var sawDuplicate = false
-    /// Non-nil: the paths of duplicate keys are collected (with ``path`` kept while parsing).
-    var duplicatePaths: [String]?
-    /// The rendered path of the value being parsed (only while collecting duplicates).
-    var path = ""
+    /// Duplicate keys found so far; nil when they are not looked for (`JSON.parse`).
+    var duplicates: [JSONDuplicateKey]?
 
     init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
@@ -143,19 +189,14 @@ private struct Parser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
-            let value: JSON
-            if duplicatePaths == nil {
-                value = try parseValue()
+            if duplicates == nil {
+                // Later duplicates win, as in Go's encoding/json.
+                object[key] = try parseValue()
             } else {
-                let parent = path
-                path = parent.isEmpty ? key : parent + "." + key
-                value = try parseValue()
-                path = parent
-            }
-            // Later duplicates win, as in Go's encoding/json.
-            if object.updateValue(value, forKey: key) != nil {
-                sawDuplicate = true
-                duplicatePaths?.append(path.isEmpty ? key : path + "." + key)
+                let before = duplicates?.count ?? 0
+                let value = try parseValue()
+                prefixDuplicates(from: before, with: .key(key))
+                if object.updateValue(value, forKey: key) != nil { duplicates?.append(JSONDuplicateKey(parent: [], key: key)) }
             }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input in object") }
@@ -184,13 +225,12 @@ private struct Parser {
         }
         while true {
             skipWhitespace()
-            if duplicatePaths != nil {
-                let parent = path
-                path = parent + "[\(array.count)]"
+            if duplicates == nil {
                 array.append(try parseValue())
-                path = parent
             } else {
+                let before = duplicates?.count ?? 0
                 array.append(try parseValue())
+                prefixDuplicates(from: before, with: .index(array.count - 1))
             }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input in array") }
@@ -204,6 +244,13 @@ private struct Parser {
             }
             throw fail("expected ',' or ']'")
         }
+    }
+
+    /// Puts `step` in front of the paths of the duplicates found inside the value just parsed (only
+    /// when there are some: the common document costs one count comparison).
+    mutating func prefixDuplicates(from before: Int, with step: JSONDuplicateKey.Step) {
+        guard let count = duplicates?.count, count > before else { return }
+        for i in before..<count { duplicates?[i].parent.insert(step, at: 0) }
     }
 
     mutating func parseString() throws -> String {

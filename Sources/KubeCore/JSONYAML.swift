@@ -29,9 +29,44 @@ extension JSON {
             return documents
         } catch let error as YAMLConversionError {
             throw error
+        } catch YamlError.duplicatedKeysInMapping(let keys, let context) {
+            // The parser refuses to build a mapping with a repeated key; name it the way strict
+            // decoding does (see docs/usage.md), with its path in block-style YAML.
+            let key = keys.first ?? ""
+            let path = yamlBlockPath(text, line: context.mark.line, column: context.mark.column, key: key)
+            throw YAMLConversionError("duplicate field \(goQuote(path)) (line \(context.mark.line))")
         } catch {
             throw YAMLConversionError("invalid YAML: \(error)")
         }
+    }
+
+    /// The dotted path of `key` at `line`:`column` (1-based) in block-style YAML: the keys of the
+    /// less indented lines above it (sequence items add no step). Flow-style parents are not seen.
+    static func yamlBlockPath(_ text: String, line: Int, column: Int, key: String) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var path = [key]
+        var indent = column - 1
+        var i = min(line - 1, lines.count) - 1
+        while i >= 0, indent > 0 {
+            let raw = lines[i]
+            i -= 1
+            if raw.first == "-" && raw.hasPrefix("---") { break }
+            var content = raw.drop { $0 == " " }
+            var keyColumn = raw.count - content.count
+            while content.hasPrefix("- ") {
+                content = content.dropFirst(2).drop { $0 == " " }
+                keyColumn = raw.count - content.count
+            }
+            guard !content.isEmpty, !content.hasPrefix("#"), keyColumn < indent else { continue }
+            indent = keyColumn
+            if let colon = content.firstIndex(of: ":") {
+                var name = content[..<colon]
+                while name.last == " " { name = name.dropLast() }
+                let quoted = name.count >= 2 && (name.first == "\"" || name.first == "'")
+                path.insert(String(quoted ? name.dropFirst().dropLast() : name), at: 0)
+            }
+        }
+        return path.joined(separator: ".")
     }
 
     /// Parses a single YAML document (JSON is YAML too). An empty document is `.null`.

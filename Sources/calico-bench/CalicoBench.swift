@@ -7,6 +7,6 @@ struct CalicoBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calico-bench",
         abstract: "Benchmarks of rendering, validation, the webhook, the embedded API server and the controller.",
-        subcommands: [RenderBench.self, ValidateBench.self, APIServerBench.self, ControllerBench.self, APIServerSoak.self]
+        subcommands: [RenderBench.self, PlanBench.self, ValidateBench.self, APIServerBench.self, ControllerBench.self, APIServerSoak.self]
     )
 }

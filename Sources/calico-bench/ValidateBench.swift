@@ -73,7 +73,25 @@ struct ValidateBench: AsyncParsableCommand {
             precondition(errorCount == 0, "the benchmark review must be allowed")
             let h = Stats(handleSamples)
             print(
-                "admission review (parse \(reviewBytes.count) bytes + decode Shoot + validate + serialize answer): median \(Stats.format(h.median)), p99 \(Stats.format(h.p99)), n=\(iterations)"
+                "admission review (parse \(reviewBytes.count) bytes + decode Shoot + validate + warnings + serialize answer): median \(Stats.format(h.median)), p99 \(Stats.format(h.p99)), n=\(iterations)"
+            )
+            // An UPDATE that switches the overlay off: the warnings need a plan (two renders).
+            let updateBytes = Self.overlaySwitchReview().serialized()
+            var updateSamples: [Double] = []
+            let updateIterations = max(1, iterations / 20)
+            updateSamples.reserveCapacity(updateIterations)
+            for i in 0..<(max(1, warmup / 20) + updateIterations) {
+                let t0 = now()
+                let result = AdmissionReviewHandler.handle(body: updateBytes)
+                let out = result.body.serialized()
+                let t1 = now()
+                errorCount &+= result.outcome == .allowed && !out.isEmpty && result.warnings.contains { $0.hasPrefix("outage-risk") } ? 0 : 1
+                if i >= max(1, warmup / 20) { updateSamples.append(t1 - t0) }
+            }
+            precondition(errorCount == 0, "the overlay switch must be allowed with an outage-risk warning")
+            let u = Stats(updateSamples)
+            print(
+                "admission review, UPDATE switching the overlay off (+ plan warning, \(updateBytes.count) bytes): median \(Stats.format(u.median)), p99 \(Stats.format(u.p99)), n=\(updateIterations)"
             )
             if webhook {
                 try await Self.webhookLoad(
@@ -97,10 +115,12 @@ struct ValidateBench: AsyncParsableCommand {
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let group: MultiThreadedEventLoopGroup = serverThreads > 0 ? MultiThreadedEventLoopGroup(numberOfThreads: serverThreads) : .singleton
             let server = try await WebhookServer.start(WebhookServerConfiguration(host: "127.0.0.1", port: 0, certDirectory: dir), group: group)
+            // The allowed config warns (autoScaling vpa without VPA on the shoot).
             let allowed = Self.review(providerConfig: providerConfig).serialized()
             let denied = Self.review(providerConfig: ["backend": "x", "ipv4": ["pool": "y"]]).serialized()
-            // 10 % denied: one denied body in every ten.
-            let bodies = Array(repeating: allowed, count: 9) + [denied]
+            // In every ten: eight allowed with a warning, one UPDATE switching the overlay off (a plan
+            // warning: two renders), one denied.
+            let bodies = Array(repeating: allowed, count: 8) + [Self.overlaySwitchReview().serialized(), denied]
             let requests = bodies.map { body in
                 HTTPLoadGenerator.encode(
                     method: "POST", path: AdmissionReviewHandler.path,
@@ -131,23 +151,34 @@ struct ValidateBench: AsyncParsableCommand {
             )
         }
 
-        static func review(providerConfig: JSON) -> JSON {
+        static func shoot(providerConfig: JSON) -> JSON {
             [
-                "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
-                "request": [
-                    "uid": "bench", "kind": ["group": "core.gardener.cloud", "version": "v1beta1", "kind": "Shoot"], "operation": "UPDATE",
-                    "object": [
-                        "apiVersion": "core.gardener.cloud/v1beta1", "kind": "Shoot", "metadata": ["name": "s", "namespace": "garden-p"],
-                        "spec": [
-                            "kubernetes": ["version": "1.33.2"], "provider": ["type": "local", "workers": [["name": "w"]]],
-                            "networking": [
-                                "type": "calico", "pods": "100.96.0.0/11", "services": "100.64.0.0/13", "nodes": "10.250.0.0/16",
-                                "ipFamilies": ["IPv4"], "providerConfig": providerConfig,
-                            ],
-                        ],
+                "apiVersion": "core.gardener.cloud/v1beta1", "kind": "Shoot", "metadata": ["name": "s", "namespace": "garden-p"],
+                "spec": [
+                    "kubernetes": ["version": "1.33.2"], "provider": ["type": "local", "workers": [["name": "w"]]],
+                    "networking": [
+                        "type": "calico", "pods": "100.96.0.0/11", "services": "100.64.0.0/13", "nodes": "10.250.0.0/16",
+                        "ipFamilies": ["IPv4"], "providerConfig": providerConfig,
                     ],
                 ],
             ]
+        }
+
+        /// An UPDATE (with `oldObject`, when given) of the benchmark Shoot.
+        static func review(providerConfig: JSON, old: JSON? = nil) -> JSON {
+            var request: JSON = [
+                "uid": "bench", "kind": ["group": "core.gardener.cloud", "version": "v1beta1", "kind": "Shoot"], "operation": "UPDATE",
+                "object": shoot(providerConfig: providerConfig),
+            ]
+            if let old { request["oldObject"] = shoot(providerConfig: old) }
+            return ["apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request]
+        }
+
+        /// The benchmark config with the overlay on before and off after: an outage-risk warning.
+        static func overlaySwitchReview() -> JSON {
+            var before = providerConfig
+            before[path: "overlay", "enabled"] = true
+            return review(providerConfig: providerConfig, old: before)
         }
     }
 #endif

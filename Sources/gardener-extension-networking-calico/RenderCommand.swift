@@ -43,16 +43,16 @@ struct RenderCommand: AsyncParsableCommand {
     struct CommandFailure: Error { var message: String }
 
     /// The `kind` document of `path` ('-' is standard input; multi-document files allowed).
-    private func read(_ path: String, what: String, kind: String) throws -> JSON {
-        do { return try InputDocuments.read(path).pick(kind, path: path) } catch let failure as InputDocuments.Failure {
+    private func read(_ path: String, what: String, kind: String) throws -> (document: JSON, providerConfigDuplicates: [String]) {
+        do { return try InputDocuments.readDocument(path, kind: kind) } catch let failure as InputDocuments.Failure {
             throw CommandFailure(message: "--\(what) \(failure.message)")
         }
     }
 
     func render() throws -> [UInt8] {
         guard `repeat` >= 1 else { throw CommandFailure(message: "--repeat must be at least 1") }
-        let networkJSON = try read(network, what: "network", kind: "Network")
-        let clusterJSON = try read(cluster, what: "cluster", kind: "Cluster")
+        let (networkJSON, duplicates) = try read(network, what: "network", kind: "Network")
+        let clusterJSON = try read(cluster, what: "cluster", kind: "Cluster").document
         var gates = FeatureGates()
         do { try gates.set(featureGates) } catch { throw CommandFailure(message: "invalid --feature-gates: \(error.description)") }
         let images: ImageVector
@@ -72,7 +72,8 @@ struct RenderCommand: AsyncParsableCommand {
             let start = DispatchTime.now().uptimeNanoseconds
             let manifests: RenderedManifests
             do {
-                manifests = try renderShootManifests(network: networkJSON, cluster: clusterJSON, featureGates: gates, imageVector: images)
+                manifests = try renderShootManifests(
+                    network: networkJSON, cluster: clusterJSON, featureGates: gates, imageVector: images, providerConfigDuplicates: duplicates)
             } catch let error as RenderError {
                 throw CommandFailure(message: error.field.map { "\(error.message) (field \($0))" } ?? error.message)
             } catch {

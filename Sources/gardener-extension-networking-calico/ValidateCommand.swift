@@ -22,8 +22,13 @@ struct ValidateCommand: AsyncParsableCommand {
         for file in files {
             let input: InputDocuments
             do { input = try InputDocuments.read(file) } catch let failure as InputDocuments.Failure {
-                FileHandle.standardError.write(Data("\(failure.message)\n".utf8))
-                unreadable = true
+                if failure.isDuplicateField {
+                    print(failure.message)
+                    sawErrors = true
+                } else {
+                    FileHandle.standardError.write(Data("\(failure.message)\n".utf8))
+                    unreadable = true
+                }
                 continue
             }
             // A Cluster in the same file is the context of its Network (render's checks run with it).
@@ -32,7 +37,7 @@ struct ValidateCommand: AsyncParsableCommand {
                 let prefix = "\(file):\(index + 1):"
                 let kind = doc["kind"]?.stringValue ?? ""
                 if input.documents.count > 1, ["Cluster", "Namespace"].contains(kind) { continue }
-                let outcome = ValidateCommand.check(document: doc, cluster: cluster)
+                let outcome = ValidateCommand.check(document: doc, cluster: cluster, duplicates: input.providerConfigDuplicates(of: doc))
                 if let reason = outcome.skipped { print("\(prefix) skipped: \(reason)") }
                 for line in outcome.findings { print("\(prefix) \(line)") }
                 if !outcome.findings.isEmpty {
@@ -53,7 +58,8 @@ struct ValidateCommand: AsyncParsableCommand {
 
     /// Validates one document and, when it validates, runs the render's own checks with its Cluster
     /// (a Network) or the Network and Cluster built from it (a Shoot), so that `validate` fails where `render` would.
-    static func check(document: JSON, cluster: JSON?) -> Outcome {
+    /// `duplicates` are the provider config's keys given twice (see `InputDocuments.providerConfigDuplicates`).
+    static func check(document: JSON, cluster: JSON?, duplicates: [String] = []) -> Outcome {
         let kind = document["kind"]?.stringValue ?? ""
         if kind == "Shoot" {
             let shoot = Shoot(raw: document)
@@ -61,7 +67,7 @@ struct ValidateCommand: AsyncParsableCommand {
             guard networking.type == CalicoAPIGroup.networkType else { return Outcome(skipped: "not calico") }
             if shoot.isWorkerless { return Outcome(skipped: "workerless shoot") }
         }
-        var outcome = Outcome(findings: validate(document: document))
+        var outcome = Outcome(findings: validate(document: document, duplicates: duplicates))
         guard outcome.findings.isEmpty else { return outcome }
         do {
             switch kind {
@@ -81,7 +87,7 @@ struct ValidateCommand: AsyncParsableCommand {
     }
 
     /// `path: message` lines for one document (empty when valid).
-    static func validate(document: JSON) -> [String] {
+    static func validate(document: JSON, duplicates: [String] = []) -> [String] {
         guard case .object(let o) = document else { return ["<document>: expected an object, got \(document.typeName)"] }
         let kind = o["kind"]?.stringValue ?? ""
         let apiVersion = o["apiVersion"]?.stringValue ?? ""
@@ -90,13 +96,15 @@ struct ValidateCommand: AsyncParsableCommand {
             _ where kind.hasSuffix("List") && o["items"] != nil:
             return (o["items"]?.arrayValue ?? []).flatMap { validate(document: $0) }
         case "Shoot":
-            return validateShoot(document)
+            return validateShoot(document, duplicates: duplicates)
         case "Network" where apiVersion.hasPrefix("extensions.gardener.cloud/"):
-            return validateNetwork(document)
+            return validateNetwork(document, duplicates: duplicates)
         case "NetworkConfig", "":
-            return validateNetworkConfig(document, root: "", ipFamilies: ["IPv4"])
+            return validateNetworkConfig(document, root: "", ipFamilies: ["IPv4"], duplicates: duplicates)
         default:
-            if apiVersion == CalicoAPIGroup.apiVersion { return validateNetworkConfig(document, root: "", ipFamilies: ["IPv4"]) }
+            if apiVersion == CalicoAPIGroup.apiVersion {
+                return validateNetworkConfig(document, root: "", ipFamilies: ["IPv4"], duplicates: duplicates)
+            }
             return ["kind: unsupported kind \(goQuote(kind)) (expected NetworkConfig, Network or Shoot)"]
         }
     }
@@ -109,9 +117,9 @@ struct ValidateCommand: AsyncParsableCommand {
         return e.description
     }
 
-    static func validateNetworkConfig(_ json: JSON, root: FieldPath, ipFamilies: [String]) -> [String] {
+    static func validateNetworkConfig(_ json: JSON, root: FieldPath, ipFamilies: [String], duplicates: [String] = []) -> [String] {
         do {
-            let config = try NetworkConfig.decode(json)
+            let config = try NetworkConfig.decode(json, duplicateFields: duplicates)
             return config.validate(root: root, ipFamilies: ipFamilies).map { line($0, root: root) }
         } catch {
             return error.errors.map { line($0, root: root) }
@@ -119,7 +127,7 @@ struct ValidateCommand: AsyncParsableCommand {
     }
 
     /// Network: Gardener's checks of the Network object, which the actuator runs first, then the provider config.
-    static func validateNetwork(_ json: JSON) -> [String] {
+    static func validateNetwork(_ json: JSON, duplicates: [String] = []) -> [String] {
         var errs: [FieldError] = []
         let spec = json["spec"]
         if (spec?["type"]?.stringValue ?? "").isEmpty { errs.append(.required("spec.type", "field is required")) }
@@ -144,15 +152,15 @@ struct ValidateCommand: AsyncParsableCommand {
         }
         var lines = errs.map(\.description)
         if let pc = spec?["providerConfig"], !pc.isNull {
-            lines += validateNetworkConfig(pc, root: CalicoValidation.controllerRoot, ipFamilies: families)
+            lines += validateNetworkConfig(pc, root: CalicoValidation.controllerRoot, ipFamilies: families, duplicates: duplicates)
         }
         return lines
     }
 
-    static func validateShoot(_ json: JSON) -> [String] {
+    static func validateShoot(_ json: JSON, duplicates: [String] = []) -> [String] {
         let shoot: Shoot
         do { shoot = try Shoot.decode(json) } catch { return error.errors.map { line($0, root: "") } }
-        switch CalicoValidation.validateShoot(shoot) {
+        switch CalicoValidation.validateShoot(shoot, providerConfigDuplicates: duplicates) {
         case .valid, .skipped: return []
         case .invalid(let list):
             return list.errors.map { line($0, root: CalicoValidation.admissionRoot) }

@@ -108,6 +108,9 @@ import Testing
             json: ["autoScaling": ["mode": "static", "resources": ["node": ["cpu": "abc"]]]], field: "autoScaling.resources.node.cpu",
             contains: "quantities must match"),
         BadCase(json: ["apiVersion": "foo/v1"], field: "apiVersion", contains: "no kind \"NetworkConfig\" is registered for version \"foo/v1\""),
+        BadCase(
+            json: ["apiVersion": "foo/v1"], field: "apiVersion",
+            contains: "(expected apiVersion \"calico.networking.extensions.gardener.cloud/v1alpha1\")"),
         BadCase(json: ["kind": "NetworkStatus"], field: "kind", contains: "converting (v1alpha1.NetworkStatus) to (v1alpha1.NetworkConfig)"),
         BadCase(json: ["kind": "Foo"], field: "kind", contains: "no kind \"Foo\" is registered"),
         BadCase(json: "string", field: "", contains: "cannot unmarshal string"),
