@@ -1,3 +1,4 @@
+import BuildInfo
 import Foundation
 import KubeCore
 
@@ -48,8 +49,8 @@ public struct ImageVector: Sendable, Equatable {
     /// The tag of images without a tag in the vector (`cni-plugins`): the extension's version.
     public var extensionVersion: String
 
-    /// The version string the extension reports for itself (tag of `cni-plugins`).
-    public static let defaultExtensionVersion = "v1.60.0-dev"
+    /// The version the binary was built as (tag of `cni-plugins`): the `VERSION` file or the build's `EFFECTIVE_VERSION`.
+    public static let defaultExtensionVersion = BuildInfo.current.gitVersion
 
     /// The nine image names the chart needs; rendering fails when one is missing.
     public static let chartImageNames = [

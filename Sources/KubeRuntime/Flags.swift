@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import KubeCore
 
 /// Command-line groups shared by the binaries: each group owns its flag names, help and defaults
@@ -64,6 +65,39 @@ public struct LeaderElectionFlags<Defaults: LeaderElectionDefaults>: ParsableArg
         guard leaderElection else { return nil }
         let ns = namespace(environment: environment)
         return LeaderElectionConfiguration(name: leaderElectionID, namespace: ns.isEmpty ? fallbackNamespace : ns)
+    }
+}
+
+/// Go verflag's `--version` of both binaries: `--version` (or `--version=true`) prints
+/// `gardener-extension <version>`, `--version=raw` the whole `version.Info`; `false` runs normally.
+public struct VersionFlags: ParsableArguments, Sendable {
+    /// The values pflag accepts (any `strconv.ParseBool` spelling is normalized first, see `GoFlagSyntax`).
+    public enum Request: String, ExpressibleByArgument, Sendable {
+        /// Run normally.
+        case no = "false"
+        /// Print the version line.
+        case yes = "true"
+        /// Print every build field.
+        case raw
+    }
+
+    /// The request; `--version` alone means `true`.
+    @Option(name: .customLong("version"), help: "Print version information and quit (--version, --version=raw).")
+    public var version: Request = .no
+
+    /// The defaults.
+    public init() {}
+
+    /// The flag's name, treated as boolean by `GoFlagSyntax` (which also lets `raw` through).
+    public static var booleanFlags: [String] { ["version"] }
+
+    /// What to print for this request about `build`, nil when the binary should run.
+    public func output(_ build: BuildInfo = .current) -> String? {
+        switch version {
+        case .no: nil
+        case .yes: build.versionLine
+        case .raw: build.rawDescription
+        }
     }
 }
 
@@ -134,6 +168,10 @@ public enum GoFlagSyntax {
             }
             guard let value else {
                 out.append("--\(name)=true")
+                continue
+            }
+            if name == "version" && value == "raw" {  // verflag's third value (see VersionFlags)
+                out.append(argument)
                 continue
             }
             guard let parsed = parseGoBool(String(value)) else { throw InvalidBool(flag: String(name), value: String(value)) }

@@ -1,5 +1,6 @@
 import AdmissionCalico
 import ArgumentParser
+import BuildInfo
 import Foundation
 import KubeRuntime
 import Logging
@@ -16,10 +17,10 @@ struct AdmissionCalicoCommand: AsyncParsableCommand {
     @OptionGroup var leaderElection: LeaderElectionFlags<AdmissionLease>
     @OptionGroup var manager: ManagerFlags
     @OptionGroup var logging: LoggingFlags
-    @Flag(help: "Print the version and exit.") var version = false
+    @OptionGroup var version: VersionFlags
 
     /// Boolean flags in Go syntax (see `GoFlagSyntax`).
-    static let booleanFlags = Set(LeaderElectionFlags<AdmissionLease>.booleanFlags)
+    static let booleanFlags = Set(LeaderElectionFlags<AdmissionLease>.booleanFlags + VersionFlags.booleanFlags)
 
     static func main() async {
         do {
@@ -30,8 +31,8 @@ struct AdmissionCalicoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if version {
-            print("gardener-extension-admission-calico v0.1.0")
+        if let text = version.output() {
+            print(text)
             return
         }
         let env = ProcessInfo.processInfo.environment
@@ -39,7 +40,7 @@ struct AdmissionCalicoCommand: AsyncParsableCommand {
         logOptions.bootstrap()
         let options = try webhook.options(environment: env)
         let logger = Logger(label: "admission-calico")
-        logger.info("Starting admission-calico")
+        logger.info("Starting admission-calico", metadata: ["version": "\(BuildInfo.current.gitVersion)"])
         let runtime = try AdmissionRuntime(options, logger: logger)
         let client = try runtime.managerClient()
         let managerOptions = try manager.managerOptions(
