@@ -47,6 +47,9 @@ struct ControllerCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let (settings, client) = setup
+        for warning in settings.actuator.imageVector.warnings {
+            logger.warning("Image vector overwrite", metadata: ["warning": "\(warning)"])
+        }
         let manager = try await CalicoController.makeManager(client: client, settings: settings, logger: logger)
         do {
             try await manager.runUntilSignalled()
