@@ -1,5 +1,6 @@
 import ArgumentParser
 import BuildInfo
+import Foundation
 import KubeCore
 
 /// Command-line groups shared by the binaries: each group owns its flag names, help and defaults
@@ -97,6 +98,34 @@ public struct VersionFlags: ParsableArguments, Sendable {
         case .no: nil
         case .yes: build.versionLine
         case .raw: build.rawDescription
+        }
+    }
+}
+
+/// Where a Lease goes when no namespace is given, as controller-runtime decides: the namespace of
+/// the pod's service account in a cluster; outside a cluster, starting fails (no `default`).
+public enum LeaderElectionNamespace {
+    /// The pod's namespace file, mounted with the service account token.
+    public static let inClusterNamespacePath = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+    /// controller-runtime's error, word for word, so that operators find the same message.
+    public static let notInClusterMessage =
+        "unable to find leader election namespace: not running in-cluster, please specify LeaderElectionNamespace"
+
+    /// Why no namespace could be found.
+    public struct NotFound: Error, Sendable, CustomStringConvertible {
+        /// The message (controller-runtime's wording).
+        public var description: String
+    }
+
+    /// `namespace` if given, else the in-cluster namespace; throws outside a cluster.
+    public static func resolve(_ namespace: String, inClusterNamespaceFile: String = inClusterNamespacePath) throws -> String {
+        if !namespace.isEmpty { return namespace }
+        guard FileManager.default.fileExists(atPath: inClusterNamespaceFile) else { throw NotFound(description: notInClusterMessage) }
+        do {
+            return try String(contentsOfFile: inClusterNamespaceFile, encoding: .utf8)
+        } catch {
+            throw NotFound(description: "unable to find leader election namespace: error reading namespace file: \(error.localizedDescription)")
         }
     }
 }

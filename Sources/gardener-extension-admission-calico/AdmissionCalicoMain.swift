@@ -43,9 +43,18 @@ struct AdmissionCalicoCommand: AsyncParsableCommand {
         logger.info("Starting admission-calico", metadata: ["version": "\(BuildInfo.current.gitVersion)"])
         let runtime = try AdmissionRuntime(options, logger: logger)
         let client = try runtime.managerClient()
-        let managerOptions = try manager.managerOptions(
-            leaderElection: runtime.electionClient == nil
-                ? nil : leaderElection.configuration(fallbackNamespace: runtime.fallbackLeaseNamespace, environment: env))
+        // Without a namespace, leader election needs the pod's own one: outside a cluster starting
+        // fails, as the Go webhook's does (no fallback to `default`).
+        var election: LeaderElectionConfiguration?
+        if runtime.electionClient != nil && leaderElection.leaderElection {
+            let namespace: String
+            do { namespace = try LeaderElectionNamespace.resolve(leaderElection.namespace(environment: env)) } catch {
+                logger.error("Startup failed", metadata: ["error": "could not instantiate manager: \(error)"])
+                throw ValidationError("could not instantiate manager: \(error)")
+            }
+            election = leaderElection.configuration(fallbackNamespace: namespace, environment: env)
+        }
+        let managerOptions = try manager.managerOptions(leaderElection: election)
         let m = Manager(client: client, options: managerOptions, logger: logger)
         runtime.add(to: m)
         do {
