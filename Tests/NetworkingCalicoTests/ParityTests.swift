@@ -136,4 +136,56 @@ struct ParityTests {
             try await env.waitForNetwork(timeout: .seconds(60), "Network gone") { $0 == nil }
         }
     }
+
+    /// Runs `executable` with `arguments` and the test's environment minus `LEADER_ELECTION_NAMESPACE`.
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "LEADER_ELECTION_NAMESPACE" }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func bothBinariesPrintTheStampedVersionAsVerflagDoes() throws {
+        let version = try String(contentsOf: SharedFixtures.packageRoot.appendingPathComponent("VERSION"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard ProcessInfo.processInfo.environment["EFFECTIVE_VERSION"].map({ $0.isEmpty || $0 == version }) ?? true else { return }
+        let binaries = [
+            try BinaryTests.binary(),
+            try BinaryTests.executable("gardener-extension-admission-calico", override: "ADMISSION_BIN"),
+        ]
+        for binary in binaries {
+            let line = try Self.run(binary, ["--version"])
+            #expect(line.status == 0)
+            #expect(line.stdout == "gardener-extension \(version)\n", "\(binary)")
+            let raw = try Self.run(binary, ["--version=raw"])
+            #expect(raw.status == 0)
+            #expect(raw.stdout.hasPrefix("version.Info{Major:\"1\", Minor:\""), "\(raw.stdout)")
+            #expect(raw.stdout.contains("GitVersion:\"\(version)\", GitCommit:\""))
+            #expect(raw.stdout.contains("Compiler:\"swiftc\", Platform:\"linux/") || raw.stdout.contains("Platform:\"darwin/"))
+            let bad = try Self.run(binary, ["--version=maybe"])
+            #expect(bad.status != 0)
+            #expect(bad.stderr.contains("invalid argument \"maybe\" for \"--version\" flag"))
+        }
+    }
+
+    @Test func controllerBinaryRefusesToStartWithoutLeaderElectionNamespace() throws {
+        guard !FileManager.default.fileExists(atPath: LeaderElectionNamespace.inClusterNamespacePath) else { return }
+        let files = try Self.files(clientConnection: "qps: 100\nburst: 130")
+        defer { try? FileManager.default.removeItem(at: files.dir) }
+        let result = try Self.run(try BinaryTests.binary(), ["--config-file", files.config, "--kubeconfig", files.kubeconfig])
+        #expect(result.status != 0)
+        #expect(
+            result.stderr.contains(
+                "could not instantiate manager: unable to find leader election namespace: not running in-cluster, please specify LeaderElectionNamespace"
+            ), "\(result.stderr)")
+    }
 }
