@@ -132,22 +132,22 @@ start: build
 	  --leader-election=false --heartbeat-namespace default --log-format text \
 	  --metrics-bind-address 127.0.0.1:8080 --health-bind-address 127.0.0.1:8081
 
-# The admission webhook against the cluster in $KUBECONFIG, registered by URL as in the Go Makefile
-# (WEBHOOK_CONFIG_MODE=service registers a Service in EXTENSION_NAMESPACE instead). Its serving
-# certificate is generated into WEBHOOK_CERT_DIR; the CA and certificate secrets go to
-# WEBHOOK_CONFIG_NAMESPACE (default `garden`).
-WEBHOOK_CONFIG_PORT      ?= 8443
-WEBHOOK_CONFIG_MODE      ?= url
-WEBHOOK_CONFIG_URL       ?= host.docker.internal:$(WEBHOOK_CONFIG_PORT)
-WEBHOOK_CONFIG_NAMESPACE ?= garden
-WEBHOOK_CERT_DIR         ?= .local/admission-certs
-EXTENSION_NAMESPACE      ?=
+# The admission webhook against the cluster in $KUBECONFIG, as the Go Makefile runs it: registered by
+# URL (WEBHOOK_CONFIG_MODE=service registers the Service in EXTENSION_NAMESPACE instead, with the
+# CA and certificate secrets there); without a namespace the self-signed certificate goes to
+# WEBHOOK_CERT_DIR. Leases in `garden` when LEADER_ELECTION=true.
+LEADER_ELECTION     ?= false
+WEBHOOK_CONFIG_PORT ?= 8443
+WEBHOOK_CONFIG_MODE ?= url
+WEBHOOK_CONFIG_URL  ?= host.docker.internal:$(WEBHOOK_CONFIG_PORT)
+WEBHOOK_CERT_DIR    ?= .local/admission-certs
+EXTENSION_NAMESPACE ?=
 WEBHOOK_PARAM := $(if $(filter service,$(WEBHOOK_CONFIG_MODE)),--webhook-config-namespace=$(EXTENSION_NAMESPACE),--webhook-config-url=$(WEBHOOK_CONFIG_URL))
 
 start-admission: build
 	mkdir -p $(WEBHOOK_CERT_DIR)
-	WEBHOOK_CONFIG_NAMESPACE=$(WEBHOOK_CONFIG_NAMESPACE) $(ADMISSION_BIN) --kubeconfig "$${KUBECONFIG}" \
-	  --leader-election=false --log-format text --webhook-config-cert-dir $(WEBHOOK_CERT_DIR) \
+	LEADER_ELECTION_NAMESPACE=garden $(ADMISSION_BIN) --kubeconfig "$${KUBECONFIG}" \
+	  --leader-election=$(LEADER_ELECTION) --log-format text --webhook-config-cert-dir $(WEBHOOK_CERT_DIR) \
 	  --webhook-config-server-host=0.0.0.0 --webhook-config-server-port=$(WEBHOOK_CONFIG_PORT) \
 	  --webhook-config-mode=$(WEBHOOK_CONFIG_MODE) $(WEBHOOK_PARAM) \
 	  --metrics-bind-address 127.0.0.1:8082 --health-bind-address 127.0.0.1:8083
