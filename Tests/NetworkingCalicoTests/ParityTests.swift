@@ -177,15 +177,23 @@ struct ParityTests {
         }
     }
 
-    @Test func controllerBinaryRefusesToStartWithoutLeaderElectionNamespace() throws {
+    @Test func binariesRefuseToStartWithoutLeaderElectionNamespace() throws {
         guard !FileManager.default.fileExists(atPath: LeaderElectionNamespace.inClusterNamespacePath) else { return }
         let files = try Self.files(clientConnection: "qps: 100\nburst: 130")
         defer { try? FileManager.default.removeItem(at: files.dir) }
-        let result = try Self.run(try BinaryTests.binary(), ["--config-file", files.config, "--kubeconfig", files.kubeconfig])
-        #expect(result.status != 0)
-        #expect(
-            result.stderr.contains(
-                "could not instantiate manager: unable to find leader election namespace: not running in-cluster, please specify LeaderElectionNamespace"
-            ), "\(result.stderr)")
+        let message =
+            "could not instantiate manager: unable to find leader election namespace: not running in-cluster, please specify LeaderElectionNamespace"
+        let controller = try Self.run(try BinaryTests.binary(), ["--config-file", files.config, "--kubeconfig", files.kubeconfig])
+        #expect(controller.status != 0)
+        #expect(controller.stderr.contains(message), "\(controller.stderr)")
+        // The webhook, too (it elects a leader in the cluster of its kubeconfig).
+        let webhook = try Self.run(
+            try BinaryTests.executable("gardener-extension-admission-calico", override: "ADMISSION_BIN"),
+            [
+                "--kubeconfig", files.kubeconfig, "--webhook-config-cert-dir", files.dir.appendingPathComponent("certs").path,
+                "--webhook-config-server-port", "0", "--metrics-bind-address", "0", "--health-bind-address", "0",
+            ])
+        #expect(webhook.status != 0)
+        #expect(webhook.stderr.contains(message), "\(webhook.stderr)")
     }
 }
