@@ -24,7 +24,16 @@ RUN swift package resolve
 # The manifest names every target, so all target directories must be present.
 COPY Sources ./Sources
 COPY Tests ./Tests
+COPY Plugins ./Plugins
+COPY VERSION ./VERSION
 COPY hack/controller.order ./hack/controller.order
+
+# The version stamped into both binaries by the BuildStamp plugin (docs/deployment.md): VERSION,
+# unless EFFECTIVE_VERSION is given; commit, tree state and date as `make docker-images` passes them.
+ARG EFFECTIVE_VERSION=""
+ARG GIT_COMMIT=""
+ARG GIT_TREE_STATE=""
+ARG BUILD_DATE=""
 
 # Besides --static-swift-stdlib, the flags of `make static-controller` (Makefile, where they are
 # explained): one section per function, lld with packed relocations (glibc >= 2.36, as in the
@@ -38,6 +47,7 @@ ARG LAYOUT_FLAGS="-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunctio
  -Xswiftc -use-ld=lld -Xlinker --no-export-dynamic -Xlinker -z -Xlinker pack-relative-relocs \
  -Xlinker --symbol-ordering-file=/src/hack/controller.order -Xlinker --no-warn-symbol-ordering"
 RUN set -eu; \
+    export EFFECTIVE_VERSION GIT_COMMIT GIT_TREE_STATE BUILD_DATE; \
     swift build -c release --static-swift-stdlib --product gardener-extension-networking-calico ${LAYOUT_FLAGS}; \
     swift build -c release --static-swift-stdlib --product gardener-extension-admission-calico ${LAYOUT_FLAGS}; \
     bin="$(swift build -c release --show-bin-path)"; \
@@ -47,8 +57,8 @@ RUN set -eu; \
         if [ -e "${bundle}" ]; then cp -R "${bundle}" /out/; fi; \
     done; \
     strip /out/gardener-extension-networking-calico /out/gardener-extension-admission-calico; \
-    /out/gardener-extension-networking-calico --help >/dev/null; \
-    /out/gardener-extension-admission-calico --help >/dev/null
+    /out/gardener-extension-networking-calico --version; \
+    /out/gardener-extension-admission-calico --version=raw
 
 ############################################################ cni-plugins (used by Multus' install-cni-plugins)
 FROM debian:bookworm-slim AS cni-plugins-builder

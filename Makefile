@@ -1,5 +1,7 @@
 # Gardener networking extension for Calico, in Swift.
 # `make local` runs the main job; `make test` installs the test tools and runs every test.
+# The targets of the Go extension's Makefile are here too: start, start-admission, format, check,
+# generate, test, verify (= check + test), docker-images, plus charts (versioned .tgz files).
 
 SWIFT        ?= swift
 VENV         ?= .venv
@@ -14,7 +16,27 @@ export PATH  := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TEST_PYTHON := $(CURDIR)/$(PY)
 export KUBECTL     := $(CURDIR)/$(VENV)/bin/kubectl
 
-.PHONY: build test verify check format local apiserver start bench soak soak-apiserver venv swift-test interop clean static-controller
+.PHONY: build test verify check format local apiserver start start-admission bench soak soak-apiserver venv swift-test interop clean static-controller \
+        charts docker-images
+
+# One version (docs/deployment.md): the VERSION file, or EFFECTIVE_VERSION for a release build. The
+# BuildStamp plugin stamps it, the commit, the tree state and the build date into both binaries at
+# build time (a plain `swift build` stamps VERSION alone); the packaged charts, example/extension.yaml
+# and the ControllerRegistration carry it too. Unlike the Go Makefile, the default is VERSION itself
+# (not VERSION-<sha>): it is the cni-plugins tag, and the golden manifests render with it.
+VERSION           := $(shell cat VERSION)
+EFFECTIVE_VERSION ?= $(VERSION)
+GIT_COMMIT        ?= $(shell git rev-parse --verify HEAD 2>/dev/null)
+GIT_TREE_STATE    ?= $(shell if ! git rev-parse --git-dir >/dev/null 2>&1; then :; \
+                       elif [ -z "$$(git status --porcelain 2>/dev/null)" ]; then echo clean; else echo dirty; fi)
+# Empty by default: a changing date would relink both binaries on every `make`. Release builds
+# (docker-images) set it.
+BUILD_DATE        ?=
+GIT_COMMIT        := $(GIT_COMMIT)
+GIT_TREE_STATE    := $(GIT_TREE_STATE)
+export EFFECTIVE_VERSION GIT_COMMIT GIT_TREE_STATE BUILD_DATE
+
+ADMISSION_BIN := .build/debug/gardener-extension-admission-calico
 
 # The controller as the image ships it (Dockerfile): static Swift stdlib, linked by lld with packed
 # relative relocations (DT_RELR, glibc >= 2.36) instead of 3 MB of relocations read at every start,
@@ -59,30 +81,39 @@ swift-test:
 interop: venv build
 	$(PY) -m pytest -q test
 
-verify: test
+# `check` (format, lint, generated files, charts) and then every test.
+verify: check test
 
 # Formatting with the checked-in .swift-format (150 columns); `check` fails on any difference or
-# lint finding (including a public declaration without a doc comment).
-FORMAT_PATHS := Package.swift Sources Tests
+# lint finding (including a public declaration without a doc comment), and on a chart that
+# `helm lint --strict` complains about.
+FORMAT_PATHS := Package.swift Plugins Sources Tests
 
 format:
 	$(SWIFT) format format --in-place --recursive --parallel $(FORMAT_PATHS)
 
-check:
+check: venv
 	$(SWIFT) format lint --strict --recursive --parallel $(FORMAT_PATHS)
+	$(PY) hack/charts.py lint
 
-# Generated data: the shoot's Calico / network-policy CRDs (Sources/CalicoManifests/Resources/crds.json)
-# from the golden expected manifests in ../shared/golden (or $SHARED_DIR/golden); see docs/operations.md.
-# `check` fails when the committed file is stale. The generator needs PyYAML: the venv's Python if
+# Generated files, all committed: the shoot's Calico / network-policy CRDs
+# (Sources/CalicoManifests/Resources/crds.json, from the golden expected manifests in ../shared/golden
+# or $SHARED_DIR/golden; see docs/operations.md), example/controller-registration.yaml (the controller
+# chart embedded, image tag = VERSION) and example/extension.yaml (gardener-operator, refs = VERSION).
+# `check` fails when a committed file is stale. The CRD generator needs PyYAML: the venv's Python if
 # it exists, else the system one.
 .PHONY: generate check-generated
 GEN_PYTHON ?= $(if $(wildcard $(PY)),$(PY),python3)
 
 generate:
 	$(GEN_PYTHON) hack/generate-crds.py
+	EFFECTIVE_VERSION= python3 hack/controller_registration.py
+	EFFECTIVE_VERSION= python3 hack/charts.py extension
 
 check-generated:
 	$(GEN_PYTHON) hack/generate-crds.py --check
+	python3 hack/controller_registration.py --check
+	python3 hack/charts.py extension --check
 
 check: check-generated
 
@@ -100,6 +131,50 @@ start: build
 	$(BIN) --kubeconfig "$${KUBECONFIG}" --config-file example/00-componentconfig.yaml \
 	  --leader-election=false --heartbeat-namespace default --log-format text \
 	  --metrics-bind-address 127.0.0.1:8080 --health-bind-address 127.0.0.1:8081
+
+# The admission webhook against the cluster in $KUBECONFIG, as the Go Makefile runs it: registered by
+# URL (WEBHOOK_CONFIG_MODE=service registers the Service in EXTENSION_NAMESPACE instead, with the
+# CA and certificate secrets there); without a namespace the self-signed certificate goes to
+# WEBHOOK_CERT_DIR. Leases in `garden` when LEADER_ELECTION=true.
+LEADER_ELECTION     ?= false
+WEBHOOK_CONFIG_PORT ?= 8443
+WEBHOOK_CONFIG_MODE ?= url
+WEBHOOK_CONFIG_URL  ?= host.docker.internal:$(WEBHOOK_CONFIG_PORT)
+WEBHOOK_CERT_DIR    ?= .local/admission-certs
+EXTENSION_NAMESPACE ?=
+WEBHOOK_PARAM := $(if $(filter service,$(WEBHOOK_CONFIG_MODE)),--webhook-config-namespace=$(EXTENSION_NAMESPACE),--webhook-config-url=$(WEBHOOK_CONFIG_URL))
+
+start-admission: build
+	mkdir -p $(WEBHOOK_CERT_DIR)
+	LEADER_ELECTION_NAMESPACE=garden $(ADMISSION_BIN) --kubeconfig "$${KUBECONFIG}" \
+	  --leader-election=$(LEADER_ELECTION) --log-format text --webhook-config-cert-dir $(WEBHOOK_CERT_DIR) \
+	  --webhook-config-server-host=0.0.0.0 --webhook-config-server-port=$(WEBHOOK_CONFIG_PORT) \
+	  --webhook-config-mode=$(WEBHOOK_CONFIG_MODE) $(WEBHOOK_PARAM) \
+	  --metrics-bind-address 127.0.0.1:8082 --health-bind-address 127.0.0.1:8083
+
+# The three charts (controller, admission runtime, admission application) as versioned .tgz files
+# in CHARTS_OUT, laid out by Helm itself (helm-python-sdk), version = EFFECTIVE_VERSION, default
+# image tag = EFFECTIVE_VERSION. Push them with `helm push <file> oci://<registry>/charts/...`.
+CHARTS_OUT ?= .build-charts
+
+charts: venv
+	$(PY) hack/charts.py package --out $(CHARTS_OUT)
+
+# The three images of the Dockerfile, tagged EFFECTIVE_VERSION and latest (needs a Docker engine).
+REGISTRY     ?= europe-docker.pkg.dev/gardener-project/public/gardener
+IMAGE_PREFIX ?= $(REGISTRY)/extensions
+DOCKER       ?= docker
+IMAGES       := gardener-extension-networking-calico=networking-calico gardener-extension-admission-calico=admission-calico \
+                cni-plugins=cni-plugins
+
+docker-images:
+	@set -e; date="$${BUILD_DATE:-$$(date -u '+%Y-%m-%dT%H:%M:%S+00:00')}"; \
+	for pair in $(IMAGES); do target=$${pair%%=*}; name=$${pair#*=}; \
+	  $(DOCKER) build --target $$target \
+	    --build-arg EFFECTIVE_VERSION=$(EFFECTIVE_VERSION) --build-arg GIT_COMMIT=$(GIT_COMMIT) \
+	    --build-arg GIT_TREE_STATE=$(GIT_TREE_STATE) --build-arg BUILD_DATE=$$date \
+	    -t $(IMAGE_PREFIX)/$$name:$(EFFECTIVE_VERSION) -t $(IMAGE_PREFIX)/$$name:latest .; \
+	done
 
 # Benchmarks (release build); results and targets are kept in bench/results.md.
 bench:
@@ -134,4 +209,4 @@ soak-apiserver:
 	.build/release/calico-bench apiserver-soak --minutes 30 --kill-every 60 --server .build/release/calico-dev $(SOAK_ARGS)
 
 clean:
-	rm -rf .build $(VENV) .local
+	rm -rf .build $(VENV) .local $(CHARTS_OUT)

@@ -3,7 +3,7 @@ import PackageDescription
 
 // Module layout and dependency direction: see docs/architecture.md (the map).
 // KubeCore <- KubeClient <- KubeRuntime <- GardenerExtensions <- NetworkingCalico
-// KubeCore <- CalicoAPI <- CalicoManifests ; CalicoAPI <- AdmissionCalico ; KubeCore <- EmbeddedAPIServer
+// KubeCore <- CalicoAPI <- CalicoManifests ; BuildInfo (no dependencies) <- KubeRuntime, CalicoManifests, both executables ; CalicoAPI <- AdmissionCalico ; KubeCore <- EmbeddedAPIServer
 // Development only (never a dependency of the two shipped executables): EmbeddedAPIServer <- EmbeddedAPIServerTesting ;
 // NetworkingCalico <- LocalMode ; both <- calico-dev, calico-bench and the tests.
 let package = Package(
@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "KubeRuntime",
             dependencies: [
-                "KubeClient", "ListenerLimits",
+                "KubeClient", "ListenerLimits", "BuildInfo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -78,9 +78,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "GardenerExtensions", dependencies: ["KubeRuntime", "KubeClient"]),
+        // The build's version (VERSION / EFFECTIVE_VERSION, commit, date), stamped by the BuildStamp plugin.
+        .target(name: "BuildInfo", plugins: ["BuildStamp"]),
+        .plugin(name: "BuildStamp", capability: .buildTool()),
         .target(name: "CalicoAPI", dependencies: ["KubeCore"]),
         .target(
-            name: "CalicoManifests", dependencies: ["CalicoAPI", "KubeCore"],
+            name: "CalicoManifests", dependencies: ["CalicoAPI", "KubeCore", "BuildInfo"],
             resources: [.copy("Resources")]),
         .target(
             name: "NetworkingCalico",
@@ -131,14 +134,14 @@ let package = Package(
             name: "gardener-extension-networking-calico",
             dependencies: [
                 "NetworkingCalico", "CalicoAPI", "CalicoManifests", "KubeClient", "KubeRuntime",
-                "GardenerExtensions", "KubeCore",
+                "GardenerExtensions", "KubeCore", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "gardener-extension-admission-calico",
             dependencies: [
-                "AdmissionCalico", "CalicoAPI", "KubeClient", "KubeRuntime",
+                "AdmissionCalico", "CalicoAPI", "KubeClient", "KubeRuntime", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -169,7 +172,9 @@ let package = Package(
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport", "EmbeddedAPIServer", "EmbeddedAPIServerTesting"]),
         .testTarget(
             name: "KubeRuntimeTests",
-            dependencies: ["KubeRuntime", "KubeClient", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "KubeRuntime", "KubeClient", "TestSupport", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .testTarget(
             name: "GardenerExtensionsTests", dependencies: ["GardenerExtensions", "KubeClient", "TestSupport", "EmbeddedAPIServerTesting"]),
         .testTarget(name: "CalicoAPITests", dependencies: ["CalicoAPI", "TestSupport"]),

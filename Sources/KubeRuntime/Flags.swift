@@ -1,4 +1,6 @@
 import ArgumentParser
+import BuildInfo
+import Foundation
 import KubeCore
 
 /// Command-line groups shared by the binaries: each group owns its flag names, help and defaults
@@ -64,6 +66,67 @@ public struct LeaderElectionFlags<Defaults: LeaderElectionDefaults>: ParsableArg
         guard leaderElection else { return nil }
         let ns = namespace(environment: environment)
         return LeaderElectionConfiguration(name: leaderElectionID, namespace: ns.isEmpty ? fallbackNamespace : ns)
+    }
+}
+
+/// Go verflag's `--version` of both binaries: `--version` (or `--version=true`) prints
+/// `gardener-extension <version>`, `--version=raw` the whole `version.Info`; `false` runs normally.
+public struct VersionFlags: ParsableArguments, Sendable {
+    /// The values pflag accepts (any `strconv.ParseBool` spelling is normalized first, see `GoFlagSyntax`).
+    public enum Request: String, ExpressibleByArgument, Sendable {
+        /// Run normally.
+        case no = "false"
+        /// Print the version line.
+        case yes = "true"
+        /// Print every build field.
+        case raw
+    }
+
+    /// The request; `--version` alone means `true`.
+    @Option(name: .customLong("version"), help: "Print version information and quit (--version, --version=raw).")
+    public var version: Request = .no
+
+    /// The defaults.
+    public init() {}
+
+    /// The flag's name, treated as boolean by `GoFlagSyntax` (which also lets `raw` through).
+    public static var booleanFlags: [String] { ["version"] }
+
+    /// What to print for this request about `build`, nil when the binary should run.
+    public func output(_ build: BuildInfo = .current) -> String? {
+        switch version {
+        case .no: nil
+        case .yes: build.versionLine
+        case .raw: build.rawDescription
+        }
+    }
+}
+
+/// Where a Lease goes when no namespace is given, as controller-runtime decides: the namespace of
+/// the pod's service account in a cluster; outside a cluster, starting fails (no `default`).
+public enum LeaderElectionNamespace {
+    /// The pod's namespace file, mounted with the service account token.
+    public static let inClusterNamespacePath = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+    /// controller-runtime's error, word for word, so that operators find the same message.
+    public static let notInClusterMessage =
+        "unable to find leader election namespace: not running in-cluster, please specify LeaderElectionNamespace"
+
+    /// Why no namespace could be found.
+    public struct NotFound: Error, Sendable, CustomStringConvertible {
+        /// The message (controller-runtime's wording).
+        public var description: String
+    }
+
+    /// `namespace` if given, else the in-cluster namespace; throws outside a cluster.
+    public static func resolve(_ namespace: String, inClusterNamespaceFile: String = inClusterNamespacePath) throws -> String {
+        if !namespace.isEmpty { return namespace }
+        guard FileManager.default.fileExists(atPath: inClusterNamespaceFile) else { throw NotFound(description: notInClusterMessage) }
+        do {
+            return try String(contentsOfFile: inClusterNamespaceFile, encoding: .utf8)
+        } catch {
+            throw NotFound(description: "unable to find leader election namespace: error reading namespace file: \(error.localizedDescription)")
+        }
     }
 }
 
@@ -134,6 +197,10 @@ public enum GoFlagSyntax {
             }
             guard let value else {
                 out.append("--\(name)=true")
+                continue
+            }
+            if name == "version" && value == "raw" {  // verflag's third value (see VersionFlags)
+                out.append(argument)
                 continue
             }
             guard let parsed = parseGoBool(String(value)) else { throw InvalidBool(flag: String(name), value: String(value)) }

@@ -364,7 +364,8 @@ public struct CalicoActuator: Actuator {
         try await deleteMonitoring(network)
         let managedResources = ManagedResources(client: client)
         try await managedResources.delete(namespace: namespace, name: CalicoNames.managedResourceName)
-        if let shoot = cluster.shoot, !shoot.needsForceDeletion {
+        // As Gardener's helper: a Cluster without a Shoot does not ask for force deletion, so it waits too.
+        if !(cluster.shoot?.needsForceDeletion ?? false) {
             try await managedResources.waitUntilDeleted(
                 namespace: namespace, name: CalicoNames.managedResourceName, timeout: options.deleteWaitTimeout,
                 interval: options.deleteWaitInterval)

@@ -143,14 +143,38 @@ public struct ControllerFlags: ParsableArguments, Sendable {
             featureGates: try componentConfig.featureGateSet(), imageVector: try ImageVector.fromEnvironment(env),
             useExternalShootClient: env["GARDENER_SHOOT_CLIENT"] == "external")
 
+        // `--kubeconfig` wins over the ComponentConfig's `clientConnection.kubeconfig`.
+        let kubeconfigPath = kubeconfig.isEmpty ? componentConfig.clientConnection?.kubeconfig ?? "" : kubeconfig
         var config = try ClientConfiguration.load(
-            kubeconfigPath: kubeconfig.isEmpty ? nil : kubeconfig, masterURL: master.isEmpty ? nil : master,
+            kubeconfigPath: kubeconfigPath.isEmpty ? nil : kubeconfigPath, masterURL: master.isEmpty ? nil : master,
             environment: env)
         if let cc = componentConfig.clientConnection {
+            try Self.checkContentTypes(cc)
             if cc.qps != 0 { config.qps = cc.qps }
             if cc.burst != 0 { config.burst = cc.burst }
         }
         return (settings, config)
+    }
+}
+
+extension ControllerFlags {
+    /// The client speaks JSON only: `application/json` (or nothing, the default) is honoured; any
+    /// other type — protobuf in particular — is refused at start instead of being ignored.
+    static func checkContentTypes(_ connection: ControllerConfiguration.ClientConnection) throws {
+        let fields = [("contentType", connection.contentType), ("acceptContentTypes", connection.acceptContentTypes)]
+        for (field, value) in fields {
+            for type in value.split(separator: ",") {
+                let mediaType = type.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased()
+                if mediaType.isEmpty || mediaType == "application/json" { continue }
+                let why =
+                    mediaType.contains("protobuf")
+                    ? "this extension talks JSON to the API server and cannot encode or decode protobuf"
+                    : "this extension talks JSON to the API server only"
+                throw MessageError(
+                    "clientConnection.\(field): unsupported content type \"\(mediaType)\" (\(why)); "
+                        + "use \"application/json\", the chart's default (config.clientConnection.\(field))")
+            }
+        }
     }
 }
 
@@ -180,7 +204,11 @@ public enum CalicoController {
         let fallbackNamespace = client.configuration.namespace.isEmpty ? "default" : client.configuration.namespace
         var election: LeaderElectionConfiguration?
         if settings.leaderElection {
-            let namespace = settings.leaderElectionNamespace.isEmpty ? fallbackNamespace : settings.leaderElectionNamespace
+            // Required outside a cluster, as in the Go extension (no fallback to `default`).
+            let namespace: String
+            do { namespace = try LeaderElectionNamespace.resolve(settings.leaderElectionNamespace) } catch {
+                throw MessageError("could not instantiate manager: \(error)")
+            }
             election = LeaderElectionConfiguration(
                 name: settings.leaderElectionID, namespace: namespace, leaseDuration: settings.leaseDuration,
                 renewDeadline: settings.renewDeadline, retryPeriod: settings.retryPeriod)

@@ -1,5 +1,6 @@
 import AdmissionCalico
 import ArgumentParser
+import BuildInfo
 import Foundation
 import KubeRuntime
 import Logging
@@ -16,10 +17,10 @@ struct AdmissionCalicoCommand: AsyncParsableCommand {
     @OptionGroup var leaderElection: LeaderElectionFlags<AdmissionLease>
     @OptionGroup var manager: ManagerFlags
     @OptionGroup var logging: LoggingFlags
-    @Flag(help: "Print the version and exit.") var version = false
+    @OptionGroup var version: VersionFlags
 
     /// Boolean flags in Go syntax (see `GoFlagSyntax`).
-    static let booleanFlags = Set(LeaderElectionFlags<AdmissionLease>.booleanFlags)
+    static let booleanFlags = Set(LeaderElectionFlags<AdmissionLease>.booleanFlags + VersionFlags.booleanFlags)
 
     static func main() async {
         do {
@@ -30,8 +31,8 @@ struct AdmissionCalicoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if version {
-            print("gardener-extension-admission-calico v0.1.0")
+        if let text = version.output() {
+            print(text)
             return
         }
         let env = ProcessInfo.processInfo.environment
@@ -39,12 +40,21 @@ struct AdmissionCalicoCommand: AsyncParsableCommand {
         logOptions.bootstrap()
         let options = try webhook.options(environment: env)
         let logger = Logger(label: "admission-calico")
-        logger.info("Starting admission-calico")
+        logger.info("Starting admission-calico", metadata: ["version": "\(BuildInfo.current.gitVersion)"])
         let runtime = try AdmissionRuntime(options, logger: logger)
         let client = try runtime.managerClient()
-        let managerOptions = try manager.managerOptions(
-            leaderElection: runtime.electionClient == nil
-                ? nil : leaderElection.configuration(fallbackNamespace: runtime.fallbackLeaseNamespace, environment: env))
+        // Without a namespace, leader election needs the pod's own one: outside a cluster starting
+        // fails, as the Go webhook's does (no fallback to `default`).
+        var election: LeaderElectionConfiguration?
+        if runtime.electionClient != nil && leaderElection.leaderElection {
+            let namespace: String
+            do { namespace = try LeaderElectionNamespace.resolve(leaderElection.namespace(environment: env)) } catch {
+                logger.error("Startup failed", metadata: ["error": "could not instantiate manager: \(error)"])
+                throw ValidationError("could not instantiate manager: \(error)")
+            }
+            election = leaderElection.configuration(fallbackNamespace: namespace, environment: env)
+        }
+        let managerOptions = try manager.managerOptions(leaderElection: election)
         let m = Manager(client: client, options: managerOptions, logger: logger)
         runtime.add(to: m)
         do {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import CalicoAPI
 import CalicoManifests
 import Foundation
@@ -7,9 +8,6 @@ import KubeClient
 import KubeRuntime
 import Logging
 import NetworkingCalico
-
-/// Version reported by `--version` and at start.
-let extensionVersion = ImageVector.defaultExtensionVersion
 
 /// `controller` subcommand (the default): the networking-calico controller manager.
 /// Runs until SIGTERM/SIGINT, then stops gracefully; exits non-zero when the lease is lost.
@@ -21,15 +19,14 @@ struct ControllerCommand: AsyncParsableCommand {
     @OptionGroup var leaderElection: LeaderElectionFlags<CalicoLease>
     @OptionGroup var manager: ManagerFlags
     @OptionGroup var logging: LoggingFlags
-    @Flag(name: .long, help: "Print the version and exit.")
-    var version = false
+    @OptionGroup var version: VersionFlags
 
     /// Boolean flags in Go syntax (see `GoFlagSyntax`).
-    static let booleanFlags = Set(ControllerFlags.booleanFlags + LeaderElectionFlags<CalicoLease>.booleanFlags)
+    static let booleanFlags = Set(ControllerFlags.booleanFlags + LeaderElectionFlags<CalicoLease>.booleanFlags + VersionFlags.booleanFlags)
 
     func run() async throws {
-        if version {
-            print("networking-calico-controller-manager \(extensionVersion)")
+        if let text = version.output() {
+            print(text)
             return
         }
         let env = ProcessInfo.processInfo.environment
@@ -37,7 +34,7 @@ struct ControllerCommand: AsyncParsableCommand {
         logOptions.bootstrap()
         var logger = Logger(label: "networking-calico")
         logger.logLevel = logOptions.level
-        logger.info("Starting networking-calico", metadata: ["version": "\(extensionVersion)"])
+        logger.info("Starting networking-calico", metadata: ["version": "\(BuildInfo.current.gitVersion)"])
 
         let setup: (CalicoControllerSettings, KubernetesClient)
         do {
@@ -50,6 +47,9 @@ struct ControllerCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let (settings, client) = setup
+        for warning in settings.actuator.imageVector.warnings {
+            logger.warning("Image vector overwrite", metadata: ["warning": "\(warning)"])
+        }
         let manager = try await CalicoController.makeManager(client: client, settings: settings, logger: logger)
         do {
             try await manager.runUntilSignalled()

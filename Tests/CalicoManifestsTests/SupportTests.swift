@@ -58,13 +58,14 @@ struct SupportTests {
                   repository: registry.example/calico/node
                   tag: "sha256:0123456789abcdef"
                 - name: calico-typha
+                  repository: quay.io/calico/typha
                   tag: v9.9.9
                   targetVersion: ">= 1.33"
                 """)
         #expect(try over.reference("calico-node") == "registry.example/calico/node@sha256:0123456789abcdef")
         #expect(try over.reference("calico-typha", kubernetesVersion: "1.31.4") == "quay.io/calico/typha:v3.31.6")
-        // The constrained entry is appended without a repository; it only replaces the tag.
-        #expect(try over.find("calico-typha", kubernetesVersion: "1.33.2").tag == "v9.9.9")
+        // The constrained entry has its own key, so it is appended; it wins where its constraint matches.
+        #expect(try over.reference("calico-typha", kubernetesVersion: "1.33.2") == "quay.io/calico/typha:v9.9.9")
         #expect(throws: ImageVectorError.self) { try v.reference("nope") }
         #expect(throws: ImageVectorError.self) { try v.overwritten(with: "images: 3") }
     }

@@ -84,7 +84,7 @@ def test_dockerignore_keeps_exactly_the_build_inputs():
                 keep = negate
         return keep
 
-    for path in ("Package.swift", "Package.resolved", "Sources/KubeCore/JSON.swift",
+    for path in ("Package.swift", "Package.resolved", "Sources/KubeCore/JSON.swift", "VERSION", "Plugins/BuildStamp/BuildStamp.swift",
                  "Sources/CalicoManifests/Resources/README.md", "Tests/TestSupport/SharedFixtures.swift"):
         assert included(path), path
     for path in (".build/debug/x", ".build-charts/x", ".venv/bin/python", ".git/config", ".local/state",
