@@ -126,7 +126,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
         // Local mode: the Gardener-side setup and report of `calico-dev local` (also used by tests and benchmarks).
-        .target(name: "LocalMode", dependencies: ["NetworkingCalico", "GardenerExtensions", "KubeClient", "KubeCore"]),
+        .target(name: "LocalMode", dependencies: ["NetworkingCalico", "GardenerExtensions", "KubeClient", "KubeCore", "KubeRuntime", "AdmissionCalico", "EmbeddedAPIServer", "CalicoAPI", "CalicoManifests"]),
         .executableTarget(
             name: "gardener-extension-networking-calico",
             dependencies: [

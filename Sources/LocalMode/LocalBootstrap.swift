@@ -24,6 +24,9 @@ public enum LocalBootstrap {
         case ("v1", "ConfigMap"): return .configMaps
         case (Resource.clusters.apiVersion, "Cluster"): return .clusters
         case (Resource.networks.apiVersion, "Network"): return .networks
+        case (Resource.shoots.apiVersion, "Shoot"): return .shoots
+        case (Resource.cloudProfiles.apiVersion, "CloudProfile"): return .cloudProfiles
+        case (Resource.seeds.apiVersion, "Seed"): return .seeds
         case (let apiVersion, let kind): throw MessageError("unsupported object \(apiVersion) \(kind) in example file")
         }
     }
@@ -48,6 +51,8 @@ public enum LocalBootstrap {
                 ["metadata": ["annotations": [GardenerConstants.operationAnnotation: "reconcile"]]], type: .merge)
             return
         }
+        // The user's edits of a Shoot are kept on restart (`--reset` starts from the example).
+        if resource == .shoots { return }
         // Local edits of the Cluster/CRDs are overwritten by the example on restart.
         guard let spec = object["spec"], existing["spec"] != spec else { return }
         var updated = existing
@@ -57,8 +62,13 @@ public enum LocalBootstrap {
 
     /// Waits until the Network, Cluster and ManagedResource APIs answer (CRDs served).
     public static func waitForCRDs(client: KubernetesClient, timeout: Duration = .seconds(30)) async throws {
+        try await waitUntilServed(client: client, resources: [.networks, .clusters, .managedResources], timeout: timeout)
+    }
+
+    /// Waits until every resource of `resources` answers a list (its CRD is served).
+    public static func waitUntilServed(client: KubernetesClient, resources: [Resource], timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
-        for resource in [Resource.networks, .clusters, .managedResources] {
+        for resource in resources {
             while true {
                 do {
                     _ = try await client.list(resource, namespace: nil, options: ListOptions(limit: 1))
@@ -83,6 +93,21 @@ public enum LocalBootstrap {
         }
         guard let network else { throw MessageError("\(file) contains no Network") }
         return network
+    }
+
+    /// Applies the garden example (CloudProfile, Seed, project namespace, Shoot); returns the
+    /// Shoot's namespace and name.
+    public static func applyGardenExample(file: String, client: KubernetesClient) async throws -> (namespace: String, name: String) {
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        var shoot: (String, String)?
+        for doc in try JSON.parseYAMLDocuments(text) where doc.isObject {
+            try await apply(object: doc, client: client)
+            if doc["kind"]?.stringValue == "Shoot" {
+                shoot = (doc[path: "metadata", "namespace"]?.stringValue ?? "", doc[path: "metadata", "name"]?.stringValue ?? "")
+            }
+        }
+        guard let shoot else { throw MessageError("\(file) contains no Shoot") }
+        return shoot
     }
 
     /// Result of waiting for a reconcile.
@@ -193,6 +218,70 @@ public enum LocalBootstrap {
         lines.append(
             "Re-create from \(exampleDir)/20-network.yaml by restarting, or start fresh: rm -rf \((kubeconfigPath as NSString).deletingLastPathComponent)"
         )
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension LocalBootstrap {
+    /// The report `local` prints once the example is ready: the Shoot, the Network, the
+    /// ManagedResource's conditions, the shoot's Nodes and calico-node, the three kubeconfigs and
+    /// a few kubectl commands for each cluster.
+    public static func landscapeReport(_ landscape: LocalLandscape, exampleDir: String) async -> String {
+        let layout = landscape.layout
+        let (ns, name) = landscape.network
+        var lines: [String] = [""]
+        lines.append(landscape.keptState ? "State: kept from the last run (--reset starts from the example)" : "State: new, from the example")
+        if let garden = landscape.clients[.garden],
+            let shoot = try? await garden.get(.shoots, namespace: landscape.shoot.namespace, name: landscape.shoot.name)
+        {
+            let op = shoot[path: "status", "lastOperation"] ?? .null
+            lines.append(
+                "Shoot \(landscape.shoot.namespace)/\(landscape.shoot.name) (garden): Kubernetes \(shoot[path: "spec", "kubernetes", "version"]?.stringValue ?? "?"), lastOperation \(op["type"]?.stringValue ?? "-") \(op["state"]?.stringValue ?? "-")"
+            )
+        }
+        if let seed = landscape.clients[.seed], let network = try? await seed.get(.networks, namespace: ns, name: name) {
+            let op = network[path: "status", "lastOperation"] ?? .null
+            lines.append(
+                "Network \(ns)/\(name) (seed): \(op["type"]?.stringValue ?? "") \(op["state"]?.stringValue ?? "") — \(op["description"]?.stringValue ?? "")"
+            )
+            if let mr = try? await seed.get(.managedResources, namespace: ns, name: CalicoNames.managedResourceName) {
+                let view = ManagedResource(raw: mr)
+                lines.append("ManagedResource \(ns)/\(CalicoNames.managedResourceName) (seed): secrets \(view.secretRefs.joined(separator: ", "))")
+                for type in ["ResourcesApplied", "ResourcesHealthy", "ResourcesProgressing"] {
+                    let c = view.condition(type)
+                    lines.append(
+                        "  \(type.padding(toLength: 21, withPad: " ", startingAt: 0)) \(c?["status"]?.stringValue ?? "-") (\(c?["reason"]?.stringValue ?? "-"))"
+                    )
+                }
+                lines.append("  objects in the shoot: \(mr[path: "status", "resources"]?.arrayValue?.count ?? 0)")
+            }
+        }
+        if let shoot = landscape.clients[.shoot] {
+            let nodes = (try? await shoot.listAll(.nodes, namespace: nil).items.count) ?? 0
+            let ds = try? await shoot.get(.daemonSets, namespace: "kube-system", name: "calico-node")
+            lines.append(
+                "Shoot cluster: \(nodes) Nodes; DaemonSet kube-system/calico-node \(ds?[path: "status", "numberReady"]?.intValue ?? 0)/\(ds?[path: "status", "desiredNumberScheduled"]?.intValue ?? 0) ready"
+            )
+        }
+        let garden = layout.kubeconfig(.garden)
+        let seed = layout.kubeconfig(.seed)
+        let shoot = layout.kubeconfig(.shoot)
+        lines.append("")
+        lines.append("Kubeconfigs:")
+        lines.append("  garden  \(garden)   (Shoots; admission webhook registered)")
+        lines.append("  seed    \(seed)   (also \(layout.defaultKubeconfig); Network, Cluster, ManagedResource)")
+        lines.append("  shoot   \(shoot)   (Nodes and what the ManagedResource applies)")
+        lines.append("Garden (shoot owner):")
+        lines.append("  kubectl --kubeconfig \(garden) -n \(landscape.shoot.namespace) get shoots")
+        lines.append("  kubectl --kubeconfig \(garden) -n \(landscape.shoot.namespace) patch shoot \(landscape.shoot.name) --type merge \\")
+        lines.append("    -p '{\"spec\":{\"networking\":{\"providerConfig\":{\"overlay\":{\"enabled\":true}}}}}'")
+        lines.append("Seed (operator):")
+        lines.append("  kubectl --kubeconfig \(seed) -n \(ns) get network,managedresource,secrets")
+        lines.append("  kubectl --kubeconfig \(seed) -n \(ns) describe network \(name)")
+        lines.append("Shoot:")
+        lines.append("  kubectl --kubeconfig \(shoot) get nodes")
+        lines.append("  kubectl --kubeconfig \(shoot) -n kube-system get daemonsets,deployments")
+        lines.append("Start from the example again: calico-dev local --reset (example: \(exampleDir)/local/shoot.yaml)")
         return lines.joined(separator: "\n")
     }
 }
