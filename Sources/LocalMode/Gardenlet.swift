@@ -84,7 +84,7 @@ public struct Gardenlet: Reconciler {
         if shoot[path: "metadata", "deletionTimestamp"] != nil {
             return try await delete(shoot, technicalID: technicalID)
         }
-        try await ensureFinalizer(shoot)
+        let shoot = try await ensureFinalizer(shoot)
         try await ensureNamespace(technicalID, shoot: shoot)
         try await ensureCluster(technicalID, shoot: shoot)
         try await ensureShootAccess(technicalID)
@@ -95,12 +95,12 @@ public struct Gardenlet: Reconciler {
 
     // MARK: Seed objects
 
-    func ensureFinalizer(_ shoot: JSON) async throws {
+    func ensureFinalizer(_ shoot: JSON) async throws -> JSON {
         let finalizers = shoot[path: "metadata", "finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        guard !finalizers.contains(Self.finalizer) else { return }
+        guard !finalizers.contains(Self.finalizer) else { return shoot }
         var updated = shoot
         updated[path: "metadata", "finalizers"] = .array((finalizers + [Self.finalizer]).map { .string($0) })
-        _ = try await garden.update(.shoots, namespace: shoot[path: "metadata", "namespace"]?.stringValue, updated)
+        return try await garden.update(.shoots, namespace: shoot[path: "metadata", "namespace"]?.stringValue, updated)
     }
 
     func ensureNamespace(_ name: String, shoot: JSON) async throws {

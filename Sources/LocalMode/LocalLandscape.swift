@@ -190,13 +190,35 @@ public final class LocalLandscape: Sendable {
     }
 
     static func startServer(layout: LandscapeLayout, cluster: LandscapeCluster, port: Int) async throws -> EmbeddedAPIServer {
-        let configuration = EmbeddedAPIServerConfiguration(port: port, dataDirectory: layout.dataDirectory(cluster))
+        var configuration = EmbeddedAPIServerConfiguration(port: port, dataDirectory: layout.dataDirectory(cluster))
+        if cluster == .shoot { configuration.additionalBuiltinResources = shootBuiltinResources }
         do {
             return try await EmbeddedAPIServer.start(configuration)
         } catch where port != 0 {
             // The remembered port is taken: any port (the kubeconfig is rewritten).
-            return try await EmbeddedAPIServer.start(EmbeddedAPIServerConfiguration(port: 0, dataDirectory: layout.dataDirectory(cluster)))
+            configuration.port = 0
+            return try await EmbeddedAPIServer.start(configuration)
         }
+    }
+
+    /// Built-in kinds of a real shoot's kube-apiserver that the rendered Calico objects use and the
+    /// embedded server does not model (served schemaless in the shoot).
+    static let shootBuiltinResources: [JSON] = [
+        ("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false),
+        ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false),
+        ("rbac.authorization.k8s.io", "v1", "Role", "roles", true),
+        ("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true),
+        ("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true),
+        ("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true),
+        ("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", false),
+    ].map { group, version, kind, plural, namespaced in
+        [
+            "spec": [
+                "group": .string(group), "scope": namespaced ? "Namespaced" : "Cluster",
+                "names": ["kind": .string(kind), "plural": .string(plural), "singular": .string(kind.lowercased())],
+                "versions": [["name": .string(version), "served": true, "storage": true]],
+            ]
+        ]
     }
 
     static func files(in directory: String, prefix: String) throws -> [String] {

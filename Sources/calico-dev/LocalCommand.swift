@@ -9,6 +9,7 @@ import KubeCore
 import KubeRuntime
 import LocalMode
 import Logging
+import Synchronization
 import NetworkingCalico
 
 /// `local` subcommand (`make local`): a whole Gardener landscape in one process — garden, seed
@@ -117,24 +118,28 @@ struct LocalCommand: AsyncParsableCommand {
 
         Self.progress("starting the landscape in \(layout.root.path) (logs: \(verbose ? "stderr" : layout.logFile))")
         let startTask = Task { try await LocalLandscape.start(options) { Self.progress($0) } }
-        let interrupted = Task {
-            if await signals.wait() { startTask.cancel() }
+        // One waiter for the whole run (signals can be iterated once): during start-up a signal
+        // cancels the start, afterwards it stops the landscape.
+        let running = Mutex<LocalLandscape?>(nil)
+        let signalled = Mutex(false)
+        let stopper = Task {
+            guard await signals.wait() else { return }
+            signalled.withLock { $0 = true }
+            if let landscape = running.withLock({ $0 }) { await landscape.stop() } else { startTask.cancel() }
         }
+        defer { stopper.cancel() }
         let landscape: LocalLandscape
         do {
             landscape = try await startTask.value
         } catch {
-            interrupted.cancel()
+            if signalled.withLock({ $0 }) { throw Failure(description: "interrupted during start-up") }
             throw Failure(description: "start failed: \(error)")
         }
-        interrupted.cancel()
+        running.withLock { $0 = landscape }
+        if signalled.withLock({ $0 }) { await landscape.stop() }
 
         let network = landscape.network
         Self.progress("waiting for Network \(network.namespace)/\(network.name) and its ManagedResource in the shoot")
-        let stopper = Task {
-            if await signals.wait() { await landscape.stop() }
-        }
-        defer { stopper.cancel() }
         let outcome = await landscape.waitForExample(timeout: .seconds(timeout), failFast: once) { Self.progress($0) }
         if landscape.isStopping {
             await landscape.stop()
