@@ -84,12 +84,12 @@ public struct Gardenlet: Reconciler {
         if shoot[path: "metadata", "deletionTimestamp"] != nil {
             return try await delete(shoot, technicalID: technicalID)
         }
-        let shoot = try await ensureFinalizer(shoot)
-        try await ensureNamespace(technicalID, shoot: shoot)
-        try await ensureCluster(technicalID, shoot: shoot)
+        let current = try await ensureFinalizer(shoot)
+        try await ensureNamespace(technicalID, shoot: current)
+        try await ensureCluster(technicalID, shoot: current)
         try await ensureShootAccess(technicalID)
-        let network = try await ensureNetwork(technicalID, shoot: shoot)
-        try await updateShootStatus(shoot, technicalID: technicalID, network: network)
+        let network = try await ensureNetwork(technicalID, shoot: current)
+        try await updateShootStatus(current, technicalID: technicalID, network: network)
         return .done
     }
 
