@@ -159,7 +159,14 @@ public struct Gardenlet: Reconciler {
             "apiVersion": .string(Resource.networks.apiVersion), "kind": "Network",
             "metadata": ["name": .string(name), "namespace": .string(namespace)], "spec": spec,
         ]
-        return try await createOrUpdate(seed, .networks, network, compare: ["spec"])
+        do {
+            return try await seed.create(.networks, namespace: namespace, network)
+        } catch let e as KubeError where e.isAlreadyExists {}
+        let existing = try await seed.get(.networks, namespace: namespace, name: name)
+        var updated = existing
+        updated["spec"] = spec
+        guard updated != existing else { return existing }
+        return try await seed.update(.networks, namespace: namespace, updated)
     }
 
     /// The Shoot's status: the technical ID and the Network's last operation and error.

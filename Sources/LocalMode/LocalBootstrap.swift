@@ -242,7 +242,10 @@ extension LocalBootstrap {
         if let seed = landscape.clients[.seed], let network = try? await seed.get(.networks, namespace: ns, name: name) {
             let op = network[path: "status", "lastOperation"] ?? .null
             lines.append(
-                "Network \(ns)/\(name) (seed): \(op["type"]?.stringValue ?? "") \(op["state"]?.stringValue ?? "") — \(op["description"]?.stringValue ?? "")"
+                "Network \(ns)/\(name) (seed): \(op["type"]?.stringValue ?? "") \(op["state"]?.stringValue ?? "") \(op["progress"]?.intValue ?? 0)% — \(op["description"]?.stringValue ?? "")"
+            )
+            lines.append(
+                "  providerStatus: \(network[path: "status", "providerStatus", "kind"]?.stringValue ?? "-"); observedGeneration \(network[path: "status", "observedGeneration"]?.intValue ?? 0) (generation \(network[path: "metadata", "generation"]?.intValue ?? 0))"
             )
             if let mr = try? await seed.get(.managedResources, namespace: ns, name: CalicoNames.managedResourceName) {
                 let view = ManagedResource(raw: mr)

@@ -145,6 +145,16 @@ public final class LocalLandscape: Sendable {
                     ? "garden: kept the existing state; Shoot \(shoot.namespace)/\(shoot.name) as last edited (--reset starts from \(shootFile))"
                     : "garden: Shoot \(shoot.namespace)/\(shoot.name) created from \(shootFile)")
             try layout.rememberPorts(ports)
+            // A kept Network is reconciled once more, as gardenlet asks on every shoot reconcile
+            // (and so the wait below does not take the last run's status for this one's).
+            let technicalID = Gardenlet.technicalID(namespace: shoot.namespace, name: shoot.name)
+            if let existing = try? await seed.get(.networks, namespace: technicalID, name: shoot.name),
+                existing[path: "metadata", "deletionTimestamp"] == nil
+            {
+                _ = try await seed.patch(
+                    .networks, namespace: technicalID, name: shoot.name,
+                    ["metadata": ["annotations": [GardenerConstants.operationAnnotation: "reconcile"]]], type: .merge)
+            }
 
             // Shoot: simulated Nodes.
             try await NodeSimulator.ensureNodes(client: shootClient, count: options.nodes, holdRoutes: options.holdRoutes)
