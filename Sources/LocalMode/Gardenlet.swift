@@ -129,10 +129,13 @@ public struct Gardenlet: Reconciler {
         if let profileName, let profile = try? await garden.get(.cloudProfiles, namespace: nil, name: profileName) {
             spec["cloudProfile"] = Self.stripped(profile)
         }
-        if let seedName = shoot[path: "spec", "seedName"]?.stringValue, let seedObject = try? await garden.get(.seeds, namespace: nil, name: seedName) {
+        if let seedName = shoot[path: "spec", "seedName"]?.stringValue, let seedObject = try? await garden.get(.seeds, namespace: nil, name: seedName)
+        {
             spec["seed"] = Self.stripped(seedObject)
         }
-        let cluster: JSON = ["apiVersion": .string(Resource.clusters.apiVersion), "kind": "Cluster", "metadata": ["name": .string(name)], "spec": spec]
+        let cluster: JSON = [
+            "apiVersion": .string(Resource.clusters.apiVersion), "kind": "Cluster", "metadata": ["name": .string(name)], "spec": spec,
+        ]
         try await createOrUpdate(seed, .clusters, cluster, compare: ["spec"])
     }
 
@@ -140,7 +143,9 @@ public struct Gardenlet: Reconciler {
     func ensureShootAccess(_ namespace: String) async throws {
         let secret: JSON = [
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": ["name": "gardener-internal", "namespace": .string(namespace), "labels": ["resources.gardener.cloud/purpose": "token-requestor"]],
+            "metadata": [
+                "name": "gardener-internal", "namespace": .string(namespace), "labels": ["resources.gardener.cloud/purpose": "token-requestor"],
+            ],
             "data": ["kubeconfig": .string(Data(shootKubeconfig.utf8).base64EncodedString())],
         ]
         try await createOrUpdate(seed, .secrets, secret, compare: ["data"])
@@ -213,7 +218,9 @@ public struct Gardenlet: Reconciler {
             // The Network watch requeues the Shoot once the extension removed its finalizer.
             return .done
         } catch let e as KubeError where e.isNotFound {}
-        for (resource, namespace, objectName) in [(Resource.clusters, nil, technicalID), (.namespaces, nil, technicalID)] as [(Resource, String?, String)] {
+        for (resource, namespace, objectName) in [(Resource.clusters, nil, technicalID), (.namespaces, nil, technicalID)]
+            as [(Resource, String?, String)]
+        {
             do { try await seed.delete(resource, namespace: namespace, name: objectName) } catch let e as KubeError where e.isNotFound {}
         }
         var updated = shoot

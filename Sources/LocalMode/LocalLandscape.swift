@@ -105,7 +105,8 @@ public final class LocalLandscape: Sendable {
                 clients[cluster] = try KubernetesClient(configuration: config)
                 progress("\(cluster.rawValue) API server on \(server.baseURL) (kubeconfig \(layout.kubeconfig(cluster)))")
             }
-            guard let garden = clients[.garden], let seed = clients[.seed], let shootClient = clients[.shoot], let shootServer = servers[.shoot] else {
+            guard let garden = clients[.garden], let seed = clients[.seed], let shootClient = clients[.shoot], let shootServer = servers[.shoot]
+            else {
                 throw MessageError("internal: a cluster is missing")
             }
 
@@ -136,7 +137,9 @@ public final class LocalLandscape: Sendable {
                     admissionOptions, client: garden,
                     manager: ManagerOptions(gracefulShutdownTimeout: .milliseconds(300), drainTimeout: .milliseconds(200)),
                     logger: Logger(label: "admission-calico"))
-                progress("garden: admission webhook on https://127.0.0.1:\(port) registered (ValidatingWebhookConfiguration gardener-extension-admission-calico)")
+                progress(
+                    "garden: admission webhook on https://127.0.0.1:\(port) registered (ValidatingWebhookConfiguration gardener-extension-admission-calico)"
+                )
             }
             let shootFile = localDir.appendingPathComponent("shoot.yaml").path
             let shoot = try await LocalBootstrap.applyGardenExample(file: shootFile, client: garden)
@@ -204,7 +207,7 @@ public final class LocalLandscape: Sendable {
         if cluster == .shoot { configuration.additionalBuiltinResources = shootBuiltinResources }
         do {
             return try await EmbeddedAPIServer.start(configuration)
-        } catch where port != 0 {
+        } catch  where port != 0 {
             // The remembered port is taken: any port (the kubeconfig is rewritten).
             configuration.port = 0
             return try await EmbeddedAPIServer.start(configuration)
@@ -364,7 +367,8 @@ enum NetworkEvents {
             let type = op["type"]?.stringValue ?? "Reconcile"
             let message =
                 state == "Succeeded"
-                ? op["description"]?.stringValue ?? "" : object[path: "status", "lastError", "description"]?.stringValue ?? op["description"]?.stringValue ?? ""
+                ? op["description"]?.stringValue ?? ""
+                : object[path: "status", "lastError", "description"]?.stringValue ?? op["description"]?.stringValue ?? ""
             let signature = "\(type)|\(state)|\(message)|\(object[path: "status", "observedGeneration"]?.intValue ?? 0)"
             let key = objectKey(object)
             let isNew = seen.withLock { s in

@@ -113,7 +113,8 @@ public enum NodeSimulator {
                 // A Node more or less changes every DaemonSet's desired number.
                 await controller.watch(nodes, caches: [informer]) { _ in
                     informer.store.list().map {
-                        ReconcileRequest(namespace: $0[path: "metadata", "namespace"]?.stringValue, name: $0[path: "metadata", "name"]?.stringValue ?? "")
+                        ReconcileRequest(
+                            namespace: $0[path: "metadata", "namespace"]?.stringValue, name: $0[path: "metadata", "name"]?.stringValue ?? "")
                     }
                 }
             }

@@ -112,7 +112,8 @@ public struct ResourceManager: Reconciler {
             if let progressing {
                 Self.setCondition(&conditions, "ResourcesProgressing", "True", progressing.reason, progressing.message, now)
             } else {
-                Self.setCondition(&conditions, "ResourcesProgressing", "False", "ResourcesRolledOut", "All resources have been fully rolled out.", now)
+                Self.setCondition(
+                    &conditions, "ResourcesProgressing", "False", "ResourcesRolledOut", "All resources have been fully rolled out.", now)
             }
         }
         status["conditions"] = .array(conditions)
@@ -291,7 +292,9 @@ final class ShootAPI: Sendable {
             ],
             "spec": [
                 "group": .string(parts[0]), "scope": namespaced ? "Namespaced" : "Cluster",
-                "names": ["kind": .string(kind), "listKind": .string("\(kind)List"), "plural": .string(plural), "singular": .string(kind.lowercased())],
+                "names": [
+                    "kind": .string(kind), "listKind": .string("\(kind)List"), "plural": .string(plural), "singular": .string(kind.lowercased()),
+                ],
                 "versions": [
                     [
                         "name": .string(parts[1]), "served": true, "storage": true,

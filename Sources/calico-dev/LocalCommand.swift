@@ -9,8 +9,8 @@ import KubeCore
 import KubeRuntime
 import LocalMode
 import Logging
-import Synchronization
 import NetworkingCalico
+import Synchronization
 
 /// `local` subcommand (`make local`): a whole Gardener landscape in one process — garden, seed
 /// and shoot embedded API servers, the admission webhook, gardenlet's shoot flow, the controller,
