@@ -110,12 +110,17 @@ public final class LocalLandscape: Sendable {
                 throw MessageError("internal: a cluster is missing")
             }
 
-            // Seed: the extension's CRDs.
+            // The three clusters are prepared side by side: the shoot's Nodes and the seed's CRDs
+            // while the garden starts the webhook (the slowest part).
+            let nodeCount = options.nodes
+            let holdRoutes = options.holdRoutes
+            async let nodesCreated: Void = NodeSimulator.ensureNodes(client: shootClient, count: nodeCount, holdRoutes: holdRoutes)
             let example = URL(fileURLWithPath: options.exampleDirectory)
             let seedCRDs = try files(in: example.path, prefix: "10-crd-")
-            for file in seedCRDs { try await LocalBootstrap.apply(file: file, client: seed) }
-            try await LocalBootstrap.waitForCRDs(client: seed)
-            progress("seed: CRDs installed (\(seedCRDs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")))")
+            async let seedReady: Void = {
+                for file in seedCRDs { try await LocalBootstrap.apply(file: file, client: seed) }
+                try await LocalBootstrap.waitForCRDs(client: seed)
+            }()
 
             // Garden: the Gardener API, the webhook, then the example.
             let localDir = example.appendingPathComponent("local")
@@ -148,6 +153,8 @@ public final class LocalLandscape: Sendable {
                     ? "garden: kept the existing state; Shoot \(shoot.namespace)/\(shoot.name) as last edited (--reset starts from \(shootFile))"
                     : "garden: Shoot \(shoot.namespace)/\(shoot.name) created from \(shootFile)")
             try layout.rememberPorts(ports)
+            try await seedReady
+            progress("seed: CRDs installed (\(seedCRDs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")))")
             // A kept Network is reconciled once more, as gardenlet asks on every shoot reconcile
             // (and so the wait below does not take the last run's status for this one's).
             let technicalID = Gardenlet.technicalID(namespace: shoot.namespace, name: shoot.name)
@@ -159,8 +166,7 @@ public final class LocalLandscape: Sendable {
                     ["metadata": ["annotations": [GardenerConstants.operationAnnotation: "reconcile"]]], type: .merge)
             }
 
-            // Shoot: simulated Nodes.
-            try await NodeSimulator.ensureNodes(client: shootClient, count: options.nodes, holdRoutes: options.holdRoutes)
+            try await nodesCreated
             progress("shoot: \(options.nodes) simulated Nodes\(options.holdRoutes ? " (routes held: calico-dev/hold-route=true)" : "")")
 
             // Controllers.
