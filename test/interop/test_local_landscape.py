@@ -260,10 +260,14 @@ def test_once_lock_reset_and_failure():
                                capture_output=True, text=True, timeout=120)
         assert first.returncode == 0, first.stderr
         assert "State: new, from the example" in first.stdout and "ready in" in first.stdout
+        kubeconfigs = {c: (state / ("%s.kubeconfig" % c)).read_text() for c in ("garden", "seed", "shoot")}
         again = subprocess.run([BIN, "local", "--once", "--state-dir", str(state), "--example-dir", str(EXAMPLE)],
                                capture_output=True, text=True, timeout=120)
         assert again.returncode == 0, again.stderr
         assert "State: kept from the last run" in again.stdout
+        # The ports were free again: every kubeconfig is still valid unchanged.
+        for cluster, text in kubeconfigs.items():
+            assert (state / ("%s.kubeconfig" % cluster)).read_text() == text
         # --reset starts from the example again; --hold-routes starts the new Nodes without routes.
         holder = Local("--reset", "--nodes", "2", "--hold-routes", state=state)
         try:
