@@ -52,10 +52,10 @@ public final class LocalLandscape: Sendable {
     let managers: [Manager]
     let tasks: Mutex<[Task<Void, any Error>]>
     let admission: AdmissionRuntime?
-    private let stopping = Mutex(false)
+    private let stopping = Mutex<Task<Void, Never>?>(nil)
 
     /// Whether `stop` was called.
-    public var isStopping: Bool { stopping.withLock { $0 } }
+    public var isStopping: Bool { stopping.withLock { $0 != nil } }
 
     /// The seed namespace and name of the example Network.
     public var network: (namespace: String, name: String) {
@@ -249,19 +249,28 @@ public final class LocalLandscape: Sendable {
 
     /// Stops every controller and server; returns within about a second.
     public func stop() async {
-        let first = stopping.withLock { s in
-            defer { s = true }
-            return !s
+        let task = stopping.withLock { current in
+            if let current { return current }
+            let task = Task { await self.shutDown() }
+            current = task
+            return task
         }
-        guard first else {
-            await wait()
-            return
-        }
+        await task.value
+    }
+
+    private func shutDown() async {
         for manager in managers { manager.stop() }
+        // Everything stops side by side, so Ctrl-C returns within about a second.
+        let admission = self.admission
+        async let admissionStopped: Void = { await admission?.stop() }()
         for task in tasks.withLock({ $0 }) { _ = try? await task.value }
-        await admission?.stop()
-        for client in clients.values { try? await client.shutdown() }
-        for server in servers.values { try? await server.shutdown() }
+        await admissionStopped
+        await withTaskGroup(of: Void.self) { group in
+            for client in clients.values { group.addTask { try? await client.shutdown() } }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for server in servers.values { group.addTask { try? await server.shutdown() } }
+        }
     }
 
     /// Waits until a manager stops on its own (an error) or `stop` was called.
