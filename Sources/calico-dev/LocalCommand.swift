@@ -157,6 +157,14 @@ struct LocalCommand: AsyncParsableCommand {
                 throw Failure(description: "not ready: \(reason)")
             }
             Self.progress("not ready yet: \(reason); still running so you can fix it with kubectl")
+            // The report follows once a fix makes the example ready.
+            let exampleDir = self.exampleDir
+            Task {
+                guard case .ready = await landscape.waitForExample(timeout: .seconds(365 * 86_400), failFast: false, progress: { Self.progress($0) })
+                else { return }
+                Self.say(await LocalBootstrap.landscapeReport(landscape, exampleDir: exampleDir))
+                Self.progress("ready")
+            }
         }
         if once {
             await landscape.stop()

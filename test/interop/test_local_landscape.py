@@ -113,7 +113,7 @@ def calico_node_env(local):
 
 @pytest.fixture(scope="module")
 def landscape():
-    local = Local("--feature-gates", "SeamlessOverlaySwitch=true", "--nodes", "3", "--rollout-step-ms", "50")
+    local = Local("--feature-gates", "SeamlessOverlaySwitch=true", "--nodes", "3", "--rollout-step-ms", "300")
     yield local
     if local.proc.poll() is None:
         elapsed = local.stop()
@@ -161,6 +161,11 @@ def test_enable_overlay_rolls_out_and_collects_the_old_secret(landscape):
     gen = landscape.get("seed", "-n", NS, "network", "bar")["metadata"]["generation"]
     ds_gen = landscape.get("shoot", "-n", "kube-system", "daemonset", "calico-node")["metadata"]["generation"]
     patch_shoot(landscape, {"spec": {"networking": {"providerConfig": {"overlay": {"enabled": True}}}}})
+    # While calico-node is replaced node by node the ManagedResource reports ResourcesProgressing=True.
+    def progressing():
+        mr = landscape.get("seed", "-n", NS, "managedresource", MR)
+        return any(c["type"] == "ResourcesProgressing" and c["status"] == "True" for c in mr.get("status", {}).get("conditions", []))
+    wait_for("ResourcesProgressing=True during the rollout", progressing)
     net = wait_for("the Network to reconcile the overlay", lambda: network_succeeded(landscape, gen))
     assert net["spec"]["providerConfig"]["overlay"]["enabled"] is True
     mr = wait_for("the new secret to be applied", lambda: (m := mr_applied(landscape)) and m["spec"]["secretRefs"][0]["name"] != old_secret and m)
