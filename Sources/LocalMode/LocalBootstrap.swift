@@ -4,8 +4,9 @@ import KubeClient
 import KubeCore
 import NetworkingCalico
 
-/// The Gardener-side setup for local mode and end-to-end tests (docs/local.md):
-/// CRDs, namespace, Cluster and Network from the `example/` files, idempotent on restart.
+/// Applying example files for local mode and end-to-end tests (docs/local.md): CRDs, namespaces,
+/// Clusters, Networks and the garden's Shoot, CloudProfile and Seed, idempotent on restart; the
+/// reconciled check and the report of `calico-dev local`.
 public enum LocalBootstrap {
     /// Creates or updates every document of a YAML file (CRDs, namespaces, Clusters, Networks).
     public static func apply(file: String, client: KubernetesClient) async throws {
@@ -81,20 +82,6 @@ public enum LocalBootstrap {
         }
     }
 
-    /// Applies the example file; returns the Network's namespace and name.
-    public static func applyExample(file: String, client: KubernetesClient) async throws -> (namespace: String, name: String) {
-        let text = try String(contentsOfFile: file, encoding: .utf8)
-        var network: (String, String)?
-        for doc in try JSON.parseYAMLDocuments(text) where doc.isObject {
-            try await apply(object: doc, client: client)
-            if doc["kind"]?.stringValue == "Network" {
-                network = (doc[path: "metadata", "namespace"]?.stringValue ?? "", doc[path: "metadata", "name"]?.stringValue ?? "")
-            }
-        }
-        guard let network else { throw MessageError("\(file) contains no Network") }
-        return network
-    }
-
     /// Applies the garden example (CloudProfile, Seed, project namespace, Shoot); returns the
     /// Shoot's namespace and name.
     public static func applyGardenExample(file: String, client: KubernetesClient) async throws -> (namespace: String, name: String) {
@@ -110,14 +97,6 @@ public enum LocalBootstrap {
         return shoot
     }
 
-    /// Result of waiting for a reconcile.
-    public enum Outcome: Sendable {
-        /// Reconciled; the Network as last read.
-        case succeeded(JSON)
-        /// Failed or timed out, with the reason.
-        case failed(String)
-    }
-
     /// Whether the Network is reconciled: no pending operation annotation, last operation
     /// Succeeded and the current generation observed.
     public static func isReconciled(_ obj: JSON) -> Bool {
@@ -128,98 +107,6 @@ public enum LocalBootstrap {
             && obj[path: "status", "observedGeneration"]?.intValue == obj[path: "metadata", "generation"]?.intValue
     }
 
-    /// Polls the Network until it is reconciled, failed (`failFast`: at the first Error state) or
-    /// the timeout passed.
-    public static func waitForOutcome(
-        client: KubernetesClient, namespace: String, name: String, timeout: Duration, failFast: Bool
-    ) async -> Outcome {
-        let deadline = ContinuousClock.now + timeout
-        var last = "no status yet"
-        var reportedError: String?
-        while ContinuousClock.now < deadline {
-            if let obj = try? await client.get(.networks, namespace: namespace, name: name) {
-                if isReconciled(obj) { return .succeeded(obj) }
-                let op = obj[path: "status", "lastOperation"]
-                last = "\(op?["type"]?.stringValue ?? "?") \(op?["state"]?.stringValue ?? "?"): \(op?["description"]?.stringValue ?? "")"
-                if op?["state"]?.stringValue == "Error" || op?["state"]?.stringValue == "Failed" {
-                    let reason = obj[path: "status", "lastError", "description"]?.stringValue ?? last
-                    if failFast { return .failed(reason) }
-                    if reportedError != reason {
-                        FileHandle.standardOutput.write(Data("    reconcile error (retrying): \(reason)\n".utf8))
-                        reportedError = reason
-                    }
-                }
-            }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        return .failed("timed out after \(timeout); last operation: \(last)")
-    }
-
-    /// Counts of the rendered shoot objects by kind, from the ManagedResource's secrets.
-    public static func renderedObjectCounts(client: KubernetesClient, namespace: String) async throws -> [(String, Int)] {
-        let mr = ManagedResource(
-            raw: try await client.get(.managedResources, namespace: namespace, name: CalicoNames.managedResourceName))
-        var counts: [String: Int] = [:]
-        for secretName in mr.secretRefs {
-            let secret = Secret(raw: try await client.get(.secrets, namespace: namespace, name: secretName))
-            for (_, bytes) in secret.data {
-                for doc in try JSON.parseYAMLDocuments(String(decoding: bytes, as: UTF8.self)) where doc.isObject {
-                    counts[doc["kind"]?.stringValue ?? "?", default: 0] += 1
-                }
-            }
-        }
-        return counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-    }
-
-    /// The human-readable report printed by `local` after a successful reconcile.
-    public static func report(client: KubernetesClient, network obj: JSON, kubeconfigPath: String, exampleDir: String) async -> String {
-        let ns = obj[path: "metadata", "namespace"]?.stringValue ?? ""
-        let name = obj[path: "metadata", "name"]?.stringValue ?? ""
-        let op = obj[path: "status", "lastOperation"] ?? .null
-        var lines: [String] = []
-        lines.append("")
-        lines.append("Network \(ns)/\(name)")
-        lines.append(
-            "  lastOperation:      \(op["type"]?.stringValue ?? "") \(op["state"]?.stringValue ?? "") \(op["progress"]?.intValue ?? 0)% — \(op["description"]?.stringValue ?? "")"
-        )
-        lines.append(
-            "  observedGeneration: \(obj[path: "status", "observedGeneration"]?.intValue ?? 0) (generation \(obj[path: "metadata", "generation"]?.intValue ?? 0))"
-        )
-        lines.append(
-            "  providerStatus:     \(obj[path: "status", "providerStatus", "kind"]?.stringValue ?? "-") (\(obj[path: "status", "providerStatus", "apiVersion"]?.stringValue ?? "-"))"
-        )
-        let families = obj[path: "status", "ipFamilies"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        lines.append("  ipFamilies:         \(families.isEmpty ? "-" : families.joined(separator: ", "))")
-        if let mr = try? await client.get(.managedResources, namespace: ns, name: CalicoNames.managedResourceName) {
-            let refs = ManagedResource(raw: mr).secretRefs
-            lines.append("ManagedResource \(ns)/\(CalicoNames.managedResourceName)")
-            lines.append("  secretRefs:         \(refs.joined(separator: ", "))")
-        } else {
-            lines.append("ManagedResource \(ns)/\(CalicoNames.managedResourceName): not found")
-        }
-        if let counts = try? await renderedObjectCounts(client: client, namespace: ns) {
-            let total = counts.reduce(0) { $0 + $1.1 }
-            lines.append("Rendered shoot objects: \(total)")
-            for (kind, n) in counts { lines.append("  \(kind.padding(toLength: 34, withPad: " ", startingAt: 0)) \(n)") }
-        }
-        lines.append("")
-        lines.append("kubeconfig: \(kubeconfigPath)")
-        lines.append("Look around:")
-        lines.append("  export KUBECONFIG=\(kubeconfigPath)")
-        lines.append("  kubectl -n \(ns) get networks.extensions.gardener.cloud \(name) -o yaml")
-        lines.append("  kubectl -n \(ns) get managedresources,secrets,configmaps,scrapeconfigs")
-        lines.append("  kubectl -n \(ns) get secret \\")
-        lines.append("    $(kubectl -n \(ns) get managedresource \(CalicoNames.managedResourceName) -o jsonpath='{.spec.secretRefs[0].name}') \\")
-        lines.append("    -o jsonpath='{.data.config\\.yaml}' | base64 -d | less")
-        lines.append("Edit the providerConfig (the controller re-renders live):")
-        lines.append("  kubectl -n \(ns) edit networks.extensions.gardener.cloud \(name)")
-        lines.append("  kubectl -n \(ns) patch networks.extensions.gardener.cloud \(name) --type merge \\")
-        lines.append("    -p '{\"spec\":{\"providerConfig\":{\"overlay\":{\"enabled\":true}}}}'")
-        lines.append(
-            "Re-create from \(exampleDir)/20-network.yaml by restarting, or start fresh: rm -rf \((kubeconfigPath as NSString).deletingLastPathComponent)"
-        )
-        return lines.joined(separator: "\n")
-    }
 }
 
 extension LocalBootstrap {
