@@ -52,6 +52,9 @@ public final class LocalLandscape: Sendable {
     let managers: [Manager]
     let tasks: Mutex<[Task<Void, any Error>]>
     let admission: AdmissionRuntime?
+    /// The kept Network's last operation at start: the wait needs a newer one (the controller
+    /// removes the operation annotation before it writes `Processing`).
+    let staleOperation: JSON?
     private let stopping = Mutex<Task<Void, Never>?>(nil)
 
     /// Whether `stop` was called.
@@ -64,8 +67,9 @@ public final class LocalLandscape: Sendable {
 
     init(
         layout: LandscapeLayout, servers: [LandscapeCluster: EmbeddedAPIServer], clients: [LandscapeCluster: KubernetesClient], keptState: Bool,
-        shoot: (String, String), managers: [Manager], admission: AdmissionRuntime?
+        shoot: (String, String), managers: [Manager], admission: AdmissionRuntime?, staleOperation: JSON?
     ) {
+        self.staleOperation = staleOperation
         self.layout = layout
         self.servers = servers
         self.clients = clients
@@ -158,9 +162,11 @@ public final class LocalLandscape: Sendable {
             // A kept Network is reconciled once more, as gardenlet asks on every shoot reconcile
             // (and so the wait below does not take the last run's status for this one's).
             let technicalID = Gardenlet.technicalID(namespace: shoot.namespace, name: shoot.name)
+            var staleOperation: JSON?
             if let existing = try? await seed.get(.networks, namespace: technicalID, name: shoot.name),
                 existing[path: "metadata", "deletionTimestamp"] == nil
             {
+                staleOperation = existing[path: "status", "lastOperation"]
                 _ = try await seed.patch(
                     .networks, namespace: technicalID, name: shoot.name,
                     ["metadata": ["annotations": [GardenerConstants.operationAnnotation: "reconcile"]]], type: .merge)
@@ -196,7 +202,7 @@ public final class LocalLandscape: Sendable {
             managers = [controller, gardenManager, seedManager, shootManager]
             let landscape = LocalLandscape(
                 layout: layout, servers: servers, clients: clients, keptState: keptState, shoot: shoot, managers: managers,
-                admission: admission)
+                admission: admission, staleOperation: staleOperation)
             landscape.tasks.withLock { tasks in
                 for manager in managers { tasks.append(Task { try await manager.run() }) }
             }
@@ -293,6 +299,9 @@ public final class LocalLandscape: Sendable {
         let (namespace, name) = network
         guard let obj = networks.get(namespace: namespace, name: name) else {
             return ("Network \(namespace)/\(name) does not exist yet", false)
+        }
+        if let staleOperation, obj[path: "status", "lastOperation"] == staleOperation {
+            return ("Network \(namespace)/\(name): waiting for this run's reconcile", false)
         }
         if !LocalBootstrap.isReconciled(obj) {
             let op = obj[path: "status", "lastOperation"]
