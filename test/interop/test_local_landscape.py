@@ -286,6 +286,12 @@ def test_once_lock_reset_and_failure():
             second = subprocess.run([BIN, "local", "--once", "--state-dir", str(state)], capture_output=True, text=True, timeout=60)
             assert second.returncode != 0
             assert "is in use by process %d" % holder.proc.pid in second.stderr
+            # keepObjects: deleting the Shoot (and so the ManagedResource) leaves the shoot's objects.
+            holder.kubectl("seed", "-n", NS, "patch", "managedresource", MR, "--type", "merge", "-p", '{"spec":{"keepObjects":true}}')
+            holder.kubectl("garden", "-n", "garden-foo", "delete", "shoot", "bar", "--wait=false")
+            wait_for("the Shoot to be gone", lambda: holder.kubectl("garden", "-n", "garden-foo", "get", "shoot", "bar", check=False).returncode != 0)
+            assert holder.get("seed", "-n", NS, "managedresource", MR) is None
+            assert holder.get("shoot", "-n", "kube-system", "daemonset", "calico-node") is not None
         finally:
             holder.stop()
     finally:
