@@ -117,8 +117,9 @@ check-generated:
 
 check: check-generated
 
-# Main job: embedded API server + example shoot + the controller in-process (state in .local/).
-# Prints a report once the Network is reconciled, then runs until Ctrl-C (`LOCAL_ARGS=--once` exits).
+# Main job: garden, seed and shoot embedded API servers with the example Shoot, admission, the
+# controller, a resource manager and simulated nodes in one process (state in .local/, docs/local.md).
+# Prints a report once the Network is reconciled and applied, then runs until Ctrl-C (`LOCAL_ARGS=--once` exits).
 local: build
 	$(DEV_BIN) local $(LOCAL_ARGS)
 

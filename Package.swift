@@ -5,7 +5,7 @@ import PackageDescription
 // KubeCore <- KubeClient <- KubeRuntime <- GardenerExtensions <- NetworkingCalico
 // KubeCore <- CalicoAPI <- CalicoManifests ; BuildInfo (no dependencies) <- KubeRuntime, CalicoManifests, both executables ; CalicoAPI <- AdmissionCalico ; KubeCore <- EmbeddedAPIServer
 // Development only (never a dependency of the two shipped executables): EmbeddedAPIServer <- EmbeddedAPIServerTesting ;
-// NetworkingCalico <- LocalMode ; both <- calico-dev, calico-bench and the tests.
+// NetworkingCalico, AdmissionCalico, EmbeddedAPIServer <- LocalMode ; both <- calico-dev, calico-bench and the tests.
 let package = Package(
     name: "gardener-extension-networking-calico",
     platforms: [.macOS(.v15)],
@@ -128,8 +128,13 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
-        // Local mode: the Gardener-side setup and report of `calico-dev local` (also used by tests and benchmarks).
-        .target(name: "LocalMode", dependencies: ["NetworkingCalico", "GardenerExtensions", "KubeClient", "KubeCore"]),
+        // Local mode: the garden/seed/shoot landscape of `calico-dev local` (also used by tests and benchmarks).
+        .target(
+            name: "LocalMode",
+            dependencies: [
+                "NetworkingCalico", "AdmissionCalico", "EmbeddedAPIServer", "GardenerExtensions", "CalicoAPI", "CalicoManifests",
+                "KubeRuntime", "KubeClient", "KubeCore",
+            ]),
         .executableTarget(
             name: "gardener-extension-networking-calico",
             dependencies: [

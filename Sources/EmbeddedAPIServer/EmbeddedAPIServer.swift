@@ -48,6 +48,11 @@ public struct EmbeddedAPIServerConfiguration: Sendable {
     /// with `watchBufferSize` this bounds what a stalled watcher holds, whatever the size of the
     /// events (see docs/operations.md, "Limits").
     public var maxWatchStall: Duration = .seconds(10)
+    /// Extra built-in kinds, each described like a CRD (group, names, scope, versions): served
+    /// without a schema and without a CRD object, for kinds kube-apiserver has that this server
+    /// does not model (local mode's shoot: RBAC, PodDisruptionBudget, NetworkPolicy). A kind
+    /// the server already serves is left as it is.
+    public var additionalBuiltinResources: [JSON] = []
 
     /// A configuration; the batching and bookmark intervals keep their defaults (set them afterwards).
     public init(
@@ -141,6 +146,13 @@ public final class EmbeddedAPIServer: Sendable {
         }
         var state = StoreState(startRV: startRV, historySize: configuration.historySize, watchBufferSize: configuration.watchBufferSize)
         for r in BuiltinResources.all { state.resources["\(r.group)/\(r.version)/\(r.plural)"] = r }
+        for description in configuration.additionalBuiltinResources {
+            for var r in CRDRegistration.resources(from: description) where state.resources["\(r.group)/\(r.version)/\(r.plural)"] == nil {
+                r.behavior = .generic
+                r.requiresResourceVersionOnUpdate = false
+                state.resources["\(r.group)/\(r.version)/\(r.plural)"] = r
+            }
+        }
         if let loaded {
             state.collections = loaded.collections
             for crd in (loaded.collections["apiextensions.k8s.io/customresourcedefinitions"] ?? [:]).values { state.registerCRD(crd) }

@@ -4,8 +4,9 @@ import KubeClient
 import KubeCore
 import NetworkingCalico
 
-/// The Gardener-side setup for local mode and end-to-end tests (docs/local.md):
-/// CRDs, namespace, Cluster and Network from the `example/` files, idempotent on restart.
+/// Applying example files for local mode and end-to-end tests (docs/local.md): CRDs, namespaces,
+/// Clusters, Networks and the garden's Shoot, CloudProfile and Seed, idempotent on restart; the
+/// reconciled check and the report of `calico-dev local`.
 public enum LocalBootstrap {
     /// Creates or updates every document of a YAML file (CRDs, namespaces, Clusters, Networks).
     public static func apply(file: String, client: KubernetesClient) async throws {
@@ -24,6 +25,9 @@ public enum LocalBootstrap {
         case ("v1", "ConfigMap"): return .configMaps
         case (Resource.clusters.apiVersion, "Cluster"): return .clusters
         case (Resource.networks.apiVersion, "Network"): return .networks
+        case (Resource.shoots.apiVersion, "Shoot"): return .shoots
+        case (Resource.cloudProfiles.apiVersion, "CloudProfile"): return .cloudProfiles
+        case (Resource.seeds.apiVersion, "Seed"): return .seeds
         case (let apiVersion, let kind): throw MessageError("unsupported object \(apiVersion) \(kind) in example file")
         }
     }
@@ -48,6 +52,8 @@ public enum LocalBootstrap {
                 ["metadata": ["annotations": [GardenerConstants.operationAnnotation: "reconcile"]]], type: .merge)
             return
         }
+        // The user's edits of a Shoot are kept on restart (`--reset` starts from the example).
+        if resource == .shoots { return }
         // Local edits of the Cluster/CRDs are overwritten by the example on restart.
         guard let spec = object["spec"], existing["spec"] != spec else { return }
         var updated = existing
@@ -57,8 +63,13 @@ public enum LocalBootstrap {
 
     /// Waits until the Network, Cluster and ManagedResource APIs answer (CRDs served).
     public static func waitForCRDs(client: KubernetesClient, timeout: Duration = .seconds(30)) async throws {
+        try await waitUntilServed(client: client, resources: [.networks, .clusters, .managedResources], timeout: timeout)
+    }
+
+    /// Waits until every resource of `resources` answers a list (its CRD is served).
+    public static func waitUntilServed(client: KubernetesClient, resources: [Resource], timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
-        for resource in [Resource.networks, .clusters, .managedResources] {
+        for resource in resources {
             while true {
                 do {
                     _ = try await client.list(resource, namespace: nil, options: ListOptions(limit: 1))
@@ -71,26 +82,19 @@ public enum LocalBootstrap {
         }
     }
 
-    /// Applies the example file; returns the Network's namespace and name.
-    public static func applyExample(file: String, client: KubernetesClient) async throws -> (namespace: String, name: String) {
+    /// Applies the garden example (CloudProfile, Seed, project namespace, Shoot); returns the
+    /// Shoot's namespace and name.
+    public static func applyGardenExample(file: String, client: KubernetesClient) async throws -> (namespace: String, name: String) {
         let text = try String(contentsOfFile: file, encoding: .utf8)
-        var network: (String, String)?
+        var shoot: (String, String)?
         for doc in try JSON.parseYAMLDocuments(text) where doc.isObject {
             try await apply(object: doc, client: client)
-            if doc["kind"]?.stringValue == "Network" {
-                network = (doc[path: "metadata", "namespace"]?.stringValue ?? "", doc[path: "metadata", "name"]?.stringValue ?? "")
+            if doc["kind"]?.stringValue == "Shoot" {
+                shoot = (doc[path: "metadata", "namespace"]?.stringValue ?? "", doc[path: "metadata", "name"]?.stringValue ?? "")
             }
         }
-        guard let network else { throw MessageError("\(file) contains no Network") }
-        return network
-    }
-
-    /// Result of waiting for a reconcile.
-    public enum Outcome: Sendable {
-        /// Reconciled; the Network as last read.
-        case succeeded(JSON)
-        /// Failed or timed out, with the reason.
-        case failed(String)
+        guard let shoot else { throw MessageError("\(file) contains no Shoot") }
+        return shoot
     }
 
     /// Whether the Network is reconciled: no pending operation annotation, last operation
@@ -103,96 +107,71 @@ public enum LocalBootstrap {
             && obj[path: "status", "observedGeneration"]?.intValue == obj[path: "metadata", "generation"]?.intValue
     }
 
-    /// Polls the Network until it is reconciled, failed (`failFast`: at the first Error state) or
-    /// the timeout passed.
-    public static func waitForOutcome(
-        client: KubernetesClient, namespace: String, name: String, timeout: Duration, failFast: Bool
-    ) async -> Outcome {
-        let deadline = ContinuousClock.now + timeout
-        var last = "no status yet"
-        var reportedError: String?
-        while ContinuousClock.now < deadline {
-            if let obj = try? await client.get(.networks, namespace: namespace, name: name) {
-                if isReconciled(obj) { return .succeeded(obj) }
-                let op = obj[path: "status", "lastOperation"]
-                last = "\(op?["type"]?.stringValue ?? "?") \(op?["state"]?.stringValue ?? "?"): \(op?["description"]?.stringValue ?? "")"
-                if op?["state"]?.stringValue == "Error" || op?["state"]?.stringValue == "Failed" {
-                    let reason = obj[path: "status", "lastError", "description"]?.stringValue ?? last
-                    if failFast { return .failed(reason) }
-                    if reportedError != reason {
-                        FileHandle.standardOutput.write(Data("    reconcile error (retrying): \(reason)\n".utf8))
-                        reportedError = reason
-                    }
-                }
-            }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        return .failed("timed out after \(timeout); last operation: \(last)")
-    }
+}
 
-    /// Counts of the rendered shoot objects by kind, from the ManagedResource's secrets.
-    public static func renderedObjectCounts(client: KubernetesClient, namespace: String) async throws -> [(String, Int)] {
-        let mr = ManagedResource(
-            raw: try await client.get(.managedResources, namespace: namespace, name: CalicoNames.managedResourceName))
-        var counts: [String: Int] = [:]
-        for secretName in mr.secretRefs {
-            let secret = Secret(raw: try await client.get(.secrets, namespace: namespace, name: secretName))
-            for (_, bytes) in secret.data {
-                for doc in try JSON.parseYAMLDocuments(String(decoding: bytes, as: UTF8.self)) where doc.isObject {
-                    counts[doc["kind"]?.stringValue ?? "?", default: 0] += 1
+extension LocalBootstrap {
+    /// The report `local` prints once the example is ready: the Shoot, the Network, the
+    /// ManagedResource's conditions, the shoot's Nodes and calico-node, the three kubeconfigs and
+    /// a few kubectl commands for each cluster.
+    public static func landscapeReport(_ landscape: LocalLandscape, exampleDir: String) async -> String {
+        let layout = landscape.layout
+        let (ns, name) = landscape.network
+        var lines: [String] = [""]
+        lines.append(landscape.keptState ? "State: kept from the last run (--reset starts from the example)" : "State: new, from the example")
+        if let garden = landscape.clients[.garden],
+            let shoot = try? await garden.get(.shoots, namespace: landscape.shoot.namespace, name: landscape.shoot.name)
+        {
+            let op = shoot[path: "status", "lastOperation"] ?? .null
+            lines.append(
+                "Shoot \(landscape.shoot.namespace)/\(landscape.shoot.name) (garden): Kubernetes \(shoot[path: "spec", "kubernetes", "version"]?.stringValue ?? "?"), lastOperation \(op["type"]?.stringValue ?? "-") \(op["state"]?.stringValue ?? "-")"
+            )
+        }
+        if let seed = landscape.clients[.seed], let network = try? await seed.get(.networks, namespace: ns, name: name) {
+            let op = network[path: "status", "lastOperation"] ?? .null
+            lines.append(
+                "Network \(ns)/\(name) (seed): \(op["type"]?.stringValue ?? "") \(op["state"]?.stringValue ?? "") \(op["progress"]?.intValue ?? 0)% — \(op["description"]?.stringValue ?? "")"
+            )
+            lines.append(
+                "  providerStatus: \(network[path: "status", "providerStatus", "kind"]?.stringValue ?? "-"); observedGeneration \(network[path: "status", "observedGeneration"]?.intValue ?? 0) (generation \(network[path: "metadata", "generation"]?.intValue ?? 0))"
+            )
+            if let mr = try? await seed.get(.managedResources, namespace: ns, name: CalicoNames.managedResourceName) {
+                let view = ManagedResource(raw: mr)
+                lines.append("ManagedResource \(ns)/\(CalicoNames.managedResourceName) (seed): secrets \(view.secretRefs.joined(separator: ", "))")
+                for type in ["ResourcesApplied", "ResourcesHealthy", "ResourcesProgressing"] {
+                    let c = view.condition(type)
+                    lines.append(
+                        "  \(type.padding(toLength: 21, withPad: " ", startingAt: 0)) \(c?["status"]?.stringValue ?? "-") (\(c?["reason"]?.stringValue ?? "-"))"
+                    )
                 }
+                lines.append("  objects in the shoot: \(mr[path: "status", "resources"]?.arrayValue?.count ?? 0)")
             }
         }
-        return counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-    }
-
-    /// The human-readable report printed by `local` after a successful reconcile.
-    public static func report(client: KubernetesClient, network obj: JSON, kubeconfigPath: String, exampleDir: String) async -> String {
-        let ns = obj[path: "metadata", "namespace"]?.stringValue ?? ""
-        let name = obj[path: "metadata", "name"]?.stringValue ?? ""
-        let op = obj[path: "status", "lastOperation"] ?? .null
-        var lines: [String] = []
-        lines.append("")
-        lines.append("Network \(ns)/\(name)")
-        lines.append(
-            "  lastOperation:      \(op["type"]?.stringValue ?? "") \(op["state"]?.stringValue ?? "") \(op["progress"]?.intValue ?? 0)% — \(op["description"]?.stringValue ?? "")"
-        )
-        lines.append(
-            "  observedGeneration: \(obj[path: "status", "observedGeneration"]?.intValue ?? 0) (generation \(obj[path: "metadata", "generation"]?.intValue ?? 0))"
-        )
-        lines.append(
-            "  providerStatus:     \(obj[path: "status", "providerStatus", "kind"]?.stringValue ?? "-") (\(obj[path: "status", "providerStatus", "apiVersion"]?.stringValue ?? "-"))"
-        )
-        let families = obj[path: "status", "ipFamilies"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        lines.append("  ipFamilies:         \(families.isEmpty ? "-" : families.joined(separator: ", "))")
-        if let mr = try? await client.get(.managedResources, namespace: ns, name: CalicoNames.managedResourceName) {
-            let refs = ManagedResource(raw: mr).secretRefs
-            lines.append("ManagedResource \(ns)/\(CalicoNames.managedResourceName)")
-            lines.append("  secretRefs:         \(refs.joined(separator: ", "))")
-        } else {
-            lines.append("ManagedResource \(ns)/\(CalicoNames.managedResourceName): not found")
+        if let shoot = landscape.clients[.shoot] {
+            let nodes = (try? await shoot.listAll(.nodes, namespace: nil).items.count) ?? 0
+            let ds = try? await shoot.get(.daemonSets, namespace: "kube-system", name: "calico-node")
+            lines.append(
+                "Shoot cluster: \(nodes) Nodes; DaemonSet kube-system/calico-node \(ds?[path: "status", "numberReady"]?.intValue ?? 0)/\(ds?[path: "status", "desiredNumberScheduled"]?.intValue ?? 0) ready"
+            )
         }
-        if let counts = try? await renderedObjectCounts(client: client, namespace: ns) {
-            let total = counts.reduce(0) { $0 + $1.1 }
-            lines.append("Rendered shoot objects: \(total)")
-            for (kind, n) in counts { lines.append("  \(kind.padding(toLength: 34, withPad: " ", startingAt: 0)) \(n)") }
-        }
+        let garden = layout.kubeconfig(.garden)
+        let seed = layout.kubeconfig(.seed)
+        let shoot = layout.kubeconfig(.shoot)
         lines.append("")
-        lines.append("kubeconfig: \(kubeconfigPath)")
-        lines.append("Look around:")
-        lines.append("  export KUBECONFIG=\(kubeconfigPath)")
-        lines.append("  kubectl -n \(ns) get networks.extensions.gardener.cloud \(name) -o yaml")
-        lines.append("  kubectl -n \(ns) get managedresources,secrets,configmaps,scrapeconfigs")
-        lines.append("  kubectl -n \(ns) get secret \\")
-        lines.append("    $(kubectl -n \(ns) get managedresource \(CalicoNames.managedResourceName) -o jsonpath='{.spec.secretRefs[0].name}') \\")
-        lines.append("    -o jsonpath='{.data.config\\.yaml}' | base64 -d | less")
-        lines.append("Edit the providerConfig (the controller re-renders live):")
-        lines.append("  kubectl -n \(ns) edit networks.extensions.gardener.cloud \(name)")
-        lines.append("  kubectl -n \(ns) patch networks.extensions.gardener.cloud \(name) --type merge \\")
-        lines.append("    -p '{\"spec\":{\"providerConfig\":{\"overlay\":{\"enabled\":true}}}}'")
-        lines.append(
-            "Re-create from \(exampleDir)/20-network.yaml by restarting, or start fresh: rm -rf \((kubeconfigPath as NSString).deletingLastPathComponent)"
-        )
+        lines.append("Kubeconfigs:")
+        lines.append("  garden  \(garden)   (Shoots; admission webhook registered)")
+        lines.append("  seed    \(seed)   (also \(layout.defaultKubeconfig); Network, Cluster, ManagedResource)")
+        lines.append("  shoot   \(shoot)   (Nodes and what the ManagedResource applies)")
+        lines.append("Garden (shoot owner):")
+        lines.append("  kubectl --kubeconfig \(garden) -n \(landscape.shoot.namespace) get shoots")
+        lines.append("  kubectl --kubeconfig \(garden) -n \(landscape.shoot.namespace) patch shoot \(landscape.shoot.name) --type merge \\")
+        lines.append("    -p '{\"spec\":{\"networking\":{\"providerConfig\":{\"overlay\":{\"enabled\":true}}}}}'")
+        lines.append("Seed (operator):")
+        lines.append("  kubectl --kubeconfig \(seed) -n \(ns) get network,managedresource,secrets")
+        lines.append("  kubectl --kubeconfig \(seed) -n \(ns) describe network \(name)")
+        lines.append("Shoot:")
+        lines.append("  kubectl --kubeconfig \(shoot) get nodes")
+        lines.append("  kubectl --kubeconfig \(shoot) -n kube-system get daemonsets,deployments")
+        lines.append("Start from the example again: calico-dev local --reset (example: \(exampleDir)/local/shoot.yaml)")
         return lines.joined(separator: "\n")
     }
 }

@@ -10,46 +10,62 @@ import KubeRuntime
 import LocalMode
 import Logging
 import NetworkingCalico
+import Synchronization
 
-/// `local` subcommand (`make local`): the embedded API server with the example shoot, and the
-/// controller running in-process against it. Prints a report once the Network is reconciled,
-/// then keeps running (live re-render on edits) until Ctrl-C; `--once` exits after the report.
+/// `local` subcommand (`make local`): a whole Gardener landscape in one process — garden, seed
+/// and shoot embedded API servers, the admission webhook, gardenlet's shoot flow, the controller,
+/// the resource manager and simulated shoot Nodes (docs/local.md). Prints a report once the example
+/// Shoot's Network is reconciled and applied, then keeps running until Ctrl-C; `--once` exits after
+/// the report.
 struct LocalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "local", abstract: "Run the extension locally against an embedded API server.",
+        commandName: "local", abstract: "Run the extension locally in a garden, seed and shoot of embedded API servers.",
         discussion: """
-            Starts the embedded API server (state in <state-dir>/state, kubeconfig in <state-dir>/kubeconfig), \
-            installs the CRDs from <example-dir>/10-crd-*.yaml, creates the namespace, Cluster and Network \
-            from <example-dir>/20-network.yaml (idempotent on restart), and runs the controller in-process.
+            Starts three embedded API servers (kubeconfigs <state-dir>/garden.kubeconfig, seed.kubeconfig, \
+            shoot.kubeconfig; <state-dir>/kubeconfig is the seed's), registers the admission webhook in the garden, \
+            creates the example Shoot from <example-dir>/local/shoot.yaml (kept on restart unless --reset), and runs \
+            gardenlet's shoot flow, the controller, the resource manager and --nodes simulated shoot Nodes in-process.
             """)
 
-    @Flag(name: .long, help: "Exit 0 after the first successful reconcile (non-zero with the reason on failure).")
+    @Flag(name: .long, help: "Exit 0 once the example is reconciled and applied to the shoot (non-zero with the reason otherwise).")
     var once = false
 
-    @Option(name: .customLong("example-dir"), help: "Directory with 10-crd-*.yaml and 20-network.yaml.")
+    @Flag(name: .long, help: "Delete the state of earlier runs and start from the example again.")
+    var reset = false
+
+    @Option(name: .customLong("example-dir"), help: "Directory with 10-crd-*.yaml and local/ (garden CRDs and shoot.yaml).")
     var exampleDir: String = "example"
 
-    @Option(name: .customLong("state-dir"), help: "Directory for the kubeconfig, the API server state and the controller log.")
+    @Option(name: .customLong("state-dir"), help: "Directory for the kubeconfigs, the API servers' data and the logs.")
     var stateDir: String = ".local"
 
-    @Option(name: .long, help: "API server port (0 picks a free port).")
+    @Option(name: .long, help: "Seed API server port (0: the port of the last run when free, else any).")
     var port: Int = 0
+
+    @Option(name: .long, help: "Number of simulated shoot Nodes.")
+    var nodes: Int = 3
+
+    @Flag(name: .customLong("hold-routes"), help: "Start every Node annotated calico-dev/hold-route=true (no route until removed).")
+    var holdRoutes = false
+
+    @Option(name: .customLong("rollout-step-ms"), help: "Milliseconds per step of a simulated DaemonSet rollout.")
+    var rolloutStepMilliseconds: Int = 100
 
     @Option(name: .long, help: "Seconds to wait for the first successful reconcile.")
     var timeout: Int = 120
 
-    @Option(name: .customLong("feature-gates"), help: "Controller feature gates, e.g. NonPrivilegedCalicoNode=true.")
+    @Option(name: .customLong("feature-gates"), help: "Controller feature gates, e.g. SeamlessOverlaySwitch=true.")
     var featureGates: String = ""
 
-    @Flag(name: .long, help: "Controller log to stderr instead of <state-dir>/controller.log.")
+    @Flag(name: .long, help: "Logs to stderr instead of <state-dir>/controller.log.")
     var verbose = false
 
     struct Failure: Error, CustomStringConvertible { var description: String }
 
     /// Unbuffered output (progress and report appear at once, also through a pipe).
-    func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+    static func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
 
-    func progress(_ text: String) { say("==> \(text)") }
+    static func progress(_ text: String) { say("==> \(text)") }
 
     func run() async throws {
         do {
@@ -61,126 +77,107 @@ struct LocalCommand: AsyncParsableCommand {
     }
 
     func runLocal() async throws {
-        let fm = FileManager.default
-        let state = URL(fileURLWithPath: stateDir).standardizedFileURL
-        let kubeconfigPath = state.appendingPathComponent("kubeconfig").path
-        let logPath = state.appendingPathComponent("controller.log").path
+        let started = ContinuousClock.now
+        // Signals are trapped from the start, so Ctrl-C during start-up also stops cleanly.
+        let signals = await TerminationSignals()
+        let layout = LandscapeLayout(root: URL(fileURLWithPath: stateDir))
+        guard nodes >= 0 else { throw Failure(description: "--nodes must not be negative") }
         do {
-            try fm.createDirectory(at: state.appendingPathComponent("state"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: layout.root, withIntermediateDirectories: true)
         } catch {
-            throw Failure(description: "cannot create \(state.path): \(error.localizedDescription)")
+            throw Failure(description: "cannot create \(layout.root.path): \(error.localizedDescription)")
         }
-        var gates = FeatureGates()
-        do { try gates.set(featureGates) } catch { throw Failure(description: "invalid --feature-gates: \(error.description)") }
-        let crdFiles = try exampleFiles(prefix: "10-crd-")
-        let networkFile = URL(fileURLWithPath: exampleDir).appendingPathComponent("20-network.yaml").path
+        let lock: StateDirectoryLock
+        do { lock = try StateDirectoryLock(path: layout.lockFile) } catch { throw Failure(description: "\(error)") }
+        defer { withExtendedLifetime(lock) {} }
+        if reset {
+            do { try layout.reset() } catch { throw Failure(description: "--reset: \(error.localizedDescription)") }
+            Self.progress("--reset: removed the state of earlier runs in \(layout.root.path)")
+        }
 
-        // Controller logs go to a file so the report stays readable.
+        var options = LocalLandscapeOptions()
+        options.stateDirectory = stateDir
+        options.exampleDirectory = exampleDir
+        options.nodes = nodes
+        options.holdRoutes = holdRoutes
+        options.seedPort = port
+        options.rolloutStep = .milliseconds(max(0, rolloutStepMilliseconds))
+        do { try options.featureGates.set(featureGates) } catch { throw Failure(description: "invalid --feature-gates: \(error.description)") }
+
+        // Logs go to a file so the report stays readable.
         let logging = LoggingOptions(level: .info, format: verbose ? .text : .json)
         let sink: LogSink
         if verbose {
             sink = .standardError
         } else {
-            fm.createFile(atPath: logPath, contents: nil)
-            guard let handle = FileHandle(forWritingAtPath: logPath) else {
-                throw Failure(description: "cannot open \(logPath)")
-            }
+            FileManager.default.createFile(atPath: layout.logFile, contents: nil)
+            guard let handle = FileHandle(forWritingAtPath: layout.logFile) else { throw Failure(description: "cannot open \(layout.logFile)") }
             sink = LogSink { bytes in handle.write(Data(bytes)) }
         }
         LoggingSystem.bootstrap { label in logging.makeHandler(label: label, sink: sink) }
 
-        progress("starting the embedded API server (state in \(state.appendingPathComponent("state").path))")
-        let server: EmbeddedAPIServer
+        Self.progress("starting the landscape in \(layout.root.path) (logs: \(verbose ? "stderr" : layout.logFile))")
+        let startTask = Task { try await LocalLandscape.start(options) { Self.progress($0) } }
+        // One waiter for the whole run (signals can be iterated once): during start-up a signal
+        // cancels the start, afterwards it stops the landscape.
+        let running = Mutex<LocalLandscape?>(nil)
+        let signalled = Mutex(false)
+        let stopper = Task {
+            guard await signals.wait() else { return }
+            signalled.withLock { $0 = true }
+            if let landscape = running.withLock({ $0 }) { await landscape.stop() } else { startTask.cancel() }
+        }
+        defer { stopper.cancel() }
+        let landscape: LocalLandscape
         do {
-            server = try await EmbeddedAPIServer.start(
-                EmbeddedAPIServerConfiguration(port: port, dataDirectory: state.appendingPathComponent("state").path))
-            try server.writeKubeconfig(to: kubeconfigPath)
+            landscape = try await startTask.value
         } catch {
-            throw Failure(description: "cannot start the embedded API server: \(error)")
+            if signalled.withLock({ $0 }) { throw Failure(description: "interrupted during start-up") }
+            throw Failure(description: "start failed: \(error)")
         }
-        progress("API server listening on \(server.baseURL), kubeconfig \(kubeconfigPath)")
+        running.withLock { $0 = landscape }
+        if signalled.withLock({ $0 }) { await landscape.stop() }
 
-        let client: KubernetesClient
-        do {
-            var config = try ClientConfiguration.fromKubeconfigFile(kubeconfigPath)
-            config.qps = 100
-            config.burst = 130
-            client = try KubernetesClient(configuration: config)
-        } catch {
-            try? await server.shutdown()
-            throw Failure(description: "cannot create a client: \(error)")
-        }
-
-        var manager: Manager?
-        var managerTask: Task<Void, any Error>?
-        func cleanUp() async {
-            manager?.stop()
-            _ = try? await managerTask?.value
-            try? await client.shutdown()
-            try? await server.shutdown()
-        }
-
-        let network: (namespace: String, name: String)
-        do {
-            progress("installing CRDs: \(crdFiles.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))")
-            for file in crdFiles { try await LocalBootstrap.apply(file: file, client: client) }
-            try await LocalBootstrap.waitForCRDs(client: client)
-            progress("creating the example shoot from \(networkFile)")
-            network = try await LocalBootstrap.applyExample(file: networkFile, client: client)
-        } catch {
-            await cleanUp()
-            throw Failure(description: "bootstrap failed: \(error)")
-        }
-
-        var settings = CalicoControllerSettings()
-        settings.leaderElection = false
-        settings.heartbeatNamespace = "default"
-        // Live re-render: edits of the providerConfig (generation changes) trigger a reconcile.
-        settings.ignoreOperationAnnotation = true
-        settings.actuator = CalicoActuatorOptions(featureGates: gates)
-        do {
-            settings.actuator.imageVector = try ImageVector.fromEnvironment()
-        } catch {
-            await cleanUp()
-            throw Failure(description: "\(error)")
-        }
-        let m = try await CalicoController.makeManager(client: client, settings: settings)
-        manager = m
-        progress("starting the controller (log: \(verbose ? "stderr" : logPath))")
-        let onceMode = once
-        managerTask = Task { onceMode ? try await m.run() : try await m.runUntilSignalled() }
-
-        progress("waiting for Network \(network.namespace)/\(network.name) to be reconciled")
-        let outcome = await LocalBootstrap.waitForOutcome(
-            client: client, namespace: network.namespace, name: network.name, timeout: .seconds(timeout),
-            failFast: once)
-        switch outcome {
-        case .succeeded(let obj):
-            let report = await LocalBootstrap.report(
-                client: client, network: obj, kubeconfigPath: kubeconfigPath, exampleDir: exampleDir)
-            say(report)
-        case .failed(let reason):
-            await cleanUp()
-            throw Failure(description: "reconcile failed: \(reason)")
-        }
-        if once {
-            await cleanUp()
+        let network = landscape.network
+        Self.progress("waiting for Network \(network.namespace)/\(network.name) and its ManagedResource in the shoot")
+        let outcome = await landscape.waitForExample(timeout: .seconds(timeout), failFast: once) { Self.progress($0) }
+        if landscape.isStopping {
+            await landscape.stop()
+            Self.say("stopped")
+            if once { throw Failure(description: "interrupted before the example was ready") }
             return
         }
-        progress("running; press Ctrl-C to stop")
-        _ = try? await managerTask?.value
-        try? await client.shutdown()
-        try? await server.shutdown()
-        say("stopped")
+        switch outcome {
+        case .ready:
+            Self.say(await LocalBootstrap.landscapeReport(landscape, exampleDir: exampleDir))
+            Self.progress("ready in \(Self.seconds(ContinuousClock.now - started))")
+        case .failed(let reason):
+            if once {
+                await landscape.stop()
+                throw Failure(description: "not ready: \(reason)")
+            }
+            Self.progress("not ready yet: \(reason); still running so you can fix it with kubectl")
+            // The report follows once a fix makes the example ready.
+            let exampleDir = self.exampleDir
+            Task {
+                guard case .ready = await landscape.waitForExample(timeout: .seconds(365 * 86_400), failFast: false, progress: { Self.progress($0) })
+                else { return }
+                Self.say(await LocalBootstrap.landscapeReport(landscape, exampleDir: exampleDir))
+                Self.progress("ready")
+            }
+        }
+        if once {
+            await landscape.stop()
+            return
+        }
+        Self.progress("running; press Ctrl-C to stop")
+        await landscape.wait()
+        await landscape.stop()
+        Self.say("stopped")
     }
 
-    private func exampleFiles(prefix: String) throws -> [String] {
-        let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: exampleDir) } catch {
-            throw Failure(description: "cannot read --example-dir \(exampleDir): \(error.localizedDescription)")
-        }
-        let files = names.filter { $0.hasPrefix(prefix) && ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) }.sorted()
-        guard !files.isEmpty else { throw Failure(description: "no \(prefix)*.yaml files in \(exampleDir)") }
-        return files.map { URL(fileURLWithPath: exampleDir).appendingPathComponent($0).path }
+    static func seconds(_ d: Duration) -> String {
+        let (s, atto) = d.components
+        return String(format: "%.2f s", Double(s) + Double(atto) / 1e18)
     }
 }
