@@ -14,7 +14,7 @@ export PATH  := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TEST_PYTHON := $(CURDIR)/$(PY)
 export KUBECTL     := $(CURDIR)/$(VENV)/bin/kubectl
 
-.PHONY: build test verify check format local apiserver start bench soak soak-apiserver venv swift-test interop clean static-controller
+.PHONY: build test verify check format local apiserver start bench soak soak-apiserver venv swift-test interop clean static-controller image-check
 
 # The controller as the image ships it (Dockerfile): static Swift stdlib, linked by lld with packed
 # relative relocations (DT_RELR, glibc >= 2.36) instead of 3 MB of relocations read at every start,
@@ -100,6 +100,13 @@ start: build
 	$(BIN) --kubeconfig "$${KUBECONFIG}" --config-file example/00-componentconfig.yaml \
 	  --leader-election=false --heartbeat-namespace default --log-format text \
 	  --metrics-bind-address 127.0.0.1:8080 --health-bind-address 127.0.0.1:8081
+
+# The images, verified without a Docker engine (docs/deployment.md, "Verifying the image without
+# Docker"): the Dockerfile's two release builds in .build-image, the runtime stage's root filesystem
+# from the Debian 12 packages of distroless/cc, and both binaries run in it with chroot against the
+# embedded API server. Needs root and apt; run by CI after `make test`.
+image-check: venv build
+	hack/image-check.sh
 
 # Benchmarks (release build); results and targets are kept in bench/results.md.
 bench:
