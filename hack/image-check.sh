@@ -2,9 +2,9 @@
 # `make image-check`: the container images, verified without a Docker engine (docs/deployment.md,
 # "Verifying the image without Docker").
 #
-# 1. Builds the two shipped binaries with the Dockerfile's build-stage command and flags (read from
-#    the Dockerfile itself, so they cannot drift) in a scratch path of its own, copies the resource
-#    bundles beside them and strips them.
+# 1. Runs the Dockerfile's build-stage RUN itself (read from the Dockerfile with its ARG defaults)
+#    in a scratch path of its own: the two release builds, the resource bundles and zlib copied
+#    beside them into /out, stripped.
 # 2. Assembles the runtime stage's root filesystem: gcr.io/distroless/cc-debian12:nonroot rebuilt
 #    from the same Debian 12 packages, plus what the runtime stage COPYs.
 # 3. Runs both binaries in it (chroot as 65532:65532, read-only root, /tmp an empty tmpfs as in the
@@ -18,11 +18,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT_DIR="$PWD"
 
-# Private mount namespace: the mounts below vanish with this script, whatever happens.
+# Private mount and PID namespaces: the mounts vanish with this script and every process it
+# started is killed when it ends (it is the namespace's init), whatever happens.
 if [ -z "${IMAGE_CHECK_NAMESPACED:-}" ]; then
     [ "$(id -u)" = 0 ] || { echo "image-check: must run as root (chroot and mounts)" >&2; exit 1; }
-    exec unshare --mount --propagation private env IMAGE_CHECK_NAMESPACED=1 bash "$0" "$@"
+    exec unshare --mount --propagation private --pid --fork --kill-child env IMAGE_CHECK_NAMESPACED=1 bash "$0" "$@"
 fi
+# This PID namespace's own /proc, as in a container (the host's would name other processes).
+mount -t proc proc /proc
 
 SCRATCH="${IMAGE_CHECK_SCRATCH:-.build-image}"
 SCRATCH="$(mkdir -p "$SCRATCH" && cd "$SCRATCH" && pwd)"
@@ -40,8 +43,11 @@ fail() { echo "image-check: FAILED: $*" >&2; exit 1; }
 PIDS=()
 cleanup() {
     local rc=$?
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do
+    # Newest first: the API server goes last, so the others do not log its disappearance.
+    local pid i
+    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+        pid=${PIDS[i]}
+        kill -TERM "$pid" 2>/dev/null || true
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$pid" 2>/dev/null || true
     done
@@ -60,47 +66,67 @@ command -v "$KUBECTL" >/dev/null || fail "kubectl not found at $KUBECTL (make ve
 [ -x "$DEV_BIN" ] || fail "$DEV_BIN missing (swift build)"
 
 ################################################################ 1. build stage
-step "build stage: the Dockerfile's swift build, scratch path $SCRATCH"
-# The layout flags and the products, as the Dockerfile's build stage has them (/src is its WORKDIR).
-mapfile -t PRODUCTS < <(grep -o 'swift build -c release --static-swift-stdlib --product [^ ]*' Dockerfile | awk '{print $NF}')
-[ "${#PRODUCTS[@]}" = 2 ] || fail "expected two 'swift build -c release --static-swift-stdlib --product' lines in the Dockerfile, found ${#PRODUCTS[@]}"
-LAYOUT_FLAGS="$(python3 - <<'EOF'
-import re
-text = open("Dockerfile").read()
-m = re.search(r'ARG LAYOUT_FLAGS="((?:[^"\\]|\\\n)*)"', text)
-if not m:
-    raise SystemExit("no ARG LAYOUT_FLAGS=\"...\" in the Dockerfile")
-print(" ".join(m.group(1).replace("\\\n", " ").split()).replace("/src/", "./"))
-EOF
-)" || fail "cannot read LAYOUT_FLAGS from the Dockerfile"
-LAYOUT_FLAGS="${LAYOUT_FLAGS//=.\//=$ROOT_DIR/}"
+step "build stage: the Dockerfile's own RUN, scratch path $SCRATCH"
+# The builder stage's build RUN and its ARG defaults, taken from the Dockerfile so the two cannot
+# drift: /src (its WORKDIR) is this checkout, /out is $OUT, and `swift build` gets --scratch-path.
+python3 - "$ROOT_DIR" "$OUT" >"$SCRATCH/build-stage.sh" <<'PY' || fail "cannot read the build stage from the Dockerfile"
+import re, sys
+root, out = sys.argv[1], sys.argv[2]
+instructions, current = [], ""
+for raw in open("Dockerfile").read().splitlines():
+    if raw.lstrip().startswith("#") or not raw.strip():
+        continue
+    continued = raw.rstrip().endswith("\\")
+    current += raw.rstrip()[:-1] + " " if continued else raw
+    if not continued:
+        instructions.append(current.strip())
+        current = ""
+stage, args, run = None, {}, None
+for line in instructions:
+    op, _, rest = line.partition(" ")
+    op = op.upper()
+    if op == "FROM":
+        m = re.search(r"\sAS\s+(\S+)", rest, re.I)
+        stage = m.group(1) if m else None
+    elif op == "ARG" and stage in (None, "builder"):
+        name, eq, value = rest.partition("=")
+        if eq:
+            args[name] = value[1:-1] if value.startswith('"') and value.endswith('"') else value
+    elif op == "RUN" and stage == "builder" and "swift build -c release" in rest:
+        run = rest
+if run is None:
+    raise SystemExit("no 'swift build -c release' RUN in the Dockerfile's builder stage")
+def fix(text):
+    return re.sub(r"/out\b", out, text.replace("/src/", root + "/"))
+for name, value in args.items():
+    print("export %s='%s'" % (name, " ".join(fix(value).split()).replace("'", "'\\''")))
+print(fix(run))
+PY
+mapfile -t PRODUCTS < <(grep -o 'swift build -c release --static-swift-stdlib --product [^ ;]*' "$SCRATCH/build-stage.sh" | awk '{print $NF}')
+[ "${#PRODUCTS[@]}" = 2 ] || fail "expected two 'swift build -c release --static-swift-stdlib --product' in the build stage, found ${#PRODUCTS[@]}"
 echo "products: ${PRODUCTS[*]}"
-echo "LAYOUT_FLAGS: $LAYOUT_FLAGS"
+sed 's/^/  | /' "$SCRATCH/build-stage.sh"
 # No network for dependencies when the debug build already resolved them.
 if [ ! -e "$SCRATCH/workspace-state.json" ] && [ -e .build/workspace-state.json ]; then
     cp -a .build/checkouts .build/repositories .build/workspace-state.json "$SCRATCH"/ 2>/dev/null || true
 fi
-BIN_PATH="$SCRATCH/release"
 # SwiftPM does not track the order file: relink when it changed (as `make static-controller`).
 for product in "${PRODUCTS[@]}"; do
-    if [ hack/controller.order -nt "$BIN_PATH/$product" ]; then rm -f "$BIN_PATH/$product"; fi
+    if [ hack/controller.order -nt "$SCRATCH/release/$product" ]; then rm -f "$SCRATCH/release/$product"; fi
 done
+rm -rf "$OUT"
 build_start=$(date +%s)
-for product in "${PRODUCTS[@]}"; do
-    # shellcheck disable=SC2086 # LAYOUT_FLAGS is a word list, as in the Dockerfile
-    swift build -c release --static-swift-stdlib --product "$product" ${LAYOUT_FLAGS} --scratch-path "$SCRATCH" 2>&1 | tail -n 3
-    [ "${PIPESTATUS[0]}" = 0 ] || fail "swift build of $product"
-done
-echo "release builds: $(($(date +%s) - build_start))s"
-rm -rf "$OUT" && mkdir -p "$OUT"
-for product in "${PRODUCTS[@]}"; do cp "$BIN_PATH/$product" "$OUT/"; done
-for bundle in "$BIN_PATH"/*.resources; do
-    if [ -e "$bundle" ]; then cp -R "$bundle" "$OUT/"; fi
-done
-for product in "${PRODUCTS[@]}"; do
-    strip "$OUT/$product"
-    "$OUT/$product" --help >/dev/null || fail "$product --help in the build stage"
-done
+# shellcheck disable=SC2016 # expanded by the inner shell
+IMAGE_CHECK_SCRATCH_PATH="$SCRATCH" bash -c '
+    swift() { if [ "${1:-}" = build ]; then shift; command swift build --scratch-path "$IMAGE_CHECK_SCRATCH_PATH" "$@"; else command swift "$@"; fi; }
+    set -e
+    . "$IMAGE_CHECK_SCRATCH_PATH/build-stage.sh"' >"$SCRATCH/build.log" 2>&1 || {
+    tail -n 40 "$SCRATCH/build.log" >&2
+    fail "the build stage (log: $SCRATCH/build.log)"
+}
+grep -E '^Build (of product|complete)' "$SCRATCH/build.log" | sed 's/^/  /' || true
+echo "build stage: $(($(date +%s) - build_start))s"
+for product in "${PRODUCTS[@]}"; do [ -x "$OUT/$product" ] || fail "the build stage left no $OUT/$product"; done
 
 ################################################################ 2. runtime root filesystem
 step "runtime stage: gcr.io/distroless/cc-debian12:nonroot from Debian 12 packages, plus COPY --from=builder /out/ /"
@@ -170,7 +196,6 @@ install -d -m 700 -o "$UID_GID" -g "$UID_GID" "$ROOTFS/home/nonroot"
 install -d -m 1777 "$ROOTFS/tmp"
 # The runtime stage: COPY --from=builder /out/ / (root-owned, as COPY without --chown).
 cp -R "$OUT"/. "$ROOTFS"/
-chown -R 0:0 "$ROOTFS/${PRODUCTS[0]}" "$ROOTFS/${PRODUCTS[1]}" "$ROOTFS"/*.resources 2>/dev/null || true
 
 ################################################################ 4. file list and sizes (before anything is mounted)
 step "image file list (relative paths; size in bytes)"
@@ -213,19 +238,17 @@ mount -t tmpfs -o mode=1777 tmpfs "$ROOTFS/tmp"
 rm -rf "$RUN" && mkdir -p "$RUN/config"
 mount --bind "$RUN/config" "$ROOTFS/etc/image-check"
 
-# The image config: ENV of distroless, USER 65532:65532, WORKDIR /.
-in_image() {
-    env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
-        HOME=/home/nonroot HOSTNAME=image-check \
-        chroot --userspec="$UID_GID:$UID_GID" --groups="$UID_GID" "$ROOTFS" "$@"
-}
+# The image config: ENV of distroless, USER 65532:65532, WORKDIR /. A command prefix rather than a
+# function, so that `&` gives the binary's own PID (env and chroot exec it).
+IN_IMAGE=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+    HOME=/home/nonroot HOSTNAME=image-check chroot --userspec="$UID_GID:$UID_GID" --groups="$UID_GID" "$ROOTFS")
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 for product in "${PRODUCTS[@]}"; do
     echo "$ $product --version"
-    in_image "/$product" --version || fail "$product --version in the image"
+    "${IN_IMAGE[@]}" "/$product" --version || fail "$product --version in the image"
 done
-in_image /usr/bin/id 2>/dev/null && fail "the image has /usr/bin/id: it should hold no shell or tools" || true
+"${IN_IMAGE[@]}" /usr/bin/id 2>/dev/null && fail "the image has /usr/bin/id: it should hold no shell or tools" || true
 
 step "embedded API server outside the root filesystem ($DEV_BIN apiserver)"
 "$DEV_BIN" apiserver --port 0 --kubeconfig-out "$RUN/kubeconfig" >"$RUN/apiserver.log" 2>&1 &
@@ -251,7 +274,7 @@ echo "Network $NETWORK_NS/$NETWORK_NAME applied"
 
 step "the controller in the image reconciles the example"
 health=$(free_port)
-in_image "/${PRODUCTS[0]}" --kubeconfig /etc/image-check/kubeconfig --config-file /etc/image-check/componentconfig.yaml \
+"${IN_IMAGE[@]}" "/${PRODUCTS[0]}" --kubeconfig /etc/image-check/kubeconfig --config-file /etc/image-check/componentconfig.yaml \
     --leader-election=false --heartbeat-namespace default --log-format text \
     --metrics-bind-address "127.0.0.1:$(free_port)" --health-bind-address "127.0.0.1:$health" >"$RUN/controller.log" 2>&1 &
 CONTROLLER_PID=$!
@@ -260,10 +283,10 @@ state=""
 for _ in $(seq 600); do
     kill -0 "$CONTROLLER_PID" 2>/dev/null || fail "the controller exited"
     state=$(kubectl_ get networks -n "$NETWORK_NS" "$NETWORK_NAME" -o jsonpath='{.status.lastOperation.type} {.status.lastOperation.state}' 2>/dev/null || true)
-    [ "$state" = "Reconcile Succeeded" ] && break
+    case "$state" in "Create Succeeded" | "Reconcile Succeeded") break ;; esac
     sleep 0.2
 done
-[ "$state" = "Reconcile Succeeded" ] || fail "Network not reconciled after 120 s (last operation: '$state')"
+case "$state" in "Create Succeeded" | "Reconcile Succeeded") ;; *) fail "Network not reconciled after 120 s (last operation: '$state')" ;; esac
 echo "Network $NETWORK_NS/$NETWORK_NAME: lastOperation $state"
 kubectl_ get managedresources -n "$NETWORK_NS" -o name | sed 's/^/  /'
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$health/healthz") || true
@@ -273,7 +296,7 @@ echo "controller /healthz: 200"
 step "the admission webhook in the image serves TLS and answers AdmissionReviews"
 kubectl_ create namespace garden >/dev/null
 webhook_port=$(free_port)
-in_image "/${PRODUCTS[1]}" --kubeconfig /etc/image-check/kubeconfig --leader-election=false \
+"${IN_IMAGE[@]}" "/${PRODUCTS[1]}" --kubeconfig /etc/image-check/kubeconfig --leader-election=false \
     --webhook-config-server-host 127.0.0.1 --webhook-config-server-port "$webhook_port" \
     --webhook-config-cert-dir /tmp/webhook-certs --webhook-config-mode url --webhook-config-url "127.0.0.1:$webhook_port" \
     --webhook-config-namespace garden \
@@ -283,7 +306,7 @@ PIDS+=("$ADMISSION_PID")
 CA="$ROOTFS/tmp/webhook-certs/ca.crt"
 for _ in $(seq 600); do
     kill -0 "$ADMISSION_PID" 2>/dev/null || fail "the webhook exited"
-    if [ -s "$CA" ] && curl -s -o /dev/null --cacert "$CA" "https://127.0.0.1:$webhook_port/healthz" 2>/dev/null; then break; fi
+    if [ -s "$CA" ] && curl -s -o /dev/null --max-time 5 --cacert "$CA" "https://127.0.0.1:$webhook_port/healthz" 2>/dev/null; then break; fi
     sleep 0.2
 done
 [ -s "$CA" ] || fail "the webhook wrote no CA into its cert dir"
@@ -303,8 +326,8 @@ review() { # $1: providerConfig JSON
 EOF
 }
 ask() { # $1: providerConfig JSON; prints "allowed" or "denied: message"
-    review "$1" | curl -sS --fail --cacert "$CA" -H 'Content-Type: application/json' --data-binary @- \
-        "https://127.0.0.1:$webhook_port/webhooks/validate" |
+    review "$1" | curl -sS --fail --max-time 30 -v --cacert "$CA" -H 'Content-Type: application/json' --data-binary @- \
+        "https://127.0.0.1:$webhook_port/webhooks/validate" 2>>"$RUN/curl.log" |
         python3 -c 'import json, sys
 r = json.load(sys.stdin)["response"]
 print("allowed" if r["allowed"] else "denied: " + r.get("status", {}).get("message", ""))'
@@ -327,6 +350,7 @@ for pid in "$CONTROLLER_PID" "$ADMISSION_PID"; do
     wait "$pid" || rc=$?
     [ "$rc" = 0 ] || fail "process $pid exited with $rc after SIGTERM"
 done
+PIDS=("${PIDS[0]}") # only the API server is left
 echo "controller and webhook exited 0"
 
 step "differences from the real image"
