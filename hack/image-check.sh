@@ -361,9 +361,10 @@ cat <<EOF
   by this script from its definition; their text (os-release's URLs) and the files' timestamps differ.
 - Image config (ENV PATH/SSL_CERT_FILE, USER 65532:65532, WORKDIR /, ENTRYPOINT) is applied by the
   script (env -i, chroot --userspec), not read from an OCI config; no layers, no image digest.
-- Runtime: same network namespace as the host (loopback shared with the API server), no seccomp or
-  cgroup limits; /proc, /sys, /dev (null zero full random urandom) and /tmp mounted as a container
-  runtime and the charts would; no /etc/hosts, /etc/resolv.conf or /etc/hostname bind mounts.
+- Runtime: own mount and PID namespaces but the host's network namespace (loopback shared with the
+  API server); no seccomp profile, capability set or cgroup limits; /proc, /sys, /dev (null zero full
+  random urandom) and /tmp mounted as a container runtime and the charts would; no /etc/hosts,
+  /etc/resolv.conf or /etc/hostname bind mounts.
 - The cni-plugins target is a separate image (FROM alpine, plugins downloaded from GitHub): not in
   these images and not checked here.
 EOF
