@@ -8,7 +8,8 @@
 
 # Builder and runtime must agree on the C library: swift:*-bookworm and distroless/cc-debian12 are
 # both Debian 12 (glibc 2.36). --static-swift-stdlib links the Swift runtime and Foundation into the
-# binaries, so the runtime image only needs glibc, libstdc++ and libgcc_s — exactly distroless/cc.
+# binaries, so the runtime image needs glibc, libstdc++ and libgcc_s — distroless/cc — and zlib,
+# which the build stage adds from the builder's Debian 12 zlib1g (see below).
 ARG SWIFT_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 ARG CNI_PLUGINS_VERSION=v1.9.0
@@ -43,6 +44,9 @@ ARG BUILD_DATE=""
 # Resource bundles (e.g. CalicoManifests' image vector) are looked up next to the executable,
 # so they are copied beside the binaries. Only the two shipped products are built: the development
 # executables (calico-dev with the embedded API server and local mode, calico-bench) stay out.
+# swift-nio-extras (HTTP decompression) links libz.so.1, which distroless/cc-debian12 lacks: the
+# library, its copyright and a status.d entry of the builder's zlib1g go into /out (`make image-check`
+# runs the binaries in the runtime stage's files without Docker; docs/deployment.md).
 ARG LAYOUT_FLAGS="-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
  -Xswiftc -use-ld=lld -Xlinker --no-export-dynamic -Xlinker -z -Xlinker pack-relative-relocs \
  -Xlinker --symbol-ordering-file=/src/hack/controller.order -Xlinker --no-warn-symbol-ordering"
@@ -56,6 +60,11 @@ RUN set -eu; \
     for bundle in "${bin}"/*.resources; do \
         if [ -e "${bundle}" ]; then cp -R "${bundle}" /out/; fi; \
     done; \
+    for f in $(dpkg -L zlib1g); do \
+        case "${f}" in *.so*|*/copyright) if [ -f "${f}" ]; then mkdir -p "/out$(dirname "${f}")"; cp -a "${f}" "/out${f}"; fi;; esac; \
+    done; \
+    mkdir -p /out/var/lib/dpkg/status.d; \
+    dpkg-query -s zlib1g > /out/var/lib/dpkg/status.d/zlib1g; \
     strip /out/gardener-extension-networking-calico /out/gardener-extension-admission-calico; \
     /out/gardener-extension-networking-calico --version; \
     /out/gardener-extension-admission-calico --version=raw

@@ -17,7 +17,7 @@ export TEST_PYTHON := $(CURDIR)/$(PY)
 export KUBECTL     := $(CURDIR)/$(VENV)/bin/kubectl
 
 .PHONY: build test verify check format local apiserver start start-admission bench soak soak-apiserver venv swift-test interop clean static-controller \
-        charts docker-images
+        charts docker-images image-check
 
 # One version (docs/deployment.md): the VERSION file, or EFFECTIVE_VERSION for a release build. The
 # BuildStamp plugin stamps it, the commit, the tree state and the build date into both binaries at
@@ -176,6 +176,13 @@ docker-images:
 	    --build-arg GIT_TREE_STATE=$(GIT_TREE_STATE) --build-arg BUILD_DATE=$$date \
 	    -t $(IMAGE_PREFIX)/$$name:$(EFFECTIVE_VERSION) -t $(IMAGE_PREFIX)/$$name:latest .; \
 	done
+
+# The images, verified without a Docker engine (docs/deployment.md, "Verifying the image without
+# Docker"): the Dockerfile's two release builds in .build-image, the runtime stage's root filesystem
+# from the Debian 12 packages of distroless/cc, and both binaries run in it with chroot against the
+# embedded API server. Needs root and apt; run by CI after `make test`.
+image-check: venv build
+	hack/image-check.sh
 
 # Benchmarks (release build); results and targets are kept in bench/results.md.
 bench:

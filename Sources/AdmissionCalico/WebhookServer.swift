@@ -152,7 +152,10 @@ public final class WebhookServer: Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            // A TCP-level option: as `socketOption` it would be SOL_SOCKET option 1 (SO_DEBUG), which
+            // needs CAP_NET_ADMIN, so as the image's non-root user every connection was closed
+            // (`make image-check`, docs/deployment.md).
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard try listener.configure(channel, tls: tls.context) else { return }

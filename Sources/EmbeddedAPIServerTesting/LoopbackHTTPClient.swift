@@ -110,7 +110,7 @@ public final class LoopbackHTTPClient: Sendable {
         let ssl = sslContext
         let host = host
         return try await ClientBootstrap(group: group)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = try NIOSSLClientHandler(context: ssl, serverHostname: nil)
@@ -134,7 +134,7 @@ public final class LoopbackHTTPClient: Sendable {
     func connectRequestChannel() async throws -> Channel {
         let ssl = sslContext
         return try await ClientBootstrap(group: group)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: ssl, serverHostname: nil))
@@ -278,7 +278,7 @@ public final class LoopbackHTTPClient: Sendable {
     public func countWatchLines(_ path: String, into counter: WatchLineCounter) async throws {
         let ssl = sslContext
         let channel = try await ClientBootstrap(group: group)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: ssl, serverHostname: nil))

@@ -76,7 +76,7 @@ enum HTTPLoadGenerator {
                 warmup: warmup, measured: requestsPerConnection, ready: ready, done: done,
                 interval: interval, stagger: interval / UInt64(connections) * UInt64(i))
             let channel = try await ClientBootstrap(group: loop)
-                .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
                 .connectTimeout(.seconds(10))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
