@@ -355,6 +355,12 @@ final class Router: Sendable {
 
     /// The write body as JSON; `duplicates` gets the keys a JSON body had twice (custom
     /// resources, for `fieldValidation`).
+    /// `decodeBody` for callers that do not check duplicate fields (reviews, token requests).
+    func decodeBody(_ request: APIRequest, info: ResourceInfo) throws(APIError) -> JSON {
+        var ignored: [String] = []
+        return try decodeBody(request, info: info, duplicates: &ignored)
+    }
+
     func decodeBody(_ request: APIRequest, info: ResourceInfo, duplicates: inout [String]) throws(APIError) -> JSON {
         let type = Self.mediaType(request.headers.first(name: "Content-Type"))
         var obj: JSON

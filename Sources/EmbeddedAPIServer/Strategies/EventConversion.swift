@@ -68,7 +68,8 @@ extension StoreState {
             case "application/strategic-merge-patch+json":
                 patched = try Patch.strategicMerge(view, try JSON.parse(body))
             case "application/apply-patch+yaml":
-                patched = Patch.applyMerge(view, try JSON.parseJSONOrYAML(String(decoding: body, as: UTF8.self)))
+                // Server-side apply of the events.k8s.io form is treated as a merge (no field ownership).
+                patched = MergePatch.apply(try JSON.parseJSONOrYAML(String(decoding: body, as: UTF8.self)), to: view)
             default:
                 let doc = try JSON.parse(body)
                 guard doc.objectValue != nil else { throw APIError.badRequest("error decoding patch: a merge patch must be a JSON object") }
