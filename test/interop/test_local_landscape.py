@@ -234,12 +234,17 @@ def test_ebpf_with_kube_proxy_disabled(landscape):
 
 def test_invalid_provider_config_is_denied_at_admission(landscape):
     r = patch_shoot(landscape, {"spec": {"networking": {"providerConfig": {"ipv4": {"pool": "foo"}}}}}, check=False)
-    if r.returncode == 0:
-        # Stop-gap until the embedded API server calls admission webhooks (the webhook is
-        # registered; see docs/local.md): undo the edit and report the test as pending.
-        patch_shoot(landscape, {"spec": {"networking": {"providerConfig": {"ipv4": None}}}})
-        pytest.xfail("the embedded API server does not call admission webhooks yet")
-    assert "denied the request" in r.stderr and "ipv4" in r.stderr
+    assert r.returncode != 0, "an invalid providerConfig was admitted: %s" % r.stdout
+    assert "denied the request" in r.stderr and "ipv4" in r.stderr, r.stderr
+    assert 'admission webhook "' in r.stderr
+
+
+def test_admission_warnings_reach_kubectl(landscape):
+    # typha: {} disables Typha without saying so: allowed, with a warning kubectl prints.
+    r = patch_shoot(landscape, {"spec": {"networking": {"providerConfig": {"typha": {}}}}}, check=False)
+    assert r.returncode == 0, r.stderr
+    assert "Warning:" in r.stderr and "yph" in r.stderr, r.stderr
+    patch_shoot(landscape, {"spec": {"networking": {"providerConfig": {"typha": None}}}})
 
 
 def test_deleting_the_shoot_removes_everything(landscape):
