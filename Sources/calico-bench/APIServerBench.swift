@@ -28,6 +28,12 @@ struct APIServerBench: AsyncParsableCommand {
     )
     var watchMode: String = "all"
 
+    @Option(
+        help:
+            "What is written: 'configmap' or 'widget' (a custom resource whose CRD has a structural schema: validation, pruning and defaults on every write)."
+    )
+    var resource: String = "configmap"
+
     @Option(help: "Server event-loop threads.")
     var serverThreads: Int = 2
 
@@ -57,6 +63,7 @@ struct APIServerBench: AsyncParsableCommand {
 
     func validate() throws {
         guard ["all", "none", "off"].contains(watchMode) else { throw ValidationError("--watch-mode must be all, none or off") }
+        guard ["configmap", "widget"].contains(resource) else { throw ValidationError("--resource must be configmap or widget") }
         guard ["loop", "global"].contains(clientExecutor) else { throw ValidationError("--client-executor must be loop or global") }
         guard ["generator", "async"].contains(writeClient) else { throw ValidationError("--write-client must be generator or async") }
         guard count > 0, concurrency > 0, watchers >= 0, watchClientThreads >= 0 else {
@@ -66,6 +73,37 @@ struct APIServerBench: AsyncParsableCommand {
             throw ValidationError("need 0 ≤ --watch-batch-ms ≤ --watch-batch-max-ms ≤ 1000")
         }
     }
+
+    /// A namespaced custom resource with a structural schema (types, bounds, a pattern, a list
+    /// type, a default), so every write pays for validation, pruning and defaulting.
+    static let widgetCRD: JSON = [
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": ["name": "widgets.bench.example.com"],
+        "spec": [
+            "group": "bench.example.com", "scope": "Namespaced",
+            "names": ["plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"],
+            "versions": [
+                [
+                    "name": "v1", "served": true, "storage": true,
+                    "schema": [
+                        "openAPIV3Schema": [
+                            "type": "object",
+                            "properties": [
+                                "spec": [
+                                    "type": "object", "required": ["i"],
+                                    "properties": [
+                                        "i": ["type": "string", "maxLength": 64, "pattern": "^[a-z0-9-]+$"],
+                                        "size": ["type": "integer", "minimum": 0, "maximum": 1000],
+                                        "tags": ["type": "array", "items": ["type": "string"], "x-kubernetes-list-type": "set"],
+                                        "mode": ["type": "string", "enum": ["fast", "slow"], "default": "fast"],
+                                    ],
+                                ]
+                            ],
+                        ]
+                    ],
+                ]
+            ],
+        ],
+    ]
 
     /// One line per phase: operations, rate, median and p99 latency.
     static func printPhase(_ name: String, latencies: [Double], elapsed: Double) {
@@ -83,7 +121,12 @@ struct APIServerBench: AsyncParsableCommand {
         let server = try await EmbeddedAPIServer.start(configuration)
         let loops = LoopbackEventLoops(threads: clientThreads)
         let clients = try (0..<concurrency).map { _ in try LoopbackHTTPClient(server: server, eventLoops: loops) }
-        let base = "/api/v1/namespaces/default/configmaps"
+        let widgets = resource == "widget"
+        let base = widgets ? "/apis/bench.example.com/v1/namespaces/default/widgets" : "/api/v1/namespaces/default/configmaps"
+        if widgets {
+            let crd = try await clients[0].request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", json: Self.widgetCRD)
+            guard crd.status == 201 else { throw ValidationError("creating the Widget CRD failed with HTTP \(crd.status): \(crd.text)") }
+        }
         print(
             "embedded API server benchmark: \(count) objects, \(clients.count) connections, \(watchers) watchers (during writes: \(watchMode)), server threads \(serverThreads), client threads \(clientThreads) (writes from \(writeClient == "generator" ? "the load generator" : "async requests"); other request tasks on \(clientExecutor == "loop" ? "a client I/O thread" : "the global pool")), watch batches \(watchBatchMs)-\(watchBatchMaxMs) ms apart"
         )
@@ -132,9 +175,16 @@ struct APIServerBench: AsyncParsableCommand {
         // The write phases' requests, pre-encoded for the load generator.
         let headers = [("Host", "127.0.0.1:\(server.port)"), ("Authorization", "Bearer \(server.token)"), ("Accept", "application/json")]
         @Sendable func createBody(_ i: Int) -> JSON {
-            ["metadata": ["name": .string("cm-\(i)"), "labels": ["bench": "yes"]], "data": ["i": .string(String(i))]]
+            widgets
+                ? [
+                    "apiVersion": "bench.example.com/v1", "kind": "Widget", "metadata": ["name": .string("cm-\(i)"), "labels": ["bench": "yes"]],
+                    "spec": ["i": .string(String(i)), "size": .int(Int64(i % 100)), "tags": ["a", "b"]],
+                ]
+                : ["metadata": ["name": .string("cm-\(i)"), "labels": ["bench": "yes"]], "data": ["i": .string(String(i))]]
         }
-        @Sendable func updateBody(_ i: Int) -> JSON { ["data": ["i": .string("updated-\(i)")]] }
+        @Sendable func updateBody(_ i: Int) -> JSON {
+            widgets ? ["spec": ["i": .string("updated-\(i)")]] : ["data": ["i": .string("updated-\(i)")]]
+        }
         let generatorLoops = MultiThreadedEventLoopGroup(numberOfThreads: clientThreads)
         func generatorPhase(_ name: String, _ requests: [ByteBuffer]) async throws {
             let perConnection = count / concurrency

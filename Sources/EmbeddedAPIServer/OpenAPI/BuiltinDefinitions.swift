@@ -297,6 +297,117 @@ enum BuiltinDefinitionsSource {
         events.EventSeries required=count,lastObservedTime | A series of occurrences of an event.
           count int32 | Number of occurrences.
           lastObservedTime meta.MicroTime | Time of the last occurrence.
+        rbac.PolicyRule required=verbs | Actions allowed on resources or non-resource URLs.
+          apiGroups []string list=atomic | API groups of the resources ("" is the core group, * all).
+          nonResourceURLs []string list=atomic | Partial URLs (a trailing * matches any suffix); only in ClusterRoles.
+          resourceNames []string list=atomic | Names the rule is limited to (empty: all).
+          resources []string list=atomic | Resources and subresources (resource/subresource), * for all.
+          verbs []string list=atomic | Verbs (get, list, watch, create, update, patch, delete, deletecollection, *).
+        rbac.AggregationRule | How a ClusterRole is aggregated from others.
+          clusterRoleSelectors []meta.LabelSelector list=atomic | ClusterRoles whose rules are added to this one.
+        rbac.Role gvk=rbac.authorization.k8s.io/v1/Role | Namespaced rules, granted by a RoleBinding.
+          apiVersion string | API version of this representation.
+          kind string | Kind of this representation.
+          metadata meta.ObjectMeta | Standard object metadata.
+          rules []rbac.PolicyRule list=atomic | The rules of this role.
+        rbac.ClusterRole gvk=rbac.authorization.k8s.io/v1/ClusterRole | Cluster-wide rules, granted by a RoleBinding (in its namespace) or a ClusterRoleBinding.
+          aggregationRule rbac.AggregationRule | Selects ClusterRoles to aggregate into this one.
+          apiVersion string | API version of this representation.
+          kind string | Kind of this representation.
+          metadata meta.ObjectMeta | Standard object metadata.
+          rules []rbac.PolicyRule list=atomic | The rules of this role.
+        rbac.RoleRef required=apiGroup,kind,name maptype=atomic | The role a binding grants.
+          apiGroup string | Group of the role (rbac.authorization.k8s.io).
+          kind string | Role or ClusterRole.
+          name string | Name of the role.
+        rbac.Subject required=kind,name maptype=atomic | A user, group or ServiceAccount a binding grants to.
+          apiGroup string | Group of the subject ("" for ServiceAccounts).
+          kind string | User, Group or ServiceAccount.
+          name string | Name of the subject.
+          namespace string | Namespace of a ServiceAccount subject.
+        rbac.RoleBinding gvk=rbac.authorization.k8s.io/v1/RoleBinding required=roleRef | Grants a Role or ClusterRole in one namespace.
+          apiVersion string | API version of this representation.
+          kind string | Kind of this representation.
+          metadata meta.ObjectMeta | Standard object metadata.
+          roleRef rbac.RoleRef | The role granted; immutable.
+          subjects []rbac.Subject list=atomic | Who is granted the role.
+        rbac.ClusterRoleBinding gvk=rbac.authorization.k8s.io/v1/ClusterRoleBinding required=roleRef | Grants a ClusterRole cluster-wide.
+          apiVersion string | API version of this representation.
+          kind string | Kind of this representation.
+          metadata meta.ObjectMeta | Standard object metadata.
+          roleRef rbac.RoleRef | The role granted; immutable.
+          subjects []rbac.Subject list=atomic | Who is granted the role.
+        authz.ResourceAttributes | A request on a resource.
+          group string | API group.
+          name string | Object name ("" for all).
+          namespace string | Namespace ("" for all, or cluster-scoped).
+          resource string | Resource.
+          subresource string | Subresource.
+          verb string | Verb.
+          version string | API version.
+        authz.NonResourceAttributes | A request on a non-resource URL.
+          path string | The URL path.
+          verb string | The HTTP verb in lower case.
+        authz.SelfSubjectAccessReviewSpec | The request to check (exactly one of the attributes).
+          nonResourceAttributes authz.NonResourceAttributes | A non-resource request.
+          resourceAttributes authz.ResourceAttributes | A resource request.
+        authz.SubjectAccessReviewStatus required=allowed | The answer of an access review.
+          allowed boolean | Whether the request is allowed.
+          denied boolean | Whether the request is explicitly denied.
+          evaluationError string | An error while evaluating the rules.
+          reason string | Why the request is allowed or denied.
+        authz.SelfSubjectAccessReview gvk=authorization.k8s.io/v1/SelfSubjectAccessReview required=spec | Whether the caller may do something (kubectl auth can-i).
+          apiVersion string | API version of this representation.
+          kind string | Kind of this representation.
+          metadata meta.ObjectMeta | Standard object metadata.
+          spec authz.SelfSubjectAccessReviewSpec | The request to check.
+          status authz.SubjectAccessReviewStatus | The answer.
+        authz.SelfSubjectRulesReviewSpec | The namespace to list rules for.
+          namespace string | The namespace.
+        authz.ResourceRule required=verbs | Resource actions the caller may take.
+          apiGroups []string list=atomic | API groups.
+          resourceNames []string list=atomic | Names the rule is limited to.
+          resources []string list=atomic | Resources.
+          verbs []string list=atomic | Verbs.
+        authz.NonResourceRule required=verbs | Non-resource actions the caller may take.
+          nonResourceURLs []string list=atomic | Partial URLs.
+          verbs []string list=atomic | Verbs.
+        authz.SubjectRulesReviewStatus required=resourceRules,nonResourceRules,incomplete | The caller's rules in a namespace.
+          evaluationError string | An error while evaluating the rules.
+          incomplete boolean | Whether the list may be incomplete.
+          nonResourceRules []authz.NonResourceRule list=atomic | Non-resource rules.
+          resourceRules []authz.ResourceRule list=atomic | Resource rules.
+        authz.SelfSubjectRulesReview gvk=authorization.k8s.io/v1/SelfSubjectRulesReview required=spec | What the caller may do in a namespace (kubectl auth can-i --list).
+          apiVersion string | API version of this representation.
+          kind string | Kind of this representation.
+          metadata meta.ObjectMeta | Standard object metadata.
+          spec authz.SelfSubjectRulesReviewSpec | The namespace.
+          status authz.SubjectRulesReviewStatus | The rules.
+        authn.UserInfo | An authenticated user.
+          extra object | Extra attributes of the user.
+          groups []string list=atomic | Groups of the user.
+          uid string | A unique identifier of the user.
+          username string | The user's name.
+        authn.SelfSubjectReviewStatus | Who the caller is.
+          userInfo authn.UserInfo | The caller.
+        authn.SelfSubjectReview gvk=authentication.k8s.io/v1/SelfSubjectReview | Who the caller is (kubectl auth whoami).
+          apiVersion string | API version of this representation.
+          kind string | Kind of this representation.
+          metadata meta.ObjectMeta | Standard object metadata.
+          status authn.SelfSubjectReviewStatus | The answer.
+        authn.TokenRequestSpec required=audiences | What a requested token is for.
+          audiences []string list=atomic | Audiences the token is valid for.
+          boundObjectRef object | An object the token is bound to.
+          expirationSeconds int64 | Requested lifetime in seconds.
+        authn.TokenRequestStatus required=token,expirationTimestamp | An issued token.
+          expirationTimestamp meta.Time | When the token expires.
+          token string | The token.
+        authn.TokenRequest gvk=authentication.k8s.io/v1/TokenRequest required=spec | A token for a ServiceAccount (kubectl create token).
+          apiVersion string | API version of this representation.
+          kind string | Kind of this representation.
+          metadata meta.ObjectMeta | Standard object metadata.
+          spec authn.TokenRequestSpec | The request.
+          status authn.TokenRequestStatus | The token.
         coord.Lease gvk=coordination.k8s.io/v1/Lease | A lease, used for leader election and node heartbeats.
           apiVersion string | API version of this representation.
           kind string | Kind of this representation.

@@ -21,6 +21,7 @@ struct OpenAPIDefinitions: Sendable {
         "events": "io.k8s.api.events.v1", "admreg": "io.k8s.api.admissionregistration.v1",
         "apiext": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1", "meta": "io.k8s.apimachinery.pkg.apis.meta.v1",
         "intstr": "io.k8s.apimachinery.pkg.util.intstr", "resource": "io.k8s.apimachinery.pkg.api.resource",
+        "rbac": "io.k8s.api.rbac.v1", "authz": "io.k8s.api.authorization.v1", "authn": "io.k8s.api.authentication.v1",
     ]
 
     /// The built-in kinds the server serves, their list kinds and the meta types.
