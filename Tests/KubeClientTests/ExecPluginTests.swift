@@ -44,9 +44,8 @@ import Testing
         let plugin = ClientConfiguration.ExecPlugin(
             apiVersion: "client.authentication.k8s.io/v1", command: "./plugin.sh", env: env, interactiveMode: "Never", provideClusterInfo: true,
             baseDirectory: dir.path)
-        try await withClient(server, { $0.authentication = .exec(plugin) }) { client in
-            try await body(client, PluginRun(dir: dir))
-        }
+        let useExec: (inout ClientConfiguration) -> Void = { $0.authentication = .exec(plugin) }
+        try await withClient(server, useExec) { client in try await body(client, PluginRun(dir: dir)) }
     }
 
     @Test func execPluginTokenIsCachedAndGetsClusterInfo() async throws {
