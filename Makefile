@@ -189,8 +189,10 @@ bench:
 	$(SWIFT) build -c release --product calico-bench
 	$(SWIFT) build -c release --product gardener-extension-networking-calico
 	.build/release/calico-bench render
-	.build/release/calico-bench validate --webhook
+	.build/release/calico-bench plan
+	.build/release/calico-bench validate --webhook --rate 5000
 	.build/release/calico-bench apiserver
+	.build/release/calico-bench apiserver --resource widget
 	.build/release/calico-bench controller --networks 1000 --steady-seconds 30
 	$(MAKE) static-controller
 	.build/release/calico-bench controller --controller $(STATIC_CONTROLLER) --networks 1000 --steady-seconds 0 --smaps
