@@ -239,6 +239,29 @@ def test_invalid_provider_config_is_denied_at_admission(landscape):
     assert 'admission webhook "' in r.stderr
 
 
+WARNING_CASES = [
+    ("typha", {"spec": {"networking": {"providerConfig": {"typha": {}}}}}, "typha: {} disables Typha"),
+    ("vpa", {"spec": {"networking": {"providerConfig": {"autoScaling": {"mode": "vpa"}}}}}, "autoScaling.mode vpa"),
+    ("nodelocaldns", {"spec": {"systemComponents": {"nodeLocalDNS": {"enabled": True}}}}, "NodeLocalDNS and snatToUpstreamDNS"),
+    ("ipip", {"spec": {"networking": {"providerConfig": {"ipip": "Always"}}}}, "ipip is deprecated"),
+    ("ipAutodetectionMethod", {"spec": {"networking": {"providerConfig": {"ipAutodetectionMethod": "first-found"}}}},
+     "ipAutodetectionMethod is deprecated"),
+    ("ebpf-azure", {"spec": {"provider": {"type": "azure"}, "networking": {"providerConfig": {"ebpfDataplane": {"enabled": True}}}}},
+     "eBPF on Azure"),
+    ("plan", {"spec": {"networking": {"providerConfig": {"overlay": {"enabled": True}}}}}, "change:"),
+]
+
+
+@pytest.mark.parametrize("name,patch,text", WARNING_CASES, ids=[c[0] for c in WARNING_CASES])
+def test_each_admission_warning_reaches_kubectl(landscape, name, patch, text):
+    # A server-side dry run is admitted like a write (the webhook has no side effects) and
+    # changes nothing, so every case starts from the example Shoot.
+    r = landscape.kubectl("garden", "-n", "garden-foo", "patch", "shoot", "bar", "--type", "merge", "--dry-run=server",
+                          "-p", json.dumps(patch), check=False)
+    assert r.returncode == 0, r.stderr
+    assert "Warning:" in r.stderr and text in r.stderr, r.stderr
+
+
 def test_admission_warnings_reach_kubectl(landscape):
     # typha: {} disables Typha without saying so: allowed, with a warning kubectl prints.
     r = patch_shoot(landscape, {"spec": {"networking": {"providerConfig": {"typha": {}}}}}, check=False)
