@@ -91,3 +91,17 @@ def test_events_are_served_by_both_groups(apiserver, namespace):
     described = apiserver.kubectl("get", "events", "-n", namespace, "--field-selector", "involvedObject.name=bar").stdout
     assert "from-events" not in described or "failed" in described
     assert "Reconciled" in described and "Error" in described
+
+
+def test_kubectl_create_service_sends_protobuf(apiserver, namespace):
+    apiserver.kubectl("create", "service", "clusterip", "web", "--tcp=80:8080", "-n", namespace)
+    apiserver.kubectl("create", "service", "clusterip", "dns", "--clusterip=None", "--tcp=53:53", "-n", namespace)
+    apiserver.kubectl("create", "service", "externalname", "ext", "--external-name=example.com", "-n", namespace)
+    svc = json.loads(apiserver.kubectl("get", "service", "web", "-n", namespace, "-o", "json").stdout)
+    assert svc["spec"]["ports"][0]["port"] == 80 and svc["spec"]["ports"][0]["targetPort"] == 8080
+    assert svc["spec"]["selector"] == {"app": "web"} and svc["spec"]["clusterIP"].startswith("10.0.")
+    dns = json.loads(apiserver.kubectl("get", "service", "dns", "-n", namespace, "-o", "json").stdout)
+    assert dns["spec"]["clusterIP"] == "None"
+    ext = json.loads(apiserver.kubectl("get", "service", "ext", "-n", namespace, "-o", "json").stdout)
+    assert ext["spec"]["type"] == "ExternalName" and ext["spec"]["externalName"] == "example.com"
+    assert "clusterIP" not in ext["spec"]

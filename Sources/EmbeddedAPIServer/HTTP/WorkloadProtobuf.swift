@@ -8,8 +8,51 @@ enum WorkloadProtobuf {
 
     /// Decodes top-level field `number` of a `kind` object (metadata, field 1, is decoded by the caller).
     static func field(kind: String, number: Int, value v: P.Value, into obj: inout JSON) throws {
-        guard kind == "Deployment", number == 2, case .bytes(let b) = v else { return }
-        obj["spec"] = try deploymentSpec(b)
+        guard number == 2, case .bytes(let b) = v else { return }
+        if kind == "Deployment" { obj["spec"] = try deploymentSpec(b) }
+        if kind == "Service" { obj["spec"] = try serviceSpec(b) }
+    }
+
+    /// A Service's spec as `kubectl create service` sends it: ports, selector, clusterIP, type,
+    /// externalName, sessionAffinity (other fields are not decoded).
+    static func serviceSpec(_ data: ArraySlice<UInt8>) throws -> JSON {
+        var spec = try AuthProtobuf.strings(data, [3: "clusterIP", 4: "type", 7: "sessionAffinity", 10: "externalName"], lists: [5: "externalIPs"])
+        for (n, f) in try P.fields(data) {
+            switch n {
+            case 1:
+                guard case .bytes(let b) = f else { continue }
+                var port = try AuthProtobuf.strings(b, [1: "name", 2: "protocol", 6: "appProtocol"])
+                for (pn, pf) in try P.fields(b) {
+                    switch (pn, pf) {
+                    case (3, .varint(let v)): port["port"] = .int(int32(v))
+                    case (5, .varint(let v)): port["nodePort"] = .int(int32(v))
+                    case (4, .bytes(let ib)): port["targetPort"] = try intOrString(ib)
+                    default: break
+                    }
+                }
+                AuthProtobuf.append(&spec, "ports", port)
+            case 2:
+                if let (k, val) = try P.mapEntry(f) { spec[path: "selector", k] = .string(String(decoding: val, as: UTF8.self)) }
+            default: break
+            }
+        }
+        return spec
+    }
+
+    /// An IntOrString (type 0: intVal, 1: strVal).
+    static func intOrString(_ data: ArraySlice<UInt8>) throws -> JSON {
+        var type: UInt64 = 0
+        var intVal: Int64 = 0
+        var strVal = ""
+        for (n, f) in try P.fields(data) {
+            switch (n, f) {
+            case (1, .varint(let v)): type = v
+            case (2, .varint(let v)): intVal = int32(v)
+            case (3, _): strVal = P.string(f) ?? ""
+            default: break
+            }
+        }
+        return type == 1 ? .string(strVal) : .int(intVal)
     }
 
     static func deploymentSpec(_ data: ArraySlice<UInt8>) throws -> JSON {

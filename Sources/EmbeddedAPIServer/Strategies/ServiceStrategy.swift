@@ -6,6 +6,9 @@ import KubeCore
 /// must be free and in range; the address is immutable and returns to the pool with its Service
 /// (addresses in use are read from the stored Services, so nothing else needs freeing).
 struct ServiceStrategy: ResourceStrategy {
+    /// `kubectl create service` sends protobuf.
+    var acceptsProtobuf: Bool { true }
+
     /// The range cluster IPs come from.
     static let serviceCIDR = CIDR(address: IPAddress(bytes: [10, 0, 0, 0]), prefixLength: 16)
 
