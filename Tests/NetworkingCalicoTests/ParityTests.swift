@@ -133,7 +133,18 @@ struct ParityTests {
                 .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
                 ["metadata": ["finalizers": .null]], type: .merge)
             try await env.annotate("reconcile")
-            try await env.waitForNetwork(timeout: .seconds(60), "Network gone") { $0 == nil }
+            // Asked of the server directly: gone means NotFound.
+            let gone = await eventually(timeout: .seconds(60)) {
+                do {
+                    _ = try await env.client.get(.networks, namespace: Env.namespace, name: Env.name)
+                    return false
+                } catch let e as KubeError where e.isNotFound {
+                    return true
+                } catch {
+                    return false
+                }
+            }
+            #expect(gone, "the Network was not deleted after its ManagedResource went away")
         }
     }
 
