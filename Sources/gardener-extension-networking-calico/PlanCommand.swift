@@ -83,16 +83,19 @@ struct PlanCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
             plan = try Plan.make(from: old, to: new, featureGates: gates, imageVector: ImageVector.fromEnvironment())
-        } catch let error as InputDocuments.Failure {
-            FileHandle.standardError.write(Data("plan: \(error.message)\n".utf8))
-            throw ExitCode(1)
-        } catch let error as ExitCode {
-            throw error
         } catch {
-            FileHandle.standardError.write(Data("plan: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw Self.exitCode(for: error)
         }
         try emit(plan)
+    }
+
+    /// The exit of a failed read or plan: usage errors keep their code; anything else is printed
+    /// and exits 1.
+    static func exitCode(for error: any Error) -> ExitCode {
+        if let code = error as? ExitCode { return code }
+        let message = (error as? InputDocuments.Failure)?.message ?? "\(error)"
+        FileHandle.standardError.write(Data("plan: \(message)\n".utf8))
+        return ExitCode(1)
     }
 
     /// Prints the plan; exit 3 for a `dataplane` or `outage-risk` change.
@@ -141,14 +144,8 @@ struct PlanCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
             plan = try Plan.make(from: old, to: new, featureGates: gates, imageVector: ImageVector.fromEnvironment())
-        } catch let error as InputDocuments.Failure {
-            FileHandle.standardError.write(Data("plan: \(error.message)\n".utf8))
-            throw ExitCode(1)
-        } catch let error as ExitCode {
-            throw error
         } catch {
-            FileHandle.standardError.write(Data("plan: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw Self.exitCode(for: error)
         }
         try emit(plan)
     }

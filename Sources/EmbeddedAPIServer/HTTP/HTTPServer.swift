@@ -658,6 +658,11 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             high = original
         }
         guard pending > maxWatchPendingBytes else { return }
+        closeSlowWatch(context: context)
+    }
+
+    /// Ends a watch whose client does not keep up, releasing its buffers and its part of the log.
+    private func closeSlowWatch(context: ChannelHandlerContext) {
         registry.slowWatchersClosed.add(1, ordering: .relaxed)
         closed = true
         stopWatch()
@@ -667,10 +672,7 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     /// Closes a watch whose client has read nothing since the stall timer was set.
     private func closeStalledWatch(context: ChannelHandlerContext) {
         guard let active = watch, !closed, active.waitingForWritability else { return }
-        registry.slowWatchersClosed.add(1, ordering: .relaxed)
-        closed = true
-        stopWatch()
-        context.close(promise: nil)
+        closeSlowWatch(context: context)
     }
 
     /// The event line of a change on a plain (non-table) stream, encoded once per apiVersion and

@@ -231,6 +231,37 @@ extension StoreState {
         return try write(req, name: name, old: old, incoming: obj)
     }
 
+    /// `current` with a merge, JSON or strategic merge patch applied (not an apply patch), with
+    /// kube-apiserver's errors for malformed patches.
+    static func applyPatchDocument(_ patchDoc: JSON, contentType: String, to current: JSON, info: ResourceInfo) throws(APIError) -> JSON {
+        switch contentType {
+        case "application/merge-patch+json":
+            guard patchDoc.objectValue != nil else { throw APIError.badRequest("error decoding patch: a merge patch must be a JSON object") }
+            return MergePatch.apply(patchDoc, to: current)
+        case "application/json-patch+json":
+            guard let ops = patchDoc.arrayValue, ops.allSatisfy({ $0.objectValue != nil }) else {
+                throw APIError.badRequest("json: cannot unmarshal \(patchDoc.typeName) into Go value of type jsonpatch.Patch")
+            }
+            if ops.count > 10000 {
+                throw APIError(
+                    code: 413, reason: "RequestEntityTooLarge", message: "The allowed maximum operations in a JSON patch is 10000, got \(ops.count)")
+            }
+            do { return try Patch.jsonPatch(current, ops) } catch {
+                throw APIError(
+                    code: 422, reason: "Invalid", message: "the server rejected our request due to an error in our request", details: .emptyObject)
+            }
+        case "application/strategic-merge-patch+json":
+            guard patchDoc.objectValue != nil else {
+                throw APIError.badRequest("error decoding patch: a strategic merge patch must be a JSON object")
+            }
+            do { return try Patch.strategicMerge(current, patchDoc) } catch {
+                throw APIError.badRequest("error applying strategic merge patch: \((error as? Patch.SMPError)?.message ?? "\(error)")")
+            }
+        default:
+            throw APIError.unsupportedMediaType(info.patchTypes)
+        }
+    }
+
     mutating func patch(_ req: ResourceRequest, name: String, contentType: String, body: [UInt8]) throws(APIError) -> (Int, JSON) {
         var req = req
         let info = req.info
@@ -268,36 +299,13 @@ extension StoreState {
         current["apiVersion"] = .string(info.groupVersion)
         var patched: JSON
         var applied: ManagedFields.Applied?
-        switch contentType {
-        case "application/merge-patch+json":
-            guard patchDoc.objectValue != nil else { throw APIError.badRequest("error decoding patch: a merge patch must be a JSON object") }
-            patched = MergePatch.apply(patchDoc, to: current)
-        case "application/json-patch+json":
-            guard let ops = patchDoc.arrayValue, ops.allSatisfy({ $0.objectValue != nil }) else {
-                throw APIError.badRequest("json: cannot unmarshal \(patchDoc.typeName) into Go value of type jsonpatch.Patch")
-            }
-            if ops.count > 10000 {
-                throw APIError(
-                    code: 413, reason: "RequestEntityTooLarge", message: "The allowed maximum operations in a JSON patch is 10000, got \(ops.count)")
-            }
-            do { patched = try Patch.jsonPatch(current, ops) } catch {
-                throw APIError(
-                    code: 422, reason: "Invalid", message: "the server rejected our request due to an error in our request", details: .emptyObject)
-            }
-        case "application/strategic-merge-patch+json":
-            guard patchDoc.objectValue != nil else {
-                throw APIError.badRequest("error decoding patch: a strategic merge patch must be a JSON object")
-            }
-            do { patched = try Patch.strategicMerge(current, patchDoc) } catch {
-                throw APIError.badRequest("error applying strategic merge patch: \((error as? Patch.SMPError)?.message ?? "\(error)")")
-            }
-        case "application/apply-patch+yaml":
+        if contentType == "application/apply-patch+yaml" {
             // A resourceVersion in the configuration is a precondition (checked below).
             let result = try applyPatch(req, live: current, config: try checkApplyPatch(req, patchDoc))
             patched = result.object
             applied = result
-        default:
-            throw APIError.unsupportedMediaType(info.patchTypes)
+        } else {
+            patched = try Self.applyPatchDocument(patchDoc, contentType: contentType, to: current, info: info)
         }
         guard patched.objectValue != nil, patched["metadata"]?.objectValue != nil else {
             throw APIError.badRequest("the patched object must be a JSON object with metadata")

@@ -59,27 +59,19 @@ extension StoreState {
         guard let old = object(req.info, req.namespace, name) else { throw APIError.notFound(viewInfo, name) }
         var view = EventConversion.toEventsAPI(old)
         view["apiVersion"] = .string(viewInfo.groupVersion)
-        let patched: JSON
+        let patchDoc: JSON
         do {
-            switch contentType {
-            case "application/json-patch+json":
-                guard let ops = try JSON.parse(body).arrayValue else { throw APIError.badRequest("a JSON patch must be a list of operations") }
-                patched = try Patch.jsonPatch(view, ops)
-            case "application/strategic-merge-patch+json":
-                patched = try Patch.strategicMerge(view, try JSON.parse(body))
-            case "application/apply-patch+yaml":
-                // Server-side apply of the events.k8s.io form is treated as a merge (no field ownership).
-                patched = MergePatch.apply(try JSON.parseJSONOrYAML(String(decoding: body, as: UTF8.self)), to: view)
-            default:
-                let doc = try JSON.parse(body)
-                guard doc.objectValue != nil else { throw APIError.badRequest("error decoding patch: a merge patch must be a JSON object") }
-                patched = MergePatch.apply(doc, to: view)
-            }
-        } catch let error as APIError {
-            throw error
+            patchDoc =
+                contentType == "application/apply-patch+yaml"
+                ? try JSON.parseJSONOrYAML(String(decoding: body, as: UTF8.self)) : try JSON.parse(body)
         } catch {
             throw APIError.badRequest("error decoding patch: \(error)")
         }
+        // Server-side apply of the events.k8s.io form is treated as a merge (no field ownership).
+        let patched =
+            contentType == "application/apply-patch+yaml"
+            ? MergePatch.apply(patchDoc, to: view)
+            : try Self.applyPatchDocument(patchDoc, contentType: contentType, to: view, info: viewInfo)
         var stored = EventConversion.toCore(patched)
         stored["apiVersion"] = .string(req.info.groupVersion)
         if (stored[path: "metadata", "resourceVersion"]?.stringValue ?? "").isEmpty {

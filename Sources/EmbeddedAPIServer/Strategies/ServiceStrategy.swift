@@ -106,7 +106,7 @@ struct ServiceStrategy: ResourceStrategy {
         var offset: UInt32 = 2
         while offset < size - 1 {
             let n = base + offset
-            let text = "\(n >> 24).\(n >> 16 & 255).\(n >> 8 & 255).\(n & 255)"
+            let text = IPAddress(bytes: [UInt8(n >> 24), UInt8(n >> 16 & 255), UInt8(n >> 8 & 255), UInt8(n & 255)]).canonical
             if !used.contains(text) { return text }
             offset += 1
         }
