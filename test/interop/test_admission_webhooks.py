@@ -67,7 +67,7 @@ def server():
 @pytest.fixture(scope="module")
 def admission(server):
     """The real admission binary, registered against the server in url mode, and the Shoot CRD."""
-    server.kubectl("apply", "-f", str(HERE / "shoot-crd.yaml"))
+    server.kubectl("apply", "-f", str(HERE.parents[1] / "example" / "local" / "10-crd-garden.yaml"))
     server.kubectl("wait", "--for=condition=established", "--timeout=30s", "crd/shoots.core.gardener.cloud")
     server.kubectl("create", "namespace", "garden-dev")
     port = free_port()
