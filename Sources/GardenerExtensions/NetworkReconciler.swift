@@ -90,6 +90,9 @@ public struct NetworkReconciler: Reconciler {
     /// Network informer store the wrapper reads first, as the reference's cached client does
     /// (a miss falls back to a live GET).
     public let networks: Store?
+    /// Records each operation's outcome as an Event on the Network (nil: none), so
+    /// `kubectl describe network` shows the history (see docs/operations.md, "Events").
+    public let events: EventRecorder?
     /// Versions of the reconciler's own writes, which tell a cached Network that predates them.
     let ownWrites: OwnWrites
     let logger: Logger
@@ -97,8 +100,9 @@ public struct NetworkReconciler: Reconciler {
     /// A reconciler; without stores every read is a live GET.
     public init(
         client: KubernetesClient, actuator: any Actuator, options: NetworkControllerOptions = NetworkControllerOptions(),
-        clusters: Store? = nil, networks: Store? = nil, logger: Logger = Logger(label: "network")
+        clusters: Store? = nil, networks: Store? = nil, events: EventRecorder? = nil, logger: Logger = Logger(label: "network")
     ) {
+        self.events = events
         self.client = client
         self.actuator = actuator
         self.options = options
@@ -249,6 +253,7 @@ public struct NetworkReconciler: Reconciler {
                 fields.applied(
                     to: ExtensionOperation.succeeded(
                         network.status, type: type, description: description, generation: generation, now: Date())))
+            await r.events?.record(involved: network.raw, type: .normal, reason: "\(type.rawValue)Succeeded", message: description)
         }
 
         /// Error status (a failure of this write is ignored), then the result: a fixed-delay
@@ -259,11 +264,14 @@ public struct NetworkReconciler: Reconciler {
             do { try await patchStatus(status) } catch {
                 log.error("Could not update status after error", metadata: ["error": "\(errorText(error))"])
             }
+            // The Event carries lastError's text; repeats of it raise the Event's count.
+            let message = ExtensionOperation.errorDescription(description, error: error)
+            await r.events?.record(involved: network.raw, type: .warning, reason: "\(type.rawValue)Error", message: message)
             if let requeue = error as? RequeueAfterError {
                 log.info("Requeueing", metadata: ["after": "\(goDuration(requeue.requeueAfter))", "reason": "\(requeue)"])
                 return .requeueAfter(requeue.requeueAfter)
             }
-            let failure = ReconcileFailure(message: ExtensionOperation.errorDescription(description, error: error), cause: error)
+            let failure = ReconcileFailure(message: message, cause: error)
             // Same status as any error; only the requeue differs (see docs/reliability.md).
             if isTerminal(error) { throw TerminalError(failure) }
             throw failure
@@ -505,7 +513,7 @@ public enum NetworkController {
         let networks = manager.informer(for: .networks)
         let reconciler = NetworkReconciler(
             client: manager.client, actuator: actuator, options: options, clusters: clusters, networks: networks.store,
-            logger: logger)
+            events: manager.eventRecorder(for: "\(options.controllerName)-controller"), logger: logger)
         let controller = Controller(
             name: options.controllerName, reconciler: reconciler, maxConcurrentReconciles: options.maxConcurrentReconciles,
             rateLimiter: rateLimiter, reconcileTimeout: options.reconcileTimeout, metrics: manager.metrics, logger: logger)

@@ -51,12 +51,13 @@ public struct LeaderElectionConfiguration: Sendable {
     }
 
     /// `<hostname>_<random UUID>`.
-    public static func defaultIdentity() -> String {
+    public static func defaultIdentity() -> String { "\(hostName())_\(randomUUID())" }
+
+    /// This machine's host name (`unknown` when it cannot be read).
+    public static func hostName() -> String {
         var buf = [CChar](repeating: 0, count: 256)
-        let host =
-            gethostname(&buf, buf.count) == 0
+        return gethostname(&buf, buf.count) == 0
             ? String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "unknown"
-        return "\(host)_\(randomUUID())"
     }
 }
 

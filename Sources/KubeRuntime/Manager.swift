@@ -256,6 +256,15 @@ public final class Manager: Service, Sendable {
         }
     }
 
+    /// An event recorder writing as `component` (controller-runtime's `GetEventRecorderFor`), with
+    /// this process's leader-election identity as its instance (or the host name without one).
+    public func eventRecorder(for component: String) -> EventRecorder {
+        let instance = options.leaderElection?.identity ?? LeaderElectionConfiguration.hostName()
+        var log = logger
+        log[metadataKey: "events"] = .string(component)
+        return EventRecorder(client: client, component: component, instance: instance, logger: log)
+    }
+
     /// Adds a service (a controller runs while this manager leads); call before `run`.
     public func add(_ service: any ManagedService) {
         state.withLock { $0.services.append(service) }

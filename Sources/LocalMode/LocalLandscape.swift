@@ -186,7 +186,6 @@ public final class LocalLandscape: Sendable {
                 logger: Logger(label: "gardenlet"))
             await ResourceManager.add(to: seedManager, shoot: shootManager, logger: Logger(label: "resource-manager"))
             await NodeSimulator.add(to: shootManager, rolloutStep: options.rolloutStep, logger: Logger(label: "shoot"))
-            await NetworkEvents.add(networks: networks, client: seed)
 
             var settings = CalicoControllerSettings()
             settings.leaderElection = false
@@ -372,38 +371,5 @@ public final class LocalLandscape: Sendable {
             return .failed("timed out after \(timeout): \(missing.reason)")
         }
         return .ready
-    }
-}
-
-/// Stands in for the Kubernetes Events the extension's reconciler would record on the Network:
-/// each new outcome of its last operation (success, error) becomes an Event, so
-/// `kubectl describe network` shows the history. Local mode derives them from the Network's status.
-enum NetworkEvents {
-    static func add(networks: Informer, client: KubernetesClient) async {
-        let recorder = EventRecorder(client: client, component: "networking-calico", instance: "local")
-        let seen = Mutex<[String: String]>([:])
-        await networks.addHandler { event in
-            guard case .update = event else { return }
-            let object = event.object
-            guard let op = object[path: "status", "lastOperation"], let state = op["state"]?.stringValue,
-                state == "Succeeded" || state == "Error" || state == "Failed"
-            else { return }
-            let type = op["type"]?.stringValue ?? "Reconcile"
-            let message =
-                state == "Succeeded"
-                ? op["description"]?.stringValue ?? ""
-                : object[path: "status", "lastError", "description"]?.stringValue ?? op["description"]?.stringValue ?? ""
-            let signature = "\(type)|\(state)|\(message)|\(object[path: "status", "observedGeneration"]?.intValue ?? 0)"
-            let key = objectKey(object)
-            let isNew = seen.withLock { s in
-                if s[key] == signature { return false }
-                s[key] = signature
-                return true
-            }
-            guard isNew else { return }
-            await recorder.record(
-                involved: object, type: state == "Succeeded" ? .normal : .warning, reason: "\(type)\(state == "Succeeded" ? "Succeeded" : "Error")",
-                message: message)
-        }
     }
 }

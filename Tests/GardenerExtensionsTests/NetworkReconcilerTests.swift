@@ -122,6 +122,46 @@ import Testing
         }
     }
 
+    /// Every outcome is an Event on the Network, as `kubectl describe` lists them: a Normal one
+    /// per success, a Warning with lastError's text per error, repeats counted on one Event.
+    @Test func recordsEventsOnTheNetwork() async throws {
+        try await withNetworkController { env in
+            func events() async throws -> [JSON] {
+                try await env.client.list(
+                    .events, namespace: shootNamespace,
+                    options: ListOptions(fieldSelector: "involvedObject.kind=Network,involvedObject.name=demo")
+                ).items
+            }
+            func event(_ reason: String) async throws -> JSON? {
+                try await events().first { $0["reason"]?.stringValue == reason }
+            }
+            let created = try await env.client.create(.networks, namespace: shootNamespace, networkObject())
+            #expect(await eventually { (try? await event("CreateSucceeded")) != nil })
+            let ok = try #require(try await event("CreateSucceeded"))
+            #expect(ok["type"] == "Normal")
+            #expect(ok["message"] == "Successfully reconciled Network")
+            #expect(ok[path: "source", "component"] == "network-controller")
+            #expect(ok["reportingComponent"] == "network-controller")
+            #expect(ok[path: "involvedObject", "apiVersion"] == "extensions.gardener.cloud/v1alpha1")
+            #expect(ok[path: "involvedObject", "uid"] == created[path: "metadata", "uid"])
+            #expect(ok["count"] == 1)
+
+            // The same error on every retry: one Warning Event whose count rises.
+            env.actuator.fail(with: MessageError("boom"))
+            try await env.setOperation("reconcile")
+            #expect(await eventually { ((try? await event("ReconcileError"))?["count"]?.intValue ?? 0) >= 3 })
+            let warnings = try await events().filter { $0["type"] == "Warning" }
+            #expect(warnings.count == 1)
+            #expect(warnings.first?["message"] == "Error reconciling Network: boom")
+            #expect(warnings.first?["reason"] == "ReconcileError")
+
+            env.actuator.fail(with: nil)
+            try await env.client.delete(.networks, namespace: shootNamespace, name: "demo")
+            #expect(await eventually { (try? await event("DeleteSucceeded")) != nil })
+            #expect(try await event("DeleteSucceeded")?["message"] == "Successfully deleted Network")
+        }
+    }
+
     @Test func requeueAfterErrorRetriesAfterTheDelayWithErrorStatus() async throws {
         try await withNetworkController { env in
             env.actuator.fail(with: RequeueAfterError(cause: MessageError("waiting for routes"), requeueAfter: .milliseconds(300)))

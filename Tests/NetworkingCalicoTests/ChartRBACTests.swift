@@ -100,6 +100,16 @@ import Testing
                     }
                     #expect(mrs == [CalicoNames.managedResourceName], "\(c.name): \(obj)")
                 }
+                // The outcome's Event, written under the ClusterRole into the shoot namespace.
+                let reason = c.rejected ? "Error" : "Succeeded"
+                let recorded = try await poll(timeout: positiveWaitTimeout, interval: .milliseconds(100)) { () async throws -> Bool? in
+                    let events = try await env.client.list(
+                        .events, namespace: obj[path: "metadata", "namespace"]?.stringValue,
+                        options: ListOptions(fieldSelector: "involvedObject.kind=Network")
+                    ).items
+                    return events.contains { $0["reason"]?.stringValue?.hasSuffix(reason) == true } ? true : nil
+                }
+                #expect(recorded == true, "\(c.name): no Event ending in \(reason) on the Network")
             }
             // Nothing the controller tried was denied (not even a best-effort Event).
             #expect(env.server.authorizationDenials == [])

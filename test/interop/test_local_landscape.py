@@ -190,6 +190,7 @@ def test_enable_overlay_rolls_out_and_collects_the_old_secret(landscape):
     events = wait_for("Events on the Network", lambda: [e for e in landscape.get("seed", "-n", NS, "events")["items"]
                                                        if e["involvedObject"]["name"] == "bar" and e["type"] == "Normal"])
     assert events[0]["involvedObject"]["kind"] == "Network"
+    assert events[0]["source"]["component"] == "network-controller"
     described = landscape.kubectl("seed", "-n", NS, "describe", "network", "bar").stdout
     assert "Events:" in described and "Succeeded" in described
 
@@ -214,6 +215,13 @@ def test_overlay_switch_off_waits_for_routes(landscape):
     wait_for("the switch to be held", held)
     wait_for("the Shoot to show the error", lambda: (s := landscape.get("garden", "-n", "garden-foo", "shoot", "bar"))
              and s["status"]["lastOperation"]["state"] == "Error")
+    # The controller records the hold as a Warning Event, and describe shows it.
+    warning = wait_for("the Warning Event", lambda: [e for e in landscape.get("seed", "-n", NS, "events")["items"]
+                                                     if e["involvedObject"]["name"] == "bar" and e["type"] == "Warning"
+                                                     and "waiting for routes" in e["message"]])
+    assert warning[0]["reason"] == "ReconcileError" and warning[0]["source"]["component"] == "network-controller"
+    described = landscape.kubectl("seed", "-n", NS, "describe", "network", "bar").stdout
+    assert "ReconcileError" in described and "network-controller" in described, described
     # The deployed calico-node still runs the overlay.
     assert calico_node_env(landscape).get("CALICO_IPV4POOL_IPIP") not in (None, "Never")
     landscape.kubectl("shoot", "annotate", "node", "worker-a-1", "calico-dev/hold-route-")
