@@ -155,6 +155,12 @@ struct Env {
             ["metadata": ["annotations": [GardenerConstants.operationAnnotation: .string(operation)]]], type: .merge)
     }
 
+    /// `annotate`, for a Network being deleted: the controller's next retry may already have
+    /// removed it, which is what the caller waits for anyway.
+    func annotateUnlessGone(_ operation: String) async throws {
+        do { try await annotate(operation) } catch let e as KubeError where e.isNotFound {}
+    }
+
     /// Watches the Network and records every `(lastOperation.type, state)` it passes through.
     func recordOperations() -> OperationRecorder {
         let recorder = OperationRecorder()

@@ -132,7 +132,7 @@ struct ParityTests {
             _ = try await env.client.patch(
                 .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
                 ["metadata": ["finalizers": .null]], type: .merge)
-            try await env.annotate("reconcile")
+            try await env.annotateUnlessGone("reconcile")
             // Asked of the server directly: gone means NotFound.
             let gone = await eventually(timeout: .seconds(60)) {
                 do {

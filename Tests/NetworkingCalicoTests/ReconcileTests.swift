@@ -230,7 +230,7 @@ import Testing
             // is due to the backoff alone: 5 ms·2^k after k failures. On a loaded machine k can be
             // large enough to put it minutes away; an event on the Network (gardenlet's
             // annotation) triggers the next attempt at once, as in production.
-            try await env.annotate("reconcile")
+            try await env.annotateUnlessGone("reconcile")
             try await env.waitForNetwork(timeout: .seconds(60), "Network gone") { $0 == nil }
         }
     }
