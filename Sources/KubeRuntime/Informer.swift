@@ -32,12 +32,25 @@ extension ListWatcher {
 public final class Informer: Sendable {
     /// Called for every event, in order.
     public typealias Handler = @Sendable (ObjectEvent) async -> Void
+    /// What the cache keeps of each listed or watched object.
+    public typealias Transform = @Sendable (JSON) -> JSON
+
+    /// Drops `metadata.managedFields`: server-side apply's bookkeeping, which no controller here
+    /// reads, is often larger than the rest of an object (a Cluster embeds a whole Shoot), so the
+    /// caches keep it out, as controller-runtime's `TransformStripManagedFields` does.
+    public static let stripManagedFields: Transform = { object in
+        guard object[path: "metadata", "managedFields"] != nil else { return object }
+        var copy = object
+        copy[path: "metadata", "managedFields"] = nil
+        return copy
+    }
 
     /// Name used in logs (e.g. `networks.extensions.gardener.cloud`).
     public let name: String
     /// The cache the informer keeps in sync.
     public let store: Store
     private let listWatcher: any ListWatcher
+    private let transform: Transform?
     private let resyncPeriod: Duration?
     private let initialBackoff: Duration
     private let maxBackoff: Duration
@@ -58,13 +71,16 @@ public final class Informer: Sendable {
     private let state = Mutex(State())
 
     /// An informer on `resource` (optionally one namespace / label selector); starts with `run`.
+    /// `transform` is applied to every object before it is cached and handed to the handlers
+    /// (nil: kept as the server sent it).
     public init(
-        name: String, listWatcher: any ListWatcher, resyncPeriod: Duration? = nil,
+        name: String, listWatcher: any ListWatcher, transform: Transform? = Informer.stripManagedFields, resyncPeriod: Duration? = nil,
         indexers: [String: Store.IndexFunction] = [:], initialBackoff: Duration = .milliseconds(100),
         maxBackoff: Duration = .seconds(30), logger: Logger = Logger(label: "informer")
     ) {
         self.name = name
         self.listWatcher = listWatcher
+        self.transform = transform
         self.resyncPeriod = resyncPeriod
         self.store = Store(indexers: indexers)
         self.initialBackoff = initialBackoff
@@ -191,11 +207,13 @@ public final class Informer: Sendable {
                         // list-watchers may yield one.
                         throw KubeError.fromStatus(event.object)
                     case .added, .modified:
-                        let old = store.upsert(event.object)
-                        if let old { await deliver(.update(old: old, new: event.object)) } else { await deliver(.create(event.object)) }
+                        let object = transform?(event.object) ?? event.object
+                        let old = store.upsert(object)
+                        if let old { await deliver(.update(old: old, new: object)) } else { await deliver(.create(object)) }
                     case .deleted:
-                        let old = store.remove(objectKey(event.object))
-                        await deliver(.delete(old.map { _ in event.object } ?? event.object))
+                        let object = transform?(event.object) ?? event.object
+                        _ = store.remove(objectKey(object))
+                        await deliver(.delete(object))
                     }
                 }
                 state.withLock { $0.watchRestarts += 1 }
@@ -228,6 +246,7 @@ public final class Informer: Sendable {
     private func replace(_ items: [JSON]) async {
         var seen = Set<String>()
         for item in items {
+            let item = transform?(item) ?? item
             let key = objectKey(item)
             seen.insert(key)
             if let old = store.upsert(item) {

@@ -108,6 +108,36 @@ import Testing
     }
 
     /// A watch waiting for a cache that never syncs (e.g. missing RBAC) must not block shutdown.
+    /// The server sends managedFields with every object; the cache and the handlers never see
+    /// them (listed or watched), unless the informer is told to keep objects as they are.
+    @Test func cachedObjectsHaveNoManagedFields() async throws {
+        try await withTestAPIServer { server in
+            let client = try makeClient(server)
+            defer { Task { try? await client.shutdown() } }
+            try await createNamespace(client, "mf")
+            let created = try await client.create(.configMaps, namespace: "mf", configMap("listed", "mf", data: ["v": "0"]))
+            #expect(created[path: "metadata", "managedFields"] != nil)
+            let stripping = Informer(name: "stripping", listWatcher: ResourceListWatcher(client: client, resource: .configMaps, namespace: "mf"))
+            let keeping = Informer(
+                name: "keeping", listWatcher: ResourceListWatcher(client: client, resource: .configMaps, namespace: "mf"), transform: nil)
+            let seen = Recorder<Bool>()
+            await stripping.addHandler { seen.append($0.object[path: "metadata", "managedFields"] != nil) }
+            let tasks = [Task { await stripping.run() }, Task { await keeping.run() }]
+            defer { for t in tasks { t.cancel() } }
+            await stripping.waitForSync()
+            await keeping.waitForSync()
+            _ = try await client.create(.configMaps, namespace: "mf", configMap("watched", "mf", data: ["v": "1"]))
+            #expect(await eventually { stripping.store.get(namespace: "mf", name: "watched") != nil && seen.count == 2 })
+            #expect(await eventually { keeping.store.get(namespace: "mf", name: "watched") != nil })
+            for name in ["listed", "watched"] {
+                #expect(stripping.store.get(namespace: "mf", name: name)?[path: "metadata", "managedFields"] == nil)
+                #expect(stripping.store.get(namespace: "mf", name: name)?[path: "data", "v"] != nil)
+                #expect(keeping.store.get(namespace: "mf", name: name)?[path: "metadata", "managedFields"] != nil)
+            }
+            #expect(seen.all == [false, false])
+        }
+    }
+
     @Test func waitForSyncEndsWhenCancelled() async {
         let informer = Informer(name: "never-run", listWatcher: ScriptedListWatcher())
         let waiter = Task { await informer.waitForSync() }
