@@ -208,6 +208,7 @@ struct OpenAPIDefinitions: Sendable {
         schema(group: group, version: version, kind: kind) ?? OpenAPISchemaNode(Self.schemalessObject, self)
     }
 
+    /// An object of which only `apiVersion`, `kind` and the standard metadata are known.
     static let schemalessObject: JSON = [
         "type": "object",
         "properties": [
@@ -313,7 +314,9 @@ struct OpenAPISchemaNode: Sendable {
     /// Whether `x-kubernetes-patch-strategy` (e.g. `merge,retainKeys`) includes `strategy`.
     func hasPatchStrategy(_ strategy: String) -> Bool {
         guard let value = keyword("x-kubernetes-patch-strategy")?.stringValue else { return false }
-        return value.split(separator: ",").contains { $0 == strategy }
+        // The values combine at most a few short names; comparing them so allocates nothing.
+        return value == strategy || value.hasPrefix(strategy + ",") || value.hasSuffix("," + strategy)
+            || value.contains("," + strategy + ",")
     }
 
     /// Whether an object at this node is one value (`x-kubernetes-map-type: atomic`), not a map
