@@ -13,35 +13,37 @@ enum ListKind: Equatable, Sendable {
 /// What server-side apply needs of a type while it walks an object: which keys are declared
 /// struct fields (as opposed to map entries), list kinds and atomic maps.
 ///
-/// Custom resources read their CRD's `openAPIV3Schema` JSON directly (see
-/// ``StoreState/applySchema(_:)``); built-in kinds use ``BuiltinApplyTypes``, a small table of the
-/// fields of the kinds this server serves until their OpenAPI schemas carry the list types.
+/// Both built-in kinds and custom resources are described by OpenAPI nodes: a built-in kind by its
+/// definition in the built-in catalogue (``OpenAPIDefinitions/builtin``, the same one strategic
+/// merge patch follows), a custom resource by its CRD's `openAPIV3Schema` (see
+/// ``StoreState/applySchema(_:)``).
 enum ApplySchema: Sendable {
     /// No schema: maps granular with undeclared keys, lists atomic (kube's "deduced" type).
     case untyped
-    /// A built-in kind's node, by the name of the field that holds it.
-    case builtin(String)
-    /// A node of a CRD's structural schema.
-    case openAPI(JSON)
+    /// A node of an OpenAPI schema.
+    case openAPI(OpenAPISchemaNode)
     /// The root of a custom resource: its schema plus the implicit `apiVersion`, `kind`, `metadata`.
-    case customRoot(JSON)
+    case customRoot(OpenAPISchemaNode)
+
+    /// The standard object metadata, which the schema of a custom resource leaves out.
+    static let objectMeta = ApplySchema.openAPI(
+        OpenAPISchemaNode(OpenAPIDefinitions.ref(OpenAPIDefinitions.fullName("meta.ObjectMeta")), OpenAPIDefinitions.builtin))
 
     /// The schema of a map member, and whether it is a declared struct field.
     func child(_ key: String) -> (schema: ApplySchema, declared: Bool) {
         switch self {
         case .untyped: return (.untyped, false)
-        case .builtin: return (.builtin(key), true)
         case .customRoot(let node):
-            if key == "metadata" { return (.builtin("metadata"), true) }
+            if key == "metadata" { return (Self.objectMeta, true) }
             if key == "apiVersion" || key == "kind" { return (.untyped, true) }
             return Self.openAPIChild(node, key)
         case .openAPI(let node): return Self.openAPIChild(node, key)
         }
     }
 
-    private static func openAPIChild(_ node: JSON, _ key: String) -> (schema: ApplySchema, declared: Bool) {
-        if let p = node[path: "properties", key] { return (.openAPI(p), true) }
-        if let ap = node["additionalProperties"], ap.objectValue != nil { return (.openAPI(ap), false) }
+    private static func openAPIChild(_ node: OpenAPISchemaNode, _ key: String) -> (schema: ApplySchema, declared: Bool) {
+        if let p = node.property(key) { return (.openAPI(p), true) }
+        if let values = node.additionalProperties { return (.openAPI(values), false) }
         return (.untyped, false)
     }
 
@@ -49,20 +51,23 @@ enum ApplySchema: Sendable {
     var item: ApplySchema {
         switch self {
         case .untyped, .customRoot: return .untyped
-        case .builtin: return .builtin("")
-        case .openAPI(let node): return node["items"].map(ApplySchema.openAPI) ?? .untyped
+        case .openAPI(let node): return node.items.map(ApplySchema.openAPI) ?? .untyped
         }
     }
 
-    /// How a list value at this node merges.
-    func listKind(_ items: [JSON]) -> ListKind {
+    /// How a list value at this node merges. Without `x-kubernetes-list-type` the patch strategy
+    /// decides, as kube converts its built-in schemas: `merge` with a merge key is a map keyed by
+    /// it, `merge` without one a set, anything else atomic.
+    var listKind: ListKind {
         switch self {
         case .untyped, .customRoot: return .atomic
-        case .builtin(let name): return BuiltinApplyTypes.listKind(name, items)
         case .openAPI(let node):
-            switch node["x-kubernetes-list-type"]?.stringValue {
+            switch node.listType {
             case "set": return .set
-            case "map": return .map(node["x-kubernetes-list-map-keys"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            case "map": return .map(node.listMapKeys)
+            case nil:
+                guard node.hasPatchStrategy("merge") else { return .atomic }
+                return node.patchMergeKey.map { .map([$0]) } ?? .set
             default: return .atomic
             }
         }
@@ -72,37 +77,22 @@ enum ApplySchema: Sendable {
     var atomicMap: Bool {
         switch self {
         case .untyped, .customRoot: return false
-        case .builtin(let name): return BuiltinApplyTypes.atomicMaps.contains(name)
-        case .openAPI(let node):
-            return node["x-kubernetes-map-type"]?.stringValue == "atomic"
+        case .openAPI(let node): return node.isAtomicMap
         }
-    }
-}
-
-/// Temporary list and map semantics of the built-in kinds' fields, by field name, until the
-/// built-in OpenAPI schemas (with `x-kubernetes-list-type`/`-list-map-keys`) are read instead.
-/// The merge keys are the strategic-merge ones (``Patch/mergeKey(field:elements:)``); ports are
-/// keyed by port and protocol as kube's schemas do.
-enum BuiltinApplyTypes {
-    /// LabelSelector-like structs and maps that kube declares atomic.
-    static let atomicMaps: Set<String> = ["selector", "nodeSelector", "namespaceSelector", "objectSelector", "podSelector", "labelSelector"]
-
-    static func listKind(_ name: String, _ items: [JSON]) -> ListKind {
-        if Patch.isPrimitiveMergeList(name) { return .set }
-        guard let key = Patch.mergeKey(field: name, elements: items), items.allSatisfy({ $0.objectValue != nil }) else { return .atomic }
-        if name == "ports" { return .map([key, "protocol"]) }
-        return .map([key])
     }
 }
 
 extension StoreState {
     /// The apply schema of a resource: a custom resource's `openAPIV3Schema` (raw JSON of its CRD,
     /// read here rather than from a parsed structural schema so that it can be switched later), or
-    /// the built-in table.
+    /// the built-in kind's definition (see ``OpenAPIDefinitions/objectSchema(group:version:kind:)``
+    /// for kinds served without one).
     func applySchema(_ info: ResourceInfo) -> ApplySchema {
-        guard info.behavior == .custom else { return .builtin("") }
+        guard info.behavior == .custom else {
+            return .openAPI(OpenAPIDefinitions.builtin.objectSchema(group: info.group, version: info.version, kind: info.kind))
+        }
         let crd = collections["apiextensions.k8s.io/customresourcedefinitions"]?["\(info.plural).\(info.group)"]
         let version = crd?[path: "spec", "versions"]?.arrayValue?.first { $0["name"]?.stringValue == info.version }
-        return .customRoot(version?[path: "schema", "openAPIV3Schema"] ?? .emptyObject)
+        return .customRoot(OpenAPISchemaNode(version?[path: "schema", "openAPIV3Schema"] ?? .emptyObject, OpenAPIDefinitions.builtin))
     }
 }

@@ -57,7 +57,7 @@ enum Structured {
             }
             return out
         case .array(let items):
-            let kind = schema.listKind(items)
+            let kind = schema.listKind
             if kind == .atomic { return FieldSet(member: true) }
             var out = FieldSet()
             let itemSchema = schema.item
@@ -133,7 +133,7 @@ enum Structured {
 
     /// Compares the items of a granular list; false for an atomic list (one leaf).
     private static func compareItems(_ l: [JSON], _ r: [JSON], _ schema: ApplySchema, _ c: inout Comparison) -> Bool {
-        let kind = schema.listKind(l + r)
+        let kind = schema.listKind
         if kind == .atomic { return false }
         let itemSchema = schema.item
         let lIndex = Dictionary(zip(itemElements(l, kind), l), uniquingKeysWith: { a, _ in a })
@@ -169,7 +169,7 @@ enum Structured {
             }
             return .object(l)
         case (.array(let l), .array(let c)):
-            let kind = schema.listKind(l + c)
+            let kind = schema.listKind
             if kind == .atomic { return config }
             return .array(mergeItems(l, c, kind, schema.item))
         default:
@@ -229,7 +229,7 @@ enum Structured {
             }
             return .object(o)
         case .array(let items):
-            let kind = schema.listKind(items)
+            let kind = schema.listKind
             if kind == .atomic { return value }
             var out: [JSON] = []
             for (pe, item) in zip(itemElements(items, kind), items) {

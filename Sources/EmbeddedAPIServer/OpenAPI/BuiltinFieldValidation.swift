@@ -11,7 +11,7 @@ enum BuiltinFieldValidation {
     static func unknownFields(_ value: JSON, _ node: OpenAPISchemaNode, path: String = "", into out: inout [String]) {
         switch value {
         case .object(let o):
-            if node.closesFields, let props = node.schema["properties"]?.objectValue {
+            if node.closesFields, let props = node.properties {
                 for (k, v) in o {
                     let p = path.isEmpty ? k : "\(path).\(k)"
                     if let s = props[k] {
@@ -36,7 +36,7 @@ enum BuiltinFieldValidation {
         switch value {
         case .object(let o):
             var out = JSONObject()
-            if node.closesFields, let props = node.schema["properties"]?.objectValue {
+            if node.closesFields, let props = node.properties {
                 for (k, v) in o {
                     guard let s = props[k] else { continue }
                     out[k] = pruned(v, OpenAPISchemaNode(s, node.definitions))

@@ -9,7 +9,10 @@ import KubeCore
 /// server read schemas through ``schema(group:version:kind:)``, which resolves references lazily.
 struct OpenAPIDefinitions: Sendable {
     /// Schema by full name.
-    var schemas: [String: JSON] = [:]
+    private(set) var schemas: [String: JSON] = [:]
+    /// Schema by reference (`#/components/schemas/NAME`): resolving a `$ref` while walking a
+    /// schema then takes no string slicing.
+    private var referenced: [String: JSON] = [:]
     /// Full name by `group/version/Kind`.
     var names: [String: String] = [:]
 
@@ -53,6 +56,7 @@ struct OpenAPIDefinitions: Sendable {
     /// Adds a schema, registering its `x-kubernetes-group-version-kind`s.
     mutating func add(_ name: String, _ schema: JSON) {
         schemas[name] = schema
+        referenced[Self.refPrefix + name] = schema
         for gvk in schema["x-kubernetes-group-version-kind"]?.arrayValue ?? [] {
             guard let v = gvk["version"]?.stringValue, let k = gvk["kind"]?.stringValue else { continue }
             names[Self.gvkKey(gvk["group"]?.stringValue ?? "", v, k)] = name
@@ -194,6 +198,25 @@ struct OpenAPIDefinitions: Sendable {
         return OpenAPISchemaNode(s, self)
     }
 
+    /// The schema a `$ref` points at.
+    func schema(reference: String) -> JSON? { referenced[reference] }
+
+    /// The schema merges and server-side apply follow for objects of a kind: its definition, or for
+    /// a kind served without one (see `additionalBuiltinResources`) an object of which only the
+    /// standard fields are known, so its lists are atomic (see docs/local.md).
+    func objectSchema(group: String, version: String, kind: String) -> OpenAPISchemaNode {
+        schema(group: group, version: version, kind: kind) ?? OpenAPISchemaNode(Self.schemalessObject, self)
+    }
+
+    /// An object of which only `apiVersion`, `kind` and the standard metadata are known.
+    static let schemalessObject: JSON = [
+        "type": "object",
+        "properties": [
+            "apiVersion": ["type": "string"], "kind": ["type": "string"], "metadata": ref(fullName("meta.ObjectMeta")),
+        ],
+        "x-kubernetes-preserve-unknown-fields": true,
+    ]
+
     /// The names of the given schemas and of every schema they reference, directly or not.
     func closure(of roots: [String]) -> Set<String> {
         var seen = Set<String>()
@@ -219,58 +242,84 @@ struct OpenAPIDefinitions: Sendable {
     }
 }
 
-/// One node of an OpenAPI v3 schema whose `$ref`s (also wrapped in a one-element `allOf`) are
-/// resolved when the node is made, so callers can walk properties, items and map values without
-/// caring about references. For the list and map merge rules of built-in kinds read
-/// ``keyword(_:)`` (`x-kubernetes-list-type`, `x-kubernetes-list-map-keys`,
-/// `x-kubernetes-patch-merge-key`, `x-kubernetes-patch-strategy`).
+/// One node of an OpenAPI v3 schema, its `$ref` (also wrapped in a one-element `allOf`) resolved,
+/// so callers walk properties, items and map values without caring about references. This is the
+/// one reader of the list and map semantics of built-in kinds: strategic merge patch
+/// (``Patch/strategicMerge(_:_:schema:)``), server-side apply (``ApplySchema``) and unknown fields
+/// (``BuiltinFieldValidation``) all walk these nodes. Making or walking a node copies no schema.
 struct OpenAPISchemaNode: Sendable {
-    /// The node with its own reference resolved (its outer keys, e.g. extensions, kept).
-    let schema: JSON
+    /// The node where it is used (a property, list items or map values); its keywords describe
+    /// this use (e.g. a property's `x-kubernetes-patch-strategy` next to its reference).
+    let use: JSON
+    /// The type of the node: `use` with its reference resolved (`use` itself without one).
+    let type: JSON
     let definitions: OpenAPIDefinitions
 
     init(_ schema: JSON, _ definitions: OpenAPIDefinitions) {
         self.definitions = definitions
-        var s = schema
+        use = schema
+        var resolved = schema
         var depth = 0
-        while depth < 8, let target = Self.reference(s), let resolved = definitions.schemas[target]?.objectValue {
-            // Only keywords that matter to walkers (extensions) are carried over; a plain reference
-            // with a description, the usual case, costs no copy.
-            var merged = resolved
-            for (k, v) in s.objectValue ?? [:] where !["allOf", "$ref", "description", "default"].contains(k) { merged[k] = v }
-            s = .object(merged)
+        while depth < 8, let target = Self.reference(resolved).flatMap(definitions.schema(reference:)) {
+            resolved = target
             depth += 1
         }
-        self.schema = s
+        type = resolved
     }
 
+    /// The `$ref` of a node (`#/components/schemas/NAME`), nil without one.
     static func reference(_ s: JSON) -> String? {
-        if let r = s["$ref"]?.stringValue {
-            return r.hasPrefix(OpenAPIDefinitions.refPrefix) ? String(r.dropFirst(OpenAPIDefinitions.refPrefix.count)) : nil
-        }
+        if let r = s["$ref"]?.stringValue { return r }
         if let all = s["allOf"]?.arrayValue, all.count == 1 { return reference(all[0]) }
         return nil
     }
 
     /// The schema of a named property, or nil when the node declares none of that name.
     func property(_ name: String) -> OpenAPISchemaNode? {
-        schema[path: "properties", name].map { OpenAPISchemaNode($0, definitions) }
+        type["properties"]?[name].map { OpenAPISchemaNode($0, definitions) }
     }
 
+    /// The declared properties by name (nil when the node declares none).
+    var properties: JSONObject? { type["properties"]?.objectValue }
+
     /// The schema of list items.
-    var items: OpenAPISchemaNode? { schema["items"].flatMap { $0.objectValue != nil ? OpenAPISchemaNode($0, definitions) : nil } }
+    var items: OpenAPISchemaNode? { type["items"].flatMap { $0.objectValue != nil ? OpenAPISchemaNode($0, definitions) : nil } }
 
     /// The schema of map values.
     var additionalProperties: OpenAPISchemaNode? {
-        schema["additionalProperties"].flatMap { $0.objectValue != nil ? OpenAPISchemaNode($0, definitions) : nil }
+        type["additionalProperties"].flatMap { $0.objectValue != nil ? OpenAPISchemaNode($0, definitions) : nil }
     }
 
-    /// A vendor extension (or any other keyword) of the node.
-    func keyword(_ name: String) -> JSON? { schema[name] }
+    /// A keyword of the node: where it is used first, then of its type (a property's own
+    /// extensions win over its type's).
+    func keyword(_ name: String) -> JSON? { use[name] ?? type[name] }
 
     /// Whether the node lists its fields, so that other fields are unknown.
     var closesFields: Bool {
-        schema["properties"]?.objectValue != nil && schema["x-kubernetes-preserve-unknown-fields"]?.boolValue != true
-            && schema["additionalProperties"] == nil
+        type["properties"]?.objectValue != nil && keyword("x-kubernetes-preserve-unknown-fields")?.boolValue != true
+            && type["additionalProperties"] == nil
     }
+
+    // MARK: list and map semantics
+
+    /// `x-kubernetes-list-type`: `atomic`, `set` or `map` (nil when not given).
+    var listType: String? { keyword("x-kubernetes-list-type")?.stringValue }
+
+    /// `x-kubernetes-list-map-keys`: the fields identifying the items of a `map` list.
+    var listMapKeys: [String] { keyword("x-kubernetes-list-map-keys")?.arrayValue?.compactMap(\.stringValue) ?? [] }
+
+    /// `x-kubernetes-patch-merge-key`: the field strategic merge patch matches list items by.
+    var patchMergeKey: String? { keyword("x-kubernetes-patch-merge-key")?.stringValue }
+
+    /// Whether `x-kubernetes-patch-strategy` (e.g. `merge,retainKeys`) includes `strategy`.
+    func hasPatchStrategy(_ strategy: String) -> Bool {
+        guard let value = keyword("x-kubernetes-patch-strategy")?.stringValue else { return false }
+        // The values combine at most a few short names; comparing them so allocates nothing.
+        return value == strategy || value.hasPrefix(strategy + ",") || value.hasSuffix("," + strategy)
+            || value.contains("," + strategy + ",")
+    }
+
+    /// Whether an object at this node is one value (`x-kubernetes-map-type: atomic`), not a map
+    /// of separately owned fields.
+    var isAtomicMap: Bool { keyword("x-kubernetes-map-type")?.stringValue == "atomic" }
 }

@@ -254,7 +254,8 @@ extension StoreState {
             guard patchDoc.objectValue != nil else {
                 throw APIError.badRequest("error decoding patch: a strategic merge patch must be a JSON object")
             }
-            do { return try Patch.strategicMerge(current, patchDoc) } catch {
+            let schema = OpenAPIDefinitions.builtin.objectSchema(group: info.group, version: info.version, kind: info.kind)
+            do { return try Patch.strategicMerge(current, patchDoc, schema: schema) } catch {
                 throw APIError.badRequest("error applying strategic merge patch: \((error as? Patch.SMPError)?.message ?? "\(error)")")
             }
         default:

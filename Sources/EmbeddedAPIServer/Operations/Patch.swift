@@ -123,29 +123,14 @@ enum Patch {
 
     // MARK: Strategic merge patch
 
-    /// Merge keys for lists of objects, by field name (the built-in types we serve).
-    static func mergeKey(field: String, elements: [JSON]) -> String? {
-        switch field {
-        case "ownerReferences": return "uid"
-        case "containers", "initContainers", "ephemeralContainers", "volumes", "env", "imagePullSecrets", "webhooks": return "name"
-        case "volumeMounts": return "mountPath"
-        case "volumeDevices": return "devicePath"
-        case "conditions": return "type"
-        case "hostAliases": return "ip"
-        case "ports":
-            if elements.contains(where: { $0["containerPort"] != nil }) { return "containerPort" }
-            return "port"
-        default: return nil
-        }
-    }
-
-    /// Lists of primitives merged as sets.
-    static func isPrimitiveMergeList(_ field: String) -> Bool { field == "finalizers" }
-
     struct SMPError: Error { var message: String }
 
-    /// Kubernetes strategic merge patch, limited to the merge strategies of the built-ins we serve.
-    static func strategicMerge(_ target: JSON, _ patch: JSON) throws -> JSON {
+    /// Kubernetes strategic merge patch, following the schema of the object's kind (see
+    /// ``OpenAPIDefinitions/objectSchema(group:version:kind:)``): a list whose property has patch
+    /// strategy `merge` merges by its patch merge key (primitives as a set), any other list is
+    /// replaced; maps merge key by key. `schema` is nil where the kind's schema says nothing (a
+    /// free-form object), so lists there are replaced.
+    static func strategicMerge(_ target: JSON, _ patch: JSON, schema: OpenAPISchemaNode?) throws -> JSON {
         guard case .object(let p) = patch else { return patch }
         if let directive = p["$patch"]?.stringValue {
             switch directive {
@@ -178,10 +163,10 @@ enum Patch {
             let existing = result[k] ?? .null
             switch v {
             case .object:
-                let merged = try strategicMerge(existing, v)
+                let merged = try strategicMerge(existing, v, schema: schema.flatMap { member($0, k) })
                 if merged.isNull { result.removeValue(forKey: k) } else { result[k] = merged }
             case .array(let items):
-                result[k] = try mergeList(field: k, existing: existing.arrayValue, patch: items)
+                result[k] = try mergeList(existing: existing.arrayValue, patch: items, schema: schema.flatMap { member($0, k) })
             default:
                 result[k] = v
             }
@@ -189,21 +174,25 @@ enum Patch {
         return .object(result)
     }
 
-    static func mergeList(field: String, existing: [JSON]?, patch: [JSON]) throws -> JSON {
+    /// The schema of a member of an object: a declared property or a map value.
+    private static func member(_ schema: OpenAPISchemaNode, _ key: String) -> OpenAPISchemaNode? {
+        schema.property(key) ?? schema.additionalProperties
+    }
+
+    /// A patch list applied to a live list, by the list's schema (see ``strategicMerge(_:_:schema:)``).
+    static func mergeList(existing: [JSON]?, patch: [JSON], schema: OpenAPISchemaNode?) throws -> JSON {
         // `$patch: replace` inside a list replaces the whole list.
         if patch.contains(where: { $0["$patch"]?.stringValue == "replace" }) {
             return .array(patch.filter { $0["$patch"] == nil }.map(stripDirectives))
         }
-        if isPrimitiveMergeList(field) {
+        guard let schema, schema.hasPatchStrategy("merge") else { return .array(patch.map(stripDirectives)) }
+        guard let key = schema.patchMergeKey else {
             var out = existing ?? []
             for item in patch where !out.contains(item) { out.append(item) }
             return .array(out)
         }
-        guard let key = mergeKey(field: field, elements: patch + (existing ?? [])),
-            patch.allSatisfy({ $0.objectValue != nil })
-        else {
-            return .array(patch.map(stripDirectives))
-        }
+        guard patch.allSatisfy({ $0.objectValue != nil }) else { return .array(patch.map(stripDirectives)) }
+        let itemSchema = schema.items
         var out = existing ?? []
         for item in patch {
             let keyValue = item[key]
@@ -213,7 +202,7 @@ enum Patch {
                 continue
             }
             if let index {
-                out[index] = try strategicMerge(out[index], item)
+                out[index] = try strategicMerge(out[index], item, schema: itemSchema)
             } else {
                 out.append(stripDirectives(item))
             }
