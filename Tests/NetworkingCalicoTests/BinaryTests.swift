@@ -176,9 +176,7 @@ import Testing
             defer { if first.isRunning { first.terminate() } }
             _ = try await env.waitReconciled(timeout: .seconds(60))
             // A stuck shoot-side deletion: the delete waits (up to 2 minutes) for the MR to go.
-            _ = try await env.client.patch(
-                .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
-                ["metadata": ["finalizers": ["test/stuck"]]], type: .merge)
+            try await env.holdManagedResource()
             try await env.client.delete(.networks, namespace: Env.namespace, name: Env.name)
             try await env.waitForNetwork(timeout: .seconds(30), "Delete Processing") {
                 $0?[path: "status", "lastOperation", "type"] == "Delete" && $0?[path: "status", "lastOperation", "state"] == "Processing"
@@ -202,9 +200,7 @@ import Testing
             #expect(mr[path: "metadata", "deletionTimestamp"] != nil)
 
             // The shoot side lets go; a new process repairs the rest.
-            _ = try await env.client.patch(
-                .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
-                ["metadata": ["finalizers": .null]], type: .merge)
+            try await env.releaseManagedResource()
             let (second, secondLog) = try Self.startController(env: env, dir: dir)
             defer { if second.isRunning { second.terminate() } }
             do {

@@ -113,9 +113,7 @@ struct ParityTests {
             let (manager, task) = try await env.startManager(deleteWait: .seconds(1))
             defer { Task { await stop(manager, task) } }
             _ = try await env.waitReconciled()
-            _ = try await env.client.patch(
-                .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
-                ["metadata": ["finalizers": ["test/stuck"]]], type: .merge)
+            try await env.holdManagedResource()
             // The Cluster loses its Shoot (as for a Cluster written without one).
             var cluster = try await env.client.get(.clusters, namespace: nil, name: Env.namespace)
             cluster[path: "spec", "shoot"] = [:]
@@ -129,9 +127,7 @@ struct ParityTests {
                 })
             #expect(obj[path: "status", "lastOperation", "description"]?.stringValue?.contains("still exists") == true)
             #expect(obj[path: "metadata", "finalizers"] == ["extensions.gardener.cloud/network"])
-            _ = try await env.client.patch(
-                .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
-                ["metadata": ["finalizers": .null]], type: .merge)
+            try await env.releaseManagedResource()
             try await env.annotate("reconcile")
             // Asked of the server directly: gone means NotFound.
             let gone = await eventually(timeout: .seconds(60)) {
