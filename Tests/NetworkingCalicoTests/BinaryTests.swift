@@ -40,20 +40,7 @@ import Testing
 
     /// Runs the production binary, or with `dev` the development executable, to completion.
     static func run(_ args: [String], dev: Bool = false, in dir: URL) throws -> (status: Int32, stdout: String, stderr: String) {
-        let bin = try dev ? devBinary() : binary()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bin)
-        process.arguments = args
-        process.currentDirectoryURL = dir
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try TestTools.run(try dev ? devBinary() : binary(), args, in: dir)
     }
 
     @Test func localOnceReconcilesTheExampleAndIsIdempotent() throws {

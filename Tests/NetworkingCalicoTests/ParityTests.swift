@@ -146,19 +146,7 @@ struct ParityTests {
 
     /// Runs `executable` with `arguments` and the test's environment minus `LEADER_ELECTION_NAMESPACE`.
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "LEADER_ELECTION_NAMESPACE" }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try TestTools.run(executable, arguments, unsetting: ["LEADER_ELECTION_NAMESPACE"])
     }
 
     @Test func bothBinariesPrintTheStampedVersionAsVerflagDoes() throws {
