@@ -34,6 +34,12 @@ import Testing
     static func plaintextExchange(port: Int, request: String) throws -> [UInt8] {
         let fd = try #require(connectLoopback(port: port), "cannot connect to 127.0.0.1:\(port)")
         defer { close(fd) }
+        return exchange(fd, request)
+    }
+
+    /// Sends `request` on the connected socket `fd` and reads the answer until the peer closes
+    /// (at most 64 KiB).
+    static func exchange(_ fd: Int32, _ request: String) -> [UInt8] {
         let bytes = Array(request.utf8)
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var answer: [UInt8] = []
