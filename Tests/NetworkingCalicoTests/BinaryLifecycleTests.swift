@@ -2,6 +2,7 @@ import EmbeddedAPIServer
 import Foundation
 import KubeClient
 import KubeCore
+import LocalMode
 import TestSupport
 import Testing
 
@@ -46,7 +47,7 @@ import Testing
     /// The webhook, serving and registered, then SIGTERM.
     @Test func idleAdmissionExitsWithinOneSecondOfSIGTERM() async throws {
         try await Env.with { env in
-            let port = try SecurityTests.freePort()
+            let port = try freeLoopbackPort()
             let (process, logPath, _) = try SecurityTests.startAdmission(server: env.server, port: port)
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             let registered = await eventually(timeout: .seconds(60), interval: .milliseconds(50)) {
@@ -75,9 +76,9 @@ import Testing
     /// certificate Secrets and turns ready.
     @Test(.timeLimit(.minutes(3)))
     func admissionWaitsForAnUnreachableAPIServer() async throws {
-        let apiPort = try SecurityTests.freePort()
-        let webhookPort = try SecurityTests.freePort()
-        let healthPort = try SecurityTests.freePort()
+        let apiPort = try freeLoopbackPort()
+        let webhookPort = try freeLoopbackPort()
+        let healthPort = try freeLoopbackPort()
         let token = "unreachable-at-start-token"
         let dir = try TestDirectories.make("admission-unreachable")
         // Written before the server exists, so it cannot carry the server's CA.

@@ -2,6 +2,7 @@ import EmbeddedAPIServer
 import Foundation
 import KubeClient
 import KubeCore
+import LocalMode
 import TestSupport
 import Testing
 
@@ -74,7 +75,7 @@ import Testing
 
     @Test func webhookRefusesPlaintext() async throws {
         try await withTestAPIServer { server in
-            let port = try Self.freePort()
+            let port = try freeLoopbackPort()
             let (process, log, certDir) = try Self.startAdmission(server: server, port: port)
             defer { if process.isRunning { process.terminate() } }
             try await Self.waitForFile(certDir.appendingPathComponent("tls.crt").path, process: process, log: log)
@@ -123,7 +124,7 @@ import Testing
             Self.expectClean(controllerLog, "controller", secrets: [env.server.token, String(secretData.prefix(48))])
 
             // The admission binary: generates a CA and serving key, registers the webhook.
-            let port = try Self.freePort()
+            let port = try freeLoopbackPort()
             let (admission, admissionLog, certDir) = try Self.startAdmission(server: env.server, port: port)
             defer { if admission.isRunning { admission.terminate() } }
             try await Self.waitForFile(certDir.appendingPathComponent("tls.key").path, process: admission, log: admissionLog)
@@ -196,20 +197,5 @@ import Testing
             return true
         }
         if !listening { Issue.record("nothing listens on \(port)") }
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        try #require(ok)
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 }
