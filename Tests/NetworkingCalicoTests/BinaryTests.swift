@@ -125,6 +125,18 @@ import Testing
         }
     }
 
+    /// `step`'s result; when it fails, the end of the second controller's `log` is recorded first
+    /// (the test's own error rarely says why the process got stuck).
+    @discardableResult
+    static func showingSecondLog<T>(_ log: URL, _ step: () async throws -> T) async throws -> T {
+        do {
+            return try await step()
+        } catch {
+            Issue.record("second controller log: \((try? String(contentsOf: log, encoding: .utf8))?.suffix(3000) ?? "")")
+            throw error
+        }
+    }
+
     /// Starts the production binary against `env`'s server (leader election in kube-system);
     /// stdout and stderr go to the returned log file.
     static func startController(env: Env, dir: URL, extraArguments: [String] = []) throws -> (Process, URL) {
@@ -190,11 +202,8 @@ import Testing
             try await env.releaseManagedResource()
             let (second, secondLog) = try Self.startController(env: env, dir: dir)
             defer { if second.isRunning { second.terminate() } }
-            do {
+            try await Self.showingSecondLog(secondLog) {
                 try await env.waitForNetwork(timeout: .seconds(60), "Network gone after restart") { $0 == nil }
-            } catch {
-                Issue.record("second controller log: \((try? String(contentsOf: secondLog, encoding: .utf8))?.suffix(3000) ?? "")")
-                throw error
             }
             await #expect(throws: KubeError.self) {
                 _ = try await env.client.get(.configMaps, namespace: Env.namespace, name: "calico-dashboards")
@@ -229,13 +238,7 @@ import Testing
 
             let (second, secondLog) = try Self.startController(env: env, dir: dir, extraArguments: ["--leader-election=false"])
             defer { if second.isRunning { second.terminate() } }
-            let done: [String: JSON]
-            do {
-                done = try await fleet.allSucceeded(timeout: .seconds(120))
-            } catch {
-                Issue.record("second controller log: \((try? String(contentsOf: secondLog, encoding: .utf8))?.suffix(3000) ?? "")")
-                throw error
-            }
+            let done = try await Self.showingSecondLog(secondLog) { try await fleet.allSucceeded(timeout: .seconds(120)) }
             try await fleet.expectRenderedContent(done)
             kill(second.processIdentifier, SIGTERM)
             #expect(try await Self.waitForExit(second))
