@@ -106,6 +106,19 @@ public final class LoopbackHTTPClient: Sendable {
         try self.init(port: server.port, caPEM: server.caCertificatePEM, token: token ?? server.token, eventLoops: eventLoops)
     }
 
+    /// A client for the server of the kubeconfig file at `path`, as a server in another process
+    /// writes it (`--kubeconfig-out`): the first cluster's port and CA, the first user's token.
+    /// Nil while the file is missing or incomplete (the server writes it once it serves).
+    public static func forKubeconfig(at path: String) throws -> LoopbackHTTPClient? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let doc = try? JSON.parseYAML(text),
+            let cluster = doc["clusters"]?.arrayValue?.first?["cluster"],
+            let port = cluster["server"]?.stringValue?.split(separator: ":").last.flatMap({ Int($0) }),
+            let ca = cluster["certificate-authority-data"]?.stringValue.flatMap({ Base64.decode($0) }),
+            let token = doc["users"]?.arrayValue?.first?[path: "user", "token"]?.stringValue
+        else { return nil }
+        return try LoopbackHTTPClient(port: port, caPEM: String(decoding: ca, as: UTF8.self), token: token)
+    }
+
     func connect() async throws -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
         let ssl = sslContext
         let host = host
