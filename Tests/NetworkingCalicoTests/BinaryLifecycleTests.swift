@@ -64,9 +64,9 @@ import Testing
     /// Not built on `SecurityTests.plaintextExchange`: its `#require` would record a failed connect
     /// as a test issue even under `try?`, and a probe may legitimately find nothing listening yet.
     static func probe(port: Int, _ path: String) -> Int? {
-        guard let fd = SecurityTests.connectLoopback(port: port) else { return nil }
+        guard let fd = LoopbackSocket.connect(port: port) else { return nil }
         defer { close(fd) }
-        let answer = SecurityTests.exchange(fd, "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        let answer = LoopbackSocket.exchange(fd, "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         let statusLine = String(decoding: answer.prefix(32), as: UTF8.self).split(separator: " ")
         return statusLine.count > 1 ? Int(statusLine[1]) : nil
     }
