@@ -5,14 +5,13 @@ import Logging
 
 // The start and the end of both binaries' `run()` (controller and admission webhook), written once.
 
-extension LoggingFlags {
-    /// Installs the process log these flags describe and returns the binary's logger `label`,
-    /// which has already logged `Starting <label>` with the build's version.
-    public func startLogging(_ label: String) throws -> Logger {
-        let options = try options()
-        options.bootstrap()
+extension LoggingOptions {
+    /// Installs the process log in these settings and returns the binary's logger `label`, which
+    /// has already logged `Starting <label>` with the build's version.
+    public func startLogging(_ label: String) -> Logger {
+        bootstrap()
         var logger = Logger(label: label)
-        logger.logLevel = options.level
+        logger.logLevel = level
         logger.info("Starting \(label)", metadata: ["version": "\(BuildInfo.current.gitVersion)"])
         return logger
     }

@@ -35,8 +35,9 @@ struct AdmissionCalicoCommand: AsyncParsableCommand {
             return
         }
         let env = ProcessInfo.processInfo.environment
+        let logOptions = try logging.options()
         let options = try webhook.options(environment: env)
-        let logger = try logging.startLogging("admission-calico")
+        let logger = logOptions.startLogging("admission-calico")
         let runtime = try AdmissionRuntime(options, logger: logger)
         let client = try runtime.managerClient()
         // Without a namespace, leader election needs the pod's own one: outside a cluster starting

@@ -29,7 +29,7 @@ struct ControllerCommand: AsyncParsableCommand {
             return
         }
         let env = ProcessInfo.processInfo.environment
-        let logger = try logging.startLogging("networking-calico")
+        let logger = try logging.options().startLogging("networking-calico")
 
         let setup: (CalicoControllerSettings, KubernetesClient)
         do {
