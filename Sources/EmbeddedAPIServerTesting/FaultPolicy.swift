@@ -1,5 +1,6 @@
 import EmbeddedAPIServer
 import Foundation
+import KubeCore
 import Synchronization
 
 /// What the embedded server does wrong on purpose (fault injection, see docs/reliability.md). Set it at any time
@@ -107,21 +108,6 @@ public struct FaultCounters: Sendable, Equatable {
 
     /// All counters at zero.
     public init() {}
-}
-
-/// SplitMix64: tiny, fast, good enough statistically, and reproducible from a seed.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0) }
 }
 
 /// A one-shot failure queued by ``EmbeddedAPIServer/failNextRequests(_:status:retryAfterSeconds:pathPrefix:)``.

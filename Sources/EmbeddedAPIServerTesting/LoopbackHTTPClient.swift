@@ -106,6 +106,19 @@ public final class LoopbackHTTPClient: Sendable {
         try self.init(port: server.port, caPEM: server.caCertificatePEM, token: token ?? server.token, eventLoops: eventLoops)
     }
 
+    /// A client for the server of the kubeconfig file at `path`, as a server in another process
+    /// writes it (`--kubeconfig-out`): the first cluster's port and CA, the first user's token.
+    /// Nil while the file is missing or incomplete (the server writes it once it serves).
+    public static func forKubeconfig(at path: String) throws -> LoopbackHTTPClient? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let doc = try? JSON.parseYAML(text),
+            let cluster = doc["clusters"]?.arrayValue?.first?["cluster"],
+            let port = cluster["server"]?.stringValue?.split(separator: ":").last.flatMap({ Int($0) }),
+            let ca = cluster["certificate-authority-data"]?.stringValue.flatMap({ Base64.decode($0) }),
+            let token = doc["users"]?.arrayValue?.first?[path: "user", "token"]?.stringValue
+        else { return nil }
+        return try LoopbackHTTPClient(port: port, caPEM: String(decoding: ca, as: UTF8.self), token: token)
+    }
+
     func connect() async throws -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
         let ssl = sslContext
         let host = host
@@ -199,64 +212,54 @@ public final class LoopbackHTTPClient: Sendable {
     /// Opens a watch (`path` should carry `watch=true`) on its own connection and yields each
     /// event line parsed as JSON until the server ends the stream. Non-200 answers throw.
     public func watch(_ path: String, headers: [(String, String)] = []) -> AsyncThrowingStream<JSON, Error> {
-        let (stream, continuation) = AsyncThrowingStream<JSON, Error>.makeStream()
+        watchStream(path, headers: headers) { pending, chunk, continuation in
+            pending.append(contentsOf: chunk.readableBytesView)
+            while let nl = pending.firstIndex(of: 10) {
+                let line = Array(pending[..<nl])
+                pending.removeSubrange(...nl)
+                if line.isEmpty { continue }
+                continuation.yield(try JSON.parse(line))
+            }
+        }
+    }
+
+    /// Opens a watch and yields, per received chunk, how many complete event lines it held,
+    /// without parsing them (benchmarks counting deliveries at high rates). Non-200 answers throw.
+    public func watchLineCounts(_ path: String) -> AsyncThrowingStream<Int, Error> {
+        watchStream(path, headers: []) { _, chunk, continuation in
+            let n = chunk.readableBytesView.reduce(0) { $1 == 10 ? $0 + 1 : $0 }
+            if n > 0 { continuation.yield(n) }
+        }
+    }
+
+    /// One watch request on a connection of its own: each body chunk of a 200 answer goes to
+    /// `consume` (with bytes it keeps between chunks); a non-200 answer throws with its body.
+    func watchStream<Element: Sendable>(
+        _ path: String, headers: [(String, String)],
+        consume: @escaping @Sendable (_ pending: inout [UInt8], ByteBuffer, AsyncThrowingStream<Element, Error>.Continuation) throws -> Void
+    ) -> AsyncThrowingStream<Element, Error> {
+        let (stream, continuation) = AsyncThrowingStream<Element, Error>.makeStream()
         let task = Task { [self] in
             do {
                 let channel = try await connect()
                 try await channel.executeThenClose { inbound, outbound in
                     try await outbound.write(.head(requestHead(method: "GET", path: path, headers: headers, bodyCount: 0)))
                     try await outbound.write(.end(nil))
-                    var buffer: [UInt8] = []
+                    var pending: [UInt8] = []
                     var status = 0
                     for try await part in inbound {
                         switch part {
                         case .head(let h): status = Int(h.status.code)
                         case .body(let b):
-                            buffer.append(contentsOf: b.readableBytesView)
-                            if status != 200 { continue }
-                            while let nl = buffer.firstIndex(of: 10) {
-                                let line = Array(buffer[..<nl])
-                                buffer.removeSubrange(...nl)
-                                if line.isEmpty { continue }
-                                continuation.yield(try JSON.parse(line))
+                            if status == 200 {
+                                try consume(&pending, b, continuation)
+                            } else {
+                                pending.append(contentsOf: b.readableBytesView)
                             }
                         case .end:
                             if status != 200 {
-                                throw ClientError(description: "watch failed with HTTP \(status): \(String(decoding: buffer, as: UTF8.self))")
+                                throw ClientError(description: "watch failed with HTTP \(status): \(String(decoding: pending, as: UTF8.self))")
                             }
-                            continuation.finish()
-                            return
-                        }
-                    }
-                    continuation.finish()
-                }
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
-    }
-
-    /// Opens a watch and yields, per received chunk, how many complete event lines it held,
-    /// without parsing them (benchmarks counting deliveries at high rates). Non-200 answers throw.
-    public func watchLineCounts(_ path: String) -> AsyncThrowingStream<Int, Error> {
-        let (stream, continuation) = AsyncThrowingStream<Int, Error>.makeStream()
-        let task = Task { [self] in
-            do {
-                let channel = try await connect()
-                try await channel.executeThenClose { inbound, outbound in
-                    try await outbound.write(.head(requestHead(method: "GET", path: path, headers: [], bodyCount: 0)))
-                    try await outbound.write(.end(nil))
-                    var status = 0
-                    for try await part in inbound {
-                        switch part {
-                        case .head(let h): status = Int(h.status.code)
-                        case .body(let b):
-                            let n = b.readableBytesView.reduce(0) { $1 == 10 ? $0 + 1 : $0 }
-                            if status == 200 && n > 0 { continuation.yield(n) }
-                        case .end:
-                            if status != 200 { throw ClientError(description: "watch failed with HTTP \(status)") }
                             continuation.finish()
                             return
                         }

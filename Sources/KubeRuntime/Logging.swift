@@ -52,16 +52,9 @@ public struct LoggingOptions: Sendable, Equatable {
 
     /// A handler for `label` in this format and level.
     public func makeHandler(label: String, sink: LogSink) -> any LogHandler {
-        switch format {
-        case .json:
-            var h = JSONLogHandler(label: label, sink: sink)
-            h.logLevel = level
-            return h
-        case .text:
-            var h = ConsoleLogHandler(label: label, sink: sink)
-            h.logLevel = level
-            return h
-        }
+        var h = LineLogHandler(label: label, format: format, sink: sink)
+        h.logLevel = level
+        return h
     }
 }
 
@@ -157,19 +150,25 @@ func metadataJSON(_ value: Logger.MetadataValue) -> JSON {
     }
 }
 
-/// zap-style JSON lines: `{"level":"info","ts":"…","logger":"network","msg":"…","namespace":"…"}`.
-public struct JSONLogHandler: LogHandler {
+/// The process log's handler: one line per event in `format`, handler and event metadata merged
+/// (the event's win), keys sorted.
+/// - `json`: zap-style `{"level":"info","ts":"…","logger":"network","msg":"…","namespace":"…"}`;
+/// - `text`: console lines `<ts>\tINFO\t<logger>\t<msg>\t{"key":"value"}`.
+public struct LineLogHandler: LogHandler {
     /// Handler metadata added to every line.
     public var metadata: Logger.Metadata = [:]
     /// Lowest level written.
     public var logLevel: Logger.Level = .info
     /// The logger's label (`logger` field).
     public let label: String
+    /// The line format.
+    public let format: LogFormat
     let sink: LogSink
 
-    /// A handler for `label` writing to `sink`.
-    public init(label: String, sink: LogSink = .standardError) {
+    /// A handler for `label` writing `format` lines to `sink`.
+    public init(label: String, format: LogFormat, sink: LogSink = .standardError) {
         self.label = label
+        self.format = format
         self.sink = sink
     }
 
@@ -179,56 +178,32 @@ public struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    /// Writes one JSON line.
-    public func log(event: LogEvent) {
-        var o: JSONObject = [
-            "level": .string(zapLevel(event.level)), "ts": .string(logTimestamp()), "logger": .string(label),
-            "msg": .string(event.message.description),
-        ]
-        var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        for key in merged.keys.sorted() where o[key] == nil {
-            o[key] = metadataJSON(merged[key]!)
-        }
-        var bytes = JSON.object(o).serialized()
-        bytes.append(UInt8(ascii: "\n"))
-        sink.write(bytes)
-    }
-}
-
-/// Console lines: `<ts>\tINFO\t<logger>\t<msg>\t{"key":"value"}`.
-public struct ConsoleLogHandler: LogHandler {
-    /// Handler metadata added to every line.
-    public var metadata: Logger.Metadata = [:]
-    /// Lowest level written.
-    public var logLevel: Logger.Level = .info
-    /// The logger's label.
-    public let label: String
-    let sink: LogSink
-
-    /// A handler for `label` writing to `sink`.
-    public init(label: String, sink: LogSink = .standardError) {
-        self.label = label
-        self.sink = sink
-    }
-
-    /// Handler metadata by key.
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    /// Writes one console line.
+    /// Writes one line.
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        var line = "\(logTimestamp())\t\(zapLevel(event.level).uppercased())\t\(label)\t\(event.message)"
-        if !merged.isEmpty {
-            var o = JSONObject()
-            for key in merged.keys.sorted() { o[key] = metadataJSON(merged[key]!) }
-            line += "\t" + JSON.object(o).serializedString()
+        let fields = merged.sorted { $0.key < $1.key }
+        switch format {
+        case .json:
+            var o: JSONObject = [
+                "level": .string(zapLevel(event.level)), "ts": .string(logTimestamp()), "logger": .string(label),
+                "msg": .string(event.message.description),
+            ]
+            for (key, value) in fields where o[key] == nil {
+                o[key] = metadataJSON(value)
+            }
+            var bytes = JSON.object(o).serialized()
+            bytes.append(UInt8(ascii: "\n"))
+            sink.write(bytes)
+        case .text:
+            var line = "\(logTimestamp())\t\(zapLevel(event.level).uppercased())\t\(label)\t\(event.message)"
+            if !fields.isEmpty {
+                var o = JSONObject()
+                for (key, value) in fields { o[key] = metadataJSON(value) }
+                line += "\t" + JSON.object(o).serializedString()
+            }
+            line += "\n"
+            sink.write(Array(line.utf8))
         }
-        line += "\n"
-        sink.write(Array(line.utf8))
     }
 }

@@ -84,7 +84,7 @@ public struct Gardenlet: Reconciler {
         if shoot[path: "metadata", "deletionTimestamp"] != nil {
             return try await delete(shoot, technicalID: technicalID)
         }
-        let current = try await ensureFinalizer(shoot)
+        let current = try await garden.ensureFinalizer(Self.finalizer, on: shoot, .shoots)
         try await ensureNamespace(technicalID, shoot: current)
         try await ensureCluster(technicalID, shoot: current)
         try await ensureShootAccess(technicalID)
@@ -94,14 +94,6 @@ public struct Gardenlet: Reconciler {
     }
 
     // MARK: Seed objects
-
-    func ensureFinalizer(_ shoot: JSON) async throws -> JSON {
-        let finalizers = shoot[path: "metadata", "finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        guard !finalizers.contains(Self.finalizer) else { return shoot }
-        var updated = shoot
-        updated[path: "metadata", "finalizers"] = .array((finalizers + [Self.finalizer]).map { .string($0) })
-        return try await garden.update(.shoots, namespace: shoot[path: "metadata", "namespace"]?.stringValue, updated)
-    }
 
     func ensureNamespace(_ name: String, shoot: JSON) async throws {
         let provider = shoot[path: "spec", "provider", "type"]?.stringValue ?? ""
@@ -223,12 +215,7 @@ public struct Gardenlet: Reconciler {
         {
             do { try await seed.delete(resource, namespace: namespace, name: objectName) } catch let e as KubeError where e.isNotFound {}
         }
-        var updated = shoot
-        let finalizers = shoot[path: "metadata", "finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        updated[path: "metadata", "finalizers"] = .array(finalizers.filter { $0 != Self.finalizer }.map { .string($0) })
-        do {
-            _ = try await garden.update(.shoots, namespace: shoot[path: "metadata", "namespace"]?.stringValue, updated)
-        } catch let e as KubeError where e.isNotFound {}
+        try await garden.removeFinalizer(Self.finalizer, from: shoot, .shoots)
         logger.info("Shoot deleted", metadata: ["shoot": "\(shoot[path: "metadata", "namespace"]?.stringValue ?? "")/\(name)"])
         return .done
     }

@@ -75,10 +75,10 @@ public struct ResourceManager: Reconciler {
             if !mr.keepObjects {
                 for entry in raw[path: "status", "resources"]?.arrayValue ?? [] { try await shoot.delete(reference: entry) }
             }
-            try await removeFinalizer(raw)
+            try await seed.removeFinalizer(Self.finalizer, from: raw, .managedResources)
             return try await collectGarbage(namespace: namespace)
         }
-        let current = try await ensureFinalizer(raw)
+        let current = try await seed.ensureFinalizer(Self.finalizer, on: raw, .managedResources)
 
         var applied: [JSON] = []
         var applyError: String?
@@ -128,24 +128,6 @@ public struct ResourceManager: Reconciler {
     }
 
     // MARK: Parts
-
-    func ensureFinalizer(_ mr: JSON) async throws -> JSON {
-        let finalizers = mr[path: "metadata", "finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        guard !finalizers.contains(Self.finalizer) else { return mr }
-        var updated = mr
-        updated[path: "metadata", "finalizers"] = .array((finalizers + [Self.finalizer]).map { .string($0) })
-        return try await seed.update(.managedResources, namespace: mr[path: "metadata", "namespace"]?.stringValue, updated)
-    }
-
-    func removeFinalizer(_ mr: JSON) async throws {
-        let finalizers = mr[path: "metadata", "finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        guard finalizers.contains(Self.finalizer) else { return }
-        var updated = mr
-        updated[path: "metadata", "finalizers"] = .array(finalizers.filter { $0 != Self.finalizer }.map { .string($0) })
-        do {
-            _ = try await seed.update(.managedResources, namespace: mr[path: "metadata", "namespace"]?.stringValue, updated)
-        } catch let e as KubeError where e.isNotFound {}
-    }
 
     /// The objects of the secrets, CRDs and namespaces first (as the resource manager orders them).
     func desiredObjects(_ mr: JSON) async throws -> [JSON] {

@@ -67,44 +67,6 @@ struct APIServerSoak: AsyncParsableCommand {
         }
     }
 
-    /// A running server process and its kubeconfig.
-    final class Child {
-        let process = Process()
-        let kubeconfig: String
-
-        init(executable: String, dataDir: String, kubeconfig: String) throws {
-            self.kubeconfig = kubeconfig
-            try? FileManager.default.removeItem(atPath: kubeconfig)
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = ["apiserver", "--port", "0", "--kubeconfig-out", kubeconfig, "--data-dir", dataDir]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.standardError
-            try process.run()
-        }
-
-        /// A client once the kubeconfig exists (the server writes it when it serves).
-        func client() async throws -> LoopbackHTTPClient {
-            for _ in 0..<1200 {
-                if let text = try? String(contentsOfFile: kubeconfig, encoding: .utf8), let doc = try? JSON.parseYAML(text),
-                    let cluster = doc["clusters"]?.arrayValue?.first?["cluster"],
-                    let port = cluster["server"]?.stringValue?.split(separator: ":").last.flatMap({ Int($0) }),
-                    let ca = cluster["certificate-authority-data"]?.stringValue.flatMap({ Base64.decode($0) }),
-                    let token = doc["users"]?.arrayValue?.first?[path: "user", "token"]?.stringValue
-                {
-                    return try LoopbackHTTPClient(port: port, caPEM: String(decoding: ca, as: UTF8.self), token: token)
-                }
-                guard process.isRunning else { throw ValidationError("the server exited with status \(process.terminationStatus)") }
-                try await Task.sleep(for: .milliseconds(25))
-            }
-            throw ValidationError("the server wrote no kubeconfig at \(kubeconfig) within 30 s")
-        }
-
-        func kill() {
-            if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
-    }
-
     /// What a restart found wrong (empty: nothing lost, nothing resurrected).
     static func check(_ c: LoopbackHTTPClient, _ ledger: Ledger) async throws -> (objects: Int, problems: [String]) {
         let response = try await c.request("GET", configMaps)
@@ -170,7 +132,7 @@ struct APIServerSoak: AsyncParsableCommand {
         print("apiserver-soak: \(minutes) min, kill -9 every \(killEvery) s, \(writers) writers, data dir \(dir)")
         while true {
             let started = now()
-            let child = try Child(executable: server, dataDir: dir, kubeconfig: kubeconfig)
+            let child = try APIServerProcess(executable: server, dataDir: dir, kubeconfig: kubeconfig, showingErrors: true)
             let checker = try await child.client()
             restartTimes.append(now() - started)
             let (objects, problems) = try await Self.check(checker, ledger)

@@ -88,7 +88,7 @@ struct ControllerBench: AsyncParsableCommand {
         featureGates: {}
 
         """.write(toFile: componentConfigPath, atomically: true, encoding: .utf8)
-        let metricsPort = try Self.freePort()
+        let metricsPort = try freeLoopbackPort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
@@ -349,24 +349,6 @@ struct ControllerBench: AsyncParsableCommand {
             throw ValidationError("\(candidate) not found: build it (swift build -c release --product \(name)) or pass --controller")
         }
         return candidate
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ValidationError("socket() failed") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                bind(fd, sa, len) == 0 && getsockname(fd, sa, &len) == 0
-            }
-        }
-        guard ok else { throw ValidationError("could not find a free port") }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 
     /// Resident set size now and at peak, and the anonymous part now (bytes) from /proc. The rest

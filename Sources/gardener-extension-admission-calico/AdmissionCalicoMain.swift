@@ -1,6 +1,5 @@
 import AdmissionCalico
 import ArgumentParser
-import BuildInfo
 import Foundation
 import KubeRuntime
 import Logging
@@ -37,10 +36,8 @@ struct AdmissionCalicoCommand: AsyncParsableCommand {
         }
         let env = ProcessInfo.processInfo.environment
         let logOptions = try logging.options()
-        logOptions.bootstrap()
         let options = try webhook.options(environment: env)
-        let logger = Logger(label: "admission-calico")
-        logger.info("Starting admission-calico", metadata: ["version": "\(BuildInfo.current.gitVersion)"])
+        let logger = logOptions.startLogging("admission-calico")
         let runtime = try AdmissionRuntime(options, logger: logger)
         let client = try runtime.managerClient()
         // Without a namespace, leader election needs the pod's own one: outside a cluster starting
@@ -57,14 +54,7 @@ struct AdmissionCalicoCommand: AsyncParsableCommand {
         let managerOptions = try manager.managerOptions(leaderElection: election)
         let m = Manager(client: client, options: managerOptions, logger: logger)
         runtime.add(to: m)
-        do {
-            try await m.runUntilSignalled()
-        } catch {
-            logger.error("Manager stopped with error", metadata: ["error": "\(error)"])
-            try? await client.shutdown()
-            throw ExitCode(1)
-        }
+        try await m.runUntilSignalled(thenClosing: client, logger: logger)
         logger.info("Stopped admission-calico")
-        try? await client.shutdown()
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import BuildInfo
 import CalicoAPI
 import CalicoManifests
 import Foundation
@@ -30,11 +29,7 @@ struct ControllerCommand: AsyncParsableCommand {
             return
         }
         let env = ProcessInfo.processInfo.environment
-        let logOptions = try logging.options()
-        logOptions.bootstrap()
-        var logger = Logger(label: "networking-calico")
-        logger.logLevel = logOptions.level
-        logger.info("Starting networking-calico", metadata: ["version": "\(BuildInfo.current.gitVersion)"])
+        let logger = try logging.options().startLogging("networking-calico")
 
         let setup: (CalicoControllerSettings, KubernetesClient)
         do {
@@ -51,13 +46,6 @@ struct ControllerCommand: AsyncParsableCommand {
             logger.warning("Image vector overwrite", metadata: ["warning": "\(warning)"])
         }
         let manager = try await CalicoController.makeManager(client: client, settings: settings, logger: logger)
-        do {
-            try await manager.runUntilSignalled()
-        } catch {
-            logger.error("Manager stopped with error", metadata: ["error": "\(error)"])
-            try? await client.shutdown()
-            throw ExitCode(1)
-        }
-        try? await client.shutdown()
+        try await manager.runUntilSignalled(thenClosing: client, logger: logger)
     }
 }

@@ -51,37 +51,45 @@ struct PlanCommand: AsyncParsableCommand {
         let usable =
             networkMode != shootMode && (shootMode ? (fromShoot != nil && shoot != nil) : (fromNetwork != nil && network != nil && cluster != nil))
         guard usable else {
-            FileHandle.standardError.write(
-                Data(
-                    "plan: give --from-network, --network and --cluster (optionally --from-cluster), or --from-shoot and --shoot, or --kubeconfig and --namespace with --network, --provider-config or --shoot\n"
-                        .utf8))
-            throw ExitCode(2)
+            throw Self.failure(
+                2,
+                saying:
+                    "give --from-network, --network and --cluster (optionally --from-cluster), or --from-shoot and --shoot, or --kubeconfig and --namespace with --network, --provider-config or --shoot"
+            )
         }
         if [fromNetwork, fromCluster, network, cluster, fromShoot, shoot].filter({ $0 == "-" }).count > 1 {
-            FileHandle.standardError.write(Data("plan: only one input can be '-'\n".utf8))
-            throw ExitCode(2)
+            throw Self.failure(2, saying: "only one input can be '-'")
         }
-        let plan: Plan
-        do {
-            var gates = FeatureGates()
-            do { try gates.set(featureGates) } catch { throw PlanError("invalid --feature-gates: \(error.description)") }
-            let old: Plan.Side
-            let new: Plan.Side
+        try await planAndEmit { () async throws -> (Plan.Side, Plan.Side) in
             if let fromShoot, let shoot {
                 let (oldShoot, oldDuplicates) = try InputDocuments.readDocument(fromShoot, kind: "Shoot")
                 let (newShoot, newDuplicates) = try InputDocuments.readDocument(shoot, kind: "Shoot")
-                old = try Plan.Side(shoot: oldShoot, providerConfigDuplicates: oldDuplicates)
-                new = try Plan.Side(shoot: newShoot, providerConfigDuplicates: newDuplicates)
+                return (
+                    try Plan.Side(shoot: oldShoot, providerConfigDuplicates: oldDuplicates),
+                    try Plan.Side(shoot: newShoot, providerConfigDuplicates: newDuplicates)
+                )
             } else if let fromNetwork, let network, let cluster {
                 let newCluster = try InputDocuments.read(cluster).pick("Cluster", path: cluster)
                 let oldCluster = try fromCluster.map { try InputDocuments.read($0).pick("Cluster", path: $0) } ?? newCluster
                 let (oldNetwork, oldDuplicates) = try InputDocuments.readDocument(fromNetwork, kind: "Network")
                 let (newNetwork, newDuplicates) = try InputDocuments.readDocument(network, kind: "Network")
-                old = Plan.Side(network: oldNetwork, cluster: oldCluster, providerConfigDuplicates: oldDuplicates)
-                new = Plan.Side(network: newNetwork, cluster: newCluster, providerConfigDuplicates: newDuplicates)
-            } else {
-                throw ExitCode(2)
+                return (
+                    Plan.Side(network: oldNetwork, cluster: oldCluster, providerConfigDuplicates: oldDuplicates),
+                    Plan.Side(network: newNetwork, cluster: newCluster, providerConfigDuplicates: newDuplicates)
+                )
             }
+            throw ExitCode(2)
+        }
+    }
+
+    /// Parses `--feature-gates`, reads the current and new sides with `read`, plans and prints;
+    /// a failure on the way exits through ``exitCode(for:)``.
+    func planAndEmit(_ read: () async throws -> (old: Plan.Side, new: Plan.Side)) async throws {
+        let plan: Plan
+        do {
+            var gates = FeatureGates()
+            do { try gates.set(featureGates) } catch { throw PlanError("invalid --feature-gates: \(error.description)") }
+            let (old, new) = try await read()
             plan = try Plan.make(from: old, to: new, featureGates: gates, imageVector: ImageVector.fromEnvironment())
         } catch {
             throw Self.exitCode(for: error)
@@ -89,13 +97,17 @@ struct PlanCommand: AsyncParsableCommand {
         try emit(plan)
     }
 
+    /// Exit `code` (2: usage) after `message` on standard error.
+    static func failure(_ code: Int32, saying message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("plan: \(message)\n".utf8))
+        return ExitCode(code)
+    }
+
     /// The exit of a failed read or plan: usage errors keep their code; anything else is printed
     /// and exits 1.
     static func exitCode(for error: any Error) -> ExitCode {
         if let code = error as? ExitCode { return code }
-        let message = (error as? InputDocuments.Failure)?.message ?? "\(error)"
-        FileHandle.standardError.write(Data("plan: \(message)\n".utf8))
-        return ExitCode(1)
+        return failure(1, saying: (error as? InputDocuments.Failure)?.message ?? "\(error)")
     }
 
     /// Prints the plan; exit 3 for a `dataplane` or `outage-risk` change.
@@ -116,38 +128,26 @@ struct PlanCommand: AsyncParsableCommand {
         let newInputs = [network, providerConfig, shoot].compactMap { $0 }
         let fileMode = [fromNetwork, fromCluster, fromShoot, cluster].contains { $0 != nil }
         guard let kubeconfig, let namespace, !namespace.isEmpty, newInputs.count == 1, !fileMode else {
-            FileHandle.standardError.write(
-                Data(
-                    "plan: with --kubeconfig give --namespace (optionally --name) and exactly one of --network, --provider-config, --shoot\n"
-                        .utf8))
-            throw ExitCode(2)
+            throw Self.failure(
+                2, saying: "with --kubeconfig give --namespace (optionally --name) and exactly one of --network, --provider-config, --shoot")
         }
-        let plan: Plan
-        do {
-            var gates = FeatureGates()
-            do { try gates.set(featureGates) } catch { throw PlanError("invalid --feature-gates: \(error.description)") }
+        try await planAndEmit { () async throws -> (Plan.Side, Plan.Side) in
             let (liveNetwork, liveCluster) = try await Self.fetchLive(kubeconfig: kubeconfig, namespace: namespace, name: name)
             let old = Plan.Side(network: liveNetwork, cluster: liveCluster)
-            let new: Plan.Side
             if let network {
                 let (doc, duplicates) = try InputDocuments.readDocument(network, kind: "Network")
-                new = Plan.Side(network: doc, cluster: liveCluster, providerConfigDuplicates: duplicates)
+                return (old, Plan.Side(network: doc, cluster: liveCluster, providerConfigDuplicates: duplicates))
             } else if let providerConfig {
                 let (doc, duplicates) = try InputDocuments.readDocument(providerConfig, kind: "NetworkConfig")
                 var changed = liveNetwork
                 changed[path: "spec", "providerConfig"] = doc
-                new = Plan.Side(network: changed, cluster: liveCluster, providerConfigDuplicates: duplicates)
+                return (old, Plan.Side(network: changed, cluster: liveCluster, providerConfigDuplicates: duplicates))
             } else if let shoot {
                 let (doc, duplicates) = try InputDocuments.readDocument(shoot, kind: "Shoot")
-                new = try Plan.Side(shoot: doc, providerConfigDuplicates: duplicates)
-            } else {
-                throw ExitCode(2)
+                return (old, try Plan.Side(shoot: doc, providerConfigDuplicates: duplicates))
             }
-            plan = try Plan.make(from: old, to: new, featureGates: gates, imageVector: ImageVector.fromEnvironment())
-        } catch {
-            throw Self.exitCode(for: error)
+            throw ExitCode(2)
         }
-        try emit(plan)
     }
 
     /// Reads the live Network (by name, or the only one in `namespace`) and the Cluster named `namespace`.

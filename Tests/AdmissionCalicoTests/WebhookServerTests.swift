@@ -204,18 +204,6 @@ func withWebhookServer<T>(
     }
 }
 
-/// Deterministic pseudo-random numbers for the fuzz test (reproducible failures).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite struct FuzzTests {
     static let interesting: [JSON] = [
         .null, true, false, 0, -1, 1.5, "", "calico", "IPv6", "Always", "vxlan", "bird", "usePodCIDR", "10.0.0.0/8", "::1",
@@ -259,7 +247,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     @Test func mutatedReviewsAlwaysGetAWellFormedAnswer() throws {
-        var rng = SplitMix64(state: 0xC0FFEE)
+        var rng = SplitMix64(seed: 0xC0FFEE)
         let base = Fixtures.review(
             Fixtures.shoot(
                 providerConfig: [
@@ -307,7 +295,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     @Test func mutatedProviderConfigsNeverCrash() {
-        var rng = SplitMix64(state: 42)
+        var rng = SplitMix64(seed: 42)
         let base: JSON = [
             "backend": "bird", "ipam": ["type": "calico-ipam", "cidr": "10.0.0.0/8"],
             "ipv4": ["pool": "vxlan", "mode": "Never", "autoDetectionMethod": "cidr=10.0.0.0/8"],

@@ -106,14 +106,14 @@ import Testing
     @Test(.timeLimit(.minutes(2))) func theApiserverCommandWritesKubeconfigsThatStayValid() async throws {
         let dir = try TestDirectories.make("apiserver-certs-cli").appendingPathComponent("data").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let first = try DurabilityTests.Child(dataDir: dir)
+        let first = try DurabilityTests.startChild(dataDir: dir)
         let old = try await first.client()
         defer { Task { await old.close() } }
         #expect(try await old.get(Self.namespaces).status == 200)
         let oldKubeconfig = try JSON.parseYAML(try String(contentsOfFile: first.kubeconfig, encoding: .utf8))
         first.kill()
 
-        let second = try DurabilityTests.Child(dataDir: dir)
+        let second = try DurabilityTests.startChild(dataDir: dir)
         defer { second.kill() }
         let fresh = try await second.client()
         defer { Task { await fresh.close() } }

@@ -14,7 +14,7 @@ import Testing
 @Suite(.serialized) struct DurabilityTests {
     /// The apiserver subcommand, relative to the package root (the one place to change when the
     /// command moves to another executable).
-    static let apiserverCommand = [".build/debug/calico-dev", "apiserver"]
+    static let apiserverExecutable = ".build/debug/calico-dev"
 
     static let configMaps = "/api/v1/namespaces/default/configmaps"
 
@@ -108,47 +108,11 @@ import Testing
 
     // MARK: - kill -9 during writes
 
-    struct StartTimeout: Error {
-        var kubeconfig: String
-    }
-
-    /// The apiserver as a child process.
-    final class Child {
-        let process = Process()
-        let kubeconfig: String
-
-        init(dataDir: String) throws {
-            kubeconfig = try TestDirectories.make("kubeconfig").appendingPathComponent("config").path
-            let command = DurabilityTests.apiserverCommand
-            process.executableURL = SharedFixtures.packageRoot.appendingPathComponent(command[0])
-            process.arguments = Array(command.dropFirst()) + ["--port", "0", "--kubeconfig-out", kubeconfig, "--data-dir", dataDir]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-        }
-
-        /// A client, once the child has written its kubeconfig.
-        func client() async throws -> LoopbackHTTPClient {
-            for _ in 0..<600 {
-                if let text = try? String(contentsOfFile: kubeconfig, encoding: .utf8), let doc = try? JSON.parseYAML(text),
-                    let server = doc["clusters"]?.arrayValue?.first?[path: "cluster", "server"]?.stringValue,
-                    let port = server.split(separator: ":").last.flatMap({ Int($0) }),
-                    let ca = doc["clusters"]?.arrayValue?.first?[path: "cluster", "certificate-authority-data"]?.stringValue,
-                    let caPEM = Data(base64Encoded: ca).map({ String(decoding: $0, as: UTF8.self) }),
-                    let token = doc["users"]?.arrayValue?.first?[path: "user", "token"]?.stringValue
-                {
-                    return try LoopbackHTTPClient(port: port, caPEM: caPEM, token: token)
-                }
-                try #require(process.isRunning, "the apiserver exited with \(process.terminationStatus)")
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            throw StartTimeout(kubeconfig: kubeconfig)
-        }
-
-        func kill() {
-            if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
+    /// The apiserver as a child process on `dataDir`, its kubeconfig in a fresh directory.
+    static func startChild(dataDir: String) throws -> APIServerProcess {
+        try APIServerProcess(
+            executable: SharedFixtures.packageRoot.appendingPathComponent(apiserverExecutable).path, dataDir: dataDir,
+            kubeconfig: try TestDirectories.make("kubeconfig").appendingPathComponent("config").path)
     }
 
     /// What writers learned: acknowledged creates and deletes (in-flight ones may go either way).
@@ -167,7 +131,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let ledger = Ledger()
         for round in 0..<4 {
-            let child = try Child(dataDir: dir)
+            let child = try Self.startChild(dataDir: dir)
             defer { child.kill() }
             let c = try await child.client()
             defer { Task { await c.close() } }
@@ -209,7 +173,7 @@ import Testing
     /// A data dir left by a killed server: objects a, b, c created, then b deleted (all in the log).
     static func killedDataDir() async throws -> String {
         let dir = try TestDirectories.make("apiserver-damage").appendingPathComponent("data").path
-        let child = try Child(dataDir: dir)
+        let child = try Self.startChild(dataDir: dir)
         defer { child.kill() }
         let c = try await child.client()
         defer { Task { await c.close() } }

@@ -7,44 +7,29 @@ import Testing
 private let cms = "/api/v1/namespaces/default/configmaps"
 private let apply = "application/apply-patch+yaml"
 
-/// A CRD whose schema declares list types: `spec.items` keyed by name, `spec.tags` a set, `spec.order` atomic.
-private let gadgetCRD: JSON = [
-    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-    "metadata": ["name": "gadgets.demo.example.com"],
-    "spec": [
-        "group": "demo.example.com", "scope": "Namespaced",
-        "names": ["plural": "gadgets", "singular": "gadget", "kind": "Gadget"],
-        "versions": [
-            [
-                "name": "v1", "served": true, "storage": true,
-                "schema": [
-                    "openAPIV3Schema": [
-                        "type": "object",
-                        "properties": [
-                            "spec": [
-                                "type": "object",
-                                "properties": [
-                                    "items": [
-                                        "type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
-                                        "items": [
-                                            "type": "object", "required": ["name"],
-                                            "properties": ["name": ["type": "string"], "value": ["type": "string"]],
-                                        ],
-                                    ],
-                                    "tags": ["type": "array", "x-kubernetes-list-type": "set", "items": ["type": "string"]],
-                                    "order": ["type": "array", "items": ["type": "string"]],
-                                    "labels": ["type": "object", "additionalProperties": ["type": "string"]],
-                                ],
-                            ]
+/// A Gadget CRD whose schema declares list types: `spec.items` keyed by name, `spec.tags` a set,
+/// `spec.order` atomic.
+private let listTypesCRD = gadgetCRD(
+    schema: [
+        "type": "object",
+        "properties": [
+            "spec": [
+                "type": "object",
+                "properties": [
+                    "items": [
+                        "type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+                        "items": [
+                            "type": "object", "required": ["name"],
+                            "properties": ["name": ["type": "string"], "value": ["type": "string"]],
                         ],
-                    ]
+                    ],
+                    "tags": ["type": "array", "x-kubernetes-list-type": "set", "items": ["type": "string"]],
+                    "order": ["type": "array", "items": ["type": "string"]],
+                    "labels": ["type": "object", "additionalProperties": ["type": "string"]],
                 ],
             ]
         ],
-    ],
-]
-
-private let ssaGadgets = "/apis/demo.example.com/v1/namespaces/default/gadgets"
+    ], statusSubresource: false)
 
 private func gadget(_ spec: JSON) -> JSON {
     ["apiVersion": "demo.example.com/v1", "kind": "Gadget", "metadata": ["name": "g"], "spec": spec]
@@ -185,9 +170,9 @@ private func entry(_ obj: JSON, _ manager: String, _ operation: String) -> JSON?
 
     @Test func listsMergeByTheirSchemaListType() async throws {
         try await withServer(crd: false) { _, c in
-            #expect(try await c.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", gadgetCRD).status == 201)
+            #expect(try await c.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", listTypesCRD).status == 201)
             let a = try await c.patch(
-                "\(ssaGadgets)/g?fieldManager=a",
+                "\(gadgets)/g?fieldManager=a",
                 gadget(["items": [["name": "one", "value": "1"]], "tags": ["x"], "order": ["p"], "labels": ["l1": "v"]]), type: apply)
             #expect(a.status == 201)
             #expect(
@@ -199,18 +184,18 @@ private func entry(_ obj: JSON, _ manager: String, _ operation: String) -> JSON?
                         ]
                     ])
             let b = try await c.patch(
-                "\(ssaGadgets)/g?fieldManager=b", gadget(["items": [["name": "two", "value": "2"]], "tags": ["y"], "labels": ["l2": "w"]]),
+                "\(gadgets)/g?fieldManager=b", gadget(["items": [["name": "two", "value": "2"]], "tags": ["y"], "labels": ["l2": "w"]]),
                 type: apply)
             #expect(b.status == 200)
             #expect(b.json[path: "spec", "items"] == [["name": "one", "value": "1"], ["name": "two", "value": "2"]])
             #expect(b.json[path: "spec", "tags"] == ["x", "y"] && b.json[path: "spec", "labels"] == ["l1": "v", "l2": "w"])
             // An atomic list is one field: another value conflicts.
-            let atomic = try await c.patch("\(ssaGadgets)/g?fieldManager=b", gadget(["order": ["q"]]), type: apply)
+            let atomic = try await c.patch("\(gadgets)/g?fieldManager=b", gadget(["order": ["q"]]), type: apply)
             #expect(atomic.status == 409 && atomic.json["message"]?.stringValue?.hasSuffix("conflict with \"a\": .spec.order") == true)
-            let keyed = try await c.patch("\(ssaGadgets)/g?fieldManager=b", gadget(["items": [["name": "one", "value": "9"]]]), type: apply)
+            let keyed = try await c.patch("\(gadgets)/g?fieldManager=b", gadget(["items": [["name": "one", "value": "9"]]]), type: apply)
             #expect(keyed.json["message"] == "Apply failed with 1 conflict: conflict with \"a\": .spec.items[name=\"one\"].value")
             // a stops applying its item and tag: they go, b's stay.
-            let dropped = try await c.patch("\(ssaGadgets)/g?fieldManager=a", gadget(["order": ["p"]]), type: apply)
+            let dropped = try await c.patch("\(gadgets)/g?fieldManager=a", gadget(["order": ["p"]]), type: apply)
             #expect(dropped.json[path: "spec", "items"] == [["name": "two", "value": "2"]])
             #expect(dropped.json[path: "spec", "tags"] == ["y"] && dropped.json[path: "spec", "labels"] == ["l2": "w"])
         }

@@ -44,16 +44,18 @@ let gadgetSchema: JSON = [
     ],
 ]
 
-func gadgetCRD(schema: JSON = gadgetSchema) -> JSON {
-    [
+/// The namespaced Gadget CRD (`gadgets.demo.example.com/v1`) with `schema`, and with its status
+/// subresource unless `statusSubresource` is false.
+func gadgetCRD(schema: JSON = gadgetSchema, statusSubresource: Bool = true) -> JSON {
+    var version: JSON = ["name": "v1", "served": true, "storage": true, "schema": ["openAPIV3Schema": schema]]
+    if statusSubresource { version["subresources"] = ["status": .emptyObject] }
+    return [
         "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
         "metadata": ["name": "gadgets.demo.example.com"],
         "spec": [
             "group": "demo.example.com", "scope": "Namespaced",
             "names": ["plural": "gadgets", "singular": "gadget", "kind": "Gadget"],
-            "versions": [
-                ["name": "v1", "served": true, "storage": true, "schema": ["openAPIV3Schema": schema], "subresources": ["status": .emptyObject]]
-            ],
+            "versions": [version],
         ],
     ]
 }

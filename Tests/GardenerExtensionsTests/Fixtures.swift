@@ -172,31 +172,39 @@ func withNetworkController(
     rateLimiter: any RateLimiter = ItemExponentialFailureRateLimiter(baseDelay: .milliseconds(50), maxDelay: .seconds(5)),
     _ body: (Env) async throws -> Void
 ) async throws {
+    try await withShootNamespace(labels: ["gardener.cloud/role": "shoot"]) { server, client in
+        _ = try await client.create(.clusters, namespace: nil, clusterObject(shoot: shoot))
+        let actuator = ScriptedActuator()
+        let manager = Manager(client: client, options: ManagerOptions(gracefulShutdownTimeout: .seconds(5)))
+        let controller = await NetworkController.add(
+            to: manager, actuator: actuator,
+            options: NetworkControllerOptions(ignoreOperationAnnotation: ignoreOperationAnnotation, maxConcurrentReconciles: 2),
+            rateLimiter: rateLimiter)
+        let run = Task { try await manager.run() }
+        await manager.waitUntilLeading()
+        do {
+            try await body(Env(server: server, client: client, actuator: actuator, manager: manager, controller: controller))
+        } catch {
+            manager.stop()
+            try? await run.value
+            throw error
+        }
+        manager.stop()
+        try await run.value
+    }
+}
+
+/// Embedded server with the Gardener CRDs and the shoot namespace (carrying `labels`), and a
+/// client for it, shut down after `body`.
+func withShootNamespace(labels: JSON? = nil, _ body: (EmbeddedAPIServer, KubernetesClient) async throws -> Void) async throws {
     try await withTestAPIServer { server in
         let client = try makeClient(server)
         do {
             try await installGardenerCRDs(client)
-            _ = try await client.create(
-                .namespaces, namespace: nil,
-                ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(shootNamespace), "labels": ["gardener.cloud/role": "shoot"]]])
-            _ = try await client.create(.clusters, namespace: nil, clusterObject(shoot: shoot))
-            let actuator = ScriptedActuator()
-            let manager = Manager(client: client, options: ManagerOptions(gracefulShutdownTimeout: .seconds(5)))
-            let controller = await NetworkController.add(
-                to: manager, actuator: actuator,
-                options: NetworkControllerOptions(ignoreOperationAnnotation: ignoreOperationAnnotation, maxConcurrentReconciles: 2),
-                rateLimiter: rateLimiter)
-            let run = Task { try await manager.run() }
-            await manager.waitUntilLeading()
-            do {
-                try await body(Env(server: server, client: client, actuator: actuator, manager: manager, controller: controller))
-            } catch {
-                manager.stop()
-                try? await run.value
-                throw error
-            }
-            manager.stop()
-            try await run.value
+            var metadata: JSON = ["name": .string(shootNamespace)]
+            if let labels { metadata["labels"] = labels }
+            _ = try await client.create(.namespaces, namespace: nil, ["apiVersion": "v1", "kind": "Namespace", "metadata": metadata])
+            try await body(server, client)
         } catch {
             try? await client.shutdown()
             throw error

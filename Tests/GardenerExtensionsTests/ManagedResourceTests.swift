@@ -8,20 +8,7 @@ import Testing
 
 @Suite struct ManagedResourceIntegrationTests {
     func withEnv(_ body: (KubernetesClient) async throws -> Void) async throws {
-        try await withTestAPIServer { server in
-            let client = try makeClient(server)
-            do {
-                try await installGardenerCRDs(client)
-                _ = try await client.create(
-                    .namespaces, namespace: nil,
-                    ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(shootNamespace)]])
-                try await body(client)
-            } catch {
-                try? await client.shutdown()
-                throw error
-            }
-            try? await client.shutdown()
-        }
+        try await withShootNamespace { _, client in try await body(client) }
     }
 
     @Test func createOrUpdateWritesOnlyWhenInputChanges() async throws {

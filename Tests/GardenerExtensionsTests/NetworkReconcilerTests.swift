@@ -12,13 +12,7 @@ import Testing
     /// through its cache, but not from a copy older than its own last write: a reconcile queued
     /// by the event of that write would otherwise act on the state before it.
     @Test func readsTheCachedNetworkUnlessItPredatesOwnWrites() async throws {
-        try await withTestAPIServer { server in
-            let client = try makeClient(server)
-            defer { Task { try? await client.shutdown() } }
-            try await installGardenerCRDs(client)
-            _ = try await client.create(
-                .namespaces, namespace: nil,
-                ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(shootNamespace)]])
+        try await withShootNamespace { _, client in
             _ = try await client.create(.clusters, namespace: nil, clusterObject(shoot: shootObject()))
             let created = try await client.create(.networks, namespace: shootNamespace, networkObject())
             let store = Store()

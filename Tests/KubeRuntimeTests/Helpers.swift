@@ -32,26 +32,11 @@ func httpGet(port: Int, path: String) async throws -> (status: Int, body: String
 struct HTTPTestError: Error, CustomStringConvertible { var description: String }
 
 private func blockingGet(port: Int, path: String) throws -> (status: Int, body: String) {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw HTTPTestError(description: "socket failed") }
+    guard let fd = LoopbackSocket.connect(port: port, receiveTimeoutSeconds: nil) else {
+        throw HTTPTestError(description: "connect to \(port) failed")
+    }
     defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = in_port_t(UInt16(port).bigEndian)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let rc = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard rc == 0 else { throw HTTPTestError(description: "connect to \(port) failed") }
-    let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    _ = request.withCString { send(fd, $0, strlen($0), 0) }
-    var response: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = recv(fd, &buffer, buffer.count, 0)
-        if n <= 0 { break }
-        response.append(contentsOf: buffer[0..<n])
-    }
+    let response = LoopbackSocket.exchange(fd, "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", limit: .max)
     let text = String(decoding: response, as: UTF8.self)
     guard let headerEnd = text.range(of: "\r\n\r\n") else { throw HTTPTestError(description: "no HTTP answer") }
     let statusLine = text[..<headerEnd.lowerBound].split(separator: "\r\n").first ?? ""

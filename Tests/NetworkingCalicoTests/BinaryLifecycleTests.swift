@@ -2,6 +2,7 @@ import EmbeddedAPIServer
 import Foundation
 import KubeClient
 import KubeCore
+import LocalMode
 import TestSupport
 import Testing
 
@@ -46,7 +47,7 @@ import Testing
     /// The webhook, serving and registered, then SIGTERM.
     @Test func idleAdmissionExitsWithinOneSecondOfSIGTERM() async throws {
         try await Env.with { env in
-            let port = try SecurityTests.freePort()
+            let port = try freeLoopbackPort()
             let (process, logPath, _) = try SecurityTests.startAdmission(server: env.server, port: port)
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             let registered = await eventually(timeout: .seconds(60), interval: .milliseconds(50)) {
@@ -60,21 +61,12 @@ import Testing
     }
 
     /// `GET path` on the plain-HTTP health server: the status code, or nil when nothing answers.
-    /// The status of a plain HTTP GET, or nil when nothing answers. Not built on
-    /// `SecurityTests.plaintextExchange`: its `#require` would record a failed connect as a test
-    /// issue even under `try?`, and a probe may legitimately find nothing listening yet.
+    /// Not built on `SecurityTests.plaintextExchange`: its `#require` would record a failed connect
+    /// as a test issue even under `try?`, and a probe may legitimately find nothing listening yet.
     static func probe(port: Int, _ path: String) -> Int? {
-        guard let fd = SecurityTests.connectLoopback(port: port) else { return nil }
+        guard let fd = LoopbackSocket.connect(port: port) else { return nil }
         defer { close(fd) }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
-        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while answer.count < 65536 {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            answer += buffer[0..<n]
-        }
+        let answer = LoopbackSocket.exchange(fd, "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         let statusLine = String(decoding: answer.prefix(32), as: UTF8.self).split(separator: " ")
         return statusLine.count > 1 ? Int(statusLine[1]) : nil
     }
@@ -84,9 +76,9 @@ import Testing
     /// certificate Secrets and turns ready.
     @Test(.timeLimit(.minutes(3)))
     func admissionWaitsForAnUnreachableAPIServer() async throws {
-        let apiPort = try SecurityTests.freePort()
-        let webhookPort = try SecurityTests.freePort()
-        let healthPort = try SecurityTests.freePort()
+        let apiPort = try freeLoopbackPort()
+        let webhookPort = try freeLoopbackPort()
+        let healthPort = try freeLoopbackPort()
         let token = "unreachable-at-start-token"
         let dir = try TestDirectories.make("admission-unreachable")
         // Written before the server exists, so it cannot carry the server's CA.

@@ -40,20 +40,7 @@ import Testing
 
     /// Runs the production binary, or with `dev` the development executable, to completion.
     static func run(_ args: [String], dev: Bool = false, in dir: URL) throws -> (status: Int32, stdout: String, stderr: String) {
-        let bin = try dev ? devBinary() : binary()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bin)
-        process.arguments = args
-        process.currentDirectoryURL = dir
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try TestTools.run(try dev ? devBinary() : binary(), args, in: dir)
     }
 
     @Test func localOnceReconcilesTheExampleAndIsIdempotent() throws {
@@ -138,6 +125,18 @@ import Testing
         }
     }
 
+    /// `step`'s result; when it fails, the end of the second controller's `log` is recorded first
+    /// (the test's own error rarely says why the process got stuck).
+    @discardableResult
+    static func showingSecondLog<T>(_ log: URL, _ step: () async throws -> T) async throws -> T {
+        do {
+            return try await step()
+        } catch {
+            Issue.record("second controller log: \((try? String(contentsOf: log, encoding: .utf8))?.suffix(3000) ?? "")")
+            throw error
+        }
+    }
+
     /// Starts the production binary against `env`'s server (leader election in kube-system);
     /// stdout and stderr go to the returned log file.
     static func startController(env: Env, dir: URL, extraArguments: [String] = []) throws -> (Process, URL) {
@@ -176,9 +175,7 @@ import Testing
             defer { if first.isRunning { first.terminate() } }
             _ = try await env.waitReconciled(timeout: .seconds(60))
             // A stuck shoot-side deletion: the delete waits (up to 2 minutes) for the MR to go.
-            _ = try await env.client.patch(
-                .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
-                ["metadata": ["finalizers": ["test/stuck"]]], type: .merge)
+            try await env.holdManagedResource()
             try await env.client.delete(.networks, namespace: Env.namespace, name: Env.name)
             try await env.waitForNetwork(timeout: .seconds(30), "Delete Processing") {
                 $0?[path: "status", "lastOperation", "type"] == "Delete" && $0?[path: "status", "lastOperation", "state"] == "Processing"
@@ -202,16 +199,11 @@ import Testing
             #expect(mr[path: "metadata", "deletionTimestamp"] != nil)
 
             // The shoot side lets go; a new process repairs the rest.
-            _ = try await env.client.patch(
-                .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
-                ["metadata": ["finalizers": .null]], type: .merge)
+            try await env.releaseManagedResource()
             let (second, secondLog) = try Self.startController(env: env, dir: dir)
             defer { if second.isRunning { second.terminate() } }
-            do {
+            try await Self.showingSecondLog(secondLog) {
                 try await env.waitForNetwork(timeout: .seconds(60), "Network gone after restart") { $0 == nil }
-            } catch {
-                Issue.record("second controller log: \((try? String(contentsOf: secondLog, encoding: .utf8))?.suffix(3000) ?? "")")
-                throw error
             }
             await #expect(throws: KubeError.self) {
                 _ = try await env.client.get(.configMaps, namespace: Env.namespace, name: "calico-dashboards")
@@ -246,13 +238,7 @@ import Testing
 
             let (second, secondLog) = try Self.startController(env: env, dir: dir, extraArguments: ["--leader-election=false"])
             defer { if second.isRunning { second.terminate() } }
-            let done: [String: JSON]
-            do {
-                done = try await fleet.allSucceeded(timeout: .seconds(120))
-            } catch {
-                Issue.record("second controller log: \((try? String(contentsOf: secondLog, encoding: .utf8))?.suffix(3000) ?? "")")
-                throw error
-            }
+            let done = try await Self.showingSecondLog(secondLog) { try await fleet.allSucceeded(timeout: .seconds(120)) }
             try await fleet.expectRenderedContent(done)
             kill(second.processIdentifier, SIGTERM)
             #expect(try await Self.waitForExit(second))

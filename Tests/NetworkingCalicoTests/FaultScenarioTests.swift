@@ -262,13 +262,7 @@ struct Fleet {
             #expect(before < fleet.count, "the leader finished everything before it was killed")
             env.server.clearFaults()
 
-            let done: [String: JSON]
-            do {
-                done = try await fleet.allSucceeded(timeout: .seconds(120))
-            } catch {
-                Issue.record("second controller log: \((try? String(contentsOf: secondLog, encoding: .utf8))?.suffix(3000) ?? "")")
-                throw error
-            }
+            let done = try await BinaryTests.showingSecondLog(secondLog) { try await fleet.allSucceeded(timeout: .seconds(120)) }
             let newHolder = try await env.client.get(.leases, namespace: "kube-system", name: lease)[path: "spec", "holderIdentity"]?.stringValue
             #expect(newHolder != nil && newHolder != holder)
             try await fleet.expectRenderedContent(done)

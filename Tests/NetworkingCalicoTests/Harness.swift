@@ -142,6 +142,20 @@ struct Env {
         return (mr, secret, try #require(data[CalicoNames.configKey]))
     }
 
+    /// Holds the ManagedResource with a finalizer nobody removes (as a stuck resource manager).
+    func holdManagedResource(with finalizer: String = "test/stuck") async throws {
+        try await setManagedResourceFinalizers([.string(finalizer)])
+    }
+
+    /// Lets the ManagedResource held by ``holdManagedResource(with:)`` go.
+    func releaseManagedResource() async throws { try await setManagedResourceFinalizers(.null) }
+
+    private func setManagedResourceFinalizers(_ finalizers: JSON) async throws {
+        _ = try await client.patch(
+            .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName, ["metadata": ["finalizers": finalizers]],
+            type: .merge)
+    }
+
     /// What `render` prints for this Network and Cluster.
     func expectedRender(network: JSON, gates: FeatureGates = FeatureGates()) async throws -> [UInt8] {
         let cluster = try await client.get(.clusters, namespace: nil, name: Env.namespace)

@@ -113,9 +113,7 @@ struct ParityTests {
             let (manager, task) = try await env.startManager(deleteWait: .seconds(1))
             defer { Task { await stop(manager, task) } }
             _ = try await env.waitReconciled()
-            _ = try await env.client.patch(
-                .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
-                ["metadata": ["finalizers": ["test/stuck"]]], type: .merge)
+            try await env.holdManagedResource()
             // The Cluster loses its Shoot (as for a Cluster written without one).
             var cluster = try await env.client.get(.clusters, namespace: nil, name: Env.namespace)
             cluster[path: "spec", "shoot"] = [:]
@@ -129,9 +127,7 @@ struct ParityTests {
                 })
             #expect(obj[path: "status", "lastOperation", "description"]?.stringValue?.contains("still exists") == true)
             #expect(obj[path: "metadata", "finalizers"] == ["extensions.gardener.cloud/network"])
-            _ = try await env.client.patch(
-                .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
-                ["metadata": ["finalizers": .null]], type: .merge)
+            try await env.releaseManagedResource()
             try await env.annotateUnlessGone("reconcile")
             // Asked of the server directly: gone means NotFound.
             let gone = await eventually(timeout: .seconds(60)) {
@@ -150,19 +146,7 @@ struct ParityTests {
 
     /// Runs `executable` with `arguments` and the test's environment minus `LEADER_ELECTION_NAMESPACE`.
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "LEADER_ELECTION_NAMESPACE" }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try TestTools.run(executable, arguments, unsetting: ["LEADER_ELECTION_NAMESPACE"])
     }
 
     @Test func bothBinariesPrintTheStampedVersionAsVerflagDoes() throws {

@@ -188,9 +188,7 @@ import Testing
             defer { Task { await stop(manager, task) } }
             _ = try await env.waitReconciled()
             // The MR cannot disappear (a finalizer nobody removes, as a stuck resource manager).
-            _ = try await env.client.patch(
-                .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
-                ["metadata": ["finalizers": ["test/stuck"]]], type: .merge)
+            try await env.holdManagedResource()
             var cluster = try await env.client.get(.clusters, namespace: nil, name: Env.namespace)
             cluster[path: "spec", "shoot", "metadata", "annotations"] = ["confirmation.gardener.cloud/force-deletion": "true"]
             _ = try await env.client.update(.clusters, namespace: nil, cluster)
@@ -208,9 +206,7 @@ import Testing
             let (manager, task) = try await env.startManager(deleteWait: .seconds(1))
             defer { Task { await stop(manager, task) } }
             _ = try await env.waitReconciled()
-            _ = try await env.client.patch(
-                .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
-                ["metadata": ["finalizers": ["test/stuck"]]], type: .merge)
+            try await env.holdManagedResource()
             try await env.client.delete(.networks, namespace: Env.namespace, name: Env.name)
             let obj = try #require(
                 try await env.waitForNetwork("delete error") {
@@ -220,9 +216,7 @@ import Testing
             #expect(obj[path: "status", "lastOperation", "description"]?.stringValue?.contains("still exists") == true)
             #expect(obj[path: "metadata", "finalizers"] == ["extensions.gardener.cloud/network"])
             // Unblock: the next retry completes the deletion.
-            _ = try await env.client.patch(
-                .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
-                ["metadata": ["finalizers": .null]], type: .merge)
+            try await env.releaseManagedResource()
             await #expect(throws: KubeError.self) {
                 _ = try await env.client.get(.managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName)
             }
@@ -244,9 +238,7 @@ import Testing
             let (manager, task) = try await env.startManager()
             defer { Task { await stop(manager, task) } }
             _ = try await env.waitReconciled()
-            _ = try await env.client.patch(
-                .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
-                ["metadata": ["finalizers": ["test/hold"]]], type: .merge)
+            try await env.holdManagedResource(with: "test/hold")
 
             try await env.annotate("migrate")
             let migrated = try #require(
@@ -263,9 +255,7 @@ import Testing
                 _ = try await env.client.get(.configMaps, namespace: Env.namespace, name: "calico-dashboards")
             }
             // A migrated object is not reconciled without restore.
-            _ = try await env.client.patch(
-                .managedResources, namespace: Env.namespace, name: CalicoNames.managedResourceName,
-                ["metadata": ["finalizers": .null]], type: .merge)
+            try await env.releaseManagedResource()
 
             let operations = env.recordOperations()
             defer { operations.stop() }

@@ -2,6 +2,7 @@ import EmbeddedAPIServer
 import Foundation
 import KubeClient
 import KubeCore
+import LocalMode
 import TestSupport
 import Testing
 
@@ -11,39 +12,10 @@ import Testing
 /// the logs of either binary at the most verbose level.
 @Suite(.serialized) struct SecurityTests {
     /// Sends a plaintext HTTP request to a TLS port; answers whatever came back (bounded wait).
-    /// A TCP connection to 127.0.0.1:`port` with a 5 s receive timeout, or nil.
-    static func connectLoopback(port: Int) -> Int32? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            close(fd)
-            return nil
-        }
-        return fd
-    }
-
     static func plaintextExchange(port: Int, request: String) throws -> [UInt8] {
-        let fd = try #require(connectLoopback(port: port), "cannot connect to 127.0.0.1:\(port)")
+        let fd = try #require(LoopbackSocket.connect(port: port), "cannot connect to 127.0.0.1:\(port)")
         defer { close(fd) }
-        let bytes = Array(request.utf8)
-        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while answer.count < 65536 {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            answer += buffer[0..<n]
-        }
-        return answer
+        return LoopbackSocket.exchange(fd, request)
     }
 
     /// A TLS server answers a plaintext request with a TLS alert or by closing — never with HTTP content.
@@ -68,7 +40,7 @@ import Testing
 
     @Test func webhookRefusesPlaintext() async throws {
         try await withTestAPIServer { server in
-            let port = try Self.freePort()
+            let port = try freeLoopbackPort()
             let (process, log, certDir) = try Self.startAdmission(server: server, port: port)
             defer { if process.isRunning { process.terminate() } }
             try await Self.waitForFile(certDir.appendingPathComponent("tls.crt").path, process: process, log: log)
@@ -117,7 +89,7 @@ import Testing
             Self.expectClean(controllerLog, "controller", secrets: [env.server.token, String(secretData.prefix(48))])
 
             // The admission binary: generates a CA and serving key, registers the webhook.
-            let port = try Self.freePort()
+            let port = try freeLoopbackPort()
             let (admission, admissionLog, certDir) = try Self.startAdmission(server: env.server, port: port)
             defer { if admission.isRunning { admission.terminate() } }
             try await Self.waitForFile(certDir.appendingPathComponent("tls.key").path, process: admission, log: admissionLog)
@@ -185,25 +157,10 @@ import Testing
 
     static func waitForListening(port: Int) async throws {
         let listening = await eventually(interval: .milliseconds(100)) {
-            guard let fd = connectLoopback(port: port) else { return false }
+            guard let fd = LoopbackSocket.connect(port: port) else { return false }
             close(fd)
             return true
         }
         if !listening { Issue.record("nothing listens on \(port)") }
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        try #require(ok)
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 }

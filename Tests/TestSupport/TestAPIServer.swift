@@ -57,17 +57,20 @@ public enum TestTools {
         ProcessInfo.processInfo.environment["KUBECTL"] ?? SharedFixtures.packageRoot.appendingPathComponent(".venv/bin/kubectl").path
     }
 
-    /// Runs a process and returns (exit code, stdout, stderr).
+    /// Runs a process to completion and returns (exit code, stdout, stderr). It inherits the test's
+    /// environment with `environment` set and `unsetting` removed; standard input is `stdin`.
     public static func run(
-        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-        stdin: String? = nil
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], unsetting: [String] = [],
+        in directory: URL? = nil, stdin: String? = nil
     ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
+        for k in unsetting { env[k] = nil }
         process.environment = env
+        if let directory { process.currentDirectoryURL = directory }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

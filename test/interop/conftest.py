@@ -99,6 +99,13 @@ class APIServer:
             raise AssertionError("kubectl %s failed (%d):\nstdout: %s\nstderr: %s" % (" ".join(args), r.returncode, r.stdout, r.stderr))
         return r
 
+    def apply_crd(self, crd, *apply_args, input=None):
+        """`kubectl apply` with `apply_args`, then waits until the CRD named `crd` is established;
+        returns the apply's result (its stderr carries the server's warnings)."""
+        r = self.kubectl("apply", *apply_args, input=input)
+        self.kubectl("wait", "--for=condition=established", "--timeout=30s", "crd/" + crd)
+        return r
+
     def popen_kubectl(self, *args):
         return subprocess.Popen([KUBECTL, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env())
 
@@ -119,8 +126,7 @@ def apiserver():
 @pytest.fixture(scope="session")
 def widgets(apiserver):
     """The Widget CRD, applied with kubectl and established."""
-    apiserver.kubectl("apply", "-f", "-", input=WIDGET_CRD)
-    apiserver.kubectl("wait", "--for=condition=established", "--timeout=30s", "crd/widgets.demo.example.com")
+    apiserver.apply_crd("widgets.demo.example.com", "-f", "-", input=WIDGET_CRD)
     return apiserver
 
 

@@ -67,8 +67,7 @@ def server():
 @pytest.fixture(scope="module")
 def admission(server):
     """The real admission binary, registered against the server in url mode, and the Shoot CRD."""
-    server.kubectl("apply", "-f", str(HERE.parents[1] / "example" / "local" / "10-crd-garden.yaml"))
-    server.kubectl("wait", "--for=condition=established", "--timeout=30s", "crd/shoots.core.gardener.cloud")
+    server.apply_crd("shoots.core.gardener.cloud", "-f", str(HERE.parents[1] / "example" / "local" / "10-crd-garden.yaml"))
     server.kubectl("create", "namespace", "garden-dev")
     port = free_port()
     work = Path(tempfile.mkdtemp(prefix="admission-interop-"))
@@ -156,8 +155,7 @@ def test_webhook_warnings_reach_kubectl(server):
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         from conftest import WIDGET_CRD
-        server.kubectl("apply", "-f", "-", input=WIDGET_CRD)
-        server.kubectl("wait", "--for=condition=established", "--timeout=30s", "crd/widgets.demo.example.com")
+        server.apply_crd("widgets.demo.example.com", "-f", "-", input=WIDGET_CRD)
         config = {
             "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
             "metadata": {"name": "warn"},

@@ -58,9 +58,7 @@ spec:
 
 @pytest.fixture(scope="module")
 def gadgets(apiserver):
-    r = apiserver.kubectl("apply", "-f", "-", input=GADGET_CRD)
-    apiserver.crd_warnings = r.stderr
-    apiserver.kubectl("wait", "--for=condition=established", "--timeout=30s", "crd/gadgets.schema.example.com")
+    apiserver.crd_warnings = apiserver.apply_crd("gadgets.schema.example.com", "-f", "-", input=GADGET_CRD).stderr
     return apiserver
 
 

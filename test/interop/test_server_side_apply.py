@@ -186,8 +186,7 @@ spec:
 
 def test_custom_resource_lists_merge_by_list_type_through_kubectl(apiserver, namespace):
     k = apiserver.kubectl
-    k("apply", "--server-side", "-f", "-", input=GIZMO_CRD)
-    k("wait", "--for=condition=established", "--timeout=30s", "crd/gizmos.ssa.example.com")
+    apiserver.apply_crd("gizmos.ssa.example.com", "--server-side", "-f", "-", input=GIZMO_CRD)
     k("apply", "--server-side", "--field-manager=a", "-f", "-",
       input=GIZMO.format(ns=namespace, spec="  ports: [{name: http, port: 80}]\n  hosts: [a.example]"))
     k("apply", "--server-side", "--field-manager=b", "-f", "-",

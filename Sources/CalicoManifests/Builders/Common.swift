@@ -20,6 +20,20 @@ enum K {
         return .object(o)
     }
 
+    /// The PodDisruptionBudget of the `k8s-app: app` Deployment: one pod down at a time, unhealthy
+    /// pods always evictable.
+    static func podDisruptionBudget(app: String) -> JSON {
+        object(
+            "policy/v1", "PodDisruptionBudget", meta(app, labels: ["k8s-app": .string(app)]),
+            [
+                "spec": [
+                    "maxUnavailable": 1,
+                    "selector": ["matchLabels": ["k8s-app": .string(app)]],
+                    "unhealthyPodEvictionPolicy": "AlwaysAllow",
+                ]
+            ])
+    }
+
     static func env(_ name: String, _ value: String) -> JSON { ["name": .string(name), "value": .string(value)] }
 
     static func envConfigMap(_ name: String, key: String, configMap: String = "calico-config") -> JSON {

@@ -91,17 +91,7 @@ enum TyphaDeployment {
             ])
     }
 
-    static func podDisruptionBudget() -> JSON {
-        K.object(
-            "policy/v1", "PodDisruptionBudget", K.meta("calico-typha", labels: ["k8s-app": "calico-typha"]),
-            [
-                "spec": [
-                    "maxUnavailable": 1,
-                    "selector": ["matchLabels": ["k8s-app": "calico-typha"]],
-                    "unhealthyPodEvictionPolicy": "AlwaysAllow",
-                ]
-            ])
-    }
+    static func podDisruptionBudget() -> JSON { K.podDisruptionBudget(app: "calico-typha") }
 
     /// Always rendered, also without Typha.
     static func networkPolicy() -> JSON {
@@ -184,15 +174,5 @@ enum KubeControllersDeployment {
             ])
     }
 
-    static func podDisruptionBudget() -> JSON {
-        K.object(
-            "policy/v1", "PodDisruptionBudget", K.meta("calico-kube-controllers", labels: ["k8s-app": "calico-kube-controllers"]),
-            [
-                "spec": [
-                    "maxUnavailable": 1,
-                    "selector": ["matchLabels": ["k8s-app": "calico-kube-controllers"]],
-                    "unhealthyPodEvictionPolicy": "AlwaysAllow",
-                ]
-            ])
-    }
+    static func podDisruptionBudget() -> JSON { K.podDisruptionBudget(app: "calico-kube-controllers") }
 }

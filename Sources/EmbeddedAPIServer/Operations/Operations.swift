@@ -167,14 +167,7 @@ extension StoreState {
         try applySchema(req, &obj, name: name)
         try strategy.validateCreate(&obj, info: info, name: name, state: self)
         if object(info, req.namespace, name) != nil { throw APIError.alreadyExists(info, name) }
-        if let applied {
-            obj[path: "metadata", "managedFields"] = applied.managedFields
-        } else if let writer = managedFieldsWriter(req) {
-            obj[path: "metadata", "managedFields"] = ManagedFields.afterUpdate(
-                old: nil, new: obj, sent: sentManagedFields, writer: writer, schema: applySchema(info))
-            let errors = ManagedFields.errors(obj[path: "metadata", "managedFields"])
-            if !errors.isEmpty { throw APIError.invalid(info, name: name, errors) }
-        }
+        try recordManagedFields(&obj, old: nil, sent: sentManagedFields, applied: applied, req, name: name)
         if req.dryRun { return (201, obj) }
         let stored = commit(storageKey: info.storageKey, key: Self.objectKey(req.namespace, name), object: obj, type: .added, old: nil)
         strategy.afterCreate(stored, info: info, state: &self)
@@ -355,6 +348,24 @@ extension StoreState {
         req.fieldManager.map { ManagedFields.Writer(manager: $0, apiVersion: req.info.groupVersion, subresource: req.subresource ?? "") }
     }
 
+    /// Sets the managedFields of a written `object`: an apply's result, else an Update entry for the
+    /// request's field manager (kube's 422 when those sent are malformed), else `old`'s as they were
+    /// (none on create).
+    func recordManagedFields(
+        _ object: inout JSON, old: JSON?, sent: JSON?, applied: ManagedFields.Applied?, _ req: ResourceRequest, name: String
+    ) throws(APIError) {
+        if let applied {
+            object[path: "metadata", "managedFields"] = applied.managedFields
+        } else if let writer = managedFieldsWriter(req) {
+            object[path: "metadata", "managedFields"] = ManagedFields.afterUpdate(
+                old: old, new: object, sent: sent, writer: writer, schema: applySchema(req.info))
+            let errors = ManagedFields.errors(object[path: "metadata", "managedFields"])
+            if !errors.isEmpty { throw APIError.invalid(req.info, name: name, errors) }
+        } else if let old {
+            object[path: "metadata", "managedFields"] = old[path: "metadata", "managedFields"]
+        }
+    }
+
     /// An apply configuration names exactly the resource's group, version and kind (kube's wording of the 400).
     func checkApplyTypeMeta(_ info: ResourceInfo, _ body: JSON) throws(APIError) {
         let av = body["apiVersion"]?.stringValue ?? ""
@@ -427,16 +438,7 @@ extension StoreState {
             new[path: "metadata", "generation"] = .int(Int64((old[path: "metadata", "generation"]?.intValue ?? 0) + 1))
         }
         new[path: "metadata", "resourceVersion"] = old[path: "metadata", "resourceVersion"]
-        if let applied {
-            new[path: "metadata", "managedFields"] = applied.managedFields
-        } else if let writer = managedFieldsWriter(req) {
-            new[path: "metadata", "managedFields"] = ManagedFields.afterUpdate(
-                old: old, new: new, sent: sentManagedFields, writer: writer, schema: applySchema(info))
-            let errors = ManagedFields.errors(new[path: "metadata", "managedFields"])
-            if !errors.isEmpty { throw APIError.invalid(info, name: name, errors) }
-        } else {
-            new[path: "metadata", "managedFields"] = old[path: "metadata", "managedFields"]
-        }
+        try recordManagedFields(&new, old: old, sent: sentManagedFields, applied: applied, req, name: name)
         // No-op writes do not bump resourceVersion or emit events.
         if new == old { return (200, old) }
         if req.dryRun { return (200, new) }

@@ -20,57 +20,44 @@ enum Validation {
         return []
     }
 
+    /// The errors of a labels or annotations map: not an object, a key that is no qualified name
+    /// (checked lowercased for annotations), a value that is no string, then what `check` finds in
+    /// each string entry, in the map's order.
+    static func stringMapErrors(
+        _ map: JSON, field: String, values noun: String, lowercasingKeys: Bool = false, check: (String, String) -> [FieldError]
+    ) -> [FieldError] {
+        guard let o = map.objectValue else { return [FieldError(.invalid, field, map, "must be an object")] }
+        var errors: [FieldError] = []
+        for (k, v) in o {
+            if !NameValidation.isQualifiedName(lowercasingKeys ? k.lowercased() : k) {
+                errors.append(FieldError(.invalid, field, .string(k), NameValidation.qualifiedNameMessage))
+            }
+            guard let s = v.stringValue else {
+                errors.append(FieldError(.invalid, field, v, "\(noun) values must be strings"))
+                continue
+            }
+            errors += check(k, s)
+        }
+        return errors
+    }
+
     /// Validates client-settable metadata: labels, annotations, finalizers.
     static func metadataErrors(_ metadata: JSON) -> [FieldError] {
         var errors: [FieldError] = []
         if let labels = metadata["labels"], !labels.isNull {
-            if let o = labels.objectValue {
-                for (k, v) in o {
-                    if !NameValidation.isQualifiedName(k) {
-                        errors.append(
-                            FieldError(
-                                .invalid, "metadata.labels", .string(k),
-                                NameValidation.qualifiedNameMessage
-                            ))
-                    }
-                    guard let s = v.stringValue else {
-                        errors.append(FieldError(.invalid, "metadata.labels", v, "label values must be strings"))
-                        continue
-                    }
-                    if !NameValidation.isLabelValue(s) {
-                        errors.append(
-                            FieldError(
-                                .invalid, "metadata.labels", .string(s),
-                                NameValidation.labelValueMessage
-                            ))
-                    }
-                }
-            } else {
-                errors.append(FieldError(.invalid, "metadata.labels", labels, "must be an object"))
+            errors += stringMapErrors(labels, field: "metadata.labels", values: "label") { _, value in
+                NameValidation.isLabelValue(value)
+                    ? [] : [FieldError(.invalid, "metadata.labels", .string(value), NameValidation.labelValueMessage)]
             }
         }
         if let annotations = metadata["annotations"], !annotations.isNull {
-            if let o = annotations.objectValue {
-                var total = 0
-                for (k, v) in o {
-                    if !NameValidation.isQualifiedName(k.lowercased()) {
-                        errors.append(
-                            FieldError(
-                                .invalid, "metadata.annotations", .string(k),
-                                NameValidation.qualifiedNameMessage
-                            ))
-                    }
-                    guard let s = v.stringValue else {
-                        errors.append(FieldError(.invalid, "metadata.annotations", v, "annotation values must be strings"))
-                        continue
-                    }
-                    total += k.utf8.count + s.utf8.count
-                }
-                if total > 262_144 {
-                    errors.append(FieldError(.tooLong, "metadata.annotations", nil, "may not be more than 262144 bytes"))
-                }
-            } else {
-                errors.append(FieldError(.invalid, "metadata.annotations", annotations, "must be an object"))
+            var total = 0
+            errors += stringMapErrors(annotations, field: "metadata.annotations", values: "annotation", lowercasingKeys: true) { key, value in
+                total += key.utf8.count + value.utf8.count
+                return []
+            }
+            if total > 262_144 {
+                errors.append(FieldError(.tooLong, "metadata.annotations", nil, "may not be more than 262144 bytes"))
             }
         }
         if let finalizers = metadata["finalizers"], !finalizers.isNull {
