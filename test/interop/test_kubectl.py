@@ -1,4 +1,5 @@
 """kubectl from the pinned venv against the embedded API server (issue 2, item 4)."""
+import datetime
 import json
 import time
 
@@ -175,3 +176,26 @@ def test_not_found_and_missing_namespace(widgets):
     assert 'configmaps "nope" not found' in r.stderr
     r = widgets.kubectl("apply", "-f", "-", input=WIDGET.format(name="x", ns="no-such-ns", size=1, color="red"), check=False)
     assert r.returncode != 0 and 'namespaces "no-such-ns" not found' in r.stderr
+
+
+def test_get_events_prints_kubes_event_table(apiserver, namespace):
+    k = apiserver.kubectl
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "bar.1", "namespace": namespace},
+             "involvedObject": {"apiVersion": "extensions.gardener.cloud/v1alpha1", "kind": "Network", "name": "bar",
+                                "namespace": namespace},
+             "type": "Warning", "reason": "ReconcileError", "message": "Error reconciling Network: boom\n",
+             "source": {"component": "network-controller", "host": "node-1"}, "count": 3,
+             "firstTimestamp": now, "lastTimestamp": now}
+    k("create", "-f", "-", input=json.dumps(event))
+    # As kube prints it: no NAME column first, the object as kind/name, the message trimmed.
+    lines = k("get", "events", "-n", namespace).stdout.splitlines()
+    assert lines[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], lines
+    assert lines[1].split()[1:] == ["Warning", "ReconcileError", "network/bar", "Error", "reconciling", "Network:", "boom"], lines
+    wide = k("get", "events", "-n", namespace, "-o", "wide").stdout.splitlines()
+    assert wide[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "SUBOBJECT", "SOURCE", "MESSAGE", "FIRST", "SEEN",
+                               "COUNT", "NAME"], wide
+    assert "network-controller, node-1" in wide[1] and wide[1].split()[-2:] == ["3", "bar.1"], wide
+    # The events.k8s.io view prints the same table.
+    assert k("get", "events.v1.events.k8s.io", "-n", namespace).stdout.splitlines()[1].split()[1:4] == [
+        "Warning", "ReconcileError", "network/bar"]

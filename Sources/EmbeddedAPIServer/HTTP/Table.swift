@@ -11,6 +11,7 @@ enum TableRenderer {
     }
 
     static func columnDefinitions(_ info: ResourceInfo) -> JSON {
+        if info.behavior == .event { return EventTable.columnDefinitions }
         var defs: [JSON] = [
             [
                 "name": "Name", "type": "string", "format": "name",
@@ -27,9 +28,12 @@ enum TableRenderer {
     }
 
     static func row(_ info: ResourceInfo, _ object: JSON, include: IncludeObject) -> JSON {
-        var cells: [JSON] = [object[path: "metadata", "name"] ?? ""]
-        for c in info.printerColumns {
-            cells.append(cell(c, object))
+        var cells: [JSON]
+        if info.behavior == .event {
+            cells = EventTable.cells(EventConversion.isEventsAPI(info) ? EventConversion.toCore(object) : object)
+        } else {
+            cells = [object[path: "metadata", "name"] ?? ""]
+            for c in info.printerColumns { cells.append(cell(c, object)) }
         }
         var row: JSON = ["cells": .array(cells)]
         switch include {
@@ -87,6 +91,54 @@ enum TableRenderer {
         if withColumns { t["columnDefinitions"] = columnDefinitions(info) }
         t["rows"] = .array(objects.map { row(info, $0, include: include) })
         return t
+    }
+}
+
+/// kube-apiserver's own table of Events (both API groups), which `kubectl get events` prints:
+/// no leading Name column, the involved object as `kind/name`, and times that fall back from
+/// `lastTimestamp` to `firstTimestamp` to `eventTime` (or the series' last observation). The
+/// columns of priority 1 are those `-o wide` adds.
+enum EventTable {
+    static let columnDefinitions: JSON = .array(
+        [
+            ("Last Seen", 0, "Time of the last occurrence."), ("Type", 0, "Normal or Warning."),
+            ("Reason", 0, "Why the event happened, in CamelCase."), ("Object", 0, "The object the event is about."),
+            ("Subobject", 1, "The part of the object (fieldPath)."), ("Source", 1, "The component (and host) that reported it."),
+            ("Message", 0, "What happened, for humans."), ("First Seen", 1, "Time of the first occurrence."),
+            ("Count", 1, "How often it happened."), ("Name", 1, "Name of the Event object."),
+        ].map { name, priority, description in
+            ["name": .string(name), "type": "string", "format": "", "description": .string(description), "priority": .int(Int64(priority))]
+        })
+
+    /// The cells of one Event in the core form, in column order.
+    static func cells(_ event: JSON, now: Date = Date()) -> [JSON] {
+        func since(_ field: JSON?) -> String? {
+            guard let text = field?.stringValue, let date = KubeTime.parse(text) else { return nil }
+            return KubeTime.age(since: date, now: now)
+        }
+        let first = since(event["firstTimestamp"]) ?? since(event["eventTime"]) ?? "<unknown>"
+        var last = since(event["lastTimestamp"]) ?? first
+        var count = event["count"]?.intValue ?? 0
+        if let series = event["series"], series.isObject {
+            last = since(series["lastObservedTime"]) ?? last
+            count = series["count"]?.intValue ?? count
+        } else if count == 0 {
+            count = 1  // a singleton of the events.k8s.io API has no count
+        }
+        let kind = (event[path: "involvedObject", "kind"]?.stringValue ?? "").lowercased()
+        let name = event[path: "involvedObject", "name"]?.stringValue ?? ""
+        let component =
+            event[path: "source", "component"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+            ?? event["reportingComponent"]?.stringValue ?? ""
+        let host =
+            event[path: "source", "host"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+            ?? event["reportingInstance"]?.stringValue ?? ""
+        return [
+            .string(last), event["type"] ?? "", event["reason"] ?? "", .string(name.isEmpty ? kind : "\(kind)/\(name)"),
+            event[path: "involvedObject", "fieldPath"] ?? "", .string(host.isEmpty ? component : "\(component), \(host)"),
+            .string((event["message"]?.stringValue ?? "").trimmingCharacters(in: .whitespacesAndNewlines)), .string(first),
+            .int(Int64(count)), event[path: "metadata", "name"] ?? "",
+        ]
     }
 }
 
