@@ -42,6 +42,21 @@ final class WarningSink: Sendable {
     }
 }
 
+/// The current time as objects carry it (RFC 3339, to the second), formatted once per second:
+/// every write stamps one or two (creationTimestamp, managedFields).
+enum ServerClock {
+    private static let last = Mutex<(second: Int, text: String)>((Int.min, ""))
+
+    /// `2025-01-31T12:00:00Z` for the current second.
+    static func now() -> String {
+        let instant = KubeTime.Instant(Date())
+        return last.withLock { l in
+            if l.second != instant.seconds { l = (instant.seconds, KubeTime.format(instant)) }
+            return l.text
+        }
+    }
+}
+
 private let generateNameAlphabet = Array("bcdfghjklmnpqrstvwxz2456789")
 
 extension StoreState {
@@ -152,7 +167,7 @@ extension StoreState {
             meta["name"] = .string(name)
         }
         meta["uid"] = .string(Self.newUID())
-        meta["creationTimestamp"] = .string(KubeTime.format(Date()))
+        meta["creationTimestamp"] = .string(ServerClock.now())
         meta["deletionTimestamp"] = nil
         meta["deletionGracePeriodSeconds"] = nil
         meta["selfLink"] = nil
