@@ -120,6 +120,15 @@ final class Router: Sendable {
         .full(status: status, headers: [("Content-Type", "application/json")] + extra, body: body.serialized())
     }
 
+    /// The answer of a create, update or patch: the object as the resource presents it. With the
+    /// text of the request's one commit, the watch events of that commit and the response share
+    /// one serialization (the object answered is then the object committed).
+    static func written(_ status: Int, _ obj: JSON, _ info: ResourceInfo, text: ObjectText?, extra: [(String, String)]) -> APIResponse {
+        let render = { present(obj, info).serialized() }
+        let body = text?.bytes(for: info, render: render) ?? render()
+        return .full(status: status, headers: [("Content-Type", "application/json")] + extra, body: body)
+    }
+
     static func error(_ e: APIError) -> APIResponse {
         var extra: [(String, String)] = []
         if let r = e.details?["retryAfterSeconds"]?.intValue { extra.append(("Retry-After", String(r))) }
@@ -543,15 +552,21 @@ final class Router: Sendable {
             req.dryRun = try Self.writeOptions(query, kind: "CreateOptions")
             let body = try body()
             if let admitted = admittedWrite(.create(body: body), req, request) { return admitted }
-            let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.create(req, body: body) }
-            return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
+            let (code, obj, text) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON, ObjectText?) in
+                let (code, obj) = try s.create(req, body: body)
+                return (code, obj, s.committedText)
+            }
+            return Self.written(code, obj, info, text: text, extra: req.warnings.headers)
         case "PUT":
             guard let name else { throw APIError.methodNotAllowed("update", info) }
             req.dryRun = try Self.writeOptions(query, kind: "UpdateOptions")
             let body = try body()
             if let admitted = admittedWrite(.update(name: name, body: body), req, request) { return admitted }
-            let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.update(req, name: name, body: body) }
-            return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
+            let (code, obj, text) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON, ObjectText?) in
+                let (code, obj) = try s.update(req, name: name, body: body)
+                return (code, obj, s.committedText)
+            }
+            return Self.written(code, obj, info, text: text, extra: req.warnings.headers)
         case "PATCH":
             guard let name else { throw APIError.methodNotAllowed("patch", info) }
             req.dryRun = try Self.writeOptions(query, kind: "PatchOptions")
@@ -561,12 +576,15 @@ final class Router: Sendable {
             }
             let body = request.body
             if let admitted = admittedWrite(.patch(name: name, contentType: type, body: body), req, request) { return admitted }
-            let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in
-                eventsAPI
-                    ? try s.patchEventsAPI(req, viewInfo: info, name: name, contentType: type, body: body)
-                    : try s.patch(req, name: name, contentType: type, body: body)
+            let (code, obj, text) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON, ObjectText?) in
+                if eventsAPI {
+                    let (code, obj) = try s.patchEventsAPI(req, viewInfo: info, name: name, contentType: type, body: body)
+                    return (code, obj, nil)
+                }
+                let (code, obj) = try s.patch(req, name: name, contentType: type, body: body)
+                return (code, obj, s.committedText)
             }
-            return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
+            return Self.written(code, obj, info, text: text, extra: req.warnings.headers)
         case "DELETE":
             if sub != nil { throw APIError.methodNotAllowed("delete", info, name: name) }
             let options = try StoreState.deleteOptions(body: request.body, query: query)
