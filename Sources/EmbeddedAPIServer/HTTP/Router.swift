@@ -6,9 +6,19 @@ import Synchronization
 /// The store: all state behind one lock (writes are short and never wait on I/O or watchers).
 final class Store: Sendable {
     let state: Mutex<StoreState>
+    /// The state's persistence, also kept apart from the state: it is asked after every request,
+    /// and taking the store lock for it made the request wait for (and spin on) the other event
+    /// loop's write. Replaced only when a restart reloads the state.
+    private let durable: Mutex<Persistence?>
 
     init(_ initial: consuming sending StoreState) {
+        durable = Mutex(initial.persistence)
         state = Mutex(initial)
+    }
+
+    /// Follows the persistence of a state that replaced the old one (a restart reloaded it).
+    func persistenceReplaced(_ persistence: Persistence?) {
+        durable.withLock { $0 = persistence }
     }
 
     /// Runs a request; its changes are written to the log before anyone sees them (a failed
@@ -40,7 +50,7 @@ final class Store: Sendable {
     /// Calls `done` once every change written so far is durable (with the storage failure if it
     /// cannot be); returns false, without calling it, when nothing is pending.
     func whenDurable(_ done: @escaping @Sendable (String?) -> Void) -> Bool {
-        guard let persistence = state.withLock({ $0.persistence }) else { return false }
+        guard let persistence = durable.withLock({ $0 }) else { return false }
         return persistence.whenDurable(done)
     }
 }
@@ -576,12 +586,13 @@ final class Router: Sendable {
             }
             let body = request.body
             if let admitted = admittedWrite(.patch(name: name, contentType: type, body: body), req, request) { return admitted }
+            let decoded = eventsAPI ? nil : try StoreState.decodePatch(req, contentType: type, body: body)
             let (code, obj, text) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON, ObjectText?) in
-                if eventsAPI {
+                guard let decoded else {
                     let (code, obj) = try s.patchEventsAPI(req, viewInfo: info, name: name, contentType: type, body: body)
                     return (code, obj, nil)
                 }
-                let (code, obj) = try s.patch(req, name: name, contentType: type, body: body)
+                let (code, obj) = try s.patch(req, name: name, decoded: decoded)
                 return (code, obj, s.committedText)
             }
             return Self.written(code, obj, info, text: text, extra: req.warnings.headers)
