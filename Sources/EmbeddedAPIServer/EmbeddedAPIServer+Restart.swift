@@ -47,6 +47,7 @@ extension EmbeddedAPIServer {
                 s.compactedRV = s.rv
                 s.watchers = [:]
             }
+            router.store.publishResources(&s)
             return s.persistence
         }
         router.store.persistenceReplaced(persistence)

@@ -11,9 +11,29 @@ final class Store: Sendable {
     /// loop's write. Replaced only when a restart reloads the state.
     private let durable: Mutex<Persistence?>
 
+    /// The resource registry as of the last request, for looking up every request's resource
+    /// without the store lock (the other event loop may hold it for a write). Published under the
+    /// store lock before it is released, so a request that follows a CRD change sees it.
+    private let registry: Mutex<[String: ResourceInfo]>
+
     init(_ initial: consuming sending StoreState) {
         durable = Mutex(initial.persistence)
+        registry = Mutex(initial.resources)
+        initial.publishedGeneration = initial.resourcesGeneration
         state = Mutex(initial)
+    }
+
+    /// The served resource of a group, version and plural.
+    func resource(group: String, version: String, plural: String) -> ResourceInfo? {
+        registry.withLock { $0["\(group)/\(version)/\(plural)"] }
+    }
+
+    /// Publishes the registry when a request changed it (call under the store lock).
+    func publishResources(_ s: inout StoreState) {
+        guard s.resourcesGeneration != s.publishedGeneration else { return }
+        let resources = s.resources
+        registry.withLock { $0 = resources }
+        s.publishedGeneration = s.resourcesGeneration
     }
 
     /// Follows the persistence of a state that replaced the old one (a restart reloaded it).
@@ -32,6 +52,7 @@ final class Store: Sendable {
             } catch {
                 result = .failure(error)
             }
+            defer { publishResources(&s) }
             try s.endChange(mark)
             return try result.get()
         }
@@ -43,6 +64,7 @@ final class Store: Sendable {
             let result = body(&s)
             // Reads change no objects; this hands out what they queued (finished watches).
             try? s.endChange(mark)
+            publishResources(&s)
             return result
         }
     }
@@ -478,7 +500,7 @@ final class Router: Sendable {
             name = rest.count > 1 ? rest[1] : nil
             sub = rest.count > 2 ? rest[2] : nil
         }
-        guard let info = store.read({ $0.resource(group: group, version: version, plural: plural) }) else { throw APIError.unknownPath }
+        guard let info = store.resource(group: group, version: version, plural: plural) else { throw APIError.unknownPath }
         if !namespace.isEmpty && !info.namespaced { throw APIError.unknownPath }
         if info.namespaced && namespace.isEmpty && name != nil { throw APIError.unknownPath }
         if let s = sub {
@@ -490,7 +512,7 @@ final class Router: Sendable {
         // events.k8s.io Events are the core Events in another form: operations run on the core
         // resource; bodies, patches and field selectors are converted (see EventConversion).
         let eventsAPI = EventConversion.isEventsAPI(info)
-        if eventsAPI, let core = store.read({ $0.resource(group: "", version: "v1", plural: "events") }) { req.info = core }
+        if eventsAPI, let core = store.resource(group: "", version: "v1", plural: "events") { req.info = core }
         func fieldSelector() throws(APIError) -> FieldSelector {
             let parsed = try FieldSelector(parsing: query["fieldSelector"] ?? "", allowed: info.fieldSelectors)
             return eventsAPI ? EventConversion.storedSelector(parsed) : parsed

@@ -67,7 +67,13 @@ struct StoreState {
     var rv: Int64
     /// Events with rv ≤ compactedRV are no longer retained.
     var compactedRV: Int64
-    var resources: [String: ResourceInfo] = [:]  // "group/version/plural"
+    var resources: [String: ResourceInfo] = [:] {  // "group/version/plural"
+        didSet { resourcesGeneration += 1 }
+    }
+    /// Counts changes of `resources`; the store publishes the registry to lock-free readers when
+    /// it differs from `publishedGeneration` (see ``Store/resource(group:version:plural:)``).
+    var resourcesGeneration = 0
+    var publishedGeneration = -1
     var collections: [String: [String: JSON]] = [:]  // storageKey → "ns/name" → object
     var history: EventRing
     /// storageKey → selector key → group.
