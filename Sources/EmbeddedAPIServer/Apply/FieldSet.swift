@@ -7,7 +7,7 @@ import KubeCore
 struct FieldSet: Equatable, Sendable {
     /// The path ending here is in the set.
     var member = false
-    var children = FieldChildren()
+    var children: [String: FieldSet] = [:]
 
     /// No path at all is in the set.
     var isEmpty: Bool { !member && children.values.allSatisfy(\.isEmpty) }
@@ -18,9 +18,7 @@ struct FieldSet: Equatable, Sendable {
             member = true
             return
         }
-        var child = children[first] ?? FieldSet()
-        child.insert(path.dropFirst())
-        children[first] = child
+        children[first, default: FieldSet()].insert(path.dropFirst())
     }
 
     /// Whether the path is a member.
@@ -72,7 +70,7 @@ struct FieldSet: Equatable, Sendable {
 
     private func collect(prefix: [String], into out: inout [[String]]) {
         if member && !prefix.isEmpty { out.append(prefix) }
-        for (k, v) in children { v.collect(prefix: prefix + [k], into: &out) }
+        for k in Self.ordered(children.keys) { children[k]?.collect(prefix: prefix + [k], into: &out) }
     }
 
     // MARK: fieldsV1
@@ -91,34 +89,37 @@ struct FieldSet: Equatable, Sendable {
         }
     }
 
-    init(member: Bool = false, children: FieldChildren = FieldChildren()) {
+    init(member: Bool = false, children: [String: FieldSet] = [:]) {
         self.member = member
         self.children = children
     }
 
     /// The `fieldsV1` object: `.` first when a node is a member with children, children in kube's order.
     var fieldsV1: JSON {
-        var o = JSONObject(minimumCapacity: children.count + (member ? 1 : 0))
+        var o = JSONObject()
         if member && !children.isEmpty { o["."] = .emptyObject }
-        for (k, v) in children { o[k] = v.fieldsV1 }
+        for k in Self.ordered(children.keys) {
+            if let v = children[k] { o[k] = v.fieldsV1 }
+        }
         return .object(o)
     }
 
-    /// kube orders path elements field names first, then keys, values and indexes (by number).
-    static func precedes(_ a: String, _ b: String) -> Bool {
-        let ra = rank(a)
-        let rb = rank(b)
-        if ra != rb { return ra < rb }
-        if ra == 3, let ia = Int(a.dropFirst(2)), let ib = Int(b.dropFirst(2)), ia != ib { return ia < ib }
-        return a < b
+    /// kube orders path elements field names first, then keys, values and indexes.
+    static func ordered(_ keys: Dictionary<String, FieldSet>.Keys) -> [String] {
+        keys.sorted { a, b in
+            let ra = rank(a)
+            let rb = rank(b)
+            if ra != rb { return ra < rb }
+            if ra == 3, let ia = Int(a.dropFirst(2)), let ib = Int(b.dropFirst(2)) { return ia < ib }
+            return a < b
+        }
     }
 
-    /// The kind of a path element by its prefix (every element starts with `f:`, `k:`, `v:` or `i:`).
     private static func rank(_ element: String) -> Int {
-        switch element.utf8.first {
-        case UInt8(ascii: "f"): return 0
-        case UInt8(ascii: "k"): return 1
-        case UInt8(ascii: "v"): return 2
+        switch element.first {
+        case "f": return 0
+        case "k": return 1
+        case "v": return 2
         default: return 3
         }
     }
@@ -163,50 +164,4 @@ struct FieldSet: Equatable, Sendable {
         if case .string(let s) = v { return "\"" + s + "\"" }
         return v.serializedString()
     }
-}
-
-/// The children of a ``FieldSet`` node, kept in kube's order of path elements
-/// (``FieldSet/precedes(_:_:)``). A node has few children, so a sorted array is cheaper than a
-/// hash table here, and `fieldsV1` and conflict paths come out in order without sorting; every
-/// write computes several field sets (see bench/results.md).
-struct FieldChildren: Equatable, Sendable, Sequence {
-    private var elements: [String] = []
-    private var nodes: [FieldSet] = []
-
-    var isEmpty: Bool { elements.isEmpty }
-    var count: Int { elements.count }
-    /// The child nodes, in order.
-    var values: [FieldSet] { nodes }
-
-    /// The position of `element`, or where it would be inserted.
-    private func position(_ element: String) -> (index: Int, found: Bool) {
-        for (i, e) in elements.enumerated() {
-            if e == element { return (i, true) }
-            if FieldSet.precedes(element, e) { return (i, false) }
-        }
-        return (elements.count, false)
-    }
-
-    /// The child under a path element; setting nil removes it.
-    subscript(element: String) -> FieldSet? {
-        get {
-            for (i, e) in elements.enumerated() where e == element { return nodes[i] }
-            return nil
-        }
-        set {
-            let (i, found) = position(element)
-            switch (newValue, found) {
-            case (let v?, true): nodes[i] = v
-            case (let v?, false):
-                elements.insert(element, at: i)
-                nodes.insert(v, at: i)
-            case (nil, true):
-                elements.remove(at: i)
-                nodes.remove(at: i)
-            case (nil, false): break
-            }
-        }
-    }
-
-    func makeIterator() -> Zip2Sequence<[String], [FieldSet]>.Iterator { zip(elements, nodes).makeIterator() }
 }
