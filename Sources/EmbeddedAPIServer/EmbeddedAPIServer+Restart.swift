@@ -31,7 +31,7 @@ extension EmbeddedAPIServer {
         // Like kube-apiserver's graceful termination: watches end cleanly, then connections close.
         await old?.shutdown(grace: .milliseconds(500))
         let configuration = configuration
-        try router.store.state.withLock { (s: inout StoreState) throws -> Void in
+        let persistence = try router.store.state.withLock { (s: inout StoreState) throws -> Persistence? in
             if let p = s.persistence {
                 try p.compact(rv: s.rv, collections: s.collections)
                 p.close()
@@ -47,7 +47,10 @@ extension EmbeddedAPIServer {
                 s.compactedRV = s.rv
                 s.watchers = [:]
             }
+            router.store.publishResources(&s)
+            return s.persistence
         }
+        router.store.persistenceReplaced(persistence)
         if downtime > .zero { try? await Task.sleep(for: downtime) }
         // The old listener is closed; SO_REUSEADDR lets the port be bound again at once, but retry
         // briefly in case the kernel has not released it yet.

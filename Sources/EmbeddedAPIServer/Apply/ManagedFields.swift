@@ -158,7 +158,8 @@ enum ManagedFields {
         return out
     }
 
-    static func now() -> String { KubeTime.format(Date()) }
+    /// The time of a manager's entry: the current second (see ``ServerClock``).
+    static func now() -> String { ServerClock.now() }
 
     // MARK: update (create, update, non-apply patch)
 
@@ -189,12 +190,13 @@ enum ManagedFields {
         }
         entries.removeAll { $0.fields.isEmpty }
         if !changed.isEmpty {
+            let time = now()
             let entry = ManagedFieldsEntry(
-                manager: writer.manager, operation: "Update", apiVersion: writer.apiVersion, time: now(), subresource: writer.subresource,
+                manager: writer.manager, operation: "Update", apiVersion: writer.apiVersion, time: time, subresource: writer.subresource,
                 fields: changed)
             if let i = entries.firstIndex(where: { $0.identity == entry.identity }) {
                 entries[i].setFields(entries[i].fields.union(changed))
-                entries[i].setTime(now())
+                entries[i].setTime(time)
             } else {
                 entries.append(entry)
             }

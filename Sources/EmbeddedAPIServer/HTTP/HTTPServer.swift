@@ -119,13 +119,16 @@ final class HTTPServer: Sendable {
     }
 
     /// `{"type":"<type>","object":<object>}\n` without building a wrapper object.
-    static func eventLine(_ event: WatchEvent) -> ByteBuffer {
+    static func eventLine(_ event: WatchEvent) -> ByteBuffer { eventLine(type: event.type, object: event.object.serialized()) }
+
+    /// The event line of an object already serialized.
+    static func eventLine(type: WatchEvent.EventType, object: [UInt8]) -> ByteBuffer {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(256)
+        bytes.reserveCapacity(object.count + 40)
         bytes.append(contentsOf: #"{"type":""#.utf8)
-        bytes.append(contentsOf: event.type.rawValue.utf8)  // a fixed upper-case word: nothing to escape
+        bytes.append(contentsOf: type.rawValue.utf8)  // a fixed upper-case word: nothing to escape
         bytes.append(contentsOf: #"","object":"#.utf8)
-        bytes.append(contentsOf: event.object.serialized())
+        bytes.append(contentsOf: object)
         bytes.append(contentsOf: "}\n".utf8)
         return ByteBuffer(bytes: bytes)
     }
@@ -679,7 +682,9 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     /// shared by every watcher that writes it.
     static func plainLine(_ event: SharedWatchEvent, _ stream: WatchStream, groupVersion: String) -> ByteBuffer {
         event.line(groupVersion: groupVersion) { e in
-            HTTPServer.eventLine(WatchEvent(type: e.type, object: stream.info.map { Router.present(e.object, $0) } ?? e.object))
+            guard let info = stream.info else { return HTTPServer.eventLine(WatchEvent(type: e.type, object: e.object)) }
+            let render = { Router.present(e.object, info).serialized() }
+            return HTTPServer.eventLine(type: e.type, object: e.text?.bytes(for: info, render: render) ?? render())
         }
     }
 

@@ -6,9 +6,39 @@ import Synchronization
 /// The store: all state behind one lock (writes are short and never wait on I/O or watchers).
 final class Store: Sendable {
     let state: Mutex<StoreState>
+    /// The state's persistence, also kept apart from the state: it is asked after every request,
+    /// and taking the store lock for it made the request wait for (and spin on) the other event
+    /// loop's write. Replaced only when a restart reloads the state.
+    private let durable: Mutex<Persistence?>
+
+    /// The resource registry as of the last request, for looking up every request's resource
+    /// without the store lock (the other event loop may hold it for a write). Published under the
+    /// store lock before it is released, so a request that follows a CRD change sees it.
+    private let registry: Mutex<[String: ResourceInfo]>
 
     init(_ initial: consuming sending StoreState) {
+        durable = Mutex(initial.persistence)
+        registry = Mutex(initial.resources)
+        initial.publishedGeneration = initial.resourcesGeneration
         state = Mutex(initial)
+    }
+
+    /// The served resource of a group, version and plural.
+    func resource(group: String, version: String, plural: String) -> ResourceInfo? {
+        registry.withLock { $0["\(group)/\(version)/\(plural)"] }
+    }
+
+    /// Publishes the registry when a request changed it (call under the store lock).
+    func publishResources(_ s: inout StoreState) {
+        guard s.resourcesGeneration != s.publishedGeneration else { return }
+        let resources = s.resources
+        registry.withLock { $0 = resources }
+        s.publishedGeneration = s.resourcesGeneration
+    }
+
+    /// Follows the persistence of a state that replaced the old one (a restart reloaded it).
+    func persistenceReplaced(_ persistence: Persistence?) {
+        durable.withLock { $0 = persistence }
     }
 
     /// Runs a request; its changes are written to the log before anyone sees them (a failed
@@ -22,6 +52,7 @@ final class Store: Sendable {
             } catch {
                 result = .failure(error)
             }
+            defer { publishResources(&s) }
             try s.endChange(mark)
             return try result.get()
         }
@@ -33,6 +64,7 @@ final class Store: Sendable {
             let result = body(&s)
             // Reads change no objects; this hands out what they queued (finished watches).
             try? s.endChange(mark)
+            publishResources(&s)
             return result
         }
     }
@@ -40,7 +72,7 @@ final class Store: Sendable {
     /// Calls `done` once every change written so far is durable (with the storage failure if it
     /// cannot be); returns false, without calling it, when nothing is pending.
     func whenDurable(_ done: @escaping @Sendable (String?) -> Void) -> Bool {
-        guard let persistence = state.withLock({ $0.persistence }) else { return false }
+        guard let persistence = durable.withLock({ $0 }) else { return false }
         return persistence.whenDurable(done)
     }
 }
@@ -118,6 +150,15 @@ final class Router: Sendable {
 
     static func json(_ status: Int, _ body: JSON, extra: [(String, String)] = []) -> APIResponse {
         .full(status: status, headers: [("Content-Type", "application/json")] + extra, body: body.serialized())
+    }
+
+    /// The answer of a create, update or patch: the object as the resource presents it. With the
+    /// text of the request's one commit, the watch events of that commit and the response share
+    /// one serialization (the object answered is then the object committed).
+    static func written(_ status: Int, _ obj: JSON, _ info: ResourceInfo, text: ObjectText?, extra: [(String, String)]) -> APIResponse {
+        let render = { present(obj, info).serialized() }
+        let body = text?.bytes(for: info, render: render) ?? render()
+        return .full(status: status, headers: [("Content-Type", "application/json")] + extra, body: body)
     }
 
     static func error(_ e: APIError) -> APIResponse {
@@ -459,7 +500,7 @@ final class Router: Sendable {
             name = rest.count > 1 ? rest[1] : nil
             sub = rest.count > 2 ? rest[2] : nil
         }
-        guard let info = store.read({ $0.resource(group: group, version: version, plural: plural) }) else { throw APIError.unknownPath }
+        guard let info = store.resource(group: group, version: version, plural: plural) else { throw APIError.unknownPath }
         if !namespace.isEmpty && !info.namespaced { throw APIError.unknownPath }
         if info.namespaced && namespace.isEmpty && name != nil { throw APIError.unknownPath }
         if let s = sub {
@@ -471,7 +512,7 @@ final class Router: Sendable {
         // events.k8s.io Events are the core Events in another form: operations run on the core
         // resource; bodies, patches and field selectors are converted (see EventConversion).
         let eventsAPI = EventConversion.isEventsAPI(info)
-        if eventsAPI, let core = store.read({ $0.resource(group: "", version: "v1", plural: "events") }) { req.info = core }
+        if eventsAPI, let core = store.resource(group: "", version: "v1", plural: "events") { req.info = core }
         func fieldSelector() throws(APIError) -> FieldSelector {
             let parsed = try FieldSelector(parsing: query["fieldSelector"] ?? "", allowed: info.fieldSelectors)
             return eventsAPI ? EventConversion.storedSelector(parsed) : parsed
@@ -543,15 +584,21 @@ final class Router: Sendable {
             req.dryRun = try Self.writeOptions(query, kind: "CreateOptions")
             let body = try body()
             if let admitted = admittedWrite(.create(body: body), req, request) { return admitted }
-            let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.create(req, body: body) }
-            return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
+            let (code, obj, text) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON, ObjectText?) in
+                let (code, obj) = try s.create(req, body: body)
+                return (code, obj, s.committedText)
+            }
+            return Self.written(code, obj, info, text: text, extra: req.warnings.headers)
         case "PUT":
             guard let name else { throw APIError.methodNotAllowed("update", info) }
             req.dryRun = try Self.writeOptions(query, kind: "UpdateOptions")
             let body = try body()
             if let admitted = admittedWrite(.update(name: name, body: body), req, request) { return admitted }
-            let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in try s.update(req, name: name, body: body) }
-            return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
+            let (code, obj, text) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON, ObjectText?) in
+                let (code, obj) = try s.update(req, name: name, body: body)
+                return (code, obj, s.committedText)
+            }
+            return Self.written(code, obj, info, text: text, extra: req.warnings.headers)
         case "PATCH":
             guard let name else { throw APIError.methodNotAllowed("patch", info) }
             req.dryRun = try Self.writeOptions(query, kind: "PatchOptions")
@@ -561,12 +608,16 @@ final class Router: Sendable {
             }
             let body = request.body
             if let admitted = admittedWrite(.patch(name: name, contentType: type, body: body), req, request) { return admitted }
-            let (code, obj) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON) in
-                eventsAPI
-                    ? try s.patchEventsAPI(req, viewInfo: info, name: name, contentType: type, body: body)
-                    : try s.patch(req, name: name, contentType: type, body: body)
+            let decoded = eventsAPI ? nil : try StoreState.decodePatch(req, contentType: type, body: body)
+            let (code, obj, text) = try store.with { (s: inout StoreState) throws(APIError) -> (Int, JSON, ObjectText?) in
+                guard let decoded else {
+                    let (code, obj) = try s.patchEventsAPI(req, viewInfo: info, name: name, contentType: type, body: body)
+                    return (code, obj, nil)
+                }
+                let (code, obj) = try s.patch(req, name: name, decoded: decoded)
+                return (code, obj, s.committedText)
             }
-            return Self.json(code, Self.present(obj, info), extra: req.warnings.headers)
+            return Self.written(code, obj, info, text: text, extra: req.warnings.headers)
         case "DELETE":
             if sub != nil { throw APIError.methodNotAllowed("delete", info, name: name) }
             let options = try StoreState.deleteOptions(body: request.body, query: query)

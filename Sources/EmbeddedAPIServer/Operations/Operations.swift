@@ -42,6 +42,21 @@ final class WarningSink: Sendable {
     }
 }
 
+/// The current time as objects carry it (RFC 3339, to the second), formatted once per second:
+/// every write stamps one or two (creationTimestamp, managedFields).
+enum ServerClock {
+    private static let last = Mutex<(second: Int, text: String)>((Int.min, ""))
+
+    /// `2025-01-31T12:00:00Z` for the current second.
+    static func now() -> String {
+        let instant = KubeTime.Instant(Date())
+        return last.withLock { l in
+            if l.second != instant.seconds { l = (instant.seconds, KubeTime.format(instant)) }
+            return l.text
+        }
+    }
+}
+
 private let generateNameAlphabet = Array("bcdfghjklmnpqrstvwxz2456789")
 
 extension StoreState {
@@ -152,7 +167,7 @@ extension StoreState {
             meta["name"] = .string(name)
         }
         meta["uid"] = .string(Self.newUID())
-        meta["creationTimestamp"] = .string(KubeTime.format(Date()))
+        meta["creationTimestamp"] = .string(ServerClock.now())
         meta["deletionTimestamp"] = nil
         meta["deletionGracePeriodSeconds"] = nil
         meta["selfLink"] = nil
@@ -256,8 +271,17 @@ extension StoreState {
         }
     }
 
-    mutating func patch(_ req: ResourceRequest, name: String, contentType: String, body: [UInt8]) throws(APIError) -> (Int, JSON) {
-        var req = req
+    /// A PATCH body, decoded and checked before the store lock is taken (nothing of it depends on
+    /// the state, and parsing under the lock made the other event loop wait).
+    struct PatchDocument: Sendable {
+        var contentType: String
+        var document: JSON
+        /// Keys the body had twice (merge patches of custom resources, for `fieldValidation`).
+        var duplicateFields: [String] = []
+    }
+
+    /// The checks of a PATCH that need no state, and its body parsed.
+    static func decodePatch(_ req: ResourceRequest, contentType: String, body: [UInt8]) throws(APIError) -> PatchDocument {
         let info = req.info
         if contentType == "application/strategic-merge-patch+json" && !info.strategicMergeAllowed {
             throw APIError.unsupportedMediaType(info.patchTypes)
@@ -265,18 +289,31 @@ extension StoreState {
         if req.query["force"] != nil && contentType != "application/apply-patch+yaml" {
             throw APIError.invalidOptions("PatchOptions", [FieldError(.forbidden, "force", nil, "may not be specified for non-apply patch")])
         }
-        var patchDoc: JSON
+        var decoded = PatchDocument(contentType: contentType, document: .null)
         do {
             if contentType == "application/apply-patch+yaml" {
-                patchDoc = try JSON.parseJSONOrYAML(String(decoding: body, as: UTF8.self))
+                decoded.document = try JSON.parseJSONOrYAML(String(decoding: body, as: UTF8.self))
             } else if contentType == "application/merge-patch+json" && info.schema != nil {
-                patchDoc = try JSON.parse(body, duplicateKeys: &req.duplicateFields)
+                decoded.document = try JSON.parse(body, duplicateKeys: &decoded.duplicateFields)
             } else {
-                patchDoc = try JSON.parse(body)
+                decoded.document = try JSON.parse(body)
             }
         } catch {
             throw APIError.badRequest("error decoding patch: \(error)")
         }
+        return decoded
+    }
+
+    mutating func patch(_ req: ResourceRequest, name: String, contentType: String, body: [UInt8]) throws(APIError) -> (Int, JSON) {
+        try patch(req, name: name, decoded: Self.decodePatch(req, contentType: contentType, body: body))
+    }
+
+    mutating func patch(_ req: ResourceRequest, name: String, decoded: PatchDocument) throws(APIError) -> (Int, JSON) {
+        var req = req
+        let info = req.info
+        let contentType = decoded.contentType
+        let patchDoc = decoded.document
+        req.duplicateFields = decoded.duplicateFields
         guard let old = object(info, req.namespace, name) else {
             if contentType == "application/apply-patch+yaml" && req.subresource == nil {
                 var createBody = try checkApplyPatch(req, patchDoc)

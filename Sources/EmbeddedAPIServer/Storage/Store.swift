@@ -67,7 +67,13 @@ struct StoreState {
     var rv: Int64
     /// Events with rv ≤ compactedRV are no longer retained.
     var compactedRV: Int64
-    var resources: [String: ResourceInfo] = [:]  // "group/version/plural"
+    var resources: [String: ResourceInfo] = [:] {  // "group/version/plural"
+        didSet { resourcesGeneration += 1 }
+    }
+    /// Counts changes of `resources`; the store publishes the registry to lock-free readers when
+    /// it differs from `publishedGeneration` (see ``Store/resource(group:version:plural:)``).
+    var resourcesGeneration = 0
+    var publishedGeneration = -1
     var collections: [String: [String: JSON]] = [:]  // storageKey → "ns/name" → object
     var history: EventRing
     /// storageKey → selector key → group.
@@ -80,6 +86,10 @@ struct StoreState {
     var pendingRecords: [UInt8] = []
     var pendingDeliveries: [PendingDelivery] = []
     var undo: [Undo] = []
+    /// The request's commits so far, and the text of its object when there was exactly one: the
+    /// response of a create, update or patch is that object (see ``ObjectText``).
+    var commitsInChange = 0
+    var committedText: ObjectText?
 
     init(startRV: Int64, historySize: Int, watchBufferSize: Int) {
         rv = startRV
@@ -114,6 +124,9 @@ struct StoreState {
             collections[storageKey, default: [:]][key] = obj
         }
         let event = StoredEvent(rv: rv, type: type, storageKey: storageKey, object: obj, old: old)
+        let text = ObjectText()
+        commitsInChange += 1
+        committedText = commitsInChange == 1 ? text : nil
         let evicted = history.append(event)
         if let evicted { compactedRV = evicted.rv }
         if let groups = watchers[storageKey] {
@@ -127,13 +140,13 @@ struct StoreState {
                 let shared: SharedWatchEvent
                 switch seen.type {
                 case .added:
-                    shared = added ?? SharedWatchEvent(seen)
+                    shared = added ?? SharedWatchEvent(seen, text: text)
                     added = shared
                 case .deleted:
-                    shared = deleted ?? SharedWatchEvent(seen)
+                    shared = deleted ?? SharedWatchEvent(seen, text: text)
                     deleted = shared
                 default:
-                    shared = modified ?? SharedWatchEvent(seen)
+                    shared = modified ?? SharedWatchEvent(seen, text: text)
                     modified = shared
                 }
                 pendingDeliveries.append(.event(group, shared))
@@ -215,6 +228,8 @@ struct StoreState {
             pendingRecords.removeAll(keepingCapacity: true)
             undo.removeAll(keepingCapacity: true)
             pendingDeliveries.removeAll(keepingCapacity: true)
+            commitsInChange = 0
+            committedText = nil
         }
         if !pendingRecords.isEmpty, let persistence {
             do {

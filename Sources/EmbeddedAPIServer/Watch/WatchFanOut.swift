@@ -20,9 +20,15 @@ enum WatchItem: Sendable {
 /// stays one serialization per change, and queueing it costs one reference, not a copy).
 final class SharedWatchEvent: Sendable {
     let event: WatchEvent
+    /// The text of the committed object, shared with the write's response (nil for events that
+    /// are not a commit, such as a watch's initial list).
+    let text: ObjectText?
     private let cache = Mutex<(groupVersion: String, line: ByteBuffer)?>(nil)
 
-    init(_ event: WatchEvent) { self.event = event }
+    init(_ event: WatchEvent, text: ObjectText? = nil) {
+        self.event = event
+        self.text = text
+    }
 
     var type: WatchEvent.EventType { event.type }
     var object: JSON { event.object }
@@ -33,6 +39,24 @@ final class SharedWatchEvent: Sendable {
             let line = render(self)
             if c == nil { c = (groupVersion, line) }
             return line
+        }
+    }
+}
+
+/// The JSON text of one committed object as a resource presents it, serialized by whichever needs
+/// it first, the write's response or its watch event line, and reused by the other: a write then
+/// costs one serialization of the object instead of two (see bench/results.md).
+final class ObjectText: Sendable {
+    private let cache = Mutex<(resource: String, bytes: [UInt8])?>(nil)
+
+    /// The text as `info` presents the object; `render` runs when no text for it exists yet.
+    func bytes(for info: ResourceInfo, render: () -> [UInt8]) -> [UInt8] {
+        let resource = info.groupVersion + "/" + info.kind
+        return cache.withLock { c in
+            if let c, c.resource == resource { return c.bytes }
+            let bytes = render()
+            if c == nil { c = (resource, bytes) }
+            return bytes
         }
     }
 }
