@@ -112,10 +112,7 @@ public struct Gardenlet: Reconciler {
     }
 
     func ensureCluster(_ name: String, shoot: JSON) async throws {
-        var embedded = shoot
-        embedded[path: "metadata", "managedFields"] = nil
-        embedded[path: "metadata", "resourceVersion"] = nil
-        var spec: JSON = ["shoot": embedded]
+        var spec: JSON = ["shoot": Self.stripped(shoot)]
         let profileName =
             shoot[path: "spec", "cloudProfile", "name"]?.stringValue ?? shoot[path: "spec", "cloudProfileName"]?.stringValue
         if let profileName, let profile = try? await garden.get(.cloudProfiles, namespace: nil, name: profileName) {

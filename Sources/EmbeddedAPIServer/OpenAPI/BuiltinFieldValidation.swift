@@ -90,7 +90,7 @@ struct FieldTree: Sendable {
             index[raw] = i
             let resolved = OpenAPISchemaNode(raw, definitions)
             var n = Node()
-            if resolved.closesFields, let props = resolved.type["properties"]?.objectValue {
+            if resolved.closesFields, let props = resolved.properties {
                 var fields: [String: Int] = [:]
                 for (k, s) in props { fields[k] = node(s) }
                 n.fields = fields
